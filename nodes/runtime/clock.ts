@@ -1,0 +1,190 @@
+/**
+ * Time as nodes see it. Nodes never read the wall clock or call setTimeout themselves: they are
+ * handed a Clock, so the same code runs against real boards (RealClock) and, without them, on a
+ * deterministic VirtualClock that runs hours of simulated time in minutes.
+ */
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface Clock {
+  readonly kind: 'real' | 'virtual';
+  /** Milliseconds since this clock started (fractional). */
+  now(): number;
+  /** Runs fn once, delayMs from now (negative delays count as 0). */
+  setTimer(delayMs: number, fn: () => void): TimerHandle;
+  sleep(delayMs: number): Promise<void>;
+  /**
+   * Marks asynchronous work the clock cannot see (a promise chain, a stream pipeline) as in
+   * flight. A virtual clock does not advance while any hold is open; call the returned function
+   * when the work is done. Real clocks ignore holds.
+   */
+  hold(): () => void;
+}
+
+export class RealClock implements Clock {
+  readonly kind = 'real' as const;
+  private readonly origin = performance.now();
+
+  now(): number {
+    return performance.now() - this.origin;
+  }
+
+  setTimer(delayMs: number, fn: () => void): TimerHandle {
+    const handle = setTimeout(fn, Math.max(0, delayMs));
+    return { cancel: () => clearTimeout(handle) };
+  }
+
+  sleep(delayMs: number): Promise<void> {
+    return new Promise((resolve) => this.setTimer(delayMs, resolve));
+  }
+
+  hold(): () => void {
+    return () => {};
+  }
+}
+
+interface ScheduledTimer {
+  at: number;
+  seq: number;
+  fn: () => void;
+  cancelled: boolean;
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * A discrete-event clock. Time moves only inside run(): it fires timers in (time, insertion)
+ * order and, between two timers, lets the real event loop settle so that stream and promise
+ * callbacks triggered by one event (a TLS record being processed, a Firmata message being parsed)
+ * finish before virtual time moves on. Deterministic for a given sequence of setTimer calls.
+ */
+export class VirtualClock implements Clock {
+  readonly kind = 'virtual' as const;
+  private t = 0;
+  private seq = 0;
+  private readonly heap: ScheduledTimer[] = [];
+  private holds = 0;
+  private activity = 0;
+  private running = false;
+  /** Timers fired so far; a cheap progress measure for long runs. */
+  firedTimers = 0;
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimer(delayMs: number, fn: () => void): TimerHandle {
+    const timer: ScheduledTimer = { at: this.t + Math.max(0, delayMs), seq: this.seq++, fn, cancelled: false };
+    heapPush(this.heap, timer);
+    this.activity++;
+    return {
+      cancel: () => {
+        if (!timer.cancelled) {
+          timer.cancelled = true;
+          this.activity++;
+        }
+      },
+    };
+  }
+
+  sleep(delayMs: number): Promise<void> {
+    return new Promise((resolve) => this.setTimer(delayMs, resolve));
+  }
+
+  hold(): () => void {
+    this.holds++;
+    this.activity++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.activity++;
+    };
+  }
+
+  /** Time of the next pending timer, or undefined when nothing is scheduled. */
+  nextTimerAt(): number | undefined {
+    this.dropCancelled();
+    return this.heap[0]?.at;
+  }
+
+  /**
+   * Fires timers until none is left at or before `until` (all of them when until is omitted),
+   * then leaves the clock at `until`. Resolves when the event loop has settled.
+   */
+  async run(until?: number): Promise<void> {
+    if (this.running) throw new Error('VirtualClock.run is already running');
+    this.running = true;
+    try {
+      for (;;) {
+        await this.settle();
+        this.dropCancelled();
+        const next = this.heap[0];
+        if (!next || (until !== undefined && next.at > until)) break;
+        heapPop(this.heap);
+        this.t = Math.max(this.t, next.at);
+        this.firedTimers++;
+        next.fn();
+      }
+      if (until !== undefined) this.t = Math.max(this.t, until);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Runs for `ms` of virtual time from now. */
+  advance(ms: number): Promise<void> {
+    return this.run(this.t + ms);
+  }
+
+  /** Waits until two consecutive event-loop turns pass with no timer activity and no hold open. */
+  async settle(): Promise<void> {
+    let quietTurns = 0;
+    while (quietTurns < 2) {
+      const mark = this.activity;
+      await nextTurn();
+      quietTurns = mark === this.activity && this.holds === 0 ? quietTurns + 1 : 0;
+    }
+  }
+
+  private dropCancelled(): void {
+    while (this.heap[0]?.cancelled) heapPop(this.heap);
+  }
+}
+
+function before(a: ScheduledTimer, b: ScheduledTimer): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
+function heapPush(heap: ScheduledTimer[], item: ScheduledTimer): void {
+  heap.push(item);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!before(heap[i]!, heap[parent]!)) break;
+    [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+    i = parent;
+  }
+}
+
+function heapPop(heap: ScheduledTimer[]): ScheduledTimer | undefined {
+  const top = heap[0];
+  const last = heap.pop();
+  if (heap.length > 0 && last) {
+    heap[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
+      if (m === i) break;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  }
+  return top;
+}

@@ -1,0 +1,56 @@
+/**
+ * How a node puts frames on the wire. Every transport (the in-process emulated network, the
+ * ZeroMQ client of the channel broker) implements this one interface, so a node cannot tell
+ * which one it runs on.
+ *
+ * Addressing is physical, hop by hop, as on the real grid: a TN can only reach its DC over the
+ * PLC segment, a DC its TNs and the HES over its WAN link. End-to-end addressing (which TN a
+ * confidential message is for) lives inside the frame, and the DC relays by reading it.
+ */
+export type NodeId = string;
+
+/** Destination of a DC's transmission that every TN on its PLC segment receives. */
+export const SEGMENT_BROADCAST = '*';
+export type Destination = NodeId | typeof SEGMENT_BROADCAST;
+
+export interface ReceivedFrame {
+  /** The bytes as they came off the medium (possibly tampered with, replayed or forged). */
+  frame: Uint8Array;
+  /**
+   * The link-level sender. On the emulated wire an attacker can inject frames claiming any
+   * sender, so the protocol authenticates content and never trusts this for security.
+   */
+  from: NodeId;
+}
+
+export type FrameHandler = (received: ReceivedFrame) => void;
+
+export interface Transport {
+  readonly self: NodeId;
+  /**
+   * Queues a frame for transmission. Never blocks and never throws: a frame that cannot be
+   * delivered (lost, queue full, not a neighbour, transport closed) is dropped and counted by
+   * the network that carries it.
+   */
+  send(to: Destination, frame: Uint8Array): void;
+  /** Registers the receiver of incoming frames; returns a function that unregisters it. */
+  onFrame(handler: FrameHandler): () => void;
+  close(): Promise<void>;
+}
+
+/** Something that hands out transports to the nodes of a topology. */
+export interface Network {
+  attach(node: NodeId): Transport;
+  close(): Promise<void>;
+}
+
+/** Raised by Network.attach for a node the topology does not know or one attached twice. */
+export class TransportError extends Error {
+  constructor(
+    readonly code: 'UNKNOWN_NODE' | 'ALREADY_ATTACHED' | 'CONNECT_FAILED',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TransportError';
+  }
+}

@@ -1,0 +1,63 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { RealClock, VirtualClock } from '../../nodes/runtime/clock';
+
+describe('VirtualClock', () => {
+  it('fires timers in time order, then insertion order, and stops at the horizon', async () => {
+    const clock = new VirtualClock();
+    const fired: string[] = [];
+    clock.setTimer(20, () => fired.push(`b@${clock.now()}`));
+    clock.setTimer(10, () => fired.push(`a@${clock.now()}`));
+    clock.setTimer(20, () => fired.push(`c@${clock.now()}`));
+    clock.setTimer(50, () => fired.push(`late@${clock.now()}`));
+    await clock.run(30);
+    expect(fired).toEqual(['a@10', 'b@20', 'c@20']);
+    expect(clock.now()).toBe(30);
+    await clock.run();
+    expect(fired.at(-1)).toBe('late@50');
+  });
+
+  it('does not fire cancelled timers', async () => {
+    const clock = new VirtualClock();
+    let fired = false;
+    clock.setTimer(5, () => (fired = true)).cancel();
+    await clock.run();
+    expect(fired).toBe(false);
+  });
+
+  it('lets stream callbacks caused by one event finish before time moves on', async () => {
+    const clock = new VirtualClock();
+    const pipe = new PassThrough();
+    const seen: number[] = [];
+    pipe.on('data', () => clock.setTimer(1, () => seen.push(clock.now())));
+    clock.setTimer(10, () => pipe.write('x'));
+    clock.setTimer(100, () => seen.push(clock.now()));
+    await clock.run();
+    expect(seen).toEqual([11, 100]);
+  });
+
+  it('waits for an open hold before advancing', async () => {
+    const clock = new VirtualClock();
+    const order: string[] = [];
+    clock.setTimer(1, () => {
+      const release = clock.hold();
+      setTimeout(() => {
+        order.push('async work done');
+        clock.setTimer(0, () => order.push(`follow-up@${clock.now()}`));
+        release();
+      }, 20);
+    });
+    clock.setTimer(2, () => order.push(`next@${clock.now()}`));
+    await clock.run();
+    expect(order).toEqual(['async work done', 'follow-up@1', 'next@2']);
+  });
+});
+
+describe('RealClock', () => {
+  it('measures elapsed real time and fires timers', async () => {
+    const clock = new RealClock();
+    const start = clock.now();
+    await clock.sleep(15);
+    expect(clock.now() - start).toBeGreaterThanOrEqual(14);
+  });
+});

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suites use when they are missing: a real InfluxDB server,
+# socat (pseudo-terminals for the serial-path board tests), Chromium (the HTML report test) and
+# docker-compose (validates docker/compose.yaml without a Docker engine).
+set -euo pipefail
+declare -A binary_of=([influxdb]=influxd [socat]=socat [chromium]=chromium [docker-compose]=docker-compose)
+missing=()
+for pkg in "${!binary_of[@]}"; do
+  command -v "${binary_of[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
+done
+((${#missing[@]} == 0)) && exit 0
+if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  echo "gridbench: installing Debian packages the tests need: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  exit 0
+fi
+echo "gridbench: the tests need the Debian packages: ${missing[*]}" >&2
+echo "install them with:  sudo apt-get install -y ${missing[*]}" >&2
+exit 1
