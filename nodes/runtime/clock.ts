@@ -9,7 +9,11 @@ export interface TimerHandle {
 
 export interface Clock {
   readonly kind: 'real' | 'virtual';
-  /** Milliseconds since this clock started (fractional). */
+  /**
+   * Milliseconds on this clock's timeline (fractional). A RealClock reads Unix epoch time with
+   * sub-millisecond resolution, so processes on one host share a timeline and a latency can be
+   * taken between a DC in one process and a TN in another. A VirtualClock starts at 0.
+   */
   now(): number;
   /** Runs fn once, delayMs from now (negative delays count as 0). */
   setTimer(delayMs: number, fn: () => void): TimerHandle;
@@ -24,10 +28,9 @@ export interface Clock {
 
 export class RealClock implements Clock {
   readonly kind = 'real' as const;
-  private readonly origin = performance.now();
 
   now(): number {
-    return performance.now() - this.origin;
+    return performance.timeOrigin + performance.now();
   }
 
   setTimer(delayMs: number, fn: () => void): TimerHandle {

@@ -1,4 +1,5 @@
 import type { Clock } from './clock';
+import type { MeasurementName } from './measurements';
 
 /**
  * The metrics hook every node, the channel and the runner receive. Emitting never blocks and
@@ -14,7 +15,7 @@ export type Tags = Readonly<Record<string, string>>;
 export type Fields = Readonly<Record<string, FieldValue>>;
 
 export interface Sample {
-  readonly measurement: string;
+  readonly measurement: MeasurementName;
   readonly tags: Tags;
   readonly fields: Fields;
   /** Clock time in ms. */
@@ -22,7 +23,8 @@ export interface Sample {
 }
 
 export interface Metrics {
-  emit(measurement: string, fields: Fields, tags?: Tags): void;
+  /** Records one sample at the clock's current time. Names come from measurements.ts. */
+  emit(measurement: MeasurementName, fields: Fields, tags?: Tags): void;
   /** A hook whose samples also carry these tags. */
   with(tags: Tags): Metrics;
 }
@@ -66,14 +68,14 @@ export class SampleRecorder {
   }
 
   /** Samples of one measurement whose tags include every given tag. */
-  select(measurement: string, tags: Tags = {}): Sample[] {
+  select(measurement: MeasurementName, tags: Tags = {}): Sample[] {
     return this.samples.filter(
       (s) => s.measurement === measurement && Object.entries(tags).every(([k, v]) => s.tags[k] === v),
     );
   }
 
   /** Sum of a numeric field over the selected samples. */
-  sum(measurement: string, field: string, tags: Tags = {}): number {
+  sum(measurement: MeasurementName, field: string, tags: Tags = {}): number {
     let total = 0;
     for (const s of this.select(measurement, tags)) {
       const v = s.fields[field];

@@ -21,6 +21,12 @@ export interface ReceivedFrame {
    * sender, so the protocol authenticates content and never trusts this for security.
    */
   from: NodeId;
+  /**
+   * Clock time at which the frame was handed to the wire by its sender (or by the attacker who
+   * injected or replayed it). A measurement aid of the bench's emulated wire, like a lab tap with
+   * a common clock: it gives command-to-relay latencies. The protocol never uses it.
+   */
+  sentAt: number;
 }
 
 export type FrameHandler = (received: ReceivedFrame) => void;

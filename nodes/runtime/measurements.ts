@@ -1,0 +1,132 @@
+/**
+ * The metrics schema: every measurement the bench writes, with its tags and fields. Nodes, the
+ * channel and the runner emit through the Metrics hook using these names; the dashboards and the
+ * README's schema table are generated from this one list.
+ *
+ * Tags are for grouping and stay low-cardinality (run, scenario, mode, segment, dc, tn, board,
+ * attack, goal, reason...). Per-frame values (counters, byte counts, latencies) are fields.
+ * Every sample also carries the run's tags: run, scenario, mode.
+ */
+export interface MeasurementSpec {
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+export const RUN_TAGS = ['run', 'scenario', 'mode'] as const;
+
+export const MEASUREMENTS = {
+  automation_latency: {
+    description: 'An automation command accepted by a TN: latency from the DC handing it to the wire.',
+    tags: ['segment', 'dc', 'tn', 'board'],
+    fields: {
+      latency_ms: 'DC send to accepted by the TN (after signature check and compute profile delay)',
+      counter: 'the DC counter of the command',
+    },
+  },
+  relay_switch: {
+    description: 'A relay switched by an accepted automation command, as reported back by the board feedback pin.',
+    tags: ['segment', 'dc', 'tn', 'board'],
+    fields: {
+      latency_ms: 'DC send to the pin change reported by the board',
+      processing_ms: 'TN receive to relay command issued (the TN\'s own processing)',
+      state: 'relay state after the switch (true = closed)',
+    },
+  },
+  frame_accepted: {
+    description: 'A protocol message accepted by a node after every check.',
+    tags: ['role', 'class', 'segment', 'dc', 'tn'],
+    fields: { counter: 'the counter or version the message carried', sender: 'claimed and verified sender id' },
+  },
+  frame_rejected: {
+    description: 'A frame a node refused, counted by reason (decode errors, bad signatures, stale counters...).',
+    tags: ['role', 'class', 'reason', 'segment', 'dc', 'tn'],
+    fields: { count: 'always 1', from: 'link-level sender' },
+  },
+  meter_round: {
+    description: 'A meter reading round at the HES: request sent to all TNs until responses are in or the round times out.',
+    tags: [],
+    fields: {
+      counter: 'HES counter of the request',
+      duration_ms: 'request sent to last response (or timeout)',
+      responses: 'responses accepted',
+      missing: 'TNs that did not answer in time',
+    },
+  },
+  firmware_install: {
+    description: 'A firmware image installed by a TN.',
+    tags: ['segment', 'dc', 'tn'],
+    fields: { version: 'installed version', duration_ms: 'manifest received to installed' },
+  },
+  bootstrap: {
+    description: 'A node finished bootstrapping (certificates verified).',
+    tags: ['role', 'segment', 'dc', 'tn'],
+    fields: { duration_ms: 'first bootstrap frame sent to certificates verified' },
+  },
+  handshake: {
+    description: 'A TLS handshake of one TN channel (smgw-tls mode).',
+    tags: ['segment', 'dc', 'tn', 'reason', 'kind'],
+    fields: {
+      duration_ms: 'connect to secure',
+      bytes_up: 'TLS bytes TN to HES during the handshake',
+      bytes_down: 'TLS bytes HES to TN during the handshake',
+      full: 'true for a full handshake, false for a resumed one',
+    },
+  },
+  storm: {
+    description: 'A renegotiation storm: many TN channels of one segment re-handshaking together.',
+    tags: ['segment', 'dc', 'reason'],
+    fields: {
+      tns: 'channels involved',
+      duration_s: 'first handshake start to last finish',
+      bound_s: 'lower bound N * S * 8 / R from the segment bit rate',
+      bytes: 'handshake bytes on the segment',
+    },
+  },
+  handshakes_in_progress: {
+    description: 'TLS handshakes in progress on a segment, sampled periodically.',
+    tags: ['segment', 'dc'],
+    fields: { value: 'handshakes started and not yet finished' },
+  },
+  channel: {
+    description: 'Channel emulator counters per link direction, sampled periodically (deltas since the previous sample).',
+    tags: ['link', 'segment', 'direction', 'kind'],
+    fields: {
+      frames_offered: 'frames handed to the link',
+      bytes_offered: 'bytes handed to the link',
+      frames_delivered: 'frames delivered to a receiver',
+      bytes_delivered: 'bytes delivered',
+      drops_loss: 'frames lost on the medium',
+      drops_queue: 'frames dropped at a full queue',
+      drops_attack: 'frames dropped by an interceptor',
+      queue_delay_ms: 'mean time from enqueue to start of transmission over the interval',
+      utilization: 'fraction of the interval the medium was busy (0..1)',
+    },
+  },
+  channel_rejected: {
+    description: 'Frames the channel refused (unknown identity, unknown destination, oversize, malformed envelope).',
+    tags: ['reason'],
+    fields: { count: 'always 1', from: 'claimed sender' },
+  },
+  attack: {
+    description: 'Attack outcome per security goal: frames the attacker put on the wire and what the victims did with them.',
+    tags: ['goal', 'attack', 'segment'],
+    fields: {
+      injected: 'attacker frames put on the wire',
+      accepted: 'violations: attacker frames or effects a node accepted (must stay 0)',
+      rejected: 'attacker frames a node refused',
+    },
+  },
+  crypto_ops: {
+    description: 'Crypto operations performed, per operation and backend, sampled periodically (deltas).',
+    tags: ['op', 'backend', 'role'],
+    fields: { count: 'operations in the interval' },
+  },
+  board: {
+    description: 'Board status changes of a TN (attached, failed, re-attached).',
+    tags: ['tn', 'board', 'status'],
+    fields: { up: '1 when attached, 0 when failed', port: 'serial path or virtual id', error: 'the fault, if any' },
+  },
+} as const satisfies Record<string, MeasurementSpec>;
+
+export type MeasurementName = keyof typeof MEASUREMENTS;
