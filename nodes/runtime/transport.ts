@@ -27,6 +27,18 @@ export interface ReceivedFrame {
    * a common clock: it gives command-to-relay latencies. The protocol never uses it.
    */
   sentAt: number;
+  /**
+   * Name of the attack (interceptor or campaign step) that forged, replayed or altered this frame,
+   * if any. Like sentAt, a measurement aid of the bench (it lets rejections be attributed to
+   * attacks); the protocol never uses it.
+   */
+  attack?: string;
+}
+
+/** Measurement aids a relaying node passes along so they follow a frame across hops. */
+export interface FrameTrace {
+  readonly sentAt?: number;
+  readonly attack?: string;
 }
 
 export type FrameHandler = (received: ReceivedFrame) => void;
@@ -38,7 +50,7 @@ export interface Transport {
    * delivered (lost, queue full, not a neighbour, transport closed) is dropped and counted by
    * the network that carries it.
    */
-  send(to: Destination, frame: Uint8Array): void;
+  send(to: Destination, frame: Uint8Array, trace?: FrameTrace): void;
   /** Registers the receiver of incoming frames; returns a function that unregisters it. */
   onFrame(handler: FrameHandler): () => void;
   close(): Promise<void>;

@@ -1,0 +1,145 @@
+/**
+ * The fast backend: node:crypto (OpenSSL). Same wire results as the noble backend; the tests
+ * cross-check every operation. Key objects are cached per key because building one dominates the
+ * cost of a single verification.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createECDH,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  hkdfSync,
+  sign as nodeSign,
+  verify as nodeVerify,
+  ECDH,
+  type KeyObject,
+} from 'node:crypto';
+import {
+  AES_KEY_BYTES,
+  EPHEMERAL_KEY_BYTES,
+  GCM_NONCE_BYTES,
+  GCM_TAG_BYTES,
+  HYBRID_INFO,
+  P256_HALF_N,
+  P256_N,
+  bigIntTo32Bytes,
+  bytesToBigInt,
+  concatBytes,
+  type CryptoBackend,
+  type KeyPair,
+} from './backend';
+
+const CURVE = 'prime256v1';
+/** DER prefix of a SubjectPublicKeyInfo for an uncompressed P-256 point. */
+const SPKI_P256_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
+const CACHE_LIMIT = 20_000;
+
+const b64url = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+class KeyCache<T> {
+  private readonly map = new Map<string, T>();
+  get(keyBytes: Uint8Array, build: () => T): T {
+    const id = asBuffer(keyBytes).toString('latin1');
+    let v = this.map.get(id);
+    if (v === undefined) {
+      v = build();
+      if (this.map.size >= CACHE_LIMIT) this.map.delete(this.map.keys().next().value as string);
+      this.map.set(id, v);
+    }
+    return v;
+  }
+}
+
+const publicKeys = new KeyCache<KeyObject>();
+const privateKeys = new KeyCache<KeyObject>();
+
+function publicKeyObject(compressed: Uint8Array): KeyObject {
+  return publicKeys.get(compressed, () => {
+    const uncompressed = ECDH.convertKey(asBuffer(compressed), CURVE, undefined, undefined, 'uncompressed') as Buffer;
+    return createPublicKey({ key: Buffer.concat([SPKI_P256_PREFIX, uncompressed]), format: 'der', type: 'spki' });
+  });
+}
+
+function privateKeyObject(secretKey: Uint8Array): KeyObject {
+  return privateKeys.get(secretKey, () => {
+    const ecdh = createECDH(CURVE);
+    ecdh.setPrivateKey(asBuffer(secretKey));
+    const point = ecdh.getPublicKey();
+    return createPrivateKey({
+      key: { kty: 'EC', crv: 'P-256', d: b64url(secretKey), x: b64url(point.subarray(1, 33)), y: b64url(point.subarray(33, 65)) },
+      format: 'jwk',
+    });
+  });
+}
+
+function deriveKeyAndNonce(sharedX: Buffer, ephemeral: Uint8Array, recipient: Uint8Array) {
+  const okm = Buffer.from(hkdfSync('sha256', sharedX, concatBytes(ephemeral, recipient), HYBRID_INFO, AES_KEY_BYTES + GCM_NONCE_BYTES));
+  return { key: okm.subarray(0, AES_KEY_BYTES), nonce: okm.subarray(AES_KEY_BYTES) };
+}
+
+export const nodeBackend: CryptoBackend = {
+  name: 'node',
+
+  generateKeyPair(): KeyPair {
+    const ecdh = createECDH(CURVE);
+    ecdh.generateKeys();
+    // getPrivateKey drops leading zero bytes; keys are always 32 bytes on the wire and on disk
+    const secretKey = bigIntTo32Bytes(bytesToBigInt(ecdh.getPrivateKey()));
+    return { secretKey, publicKey: new Uint8Array(ecdh.getPublicKey(undefined, 'compressed')) };
+  },
+
+  sign(message, secretKey) {
+    const sig = nodeSign('sha256', message, { key: privateKeyObject(secretKey), dsaEncoding: 'ieee-p1363' });
+    const s = bytesToBigInt(sig.subarray(32));
+    if (s <= P256_HALF_N) return new Uint8Array(sig);
+    return concatBytes(sig.subarray(0, 32), bigIntTo32Bytes(P256_N - s));
+  },
+
+  verify(signature, message, publicKey) {
+    if (signature.length !== 64) return false;
+    const s = bytesToBigInt(signature.subarray(32));
+    if (s === 0n || s > P256_HALF_N) return false;
+    try {
+      return nodeVerify('sha256', message, { key: publicKeyObject(publicKey), dsaEncoding: 'ieee-p1363' }, signature);
+    } catch {
+      return false;
+    }
+  },
+
+  seal(plaintext, recipientPublicKey, associatedData) {
+    const ecdh = createECDH(CURVE);
+    ecdh.generateKeys();
+    const ephemeral = ecdh.getPublicKey(undefined, 'compressed');
+    const shared = ecdh.computeSecret(asBuffer(recipientPublicKey));
+    const { key, nonce } = deriveKeyAndNonce(shared, ephemeral, recipientPublicKey);
+    const cipher = createCipheriv('aes-128-gcm', key, nonce);
+    cipher.setAAD(associatedData);
+    const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    return concatBytes(ephemeral, body);
+  },
+
+  open(sealed, secretKey, associatedData) {
+    if (sealed.length < EPHEMERAL_KEY_BYTES + GCM_TAG_BYTES) return undefined;
+    try {
+      const ecdh = createECDH(CURVE);
+      ecdh.setPrivateKey(asBuffer(secretKey));
+      const ephemeral = sealed.subarray(0, EPHEMERAL_KEY_BYTES);
+      const shared = ecdh.computeSecret(asBuffer(ephemeral));
+      const { key, nonce } = deriveKeyAndNonce(shared, ephemeral, ecdh.getPublicKey(undefined, 'compressed'));
+      const decipher = createDecipheriv('aes-128-gcm', key, nonce);
+      decipher.setAAD(associatedData);
+      decipher.setAuthTag(asBuffer(sealed.subarray(sealed.length - GCM_TAG_BYTES)));
+      const body = sealed.subarray(EPHEMERAL_KEY_BYTES, sealed.length - GCM_TAG_BYTES);
+      return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]));
+    } catch {
+      return undefined;
+    }
+  },
+
+  sha256(data) {
+    return new Uint8Array(createHash('sha256').update(data).digest());
+  },
+};

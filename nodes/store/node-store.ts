@@ -1,0 +1,92 @@
+/**
+ * Per-node persistent state: keys, certificates, the last accepted counters, the installed
+ * firmware version. A node saves before it acts on a message (write-ahead), so a crash can never
+ * make it accept the same counter twice. Files are replaced atomically (write, fsync, rename,
+ * fsync the directory); secret files are created with mode 0600. Contents are never logged.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface NodeStore {
+  /** The stored bytes of a record, or undefined if it was never written. */
+  get(record: string): Uint8Array | undefined;
+  /** Replaces a record atomically. `secret` records are readable by the owner only. */
+  put(record: string, bytes: Uint8Array, options?: { secret?: boolean }): void;
+}
+
+const RECORD_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+function checkName(record: string): void {
+  if (!RECORD_NAME.test(record)) throw new Error(`node store: invalid record name "${record}"`);
+}
+
+export class FileNodeStore implements NodeStore {
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  get(record: string): Uint8Array | undefined {
+    checkName(record);
+    try {
+      return new Uint8Array(readFileSync(join(this.dir, record)));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new Error(`node store ${this.dir}: cannot read ${record}: ${(err as Error).message}`);
+    }
+  }
+
+  put(record: string, bytes: Uint8Array, options: { secret?: boolean } = {}): void {
+    checkName(record);
+    const target = join(this.dir, record);
+    const temp = `${target}.tmp-${process.pid}`;
+    const fd = openSync(temp, 'w', options.secret ? 0o600 : 0o644);
+    try {
+      let written = 0;
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, target);
+    const dirFd = openSync(this.dir, 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+  }
+}
+
+/** For mass emulation and tests: the same contract, kept in memory (lost with the process). */
+export class MemoryNodeStore implements NodeStore {
+  private readonly records = new Map<string, Uint8Array>();
+
+  get(record: string): Uint8Array | undefined {
+    checkName(record);
+    const v = this.records.get(record);
+    return v && v.slice();
+  }
+
+  put(record: string, bytes: Uint8Array): void {
+    checkName(record);
+    this.records.set(record, bytes.slice());
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** JSON records on top of a store, with byte arrays kept as hex. */
+export function getJson<T>(store: NodeStore, record: string): T | undefined {
+  const bytes = store.get(record);
+  if (!bytes) return undefined;
+  try {
+    return JSON.parse(decoder.decode(bytes)) as T;
+  } catch {
+    throw new Error(`node store: record ${record} is not valid JSON`);
+  }
+}
+
+export function putJson(store: NodeStore, record: string, value: unknown, options?: { secret?: boolean }): void {
+  store.put(record, encoder.encode(JSON.stringify(value)), options);
+}
