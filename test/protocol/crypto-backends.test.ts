@@ -61,7 +61,8 @@ describe.each(pairs.map(([a, b]) => [`${a.name} -> ${b.name}`, a, b] as const))(
 });
 
 describe.each(backends.map((b) => [b.name, b] as const))('%s backend at its boundary', (_n, backend) => {
-  it.each(hybrid.vectors.map((v: { name: string }) => [v.name, v]))('opens the committed vector %s', (_name, v: any) => {
+  type SealVector = { name: string; recipientSecretKey: string; associatedData: string; plaintext: string; sealed: string };
+  it.each((hybrid.vectors as SealVector[]).map((v) => [v.name, v] as const))('opens the committed vector %s', (_name, v) => {
     expect(toHex(backend.open(hex(v.sealed), hex(v.recipientSecretKey), hex(v.associatedData))!)).toBe(v.plaintext);
   });
 
