@@ -27,6 +27,8 @@ export const REJECTION_REASONS = [
   'unexpected-class',
   'firmware-digest',
   'firmware-mismatch',
+  // a bug in the node: counted and logged, never allowed to stop the message loop
+  'internal-error',
 ] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

@@ -118,28 +118,56 @@ export class VirtualClock implements Clock {
    * then leaves the clock at `until`. Resolves when the event loop has settled.
    */
   async run(until?: number): Promise<void> {
-    if (this.running) throw new Error('VirtualClock.run is already running');
-    this.running = true;
-    try {
-      for (;;) {
-        await this.settle();
-        this.dropCancelled();
-        const next = this.heap[0];
-        if (!next || (until !== undefined && next.at > until)) break;
-        heapPop(this.heap);
-        this.t = Math.max(this.t, next.at);
-        this.firedTimers++;
-        next.fn();
-      }
-      if (until !== undefined) this.t = Math.max(this.t, until);
-    } finally {
-      this.running = false;
-    }
+    await this.loop(() => false, until);
+    if (until !== undefined) this.t = Math.max(this.t, until);
   }
 
   /** Runs for `ms` of virtual time from now. */
   advance(ms: number): Promise<void> {
     return this.run(this.t + ms);
+  }
+
+  /**
+   * Drives the clock until `work` settles and returns its result: how a runner or a test awaits
+   * something that needs simulated time to pass. Throws if the work is still pending when no
+   * timer is left, since nothing could ever complete it.
+   */
+  async drive<T>(work: Promise<T>): Promise<T> {
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    work.then(
+      (value) => (outcome = { ok: true, value }),
+      (error: unknown) => (outcome = { ok: false, error }),
+    );
+    const exhausted = await this.loop(() => outcome !== undefined);
+    if (!outcome) {
+      throw new Error(
+        exhausted ? 'VirtualClock.drive: the awaited work is still pending and no timer is left to complete it' : 'VirtualClock.drive: stopped',
+      );
+    }
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  /** Fires timers in order until `done()` or the horizon; returns true if it ran out of timers. */
+  private async loop(done: () => boolean, until?: number): Promise<boolean> {
+    if (this.running) throw new Error('VirtualClock is already being run (run/drive cannot nest)');
+    this.running = true;
+    try {
+      for (;;) {
+        await this.settle();
+        if (done()) return false;
+        this.dropCancelled();
+        const next = this.heap[0];
+        if (!next) return true;
+        if (until !== undefined && next.at > until) return false;
+        heapPop(this.heap);
+        this.t = Math.max(this.t, next.at);
+        this.firedTimers++;
+        next.fn();
+      }
+    } finally {
+      this.running = false;
+    }
   }
 
   /** Waits until two consecutive event-loop turns pass with no timer activity and no hold open. */

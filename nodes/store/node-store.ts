@@ -4,7 +4,7 @@
  * make it accept the same counter twice. Files are replaced atomically (write, fsync, rename,
  * fsync the directory); secret files are created with mode 0600. Contents are never logged.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface NodeStore {
@@ -12,6 +12,8 @@ export interface NodeStore {
   get(record: string): Uint8Array | undefined;
   /** Replaces a record atomically. `secret` records are readable by the owner only. */
   put(record: string, bytes: Uint8Array, options?: { secret?: boolean }): void;
+  /** Names of the stored records that start with `prefix`. */
+  list(prefix: string): string[];
 }
 
 const RECORD_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -33,6 +35,10 @@ export class FileNodeStore implements NodeStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new Error(`node store ${this.dir}: cannot read ${record}: ${(err as Error).message}`);
     }
+  }
+
+  list(prefix: string): string[] {
+    return readdirSync(this.dir).filter((f) => f.startsWith(prefix) && RECORD_NAME.test(f) && !f.includes('.tmp-'));
   }
 
   put(record: string, bytes: Uint8Array, options: { secret?: boolean } = {}): void {
@@ -70,6 +76,10 @@ export class MemoryNodeStore implements NodeStore {
   put(record: string, bytes: Uint8Array): void {
     checkName(record);
     this.records.set(record, bytes.slice());
+  }
+
+  list(prefix: string): string[] {
+    return [...this.records.keys()].filter((r) => r.startsWith(prefix));
   }
 }
 

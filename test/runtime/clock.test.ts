@@ -61,3 +61,23 @@ describe('RealClock', () => {
     expect(clock.now() - start).toBeGreaterThanOrEqual(14);
   });
 });
+
+describe('VirtualClock.drive', () => {
+  it('advances time exactly as far as the awaited work needs and returns its value', async () => {
+    const clock = new VirtualClock();
+    clock.setTimer(10_000, () => {});
+    const value = await clock.drive(clock.sleep(250).then(() => clock.now()));
+    expect(value).toBe(250);
+    expect(clock.now()).toBe(250);
+  });
+
+  it('rejects with the work\'s error', async () => {
+    const clock = new VirtualClock();
+    await expect(clock.drive(clock.sleep(5).then(() => Promise.reject(new Error('boom'))))).rejects.toThrow('boom');
+  });
+
+  it('reports a deadlock instead of hanging when nothing can complete the work', async () => {
+    const clock = new VirtualClock();
+    await expect(clock.drive(new Promise(() => {}))).rejects.toThrow(/no timer is left/);
+  });
+});

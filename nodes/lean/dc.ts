@@ -1,0 +1,221 @@
+/**
+ * The data concentrator in lean mode. It registers itself at the HES, relays TN registrations,
+ * and forwards HES and TN traffic without being able to read or forge it (it only reads the clear
+ * header to route). Its own messages are automation broadcasts to its segment, signed with its key
+ * and a counter that survives restarts.
+ */
+import { equalBytes } from '../crypto/backend';
+import { CertRole, verifyCertificate, type Certificate } from '../protocol/certificate';
+import {
+  encodeTnEnrolment,
+  signedBytes,
+  withSignature,
+  type DcEnrolment,
+  type Frame,
+  type TnAck,
+} from '../protocol/frame';
+import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
+import { reject, type Rejection } from '../protocol/rejection';
+import type { TimerHandle } from '../runtime/clock';
+import { SEGMENT_BROADCAST, type NodeId, type ReceivedFrame } from '../runtime/transport';
+import { getJson, putJson } from '../store/node-store';
+import { NO_OBSERVER } from './goal-monitor';
+import { loadOrCreateIdentity, type Identity } from './identity';
+import { openInbox, type Inbox } from './inbox';
+import { MANUFACTURER_ID } from './manufacturer';
+import { DEFAULT_RETRY, type LeanNodeDeps, type RetryPolicy } from './node-deps';
+
+export interface DcOptions {
+  readonly hes: NodeId;
+  readonly retry?: RetryPolicy;
+}
+
+interface StoredCerts {
+  hesCert: string;
+  dcCert: string;
+}
+
+export interface IssuedCommand {
+  readonly counter: number;
+  readonly frame: Uint8Array;
+  readonly issuedAt: number;
+}
+
+const fromHex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const TN_RECORD = 'tn-';
+
+export class Dc {
+  readonly identity: Identity;
+  private hesCert?: Certificate;
+  private dcCert?: Certificate;
+  private counter: number;
+  private readonly tns = new Set<NodeId>();
+  private readonly inbox: Inbox;
+  private retryTimer?: TimerHandle;
+  private bootstrapStartedAt?: number;
+  private readonly enrolledWaiters: Array<() => void> = [];
+  private readonly observer;
+
+  private constructor(
+    private readonly deps: LeanNodeDeps,
+    private readonly options: DcOptions,
+  ) {
+    this.observer = deps.observer ?? NO_OBSERVER;
+    this.identity = loadOrCreateIdentity(deps.store, deps.crypto);
+    this.counter = getJson<{ value: number }>(deps.store, 'counter')?.value ?? 0;
+    for (const record of deps.store.list(TN_RECORD)) this.tns.add(record.slice(TN_RECORD.length));
+    const stored = getJson<StoredCerts>(deps.store, 'certs');
+    if (stored) this.installCerts(fromHex(stored.hesCert), fromHex(stored.dcCert));
+    this.inbox = openInbox('dc', deps.transport, deps.metrics, (frame, rx) => this.handle(frame, rx));
+  }
+
+  static create(deps: LeanNodeDeps, options: DcOptions): Dc {
+    return new Dc(deps, options);
+  }
+
+  get enrolled(): boolean {
+    return this.dcCert !== undefined;
+  }
+
+  get certificates(): { hesCert?: Certificate; dcCert?: Certificate } {
+    return { hesCert: this.hesCert, dcCert: this.dcCert };
+  }
+
+  /** Sends the CSR, and again with backoff until certificates arrive. Resolves once enrolled. */
+  bootstrap(): Promise<void> {
+    if (this.enrolled) return Promise.resolve();
+    this.bootstrapStartedAt ??= this.deps.clock.now();
+    const done = new Promise<void>((resolve) => this.enrolledWaiters.push(resolve));
+    if (!this.retryTimer) this.sendCsr(this.options.retry?.firstMs ?? DEFAULT_RETRY.firstMs);
+    return done;
+  }
+
+  /** Signs and broadcasts an automation command to every TN of the segment. */
+  automation(relay: 0 | 1): IssuedCommand {
+    this.counter++;
+    putJson(this.deps.store, 'counter', { value: this.counter });
+    const signed = signedBytes({ cls: MessageClass.Automation, dc: this.deps.id, group: this.deps.id, counter: this.counter, relay });
+    const frame = withSignature(signed, this.deps.crypto.sign(signed, this.identity.sign.secretKey));
+    this.observer.sent(this.deps.id, signed);
+    const issuedAt = this.deps.clock.now();
+    this.deps.transport.send(SEGMENT_BROADCAST, frame);
+    return { counter: this.counter, frame, issuedAt };
+  }
+
+  async close(): Promise<void> {
+    this.inbox.stop();
+    this.retryTimer?.cancel();
+  }
+
+  private sendCsr(nextDelayMs: number): void {
+    const signed = signedBytes({
+      cls: MessageClass.DcCsr,
+      dc: this.deps.id,
+      signKey: this.identity.sign.publicKey,
+      encKey: this.identity.enc.publicKey,
+    });
+    this.deps.transport.send(this.options.hes, withSignature(signed, this.deps.crypto.sign(signed, this.identity.sign.secretKey)));
+    const maxMs = this.options.retry?.maxMs ?? DEFAULT_RETRY.maxMs;
+    this.retryTimer = this.deps.clock.setTimer(nextDelayMs, () => {
+      if (!this.enrolled) this.sendCsr(Math.min(nextDelayMs * 2, maxMs));
+    });
+  }
+
+  private handle(frame: Frame, rx: ReceivedFrame): Rejection | void {
+    const trace = { sentAt: rx.sentAt, ...(rx.attack ? { attack: rx.attack } : {}) };
+    const fromHes = rx.from === this.options.hes;
+    switch (frame.cls) {
+      case MessageClass.DcEnrolment:
+        return fromHes ? this.onEnrolment(frame, rx) : reject('unexpected-class', 'enrolment not from the HES link');
+      case MessageClass.TnAck:
+        return fromHes ? this.onTnAck(frame) : reject('unexpected-class', 'TN acknowledgement not from the HES link');
+      case MessageClass.MeterRequest:
+      case MessageClass.FirmwareManifest:
+      case MessageClass.FirmwareChunk:
+        if (!fromHes) return reject('unexpected-class', `${MessageClass[frame.cls]} from a TN`);
+        this.deps.transport.send(SEGMENT_BROADCAST, rx.frame, trace);
+        return;
+      case MessageClass.Confidential:
+        if (!fromHes) return reject('unexpected-class', 'confidential message from a TN');
+        if (!this.tns.has(frame.tn)) return reject('wrong-recipient', `${frame.tn} is not registered on this segment`);
+        this.deps.transport.send(frame.tn, rx.frame, trace);
+        return;
+      case MessageClass.TnKey:
+        if (fromHes) return reject('unexpected-class', 'TN key from the HES link');
+        if (frame.dc !== this.deps.id) return reject('wrong-recipient', `${frame.tn} registers through ${frame.dc}`);
+        this.deps.transport.send(this.options.hes, rx.frame, trace);
+        return;
+      case MessageClass.MeterResponse:
+        if (fromHes) return reject('unexpected-class', 'meter response from the HES link');
+        this.deps.transport.send(this.options.hes, rx.frame, trace);
+        return;
+      default:
+        return reject('unexpected-class', `a DC does not relay ${MessageClass[frame.cls]}`);
+    }
+  }
+
+  private onEnrolment(enrolment: DcEnrolment, rx: ReceivedFrame): Rejection | void {
+    if (this.enrolled) return reject('unexpected-class', 'already enrolled');
+    if (enrolment.dc !== this.deps.id) return reject('wrong-recipient', `enrolment for ${enrolment.dc}`);
+    const refusal = this.installCerts(enrolment.hesCert, enrolment.dcCert);
+    if (refusal) return refusal;
+    putJson(this.deps.store, 'certs', { hesCert: hex(enrolment.hesCert), dcCert: hex(enrolment.dcCert) } satisfies StoredCerts);
+    this.retryTimer?.cancel();
+    this.deps.metrics.emit(
+      'bootstrap',
+      { duration_ms: this.deps.clock.now() - (this.bootstrapStartedAt ?? this.deps.clock.now()) },
+      { role: 'dc' },
+    );
+    this.observer.accepted({
+      node: this.deps.id,
+      cls: MessageClass.DcEnrolment,
+      sender: this.options.hes,
+      counter: 0,
+      signed: enrolment.dcCert,
+      certificates: [enrolment.hesCert, enrolment.dcCert],
+      ...(rx.attack ? { attack: rx.attack } : {}),
+    });
+    for (const resolve of this.enrolledWaiters.splice(0)) resolve();
+  }
+
+  /** Verifies manufacturer -> HES -> this DC, with the DC cert naming this DC's own keys. */
+  private installCerts(hesCertBytes: Uint8Array, dcCertBytes: Uint8Array): Rejection | void {
+    const { crypto, manufacturerKey } = this.deps;
+    const hesCert = verifyCertificate(
+      hesCertBytes,
+      { role: CertRole.Hes, issuer: MANUFACTURER_ID, subject: this.options.hes, issuerKey: manufacturerKey },
+      crypto,
+    );
+    if (!hesCert.ok) return hesCert;
+    const dcCert = verifyCertificate(
+      dcCertBytes,
+      { role: CertRole.Dc, issuer: this.options.hes, subject: this.deps.id, issuerKey: hesCert.value.signKey },
+      crypto,
+    );
+    if (!dcCert.ok) return dcCert;
+    if (!equalBytes(dcCert.value.signKey, this.identity.sign.publicKey) || !equalBytes(dcCert.value.encKey, this.identity.enc.publicKey))
+      return reject('untrusted-certificate', 'DC certificate names keys other than this DC\'s');
+    this.hesCert = hesCert.value;
+    this.dcCert = dcCert.value;
+  }
+
+  private onTnAck(ack: TnAck): Rejection | void {
+    if (!this.hesCert || !this.dcCert) return reject('not-enrolled', `cannot pass on the acknowledgement of ${ack.tn}`);
+    if (ack.dc !== this.deps.id) return reject('wrong-recipient', `acknowledgement for a TN of ${ack.dc}`);
+    if (ack.hes !== this.options.hes || !this.deps.crypto.verify(ack.signature, ack.signed, this.hesCert.signKey))
+      return reject('bad-signature', `acknowledgement of ${ack.tn}`);
+    if (!this.tns.has(ack.tn)) {
+      this.tns.add(ack.tn);
+      putJson(this.deps.store, `${TN_RECORD}${ack.tn}`, {});
+    }
+    this.deps.metrics.emit('frame_accepted', { counter: 0, sender: ack.hes }, { role: 'dc', class: MESSAGE_CLASS_NAMES[ack.cls] });
+    const enrolment = encodeTnEnrolment({
+      tn: ack.tn,
+      hesCert: this.hesCert.bytes,
+      dcCert: this.dcCert.bytes,
+      ack: withSignature(ack.signed, ack.signature),
+    });
+    this.deps.transport.send(ack.tn, enrolment);
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * The head-end system in lean mode: registers DCs and TNs against its allow-list, multicasts
+ * signed meter requests, accepts one signed-then-encrypted response per TN per request, sends
+ * signed-then-encrypted confidential messages, and distributes manufacturer-signed firmware.
+ */
+import { toHex, equalBytes } from '../crypto/backend';
+import { CertRole, decodeCertificate, issueCertificate, type Certificate } from '../protocol/certificate';
+import {
+  ALL_TNS,
+  confidentialBody,
+  decodeMeterReading,
+  encodeDcEnrolment,
+  encodeSealed,
+  sealedHeader,
+  sealedSignedBytes,
+  signedBytes,
+  withSignature,
+  type DcCsr,
+  type Frame,
+  type MeterReading,
+  type MeterResponse,
+  type TnKey,
+} from '../protocol/frame';
+import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
+import { reject, type Rejection } from '../protocol/rejection';
+import type { TimerHandle } from '../runtime/clock';
+import type { NodeId, ReceivedFrame } from '../runtime/transport';
+import { getJson, putJson, type NodeStore } from '../store/node-store';
+import type { AllowList } from './allow-list';
+import { NO_OBSERVER } from './goal-monitor';
+import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
+import { openInbox, type Inbox } from './inbox';
+import type { Manufacturer, SignedFirmware } from './manufacturer';
+import type { LeanNodeDeps } from './node-deps';
+import type { MeterRoundReport } from '../mode';
+
+export interface HesOptions {
+  readonly allowList: AllowList;
+  /** The DCs on the HES's WAN links: multicast goes to each of them. */
+  readonly dcs: readonly NodeId[];
+}
+
+interface RegisteredTn {
+  dc: NodeId;
+  signKey: string;
+  encKey: string;
+}
+
+interface Round {
+  readonly counter: number;
+  readonly startedAt: number;
+  readonly expected: Set<NodeId>;
+  readonly answered: Set<NodeId>;
+  readonly finish: () => void;
+  open: boolean;
+}
+
+const fromHex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
+/** Store record prefix of a registered TN (one record each, so registering is O(1) on disk). */
+const TN_RECORD = 'tn-';
+
+/** Generates (or loads) the HES's keys and has the manufacturer certify them: done once, offline. */
+export function provisionHes(store: NodeStore, deps: Pick<LeanNodeDeps, 'crypto' | 'id'>, manufacturer: Manufacturer): Certificate {
+  const identity = loadOrCreateIdentity(store, deps.crypto);
+  const existing = store.get('certificate');
+  if (existing) {
+    const decoded = decodeCertificate(existing);
+    if (decoded.ok && equalBytes(decoded.value.signKey, identity.sign.publicKey)) return decoded.value;
+  }
+  const cert = manufacturer.certifyHes(deps.id, identity.sign.publicKey, identity.enc.publicKey);
+  store.put('certificate', cert.bytes);
+  return cert;
+}
+
+export class Hes {
+  readonly identity: Identity;
+  readonly certificate: Certificate;
+  /** Last accepted reading per TN. */
+  readonly readings = new Map<NodeId, MeterReading>();
+  private readonly tns = new Map<NodeId, RegisteredTn>();
+  private readonly rounds = new Map<number, Round>();
+  private counter: number;
+  private readonly inbox: Inbox;
+  private readonly timers = new Set<TimerHandle>();
+  private readonly observer;
+
+  private constructor(
+    private readonly deps: LeanNodeDeps,
+    private readonly options: HesOptions,
+  ) {
+    this.observer = deps.observer ?? NO_OBSERVER;
+    this.identity = loadOrCreateIdentity(deps.store, deps.crypto);
+    const certBytes = deps.store.get('certificate');
+    const cert = certBytes && decodeCertificate(certBytes);
+    if (!cert || !cert.ok) throw new Error(`HES ${deps.id}: no manufacturer certificate in its store; run provisionHes first`);
+    this.certificate = cert.value;
+    this.observer.issued(cert.value.bytes);
+    this.counter = getJson<{ value: number }>(deps.store, 'counter')?.value ?? 0;
+    for (const record of deps.store.list(TN_RECORD)) {
+      const registration = getJson<RegisteredTn>(deps.store, record);
+      if (registration) this.tns.set(record.slice(TN_RECORD.length), registration);
+    }
+    this.inbox = openInbox('hes', deps.transport, deps.metrics, (frame, rx) => this.handle(frame, rx));
+  }
+
+  static create(deps: LeanNodeDeps, options: HesOptions): Hes {
+    return new Hes(deps, options);
+  }
+
+  get registeredTns(): NodeId[] {
+    return [...this.tns.keys()];
+  }
+
+  tnsOf(dc: NodeId): NodeId[] {
+    return [...this.tns].filter(([, r]) => r.dc === dc).map(([tn]) => tn);
+  }
+
+  /** Multicasts a signed meter request; resolves when every registered TN answered or on timeout. */
+  meterRound(timeoutMs: number): Promise<MeterRoundReport> {
+    const counter = this.nextCounter();
+    const signed = signedBytes({ cls: MessageClass.MeterRequest, hes: this.deps.id, group: ALL_TNS, counter, request: 0 });
+    const frame = withSignature(signed, this.deps.crypto.sign(signed, this.identity.sign.secretKey));
+    this.observer.sent(this.deps.id, signed);
+    return new Promise((resolve) => {
+      const startedAt = this.deps.clock.now();
+      let timer: TimerHandle | undefined;
+      const round: Round = {
+        counter,
+        startedAt,
+        expected: new Set(this.tns.keys()),
+        answered: new Set(),
+        open: true,
+        finish: () => {
+          if (!round.open) return;
+          round.open = false;
+          if (timer) {
+            timer.cancel();
+            this.timers.delete(timer);
+          }
+          const durationMs = this.deps.clock.now() - startedAt;
+          const missing = [...round.expected].filter((tn) => !round.answered.has(tn));
+          this.deps.metrics.emit('meter_round', { counter, duration_ms: durationMs, responses: round.answered.size, missing: missing.length });
+          resolve({ round: counter, durationMs, responses: round.answered.size, missing });
+        },
+      };
+      this.rounds.set(counter, round);
+      timer = this.deps.clock.setTimer(timeoutMs, round.finish);
+      this.timers.add(timer);
+      for (const dc of this.options.dcs) this.deps.transport.send(dc, frame);
+      if (round.expected.size === 0) round.finish();
+    });
+  }
+
+  /** Signs, then encrypts for the TN, a confidential message. Returns the HES counter used. */
+  sendConfidential(tn: NodeId, payload: Uint8Array): number {
+    const registration = this.tns.get(tn);
+    if (!registration) throw new Error(`HES: cannot send a confidential message to ${tn}: it is not registered`);
+    const counter = this.nextCounter();
+    const header = sealedHeader({ cls: MessageClass.Confidential, hes: this.deps.id, tn });
+    const body = confidentialBody({ counter, payload });
+    const signed = sealedSignedBytes(header, body);
+    const signature = this.deps.crypto.sign(signed, this.identity.sign.secretKey);
+    const sealed = this.deps.crypto.seal(sealedSignedBytes(body, signature), fromHex(registration.encKey), header);
+    this.observer.sent(this.deps.id, signed);
+    this.deps.transport.send(registration.dc, encodeSealed(header, sealed));
+    return counter;
+  }
+
+  /**
+   * Sends a manufacturer-signed image to every DC for broadcast: the manifest, then the chunks
+   * paced `chunkIntervalMs` apart so the PLC queues are not flooded; `passes` times over, as a
+   * broadcast carousel, so TNs that lost a chunk complete the image on a later pass.
+   */
+  async distributeFirmware(firmware: SignedFirmware, options: { passes: number; chunkIntervalMs: number }): Promise<void> {
+    for (let pass = 0; pass < options.passes; pass++) {
+      for (const frame of [firmware.manifest, ...firmware.chunks]) {
+        for (const dc of this.options.dcs) this.deps.transport.send(dc, frame);
+        await this.deps.clock.sleep(options.chunkIntervalMs);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.inbox.stop();
+    for (const t of this.timers) t.cancel();
+    for (const round of this.rounds.values()) round.finish();
+  }
+
+  private handle(frame: Frame, rx: ReceivedFrame): Rejection | void {
+    switch (frame.cls) {
+      case MessageClass.DcCsr:
+        return this.onDcCsr(frame);
+      case MessageClass.TnKey:
+        return this.onTnKey(frame);
+      case MessageClass.MeterResponse:
+        return this.onMeterResponse(frame, rx);
+      default:
+        return reject('unexpected-class', `HES does not accept ${MessageClass[frame.cls]} frames`);
+    }
+  }
+
+  private onDcCsr(csr: DcCsr): Rejection | void {
+    const { crypto } = this.deps;
+    if (!crypto.verify(csr.signature, csr.signed, csr.signKey)) return reject('bad-signature', `CSR of ${csr.dc}`);
+    const refusal = this.options.allowList.check(csr.dc, 'dc', keyFingerprint(csr.signKey, csr.encKey, crypto));
+    if (refusal) return reject('not-expected', refusal);
+    const record = `dc-cert-${csr.dc}`;
+    const issuedBefore = this.deps.store.get(record);
+    const previous = issuedBefore && decodeCertificate(issuedBefore);
+    let dcCert: Uint8Array;
+    if (previous && previous.ok && equalBytes(previous.value.signKey, csr.signKey) && equalBytes(previous.value.encKey, csr.encKey)) {
+      dcCert = previous.value.bytes;
+    } else {
+      dcCert = issueCertificate(
+        { role: CertRole.Dc, issuer: this.deps.id, subject: csr.dc, signKey: csr.signKey, encKey: csr.encKey },
+        this.identity.sign.secretKey,
+        crypto,
+      ).bytes;
+      this.deps.store.put(record, dcCert);
+    }
+    this.observer.issued(dcCert);
+    this.accepted(MessageClass.DcCsr, csr.dc, 0);
+    this.deps.transport.send(csr.dc, encodeDcEnrolment({ dc: csr.dc, hesCert: this.certificate.bytes, dcCert }));
+  }
+
+  private onTnKey(key: TnKey): Rejection | void {
+    const { crypto } = this.deps;
+    if (!crypto.verify(key.signature, key.signed, key.signKey)) return reject('bad-signature', `key registration of ${key.tn}`);
+    const fingerprint = keyFingerprint(key.signKey, key.encKey, crypto);
+    const refusal = this.options.allowList.check(key.tn, 'tn', fingerprint, key.dc);
+    if (refusal) return reject('not-expected', refusal);
+    const registration: RegisteredTn = { dc: key.dc, signKey: toHex(key.signKey), encKey: toHex(key.encKey) };
+    const known = this.tns.get(key.tn);
+    if (!known || known.signKey !== registration.signKey || known.encKey !== registration.encKey) {
+      this.tns.set(key.tn, registration);
+      putJson(this.deps.store, `${TN_RECORD}${key.tn}`, registration);
+    }
+    const signed = signedBytes({ cls: MessageClass.TnAck, hes: this.deps.id, tn: key.tn, dc: key.dc, keyDigest: fingerprint });
+    this.accepted(MessageClass.TnKey, key.tn, 0);
+    this.deps.transport.send(key.dc, withSignature(signed, crypto.sign(signed, this.identity.sign.secretKey)));
+  }
+
+  private onMeterResponse(response: MeterResponse, rx: ReceivedFrame): Rejection | void {
+    const { crypto } = this.deps;
+    if (response.hes !== this.deps.id) return reject('wrong-recipient', `response addressed to ${response.hes}`);
+    const registration = this.tns.get(response.tn);
+    if (!registration) return reject('unknown-sender', `${response.tn} is not registered`);
+    const plaintext = crypto.open(response.sealed, this.identity.enc.secretKey, response.header);
+    if (!plaintext) return reject('decrypt-failed', `response from ${response.tn}`);
+    const opened = decodeMeterReading(response.header, plaintext);
+    if (!opened.ok) return opened;
+    if (!crypto.verify(opened.value.signature, opened.value.signed, fromHex(registration.signKey)))
+      return reject('bad-signature', `response from ${response.tn}`);
+    const reading = opened.value.content;
+    const round = this.rounds.get(reading.counter);
+    if (!round || !round.open) return reject('no-outstanding-request', `no open round ${reading.counter}`);
+    if (!round.expected.has(response.tn)) return reject('no-outstanding-request', `${response.tn} was not asked in round ${reading.counter}`);
+    if (round.answered.has(response.tn)) return reject('duplicate-response', `${response.tn} already answered round ${reading.counter}`);
+    round.answered.add(response.tn);
+    this.readings.set(response.tn, reading);
+    this.accepted(MessageClass.MeterResponse, response.tn, reading.counter);
+    this.observer.accepted({
+      node: this.deps.id,
+      cls: MessageClass.MeterResponse,
+      sender: response.tn,
+      counter: reading.counter,
+      signed: opened.value.signed,
+      ...(rx.attack ? { attack: rx.attack } : {}),
+    });
+    if (round.answered.size === round.expected.size) round.finish();
+  }
+
+  private accepted(cls: MessageClass, sender: NodeId, counter: number): void {
+    this.deps.metrics.emit('frame_accepted', { counter, sender }, { role: 'hes', class: MESSAGE_CLASS_NAMES[cls] });
+  }
+
+  private nextCounter(): number {
+    this.counter++;
+    // persisted before the counter is used, so a restart can never reuse it
+    putJson(this.deps.store, 'counter', { value: this.counter });
+    return this.counter;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * A node's two key pairs: one for ECDSA signatures, one for ECDH (hybrid encryption). Kept apart
+ * so that no key is used both to sign and to agree keys. Created on first start, then loaded from
+ * the node's store (a secret record, mode 0600).
+ */
+import type { CryptoBackend, KeyPair } from '../crypto/backend';
+import { concatBytes, toHex } from '../crypto/backend';
+import { getJson, putJson, type NodeStore } from '../store/node-store';
+
+export interface Identity {
+  readonly sign: KeyPair;
+  readonly enc: KeyPair;
+}
+
+interface StoredKeys {
+  signSecret: string;
+  signPublic: string;
+  encSecret: string;
+  encPublic: string;
+}
+
+const fromHex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
+
+export function loadOrCreateIdentity(store: NodeStore, crypto: CryptoBackend): Identity {
+  const stored = getJson<StoredKeys>(store, 'keys');
+  if (stored) {
+    return {
+      sign: { secretKey: fromHex(stored.signSecret), publicKey: fromHex(stored.signPublic) },
+      enc: { secretKey: fromHex(stored.encSecret), publicKey: fromHex(stored.encPublic) },
+    };
+  }
+  const identity = { sign: crypto.generateKeyPair(), enc: crypto.generateKeyPair() };
+  const record: StoredKeys = {
+    signSecret: toHex(identity.sign.secretKey),
+    signPublic: toHex(identity.sign.publicKey),
+    encSecret: toHex(identity.enc.secretKey),
+    encPublic: toHex(identity.enc.publicKey),
+  };
+  putJson(store, 'keys', record, { secret: true });
+  return identity;
+}
+
+/** SHA-256 of signKey || encKey: what the HES's allow-list pins and the TnAck names. */
+export function keyFingerprint(signKey: Uint8Array, encKey: Uint8Array, crypto: CryptoBackend): Uint8Array {
+  return crypto.sha256(concatBytes(signKey, encKey));
+}

@@ -1,0 +1,178 @@
+/**
+ * Lean mode on a topology: one HES, the DCs and their TNs built on a network, provisioned the way
+ * DESIGN.md 2.1 describes (node keys made at production, their fingerprints on the HES's
+ * allow-list, the manufacturer certifying the HES), and driven through the BenchMode workload.
+ */
+import type { Topology } from '../../channel/topology';
+import type { CryptoBackend } from '../crypto/backend';
+import type {
+  AutomationReport,
+  BenchMode,
+  BootstrapReport,
+  FirmwareImage,
+  FirmwareReport,
+  MeterRoundReport,
+  RelayCommand,
+} from '../mode';
+import type { Clock } from '../runtime/clock';
+import type { Metrics } from '../runtime/metrics';
+import type { Random } from '../runtime/random';
+import type { Network, NodeId } from '../runtime/transport';
+import type { NodeStore } from '../store/node-store';
+import { toHex } from '../crypto/backend';
+import { AllowList } from './allow-list';
+import { Dc } from './dc';
+import type { ProtocolObserver } from './goal-monitor';
+import { Hes, provisionHes } from './hes';
+import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
+import { MANUFACTURER_ID, Manufacturer } from './manufacturer';
+import { syntheticMeter } from './synthetic-meter';
+import { Tn, type ComputeModel, type MeterSource, type RelayActuator } from './tn';
+import { DEFAULT_RETRY, type RetryPolicy } from './node-deps';
+
+export interface LeanModeOptions {
+  readonly topology: Topology;
+  readonly network: Network;
+  readonly clock: Clock;
+  /** Backend per role: the HES and DCs usually run node:crypto, TNs either. */
+  readonly crypto: { readonly hes: CryptoBackend; readonly dc: CryptoBackend; readonly tn: CryptoBackend };
+  /** Tagged with the run's tags; node tags are added here. */
+  readonly metrics: Metrics;
+  readonly random: Random;
+  /** Called once per node. */
+  readonly storeFor: (node: NodeId) => NodeStore;
+  readonly observer?: ProtocolObserver;
+  readonly manufacturer?: Manufacturer;
+  readonly relayFor?: (tn: NodeId) => RelayActuator | undefined;
+  readonly meterFor?: (tn: NodeId) => MeterSource | undefined;
+  readonly computeFor?: (tn: NodeId) => ComputeModel | undefined;
+  readonly retry?: RetryPolicy;
+  /** How long bootstrap waits for stragglers (frames lost on the PLC are retried). */
+  readonly bootstrapTimeoutMs?: number;
+  readonly firmware?: { readonly passes: number; readonly chunkIntervalMs: number };
+}
+
+const FIRMWARE_DEFAULTS = { passes: 2, chunkIntervalMs: 150 };
+const POLL_MS = 1_000;
+
+export class LeanMode implements BenchMode {
+  readonly name = 'lean' as const;
+  readonly manufacturer: Manufacturer;
+  readonly hes: Hes;
+  readonly dcs = new Map<NodeId, Dc>();
+  readonly tns = new Map<NodeId, Tn>();
+  private readonly identities = new Map<NodeId, Identity>();
+
+  constructor(private readonly options: LeanModeOptions) {
+    const { topology, network, clock, crypto, metrics } = options;
+    this.manufacturer = options.manufacturer ?? Manufacturer.create(crypto.hes);
+    const allowList = new AllowList();
+    const base = { clock, manufacturerKey: this.manufacturer.publicKey, ...(options.observer ? { observer: options.observer } : {}) };
+
+    const stores = new Map(topology.nodes.map((node) => [node, options.storeFor(node)] as const));
+    const storeOf = (node: NodeId) => stores.get(node)!;
+    provisionHes(storeOf(topology.hes), { crypto: crypto.hes, id: topology.hes }, this.manufacturer);
+    this.provision(topology.hes, storeOf(topology.hes), crypto.hes);
+    for (const { id: dc, tns } of topology.dcs) {
+      allowList.expect(dc, { role: 'dc', fingerprint: this.provision(dc, storeOf(dc), crypto.dc) });
+      for (const tn of tns) allowList.expect(tn, { role: 'tn', dc, fingerprint: this.provision(tn, storeOf(tn), crypto.tn) });
+    }
+
+    this.hes = Hes.create(
+      { ...base, id: topology.hes, transport: network.attach(topology.hes), store: storeOf(topology.hes), crypto: crypto.hes, metrics },
+      { allowList, dcs: topology.dcs.map((d) => d.id) },
+    );
+    for (const { id: dc, tns } of topology.dcs) {
+      const dcMetrics = metrics.with({ dc, segment: dc });
+      this.dcs.set(
+        dc,
+        Dc.create(
+          { ...base, id: dc, transport: network.attach(dc), store: storeOf(dc), crypto: crypto.dc, metrics: dcMetrics },
+          { hes: topology.hes, ...(options.retry ? { retry: options.retry } : {}) },
+        ),
+      );
+      for (const tn of tns) {
+        const relay = options.relayFor?.(tn);
+        const compute = options.computeFor?.(tn);
+        this.tns.set(
+          tn,
+          Tn.create(
+            { ...base, id: tn, transport: network.attach(tn), store: storeOf(tn), crypto: crypto.tn, metrics: dcMetrics.with({ tn }) },
+            {
+              dc,
+              hes: topology.hes,
+              meter: options.meterFor?.(tn) ?? syntheticMeter(clock, options.random.fork(`meter/${tn}`)),
+              ...(relay ? { relay } : {}),
+              ...(compute ? { compute } : {}),
+              ...(options.retry ? { retry: options.retry } : {}),
+            },
+          ),
+        );
+      }
+    }
+  }
+
+  /** A node's keys, as an attacker who compromised it would hold them (campaigns use this). */
+  keysOf(node: NodeId): Identity {
+    const identity = this.identities.get(node);
+    if (!identity) throw new Error(`lean mode: no node "${node}"`);
+    return identity;
+  }
+
+  async bootstrap(): Promise<BootstrapReport> {
+    const { clock } = this.options;
+    const startedAt = clock.now();
+    const deadline = this.options.bootstrapTimeoutMs ?? 20 * (this.options.retry ?? DEFAULT_RETRY).maxMs;
+    await this.within(deadline, Promise.all([...this.dcs.values()].map((dc) => dc.bootstrap())));
+    const remaining = deadline - (clock.now() - startedAt);
+    await this.within(remaining, Promise.all([...this.tns.values()].map((tn) => tn.bootstrap())));
+    const failed = [...this.dcs, ...this.tns].filter(([, node]) => !node.enrolled).map(([id]) => id);
+    return { enrolled: this.dcs.size + this.tns.size - failed.length, failed, durationMs: clock.now() - startedAt };
+  }
+
+  meterRound(timeoutMs: number): Promise<MeterRoundReport> {
+    return this.hes.meterRound(timeoutMs);
+  }
+
+  automation(dc: NodeId, command: RelayCommand): AutomationReport {
+    const node = this.dcs.get(dc);
+    if (!node) throw new Error(`lean mode: no DC "${dc}"`);
+    const issued = node.automation(command.relay === 'on' ? 1 : 0);
+    return { issuedAt: issued.issuedAt, addressed: this.options.topology.tnsOf(dc).length, segmentBytes: issued.frame.length };
+  }
+
+  confidential(tn: NodeId, payload: Uint8Array): void {
+    this.hes.sendConfidential(tn, payload);
+  }
+
+  async firmware(image: FirmwareImage, timeoutMs: number): Promise<FirmwareReport> {
+    const { clock } = this.options;
+    const startedAt = clock.now();
+    const signed = this.manufacturer.signFirmware(image.version, image.image);
+    this.options.observer?.sent(MANUFACTURER_ID, signed.manifestSigned);
+    const outdated = () => [...this.tns].filter(([, tn]) => tn.firmwareVersion < image.version).map(([id]) => id);
+    void this.hes.distributeFirmware(signed, this.options.firmware ?? FIRMWARE_DEFAULTS);
+    while (outdated().length > 0 && clock.now() - startedAt < timeoutMs) await clock.sleep(POLL_MS);
+    const missing = outdated();
+    return { version: image.version, installed: this.tns.size - missing.length, missing, durationMs: clock.now() - startedAt };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.hes.close(), ...[...this.dcs.values()].map((d) => d.close()), ...[...this.tns.values()].map((t) => t.close())]);
+  }
+
+  /** Makes (or loads) a node's keys as at production time; returns the fingerprint for the allow-list. */
+  private provision(node: NodeId, store: NodeStore, crypto: CryptoBackend): string {
+    const identity = loadOrCreateIdentity(store, crypto);
+    this.identities.set(node, identity);
+    return toHex(keyFingerprint(identity.sign.publicKey, identity.enc.publicKey, crypto));
+  }
+
+  /** Waits for `work`, or until `ms` of clock time passed, whichever is first. */
+  private async within(ms: number, work: Promise<unknown>): Promise<void> {
+    if (ms <= 0) return;
+    let timer: { cancel(): void } | undefined;
+    await Promise.race([work, new Promise<void>((resolve) => (timer = this.options.clock.setTimer(ms, resolve)))]);
+    timer?.cancel();
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The manufacturer: the offline root of trust. Its public key is preinstalled in every node; its
+ * secret key signs the HES certificate and every firmware manifest, and never goes online.
+ */
+import type { CryptoBackend, KeyPair } from '../crypto/backend';
+import { CertRole, issueCertificate, type Certificate } from '../protocol/certificate';
+import {
+  ALL_TNS,
+  encodeFirmwareChunk,
+  signedBytes,
+  withSignature,
+  type FirmwareManifest,
+  type Unsigned,
+} from '../protocol/frame';
+import { MessageClass } from '../protocol/message-class';
+
+export const MANUFACTURER_ID = 'mfr';
+/** Chunk payload size: a chunk frame (8 bytes of header) stays one G3-PLC PSDU (239 bytes). */
+export const FIRMWARE_CHUNK_BYTES = 200;
+
+export interface SignedFirmware {
+  readonly version: number;
+  readonly manifest: Uint8Array;
+  readonly chunks: readonly Uint8Array[];
+  /** Digest of the manifest's signed bytes, as the goal oracle knows it. */
+  readonly manifestSigned: Uint8Array;
+}
+
+export class Manufacturer {
+  private constructor(
+    private readonly key: KeyPair,
+    private readonly crypto: CryptoBackend,
+  ) {}
+
+  static create(crypto: CryptoBackend): Manufacturer {
+    return new Manufacturer(crypto.generateKeyPair(), crypto);
+  }
+
+  get publicKey(): Uint8Array {
+    return this.key.publicKey;
+  }
+
+  certifyHes(hesId: string, signKey: Uint8Array, encKey: Uint8Array): Certificate {
+    return issueCertificate(
+      { role: CertRole.Hes, issuer: MANUFACTURER_ID, subject: hesId, signKey, encKey },
+      this.key.secretKey,
+      this.crypto,
+    );
+  }
+
+  signFirmware(version: number, image: Uint8Array, chunkSize = FIRMWARE_CHUNK_BYTES): SignedFirmware {
+    const unsigned: Unsigned<FirmwareManifest> = {
+      cls: MessageClass.FirmwareManifest,
+      issuer: MANUFACTURER_ID,
+      group: ALL_TNS,
+      version,
+      size: image.length,
+      chunkSize,
+      digest: this.crypto.sha256(image),
+    };
+    const signed = signedBytes(unsigned);
+    const manifest = withSignature(signed, this.crypto.sign(signed, this.key.secretKey));
+    const chunks: Uint8Array[] = [];
+    for (let index = 0, at = 0; at < image.length || index === 0; index++, at += chunkSize)
+      chunks.push(encodeFirmwareChunk({ version, index, data: image.subarray(at, at + chunkSize) }));
+    return { version, manifest, chunks, manifestSigned: signed };
+  }
+}

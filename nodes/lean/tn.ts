@@ -1,0 +1,369 @@
+/**
+ * The terminal node in lean mode. It accepts a message only when it is authentic (verified with
+ * the chain manufacturer -> HES -> its DC that it checked at enrolment), meant for it, and fresh
+ * (its counter above the last one accepted from that sender, or a firmware version above the
+ * installed one). Counters and the installed version are saved before the message takes effect.
+ *
+ * Processing runs on the node's clock: an optional compute model delays each message's effect by
+ * the time its crypto operations take on the TN's CPU, one message at a time, like a
+ * microcontroller would.
+ */
+import { equalBytes } from '../crypto/backend';
+import { CertRole, verifyCertificate, type Certificate } from '../protocol/certificate';
+import {
+  ALL_TNS,
+  decodeConfidentialContent,
+  decodeFrame,
+  encodeSealed,
+  meterReadingBody,
+  sealedHeader,
+  sealedSignedBytes,
+  signedBytes,
+  withSignature,
+  type Automation,
+  type Confidential,
+  type FirmwareChunk,
+  type FirmwareManifest,
+  type Frame,
+  type MeterRequest,
+  type TnEnrolment,
+} from '../protocol/frame';
+import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
+import { reject, type Rejection } from '../protocol/rejection';
+import type { TimerHandle } from '../runtime/clock';
+import type { NodeId, ReceivedFrame } from '../runtime/transport';
+import { getJson, putJson } from '../store/node-store';
+import { NO_OBSERVER, type Acceptance } from './goal-monitor';
+import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
+import { openInbox, type Inbox } from './inbox';
+import { MANUFACTURER_ID } from './manufacturer';
+import { DEFAULT_RETRY, type LeanNodeDeps, type RetryPolicy } from './node-deps';
+
+export type CryptoOp = 'sign' | 'verify' | 'encrypt' | 'decrypt';
+
+/** Time the TN's CPU needs for a list of crypto operations, in ms. */
+export type ComputeModel = (ops: readonly CryptoOp[]) => number;
+
+/** Where meter readings come from: a board's S0 pulse counter, or a synthetic meter. */
+export interface MeterSource {
+  /** Register code (1 = active energy import, Wh) to value. */
+  registers(): ReadonlyArray<readonly [number, number]>;
+}
+
+/** What the TN drives when an automation command is accepted: a board's relay. */
+export interface RelayActuator {
+  /** Switches the relay at once; the board reports the pin change itself. */
+  switchRelay(on: boolean, timing: { sentAt: number; receivedAt: number }): void;
+}
+
+export interface TnOptions {
+  readonly dc: NodeId;
+  readonly hes: NodeId;
+  readonly meter: MeterSource;
+  readonly relay?: RelayActuator;
+  readonly compute?: ComputeModel;
+  readonly retry?: RetryPolicy;
+}
+
+interface StoredCerts {
+  hesCert: string;
+  dcCert: string;
+}
+
+interface Counters {
+  hes: number;
+  dc: number;
+}
+
+interface FirmwareTransfer {
+  readonly manifest: FirmwareManifest;
+  readonly chunks: Map<number, Uint8Array>;
+  readonly chunkCount: number;
+  readonly startedAt: number;
+}
+
+const fromHex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+export class Tn {
+  readonly identity: Identity;
+  private hesCert?: Certificate;
+  private dcCert?: Certificate;
+  private counters: Counters;
+  private installedVersion: number;
+  private transfer?: FirmwareTransfer;
+  private readonly inbox: Inbox;
+  private retryTimer?: TimerHandle;
+  private bootstrapStartedAt?: number;
+  private readonly enrolledWaiters: Array<() => void> = [];
+  private busyUntil = 0;
+  private readonly observer;
+  /** Confidential payloads accepted, newest last (what an application on the TN would consume). */
+  readonly inboxMessages: Uint8Array[] = [];
+  relayState?: boolean;
+
+  private constructor(
+    private readonly deps: LeanNodeDeps,
+    private readonly options: TnOptions,
+  ) {
+    this.observer = deps.observer ?? NO_OBSERVER;
+    this.identity = loadOrCreateIdentity(deps.store, deps.crypto);
+    this.counters = getJson<Counters>(deps.store, 'counters') ?? { hes: 0, dc: 0 };
+    this.installedVersion = getJson<{ version: number }>(deps.store, 'firmware')?.version ?? 0;
+    const stored = getJson<StoredCerts>(deps.store, 'certs');
+    if (stored) {
+      const refusal = this.checkEnrolment(fromHex(stored.hesCert), fromHex(stored.dcCert));
+      if (refusal) throw new Error(`TN ${deps.id}: stored certificates no longer verify: ${refusal.detail}`);
+    }
+    this.inbox = openInbox('tn', deps.transport, deps.metrics, (frame, rx) => this.handle(frame, rx));
+  }
+
+  static create(deps: LeanNodeDeps, options: TnOptions): Tn {
+    return new Tn(deps, options);
+  }
+
+  get enrolled(): boolean {
+    return this.dcCert !== undefined;
+  }
+
+  get firmwareVersion(): number {
+    return this.installedVersion;
+  }
+
+  get lastCounters(): Readonly<Counters> {
+    return { ...this.counters };
+  }
+
+  /** Sends its public keys to its DC, and again with backoff until enrolled. */
+  bootstrap(): Promise<void> {
+    if (this.enrolled) return Promise.resolve();
+    this.bootstrapStartedAt ??= this.deps.clock.now();
+    const done = new Promise<void>((resolve) => this.enrolledWaiters.push(resolve));
+    if (!this.retryTimer) this.sendKey(this.options.retry?.firstMs ?? DEFAULT_RETRY.firstMs);
+    return done;
+  }
+
+  async close(): Promise<void> {
+    this.inbox.stop();
+    this.retryTimer?.cancel();
+  }
+
+  private sendKey(nextDelayMs: number): void {
+    const signed = signedBytes({
+      cls: MessageClass.TnKey,
+      tn: this.deps.id,
+      dc: this.options.dc,
+      signKey: this.identity.sign.publicKey,
+      encKey: this.identity.enc.publicKey,
+    });
+    this.deps.transport.send(this.options.dc, withSignature(signed, this.deps.crypto.sign(signed, this.identity.sign.secretKey)));
+    const maxMs = this.options.retry?.maxMs ?? DEFAULT_RETRY.maxMs;
+    this.retryTimer = this.deps.clock.setTimer(nextDelayMs, () => {
+      if (!this.enrolled) this.sendKey(Math.min(nextDelayMs * 2, maxMs));
+    });
+  }
+
+  private handle(frame: Frame, rx: ReceivedFrame): Rejection | void {
+    switch (frame.cls) {
+      case MessageClass.TnEnrolment:
+        return this.onEnrolment(frame, rx);
+      case MessageClass.MeterRequest:
+        return this.onMeterRequest(frame, rx);
+      case MessageClass.Confidential:
+        return this.onConfidential(frame, rx);
+      case MessageClass.Automation:
+        return this.onAutomation(frame, rx);
+      case MessageClass.FirmwareManifest:
+        return this.onManifest(frame);
+      case MessageClass.FirmwareChunk:
+        return this.onChunk(frame, rx);
+      default:
+        return reject('unexpected-class', `a TN does not accept ${MessageClass[frame.cls]}`);
+    }
+  }
+
+  // ---- enrolment ------------------------------------------------------------------------------
+
+  private onEnrolment(enrolment: TnEnrolment, rx: ReceivedFrame): Rejection | void {
+    if (this.enrolled) return reject('unexpected-class', 'already enrolled');
+    if (enrolment.tn !== this.deps.id) return reject('wrong-recipient', `enrolment for ${enrolment.tn}`);
+    const refusal = this.checkEnrolment(enrolment.hesCert, enrolment.dcCert, enrolment.ack);
+    if (refusal) return refusal;
+    putJson(this.deps.store, 'certs', { hesCert: hex(enrolment.hesCert), dcCert: hex(enrolment.dcCert) } satisfies StoredCerts);
+    this.retryTimer?.cancel();
+    this.deps.metrics.emit(
+      'bootstrap',
+      { duration_ms: this.deps.clock.now() - (this.bootstrapStartedAt ?? this.deps.clock.now()) },
+      { role: 'tn' },
+    );
+    this.report(rx, {
+      cls: MessageClass.TnEnrolment,
+      sender: this.options.dc,
+      counter: 0,
+      signed: enrolment.dcCert,
+      certificates: [enrolment.hesCert, enrolment.dcCert],
+    });
+    for (const resolve of this.enrolledWaiters.splice(0)) resolve();
+  }
+
+  /** Verifies manufacturer -> HES -> this TN's DC and, when given, the HES's ack of this TN's keys. */
+  private checkEnrolment(hesCertBytes: Uint8Array, dcCertBytes: Uint8Array, ackBytes?: Uint8Array): Rejection | void {
+    const { crypto, manufacturerKey } = this.deps;
+    const { hes, dc } = this.options;
+    const hesCert = verifyCertificate(hesCertBytes, { role: CertRole.Hes, issuer: MANUFACTURER_ID, subject: hes, issuerKey: manufacturerKey }, crypto);
+    if (!hesCert.ok) return hesCert;
+    const dcCert = verifyCertificate(dcCertBytes, { role: CertRole.Dc, issuer: hes, subject: dc, issuerKey: hesCert.value.signKey }, crypto);
+    if (!dcCert.ok) return dcCert;
+    if (ackBytes) {
+      const ack = decodeFrame(ackBytes);
+      if (!ack.ok || ack.value.cls !== MessageClass.TnAck) return reject('untrusted-certificate', 'enrolment without a HES acknowledgement');
+      const a = ack.value;
+      if (a.hes !== hes || a.tn !== this.deps.id || a.dc !== dc)
+        return reject('untrusted-certificate', `acknowledgement names ${a.hes}/${a.dc}/${a.tn}`);
+      if (!equalBytes(a.keyDigest, keyFingerprint(this.identity.sign.publicKey, this.identity.enc.publicKey, crypto)))
+        return reject('untrusted-certificate', 'acknowledgement is for other keys');
+      if (!crypto.verify(a.signature, a.signed, hesCert.value.signKey)) return reject('bad-signature', 'acknowledgement not signed by the HES');
+    }
+    this.hesCert = hesCert.value;
+    this.dcCert = dcCert.value;
+  }
+
+  // ---- HES multicast and confidential messages --------------------------------------------------
+
+  private onMeterRequest(request: MeterRequest, rx: ReceivedFrame): Rejection | void {
+    if (!this.hesCert) return reject('not-enrolled', 'meter request before enrolment');
+    if (request.hes !== this.options.hes) return reject('wrong-sender', `request names ${request.hes} as sender`);
+    if (request.group !== ALL_TNS && request.group !== this.options.dc) return reject('wrong-recipient', `request for group ${request.group}`);
+    if (!this.deps.crypto.verify(request.signature, request.signed, this.hesCert.signKey)) return this.spent(['verify'], reject('bad-signature', 'meter request'));
+    if (request.counter <= this.counters.hes) return this.spent(['verify'], reject('stale-counter', `HES counter ${request.counter} <= ${this.counters.hes}`));
+    this.saveCounters({ hes: request.counter });
+
+    const header = sealedHeader({ cls: MessageClass.MeterResponse, tn: this.deps.id, hes: this.options.hes });
+    const body = meterReadingBody({ counter: request.counter, registers: this.options.meter.registers() });
+    const signed = sealedSignedBytes(header, body);
+    const signature = this.deps.crypto.sign(signed, this.identity.sign.secretKey);
+    const sealed = this.deps.crypto.seal(sealedSignedBytes(body, signature), this.hesCert.encKey, header);
+    this.observer.sent(this.deps.id, signed);
+    const response = encodeSealed(header, sealed);
+    this.afterCompute(['verify', 'sign', 'encrypt'], () => {
+      this.report(rx, { cls: request.cls, sender: request.hes, counter: request.counter, signed: request.signed });
+      this.deps.transport.send(this.options.dc, response);
+    });
+  }
+
+  private onConfidential(message: Confidential, rx: ReceivedFrame): Rejection | void {
+    if (!this.hesCert) return reject('not-enrolled', 'confidential message before enrolment');
+    if (message.tn !== this.deps.id) return reject('wrong-recipient', `confidential message for ${message.tn}`);
+    if (message.hes !== this.options.hes) return reject('wrong-sender', `confidential message names ${message.hes}`);
+    const plaintext = this.deps.crypto.open(message.sealed, this.identity.enc.secretKey, message.header);
+    if (!plaintext) return this.spent(['decrypt'], reject('decrypt-failed', 'confidential message'));
+    const opened = decodeConfidentialContent(message.header, plaintext);
+    if (!opened.ok) return this.spent(['decrypt'], opened);
+    if (!this.deps.crypto.verify(opened.value.signature, opened.value.signed, this.hesCert.signKey))
+      return this.spent(['decrypt', 'verify'], reject('bad-signature', 'confidential message'));
+    const { counter, payload } = opened.value.content;
+    if (counter <= this.counters.hes) return this.spent(['decrypt', 'verify'], reject('stale-counter', `HES counter ${counter} <= ${this.counters.hes}`));
+    this.saveCounters({ hes: counter });
+    this.afterCompute(['decrypt', 'verify'], () => {
+      this.inboxMessages.push(payload);
+      this.report(rx, { cls: message.cls, sender: message.hes, counter, signed: opened.value.signed });
+    });
+  }
+
+  // ---- automation -----------------------------------------------------------------------------
+
+  private onAutomation(command: Automation, rx: ReceivedFrame): Rejection | void {
+    if (!this.dcCert) return reject('not-enrolled', 'automation command before enrolment');
+    if (command.dc !== this.options.dc) return reject('wrong-sender', `command from ${command.dc}, this TN belongs to ${this.options.dc}`);
+    if (command.group !== this.options.dc) return reject('wrong-recipient', `command for group ${command.group}`);
+    if (!this.deps.crypto.verify(command.signature, command.signed, this.dcCert.signKey)) return this.spent(['verify'], reject('bad-signature', 'automation command'));
+    if (command.counter <= this.counters.dc) return this.spent(['verify'], reject('stale-counter', `DC counter ${command.counter} <= ${this.counters.dc}`));
+    this.saveCounters({ dc: command.counter });
+    const receivedAt = this.deps.clock.now();
+    this.afterCompute(['verify'], () => {
+      const now = this.deps.clock.now();
+      this.relayState = command.relay === 1;
+      this.options.relay?.switchRelay(this.relayState, { sentAt: rx.sentAt, receivedAt });
+      this.deps.metrics.emit('automation_latency', { latency_ms: now - rx.sentAt, counter: command.counter });
+      this.report(rx, { cls: command.cls, sender: command.dc, counter: command.counter, signed: command.signed });
+    });
+  }
+
+  // ---- firmware -------------------------------------------------------------------------------
+
+  private onManifest(manifest: FirmwareManifest): Rejection | void {
+    if (manifest.issuer !== MANUFACTURER_ID) return reject('wrong-sender', `manifest issued by ${manifest.issuer}`);
+    if (manifest.group !== ALL_TNS) return reject('wrong-recipient', `manifest for group ${manifest.group}`);
+    if (manifest.version <= this.installedVersion)
+      return reject('firmware-rollback', `version ${manifest.version} <= installed ${this.installedVersion}`);
+    if (this.transfer && this.transfer.manifest.version >= manifest.version && equalBytes(this.transfer.manifest.signed, manifest.signed))
+      return; // the same manifest again (a carousel pass): the transfer goes on
+    if (!this.deps.crypto.verify(manifest.signature, manifest.signed, this.deps.manufacturerKey))
+      return this.spent(['verify'], reject('bad-signature', 'firmware manifest'));
+    if (this.transfer && this.transfer.manifest.version > manifest.version)
+      return this.spent(['verify'], reject('firmware-rollback', `version ${manifest.version} below the transfer in progress`));
+    const chunkCount = Math.max(1, Math.ceil(manifest.size / manifest.chunkSize));
+    if (chunkCount > 0xffff) return reject('bad-field', `image of ${manifest.size} bytes needs more than 65535 chunks`);
+    this.transfer = { manifest, chunks: new Map(), chunkCount, startedAt: this.deps.clock.now() };
+    this.spent(['verify']);
+  }
+
+  private onChunk(chunk: FirmwareChunk, rx: ReceivedFrame): Rejection | void {
+    const transfer = this.transfer;
+    if (!transfer || chunk.version !== transfer.manifest.version)
+      return reject('firmware-mismatch', `chunk of version ${chunk.version} with no matching transfer`);
+    const { manifest, chunkCount } = transfer;
+    if (chunk.index >= chunkCount) return reject('bad-field', `chunk ${chunk.index} of ${chunkCount}`);
+    const expectedLength = chunk.index === chunkCount - 1 ? manifest.size - manifest.chunkSize * chunk.index : manifest.chunkSize;
+    if (chunk.data.length !== expectedLength) return reject('bad-field', `chunk ${chunk.index} has ${chunk.data.length} bytes, expected ${expectedLength}`);
+    if (transfer.chunks.has(chunk.index)) return;
+    transfer.chunks.set(chunk.index, chunk.data.slice());
+    if (transfer.chunks.size < chunkCount) return;
+
+    const image = new Uint8Array(manifest.size);
+    for (const [index, data] of transfer.chunks) image.set(data, index * manifest.chunkSize);
+    this.transfer = undefined;
+    if (!equalBytes(this.deps.crypto.sha256(image), manifest.digest)) {
+      // keep the manifest so the next carousel pass can complete a clean copy
+      this.transfer = { manifest, chunks: new Map(), chunkCount, startedAt: transfer.startedAt };
+      return reject('firmware-digest', `image of version ${manifest.version} does not match its signed digest`);
+    }
+    this.installedVersion = manifest.version;
+    putJson(this.deps.store, 'firmware', { version: manifest.version });
+    this.deps.metrics.emit('firmware_install', { version: manifest.version, duration_ms: this.deps.clock.now() - transfer.startedAt });
+    this.report(rx, { cls: MessageClass.FirmwareManifest, sender: MANUFACTURER_ID, counter: manifest.version, signed: manifest.signed });
+  }
+
+  // ---- bookkeeping ----------------------------------------------------------------------------
+
+  private saveCounters(update: Partial<Counters>): void {
+    this.counters = { ...this.counters, ...update };
+    putJson(this.deps.store, 'counters', this.counters);
+  }
+
+  private report(rx: ReceivedFrame, a: Omit<Acceptance, 'node' | 'attack'>): void {
+    this.deps.metrics.emit('frame_accepted', { counter: a.counter, sender: a.sender }, { role: 'tn', class: MESSAGE_CLASS_NAMES[a.cls] });
+    this.observer.accepted({ node: this.deps.id, ...a, ...(rx.attack ? { attack: rx.attack } : {}) });
+  }
+
+  /** Occupies the CPU for the given operations; returns the refusal so callers can `return spent(...)`. */
+  private spent(ops: readonly CryptoOp[], refusal?: Rejection): Rejection | undefined {
+    this.occupy(ops);
+    return refusal;
+  }
+
+  private occupy(ops: readonly CryptoOp[]): number {
+    const costMs = this.options.compute?.(ops) ?? 0;
+    if (costMs <= 0) return this.deps.clock.now();
+    this.busyUntil = Math.max(this.busyUntil, this.deps.clock.now()) + costMs;
+    return this.busyUntil;
+  }
+
+  /** Runs an accepted message's effect when the TN's CPU has done its crypto. */
+  private afterCompute(ops: readonly CryptoOp[], effect: () => void): void {
+    const doneAt = this.occupy(ops);
+    const delay = doneAt - this.deps.clock.now();
+    if (delay <= 0) effect();
+    else this.deps.clock.setTimer(delay, effect);
+  }
+}
