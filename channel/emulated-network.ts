@@ -1,0 +1,134 @@
+import type { Clock } from '../nodes/runtime/clock';
+import type { Metrics } from '../nodes/runtime/metrics';
+import type { Random } from '../nodes/runtime/random';
+import {
+  TransportError,
+  type Destination,
+  type FrameHandler,
+  type Network,
+  type NodeId,
+  type ReceivedFrame,
+  type Transport,
+} from '../nodes/runtime/transport';
+import { Channel, type ChannelControl } from './channel';
+import type { LinkProfile, ProfileSpec } from './profile';
+import type { LinkId, Topology } from './topology';
+
+export interface EmulatedNetworkOptions {
+  readonly topology: Topology;
+  /** Any clock: a VirtualClock makes the run deterministic for the seed of `random`. */
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly metrics?: Metrics;
+  /** Each link's profile (preset + overrides); pass-through when omitted. */
+  readonly profileFor?: (link: LinkId) => ProfileSpec | undefined;
+  readonly presets?: Readonly<Record<string, LinkProfile>>;
+  readonly metricsIntervalMs?: number;
+  /** Called when a node's frame handler throws; the default logs it. Delivery to others goes on. */
+  readonly onHandlerError?: (node: NodeId, error: unknown) => void;
+}
+
+export interface EmulatedNetwork extends Network {
+  /** The attacker's and the campaign's handle (the same operations as the broker's control API). */
+  readonly control: ChannelControl;
+  readonly channel: Channel;
+}
+
+interface Endpoint {
+  readonly handlers: Set<FrameHandler>;
+}
+
+/**
+ * The in-process network: every node's transport on the shared channel core. Deliveries that
+ * would land inside the sender's own send() call are deferred to a zero-delay timer, so a
+ * handler never runs re-entrantly and a virtual clock sees the work.
+ */
+export function createEmulatedNetwork(options: EmulatedNetworkOptions): EmulatedNetwork {
+  const { topology, clock } = options;
+  const endpoints = new Map<NodeId, Endpoint>();
+  const onHandlerError =
+    options.onHandlerError ?? ((node, error) => console.error(`emulated network: frame handler of ${node} threw:`, error));
+  let deferred: { to: NodeId; received: ReceivedFrame }[] = [];
+  let flushArmed = false;
+  let closed = false;
+
+  const handOver = (to: NodeId, received: ReceivedFrame): void => {
+    const ep = endpoints.get(to);
+    if (!ep) return;
+    for (const h of ep.handlers) {
+      try {
+        h(received);
+      } catch (err) {
+        onHandlerError(to, err);
+      }
+    }
+  };
+
+  const flush = (): void => {
+    flushArmed = false;
+    const batch = deferred;
+    deferred = [];
+    for (const d of batch) handOver(d.to, d.received);
+  };
+
+  const channel = new Channel(
+    {
+      topology,
+      clock,
+      random: options.random,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.profileFor ? { profileFor: options.profileFor } : {}),
+      ...(options.presets ? { presets: options.presets } : {}),
+      ...(options.metricsIntervalMs !== undefined ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
+    },
+    {
+      deliver(to, received, reentrant) {
+        if (!endpoints.has(to)) return false;
+        if (!reentrant) {
+          handOver(to, received);
+          return true;
+        }
+        deferred.push({ to, received });
+        if (!flushArmed) {
+          flushArmed = true;
+          clock.setTimer(0, flush);
+        }
+        return true;
+      },
+    },
+  );
+
+  return {
+    control: channel.control,
+    channel,
+    attach(node: NodeId): Transport {
+      if (!topology.has(node)) throw new TransportError('UNKNOWN_NODE', `attach: node "${node}" is not in the topology`);
+      if (endpoints.has(node)) throw new TransportError('ALREADY_ATTACHED', `attach: node "${node}" is already attached`);
+      const ep: Endpoint = { handlers: new Set() };
+      endpoints.set(node, ep);
+      let open = true;
+      return {
+        self: node,
+        send(to: Destination, frame: Uint8Array) {
+          if (!open || closed) return channel.reject('closed', node);
+          channel.offer(node, to, frame);
+        },
+        onFrame(handler) {
+          ep.handlers.add(handler);
+          return () => ep.handlers.delete(handler);
+        },
+        async close() {
+          if (!open) return;
+          open = false;
+          if (endpoints.get(node) === ep) endpoints.delete(node);
+        },
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      endpoints.clear();
+      channel.close();
+    },
+  };
+}

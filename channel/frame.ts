@@ -1,0 +1,37 @@
+import type { Destination, NodeId, ReceivedFrame } from '../nodes/runtime/transport';
+import type { Direction, LinkId } from './topology';
+
+/**
+ * A frame on the emulated wire, as interceptors, taps and the medium see it. Immutable: an
+ * interceptor that changes a frame forwards a modified copy.
+ */
+export interface WireFrame {
+  readonly link: LinkId;
+  /** linkName(link), e.g. "plc:dc1". */
+  readonly linkName: string;
+  readonly direction: Direction;
+  /** Link-level sender (claimed, for injected frames). */
+  readonly from: NodeId;
+  /** A neighbour of `from`, or SEGMENT_BROADCAST from a DC. */
+  readonly to: Destination;
+  readonly bytes: Uint8Array;
+  /** peekClassName(bytes): the message class in the clear, or 'unknown'. */
+  readonly className: string;
+  /** Clock time the sender (or the attacker) handed the frame to the network. */
+  readonly sentAt: number;
+  /** Id of the interceptor that injected this frame; it never sees its own injections again. */
+  readonly origin?: string;
+  /** Set on frames of a TCP bridge stream: delivered to this sink instead of a node. */
+  readonly sink?: FrameSink;
+}
+
+/**
+ * Receiver of a byte stream carried through a link (the TCP bridge). Stream frames are
+ * retransmitted by the link until they get through and never dropped at a full queue, as a TCP
+ * sender would; an interceptor can still drop them.
+ */
+export interface FrameSink {
+  deliver(received: ReceivedFrame): void;
+  /** The frame left the wire without being delivered (an interceptor dropped it, or a jam hit it). */
+  dropped(): void;
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { registerInterceptor } from '../interceptor';
+
+const hex = z.string().regex(/^([0-9a-fA-F]{2})+$/, 'expected an even number of hex digits');
+
+/**
+ * Changes matching frames in flight: flips `flipBits` random bits at or after `minOffset` (the
+ * two-byte wire header is spared by default, so the frame still reaches its class's checks), or
+ * overwrites bytes at `offset` (negative: from the end) with `overwrite` (hex).
+ */
+export const tamper = registerInterceptor({
+  name: 'tamper',
+  summary: 'flip random bits or overwrite a byte range of matching frames',
+  config: z
+    .object({
+      flipBits: z.number().int().min(0).default(0),
+      minOffset: z.number().int().min(0).default(2),
+      offset: z.number().int().default(0),
+      overwrite: hex.optional(),
+    })
+    .strict()
+    .refine((c) => c.flipBits > 0 || c.overwrite !== undefined, { message: 'expected flipBits > 0 or overwrite' }),
+  create: ({ flipBits, minOffset, offset, overwrite }) => {
+    const patch = overwrite ? Uint8Array.from(Buffer.from(overwrite, 'hex')) : undefined;
+    return {
+      onFrame(frame, ctx) {
+        const bytes = Uint8Array.from(frame.bytes);
+        const span = bytes.length - minOffset;
+        if (span > 0) for (let i = 0; i < flipBits; i++) {
+          const bit = ctx.random.int(span * 8);
+          bytes[minOffset + (bit >> 3)]! ^= 1 << (bit & 7);
+        }
+        if (patch) {
+          const at = offset < 0 ? bytes.length + offset : offset;
+          for (let i = 0; i < patch.length; i++) if (at + i >= 0 && at + i < bytes.length) bytes[at + i] = patch[i]!;
+        }
+        ctx.tamper(frame, bytes);
+      },
+    };
+  },
+});

@@ -1,0 +1,263 @@
+import type { Clock, TimerHandle } from '../nodes/runtime/clock';
+import type { Random } from '../nodes/runtime/random';
+import type { NodeId } from '../nodes/runtime/transport';
+import type { WireFrame } from './frame';
+import { TimeHeap } from './heap';
+import { drawJitter, type LossProcess } from './loss';
+import { fragmentSizes, type LinkProfile } from './profile';
+import type { Direction } from './topology';
+
+/** Why a frame did not reach a receiver. */
+export type LossReason = 'loss' | 'queue' | 'jam';
+
+export interface MediumEvents {
+  /** A frame began transmission after waiting queueDelayMs; it occupies the medium for airtimeMs. */
+  started(frame: WireFrame, queueDelayMs: number, airtimeMs: number): void;
+  delivered(frame: WireFrame, receiver: NodeId): void;
+  /** jamOwner: id of the interceptor whose jam destroyed the frame (reason 'jam'). */
+  lost(frame: WireFrame, receiver: NodeId | undefined, reason: LossReason, jamOwner?: string): void;
+}
+
+/** What a medium asks of the link it belongs to. */
+export interface MediumEnv {
+  profile(): LinkProfile;
+  lossProcess(direction: Direction, receiver: NodeId): LossProcess;
+  jitterRandom(direction: Direction, receiver: NodeId): Random;
+  receivers(frame: WireFrame): readonly NodeId[];
+  readonly events: MediumEvents;
+}
+
+interface Waiting {
+  readonly frame: WireFrame;
+  readonly enqueuedAt: number;
+  readonly receivers: readonly NodeId[];
+}
+
+interface InFlight {
+  readonly item: Waiting;
+  readonly start: number;
+  readonly end: number;
+  /** Per receiver: true when the medium lost the frame for it. */
+  readonly lost: readonly boolean[];
+}
+
+interface Delivery {
+  at: number;
+  seq: number;
+  frame: WireFrame;
+  receiver: NodeId;
+}
+
+interface Jam {
+  readonly from: number;
+  readonly to: number;
+  readonly owner: string;
+}
+
+/** Unreachable in practice; bounds a stream frame's retransmissions on a link that loses everything. */
+const STREAM_MAX_ATTEMPTS = 1000;
+
+/**
+ * One transmission medium: a FIFO queue with drop-tail in front of a transmitter that sends one
+ * frame at a time at the profile's bit rate, then delivers it to each receiver after propagation
+ * latency plus jitter, or loses it. A PLC segment is one medium for both directions; a
+ * full-duplex WAN link has one per direction.
+ *
+ * Times are ideal, not timer times: a frame starts at max(enqueue, previous end, end of a jam),
+ * so late timers on a real clock do not stretch the modelled airtime, and the same code gives the
+ * same results on a virtual clock. With no bit rate and no delay the medium forwards in the
+ * caller's turn without any timer (the broker's pass-through path).
+ */
+export class Medium {
+  private readonly queue: Waiting[] = [];
+  private head = 0;
+  private busyUntil = -Infinity;
+  private inFlight: InFlight | undefined;
+  private transmitTimer: TimerHandle | undefined;
+  private readonly deliveries = new TimeHeap<Delivery>();
+  private deliveryTimer: TimerHandle | undefined;
+  private deliveryTimerAt = Infinity;
+  private readonly lastArrival = new Map<NodeId, number>();
+  private jams: Jam[] = [];
+  private seq = 0;
+  private closed = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly env: MediumEnv,
+  ) {}
+
+  get waiting(): number {
+    return this.queue.length - this.head;
+  }
+
+  enqueue(frame: WireFrame): void {
+    if (this.closed) return;
+    const profile = this.env.profile();
+    if (this.waiting >= profile.queueFrames && !frame.sink && (this.inFlight || this.waiting > 0)) {
+      this.env.events.lost(frame, undefined, 'queue');
+      return;
+    }
+    this.queue.push({ frame, enqueuedAt: this.clock.now(), receivers: this.env.receivers(frame) });
+    if (!this.inFlight) this.pump();
+  }
+
+  /** Occupies the medium for durationMs from now: frames on the air meanwhile are destroyed, others wait. */
+  jam(durationMs: number, owner: string): void {
+    const now = this.clock.now();
+    this.jams.push({ from: now, to: now + Math.max(0, durationMs), owner });
+  }
+
+  /** Ends every timer; queued and in-flight frames are discarded. */
+  close(): void {
+    this.closed = true;
+    this.transmitTimer?.cancel();
+    this.deliveryTimer?.cancel();
+    this.queue.length = 0;
+    this.head = 0;
+    this.inFlight = undefined;
+    this.deliveries.clear();
+  }
+
+  private pump(): void {
+    while (!this.inFlight && this.head < this.queue.length && !this.closed) {
+      const item = this.queue[this.head]!;
+      this.queue[this.head++] = undefined as unknown as Waiting;
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
+      const start = this.clearOfJams(Math.max(item.enqueuedAt, this.busyUntil));
+      const flight = this.transmit(item, start);
+      this.busyUntil = flight.end;
+      this.env.events.started(item.frame, start - item.enqueuedAt, flight.end - start);
+      if (flight.end <= this.clock.now() && !this.jammedDuring(flight)) {
+        this.complete(flight);
+      } else {
+        this.inFlight = flight;
+        this.transmitTimer = this.clock.setTimer(flight.end - this.clock.now(), () => {
+          this.transmitTimer = undefined;
+          const done = this.inFlight!;
+          this.inFlight = undefined;
+          this.complete(done);
+          this.pump();
+        });
+      }
+    }
+  }
+
+  /** Draws every loss decision now, so the airtime (which retries lengthen) is known at the start. */
+  private transmit(item: Waiting, start: number): InFlight {
+    const profile = this.env.profile();
+    const { frame, receivers } = item;
+    const up = frame.direction === 'up';
+    const rate = up && profile.duplex === 'full' && profile.uplinkBitRate ? profile.uplinkBitRate : profile.bitRate;
+    const fragAir = (bytes: number): number => (rate > 0 ? ((bytes + profile.overheadBytes) * 8000) / rate : 0);
+    const fragments = fragmentSizes(profile, frame.bytes.length);
+    let air = 0;
+    const lost: boolean[] = [];
+    if (receivers.length === 1 && frame.to !== '*') {
+      const loss = this.env.lossProcess(frame.direction, receivers[0]!);
+      const attempts = frame.sink ? STREAM_MAX_ATTEMPTS : profile.retries + 1;
+      let gone = false;
+      for (const f of fragments) {
+        let delivered = false;
+        for (let a = 0; a < attempts && !delivered; a++) {
+          air += fragAir(f);
+          delivered = !loss.lost();
+        }
+        if (!delivered) {
+          gone = true;
+          break;
+        }
+      }
+      lost.push(gone);
+    } else {
+      for (const f of fragments) air += fragAir(f);
+      for (const r of receivers) {
+        const loss = this.env.lossProcess(frame.direction, r);
+        let gone = false;
+        // Every fragment is drawn even after a loss: a bursty model's state moves with each PHY frame.
+        for (let i = 0; i < fragments.length; i++) if (loss.lost()) gone = true;
+        lost.push(gone);
+      }
+    }
+    return { item, start, end: start + air, lost };
+  }
+
+  private complete(flight: InFlight): void {
+    const { frame, receivers } = flight.item;
+    const jam = this.jammedDuring(flight);
+    const profile = this.env.profile();
+    const now = this.clock.now();
+    for (let i = 0; i < receivers.length; i++) {
+      const receiver = receivers[i]!;
+      if (jam) {
+        this.env.events.lost(frame, receiver, 'jam', jam.owner);
+        continue;
+      }
+      if (flight.lost[i]) {
+        this.env.events.lost(frame, receiver, 'loss');
+        continue;
+      }
+      let at = flight.end + profile.latencyMs;
+      if (profile.jitter.distribution !== 'none')
+        at += drawJitter(profile.jitter, this.env.jitterRandom(frame.direction, receiver));
+      // Jitter never reorders frames to one receiver; reordering is the reorder interceptor's job.
+      const last = this.lastArrival.get(receiver);
+      if (last !== undefined && last > at) at = last;
+      if (profile.jitter.distribution !== 'none' || profile.latencyMs > 0) this.lastArrival.set(receiver, at);
+      if (at <= now && this.deliveries.size === 0) this.env.events.delivered(frame, receiver);
+      else this.scheduleDelivery({ at, seq: this.seq++, frame, receiver });
+    }
+    this.pruneJams();
+  }
+
+  private scheduleDelivery(d: Delivery): void {
+    this.deliveries.push(d);
+    const head = this.deliveries.peek()!;
+    if (head.at >= this.deliveryTimerAt) return;
+    this.deliveryTimer?.cancel();
+    this.deliveryTimerAt = head.at;
+    this.deliveryTimer = this.clock.setTimer(head.at - this.clock.now(), () => this.deliverDue());
+  }
+
+  private deliverDue(): void {
+    this.deliveryTimer = undefined;
+    this.deliveryTimerAt = Infinity;
+    // A timer may fire a little early on a real clock; what is due within it goes now, in order.
+    const horizon = this.clock.now() + (this.clock.kind === 'real' ? 1 : 0);
+    while (this.deliveries.size > 0 && this.deliveries.peek()!.at <= horizon) {
+      const d = this.deliveries.pop()!;
+      this.env.events.delivered(d.frame, d.receiver);
+    }
+    const next = this.deliveries.peek();
+    if (next && !this.closed) {
+      this.deliveryTimerAt = next.at;
+      this.deliveryTimer = this.clock.setTimer(next.at - this.clock.now(), () => this.deliverDue());
+    }
+  }
+
+  private clearOfJams(t: number): number {
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const j of this.jams)
+        if (j.from <= t && t < j.to) {
+          t = j.to;
+          moved = true;
+        }
+    }
+    return t;
+  }
+
+  private jammedDuring(flight: InFlight): Jam | undefined {
+    for (const j of this.jams) if (j.from < flight.end && flight.start < j.to && j.to > j.from) return j;
+    return undefined;
+  }
+
+  private pruneJams(): void {
+    if (this.jams.length === 0) return;
+    const now = this.clock.now();
+    this.jams = this.jams.filter((j) => j.to > now || j.to > this.busyUntil);
+  }
+}
