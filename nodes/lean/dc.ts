@@ -8,7 +8,6 @@ import { equalBytes } from '../crypto/backend';
 import { CertRole, verifyCertificate, type Certificate } from '../protocol/certificate';
 import {
   encodeTnEnrolment,
-  signedBytes,
   withSignature,
   type DcEnrolment,
   type Frame,
@@ -21,6 +20,7 @@ import { SEGMENT_BROADCAST, type NodeId, type ReceivedFrame } from '../runtime/t
 import { getJson, putJson } from '../store/node-store';
 import { NO_OBSERVER } from './goal-monitor';
 import { loadOrCreateIdentity, type Identity } from './identity';
+import { signFrame } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';
 import { MANUFACTURER_ID } from './manufacturer';
 import { DEFAULT_RETRY, type LeanNodeDeps, type RetryPolicy } from './node-deps';
@@ -95,8 +95,11 @@ export class Dc {
   automation(relay: 0 | 1): IssuedCommand {
     this.counter++;
     putJson(this.deps.store, 'counter', { value: this.counter });
-    const signed = signedBytes({ cls: MessageClass.Automation, dc: this.deps.id, group: this.deps.id, counter: this.counter, relay });
-    const frame = withSignature(signed, this.deps.crypto.sign(signed, this.identity.sign.secretKey));
+    const { frame, signed } = signFrame(
+      { cls: MessageClass.Automation, dc: this.deps.id, group: this.deps.id, counter: this.counter, relay },
+      this.identity.sign.secretKey,
+      this.deps.crypto,
+    );
     this.observer.sent(this.deps.id, signed);
     const issuedAt = this.deps.clock.now();
     this.deps.transport.send(SEGMENT_BROADCAST, frame);
@@ -109,13 +112,12 @@ export class Dc {
   }
 
   private sendCsr(nextDelayMs: number): void {
-    const signed = signedBytes({
-      cls: MessageClass.DcCsr,
-      dc: this.deps.id,
-      signKey: this.identity.sign.publicKey,
-      encKey: this.identity.enc.publicKey,
-    });
-    this.deps.transport.send(this.options.hes, withSignature(signed, this.deps.crypto.sign(signed, this.identity.sign.secretKey)));
+    const csr = signFrame(
+      { cls: MessageClass.DcCsr, dc: this.deps.id, signKey: this.identity.sign.publicKey, encKey: this.identity.enc.publicKey },
+      this.identity.sign.secretKey,
+      this.deps.crypto,
+    );
+    this.deps.transport.send(this.options.hes, csr.frame);
     const maxMs = this.options.retry?.maxMs ?? DEFAULT_RETRY.maxMs;
     this.retryTimer = this.deps.clock.setTimer(nextDelayMs, () => {
       if (!this.enrolled) this.sendCsr(Math.min(nextDelayMs * 2, maxMs));

@@ -10,11 +10,7 @@ import {
   confidentialBody,
   decodeMeterReading,
   encodeDcEnrolment,
-  encodeSealed,
   sealedHeader,
-  sealedSignedBytes,
-  signedBytes,
-  withSignature,
   type DcCsr,
   type Frame,
   type MeterReading,
@@ -29,6 +25,7 @@ import { getJson, putJson, type NodeStore } from '../store/node-store';
 import type { AllowList } from './allow-list';
 import { NO_OBSERVER } from './goal-monitor';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
+import { signFrame, signThenSeal } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';
 import type { Manufacturer, SignedFirmware } from './manufacturer';
 import type { LeanNodeDeps } from './node-deps';
@@ -118,8 +115,11 @@ export class Hes {
   /** Multicasts a signed meter request; resolves when every registered TN answered or on timeout. */
   meterRound(timeoutMs: number): Promise<MeterRoundReport> {
     const counter = this.nextCounter();
-    const signed = signedBytes({ cls: MessageClass.MeterRequest, hes: this.deps.id, group: ALL_TNS, counter, request: 0 });
-    const frame = withSignature(signed, this.deps.crypto.sign(signed, this.identity.sign.secretKey));
+    const { frame, signed } = signFrame(
+      { cls: MessageClass.MeterRequest, hes: this.deps.id, group: ALL_TNS, counter, request: 0 },
+      this.identity.sign.secretKey,
+      this.deps.crypto,
+    );
     this.observer.sent(this.deps.id, signed);
     return new Promise((resolve) => {
       const startedAt = this.deps.clock.now();
@@ -156,13 +156,15 @@ export class Hes {
     const registration = this.tns.get(tn);
     if (!registration) throw new Error(`HES: cannot send a confidential message to ${tn}: it is not registered`);
     const counter = this.nextCounter();
-    const header = sealedHeader({ cls: MessageClass.Confidential, hes: this.deps.id, tn });
-    const body = confidentialBody({ counter, payload });
-    const signed = sealedSignedBytes(header, body);
-    const signature = this.deps.crypto.sign(signed, this.identity.sign.secretKey);
-    const sealed = this.deps.crypto.seal(sealedSignedBytes(body, signature), fromHex(registration.encKey), header);
+    const { frame, signed } = signThenSeal(
+      sealedHeader({ cls: MessageClass.Confidential, hes: this.deps.id, tn }),
+      confidentialBody({ counter, payload }),
+      this.identity.sign.secretKey,
+      fromHex(registration.encKey),
+      this.deps.crypto,
+    );
     this.observer.sent(this.deps.id, signed);
-    this.deps.transport.send(registration.dc, encodeSealed(header, sealed));
+    this.deps.transport.send(registration.dc, frame);
     return counter;
   }
 
@@ -235,9 +237,13 @@ export class Hes {
       this.tns.set(key.tn, registration);
       putJson(this.deps.store, `${TN_RECORD}${key.tn}`, registration);
     }
-    const signed = signedBytes({ cls: MessageClass.TnAck, hes: this.deps.id, tn: key.tn, dc: key.dc, keyDigest: fingerprint });
+    const ack = signFrame(
+      { cls: MessageClass.TnAck, hes: this.deps.id, tn: key.tn, dc: key.dc, keyDigest: fingerprint },
+      this.identity.sign.secretKey,
+      crypto,
+    );
     this.accepted(MessageClass.TnKey, key.tn, 0);
-    this.deps.transport.send(key.dc, withSignature(signed, crypto.sign(signed, this.identity.sign.secretKey)));
+    this.deps.transport.send(key.dc, ack.frame);
   }
 
   private onMeterResponse(response: MeterResponse, rx: ReceivedFrame): Rejection | void {

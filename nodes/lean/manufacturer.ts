@@ -4,15 +4,9 @@
  */
 import type { CryptoBackend, KeyPair } from '../crypto/backend';
 import { CertRole, issueCertificate, type Certificate } from '../protocol/certificate';
-import {
-  ALL_TNS,
-  encodeFirmwareChunk,
-  signedBytes,
-  withSignature,
-  type FirmwareManifest,
-  type Unsigned,
-} from '../protocol/frame';
+import { ALL_TNS, encodeFirmwareChunk, type FirmwareManifest, type Unsigned } from '../protocol/frame';
 import { MessageClass } from '../protocol/message-class';
+import { signFrame } from './frame-builders';
 
 export const MANUFACTURER_ID = 'mfr';
 /** Chunk payload size: a chunk frame (8 bytes of header) stays one G3-PLC PSDU (239 bytes). */
@@ -58,8 +52,7 @@ export class Manufacturer {
       chunkSize,
       digest: this.crypto.sha256(image),
     };
-    const signed = signedBytes(unsigned);
-    const manifest = withSignature(signed, this.crypto.sign(signed, this.key.secretKey));
+    const { frame: manifest, signed } = signFrame(unsigned, this.key.secretKey, this.crypto);
     const chunks: Uint8Array[] = [];
     for (let index = 0, at = 0; at < image.length || index === 0; index++, at += chunkSize)
       chunks.push(encodeFirmwareChunk({ version, index, data: image.subarray(at, at + chunkSize) }));

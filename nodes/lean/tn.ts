@@ -14,12 +14,8 @@ import {
   ALL_TNS,
   decodeConfidentialContent,
   decodeFrame,
-  encodeSealed,
   meterReadingBody,
   sealedHeader,
-  sealedSignedBytes,
-  signedBytes,
-  withSignature,
   type Automation,
   type Confidential,
   type FirmwareChunk,
@@ -35,6 +31,7 @@ import type { NodeId, ReceivedFrame } from '../runtime/transport';
 import { getJson, putJson } from '../store/node-store';
 import { NO_OBSERVER, type Acceptance } from './goal-monitor';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
+import { signFrame, signThenSeal } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';
 import { MANUFACTURER_ID } from './manufacturer';
 import { DEFAULT_RETRY, type LeanNodeDeps, type RetryPolicy } from './node-deps';
@@ -149,14 +146,12 @@ export class Tn {
   }
 
   private sendKey(nextDelayMs: number): void {
-    const signed = signedBytes({
-      cls: MessageClass.TnKey,
-      tn: this.deps.id,
-      dc: this.options.dc,
-      signKey: this.identity.sign.publicKey,
-      encKey: this.identity.enc.publicKey,
-    });
-    this.deps.transport.send(this.options.dc, withSignature(signed, this.deps.crypto.sign(signed, this.identity.sign.secretKey)));
+    const registration = signFrame(
+      { cls: MessageClass.TnKey, tn: this.deps.id, dc: this.options.dc, signKey: this.identity.sign.publicKey, encKey: this.identity.enc.publicKey },
+      this.identity.sign.secretKey,
+      this.deps.crypto,
+    );
+    this.deps.transport.send(this.options.dc, registration.frame);
     const maxMs = this.options.retry?.maxMs ?? DEFAULT_RETRY.maxMs;
     this.retryTimer = this.deps.clock.setTimer(nextDelayMs, () => {
       if (!this.enrolled) this.sendKey(Math.min(nextDelayMs * 2, maxMs));
@@ -238,16 +233,17 @@ export class Tn {
     if (request.counter <= this.counters.hes) return this.spent(['verify'], reject('stale-counter', `HES counter ${request.counter} <= ${this.counters.hes}`));
     this.saveCounters({ hes: request.counter });
 
-    const header = sealedHeader({ cls: MessageClass.MeterResponse, tn: this.deps.id, hes: this.options.hes });
-    const body = meterReadingBody({ counter: request.counter, registers: this.options.meter.registers() });
-    const signed = sealedSignedBytes(header, body);
-    const signature = this.deps.crypto.sign(signed, this.identity.sign.secretKey);
-    const sealed = this.deps.crypto.seal(sealedSignedBytes(body, signature), this.hesCert.encKey, header);
-    this.observer.sent(this.deps.id, signed);
-    const response = encodeSealed(header, sealed);
+    const response = signThenSeal(
+      sealedHeader({ cls: MessageClass.MeterResponse, tn: this.deps.id, hes: this.options.hes }),
+      meterReadingBody({ counter: request.counter, registers: this.options.meter.registers() }),
+      this.identity.sign.secretKey,
+      this.hesCert.encKey,
+      this.deps.crypto,
+    );
+    this.observer.sent(this.deps.id, response.signed);
     this.afterCompute(['verify', 'sign', 'encrypt'], () => {
       this.report(rx, { cls: request.cls, sender: request.hes, counter: request.counter, signed: request.signed });
-      this.deps.transport.send(this.options.dc, response);
+      this.deps.transport.send(this.options.dc, response.frame);
     });
   }
 

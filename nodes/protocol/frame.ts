@@ -402,3 +402,27 @@ function boundary<T>(what: string, decode: () => T): Result<T> {
     return reject('bad-field', `${what}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
+
+/** Encodes any decoded frame back to bytes; decodeFrame(encodeFrame(f)) gives f again. */
+export function encodeFrame(f: Frame): Uint8Array {
+  switch (f.cls) {
+    case MessageClass.DcCsr:
+    case MessageClass.TnKey:
+    case MessageClass.TnAck:
+    case MessageClass.MeterRequest:
+    case MessageClass.Automation:
+    case MessageClass.FirmwareManifest:
+      return withSignature(signedBytes(f), f.signature);
+    case MessageClass.MeterResponse:
+    case MessageClass.Confidential:
+      return encodeSealed(sealedHeader(f), f.sealed);
+    case MessageClass.DcEnrolment:
+      return encodeDcEnrolment(f);
+    case MessageClass.TnEnrolment:
+      return encodeTnEnrolment(f);
+    case MessageClass.FirmwareChunk:
+      return encodeFirmwareChunk(f);
+    case MessageClass.TlsRecord:
+      return encodeTlsRecord(f);
+  }
+}
