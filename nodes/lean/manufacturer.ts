@@ -2,7 +2,8 @@
  * The manufacturer: the offline root of trust. Its public key is preinstalled in every node; its
  * secret key signs the HES certificate and every firmware manifest, and never goes online.
  */
-import type { CryptoBackend, KeyPair } from '../crypto/backend';
+import { toHex, type CryptoBackend, type KeyPair } from '../crypto/backend';
+import { getJson, putJson, type NodeStore } from '../store/node-store';
 import { CertRole, issueCertificate, type Certificate } from '../protocol/certificate';
 import { ALL_TNS, encodeFirmwareChunk, type FirmwareManifest, type Unsigned } from '../protocol/frame';
 import { MessageClass } from '../protocol/message-class';
@@ -28,6 +29,18 @@ export class Manufacturer {
 
   static create(crypto: CryptoBackend): Manufacturer {
     return new Manufacturer(crypto.generateKeyPair(), crypto);
+  }
+
+  /** The manufacturer of a bench that is restarted: its root key kept in a secret record. */
+  static fromStore(store: NodeStore, crypto: CryptoBackend): Manufacturer {
+    const stored = getJson<{ secretKey: string; publicKey: string }>(store, 'root-key');
+    if (stored) {
+      const key = { secretKey: new Uint8Array(Buffer.from(stored.secretKey, 'hex')), publicKey: new Uint8Array(Buffer.from(stored.publicKey, 'hex')) };
+      return new Manufacturer(key, crypto);
+    }
+    const key = crypto.generateKeyPair();
+    putJson(store, 'root-key', { secretKey: toHex(key.secretKey), publicKey: toHex(key.publicKey) }, { secret: true });
+    return new Manufacturer(key, crypto);
   }
 
   get publicKey(): Uint8Array {

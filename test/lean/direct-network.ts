@@ -3,7 +3,7 @@ import type { Clock } from '../../nodes/runtime/clock';
 import { SEGMENT_BROADCAST, type FrameHandler, type Network, type NodeId, type Transport } from '../../nodes/runtime/transport';
 
 /** Temporary zero-delay network for smoke tests until channel/ lands. */
-export function directNetwork(topology: Topology, clock: Clock): Network & { frames: Array<{ from: NodeId; to: NodeId; bytes: Uint8Array }> } {
+export function directNetwork(topology: Topology, clock: Clock): Network & { frames: Array<{ from: NodeId; to: NodeId; bytes: Uint8Array }>; deliver(from: NodeId, to: NodeId, frame: Uint8Array): void } {
   const handlers = new Map<NodeId, FrameHandler>();
   const frames: Array<{ from: NodeId; to: NodeId; bytes: Uint8Array }> = [];
   const deliver = (from: NodeId, to: NodeId, frame: Uint8Array, sentAt: number) => {
@@ -12,6 +12,7 @@ export function directNetwork(topology: Topology, clock: Clock): Network & { fra
   };
   return {
     frames,
+    deliver: (from, to, frame) => deliver(from, to, frame, clock.now()),
     attach(node: NodeId): Transport {
       return {
         self: node,

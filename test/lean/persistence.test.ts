@@ -1,0 +1,113 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Topology } from '../../channel/topology';
+import { CRYPTO_BACKENDS } from '../../nodes/crypto';
+import { toHex } from '../../nodes/crypto/backend';
+import { GoalMonitor } from '../../nodes/lean/goal-monitor';
+import { LeanMode } from '../../nodes/lean/lean-mode';
+import { Manufacturer } from '../../nodes/lean/manufacturer';
+import { VirtualClock } from '../../nodes/runtime/clock';
+import { SampleRecorder } from '../../nodes/runtime/metrics';
+import { Random } from '../../nodes/runtime/random';
+import { FileNodeStore, getJson } from '../../nodes/store/node-store';
+import { directNetwork } from './direct-network';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'gridbench-store-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('FileNodeStore', () => {
+  it('writes secret records readable by the owner only and leaves no temporary file behind', () => {
+    const store = new FileNodeStore(tempDir());
+    store.put('keys', new Uint8Array([1, 2, 3]), { secret: true });
+    store.put('counters', new Uint8Array([4]));
+    store.put('counters', new Uint8Array([5]));
+    expect(statSync(join(store.dir, 'keys')).mode & 0o777).toBe(0o600);
+    expect([...store.get('counters')!]).toEqual([5]);
+    expect(readdirSync(store.dir).sort()).toEqual(['counters', 'keys']);
+    expect(store.get('missing')).toBeUndefined();
+  });
+
+  it('names the record when its content is corrupt', () => {
+    const store = new FileNodeStore(tempDir());
+    writeFileSync(join(store.dir, 'counters'), '{not json');
+    expect(() => getJson(store, 'counters')).toThrow(/counters/);
+  });
+});
+
+describe('restart', () => {
+  function bench(root: string) {
+    const clock = new VirtualClock();
+    const topology = Topology.build(1, 3);
+    const network = directNetwork(topology, clock);
+    const recorder = new SampleRecorder();
+    const monitor = new GoalMonitor();
+    const mode = new LeanMode({
+      topology,
+      network,
+      clock,
+      crypto: { hes: CRYPTO_BACKENDS.node, dc: CRYPTO_BACKENDS.node, tn: CRYPTO_BACKENDS.node },
+      metrics: recorder.metrics(clock),
+      random: new Random(7),
+      storeFor: (node) => new FileNodeStore(join(root, node)),
+      manufacturer: Manufacturer.fromStore(new FileNodeStore(join(root, 'manufacturer')), CRYPTO_BACKENDS.node),
+      observer: monitor,
+    });
+    return { clock, network, recorder, mode, monitor };
+  }
+
+  it('keeps keys, certificates, counters and the firmware version across a restart, so old frames stay refused', async () => {
+    const root = tempDir();
+    const first = bench(root);
+    await first.clock.drive(first.mode.bootstrap());
+    const command = first.mode.automation('dc1', { relay: 'on' });
+    await first.clock.drive(first.mode.firmware({ version: 3, image: new Uint8Array(500).fill(1) }, 120_000));
+    await first.clock.advance(1_000);
+    expect(first.recorder.select('automation_latency')).toHaveLength(3);
+    const oldCommand = first.network.frames.find((f) => f.from === 'dc1' && f.bytes[1] === 0x13)!.bytes;
+    await first.mode.close();
+
+    const second = bench(root);
+    const boot = await second.clock.drive(second.mode.bootstrap());
+    expect(boot.failed).toEqual([]);
+    expect(boot.durationMs).toBe(0); // nobody had to enrol again
+    for (const tn of second.mode.tns.values()) {
+      expect(tn.firmwareVersion).toBe(3);
+      expect(tn.lastCounters.dc).toBe(1);
+    }
+    second.network.deliver('dc1', 'tn1.001', oldCommand);
+    await second.clock.advance(1_000);
+    expect(second.recorder.select('frame_rejected', { reason: 'stale-counter' })).toHaveLength(1);
+    const next = second.mode.automation('dc1', { relay: 'off' });
+    await second.clock.advance(1_000);
+    expect(second.recorder.select('automation_latency')).toHaveLength(3);
+    expect(second.recorder.select('automation_latency')[0]!.fields.counter).toBe(2);
+    expect(command.issuedAt).toBeLessThanOrEqual(next.issuedAt);
+    await second.mode.close();
+  });
+
+  it('never writes a private key outside the secret key record', async () => {
+    const root = tempDir();
+    const b = bench(root);
+    await b.clock.drive(b.mode.bootstrap());
+    await b.mode.close();
+    for (const node of ['hes', 'dc1', 'tn1.001']) {
+      const identity = b.mode.keysOf(node);
+      const dir = join(root, node);
+      for (const file of readdirSync(dir)) {
+        const content = readFileSync(join(dir, file), 'utf8');
+        const holdsSecret = content.includes(toHex(identity.sign.secretKey)) || content.includes(toHex(identity.enc.secretKey));
+        expect({ file, holdsSecret }).toEqual({ file, holdsSecret: file === 'keys' });
+        if (file === 'keys') expect(statSync(join(dir, file)).mode & 0o777).toBe(0o600);
+      }
+    }
+  });
+});
