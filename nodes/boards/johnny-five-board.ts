@@ -102,6 +102,8 @@ export class JohnnyFiveBoard implements TnBoard {
   private current: BoardStatus = 'attaching';
   private error: BoardError | undefined;
   private everAttached = false;
+  /** Whether the board is down as far as the `board` measurement knows; undefined before the first attempt settles. */
+  private down: boolean | undefined;
   private session: Session | undefined;
   private retryTimer: TimerHandle | undefined;
   private failedAttempts = 0;
@@ -214,7 +216,10 @@ export class JohnnyFiveBoard implements TnBoard {
     const fail = (code: BoardError['code'], detail: string): void => {
       if (this.session === session) this.fault(new BoardError(code, this.tn, this.port, detail));
     };
-    io.on('error', (err: unknown) => fail(codeOfTransportError(err), message(err)));
+    io.on('error', (err: unknown) => {
+      const code = codeOfTransportError(err);
+      fail(code, code === 'DISCONNECTED' ? `the serial port went away (cable pulled?): ${message(err)}` : message(err));
+    });
     io.on('disconnect', () => fail('DISCONNECTED', 'the serial port went away (cable pulled?)'));
     io.on('close', () => fail('DISCONNECTED', 'the serial port closed'));
     session.timeout = this.clock.setTimer(this.timing.attachTimeoutMs, () =>
@@ -374,14 +379,18 @@ export class JohnnyFiveBoard implements TnBoard {
     safely(() => link.close());
   }
 
+  /**
+   * Listeners hear every change, retries included; the `board` measurement only records the
+   * transitions up and down, so a board that stays away for hours is one failed sample.
+   */
   private setStatus(status: BoardStatus, error?: BoardError): void {
-    if (status === this.current && status !== 'failed') return;
-    const previous = this.current;
+    if (status === this.current) return;
     this.current = status;
-    if (status === 'failed' && previous === 'failed') return;
     const reattached = status === 'attached' && this.everAttached;
     if (status === 'attached') this.everAttached = true;
-    if (status === 'attached' || status === 'failed') {
+    const flips = (status === 'attached' && this.down !== false) || (status === 'failed' && this.down !== true);
+    if (flips) {
+      this.down = status === 'failed';
       this.config.metrics.emit(
         'board',
         { up: status === 'attached' ? 1 : 0, port: this.port, error: error?.message ?? '' },
@@ -408,7 +417,13 @@ export function layoutOf(io: Firmata): BoardLayout {
 }
 
 function codeOfTransportError(err: unknown): BoardError['code'] {
-  return /no such file|ENOENT|cannot open/i.test(message(err)) ? 'PORT_MISSING' : 'TRANSPORT';
+  const text = `${message(err)} ${String((err as { code?: unknown } | undefined)?.code ?? '')}`;
+  if (/no such file|ENOENT|cannot open/i.test(text)) return 'PORT_MISSING';
+  // What a vanished tty gives an open port: I/O errors on read or write, or a dead descriptor.
+  if ((err as { disconnected?: unknown } | undefined)?.disconnected || /EIO|EBADF|ENXIO|bad file descriptor/i.test(text)) {
+    return 'DISCONNECTED';
+  }
+  return 'TRANSPORT';
 }
 
 function message(err: unknown): string {

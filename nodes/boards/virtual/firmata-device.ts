@@ -104,6 +104,8 @@ export class VirtualFirmataDevice {
   readonly baudRate: number;
   /** When true the device ignores its RX wire and sends nothing: a board without Firmata. */
   muted = false;
+  /** When true the relay contact no longer reaches the feedback input: a broken feedback wire. */
+  feedbackWireCut = false;
   private pluggedIn = true;
   private readonly clock: Clock;
   private readonly random: Random;
@@ -514,7 +516,7 @@ export class VirtualFirmataDevice {
     this.contactDueAt = at;
     this.clock.setTimer(at - this.clock.now(), () => {
       this.contact = level;
-      this.drive(relay.feedback, level);
+      if (!this.feedbackWireCut) this.drive(relay.feedback, level);
     });
   }
 
