@@ -1,0 +1,201 @@
+import * as zmq from 'zeromq';
+import { RealClock, type Clock } from '../nodes/runtime/clock';
+import type { Metrics } from '../nodes/runtime/metrics';
+import type { Random } from '../nodes/runtime/random';
+import type { NodeId } from '../nodes/runtime/transport';
+import { Channel, type ChannelControl } from './channel';
+import { startControlServer, type ControlServer, type ControlServerOptions } from './control-http';
+import { control, decodeFrames, encodeFrames, EnvelopeError, MSG, type EnvelopeRecord } from './envelope';
+import type { LinkProfile, ProfileSpec } from './profile';
+import type { LinkId, Topology } from './topology';
+
+export interface BrokerOptions {
+  readonly topology: Topology;
+  readonly random: Random;
+  /** ZeroMQ endpoint for the nodes' DEALER sockets, e.g. tcp://127.0.0.1:5555 (port 0: any free port). */
+  readonly endpoint: string;
+  readonly clock?: Clock;
+  readonly metrics?: Metrics;
+  readonly profileFor?: (link: LinkId) => ProfileSpec | undefined;
+  readonly presets?: Readonly<Record<string, LinkProfile>>;
+  readonly metricsIntervalMs?: number;
+  /** HTTP control endpoint; omitted: none. */
+  readonly control?: ControlServerOptions;
+  /** Largest envelope accepted from a node; larger ones are dropped by ZeroMQ and never reach the broker. */
+  readonly maxMessageBytes?: number;
+}
+
+export interface Broker {
+  /** The bound endpoint (with the real port when 0 was asked). */
+  readonly endpoint: string;
+  /** http://host:port of the control API, when one was asked for. */
+  readonly controlUrl: string | undefined;
+  readonly control: ChannelControl;
+  readonly channel: Channel;
+  /** Nodes that said HELLO (or sent frames) and have not said BYE. */
+  connected(): NodeId[];
+  close(): Promise<void>;
+}
+
+/** Envelopes sent to one node in one write are capped so a burst does not become one huge message. */
+const MAX_BATCH_BYTES = 256 * 1024;
+
+/**
+ * The channel emulator as a process: a ROUTER socket whose peers are the nodes (identity = their
+ * ZeroMQ routing id, refused and counted when not in the topology), the channel core on the real
+ * clock, and optionally the HTTP control API. Frames a node sends in one burst arrive as one
+ * envelope; frames for one node that become due together leave as one envelope.
+ */
+export async function startBroker(options: BrokerOptions): Promise<Broker> {
+  const clock = options.clock ?? new RealClock();
+  const router = new zmq.Router({
+    maxMessageSize: options.maxMessageBytes ?? 16 * 1024 * 1024,
+    receiveHighWaterMark: 100_000,
+    sendHighWaterMark: 100_000,
+    linger: 0,
+  });
+  await router.bind(options.endpoint);
+  const endpoint = router.lastEndpoint ?? options.endpoint;
+
+  const connected = new Set<NodeId>();
+  const ids = new Map<NodeId, Buffer>();
+  const outbox = new Map<NodeId, EnvelopeRecord[]>();
+  const ready: [Buffer, Buffer][] = [];
+  let flushArmed = false;
+  let writing = false;
+  let closed = false;
+
+  const idOf = (node: NodeId): Buffer => {
+    let b = ids.get(node);
+    if (!b) ids.set(node, (b = Buffer.from(node, 'latin1')));
+    return b;
+  };
+
+  const write = async (): Promise<void> => {
+    writing = true;
+    try {
+      while (ready.length > 0 && !closed) await router.send(ready.shift()!);
+    } catch {
+      // Closing the socket ends the writer; nothing else makes send fail with linger 0 and no mandatory routing.
+    } finally {
+      writing = false;
+    }
+  };
+
+  const enqueueMessage = (to: NodeId | Buffer, msg: Buffer): void => {
+    ready.push([typeof to === 'string' ? idOf(to) : to, msg]);
+    if (!writing) void write();
+  };
+
+  const flush = (): void => {
+    flushArmed = false;
+    for (const [to, records] of outbox) {
+      let start = 0;
+      let size = 0;
+      for (let i = 0; i < records.length; i++) {
+        size += records[i]!.bytes.length + 13 + to.length;
+        if (size >= MAX_BATCH_BYTES) {
+          enqueueMessage(to, encodeFrames(records, start, i + 1));
+          start = i + 1;
+          size = 0;
+        }
+      }
+      if (start < records.length) enqueueMessage(to, encodeFrames(records, start));
+    }
+    outbox.clear();
+  };
+
+  const channel = new Channel(
+    {
+      topology: options.topology,
+      clock,
+      random: options.random,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.profileFor ? { profileFor: options.profileFor } : {}),
+      ...(options.presets ? { presets: options.presets } : {}),
+      ...(options.metricsIntervalMs !== undefined ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
+    },
+    {
+      deliver(to, received) {
+        if (!connected.has(to)) return false;
+        let list = outbox.get(to);
+        if (!list) outbox.set(to, (list = []));
+        list.push({ peer: received.from, sentAt: received.sentAt, bytes: received.frame });
+        if (!flushArmed) {
+          flushArmed = true;
+          // After the current burst of incoming envelopes, not after each one.
+          setImmediate(flush);
+        }
+        return true;
+      },
+    },
+  );
+
+  const handle = (idBuf: Buffer, msg: Buffer | undefined): void => {
+    const id = idBuf.toString('latin1');
+    if (!options.topology.has(id)) {
+      channel.reject('unknown-identity', id.slice(0, 64));
+      if (msg?.[0] === MSG.HELLO) enqueueMessage(idBuf, control(MSG.REFUSED, `identity "${id.slice(0, 64)}" is not in the topology`));
+      return;
+    }
+    switch (msg?.[0]) {
+      case MSG.FRAMES:
+        connected.add(id);
+        try {
+          decodeFrames(msg, (peer, sentAt, bytes) => channel.offer(id, peer, bytes, Number.isFinite(sentAt) ? sentAt : clock.now()));
+        } catch (err) {
+          if (!(err instanceof EnvelopeError)) throw err;
+          channel.reject('malformed-envelope', id);
+        }
+        return;
+      case MSG.HELLO:
+        connected.add(id);
+        enqueueMessage(id, control(MSG.WELCOME));
+        return;
+      case MSG.BYE:
+        connected.delete(id);
+        return;
+      default:
+        channel.reject('malformed-envelope', id);
+    }
+  };
+
+  const receiving = (async () => {
+    try {
+      for await (const [id, msg] of router) {
+        try {
+          if (id) handle(id, msg);
+        } catch {
+          // One bad envelope must not stop the broker; it has been counted where it could be.
+        }
+      }
+    } catch {
+      // The socket was closed under the loop.
+    }
+  })();
+
+  let controlServer: ControlServer | undefined;
+  try {
+    if (options.control) controlServer = await startControlServer(channel.control, options.control);
+  } catch (err) {
+    router.close();
+    channel.close();
+    throw err;
+  }
+
+  return {
+    endpoint,
+    controlUrl: controlServer?.url,
+    control: channel.control,
+    channel,
+    connected: () => [...connected],
+    async close() {
+      if (closed) return;
+      closed = true;
+      await controlServer?.close();
+      channel.close();
+      router.close();
+      await receiving;
+    },
+  };
+}

@@ -1,0 +1,175 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ChannelError, type ChannelControl } from './channel';
+import { InterceptorConfigError } from './interceptor';
+import { ProfileError, profileSpecSchema, describeZodIssues } from './profile';
+import { z } from 'zod';
+
+export interface ControlServerOptions {
+  /** Loopback by default. Any other address requires a token. */
+  readonly host?: string;
+  /** 0: any free port. */
+  readonly port: number;
+  /** Clients send "Authorization: Bearer <token>". */
+  readonly token?: string;
+}
+
+export interface ControlServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export class ControlConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ControlConfigError';
+  }
+}
+
+export const isLoopback = (host: string): boolean =>
+  host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const injectSchema = z
+  .object({ from: z.string(), to: z.string(), hex: z.string().regex(/^([0-9a-fA-F]{2})*$/, 'expected hex digits') })
+  .strict();
+
+const MAX_BODY = 1 << 20;
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new HttpError(413, 'TOO_LARGE', `body: expected at most ${MAX_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'BAD_JSON', 'body: expected a JSON object');
+  }
+}
+
+/**
+ * The broker's control API, toxiproxy style: resources under /links, /presets, /interceptors,
+ * plus /inject, /reset and /stats. JSON in and out; errors are {"error": {"code", "message"}}.
+ *
+ *   GET    /links                 GET /links/{name}     POST /links/{name}  {preset?, ...fields}
+ *   GET    /presets               GET /interceptor-types
+ *   GET    /interceptors          POST /interceptors    {type, id?, match?, probability?, config?}
+ *   GET    /interceptors/{id}     DELETE /interceptors/{id}
+ *   POST   /inject                {from, to, hex}
+ *   POST   /reset                 GET /stats
+ */
+export async function startControlServer(control: ChannelControl, options: ControlServerOptions): Promise<ControlServer> {
+  const host = options.host ?? '127.0.0.1';
+  if (!isLoopback(host) && !options.token)
+    throw new ControlConfigError(`control.token: required when the control API binds to a non-loopback address ("${host}")`);
+  const expected = options.token ? Buffer.from(`Bearer ${options.token}`) : undefined;
+
+  const route = async (req: IncomingMessage): Promise<[number, unknown]> => {
+    if (expected) {
+      const got = Buffer.from(req.headers.authorization ?? '');
+      if (got.length !== expected.length || !timingSafeEqual(got, expected))
+        throw new HttpError(401, 'UNAUTHORIZED', 'authorization: expected "Bearer <token>"');
+    }
+    const url = new URL(req.url ?? '/', 'http://control');
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const method = req.method ?? 'GET';
+    const [resource, name] = parts;
+    if (parts.length > 2) throw new HttpError(404, 'NOT_FOUND', `path: no resource ${url.pathname}`);
+    switch (`${method} ${resource ?? ''}${name !== undefined ? '/:name' : ''}`) {
+      case 'GET links':
+        return [200, control.links()];
+      case 'GET links/:name': {
+        const link = control.links().find((l) => l.name === name);
+        if (!link) throw new HttpError(404, 'UNKNOWN_LINK', `link: unknown link "${name}"`);
+        return [200, link];
+      }
+      case 'POST links/:name': {
+        const body = profileSpecSchema.safeParse(await readJson(req));
+        if (!body.success) throw new HttpError(400, 'BAD_PROFILE', describeZodIssues(body.error, 'body'));
+        return [200, { name, profile: control.setProfile(name!, body.data) }];
+      }
+      case 'GET presets':
+        return [200, control.presets()];
+      case 'GET interceptor-types':
+        return [200, control.interceptorTypes()];
+      case 'GET interceptors':
+        return [200, control.interceptors()];
+      case 'POST interceptors':
+        return [201, control.addInterceptor((await readJson(req)) as never)];
+      case 'GET interceptors/:name': {
+        const info = control.interceptor(name!);
+        if (!info) throw new HttpError(404, 'UNKNOWN_INTERCEPTOR', `interceptor: unknown id "${name}"`);
+        return [200, info];
+      }
+      case 'DELETE interceptors/:name':
+        if (!control.removeInterceptor(name!)) throw new HttpError(404, 'UNKNOWN_INTERCEPTOR', `interceptor: unknown id "${name}"`);
+        return [204, undefined];
+      case 'POST inject': {
+        const body = injectSchema.safeParse(await readJson(req));
+        if (!body.success) throw new HttpError(400, 'BAD_INJECT', describeZodIssues(body.error, 'body'));
+        control.inject({ from: body.data.from, to: body.data.to, bytes: Uint8Array.from(Buffer.from(body.data.hex, 'hex')) });
+        return [202, { injected: 1 }];
+      }
+      case 'POST reset':
+        control.reset();
+        return [204, undefined];
+      case 'GET stats':
+        return [200, control.stats()];
+      default:
+        throw new HttpError(404, 'NOT_FOUND', `path: no route ${method} ${url.pathname}`);
+    }
+  };
+
+  const respond = (res: ServerResponse, status: number, body: unknown): void => {
+    if (body === undefined) {
+      res.writeHead(status).end();
+      return;
+    }
+    const text = JSON.stringify(body, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+    res.writeHead(status, { 'content-type': 'application/json' }).end(text);
+  };
+
+  const server = createServer((req, res) => {
+    route(req).then(
+      ([status, body]) => respond(res, status, body),
+      (err: unknown) => {
+        if (err instanceof HttpError) return respond(res, err.status, { error: { code: err.code, message: err.message } });
+        if (err instanceof ProfileError || err instanceof InterceptorConfigError)
+          return respond(res, 400, { error: { code: err.name, message: err.message } });
+        if (err instanceof ChannelError)
+          return respond(res, err.code === 'UNKNOWN_LINK' ? 404 : 409, { error: { code: err.code, message: err.message } });
+        respond(res, 500, { error: { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) } });
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${shown}:${addr.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
