@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../nodes/runtime/clock';
+import { COMPUTE_PROFILES, computeCostMs, computeDelay, computeModel, computeProfile } from '../../nodes/compute-profile';
+import type { ComputeModel } from '../../nodes/lean/tn';
+
+describe('compute profile', () => {
+  it('turns the published nRF52840 cycle counts into ms at 64 and 168 MHz', () => {
+    const m4 = COMPUTE_PROFILES['cortex-m4-64mhz'].opMs;
+    expect(m4.sign).toBeCloseTo(5.86, 2);
+    expect(m4.verify).toBeCloseTo(15.25, 2);
+    expect(m4.decrypt).toBeCloseTo(14.16, 2);
+    expect(m4.encrypt).toBeCloseTo((327_000 + 906_000) / 64_000, 9);
+    expect(COMPUTE_PROFILES['cortex-m4-168mhz'].opMs.verify).toBeCloseTo(976_000 / 168_000, 9);
+  });
+
+  it('orders the presets from slow microcontroller to host', () => {
+    const verify = (name: keyof typeof COMPUTE_PROFILES) => COMPUTE_PROFILES[name].opMs.verify;
+    expect(verify('cortex-m4-48mhz-generic')).toBeGreaterThan(verify('cortex-m4-64mhz'));
+    expect(verify('cortex-m4-64mhz')).toBeGreaterThan(verify('cortex-m4-168mhz'));
+    expect(verify('cortex-m4-168mhz')).toBeGreaterThan(verify('host'));
+    expect(verify('none')).toBe(0);
+  });
+
+  it('sums an op list, and plugs into the lean TN as its compute model', () => {
+    const profile = COMPUTE_PROFILES['cortex-m4-64mhz'];
+    const model: ComputeModel = computeModel(profile);
+    expect(model(['decrypt', 'verify'])).toBeCloseTo(profile.opMs.decrypt + profile.opMs.verify, 12);
+    expect(computeCostMs(profile, [])).toBe(0);
+  });
+
+  it('delays on the node clock', async () => {
+    const clock = new VirtualClock();
+    let doneAt = -1;
+    void computeDelay(clock, COMPUTE_PROFILES['cortex-m4-64mhz'], ['verify']).then(() => (doneAt = clock.now()));
+    await clock.run();
+    expect(doneAt).toBeCloseTo(976_000 / 64_000, 9);
+  });
+
+  it('takes a preset by name with overrides, and names the bad field otherwise', () => {
+    expect(computeProfile('host', { verify: 2 }).opMs).toMatchObject({ verify: 2, sign: 0.243 });
+    expect(() => computeProfile('cortex-m0')).toThrow(/unknown preset "cortex-m0"/);
+    expect(() => computeProfile('host', { verify: -1 })).toThrow(/verify must be >= 0/);
+    expect(() => computeProfile('host', { hash: 1 } as never)).toThrow(/unknown operation "hash"/);
+  });
+});
