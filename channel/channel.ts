@@ -301,6 +301,11 @@ export class Channel {
     this.metrics.emit('channel_rejected', { count: 1, from }, { reason });
   }
 
+  /** The effective profile of a link now. */
+  profileOf(link: string): LinkProfile | undefined {
+    return this.links.get(link)?.profile;
+  }
+
   /** Frames waiting for the medium of a link direction (the TCP bridge uses it for backpressure). */
   queued(link: string, direction: Direction): number {
     return this.links.get(link)?.media[direction].waiting ?? 0;
