@@ -149,19 +149,19 @@ export function parseChannelConfig(text: string, file: string): ChannelConfig {
   for (const name of Object.keys(overrides))
     if (!knownLinks.has(name)) throw new ConfigError(file, `links.overrides.${name}`, `expected a link of the topology (${[...knownLinks].slice(0, 6).join(', ')}...)`);
   const profileFor = (link: LinkId): ProfileSpec => mergeSpecs(link.kind === 'wan' ? cfg.links.wan : cfg.links.plc, overrides[linkName(link)]);
-  for (const dc of topology.dcs)
-    for (const kind of ['wan', 'plc'] as const) {
-      const link = { kind, dc: dc.id };
-      const name = linkName(link);
-      const where = overrides[name] ? `links.overrides.${name}` : `links.${kind}`;
-      try {
-        resolveProfile(profileFor(link), PRESETS, where);
-      } catch (err) {
-        if (!(err instanceof ProfileError)) throw err;
-        const cut = err.message.indexOf(': ');
-        throw new ConfigError(file, err.message.slice(0, cut), err.message.slice(cut + 2));
-      }
+  const check = (spec: ProfileSpec, where: string): void => {
+    try {
+      resolveProfile(spec, PRESETS, where);
+    } catch (err) {
+      if (!(err instanceof ProfileError)) throw err;
+      const cut = err.message.indexOf(': ');
+      throw new ConfigError(file, err.message.slice(0, cut), err.message.slice(cut + 2));
     }
+  };
+  // Kind defaults first, so an error in one is reported where it was written.
+  for (const kind of ['wan', 'plc'] as const) check(cfg.links[kind] ?? {}, `links.${kind}`);
+  for (const [name, over] of Object.entries(overrides))
+    check(mergeSpecs(name.startsWith('wan:') ? cfg.links.wan : cfg.links.plc, over), `links.overrides.${name}`);
   cfg.interceptors.forEach((spec, i) => {
     try {
       createInterceptor(spec.type, spec.config, `interceptors.${i}.config`);

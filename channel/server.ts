@@ -1,0 +1,75 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { RealClock } from '../nodes/runtime/clock';
+import { createMetrics } from '../nodes/runtime/metrics';
+import { Random } from '../nodes/runtime/random';
+import { startBroker, type Broker } from './broker';
+import type { ChannelConfig } from './config';
+import { splitHostPort } from './config';
+import { startTcpBridge, type TcpBridge } from './tcp-bridge';
+
+export interface ChannelServer {
+  readonly broker: Broker;
+  readonly bridges: readonly TcpBridge[];
+  /** What the process announces on start: where to connect, the seed to repeat the run. */
+  readonly summary: Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+/** Everything `gridbench channel` runs for a config: broker, control API, interceptors, bridges, metrics file. */
+export async function startChannelServer(config: ChannelConfig): Promise<ChannelServer> {
+  const clock = new RealClock();
+  let metricsFile: WriteStream | undefined;
+  if (config.metrics.file) metricsFile = createWriteStream(config.metrics.file, { flags: 'a' });
+  const metrics = metricsFile
+    ? createMetrics(clock, (sample) => metricsFile!.write(`${JSON.stringify(sample)}\n`))
+    : undefined;
+  const broker = await startBroker({
+    topology: config.topology,
+    random: new Random(config.seed),
+    endpoint: config.broker.endpoint,
+    clock,
+    profileFor: config.profileFor,
+    metricsIntervalMs: config.metrics.intervalMs,
+    ...(metrics ? { metrics } : {}),
+    ...(config.broker.maxMessageBytes ? { maxMessageBytes: config.broker.maxMessageBytes } : {}),
+    ...(config.control ? { control: config.control } : {}),
+  });
+  const bridges: TcpBridge[] = [];
+  try {
+    for (const spec of config.interceptors) broker.control.addInterceptor(spec);
+    for (const b of config.bridges)
+      bridges.push(
+        await startTcpBridge({
+          channel: broker.channel,
+          listen: splitHostPort(b.listen),
+          upstream: splitHostPort(b.upstream),
+          client: b.client,
+          server: b.server,
+          ...(b.chunkBytes ? { chunkBytes: b.chunkBytes } : {}),
+        }),
+      );
+  } catch (err) {
+    for (const b of bridges) await b.close();
+    await broker.close();
+    throw err;
+  }
+  return {
+    broker,
+    bridges,
+    summary: {
+      endpoint: broker.endpoint,
+      control: broker.controlUrl ?? null,
+      seed: config.seed,
+      clock: clock.kind,
+      nodes: config.topology.nodes.length,
+      links: broker.control.links().map((l) => l.name).length,
+      interceptors: broker.control.interceptors().map((i) => i.id),
+      bridges: bridges.map((b, i) => ({ listen: `${b.host}:${b.port}`, upstream: config.bridges[i]!.upstream })),
+    },
+    async close() {
+      for (const b of bridges) await b.close();
+      await broker.close();
+      await new Promise<void>((resolve) => (metricsFile ? metricsFile.end(resolve) : resolve()));
+    },
+  };
+}
