@@ -12,7 +12,7 @@ import { VirtualClock } from '../../nodes/runtime/clock';
 import { SampleRecorder } from '../../nodes/runtime/metrics';
 import { Random } from '../../nodes/runtime/random';
 import { FileNodeStore, getJson } from '../../nodes/store/node-store';
-import { directNetwork } from './direct-network';
+import { createEmulatedNetwork } from '../../channel/emulated-network';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -47,8 +47,10 @@ describe('restart', () => {
   function bench(root: string) {
     const clock = new VirtualClock();
     const topology = Topology.build(1, 3);
-    const network = directNetwork(topology, clock);
     const recorder = new SampleRecorder();
+    const network = createEmulatedNetwork({ topology, clock, random: new Random(7).fork('channel') });
+    const frames: Uint8Array[] = [];
+    network.control.tap((event) => frames.push(event.bytes));
     const monitor = new GoalMonitor();
     const mode = new LeanMode({
       topology,
@@ -61,7 +63,7 @@ describe('restart', () => {
       manufacturer: Manufacturer.fromStore(new FileNodeStore(join(root, 'manufacturer')), CRYPTO_BACKENDS.node),
       observer: monitor,
     });
-    return { clock, network, recorder, mode, monitor };
+    return { clock, network, frames, recorder, mode, monitor };
   }
 
   it('keeps keys, certificates, counters and the firmware version across a restart, so old frames stay refused', async () => {
@@ -72,8 +74,9 @@ describe('restart', () => {
     await first.clock.drive(first.mode.firmware({ version: 3, image: new Uint8Array(500).fill(1) }, 120_000));
     await first.clock.advance(1_000);
     expect(first.recorder.select('automation_latency')).toHaveLength(3);
-    const oldCommand = first.network.frames.find((f) => f.from === 'dc1' && f.bytes[1] === 0x13)!.bytes;
+    const oldCommand = first.frames.find((bytes) => bytes[1] === 0x13)!;
     await first.mode.close();
+    await first.network.close();
 
     const second = bench(root);
     const boot = await second.clock.drive(second.mode.bootstrap());
@@ -83,7 +86,7 @@ describe('restart', () => {
       expect(tn.firmwareVersion).toBe(3);
       expect(tn.lastCounters.dc).toBe(1);
     }
-    second.network.deliver('dc1', 'tn1.001', oldCommand);
+    second.network.control.inject({ from: 'dc1', to: 'tn1.001', bytes: oldCommand });
     await second.clock.advance(1_000);
     expect(second.recorder.select('frame_rejected', { reason: 'stale-counter' })).toHaveLength(1);
     const next = second.mode.automation('dc1', { relay: 'off' });
@@ -92,6 +95,7 @@ describe('restart', () => {
     expect(second.recorder.select('automation_latency')[0]!.fields.counter).toBe(2);
     expect(command.issuedAt).toBeLessThanOrEqual(next.issuedAt);
     await second.mode.close();
+    await second.network.close();
   });
 
   it('never writes a private key outside the secret key record', async () => {
@@ -99,6 +103,7 @@ describe('restart', () => {
     const b = bench(root);
     await b.clock.drive(b.mode.bootstrap());
     await b.mode.close();
+    await b.network.close();
     for (const node of ['hes', 'dc1', 'tn1.001']) {
       const identity = b.mode.keysOf(node);
       const dir = join(root, node);

@@ -10,43 +10,10 @@ import { buildSampleFrames } from '../../nodes/lean/sample-frames';
 import { decodeFrame, encodeFrame } from '../../nodes/protocol/frame';
 import { REJECTION_REASONS } from '../../nodes/protocol/rejection';
 import { Random } from '../../nodes/runtime/random';
+import { mutate } from '../helpers/mutate';
 
 const FRAMES = 100_000;
 const seeds = Object.values(buildSampleFrames(CRYPTO_BACKENDS.node));
-
-export function mutate(frame: Uint8Array, random: Random): Uint8Array {
-  const f = frame.slice();
-  switch (random.int(8)) {
-    case 0: {
-      const flips = 1 + random.int(3);
-      for (let i = 0; i < flips; i++) f[random.int(f.length)]! ^= 1 << random.int(8);
-      return f;
-    }
-    case 1:
-      f[random.int(f.length)] = random.int(256);
-      return f;
-    case 2:
-      return f.subarray(0, random.int(f.length));
-    case 3:
-      return Uint8Array.of(...f, ...Array.from({ length: 1 + random.int(8) }, () => random.int(256)));
-    case 4: {
-      const at = random.int(f.length + 1);
-      return Uint8Array.of(...f.subarray(0, at), random.int(256), ...f.subarray(at));
-    }
-    case 5: {
-      const at = random.int(f.length);
-      return Uint8Array.of(...f.subarray(0, at), ...f.subarray(at + 1));
-    }
-    case 6: {
-      const other = seeds[random.int(seeds.length)]!;
-      return Uint8Array.of(...f.subarray(0, random.int(f.length)), ...other.subarray(random.int(other.length)));
-    }
-    default:
-      // the header and length bytes are where parsers break: hit the first 24 bytes
-      f[random.int(Math.min(24, f.length))] = random.int(256);
-      return f;
-  }
-}
 
 describe('codec fuzz', () => {
   it(`rejects with a reason, or decodes canonically, each of ${FRAMES.toLocaleString('en')} mutated frames`, () => {
@@ -55,7 +22,7 @@ describe('codec fuzz', () => {
     let decoded = 0;
     let nonCanonical = 0;
     for (let i = 0; i < FRAMES; i++) {
-      const bytes = mutate(seeds[i % seeds.length]!, random);
+      const bytes = mutate(seeds[i % seeds.length]!, random, seeds);
       const result = decodeFrame(bytes);
       if (result.ok) {
         decoded++;

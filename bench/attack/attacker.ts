@@ -1,0 +1,107 @@
+/**
+ * The attacker's toolbox, as the security tests and the campaigns use it. It has exactly the two
+ * positions DESIGN.md 3 grants: the wire (record, drop, alter, replay and inject frames through
+ * the channel's control API) and compromised nodes (their keys). It forges with the same frame
+ * builders honest nodes use, with whatever keys it holds, and counts what it put on the wire.
+ */
+import type { ChannelControl, TapEvent } from '../../channel/channel';
+import type { InterceptorContext, Matcher } from '../../channel/interceptor';
+import type { WireFrame } from '../../channel/frame';
+import { compileMatcher } from '../../channel/interceptor';
+import type { CryptoBackend } from '../../nodes/crypto/backend';
+import type { Identity } from '../../nodes/lean/identity';
+import { Manufacturer } from '../../nodes/lean/manufacturer';
+import type { Destination, NodeId } from '../../nodes/runtime/transport';
+
+export interface Recording {
+  readonly frames: TapEvent[];
+  stop(): void;
+}
+
+export interface AttackerOptions {
+  readonly control: ChannelControl;
+  readonly crypto: CryptoBackend;
+  /** Keys of a node the attacker compromised (lean mode's keysOf). */
+  readonly keysOf?: (node: NodeId) => Identity;
+  /** Label put on everything this attacker does (interceptor ids, counts). */
+  readonly name?: string;
+}
+
+export class Attacker {
+  /** The attacker's own key pairs: valid P-256 keys nobody trusts. */
+  readonly keys: Identity;
+  /** A root key of the attacker's own, to mint certificates and firmware "from the manufacturer". */
+  readonly rogueManufacturer: Manufacturer;
+  /** Frames this attacker put on the wire (injected, replayed or altered). */
+  injected = 0;
+  private interceptors = 0;
+  private readonly name: string;
+
+  constructor(private readonly options: AttackerOptions) {
+    this.keys = { sign: options.crypto.generateKeyPair(), enc: options.crypto.generateKeyPair() };
+    this.rogueManufacturer = Manufacturer.create(options.crypto);
+    this.name = options.name ?? 'attacker';
+  }
+
+  get crypto(): CryptoBackend {
+    return this.options.crypto;
+  }
+
+  /** Hands the attacker a node's keys: from now on it can sign and decrypt as that node. */
+  compromise(node: NodeId): Identity {
+    if (!this.options.keysOf) throw new Error('attacker: this bench has no keys to hand out');
+    return this.options.keysOf(node);
+  }
+
+  /** Records every frame the matcher selects, from now until stop(). */
+  record(match: Matcher = {}): Recording {
+    const test = compileMatcher(match);
+    const frames: TapEvent[] = [];
+    const stop = this.options.control.tap((event) => {
+      if (event.injectedBy) return;
+      const link = { kind: event.kind, dc: event.link.slice(event.link.indexOf(':') + 1) };
+      if (test({ ...event, linkName: event.link, link })) frames.push(event);
+    });
+    return { frames, stop };
+  }
+
+  /** Puts a frame on the link between `from` and `to`, claiming `from` sent it. */
+  inject(from: NodeId, to: Destination, bytes: Uint8Array): void {
+    this.injected++;
+    this.options.control.inject({ from, to, bytes });
+  }
+
+  /** Sends a recorded frame again, on its own link or, with `as`, between other nodes. */
+  replay(frame: TapEvent, as?: { from: NodeId; to: Destination }): void {
+    this.inject(as?.from ?? frame.from, as?.to ?? frame.to, frame.bytes);
+  }
+
+  /** Drops every frame the matcher selects until the returned function is called. */
+  block(match: Matcher): () => void {
+    return this.intercept(match, (frame, ctx) => ctx.drop(frame));
+  }
+
+  /**
+   * Runs `fn` on every frame the matcher selects: it decides through ctx whether the frame goes
+   * on (ctx.forward), goes on altered (ctx.tamper, counted as an attacker frame), or dies.
+   */
+  intercept(match: Matcher, fn: (frame: WireFrame, ctx: InterceptorContext) => void): () => void {
+    const id = `${this.name}-${++this.interceptors}`;
+    this.options.control.addCustomInterceptor(
+      (frame, ctx) =>
+        fn(frame, {
+          ...ctx,
+          tamper: (f, bytes) => {
+            this.injected++;
+            ctx.tamper(f, bytes);
+          },
+          inject: (f) => {
+            this.injected++;
+            ctx.inject(f);
+          },
+        }),
+      { id, match, type: 'attacker' },
+    );
+    return () => this.options.control.removeInterceptor(id);
+  }
+}

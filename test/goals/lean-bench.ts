@@ -1,0 +1,72 @@
+/**
+ * A small lean-mode bench on the emulated wire for the security-goal tests: a HES, DCs and TNs on
+ * a VirtualClock, a goal oracle, every sample recorded, and an attacker holding the wire.
+ */
+import { Attacker } from '../../bench/attack/attacker';
+import { createEmulatedNetwork, type EmulatedNetwork } from '../../channel/emulated-network';
+import { Topology } from '../../channel/topology';
+import { CRYPTO_BACKENDS } from '../../nodes/crypto';
+import { GoalMonitor } from '../../nodes/lean/goal-monitor';
+import { LeanMode } from '../../nodes/lean/lean-mode';
+import type { RejectionReason } from '../../nodes/protocol/rejection';
+import { VirtualClock } from '../../nodes/runtime/clock';
+import { SampleRecorder } from '../../nodes/runtime/metrics';
+import { Random } from '../../nodes/runtime/random';
+import { MemoryNodeStore } from '../../nodes/store/node-store';
+
+export interface LeanBench {
+  readonly clock: VirtualClock;
+  readonly topology: Topology;
+  readonly network: EmulatedNetwork;
+  readonly mode: LeanMode;
+  readonly monitor: GoalMonitor;
+  readonly recorder: SampleRecorder;
+  readonly attacker: Attacker;
+  /** Refusals counted so far, by reason (and role). */
+  rejected(reason: RejectionReason, role?: 'hes' | 'dc' | 'tn'): number;
+  /** Lets `ms` of simulated time pass (frames in flight arrive). */
+  wait(ms?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function leanBench(options: { dcs?: number; tnsPerDc?: number; bootstrap?: boolean; seed?: string } = {}): Promise<LeanBench> {
+  const clock = new VirtualClock();
+  const topology = Topology.build(options.dcs ?? 2, options.tnsPerDc ?? 3);
+  const random = new Random(options.seed ?? 'goals');
+  const recorder = new SampleRecorder();
+  const monitor = new GoalMonitor();
+  const network = createEmulatedNetwork({ topology, clock, random: random.fork('channel'), metrics: recorder.metrics(clock) });
+  const crypto = CRYPTO_BACKENDS.node;
+  const mode = new LeanMode({
+    topology,
+    network,
+    clock,
+    crypto: { hes: crypto, dc: crypto, tn: crypto },
+    metrics: recorder.metrics(clock),
+    random,
+    storeFor: () => new MemoryNodeStore(),
+    observer: monitor,
+    retry: { firstMs: 5_000, maxMs: 20_000 },
+    firmware: { passes: 1, chunkIntervalMs: 10 },
+  });
+  const attacker = new Attacker({ control: network.control, crypto, keysOf: (node) => mode.keysOf(node) });
+  if (options.bootstrap !== false) {
+    const report = await clock.drive(mode.bootstrap());
+    if (report.failed.length) throw new Error(`bench bootstrap failed for ${report.failed.join(', ')}`);
+  }
+  return {
+    clock,
+    topology,
+    network,
+    mode,
+    monitor,
+    recorder,
+    attacker,
+    rejected: (reason, role) => recorder.select('frame_rejected', { reason, ...(role ? { role } : {}) }).length,
+    wait: (ms = 1_000) => clock.advance(ms),
+    close: async () => {
+      await mode.close();
+      await network.close();
+    },
+  };
+}
