@@ -9,28 +9,17 @@ export class WaitTimeout extends Error {
 
 /**
  * Awaits a promise whose progress depends on the clock, for at most timeoutMs of that clock. A
- * VirtualClock is advanced in small steps meanwhile (the caller must not be running it); a real
- * clock just passes. Callers that time things record clock.now() in their own callbacks, since a
- * virtual step may run a little past the moment the promise settled.
+ * VirtualClock is driven until the promise settles (the caller must not be running it); a real
+ * clock just passes.
  */
-export async function waitOnClock<T>(clock: Clock, promise: Promise<T>, timeoutMs: number, what: string, stepMs = 5): Promise<T> {
-  let settled = false;
-  const watched = promise.finally(() => {
-    settled = true;
-  });
-  if (clock instanceof VirtualClock) {
-    watched.catch(() => {});
-    const deadline = clock.now() + timeoutMs;
-    while (!settled && clock.now() < deadline) await clock.advance(Math.min(stepMs, deadline - clock.now()));
-    if (!settled) throw new WaitTimeout(what, timeoutMs, clock);
-    return watched;
-  }
+export async function waitOnClock<T>(clock: Clock, promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: { cancel(): void } | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = clock.setTimer(timeoutMs, () => reject(new WaitTimeout(what, timeoutMs, clock)));
   });
+  const first = Promise.race([promise, timeout]);
   try {
-    return await Promise.race([watched, timeout]);
+    return clock instanceof VirtualClock ? await clock.drive(first) : await first;
   } finally {
     timer?.cancel();
   }

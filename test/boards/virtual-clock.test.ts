@@ -3,6 +3,7 @@ import { VirtualClock } from '../../nodes/runtime/clock';
 import { SampleRecorder } from '../../nodes/runtime/metrics';
 import { Random } from '../../nodes/runtime/random';
 import type { RelayChange } from '../../nodes/boards/board';
+import { boardMeterSource } from '../../nodes/boards/meter-source';
 import { VirtualBoard } from '../../nodes/boards/virtual-board';
 import { nextEvent, waitOnClock } from '../../nodes/boards/wait-on-clock';
 
@@ -34,6 +35,36 @@ describe('virtual board on a VirtualClock', () => {
       expect(sample?.fields.latency_ms).toBeCloseTo(seen.seenAt - sentAt, 9);
       expect(sample?.fields.processing_ms).toBe(3);
       expect(sample?.fields.state).toBe(true);
+    } finally {
+      await board.close();
+    }
+  });
+});
+
+describe('virtual board meter and status LED on a VirtualClock', () => {
+  it('counts every S0 pulse the meter emits through johnny-five, and reads the load on the analog input', async () => {
+    const clock = new VirtualClock();
+    const board = new VirtualBoard(
+      {
+        kind: 'virtual',
+        wiring: { analog: 'A0', pulsesPerKWh: 1000 },
+        device: { load: { meanW: 1_000, dailySwing: 0, noise: 0 }, analogFullScaleW: 4_000, bootMs: 50 },
+      },
+      { tn: 'tn1.004', clock, random: new Random(4), metrics: new SampleRecorder().metrics(clock) },
+    );
+    try {
+      expect(await waitOnClock(clock, board.ready(), 5_000, 'attach')).toBe('attached');
+      await clock.advance(100);
+      expect(board.device.pinState(13)).toBe(1);
+      const start = board.device.s0Pulses;
+      await clock.advance(3_600_000);
+      const reading = board.readMeter();
+      // One kWh at 1000 imp/kWh; the host saw every pulse emitted while it was attached.
+      expect(board.device.s0Pulses - start).toBe(1000);
+      expect(reading.pulses).toBe(board.device.s0Pulses - start);
+      expect(reading.energyWh).toBe(1000);
+      expect(boardMeterSource(board, 5_000).registers()).toEqual([[1, 6_000]]);
+      expect(reading.analog).toBe(Math.round((1_000 / 4_000) * 1023));
     } finally {
       await board.close();
     }

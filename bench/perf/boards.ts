@@ -1,0 +1,145 @@
+/**
+ * perf:boards: the cost and the speed of virtual boards driven through johnny-five, many in one
+ * process, on a real clock (real timers, real event-loop contention).
+ *
+ *   heapBytesPerBoard  heap held per attached virtual board (johnny-five Board, Relay, Led,
+ *                      firmata-io, the in-memory link and the Firmata device), after GC
+ *   relayToggle        johnny-five relay call to the feedback pin change reported back, all boards
+ *                      switching together, ROUNDS times
+ *   commandToPin       a signed automation command leaving the DC (lean mode) to the relay pin
+ *                      change at every TN of the segment, on a pass-through channel; the TNs verify
+ *                      the DC's signature with node:crypto, all in this one process
+ *
+ * Both latencies include the virtual Uno's modelled 57600-baud link (3 bytes each way) and relay
+ * operate/release time (10/5 ms). Last line: one JSON object. BOARDS and ROUNDS override the size.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createEmulatedNetwork } from '../../channel/emulated-network';
+import { Topology } from '../../channel/topology';
+import type { RelayChange } from '../../nodes/boards/board';
+import { VirtualBoard } from '../../nodes/boards/virtual-board';
+import { nextEvent, waitOnClock } from '../../nodes/boards/wait-on-clock';
+import { CRYPTO_BACKENDS } from '../../nodes/crypto';
+import { LeanMode } from '../../nodes/lean/lean-mode';
+import { RealClock, type Clock } from '../../nodes/runtime/clock';
+import { NO_METRICS, SampleRecorder, type Metrics } from '../../nodes/runtime/metrics';
+import { Random } from '../../nodes/runtime/random';
+import { MemoryNodeStore } from '../../nodes/store/node-store';
+import { percentile, report, round } from './measure';
+
+const BOARDS = Number(process.env.BOARDS ?? 100);
+const ROUNDS = Number(process.env.ROUNDS ?? 20);
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+function heapUsed(): number {
+  for (let i = 0; i < 3; i++) gc();
+  return process.memoryUsage().heapUsed;
+}
+
+function makeBoards(ids: readonly string[], clock: Clock, metrics: Metrics): VirtualBoard[] {
+  const random = new Random('perf:boards');
+  return ids.map((tn) => new VirtualBoard({ kind: 'virtual', device: { bootMs: 100 } }, { tn, clock, random: random.fork(tn), metrics }));
+}
+
+async function attachAll(clock: Clock, boards: readonly VirtualBoard[]): Promise<void> {
+  const statuses = await waitOnClock(clock, Promise.all(boards.map((b) => b.ready())), 60_000, 'attach all boards');
+  const failed = boards.filter((_, i) => statuses[i] !== 'attached');
+  if (failed.length) throw new Error(`boards did not attach: ${failed.map((b) => `${b.tn}: ${b.lastError()?.message}`).join('; ')}`);
+  // Let the pin setup written on attach drain from every serial link.
+  await clock.sleep(200);
+}
+
+const stats = (values: readonly number[]) => ({ p50Ms: round(percentile(values, 50), 2), p99Ms: round(percentile(values, 99), 2) });
+
+async function relayToggle(clock: Clock, boards: readonly VirtualBoard[]): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const closed = r % 2 === 0;
+    const changes = boards.map((b) => nextEvent<RelayChange>((l) => b.onRelayChange(l), (c) => c.closed === closed));
+    for (const b of boards) b.switchRelay(closed);
+    for (const c of await waitOnClock(clock, Promise.all(changes), 10_000, `toggle round ${r}`)) {
+      latencies.push(c.seenAt - c.command!.issuedAt);
+    }
+    await clock.sleep(20);
+  }
+  return latencies;
+}
+
+async function commandToPin(clock: Clock): Promise<number[]> {
+  const topology = Topology.build(1, BOARDS);
+  const recorder = new SampleRecorder();
+  const metrics = recorder.metrics(clock);
+  const network = createEmulatedNetwork({ topology, clock, random: new Random('perf:boards/channel'), metrics: NO_METRICS });
+  const boards = new Map(makeBoards(topology.tns, clock, metrics).map((b) => [b.tn, b]));
+  const crypto = CRYPTO_BACKENDS.node;
+  const mode = new LeanMode({
+    topology,
+    network,
+    clock,
+    crypto: { hes: crypto, dc: crypto, tn: crypto },
+    metrics,
+    random: new Random('perf:boards/lean'),
+    storeFor: () => new MemoryNodeStore(),
+    relayFor: (tn) => boards.get(tn),
+  });
+  try {
+    await attachAll(clock, [...boards.values()]);
+    const boot = await mode.bootstrap();
+    if (boot.failed.length) throw new Error(`lean bootstrap failed for ${boot.failed.join(', ')}`);
+    const latencies: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const before = recorder.select('relay_switch').length;
+      mode.automation('dc1', { relay: r % 2 === 0 ? 'on' : 'off' });
+      const deadline = clock.now() + 10_000;
+      while (recorder.select('relay_switch').length < before + BOARDS && clock.now() < deadline) await clock.sleep(5);
+      const round = recorder.select('relay_switch').slice(before);
+      if (round.length < BOARDS) throw new Error(`automation round ${r}: ${round.length}/${BOARDS} relays switched within 10 s`);
+      for (const s of round) latencies.push(s.fields.latency_ms as number);
+      await clock.sleep(20);
+    }
+    return latencies;
+  } finally {
+    await mode.close();
+    await network.close();
+    await Promise.all([...boards.values()].map((b) => b.close()));
+  }
+}
+
+async function main(): Promise<void> {
+  const clock = new RealClock();
+  const ids = Array.from({ length: BOARDS }, (_, i) => `tn1.${String(i + 1).padStart(3, '0')}`);
+
+  const before = heapUsed();
+  const boards = makeBoards(ids, clock, NO_METRICS);
+  await attachAll(clock, boards);
+  const heapBytesPerBoard = Math.round((heapUsed() - before) / BOARDS);
+  const toggles = await relayToggle(clock, boards);
+  await Promise.all(boards.map((b) => b.close()));
+
+  const commands = await commandToPin(clock);
+  const result = {
+    boards: BOARDS,
+    heapBytesPerBoard,
+    relayToggle: stats(toggles),
+    commandToPin: stats(commands),
+    clock: clock.kind,
+    rounds: ROUNDS,
+  };
+  report(result, [
+    `${BOARDS} virtual boards through johnny-five in one process, ${ROUNDS} rounds, ${clock.kind} clock`,
+    `heap per attached board: ${(heapBytesPerBoard / 1024).toFixed(1)} KiB`,
+    `relay toggle (johnny-five call to feedback report): p50 ${result.relayToggle.p50Ms} ms, p99 ${result.relayToggle.p99Ms} ms`,
+    `signed automation command, DC send to relay pin change: p50 ${result.commandToPin.p50Ms} ms, p99 ${result.commandToPin.p99Ms} ms`,
+  ]);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`perf:boards: ${err instanceof Error ? err.stack : String(err)}`);
+    process.exit(1);
+  },
+);
