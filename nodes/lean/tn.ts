@@ -306,6 +306,8 @@ export class Tn {
 
   private onChunk(chunk: FirmwareChunk, rx: ReceivedFrame): Rejection | void {
     const transfer = this.transfer;
+    // a later carousel pass of the installed image: a duplicate, not something to refuse
+    if (!transfer && chunk.version <= this.installedVersion) return;
     if (!transfer || chunk.version !== transfer.manifest.version)
       return reject('firmware-mismatch', `chunk of version ${chunk.version} with no matching transfer`);
     const { manifest, chunkCount } = transfer;
