@@ -1,0 +1,231 @@
+import { X509Certificate } from 'node:crypto';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import type { NodeId, ReceivedFrame } from '../runtime/transport';
+import { AppMessageReader, encodeAppMessage, type AppMessage } from './app-message';
+import { ChannelConnection } from './channel-connection';
+import { countRejection, type TlsNodeDeps } from './node-deps';
+import { verifyClientCertificate } from './peer-verification';
+import type { ReliableStreamOptions } from './reliable-stream';
+import { NO_AIRTIME } from './segment-airtime';
+import { decodeTlsFrame, encodeTlsFrame, FLAG, type TlsFrame } from './tls-frame';
+
+/**
+ * The HES in smgw-tls mode: it terminates every TN's TLS channel. A channel is bound to the TN
+ * address its frames carry; the TN must prove that identity with its client certificate, checked
+ * on "secure" (see peer-verification.ts), or the channel is refused, counted and reset. Messages
+ * for a TN whose channel is down wait in a bounded queue until the TN reconnects: the HES cannot
+ * call a TN, the TN always opens the channel.
+ */
+export interface TlsHesOptions {
+  /** TN id to the DC that routes for it. */
+  readonly dcOf: (tn: NodeId) => NodeId | undefined;
+  readonly reliable: ReliableStreamOptions;
+  /** Messages kept per TN while its channel is down; the oldest go first beyond it. */
+  readonly maxQueuedMessages: number;
+}
+
+export interface TlsHesSecurity {
+  readonly context: SecureContext;
+  /** The context for TNs allowed to resume (allowResumption): it issues and accepts session tickets. */
+  readonly resumptionContext: SecureContext;
+  readonly rootPem: string;
+  /** Time certificates are checked against. OpenSSL reads the host's clock; so does this by default. */
+  readonly certificateTime?: () => Date;
+}
+
+export type HesMessageListener = (tn: NodeId, message: AppMessage, firstByteAt: number) => void;
+
+export interface TlsHesStats {
+  opened: number;
+  accepted: number;
+  refused: Record<string, number>;
+  staleFrames: number;
+  droppedMessages: number;
+}
+
+interface HesChannel {
+  readonly conn: number;
+  readonly connection: ChannelConnection;
+  readonly socket: TLSSocket;
+  accepted: boolean;
+}
+
+interface TnState {
+  readonly dc: NodeId;
+  channel?: HesChannel;
+  /** Connections of this TN that ended; their late frames are ignored, not taken for new ones. */
+  readonly ended: number[];
+  queue: Uint8Array[];
+}
+
+const REMEMBERED_CONNECTIONS = 8;
+
+export class TlsHes {
+  readonly stats: TlsHesStats = { opened: 0, accepted: 0, refused: {}, staleFrames: 0, droppedMessages: 0 };
+  private readonly tns = new Map<NodeId, TnState>();
+  private readonly listeners = new Set<HesMessageListener>();
+  private readonly acceptListeners = new Set<(tn: NodeId) => void>();
+  private readonly root: X509Certificate;
+  private readonly resuming = new Set<NodeId>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly options: TlsHesOptions,
+    private readonly security: TlsHesSecurity,
+    private readonly deps: TlsNodeDeps,
+  ) {
+    this.root = new X509Certificate(security.rootPem);
+    this.unsubscribe = deps.transport.onFrame((received) => this.onFrame(received));
+  }
+
+  onMessage(listener: HesMessageListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Called each time a TN's channel passes the certificate check. */
+  onAccepted(listener: (tn: NodeId) => void): () => void {
+    this.acceptListeners.add(listener);
+    return () => this.acceptListeners.delete(listener);
+  }
+
+  /** Lets a TN's next channels issue and accept session tickets (the resumption measurement only). */
+  allowResumption(tn: NodeId, allowed: boolean): void {
+    if (allowed) this.resuming.add(tn);
+    else this.resuming.delete(tn);
+  }
+
+  isAccepted(tn: NodeId): boolean {
+    return this.tns.get(tn)?.channel?.accepted ?? false;
+  }
+
+  /** Sends on the TN's channel, or queues until it is up. Returns the bytes handed to TLS. */
+  send(tn: NodeId, message: AppMessage): number {
+    const state = this.state(tn);
+    if (!state) return 0;
+    const bytes = encodeAppMessage(message);
+    const channel = state.channel;
+    if (channel?.accepted && channel.socket.writable) channel.socket.write(bytes);
+    else {
+      state.queue.push(bytes);
+      if (state.queue.length > this.options.maxQueuedMessages) {
+        state.queue.shift();
+        this.stats.droppedMessages++;
+      }
+    }
+    return bytes.length;
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    for (const state of this.tns.values()) state.channel?.connection.stream.discard();
+    for (const state of this.tns.values()) state.channel?.socket.destroy();
+    await this.deps.transport.close();
+  }
+
+  private state(tn: NodeId): TnState | undefined {
+    let state = this.tns.get(tn);
+    if (!state) {
+      const dc = this.options.dcOf(tn);
+      if (!dc) return undefined;
+      state = { dc, ended: [], queue: [] };
+      this.tns.set(tn, state);
+    }
+    return state;
+  }
+
+  private onFrame({ frame, from }: ReceivedFrame): void {
+    const decoded = decodeTlsFrame(frame);
+    if (!decoded.ok) return this.reject(decoded.reason, from);
+    const f = decoded.value;
+    const state = this.state(f.tn);
+    if (!state) return this.reject('unknown-sender', from, f.tn);
+    if (state.dc !== from) return this.reject('wrong-sender', from, f.tn);
+    const channel = state.channel;
+    if (channel && channel.conn === f.conn) {
+      channel.connection.receive(f, frame.length);
+      return;
+    }
+    if (state.ended.includes(f.conn) || f.flags & FLAG.rst) {
+      this.stats.staleFrames++;
+      return;
+    }
+    if (f.seq === 0 && f.payload.length > 0) {
+      this.open(f.tn, state, f).connection.receive(f, frame.length);
+      return;
+    }
+    // A connection the HES does not know (it restarted, or the opening segment was lost): reset it.
+    this.stats.staleFrames++;
+    this.deps.transport.send(state.dc, encodeTlsFrame({ tn: f.tn, conn: f.conn, flags: FLAG.rst, seq: 0, ack: 0, payload: new Uint8Array(0) }));
+  }
+
+  private open(tn: NodeId, state: TnState, first: TlsFrame): HesChannel {
+    if (state.channel) this.retire(state, state.channel, true);
+    const connection = new ChannelConnection(
+      tn,
+      first.conn,
+      this.deps.clock,
+      (bytes) => this.deps.transport.send(state.dc, bytes),
+      this.options.reliable,
+      NO_AIRTIME,
+    );
+    const socket = new TLSSocket(connection.stream, {
+      isServer: true,
+      secureContext: this.resuming.has(tn) ? this.security.resumptionContext : this.security.context,
+      requestCert: true,
+      rejectUnauthorized: true,
+    });
+    const channel: HesChannel = { conn: first.conn, connection, socket, accepted: false };
+    state.channel = channel;
+    this.stats.opened++;
+    const reader = new AppMessageReader(() => this.deps.clock.now());
+    socket.on('secure', () => this.onSecure(tn, state, channel));
+    socket.on('data', (data: Buffer) => {
+      if (!channel.accepted) return;
+      for (const { result, firstByteAt } of reader.push(data)) {
+        if (!result.ok) this.reject('bad-field', state.dc, tn);
+        else for (const listener of this.listeners) listener(tn, result.message, firstByteAt);
+      }
+      if (reader.poisoned) {
+        this.reject('bad-field', state.dc, tn);
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => this.retire(state, channel, false));
+    return channel;
+  }
+
+  private onSecure(tn: NodeId, state: TnState, channel: HesChannel): void {
+    const now = this.security.certificateTime?.() ?? new Date();
+    const verdict = verifyClientCertificate(channel.socket, tn, this.root, now);
+    if (!verdict.ok) {
+      this.stats.refused[verdict.reason] = (this.stats.refused[verdict.reason] ?? 0) + 1;
+      this.reject(verdict.reason, state.dc, tn);
+      channel.socket.destroy();
+      return;
+    }
+    channel.accepted = true;
+    this.stats.accepted++;
+    const queued = state.queue;
+    state.queue = [];
+    for (const bytes of queued) channel.socket.write(bytes);
+    for (const listener of this.acceptListeners) listener(tn);
+  }
+
+  private retire(state: TnState, channel: HesChannel, replaced: boolean): void {
+    if (state.channel === channel) state.channel = undefined;
+    if (!state.ended.includes(channel.conn)) {
+      state.ended.push(channel.conn);
+      if (state.ended.length > REMEMBERED_CONNECTIONS) state.ended.shift();
+    }
+    if (replaced) {
+      channel.connection.stream.discard();
+      channel.socket.destroy();
+    }
+  }
+
+  private reject(reason: string, from: NodeId, tn?: NodeId): void {
+    countRejection(this.deps.metrics, 'hes', reason, from, tn ? { tn } : {});
+  }
+}

@@ -1,0 +1,353 @@
+import { createHash, sign } from 'node:crypto';
+import type { Topology } from '../../channel/topology';
+import type {
+  AutomationReport,
+  BenchMode,
+  BootstrapReport,
+  FirmwareImage,
+  FirmwareReport,
+  MeterRoundReport,
+  RelayCommand,
+} from '../mode';
+import type { Clock } from '../runtime/clock';
+import type { Metrics } from '../runtime/metrics';
+import type { Random } from '../runtime/random';
+import type { Network, NodeId } from '../runtime/transport';
+import { encodeAppMessage } from './app-message';
+import { TlsDcRouter } from './dc-router';
+import { TlsConfigError } from './errors';
+import { HandshakeTracker, type HandshakeRecord, type StormReport } from './handshake-tracker';
+import { TlsHes } from './hes-node';
+import { resolveLifetime, type HandshakeReason, type LifetimePolicy } from './lifetime-policy';
+import { createPki, type Credential, type Pki, type TlsCurve } from './pki';
+import { DEFAULT_RELIABLE_OPTIONS, type ReliableStreamOptions } from './reliable-stream';
+import { NO_AIRTIME, type SegmentAirtime } from './segment-airtime';
+import { firmwareHeader, TlsTn, type BackoffPolicy, type RelaySwitch } from './tn-node';
+import { tlsFrameHeaderBytes } from './tls-frame';
+import { hesContext, tnContext } from './tls-profile';
+
+/**
+ * smgw-tls mode on a topology (DESIGN.md 2.2): every TN holds a TLS 1.2 channel to the HES, the DC
+ * routes bytes, and the lean workload rides on the channels, once per TN, since nothing can be
+ * multicast. Built by createTlsMode(options, deps); driven through BenchMode like lean mode.
+ */
+export interface TlsModeOptions {
+  /** Curve of the PKI and of ECDHE. Default P-256. */
+  readonly curve?: TlsCurve;
+  /** Channel lifetime: maxAgeMs (48 h), maxBytes (5 MiB), reconnect spread|synchronized, spreadMs (6 h). */
+  readonly lifetime?: Partial<LifetimePolicy>;
+  /** A handshake not finished by then is abandoned and retried. Default 10 min. */
+  readonly handshakeTimeoutMs?: number;
+  /** Reconnect backoff after a lost channel or a failed handshake. Default 5 s doubling to 10 min, jittered. */
+  readonly backoff?: Partial<BackoffPolicy>;
+  /** Transport tuning below TLS (RTO, delayed ack, window). */
+  readonly reliable?: Partial<Omit<ReliableStreamOptions, 'mss'>>;
+  /** Largest frame the links accept (the PLC profile's maxFrameBytes). Default 1280. */
+  readonly maxFrameBytes?: number;
+  /** Air-time model of each DC's PLC segment, for the storm bound. Default: none (bound 0). */
+  readonly airtime?: SegmentAirtime | ((dc: NodeId) => SegmentAirtime);
+  /** Fewest channels a busy period of handshakes needs to be reported as a storm. Default 2. */
+  readonly minStormTns?: number;
+  /** Period of the handshakes_in_progress samples while handshakes run. Default 1 s. */
+  readonly sampleIntervalMs?: number;
+  /** How long bootstrap waits for every channel. Default 30 min. */
+  readonly bootstrapTimeoutMs?: number;
+  /** Spread of the first connections over this window (0: all at once). Default 0. */
+  readonly bootstrapSpreadMs?: number;
+  /** Messages the HES keeps per TN while its channel is down. Default 64. */
+  readonly maxQueuedMessages?: number;
+  /** A PKI to use (default: a fresh one for this run). */
+  readonly pki?: Pki;
+  /** The credential a TN presents (attack tests hand out foreign, expired or borrowed ones). */
+  readonly credentialOf?: (tn: NodeId, pki: Pki) => Credential;
+  /** The board of a TN, switched on an accepted automation command. */
+  readonly boardOf?: (tn: NodeId) => RelaySwitch | undefined;
+  readonly boardKind?: string;
+}
+
+export interface TlsModeDeps {
+  readonly clock: Clock;
+  readonly network: Network;
+  readonly topology: Topology;
+  readonly random: Random;
+  readonly metrics: Metrics;
+}
+
+export interface TlsModeStats {
+  readonly handshakes: number;
+  readonly failedHandshakes: number;
+  readonly lostChannels: number;
+  readonly refused: Readonly<Record<string, number>>;
+  readonly channelsUp: number;
+}
+
+/** TLS 1.2 AES-GCM record: 5 header + 8 explicit nonce + 16 tag bytes around the plaintext. */
+export const TLS_RECORD_OVERHEAD = 5 + 8 + 16;
+
+export interface TlsMode extends BenchMode {
+  readonly name: 'smgw-tls';
+  readonly pki: Pki;
+  readonly hes: TlsHes;
+  tn(id: NodeId): TlsTn;
+  /** Every handshake so far, in the order they finished. */
+  handshakes(): HandshakeRecord[];
+  storms(): StormReport[];
+  stats(): TlsModeStats;
+  /** Every TN of the segment lost power and got it back at once; resolves with the storm. */
+  powerRestored(dc: NodeId): Promise<StormReport | undefined>;
+  /** Every TN of the segment renegotiates now (a synchronized lifetime expiry); resolves with the storm. */
+  renegotiateAll(dc: NodeId, reason: HandshakeReason): Promise<StormReport | undefined>;
+  /** Renegotiates one channel offering its session ticket: an abbreviated handshake, measured once. */
+  measureResumedHandshake(tn: NodeId): Promise<HandshakeRecord | undefined>;
+}
+
+const DEFAULTS = {
+  handshakeTimeoutMs: 600_000,
+  backoff: { firstMs: 5_000, maxMs: 600_000 },
+  maxFrameBytes: 1280,
+  minStormTns: 2,
+  sampleIntervalMs: 1_000,
+  bootstrapTimeoutMs: 1_800_000,
+  bootstrapSpreadMs: 0,
+  maxQueuedMessages: 64,
+} as const;
+
+function positive(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value > 0)) throw new TlsConfigError(`${name}: ${value} must be a positive number`);
+  return value;
+}
+
+export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMode {
+  const { clock, network, topology } = deps;
+  const metrics = deps.metrics.with({ mode: 'smgw-tls' });
+  const lifetime = resolveLifetime(options.lifetime);
+  const maxFrameBytes = positive('maxFrameBytes', options.maxFrameBytes ?? DEFAULTS.maxFrameBytes);
+  const longestId = Math.max(...topology.tns.map((tn) => tn.length), 1);
+  const mss = maxFrameBytes - tlsFrameHeaderBytes('x'.repeat(longestId));
+  if (mss < 64) throw new TlsConfigError(`maxFrameBytes: ${maxFrameBytes} leaves ${mss} bytes per frame for TLS`);
+  const reliable: ReliableStreamOptions = { ...DEFAULT_RELIABLE_OPTIONS, ...options.reliable, mss };
+  const backoff: BackoffPolicy = { ...DEFAULTS.backoff, ...options.backoff };
+  const handshakeTimeoutMs = positive('handshakeTimeoutMs', options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs);
+  const airtimeOf = (dc: NodeId): SegmentAirtime =>
+    typeof options.airtime === 'function' ? options.airtime(dc) : (options.airtime ?? NO_AIRTIME);
+  const pki = options.pki ?? createPki({ curve: options.curve ?? 'P-256', hes: topology.hes, tns: topology.tns });
+  if (options.curve && options.pki && options.pki.curve !== options.curve)
+    throw new TlsConfigError(`curve: ${options.curve} differs from the given PKI's ${options.pki.curve}`);
+
+  const hes = new TlsHes(
+    { dcOf: (tn) => topology.dcOf(tn), reliable, maxQueuedMessages: options.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages },
+    { context: hesContext(pki), resumptionContext: hesContext(pki, true), rootPem: pki.rootPem },
+    { id: topology.hes, clock, transport: network.attach(topology.hes), metrics },
+  );
+  const routers: TlsDcRouter[] = [];
+  const trackers = new Map<NodeId, HandshakeTracker>();
+  const tns = new Map<NodeId, TlsTn>();
+  const automationIssued = new Map<string, number>();
+  const automationCounters = new Map<NodeId, number>();
+  const handshakeLog: HandshakeRecord[] = [];
+
+  for (const { id: dc, tns: segment } of topology.dcs) {
+    const dcMetrics = metrics.with({ segment: dc, dc });
+    routers.push(new TlsDcRouter({ hes: topology.hes, tns: segment }, { id: dc, clock, transport: network.attach(dc), metrics: dcMetrics }));
+    const tracker = new HandshakeTracker(
+      { dc, airtime: airtimeOf(dc), minStormTns: options.minStormTns ?? DEFAULTS.minStormTns, sampleIntervalMs: options.sampleIntervalMs ?? DEFAULTS.sampleIntervalMs },
+      clock,
+      dcMetrics,
+    );
+    trackers.set(dc, tracker);
+    for (const tn of segment) {
+      const credential = options.credentialOf?.(tn, pki) ?? pki.tn(tn);
+      const board = options.boardOf?.(tn);
+      tns.set(
+        tn,
+        new TlsTn(
+          { dc, hes: topology.hes, lifetime, handshakeTimeoutMs, backoff, reliable, airtime: airtimeOf(dc), boardKind: options.boardKind ?? (board ? 'board' : 'none') },
+          { context: tnContext(pki, credential), manufacturerPublicKey: pki.manufacturerPublicKey },
+          {
+            tracker,
+            automationIssuedAt: (fromDc, counter) => automationIssued.get(`${fromDc}#${counter}`),
+            ...(board ? { board } : {}),
+            onHandshake: (record) => handshakeLog.push(record),
+          },
+          { id: tn, clock, transport: network.attach(tn), metrics: dcMetrics.with({ tn }), random: deps.random.fork(`tls:${tn}`) },
+        ),
+      );
+    }
+  }
+
+  const tnOf = (id: NodeId): TlsTn => {
+    const tn = tns.get(id);
+    if (!tn) throw new TlsConfigError(`tn: "${id}" is not a TN of the topology`);
+    return tn;
+  };
+  const trackerOf = (dc: NodeId): HandshakeTracker => {
+    const tracker = trackers.get(dc);
+    if (!tracker) throw new TlsConfigError(`dc: "${dc}" is not a DC of the topology`);
+    return tracker;
+  };
+
+  /** Resolves when `done()` is true after an event, or at the deadline; the caller runs the clock. */
+  function waitFor(subscribe: (check: () => void) => () => void, done: () => boolean, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (done()) return resolve(true);
+      let unsubscribe = (): void => {};
+      const timer = clock.setTimer(timeoutMs, () => {
+        unsubscribe();
+        resolve(false);
+      });
+      unsubscribe = subscribe(() => {
+        if (!done()) return;
+        timer.cancel();
+        unsubscribe();
+        resolve(true);
+      });
+    });
+  }
+
+  let meterRound = 0;
+  const mode: TlsMode = {
+    name: 'smgw-tls',
+    pki,
+    hes,
+    tn: tnOf,
+    handshakes: () => [...handshakeLog],
+    storms: () => [...trackers.values()].flatMap((t) => t.storms),
+
+    async bootstrap(): Promise<BootstrapReport> {
+      const startedAt = clock.now();
+      const spread = options.bootstrapSpreadMs ?? DEFAULTS.bootstrapSpreadMs;
+      const accepted = new Set<NodeId>();
+      const all = [...tns.keys()];
+      const stop = hes.onAccepted((tn) => {
+        if (accepted.has(tn)) return;
+        accepted.add(tn);
+        const dc = topology.dcOf(tn)!;
+        metrics.emit('bootstrap', { duration_ms: clock.now() - startedAt }, { role: 'tn', segment: dc, dc, tn });
+      });
+      let lastAt = startedAt;
+      const stopLast = hes.onAccepted(() => (lastAt = clock.now()));
+      const offsets = deps.random.fork('tls:bootstrap');
+      for (const tn of tns.values()) {
+        if (spread > 0) clock.setTimer(offsets.float() * spread, () => tn.start('initial'));
+        else tn.start('initial');
+      }
+      await waitFor((check) => hes.onAccepted(check), () => accepted.size === all.length, options.bootstrapTimeoutMs ?? DEFAULTS.bootstrapTimeoutMs);
+      stop();
+      stopLast();
+      return { enrolled: accepted.size, failed: all.filter((tn) => !accepted.has(tn)), durationMs: lastAt - startedAt };
+    },
+
+    async meterRound(timeoutMs: number): Promise<MeterRoundReport> {
+      const round = ++meterRound;
+      const startedAt = clock.now();
+      const waiting = new Set(tns.keys());
+      let lastAt = startedAt;
+      const stop = hes.onMessage((tn, message) => {
+        if (message.type !== 'meter-response' || message.round !== round || !waiting.has(tn)) return;
+        waiting.delete(tn);
+        lastAt = clock.now();
+      });
+      for (const tn of tns.keys()) hes.send(tn, { type: 'meter-request', round });
+      const all = await waitFor((check) => hes.onMessage(check), () => waiting.size === 0, timeoutMs);
+      stop();
+      const durationMs = (all ? lastAt : clock.now()) - startedAt;
+      const missing = [...waiting];
+      metrics.emit('meter_round', { counter: round, duration_ms: durationMs, responses: tns.size - missing.length, missing: missing.length });
+      return { round, durationMs, responses: tns.size - missing.length, missing };
+    },
+
+    automation(dc: NodeId, command: RelayCommand): AutomationReport {
+      trackerOf(dc);
+      const counter = (automationCounters.get(dc) ?? 0) + 1;
+      automationCounters.set(dc, counter);
+      const issuedAt = clock.now();
+      automationIssued.set(`${dc}#${counter}`, issuedAt);
+      const segment = topology.tnsOf(dc);
+      let segmentBytes = 0;
+      for (const tn of segment) {
+        const plaintext = hes.send(tn, { type: 'automation', counter, relay: command.relay });
+        // One TLS record down in one frame, and the TN's transport acknowledgement back up.
+        segmentBytes += tlsFrameHeaderBytes(tn) + TLS_RECORD_OVERHEAD + plaintext + tlsFrameHeaderBytes(tn);
+      }
+      return { issuedAt, addressed: segment.length, segmentBytes };
+    },
+
+    confidential(tn: NodeId, payload: Uint8Array): void {
+      tnOf(tn);
+      hes.send(tn, { type: 'confidential', payload });
+    },
+
+    async firmware(image: FirmwareImage, timeoutMs: number): Promise<FirmwareReport> {
+      const startedAt = clock.now();
+      const digest = createHash('sha256').update(image.image).digest();
+      const signature = new Uint8Array(sign('sha256', Buffer.concat([firmwareHeader(image.version), digest]), pki.manufacturerKey));
+      const waiting = new Set(tns.keys());
+      let lastAt = startedAt;
+      const stop = hes.onMessage((tn, message) => {
+        if (message.type !== 'firmware-installed' || message.version !== image.version || !waiting.has(tn)) return;
+        waiting.delete(tn);
+        lastAt = clock.now();
+      });
+      for (const tn of tns.keys()) hes.send(tn, { type: 'firmware', version: image.version, signature, image: image.image });
+      const all = await waitFor((check) => hes.onMessage(check), () => waiting.size === 0, timeoutMs);
+      stop();
+      const missing = [...waiting];
+      return { version: image.version, installed: tns.size - missing.length, missing, durationMs: (all ? lastAt : clock.now()) - startedAt };
+    },
+
+    stats(): TlsModeStats {
+      let handshakes = 0;
+      let failedHandshakes = 0;
+      let lostChannels = 0;
+      let channelsUp = 0;
+      for (const tn of tns.values()) {
+        handshakes += tn.stats.handshakes;
+        failedHandshakes += tn.stats.failedHandshakes;
+        lostChannels += tn.stats.lostChannels;
+        if (hes.isAccepted(tn.id)) channelsUp++;
+      }
+      return { handshakes, failedHandshakes, lostChannels, refused: { ...hes.stats.refused }, channelsUp };
+    },
+
+    powerRestored(dc: NodeId): Promise<StormReport | undefined> {
+      const storm = trackerOf(dc).nextEpisode();
+      for (const tn of topology.tnsOf(dc)) tnOf(tn).powerRestored();
+      return storm;
+    },
+
+    renegotiateAll(dc: NodeId, reason: HandshakeReason): Promise<StormReport | undefined> {
+      const storm = trackerOf(dc).nextEpisode();
+      for (const tn of topology.tnsOf(dc)) tnOf(tn).renegotiate(reason);
+      return storm;
+    },
+
+    async measureResumedHandshake(id: NodeId): Promise<HandshakeRecord | undefined> {
+      const tn = tnOf(id);
+      const tracker = trackerOf(topology.dcOf(id)!);
+      hes.allowResumption(id, true);
+      try {
+        // A full handshake on the ticket-issuing context first, then one that offers its ticket.
+        let episode = tracker.nextEpisode();
+        tn.renegotiate('reconnect');
+        await episode;
+        const before = handshakeLog.length;
+        episode = tracker.nextEpisode();
+        tn.renegotiate('reconnect', true);
+        await episode;
+        return handshakeLog.slice(before).find((r) => r.tn === id && r.ok);
+      } finally {
+        hes.allowResumption(id, false);
+      }
+    },
+
+    async close(): Promise<void> {
+      await Promise.all([...tns.values()].map((tn) => tn.close()));
+      await Promise.all(routers.map((r) => r.close()));
+      await hes.close();
+    },
+  };
+  return mode;
+}
+
+/** Plaintext bytes of one automation command on a channel (for reports that predict segment bytes). */
+export const automationPlaintextBytes = (): number => encodeAppMessage({ type: 'automation', counter: 1, relay: 'on' }).length;

@@ -1,0 +1,54 @@
+import { constants } from 'node:crypto';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import type { NodeId } from '../runtime/transport';
+import { OPENSSL_CURVE, type Credential, type Pki } from './pki';
+
+/**
+ * The one TLS profile of smgw-tls mode (BSI TR-03109-3 style): TLS 1.2 only, mutual certificate
+ * authentication, ECDHE-ECDSA with AES-128-GCM and SHA-256, ECDHE and certificates on the PKI's
+ * curve. Both sides list only that curve, which is what lets brainpoolP256r1 work in TLS 1.2.
+ */
+export const TLS_CIPHER = 'ECDHE-ECDSA-AES128-GCM-SHA256';
+export const TLS_VERSION = 'TLSv1.2';
+const SIGALGS = 'ECDSA+SHA256';
+
+/**
+ * OpenSSL refuses to resume a session whose peer was verified unless the server set a session id
+ * context; a tls.Server would set one, a bare server TLSSocket does not.
+ */
+const SESSION_ID_CONTEXT = 'gridbench-smgw-tls';
+
+function context(pki: Pki, own: Credential, tickets: boolean): SecureContext {
+  return createSecureContext({
+    sessionIdContext: SESSION_ID_CONTEXT,
+    ...(tickets ? {} : { secureOptions: constants.SSL_OP_NO_TICKET }),
+    key: own.keyPem,
+    cert: own.certPem,
+    ca: pki.rootPem,
+    ciphers: TLS_CIPHER,
+    ecdhCurve: OPENSSL_CURVE[pki.curve],
+    sigalgs: SIGALGS,
+    minVersion: TLS_VERSION,
+    maxVersion: TLS_VERSION,
+  });
+}
+
+/**
+ * The HES side, one context for every channel. The lifetime policy forbids resuming a session, so
+ * the HES issues no session tickets: a ticket (which holds the client certificate) would add
+ * about 700 bytes to every full handshake for nothing. `tickets` makes the context that the one
+ * measurement of an abbreviated handshake uses.
+ */
+export const hesContext = (pki: Pki, tickets = false): SecureContext => context(pki, pki.hes, tickets);
+
+/** A TN side; a TN may hold a credential the PKI did not issue to it (attack tests do). */
+export const tnContext = (pki: Pki, credential: Credential): SecureContext => context(pki, credential, true);
+
+/** Subject CN of a peer certificate as node:tls reports it, or undefined. */
+export function peerCommonName(subject: unknown): string | undefined {
+  if (!subject || typeof subject !== 'object') return undefined;
+  const cn = (subject as Record<string, unknown>).CN;
+  return typeof cn === 'string' ? cn : Array.isArray(cn) && typeof cn[0] === 'string' ? cn[0] : undefined;
+}
+
+export type PeerIdentity = NodeId;

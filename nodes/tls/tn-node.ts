@@ -1,0 +1,416 @@
+import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { connect, type SecureContext, type TLSSocket } from 'node:tls';
+import type { TimerHandle } from '../runtime/clock';
+import type { NodeId, ReceivedFrame } from '../runtime/transport';
+import { AppMessageReader, encodeAppMessage, type AppMessage } from './app-message';
+import { ChannelConnection } from './channel-connection';
+import type { HandshakeRecord, HandshakeTracker } from './handshake-tracker';
+import { renegotiateAt, type HandshakeReason, type LifetimePolicy } from './lifetime-policy';
+import { countRejection, type TlsTnDeps } from './node-deps';
+import type { ReliableStreamOptions } from './reliable-stream';
+import type { SegmentAirtime } from './segment-airtime';
+import { decodeTlsFrame } from './tls-frame';
+
+/**
+ * A TN in smgw-tls mode: it opens and keeps one TLS channel to the HES through its DC, renews it
+ * by the lifetime policy (a fresh connection and a full handshake each time), reconnects with
+ * backoff when a channel dies, and serves the workload that arrives on it.
+ */
+export interface BackoffPolicy {
+  readonly firstMs: number;
+  readonly maxMs: number;
+}
+
+export interface TlsTnOptions {
+  readonly dc: NodeId;
+  readonly hes: NodeId;
+  readonly lifetime: LifetimePolicy;
+  readonly handshakeTimeoutMs: number;
+  readonly backoff: BackoffPolicy;
+  readonly reliable: ReliableStreamOptions;
+  readonly airtime: SegmentAirtime;
+  /** Board label for automation_latency tags ('none' without a board). */
+  readonly boardKind: string;
+}
+
+/** The relay a TN drives on an accepted automation command (a Board satisfies it). */
+export interface RelaySwitch {
+  switchRelay(closed: boolean, timing: { sentAt: number; receivedAt: number }): boolean;
+}
+
+export interface TlsTnSecurity {
+  readonly context: SecureContext;
+  /** Verifies firmware signatures (the PKI root plays the manufacturer). */
+  readonly manufacturerPublicKey: KeyObject;
+}
+
+/** When the HES issued an automation command: the bench's lab tap, not a wire field. */
+export type AutomationTap = (dc: NodeId, counter: number) => number | undefined;
+
+export interface TlsTnExtras {
+  readonly tracker: HandshakeTracker;
+  readonly automationIssuedAt: AutomationTap;
+  readonly board?: RelaySwitch;
+  /** Told about every handshake this TN finishes or loses. */
+  readonly onHandshake?: (record: HandshakeRecord) => void;
+}
+
+export type TnChannelState = 'idle' | 'handshaking' | 'up' | 'waiting';
+
+export interface TlsTnStats {
+  handshakes: number;
+  failedHandshakes: number;
+  lostChannels: number;
+  rejected: number;
+}
+
+interface TnChannel {
+  readonly conn: number;
+  readonly connection: ChannelConnection;
+  readonly socket: TLSSocket;
+  readonly reason: HandshakeReason;
+  readonly startedAt: number;
+  readonly finish: (record: HandshakeRecord) => void;
+  handshakeTimer?: TimerHandle;
+  established: boolean;
+  /** The handshake's outcome was recorded (it finished, died or was abandoned). */
+  concluded: boolean;
+  retired: boolean;
+  session?: Buffer;
+}
+
+export class TlsTn {
+  readonly stats: TlsTnStats = { handshakes: 0, failedHandshakes: 0, lostChannels: 0, rejected: 0 };
+  private channel: TnChannel | undefined;
+  private renegotiateTimer: TimerHandle | undefined;
+  private retryTimer: TimerHandle | undefined;
+  private volumeCheck = false;
+  private attempts = 0;
+  private lastConn = -1;
+  private queue: Uint8Array[] = [];
+  private lastAutomationCounter = 0;
+  private installedFirmware = 0;
+  private energyWh = 0;
+  private closed = false;
+  private readonly unsubscribe: () => void;
+  private readonly upWaiters = new Set<() => void>();
+
+  constructor(
+    private readonly options: TlsTnOptions,
+    private readonly security: TlsTnSecurity,
+    private readonly extras: TlsTnExtras,
+    private readonly deps: TlsTnDeps,
+  ) {
+    this.energyWh = deps.random.int(50_000);
+    this.unsubscribe = deps.transport.onFrame((received) => this.onFrame(received));
+  }
+
+  get id(): NodeId {
+    return this.deps.id;
+  }
+
+  get state(): TnChannelState {
+    if (this.channel) return this.channel.established ? 'up' : 'handshaking';
+    return this.retryTimer ? 'waiting' : 'idle';
+  }
+
+  /** The session of the current channel (for the one resumption measurement). */
+  get session(): Buffer | undefined {
+    return this.channel?.session;
+  }
+
+  /** What the current channel negotiated, once it is up. */
+  channelInfo(): { protocol: string; cipher: string; curve: string; resumed: boolean } | undefined {
+    const socket = this.channel?.established ? this.channel.socket : undefined;
+    if (!socket) return undefined;
+    return {
+      protocol: socket.getProtocol() ?? '',
+      cipher: socket.getCipher().name,
+      curve: String((socket.getEphemeralKeyInfo() as { name?: string } | null)?.name ?? ''),
+      resumed: socket.isSessionReused(),
+    };
+  }
+
+  /** Resolves when a channel is next established (at once if one is). */
+  whenUp(): Promise<void> {
+    if (this.channel?.established) return Promise.resolve();
+    return new Promise((resolve) => this.upWaiters.add(resolve));
+  }
+
+  /** Opens the channel (no-op when one is open or opening). */
+  start(reason: HandshakeReason = 'initial'): void {
+    if (this.closed || this.channel) return;
+    this.retryTimer?.cancel();
+    this.retryTimer = undefined;
+    this.connect(reason);
+  }
+
+  /**
+   * Closes the current channel (close_notify, FIN) and opens a new one with a full handshake.
+   * `resume` offers the old channel's session instead: only the bench's one measurement of an
+   * abbreviated handshake does that, the lifetime policy never does.
+   */
+  renegotiate(reason: HandshakeReason, resume = false): void {
+    if (this.closed) return;
+    const old = this.channel;
+    const session = resume ? old?.session : undefined;
+    if (old) {
+      this.retire(old);
+      old.socket.end();
+    }
+    this.retryTimer?.cancel();
+    this.retryTimer = undefined;
+    this.connect(reason, session);
+  }
+
+  /** The TN lost power and got it back: its channel is gone without a word, it reconnects now. */
+  powerRestored(): void {
+    if (this.closed) return;
+    const old = this.channel;
+    if (old) {
+      this.retire(old);
+      old.connection.stream.discard();
+      old.socket.destroy();
+    }
+    this.queue = [];
+    this.retryTimer?.cancel();
+    this.retryTimer = undefined;
+    this.attempts = 0;
+    this.connect('power-restored');
+  }
+
+  send(message: AppMessage): void {
+    const bytes = encodeAppMessage(message);
+    const channel = this.channel;
+    if (channel?.established && channel.socket.writable) {
+      channel.socket.write(bytes);
+      this.checkVolumeSoon();
+    } else this.queue.push(bytes);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.unsubscribe();
+    this.renegotiateTimer?.cancel();
+    this.retryTimer?.cancel();
+    const channel = this.channel;
+    if (channel) {
+      this.retire(channel);
+      channel.connection.stream.discard();
+      channel.socket.destroy();
+    }
+    await this.deps.transport.close();
+  }
+
+  private nextConn(): number {
+    let conn = this.deps.random.uint32();
+    while (conn === this.lastConn) conn = this.deps.random.uint32();
+    this.lastConn = conn;
+    return conn;
+  }
+
+  private connect(reason: HandshakeReason, session?: Buffer): void {
+    const { clock } = this.deps;
+    this.renegotiateTimer?.cancel();
+    this.renegotiateTimer = undefined;
+    const conn = this.nextConn();
+    const connection = new ChannelConnection(
+      this.id,
+      conn,
+      clock,
+      (bytes) => this.deps.transport.send(this.options.dc, bytes),
+      this.options.reliable,
+      this.options.airtime,
+    );
+    const hes = this.options.hes;
+    const socket = connect({
+      socket: connection.stream,
+      secureContext: this.security.context,
+      servername: hes,
+      rejectUnauthorized: true,
+      ...(session ? { session } : {}),
+      checkServerIdentity: (_host, cert) =>
+        cert.subject?.CN === hes ? undefined : new Error(`server certificate names "${String(cert.subject?.CN)}", not ${hes}`),
+    });
+    const channel: TnChannel = {
+      conn,
+      connection,
+      socket,
+      reason,
+      startedAt: clock.now(),
+      finish: this.extras.tracker.begin(),
+      established: false,
+      concluded: false,
+      retired: false,
+    };
+    this.channel = channel;
+    channel.handshakeTimer = clock.setTimer(this.options.handshakeTimeoutMs, () => {
+      channel.handshakeTimer = undefined;
+      if (!channel.established && !channel.retired) socket.destroy();
+    });
+    const reader = new AppMessageReader(() => clock.now());
+    socket.on('session', (session: Buffer) => (channel.session = session));
+    socket.once('secureConnect', () => this.onEstablished(channel));
+    socket.on('data', (data: Buffer) => {
+      for (const { result, firstByteAt } of reader.push(data)) {
+        if (result.ok) this.onMessage(result.message, firstByteAt);
+        else this.reject('bad-field');
+      }
+      if (reader.poisoned) {
+        this.reject('bad-field');
+        socket.destroy();
+      }
+    });
+    socket.on('error', (err: Error & { code?: string }) => {
+      if (!channel.established && /certificate|identity|self.signed|issuer/i.test(`${err.code ?? ''} ${err.message}`))
+        this.reject('untrusted-certificate');
+    });
+    socket.on('close', () => this.onClosed(channel));
+  }
+
+  private onEstablished(channel: TnChannel): void {
+    if (channel.retired) return;
+    const { clock } = this.deps;
+    channel.handshakeTimer?.cancel();
+    channel.established = true;
+    this.attempts = 0;
+    this.stats.handshakes++;
+    this.conclude(channel, true);
+    const at = renegotiateAt(this.options.lifetime, clock.now(), this.deps.random);
+    this.renegotiateTimer = clock.setTimer(at - clock.now(), () => {
+      this.renegotiateTimer = undefined;
+      if (this.channel === channel) this.renegotiate('age');
+    });
+    const queued = this.queue;
+    this.queue = [];
+    for (const bytes of queued) channel.socket.write(bytes);
+    for (const waiter of [...this.upWaiters]) waiter();
+    this.upWaiters.clear();
+    this.checkVolumeSoon();
+  }
+
+  /** Records a handshake's outcome once: the `handshake` sample (kind full, resumed or failed) and the storm tracker. */
+  private conclude(channel: TnChannel, ok: boolean): void {
+    if (channel.concluded) return;
+    channel.concluded = true;
+    if (!ok) this.stats.failedHandshakes++;
+    const c = channel.connection.counters;
+    const full = !ok || !channel.socket.isSessionReused();
+    const record: HandshakeRecord = {
+      tn: this.id,
+      dc: this.options.dc,
+      reason: channel.reason,
+      full,
+      ok,
+      startedAt: channel.startedAt,
+      finishedAt: this.deps.clock.now(),
+      bytesUp: c.bytesOut,
+      bytesDown: c.bytesIn,
+      cleanPhyBytes: c.cleanPhyBytes,
+    };
+    this.deps.metrics.emit(
+      'handshake',
+      { duration_ms: record.finishedAt - record.startedAt, bytes_up: record.bytesUp, bytes_down: record.bytesDown, full },
+      { reason: channel.reason, kind: ok ? (full ? 'full' : 'resumed') : 'failed' },
+    );
+    channel.finish(record);
+    this.extras.onHandshake?.(record);
+  }
+
+  private onClosed(channel: TnChannel): void {
+    channel.handshakeTimer?.cancel();
+    this.conclude(channel, channel.established);
+    if (channel.retired || this.closed) return;
+    channel.retired = true;
+    if (this.channel === channel) this.channel = undefined;
+    if (channel.established) this.stats.lostChannels++;
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    const { firstMs, maxMs } = this.options.backoff;
+    const base = Math.min(maxMs, firstMs * 2 ** this.attempts++);
+    const delay = base * (0.5 + this.deps.random.float());
+    this.retryTimer = this.deps.clock.setTimer(delay, () => {
+      this.retryTimer = undefined;
+      if (!this.channel && !this.closed) this.connect('reconnect');
+    });
+  }
+
+  /** Marks a channel as no longer this TN's current one, so its close does not trigger a retry. */
+  private retire(channel: TnChannel): void {
+    channel.retired = true;
+    channel.handshakeTimer?.cancel();
+    if (this.channel === channel) this.channel = undefined;
+    this.conclude(channel, channel.established);
+  }
+
+  private onFrame({ frame, from }: ReceivedFrame): void {
+    const decoded = decodeTlsFrame(frame);
+    if (!decoded.ok) return this.reject(decoded.reason, from);
+    const f = decoded.value;
+    if (f.tn !== this.id) return this.reject('wrong-recipient', from);
+    const channel = this.channel;
+    if (!channel || channel.conn !== f.conn) return; // a late frame of a closed connection
+    channel.connection.receive(f, frame.length);
+    this.checkVolumeSoon();
+  }
+
+  private checkVolumeSoon(): void {
+    if (this.volumeCheck) return;
+    this.volumeCheck = true;
+    // After the current frame is processed, not inside the stream's callbacks.
+    this.deps.clock.setTimer(0, () => {
+      this.volumeCheck = false;
+      const channel = this.channel;
+      if (channel?.established && channel.connection.counters.streamBytes >= this.options.lifetime.maxBytes) this.renegotiate('volume');
+    });
+  }
+
+  private onMessage(message: AppMessage, firstByteAt: number): void {
+    const { clock, metrics } = this.deps;
+    switch (message.type) {
+      case 'meter-request':
+        this.energyWh += 1 + this.deps.random.int(500);
+        this.send({ type: 'meter-response', round: message.round, energyWh: this.energyWh, pulses: this.energyWh });
+        return;
+      case 'confidential':
+        metrics.emit('frame_accepted', { counter: 0, sender: this.options.hes }, { role: 'tn', class: 'confidential' });
+        return;
+      case 'automation': {
+        if (message.counter <= this.lastAutomationCounter) return this.reject('stale-counter');
+        this.lastAutomationCounter = message.counter;
+        const now = clock.now();
+        const issuedAt = this.extras.automationIssuedAt(this.options.dc, message.counter) ?? firstByteAt;
+        this.extras.board?.switchRelay(message.relay === 'on', { sentAt: issuedAt, receivedAt: firstByteAt });
+        metrics.emit('automation_latency', { latency_ms: now - issuedAt, counter: message.counter }, { board: this.options.boardKind });
+        return;
+      }
+      case 'firmware': {
+        const digest = createHash('sha256').update(message.image).digest();
+        const signed = Buffer.concat([firmwareHeader(message.version), digest]);
+        if (!verifySignature('sha256', signed, this.security.manufacturerPublicKey, message.signature)) return this.reject('bad-signature');
+        if (message.version <= this.installedFirmware) return this.reject('firmware-rollback');
+        this.installedFirmware = message.version;
+        metrics.emit('firmware_install', { version: message.version, duration_ms: clock.now() - firstByteAt });
+        this.send({ type: 'firmware-installed', version: message.version });
+        return;
+      }
+      default:
+        this.reject('unexpected-class');
+    }
+  }
+
+  private reject(reason: string, from: NodeId = this.options.hes): void {
+    this.stats.rejected++;
+    countRejection(this.deps.metrics, 'tn', reason, from);
+  }
+}
+
+/** What the manufacturer signs with an image's digest: a label and the version, so no signature passes for another version. */
+export function firmwareHeader(version: number): Buffer {
+  const header = Buffer.alloc(4 + 12);
+  header.write('gridbench-fw', 0, 'latin1');
+  header.writeUInt32BE(version, 12);
+  return header;
+}
