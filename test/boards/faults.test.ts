@@ -99,7 +99,9 @@ describe('board faults on a pty (johnny-five on a serial path)', () => {
     const device = ptyDevice('tn1.012', true);
     const link = await pty(device);
     const recorder = new SampleRecorder();
-    const board = serialBoard('tn1.012', link.path, recorder, { attachTimeoutMs: 1_500 });
+    // The pty device does not reboot when the host reopens it, so firmata-io has to ask for the
+    // version: ask early, and leave the attach timeout ample room on a loaded machine.
+    const board = serialBoard('tn1.012', link.path, recorder, { attachTimeoutMs: 3_000, reportVersionTimeoutMs: 200 });
     expect(await waitOnClock(clock, board.ready(), 10_000, 'first attempt')).toBe('failed');
     expect(board.lastError()?.code).toBe('NO_FIRMATA');
     expect(board.lastError()?.message).toContain(`port ${link.path}`);
