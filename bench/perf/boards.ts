@@ -11,7 +11,9 @@
  *                      the DC's signature with node:crypto, all in this one process
  *
  * Both latencies include the virtual Uno's modelled 57600-baud link (3 bytes each way) and relay
- * operate/release time (10/5 ms). Last line: one JSON object. BOARDS and ROUNDS override the size.
+ * operate/release time (10/5 ms). The top-level numbers are from a RealClock; `virtualClock` repeats
+ * the run on a VirtualClock (the model's exact latencies, and the wall time such a CI run takes).
+ * Last line: one JSON object. BOARDS and ROUNDS override the size.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -22,7 +24,7 @@ import { VirtualBoard } from '../../nodes/boards/virtual-board';
 import { nextEvent, waitOnClock } from '../../nodes/boards/wait-on-clock';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
 import { LeanMode } from '../../nodes/lean/lean-mode';
-import { RealClock, type Clock } from '../../nodes/runtime/clock';
+import { RealClock, VirtualClock, type Clock } from '../../nodes/runtime/clock';
 import { NO_METRICS, SampleRecorder, type Metrics } from '../../nodes/runtime/metrics';
 import { Random } from '../../nodes/runtime/random';
 import { MemoryNodeStore } from '../../nodes/store/node-store';
@@ -49,7 +51,7 @@ async function attachAll(clock: Clock, boards: readonly VirtualBoard[]): Promise
   const failed = boards.filter((_, i) => statuses[i] !== 'attached');
   if (failed.length) throw new Error(`boards did not attach: ${failed.map((b) => `${b.tn}: ${b.lastError()?.message}`).join('; ')}`);
   // Let the pin setup written on attach drain from every serial link.
-  await clock.sleep(200);
+  await waitOnClock(clock, clock.sleep(200), 1_000, 'settle');
 }
 
 const stats = (values: readonly number[]) => ({ p50Ms: round(percentile(values, 50), 2), p99Ms: round(percentile(values, 99), 2) });
@@ -63,7 +65,7 @@ async function relayToggle(clock: Clock, boards: readonly VirtualBoard[]): Promi
     for (const c of await waitOnClock(clock, Promise.all(changes), 10_000, `toggle round ${r}`)) {
       latencies.push(c.seenAt - c.command!.issuedAt);
     }
-    await clock.sleep(20);
+    await waitOnClock(clock, clock.sleep(20), 1_000, 'pause');
   }
   return latencies;
 }
@@ -87,18 +89,20 @@ async function commandToPin(clock: Clock): Promise<number[]> {
   });
   try {
     await attachAll(clock, [...boards.values()]);
-    const boot = await mode.bootstrap();
+    const boot = await waitOnClock(clock, mode.bootstrap(), 600_000, 'lean bootstrap');
     if (boot.failed.length) throw new Error(`lean bootstrap failed for ${boot.failed.join(', ')}`);
     const latencies: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const before = recorder.select('relay_switch').length;
       mode.automation('dc1', { relay: r % 2 === 0 ? 'on' : 'off' });
       const deadline = clock.now() + 10_000;
-      while (recorder.select('relay_switch').length < before + BOARDS && clock.now() < deadline) await clock.sleep(5);
+      while (recorder.select('relay_switch').length < before + BOARDS && clock.now() < deadline) {
+        await waitOnClock(clock, clock.sleep(5), 1_000, 'poll');
+      }
       const round = recorder.select('relay_switch').slice(before);
       if (round.length < BOARDS) throw new Error(`automation round ${r}: ${round.length}/${BOARDS} relays switched within 10 s`);
       for (const s of round) latencies.push(s.fields.latency_ms as number);
-      await clock.sleep(20);
+      await waitOnClock(clock, clock.sleep(20), 1_000, 'pause');
     }
     return latencies;
   } finally {
@@ -108,31 +112,41 @@ async function commandToPin(clock: Clock): Promise<number[]> {
   }
 }
 
-async function main(): Promise<void> {
-  const clock = new RealClock();
-  const ids = Array.from({ length: BOARDS }, (_, i) => `tn1.${String(i + 1).padStart(3, '0')}`);
-
+async function measure(clock: Clock, ids: readonly string[]): Promise<{ heapBytesPerBoard: number; toggles: number[]; commands: number[] }> {
   const before = heapUsed();
   const boards = makeBoards(ids, clock, NO_METRICS);
   await attachAll(clock, boards);
   const heapBytesPerBoard = Math.round((heapUsed() - before) / BOARDS);
   const toggles = await relayToggle(clock, boards);
   await Promise.all(boards.map((b) => b.close()));
-
   const commands = await commandToPin(clock);
+  return { heapBytesPerBoard, toggles, commands };
+}
+
+async function main(): Promise<void> {
+  const ids = Array.from({ length: BOARDS }, (_, i) => `tn1.${String(i + 1).padStart(3, '0')}`);
+  const real = await measure(new RealClock(), ids);
+  // The same on a VirtualClock: the modelled latencies exactly (no event-loop delay), and what a
+  // deterministic CI run of this many johnny-five boards costs in wall time.
+  const wallStart = performance.now();
+  const virtual = await measure(new VirtualClock(), ids);
+  const wallMs = Math.round(performance.now() - wallStart);
   const result = {
     boards: BOARDS,
-    heapBytesPerBoard,
-    relayToggle: stats(toggles),
-    commandToPin: stats(commands),
-    clock: clock.kind,
+    heapBytesPerBoard: real.heapBytesPerBoard,
+    relayToggle: stats(real.toggles),
+    commandToPin: stats(real.commands),
+    clock: 'real',
     rounds: ROUNDS,
+    virtualClock: { relayToggle: stats(virtual.toggles), commandToPin: stats(virtual.commands), wallMs },
   };
   report(result, [
-    `${BOARDS} virtual boards through johnny-five in one process, ${ROUNDS} rounds, ${clock.kind} clock`,
-    `heap per attached board: ${(heapBytesPerBoard / 1024).toFixed(1)} KiB`,
-    `relay toggle (johnny-five call to feedback report): p50 ${result.relayToggle.p50Ms} ms, p99 ${result.relayToggle.p99Ms} ms`,
-    `signed automation command, DC send to relay pin change: p50 ${result.commandToPin.p50Ms} ms, p99 ${result.commandToPin.p99Ms} ms`,
+    `${BOARDS} virtual boards through johnny-five in one process, ${ROUNDS} rounds`,
+    `heap per attached board: ${(result.heapBytesPerBoard / 1024).toFixed(1)} KiB`,
+    `real clock    relay toggle (johnny-five call to feedback report): p50 ${result.relayToggle.p50Ms} ms, p99 ${result.relayToggle.p99Ms} ms`,
+    `real clock    signed automation command, DC send to relay pin change: p50 ${result.commandToPin.p50Ms} ms, p99 ${result.commandToPin.p99Ms} ms`,
+    `virtual clock relay toggle p50 ${result.virtualClock.relayToggle.p50Ms} / p99 ${result.virtualClock.relayToggle.p99Ms} ms, ` +
+      `command to pin p50 ${result.virtualClock.commandToPin.p50Ms} / p99 ${result.virtualClock.commandToPin.p99Ms} ms (${wallMs} ms wall)`,
   ]);
 }
 
