@@ -318,12 +318,12 @@ export class JohnnyFiveBoard implements TnBoard {
 
   /**
    * Removes pending switches up to the first one asking for `closed` and returns it. On the first
-   * report after attaching, switches that report already satisfies are dropped only if nothing
-   * else is queued ahead of them.
+   * report after attaching, a lone pending switch that report already satisfies will bring no
+   * change, so it is dropped.
    */
   private dropPendingUpTo(closed: boolean, initial: boolean): PendingSwitch | undefined {
     if (initial) {
-      while (this.pending[0]?.closed === closed && this.pending.length === 1) this.pending.shift();
+      if (this.pending.length === 1 && this.pending[0]!.closed === closed) this.pending = [];
       return undefined;
     }
     while (this.pending.length > 0) {

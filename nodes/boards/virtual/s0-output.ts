@@ -14,6 +14,7 @@ export class S0Output {
   private remainingWh: number;
   private timer: TimerHandle | undefined;
   private fall: TimerHandle | undefined;
+  private lastPulseAt = -Infinity;
 
   constructor(
     private readonly clock: Clock,
@@ -43,7 +44,7 @@ export class S0Output {
     const stepEnd = this.load.stepEnd(now);
     const toPulseMs = watts > 0 ? (this.remainingWh / watts) * 3_600_000 : Infinity;
     if (now + toPulseMs <= stepEnd) {
-      this.timer = this.clock.setTimer(toPulseMs, () => this.pulse(toPulseMs));
+      this.timer = this.clock.setTimer(toPulseMs, () => this.pulse());
     } else {
       this.timer = this.clock.setTimer(stepEnd - now, () => {
         this.remainingWh -= (watts * (stepEnd - now)) / 3_600_000;
@@ -52,12 +53,15 @@ export class S0Output {
     }
   }
 
-  private pulse(periodMs: number): void {
+  private pulse(): void {
+    const now = this.clock.now();
+    const spacing = now - this.lastPulseAt;
+    this.lastPulseAt = now;
     this.remainingWh = this.pulseWh;
     this.pulses++;
     this.setLevel(1);
-    // A pulse never outlasts half the spacing to the next one, so edges stay distinct at high load.
-    this.fall = this.clock.setTimer(Math.min(this.pulseMs, periodMs / 2), () => this.setLevel(0));
+    // At very high load a pulse is cut to half the spacing from the previous one, so edges stay distinct.
+    this.fall = this.clock.setTimer(Math.min(this.pulseMs, spacing / 2), () => this.setLevel(0));
     this.scheduleNext();
   }
 
