@@ -3,6 +3,7 @@ import { VirtualClock } from '../../nodes/runtime/clock';
 import { Random } from '../../nodes/runtime/random';
 import { ARDUINO_UNO } from '../../nodes/boards/layout';
 import { VirtualFirmataDevice, type VirtualDeviceOptions } from '../../nodes/boards/virtual/firmata-device';
+import { FirmataParser } from '../../nodes/boards/virtual/firmata-parser';
 
 /** A raw Firmata client: bytes in, bytes out, each chunk stamped with the clock time it arrived. */
 function rawClient(options: Partial<VirtualDeviceOptions> = {}) {
@@ -194,5 +195,19 @@ describe('virtual Firmata device (protocol.md, Firmata 2.5)', () => {
     expect(
       () => new VirtualFirmataDevice({ id: 'x', clock, random: new Random(1), layout: ARDUINO_UNO, relay: { out: 0, feedback: 8 } }),
     ).toThrow(/relay output pin 0/);
+  });
+});
+
+describe('device-side Firmata framing', () => {
+  it('splits messages across chunks, skips stray bytes, and lets a command byte cut a sysex off', () => {
+    const seen: string[] = [];
+    const parser = new FirmataParser({
+      command: (c, d) => seen.push(`cmd ${c.toString(16)} ${d.join(',')}`),
+      sysex: (d) => seen.push(`sysex ${d.join(',')}`),
+    });
+    parser.push(Uint8Array.from([0x05, 0x91, 0x01]));
+    parser.push(Uint8Array.from([0x00, 0xf0, 0x6d, 0x07]));
+    parser.push(Uint8Array.from([0xf7, 0xf0, 0x79, 0xf9, 0xd0, 0x01, 0x42, 0x99]));
+    expect(seen).toEqual(['cmd 91 1,0', 'sysex 109,7', 'cmd f9 ', 'cmd d0 1']);
   });
 });

@@ -2,6 +2,7 @@ import type { Clock, TimerHandle } from '../../runtime/clock';
 import type { Random } from '../../runtime/random';
 import { CAPABILITY_END, FIRMATA, NO_ANALOG_CHANNEL, PIN_MODE, SYSEX, to7bit } from '../firmata-constants';
 import { ARDUINO_UNO, pinOfAnalogChannel, supports, type BoardLayout } from '../layout';
+import { commandType, FirmataParser } from './firmata-parser';
 import { DEFAULT_LOAD, LoadProfile, type LoadProfileSpec } from './load-profile';
 import { S0Output } from './s0-output';
 import { SerialLine } from './serial-line';
@@ -75,27 +76,13 @@ export const DEVICE_DEFAULTS = {
 } as const;
 
 const PROTOCOL_VERSION = [2, 5] as const;
-const MAX_SYSEX_BYTES = 64;
 const ADC_MAX = 1023;
-
-const COMMAND_DATA_BYTES: Record<number, number> = {
-  [FIRMATA.DIGITAL_MESSAGE]: 2,
-  [FIRMATA.ANALOG_MESSAGE]: 2,
-  [FIRMATA.REPORT_ANALOG]: 1,
-  [FIRMATA.REPORT_DIGITAL]: 1,
-  [FIRMATA.SET_PIN_MODE]: 2,
-  [FIRMATA.SET_DIGITAL_PIN_VALUE]: 2,
-  [FIRMATA.REPORT_VERSION]: 0,
-  [FIRMATA.SYSTEM_RESET]: 0,
-};
 
 interface Connection extends DeviceSession {
   readonly port: DevicePort;
+  readonly parser: FirmataParser;
   alive: boolean;
   booted: boolean;
-  command: number | undefined;
-  data: number[];
-  inSysex: boolean;
 }
 
 export class VirtualFirmataDevice {
@@ -193,15 +180,16 @@ export class VirtualFirmataDevice {
     this.detach();
     const conn: Connection = {
       port,
+      parser: new FirmataParser({
+        command: (command, data) => this.handleCommand(command, data),
+        sysex: (data) => this.handleSysex(data),
+      }),
       alive: true,
       booted: false,
-      command: undefined,
-      data: [],
-      inSysex: false,
       receive: (bytes) => {
         if (!conn.alive) return;
         this.rx.send(bytes, (arrived) => {
-          if (conn.alive && conn.booted && !this.muted) this.parse(conn, arrived);
+          if (conn.alive && conn.booted && !this.muted) conn.parser.push(arrived, () => conn.alive);
         });
       },
       close: () => {
@@ -287,66 +275,11 @@ export class VirtualFirmataDevice {
     });
   }
 
-  private parse(conn: Connection, bytes: Uint8Array): void {
-    for (const byte of bytes) {
-      if (!conn.alive) return;
-      if (conn.inSysex) {
-        if (byte === FIRMATA.END_SYSEX) {
-          conn.inSysex = false;
-          this.handleSysex(conn.data);
-          conn.data = [];
-        } else if (byte & 0x80) {
-          // A command byte inside a sysex: the sysex was cut off, start over with this command.
-          conn.inSysex = false;
-          conn.data = [];
-          this.startCommand(conn, byte);
-        } else if (conn.data.length < MAX_SYSEX_BYTES) {
-          conn.data.push(byte);
-        }
-        continue;
-      }
-      if (byte & 0x80) {
-        this.startCommand(conn, byte);
-        continue;
-      }
-      if (conn.command === undefined) continue;
-      conn.data.push(byte);
-      if (conn.data.length === COMMAND_DATA_BYTES[conn.command & this.commandMask(conn.command)]) {
-        const [command, data] = [conn.command, conn.data];
-        conn.command = undefined;
-        conn.data = [];
-        this.handleCommand(command, data);
-      }
-    }
-  }
-
-  private commandMask(command: number): number {
-    return command < 0xf0 ? 0xf0 : 0xff;
-  }
-
-  private startCommand(conn: Connection, byte: number): void {
-    conn.data = [];
-    if (byte === FIRMATA.START_SYSEX) {
-      conn.inSysex = true;
-      conn.command = undefined;
-      return;
-    }
-    const need = COMMAND_DATA_BYTES[byte & this.commandMask(byte)];
-    if (need === undefined) {
-      conn.command = undefined;
-    } else if (need === 0) {
-      conn.command = undefined;
-      this.handleCommand(byte, []);
-    } else {
-      conn.command = byte;
-    }
-  }
-
   // ---- messages ----
 
-  private handleCommand(command: number, data: number[]): void {
+  private handleCommand(command: number, data: readonly number[]): void {
     this.messagesHandled++;
-    const type = command & this.commandMask(command);
+    const type = commandType(command);
     const channel = command & 0x0f;
     const [a = 0, b = 0] = data;
     switch (type) {
@@ -369,7 +302,7 @@ export class VirtualFirmataDevice {
     }
   }
 
-  private handleSysex(data: number[]): void {
+  private handleSysex(data: readonly number[]): void {
     this.messagesHandled++;
     const [id, ...args] = data;
     switch (id) {
