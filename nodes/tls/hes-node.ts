@@ -191,6 +191,14 @@ export class TlsHes {
         socket.destroy();
       }
     });
+    // The same trap as the certificate check: a server TLSSocket without a tls.Server never
+    // "releases control", so node swallows its TLS errors (bad record MAC, garbage, alerts) and
+    // the socket lingers half dead. Node reports them on this internal event; tls.Server would
+    // have destroyed the socket.
+    socket.on('_tlsError', () => {
+      this.reject('decrypt-failed', state.dc, tn);
+      socket.destroy();
+    });
     socket.on('error', () => {});
     socket.on('close', () => this.retire(state, channel, false));
     return channel;

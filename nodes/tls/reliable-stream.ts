@@ -263,13 +263,18 @@ export class ReliableStream extends Duplex {
     const acked = ack - this.sndUna;
     this.sndUna = ack;
     this.dupAcks = 0;
-    let sample: number | undefined;
+    // Karn: no sample from an ack that covers a retransmitted segment, since the segments behind a
+    // repaired hole were held up by the repair, not by the path.
+    let newestSentAt: number | undefined;
+    let clean = true;
     while (this.outstanding.length > 0) {
       const head = this.outstanding[0]!;
       if (head.seq + head.payload.length > ack) break;
-      if (head.retransmits === 0) sample = this.clock.now() - head.sentAt;
+      if (head.retransmits > 0) clean = false;
+      newestSentAt = head.sentAt;
       this.outstanding.shift();
     }
+    const sample = clean && newestSentAt !== undefined ? this.clock.now() - newestSentAt : undefined;
     const partial = this.outstanding[0];
     if (partial && partial.seq < ack) {
       // The peer took part of a segment (it never does today, but a sender must not resend acked bytes).

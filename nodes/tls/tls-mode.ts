@@ -58,6 +58,8 @@ export interface TlsModeOptions {
   readonly maxQueuedMessages?: number;
   /** A PKI to use (default: a fresh one for this run). */
   readonly pki?: Pki;
+  /** The credential the HES presents (an attack test makes it an impostor's). */
+  readonly hesCredential?: Credential;
   /** The credential a TN presents (attack tests hand out foreign, expired or borrowed ones). */
   readonly credentialOf?: (tn: NodeId, pki: Pki) => Credential;
   /** The board of a TN, switched on an accepted automation command. */
@@ -136,7 +138,11 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
 
   const hes = new TlsHes(
     { dcOf: (tn) => topology.dcOf(tn), reliable, maxQueuedMessages: options.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages },
-    { context: hesContext(pki), resumptionContext: hesContext(pki, true), rootPem: pki.rootPem },
+    {
+      context: hesContext(pki, false, options.hesCredential),
+      resumptionContext: hesContext(pki, true, options.hesCredential),
+      rootPem: pki.rootPem,
+    },
     { id: topology.hes, clock, transport: network.attach(topology.hes), metrics },
   );
   const routers: TlsDcRouter[] = [];
@@ -145,6 +151,7 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
   const automationIssued = new Map<string, number>();
   const automationCounters = new Map<NodeId, number>();
   const handshakeLog: HandshakeRecord[] = [];
+  const handshakeListeners = new Set<(record: HandshakeRecord) => void>();
 
   for (const { id: dc, tns: segment } of topology.dcs) {
     const dcMetrics = metrics.with({ segment: dc, dc });
@@ -167,7 +174,10 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
             tracker,
             automationIssuedAt: (fromDc, counter) => automationIssued.get(`${fromDc}#${counter}`),
             ...(board ? { board } : {}),
-            onHandshake: (record) => handshakeLog.push(record),
+            onHandshake: (record) => {
+              handshakeLog.push(record);
+              for (const listener of handshakeListeners) listener(record);
+            },
           },
           { id: tn, clock, transport: network.attach(tn), metrics: dcMetrics.with({ tn }), random: deps.random.fork(`tls:${tn}`) },
         ),
@@ -216,25 +226,46 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
     async bootstrap(): Promise<BootstrapReport> {
       const startedAt = clock.now();
       const spread = options.bootstrapSpreadMs ?? DEFAULTS.bootstrapSpreadMs;
-      const accepted = new Set<NodeId>();
       const all = [...tns.keys()];
-      const stop = hes.onAccepted((tn) => {
-        if (accepted.has(tn)) return;
-        accepted.add(tn);
-        const dc = topology.dcOf(tn)!;
-        metrics.emit('bootstrap', { duration_ms: clock.now() - startedAt }, { role: 'tn', segment: dc, dc, tn });
-      });
+      // Enrolled: the HES accepted the TN's certificate and the TN accepted the HES's.
+      const acceptedByHes = new Set<NodeId>();
+      const upAtTn = new Set<NodeId>();
+      const enrolled = new Set<NodeId>();
       let lastAt = startedAt;
-      const stopLast = hes.onAccepted(() => (lastAt = clock.now()));
+      const changed = new Set<() => void>();
+      const note = (tn: NodeId): void => {
+        if (enrolled.has(tn) || !acceptedByHes.has(tn) || !upAtTn.has(tn)) return;
+        enrolled.add(tn);
+        lastAt = clock.now();
+        const dc = topology.dcOf(tn)!;
+        metrics.emit('bootstrap', { duration_ms: lastAt - startedAt }, { role: 'tn', segment: dc, dc, tn });
+        for (const check of changed) check();
+      };
+      const stopHes = hes.onAccepted((tn) => {
+        acceptedByHes.add(tn);
+        note(tn);
+      });
+      handshakeListeners.add((record) => {
+        if (!record.ok) return;
+        upAtTn.add(record.tn);
+        note(record.tn);
+      });
       const offsets = deps.random.fork('tls:bootstrap');
       for (const tn of tns.values()) {
         if (spread > 0) clock.setTimer(offsets.float() * spread, () => tn.start('initial'));
         else tn.start('initial');
       }
-      await waitFor((check) => hes.onAccepted(check), () => accepted.size === all.length, options.bootstrapTimeoutMs ?? DEFAULTS.bootstrapTimeoutMs);
-      stop();
-      stopLast();
-      return { enrolled: accepted.size, failed: all.filter((tn) => !accepted.has(tn)), durationMs: lastAt - startedAt };
+      await waitFor(
+        (check) => {
+          changed.add(check);
+          return () => changed.delete(check);
+        },
+        () => enrolled.size === all.length,
+        options.bootstrapTimeoutMs ?? DEFAULTS.bootstrapTimeoutMs,
+      );
+      stopHes();
+      handshakeListeners.clear();
+      return { enrolled: enrolled.size, failed: all.filter((tn) => !enrolled.has(tn)), durationMs: lastAt - startedAt };
     },
 
     async meterRound(timeoutMs: number): Promise<MeterRoundReport> {
