@@ -55,6 +55,9 @@ export interface TlsTnExtras {
   readonly onHandshake?: (record: HandshakeRecord) => void;
 }
 
+/** How long a channel past its volume limit must be silent before it is renegotiated. */
+const QUIET_MS = 1_000;
+
 export type TnChannelState = 'idle' | 'handshaking' | 'up' | 'waiting';
 
 export interface TlsTnStats {
@@ -85,6 +88,7 @@ export class TlsTn {
   private renegotiateTimer: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
   private volumeCheck = false;
+  private lastDataAt = -Infinity;
   private attempts = 0;
   private lastConn = -1;
   private queue: Uint8Array[] = [];
@@ -352,19 +356,36 @@ export class TlsTn {
     if (f.tn !== this.id) return this.reject('wrong-recipient', from);
     const channel = this.channel;
     if (!channel || channel.conn !== f.conn) return; // a late frame of a closed connection
+    if (f.payload.length > 0) this.lastDataAt = this.deps.clock.now();
     channel.connection.receive(f, frame.length);
     this.checkVolumeSoon();
   }
 
+  /**
+   * Past the volume limit the channel is renegotiated at its next quiet moment (nothing received
+   * for QUIET_MS, nothing unacknowledged): closing it mid-transfer would throw away what the HES
+   * is still sending, since TLS discards writes that cross a close_notify.
+   */
   private checkVolumeSoon(): void {
     if (this.volumeCheck) return;
     this.volumeCheck = true;
     // After the current frame is processed, not inside the stream's callbacks.
-    this.deps.clock.setTimer(0, () => {
+    this.deps.clock.setTimer(0, () => this.checkVolume());
+  }
+
+  private checkVolume(): void {
+    const channel = this.channel;
+    if (!channel?.established || channel.connection.counters.streamBytes < this.options.lifetime.maxBytes) {
       this.volumeCheck = false;
-      const channel = this.channel;
-      if (channel?.established && channel.connection.counters.streamBytes >= this.options.lifetime.maxBytes) this.renegotiate('volume');
-    });
+      return;
+    }
+    const quietFor = this.deps.clock.now() - this.lastDataAt;
+    if (quietFor >= QUIET_MS && channel.connection.stream.pendingBytes === 0) {
+      this.volumeCheck = false;
+      this.renegotiate('volume');
+      return;
+    }
+    this.deps.clock.setTimer(Math.max(1, QUIET_MS - quietFor), () => this.checkVolume());
   }
 
   private onMessage(message: AppMessage, firstByteAt: number): void {
