@@ -62,9 +62,8 @@ export interface TlsModeOptions {
   readonly hesCredential?: Credential;
   /** The credential a TN presents (attack tests hand out foreign, expired or borrowed ones). */
   readonly credentialOf?: (tn: NodeId, pki: Pki) => Credential;
-  /** The board of a TN, switched on an accepted automation command. */
-  readonly boardOf?: (tn: NodeId) => RelaySwitch | undefined;
-  readonly boardKind?: string;
+  /** The relay (board) of a TN, switched on an accepted automation command; as lean mode's relayFor. */
+  readonly relayFor?: (tn: NodeId) => RelaySwitch | undefined;
 }
 
 export interface TlsModeDeps {
@@ -164,16 +163,16 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
     trackers.set(dc, tracker);
     for (const tn of segment) {
       const credential = options.credentialOf?.(tn, pki) ?? pki.tn(tn);
-      const board = options.boardOf?.(tn);
+      const relay = options.relayFor?.(tn);
       tns.set(
         tn,
         new TlsTn(
-          { dc, hes: topology.hes, lifetime, handshakeTimeoutMs, backoff, reliable, airtime: airtimeOf(dc), boardKind: options.boardKind ?? (board ? 'board' : 'none') },
+          { dc, hes: topology.hes, lifetime, handshakeTimeoutMs, backoff, reliable, airtime: airtimeOf(dc) },
           { context: tnContext(pki, credential), manufacturerPublicKey: pki.manufacturerPublicKey },
           {
             tracker,
             automationIssuedAt: (fromDc, counter) => automationIssued.get(`${fromDc}#${counter}`),
-            ...(board ? { board } : {}),
+            ...(relay ? { relay } : {}),
             onHandshake: (record) => {
               handshakeLog.push(record);
               for (const listener of handshakeListeners) listener(record);

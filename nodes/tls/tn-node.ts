@@ -29,13 +29,11 @@ export interface TlsTnOptions {
   readonly backoff: BackoffPolicy;
   readonly reliable: ReliableStreamOptions;
   readonly airtime: SegmentAirtime;
-  /** Board label for automation_latency tags ('none' without a board). */
-  readonly boardKind: string;
 }
 
-/** The relay a TN drives on an accepted automation command (a Board satisfies it). */
+/** The relay a TN drives on an accepted automation command: a board, as in lean mode. */
 export interface RelaySwitch {
-  switchRelay(closed: boolean, timing: { sentAt: number; receivedAt: number }): boolean;
+  switchRelay(on: boolean, timing: { sentAt: number; receivedAt: number }): unknown;
 }
 
 export interface TlsTnSecurity {
@@ -50,7 +48,7 @@ export type AutomationTap = (dc: NodeId, counter: number) => number | undefined;
 export interface TlsTnExtras {
   readonly tracker: HandshakeTracker;
   readonly automationIssuedAt: AutomationTap;
-  readonly board?: RelaySwitch;
+  readonly relay?: RelaySwitch;
   /** Told about every handshake this TN finishes or loses. */
   readonly onHandshake?: (record: HandshakeRecord) => void;
 }
@@ -403,8 +401,8 @@ export class TlsTn {
         this.lastAutomationCounter = message.counter;
         const now = clock.now();
         const issuedAt = this.extras.automationIssuedAt(this.options.dc, message.counter) ?? firstByteAt;
-        this.extras.board?.switchRelay(message.relay === 'on', { sentAt: issuedAt, receivedAt: firstByteAt });
-        metrics.emit('automation_latency', { latency_ms: now - issuedAt, counter: message.counter }, { board: this.options.boardKind });
+        this.extras.relay?.switchRelay(message.relay === 'on', { sentAt: issuedAt, receivedAt: firstByteAt });
+        metrics.emit('automation_latency', { latency_ms: now - issuedAt, counter: message.counter });
         return;
       }
       case 'firmware': {

@@ -93,3 +93,37 @@ describe('smgw-tls lifetime policy', () => {
     await bench.close();
   });
 });
+
+describe('smgw-tls on the virtual clock', () => {
+  it('a lone handshake takes its air time and little more: the clock never runs ahead of the TLS work', async () => {
+    const bench = tlsBench({ tns: 1, seed: 11 });
+    await bench.clock.drive(bench.mode.bootstrap());
+    const [h] = bench.mode.handshakes();
+    const airMs = (h!.cleanPhyBytes * 8 * 1000) / 72_823;
+    const duration = h!.finishedAt - h!.startedAt;
+    expect(duration).toBeGreaterThanOrEqual(airMs);
+    // Four flights: propagation, jitter (10 ms max each) and the DSL hops add well under a second.
+    expect(duration).toBeLessThan(airMs + 500);
+    await bench.close();
+  });
+
+  it('replays a storm the same way for a seed (only ECDSA signature lengths vary by a byte or two)', async () => {
+    const run = async () => {
+      const bench = tlsBench({ tns: 6, seed: 11 });
+      await bench.clock.drive(bench.mode.bootstrap());
+      await bench.clock.drive(bench.mode.powerRestored('dc1'));
+      const records = bench.mode.handshakes();
+      await bench.close();
+      return records;
+    };
+    const key = (h: { tn: string; reason: string }) => `${h.tn}/${h.reason}`;
+    const [first, second] = [await run(), await run()].map((records) => [...records].sort((a, b) => key(a).localeCompare(key(b))));
+    expect(first).toHaveLength(12);
+    expect(second!.map(key)).toEqual(first!.map(key));
+    for (let i = 0; i < first!.length; i++) {
+      expect(Math.abs(second![i]!.bytesUp - first![i]!.bytesUp)).toBeLessThanOrEqual(8);
+      expect(Math.abs(second![i]!.startedAt - first![i]!.startedAt)).toBeLessThan(100);
+      expect(Math.abs(second![i]!.finishedAt - first![i]!.finishedAt)).toBeLessThan(200);
+    }
+  });
+});

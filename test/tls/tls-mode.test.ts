@@ -79,3 +79,26 @@ describe('smgw-tls mode workload', () => {
     expect(() => tlsBench({ mode: { lifetime: { reconnect: 'sometimes' as never } } })).toThrow(/lifetime.reconnect/);
   });
 });
+
+describe('smgw-tls mode with boards', () => {
+  it('switches a TN relay on an accepted automation command, with issue and receive times', async () => {
+    const switched: Array<{ tn: string; on: boolean; sentAt: number; receivedAt: number }> = [];
+    const bench = tlsBench({
+      tns: 2,
+      plc: 'pass-through',
+      mode: { relayFor: (tn) => ({ switchRelay: (on, timing) => switched.push({ tn, on, ...timing }) }) },
+    });
+    await bench.clock.drive(bench.mode.bootstrap());
+    const report = bench.mode.automation('dc1', { relay: 'on' });
+    await bench.clock.advance(5_000);
+    expect(switched.map((s) => [s.tn, s.on]).sort()).toEqual([
+      ['tn1.001', true],
+      ['tn1.002', true],
+    ]);
+    for (const s of switched) {
+      expect(s.sentAt).toBe(report.issuedAt);
+      expect(s.receivedAt).toBeGreaterThan(s.sentAt);
+    }
+    await bench.close();
+  });
+});

@@ -154,6 +154,7 @@ export function comparisonTable(lean: ModeResult, tls: ModeResult): string {
   const rows: Array<[string, string, string]> = [
     ['TNs enrolled', String(lean.enrolled - 1), String(tls.enrolled)],
     ['meter round (s)', fmt(lean.meterRoundS, 2), fmt(tls.meterRoundS, 2)],
+    ['meter responses', String(lean.meterResponses), String(tls.meterResponses)],
     ['automation p50 (ms)', fmt(lean.automation.p50Ms), fmt(tls.automation.p50Ms)],
     ['automation p99 (ms)', fmt(lean.automation.p99Ms), fmt(tls.automation.p99Ms)],
     ['bytes on segment per command', fmt(lean.bytesPerCommand, 0), fmt(tls.bytesPerCommand, 0)],
