@@ -88,6 +88,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   };
 
   const flush = (): void => {
+    if (!flushArmed) return;
     flushArmed = false;
     for (const [to, records] of outbox) {
       let start = 0;
@@ -123,7 +124,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
         list.push({ peer: received.from, sentAt: received.sentAt, bytes: received.frame });
         if (!flushArmed) {
           flushArmed = true;
-          // After the current burst of incoming envelopes, not after each one.
+          // Deliveries due from a timer leave after the current turn, together.
           setImmediate(flush);
         }
         return true;
@@ -147,6 +148,8 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
           if (!(err instanceof EnvelopeError)) throw err;
           channel.reject('malformed-envelope', id);
         }
+        // What this envelope made due leaves now, batched per receiver, without waiting a turn.
+        flush();
         return;
       case MSG.HELLO:
         connected.add(id);
