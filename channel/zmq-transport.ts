@@ -4,6 +4,7 @@ import {
   TransportError,
   type Destination,
   type FrameHandler,
+  type Network,
   type NodeId,
   type Transport,
 } from '../nodes/runtime/transport';
@@ -40,53 +41,60 @@ const MAX_BATCH_BYTES = 256 * 1024;
  */
 export class ZmqTransport implements Transport {
   readonly stats: ZmqTransportStats = { sent: 0, received: 0, droppedClosed: 0, malformed: 0 };
+  /** Resolves when the broker accepted this node's identity; rejects with TransportError otherwise. */
+  readonly ready: Promise<void>;
   private readonly handlers = new Set<FrameHandler>();
+  /** HELLO and BYE go through the writer too: a ZeroMQ socket allows one send at a time. */
+  private readonly controlQueue: Buffer[] = [];
   private pending: EnvelopeRecord[] = [];
   private writing = false;
   private writeArmed = false;
   private open = true;
-  private receiving: Promise<void> | undefined;
+  private readonly receiving: Promise<void>;
   private welcome: ((outcome: Error | undefined) => void) | undefined;
   private drained: (() => void) | undefined;
+  private readonly socket: zmq.Dealer;
+  private readonly clock: Clock;
+  private readonly onHandlerError: (error: unknown) => void;
+  readonly self: NodeId;
 
-  private constructor(
-    readonly self: NodeId,
-    private readonly socket: zmq.Dealer,
-    private readonly clock: Clock,
-    private readonly onHandlerError: (error: unknown) => void,
-  ) {}
+  /**
+   * Starts connecting and returns at once (for Network.attach): frames sent before the broker
+   * answers wait in the socket and follow the HELLO. `ready` tells how it went.
+   */
+  constructor(options: ZmqTransportOptions) {
+    this.self = options.node;
+    this.clock = options.clock ?? new RealClock();
+    this.onHandlerError = options.onHandlerError ?? ((err) => console.error(`zmq transport ${options.node}: frame handler threw:`, err));
+    this.socket = new zmq.Dealer({ routingId: options.node, linger: 2000, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000 });
+    const outcome = new Promise<Error | undefined>((resolve) => (this.welcome = resolve));
+    try {
+      this.socket.connect(options.endpoint);
+    } catch (err) {
+      this.welcome?.(new TransportError('CONNECT_FAILED', `connect ${options.endpoint}: ${err instanceof Error ? err.message : String(err)}`));
+    }
+    this.receiving = this.receiveLoop();
+    this.queueControl(control(MSG.HELLO));
+    const timeoutMs = options.connectTimeoutMs ?? 5000;
+    const timer = this.clock.setTimer(timeoutMs, () =>
+      this.welcome?.(new TransportError('CONNECT_FAILED', `connect ${options.endpoint}: no answer from the broker within ${timeoutMs} ms`)),
+    );
+    this.ready = outcome.then((err) => {
+      timer.cancel();
+      this.welcome = undefined;
+      if (err) {
+        void this.close();
+        throw err;
+      }
+    });
+    // Callers of attach() may never look at ready; the refusal is still reported through close().
+    this.ready.catch(() => {});
+  }
 
   /** Connects and waits for the broker to accept the identity. Rejects with TransportError. */
   static async connect(options: ZmqTransportOptions): Promise<ZmqTransport> {
-    const clock = options.clock ?? new RealClock();
-    const socket = new zmq.Dealer({ routingId: options.node, linger: 2000, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000 });
-    const t = new ZmqTransport(
-      options.node,
-      socket,
-      clock,
-      options.onHandlerError ?? ((err) => console.error(`zmq transport ${options.node}: frame handler threw:`, err)),
-    );
-    try {
-      socket.connect(options.endpoint);
-    } catch (err) {
-      socket.close();
-      throw new TransportError('CONNECT_FAILED', `connect ${options.endpoint}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    const outcome = new Promise<Error | undefined>((resolve) => (t.welcome = resolve));
-    t.receiving = t.receiveLoop();
-    await socket.send(control(MSG.HELLO));
-    const timeoutMs = options.connectTimeoutMs ?? 5000;
-    const timer = clock.setTimer(timeoutMs, () =>
-      t.welcome?.(new TransportError('CONNECT_FAILED', `connect ${options.endpoint}: no answer from the broker within ${timeoutMs} ms`)),
-    );
-    const err = await outcome;
-    timer.cancel();
-    if (err) {
-      t.open = false;
-      socket.close();
-      await t.receiving;
-      throw err;
-    }
+    const t = new ZmqTransport(options);
+    await t.ready;
     return t;
   }
 
@@ -102,11 +110,7 @@ export class ZmqTransport implements Transport {
     }
     this.pending.push({ peer: to, sentAt: this.clock.now(), bytes: frame });
     this.stats.sent++;
-    if (!this.writing && !this.writeArmed) {
-      this.writeArmed = true;
-      // Sends made in the same turn go out together.
-      queueMicrotask(() => void this.write());
-    }
+    this.kick();
   }
 
   onFrame(handler: FrameHandler): () => void {
@@ -116,23 +120,37 @@ export class ZmqTransport implements Transport {
 
   /** Flushes what was sent, says BYE, closes the socket. */
   async close(): Promise<void> {
-    if (!this.open) return;
+    if (!this.open) return this.receiving;
     this.open = false;
+    this.welcome?.(new TransportError('CONNECT_FAILED', `transport of "${this.self}" closed before the broker answered`));
+    this.queueControl(control(MSG.BYE));
     if (this.writing || this.writeArmed) await new Promise<void>((resolve) => (this.drained = resolve));
-    try {
-      await this.socket.send(control(MSG.BYE));
-    } catch {
-      // The broker may be gone already.
-    }
     this.socket.close();
     await this.receiving;
+  }
+
+  private queueControl(msg: Buffer): void {
+    this.controlQueue.push(msg);
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.writing || this.writeArmed) return;
+    this.writeArmed = true;
+    // Sends made in the same turn go out together.
+    queueMicrotask(() => void this.write());
   }
 
   private async write(): Promise<void> {
     this.writeArmed = false;
     this.writing = true;
     try {
-      while (this.pending.length > 0) {
+      while (this.controlQueue.length > 0 || this.pending.length > 0) {
+        // HELLO first, then frames, then BYE: a control message waits for the frames queued before it.
+        if (this.controlQueue.length > 0 && (this.pending.length === 0 || this.controlQueue[0]![0] === MSG.HELLO)) {
+          await this.socket.send(this.controlQueue.shift()!);
+          continue;
+        }
         const batch = this.pending;
         let end = 0;
         let size = 1;
@@ -143,6 +161,7 @@ export class ZmqTransport implements Transport {
     } catch {
       // Socket closed under us: what is left cannot be sent.
       this.pending = [];
+      this.controlQueue.length = 0;
     } finally {
       this.writing = false;
       const drained = this.drained;
@@ -175,11 +194,9 @@ export class ZmqTransport implements Transport {
             break;
           case MSG.WELCOME:
             this.welcome?.(undefined);
-            this.welcome = undefined;
             break;
           case MSG.REFUSED:
             this.welcome?.(new TransportError('UNKNOWN_NODE', `broker refused "${this.self}": ${msg.subarray(1).toString('utf8')}`));
-            this.welcome = undefined;
             break;
           default:
             this.stats.malformed++;
@@ -193,3 +210,44 @@ export class ZmqTransport implements Transport {
 
 /** Connects a node to the broker: the Transport nodes in other processes use. */
 export const connectTransport = (options: ZmqTransportOptions): Promise<ZmqTransport> => ZmqTransport.connect(options);
+
+export interface ZmqNetworkOptions {
+  readonly endpoint: string;
+  /** When given, attach() refuses unknown nodes at once, as the in-process network does. */
+  readonly topology?: { has(node: NodeId): boolean };
+  readonly clock?: Clock;
+  readonly connectTimeoutMs?: number;
+}
+
+export interface ZmqNetwork extends Network {
+  attach(node: NodeId): ZmqTransport;
+  /** Resolves when the broker accepted every attached node; rejects with the first refusal. */
+  ready(): Promise<void>;
+}
+
+/** The broker seen as a Network: the same factory shape as createEmulatedNetwork, for nodes in other processes. */
+export function createZmqNetwork(options: ZmqNetworkOptions): ZmqNetwork {
+  const attached = new Map<NodeId, ZmqTransport>();
+  return {
+    attach(node) {
+      if (options.topology && !options.topology.has(node))
+        throw new TransportError('UNKNOWN_NODE', `attach: node "${node}" is not in the topology`);
+      if (attached.has(node)) throw new TransportError('ALREADY_ATTACHED', `attach: node "${node}" is already attached`);
+      const t = new ZmqTransport({
+        endpoint: options.endpoint,
+        node,
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      });
+      attached.set(node, t);
+      return t;
+    },
+    async ready() {
+      await Promise.all([...attached.values()].map((t) => t.ready));
+    },
+    async close() {
+      await Promise.all([...attached.values()].map((t) => t.close()));
+      attached.clear();
+    },
+  };
+}

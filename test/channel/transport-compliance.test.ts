@@ -1,0 +1,181 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RealClock, VirtualClock, type Clock } from '../../nodes/runtime/clock';
+import { Random } from '../../nodes/runtime/random';
+import { SEGMENT_BROADCAST, type Network, type NodeId, type ReceivedFrame, type Transport } from '../../nodes/runtime/transport';
+import { startBroker } from '../../channel/broker';
+import type { ChannelControl } from '../../channel/channel';
+import { createEmulatedNetwork } from '../../channel/emulated-network';
+import { Topology } from '../../channel/topology';
+import { createZmqNetwork } from '../../channel/zmq-transport';
+import { classFrame, seqOf } from './helpers';
+import { settle, waitFor } from './zmq-bench';
+
+/**
+ * One suite for every Transport/Network implementation (libp2p's compliance-suite shape): node
+ * code must not be able to tell the in-process network, on either clock, from the ZeroMQ broker.
+ */
+interface Harness {
+  readonly network: Network;
+  readonly control: ChannelControl;
+  readonly clock: Clock;
+  /** Lets time pass until check() holds (or fails the test). */
+  until(check: () => boolean, what: string): Promise<void>;
+  /** Lets everything in flight land. */
+  quiet(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const topology = Topology.build(2, 3);
+
+const implementations: Record<string, () => Promise<Harness>> = {
+  'emulated network, virtual clock': async () => {
+    const clock = new VirtualClock();
+    const net = createEmulatedNetwork({ topology, clock, random: new Random(1) });
+    const run = () => clock.run();
+    return {
+      network: net,
+      control: net.control,
+      clock,
+      until: async (check, what) => {
+        await run();
+        if (!check()) throw new Error(`not reached: ${what}`);
+      },
+      quiet: run,
+      close: () => net.close(),
+    };
+  },
+  'emulated network, real clock': async () => {
+    const clock = new RealClock();
+    const net = createEmulatedNetwork({ topology, clock, random: new Random(1) });
+    return { network: net, control: net.control, clock, until: waitFor, quiet: () => settle(100), close: () => net.close() };
+  },
+  'ZeroMQ broker': async () => {
+    const broker = await startBroker({ topology, random: new Random(1), endpoint: 'tcp://127.0.0.1:0' });
+    const net = createZmqNetwork({ endpoint: broker.endpoint, topology });
+    return {
+      network: {
+        attach: (node) => net.attach(node),
+        close: () => net.close(),
+      },
+      control: broker.control,
+      clock: new RealClock(),
+      until: async (check, what) => {
+        await net.ready();
+        await waitFor(check, what);
+      },
+      quiet: async () => {
+        await net.ready();
+        await settle(150);
+      },
+      close: async () => {
+        await net.close();
+        await broker.close();
+      },
+    };
+  },
+};
+
+for (const [name, make] of Object.entries(implementations)) {
+  describe(`transport compliance: ${name}`, () => {
+    let h: Harness | undefined;
+    afterEach(async () => {
+      await h?.close();
+      h = undefined;
+    });
+
+    /** Attaches and waits until the network knows them: frames to a node not yet there are lost, as on a real wire. */
+    const attachAll = async (nodes: NodeId[]) => {
+      const got: (ReceivedFrame & { to: NodeId })[] = [];
+      const ts = new Map<NodeId, Transport>();
+      for (const n of nodes) {
+        const t = h!.network.attach(n);
+        t.onFrame((r) => got.push({ ...r, to: n }));
+        ts.set(n, t);
+      }
+      await h!.quiet();
+      return { got, t: (n: NodeId) => ts.get(n)! };
+    };
+
+    it('delivers to a neighbour with the link-level sender and the send time', async () => {
+      h = await make();
+      const { got, t } = await attachAll(['hes', 'dc1', 'tn1.001']);
+      expect(t('tn1.001').self).toBe('tn1.001');
+      const before = h.clock.now();
+      t('tn1.001').send('dc1', classFrame(0x11, 1));
+      t('dc1').send('hes', classFrame(0x11, 2));
+      await h.until(() => got.length === 2, 'two frames');
+      expect(got.map((r) => [r.to, r.from, seqOf(r.frame)]).sort()).toEqual([
+        ['dc1', 'tn1.001', 1],
+        ['hes', 'dc1', 2],
+      ]);
+      for (const r of got) {
+        expect(r.sentAt).toBeGreaterThanOrEqual(before);
+        expect(r.sentAt).toBeLessThanOrEqual(h.clock.now());
+      }
+    });
+
+    it('delivers a DC broadcast once to each TN of its segment and nobody else', async () => {
+      h = await make();
+      const { got, t } = await attachAll(['hes', 'dc1', 'dc2', 'tn1.001', 'tn1.002', 'tn1.003', 'tn2.001']);
+      t('dc1').send(SEGMENT_BROADCAST, classFrame(0x13, 1));
+      await h.until(() => got.length >= 3, 'broadcast');
+      await h.quiet();
+      expect(got.map((r) => r.to).sort()).toEqual(['tn1.001', 'tn1.002', 'tn1.003']);
+    });
+
+    it('keeps the order of frames between two nodes', async () => {
+      h = await make();
+      const { got, t } = await attachAll(['dc1', 'tn1.001']);
+      for (let i = 0; i < 300; i++) t('dc1').send('tn1.001', classFrame(0x12, i));
+      await h.until(() => got.length === 300, '300 frames');
+      expect(got.map((r) => seqOf(r.frame))).toEqual([...Array(300).keys()]);
+    });
+
+    it('drops frames to non-neighbours and after close without throwing', async () => {
+      h = await make();
+      const { got, t } = await attachAll(['hes', 'dc1', 'tn1.001', 'tn2.001']);
+      await h.quiet();
+      expect(() => t('tn1.001').send('hes', classFrame(0x11, 1))).not.toThrow();
+      expect(() => t('tn1.001').send('tn2.001', classFrame(0x11, 2))).not.toThrow();
+      await t('tn1.001').close();
+      expect(() => t('tn1.001').send('dc1', classFrame(0x11, 3))).not.toThrow();
+      t('dc1').send('hes', classFrame(0x11, 4));
+      await h.until(() => got.length === 1, 'the one good frame');
+      await h.quiet();
+      expect(got.map((r) => seqOf(r.frame))).toEqual([4]);
+    });
+
+    it('stops delivering to a handler once it unsubscribes', async () => {
+      h = await make();
+      const t1 = h.network.attach('tn1.001');
+      const dc = h.network.attach('dc1');
+      await h.quiet();
+      const first: number[] = [];
+      const second: number[] = [];
+      const off = t1.onFrame((r) => first.push(seqOf(r.frame)));
+      t1.onFrame((r) => second.push(seqOf(r.frame)));
+      dc.send('tn1.001', classFrame(0x12, 1));
+      await h.until(() => second.length === 1, 'first frame');
+      off();
+      dc.send('tn1.001', classFrame(0x12, 2));
+      await h.until(() => second.length === 2, 'second frame');
+      expect(first).toEqual([1]);
+    });
+
+    it('lets a man in the middle change what the receiver gets', async () => {
+      h = await make();
+      const { got, t } = await attachAll(['dc1', 'tn1.001']);
+      h.control.addCustomInterceptor((f, ctx) => ctx.tamper(f, classFrame(0x12, 666)), { match: { to: 'tn1.001' } });
+      t('dc1').send('tn1.001', classFrame(0x12, 1));
+      await h.until(() => got.length === 1, 'tampered frame');
+      expect(seqOf(got[0]!.frame)).toBe(666);
+    });
+
+    it('refuses unknown and twice-attached nodes at attach', async () => {
+      h = await make();
+      expect(() => h!.network.attach('mallory')).toThrow(/not in the topology/);
+      h.network.attach('dc1');
+      expect(() => h!.network.attach('dc1')).toThrow(/already attached/);
+    });
+  });
+}
