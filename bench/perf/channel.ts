@@ -48,6 +48,8 @@ const FRAME = (() => {
 
 interface BrokerProcess {
   readonly endpoint: string;
+  /** Control API URL when the config asked for one. */
+  readonly control: string | null;
   readonly child: ChildProcess;
   stop(): Promise<void>;
 }
@@ -70,9 +72,10 @@ async function startBrokerProcess(links: string): Promise<BrokerProcess> {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`broker process did not start: ${out}`);
     await sleep(20);
   }
-  const ready = JSON.parse(out.split('\n')[0]!) as { endpoint: string };
+  const ready = JSON.parse(out.split('\n')[0]!) as { endpoint: string; control: string | null };
   return {
     endpoint: ready.endpoint,
+    control: ready.control,
     child,
     stop: async () => {
       const exited = new Promise((r) => child.once('exit', r));
@@ -313,7 +316,7 @@ async function virtualFidelity(name: PresetName): Promise<Fidelity> {
 
   // Latency: one frame at a time on an idle link, loss off.
   const latencyFrames = 1000;
-  const gap = airtimeMs(profile, frameBytes, !plc && false) + profile.latencyMs + 10 * (profile.jitter.ms + 1);
+  const gap = airtimeMs(profile, frameBytes, false) + profile.latencyMs + 10 * (profile.jitter.ms + 1);
   const lat = await run({ loss: { model: 'bernoulli', p: 0 } }, (t, clock) => {
     for (let i = 0; i < latencyFrames; i++) clock.setTimer(i * gap, () => t(from).send(to, frame));
   });
@@ -353,33 +356,56 @@ function summarize(f: Omit<Fidelity, 'bpsErrorPct' | 'lossCi99' | 'withinTargets
   };
 }
 
-/** The same measurement on the real clock, through the broker process and ZeroMQ clients. */
+/**
+ * The same measurement on the real clock, through the broker process and ZeroMQ clients, one
+ * broker for the three phases; the loss is switched through its HTTP control API.
+ */
 async function realFidelity(name: PresetName): Promise<Fidelity> {
   const { profile, frameBytes } = fidelityPlan(name);
   const frame = new Uint8Array(frameBytes).fill(7);
-  const measure = async (spec: string, durationMs: number, broadcast: boolean) => {
-    const broker = await startBrokerProcess(`links:\n  plc: { preset: ${name}, queueFrames: 100000${spec} }`);
-    const dc = await connectTransport({ endpoint: broker.endpoint, node: 'dc1' });
-    const tns: ZmqTransport[] = [];
-    for (let i = 1; i <= (broadcast ? 20 : 1); i++) tns.push(await connectTransport({ endpoint: broker.endpoint, node: `tn1.${String(i).padStart(3, '0')}` }));
-    const arrivals: { at: number; sentAt: number }[] = [];
-    for (const t of tns) t.onFrame((r) => arrivals.push({ at: now(), sentAt: r.sentAt }));
-    const perFrame = airtimeMs(profile, frameBytes, false);
-    const count = Math.ceil(durationMs / perFrame);
-    for (let i = 0; i < count; i++) dc.send(broadcast ? SEGMENT_BROADCAST : 'tn1.001', frame);
-    await sleep(durationMs + profile.latencyMs + profile.jitter.ms + 500);
-    for (const t of [dc, ...tns]) await t.close();
-    await broker.stop();
-    return { arrivals, count };
+  const broker = await startBrokerProcess(`links:\n  plc: { preset: ${name}, queueFrames: 100000 }\ncontrol: { port: 0 }`);
+  const setLoss = async (spec: unknown): Promise<void> => {
+    const res = await fetch(`${broker.control}/links/plc:dc1`, { method: 'POST', body: JSON.stringify(spec) });
+    if (!res.ok) throw new Error(`control API: ${res.status} ${await res.text()}`);
   };
-  const rate = await measure(', loss: { p: 0 }', 8000, false);
-  const span = (rate.arrivals.at(-1)!.at - rate.arrivals[0]!.at) / 1000;
-  const measuredBps = ((rate.arrivals.length - 1) * mediumBits(profile, frameBytes)) / span;
-  const lossRun = await measure('', 4000, true);
+  const dc = await connectTransport({ endpoint: broker.endpoint, node: 'dc1' });
+  const tns: ZmqTransport[] = [];
+  for (let i = 1; i <= 20; i++) tns.push(await connectTransport({ endpoint: broker.endpoint, node: `tn1.${String(i).padStart(3, '0')}` }));
+  let arrivals: { at: number; sentAt: number }[] = [];
+  for (const t of tns) t.onFrame((r) => arrivals.push({ at: now(), sentAt: r.sentAt }));
+  const perFrame = airtimeMs(profile, frameBytes, false);
+  const drain = profile.latencyMs + profile.jitter.ms + 500;
+
+  // Rate: saturate 8 s of airtime at once, loss off, count at one receiver.
+  await setLoss({ preset: name, queueFrames: 100000, loss: { model: 'bernoulli', p: 0 } });
+  const rateFrames = Math.ceil(8000 / perFrame);
+  for (let i = 0; i < rateFrames; i++) dc.send('tn1.001', frame);
+  await sleep(rateFrames * perFrame + drain);
+  const rate = arrivals;
+  const span = (rate.at(-1)!.at - rate[0]!.at) / 1000;
+  const measuredBps = ((rate.length - 1) * mediumBits(profile, frameBytes)) / span;
+
+  // Latency: 30 frames on an idle link, loss off.
+  arrivals = [];
+  for (let i = 0; i < 30; i++) {
+    dc.send('tn1.001', frame);
+    await sleep(perFrame + profile.latencyMs + profile.jitter.ms + 20);
+  }
+  await sleep(drain);
+  const measuredLatencyMs = arrivals.reduce((s, a) => s + (a.at - a.sentAt), 0) / arrivals.length;
+
+  // Loss: the preset's own loss, broadcasts to 20 TNs for 4 s of airtime.
+  await setLoss({ preset: name, queueFrames: 100000 });
+  arrivals = [];
+  const lossFrames = Math.ceil(4000 / perFrame);
+  for (let i = 0; i < lossFrames; i++) dc.send(SEGMENT_BROADCAST, frame);
+  await sleep(lossFrames * perFrame + drain);
+  const lossSamples = lossFrames * 20;
+  const measuredLoss = 1 - arrivals.length / lossSamples;
+
+  for (const t of [dc, ...tns]) await t.close();
+  await broker.stop();
   const p = profile.loss.model === 'bernoulli' ? profile.loss.p : 0;
-  const lossSamples = lossRun.count * 20;
-  // Latency of the first frame of the rate run: sent to an idle link.
-  const first = rate.arrivals[0]!;
   return summarize({
     preset: name,
     clock: 'real',
@@ -388,11 +414,11 @@ async function realFidelity(name: PresetName): Promise<Fidelity> {
     configuredBps: profile.bitRate,
     measuredBps,
     configuredLoss: 1 - (1 - p) ** fragmentSizes(profile, frameBytes).length,
-    measuredLoss: 1 - lossRun.arrivals.length / lossSamples,
+    measuredLoss,
     lossSamples,
-    configuredLatencyMs: airtimeMs(profile, frameBytes, false) + profile.latencyMs + meanJitterMs(profile.jitter),
-    measuredLatencyMs: first.at - first.sentAt,
-    rateFrames: rate.count,
+    configuredLatencyMs: perFrame + profile.latencyMs + meanJitterMs(profile.jitter),
+    measuredLatencyMs,
+    rateFrames,
   });
 }
 

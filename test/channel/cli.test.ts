@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, connect, type AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,7 +84,14 @@ describe('gridbench channel', () => {
 
   it('runs as a process: nodes connect over ZeroMQ, curl-able control API, metrics file, clean stop', async () => {
     const metricsFile = join(dir, 'metrics.jsonl');
-    const config = file('run.yaml', `${GOOD}\nmetrics: { intervalMs: 200, file: ${JSON.stringify(metricsFile)} }\n`);
+    const echo = createServer((s) => s.pipe(s));
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+    const echoPort = (echo.address() as AddressInfo).port;
+    const config = file(
+      'run.yaml',
+      `${GOOD}\nmetrics: { intervalMs: 200, file: ${JSON.stringify(metricsFile)} }\n` +
+        `bridges:\n  - { listen: "127.0.0.1:0", upstream: "127.0.0.1:${echoPort}", client: tn1.002, server: dc1 }\n`,
+    );
     const child = spawn(process.execPath, ['--import', 'tsx', 'bench/cli/gridbench.ts', 'channel', '--config', config], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -94,7 +102,13 @@ describe('gridbench channel', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       await waitFor(() => out.includes('\n'), `ready line (stderr: ${errText})`, 30_000);
-      const ready = JSON.parse(out.split('\n')[0]!) as { endpoint: string; control: string; seed: number; clock: string };
+      const ready = JSON.parse(out.split('\n')[0]!) as {
+        endpoint: string;
+        control: string;
+        seed: number;
+        clock: string;
+        bridges: { listen: string }[];
+      };
       expect(ready).toMatchObject({ seed: 42, clock: 'real' });
       const tn = await connectTransport({ endpoint: ready.endpoint, node: 'tn1.001' });
       const dc = await connectTransport({ endpoint: ready.endpoint, node: 'dc1' });
@@ -108,9 +122,20 @@ describe('gridbench channel', () => {
       expect(interceptors.map((i) => i.id)).toEqual(['slow-up']);
       await tn.close();
       await dc.close();
+      const [host, port] = ready.bridges[0]!.listen.split(':');
+      const echoed = await new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: host!, port: Number(port), allowHalfOpen: true });
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+        socket.end('through the PLC model');
+      });
+      expect(echoed).toBe('through the PLC model');
       await waitFor(() => existsSync(metricsFile) && readFileSync(metricsFile, 'utf8').includes('"channel"'), 'a channel sample');
     } finally {
       child.kill('SIGTERM');
+      echo.close();
     }
     expect(await exited).toBe(0);
     const sample = JSON.parse(readFileSync(metricsFile, 'utf8').split('\n')[0]!) as { measurement: string; tags: Record<string, string> };
