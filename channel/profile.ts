@@ -46,7 +46,10 @@ export const linkProfileSchema = z
     latencyMs: z.number().min(0),
     jitter: jitterSchema,
     loss: lossSchema,
-    /** Link-layer retransmissions per PHY frame (unicast only: broadcasts are never acknowledged). */
+    /**
+     * Link-layer retransmissions per PHY frame (unicast only: broadcasts are never acknowledged).
+     * Each attempt costs the fragment's airtime again; acknowledgements are folded into overheadBytes.
+     */
     retries: z.number().int().min(0),
     /** Frames that may wait for the medium (not counting the one being sent); drop-tail beyond. */
     queueFrames: z.number().int().min(0),

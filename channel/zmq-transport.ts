@@ -1,5 +1,6 @@
 import * as zmq from 'zeromq';
 import { RealClock, type Clock } from '../nodes/runtime/clock';
+import { NO_METRICS, type Metrics } from '../nodes/runtime/metrics';
 import {
   TransportError,
   type Destination,
@@ -20,6 +21,8 @@ export interface ZmqTransportOptions {
   readonly connectTimeoutMs?: number;
   /** Called when a frame handler throws; the default logs it. */
   readonly onHandlerError?: (error: unknown) => void;
+  /** Frames refused before they reach the broker (sent after close, unsendable) count here as channel_rejected. */
+  readonly metrics?: Metrics;
 }
 
 export interface ZmqTransportStats {
@@ -56,6 +59,7 @@ export class ZmqTransport implements Transport {
   private readonly socket: zmq.Dealer;
   private readonly clock: Clock;
   private readonly onHandlerError: (error: unknown) => void;
+  private readonly metrics: Metrics;
   readonly self: NodeId;
 
   /**
@@ -65,6 +69,7 @@ export class ZmqTransport implements Transport {
   constructor(options: ZmqTransportOptions) {
     this.self = options.node;
     this.clock = options.clock ?? new RealClock();
+    this.metrics = options.metrics ?? NO_METRICS;
     this.onHandlerError = options.onHandlerError ?? ((err) => console.error(`zmq transport ${options.node}: frame handler threw:`, err));
     this.socket = new zmq.Dealer({ routingId: options.node, linger: 2000, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000 });
     const outcome = new Promise<Error | undefined>((resolve) => (this.welcome = resolve));
@@ -101,11 +106,13 @@ export class ZmqTransport implements Transport {
   send(to: Destination, frame: Uint8Array): void {
     if (!this.open) {
       this.stats.droppedClosed++;
+      this.metrics.emit('channel_rejected', { count: 1, from: this.self }, { reason: 'closed' });
       return;
     }
     // The broker judges addressing; the envelope can only carry what fits its header.
     if (typeof to !== 'string' || to.length === 0 || to.length > 255 || !(frame instanceof Uint8Array)) {
       this.stats.droppedClosed++;
+      this.metrics.emit('channel_rejected', { count: 1, from: this.self }, { reason: 'malformed-envelope' });
       return;
     }
     this.pending.push({ peer: to, sentAt: this.clock.now(), bytes: frame });

@@ -1,5 +1,7 @@
 import * as zmq from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RealClock } from '../../nodes/runtime/clock';
+import { SampleRecorder } from '../../nodes/runtime/metrics';
 import { Random } from '../../nodes/runtime/random';
 import { SEGMENT_BROADCAST, TransportError } from '../../nodes/runtime/transport';
 import { startBroker } from '../../channel/broker';
@@ -88,11 +90,13 @@ describe('broker over ZeroMQ', () => {
   it('closes cleanly with nodes still connected', async () => {
     const topology = Topology.build(1, 1);
     const broker = await startBroker({ topology, random: new Random(1), endpoint: 'tcp://127.0.0.1:0' });
-    const t = await connectTransport({ endpoint: broker.endpoint, node: 'tn1.001' });
+    const recorder = new SampleRecorder();
+    const t = await connectTransport({ endpoint: broker.endpoint, node: 'tn1.001', metrics: recorder.metrics(new RealClock()) });
     expect(broker.connected()).toEqual(['tn1.001']);
     await broker.close();
     await t.close();
     t.send('dc1', classFrame(0x11, 1));
     expect(t.stats.droppedClosed).toBe(1);
+    expect(recorder.select('channel_rejected', { reason: 'closed' })[0]!.fields).toEqual({ count: 1, from: 'tn1.001' });
   });
 });
