@@ -257,8 +257,8 @@ export class Channel {
           c.dropsAttack++;
           const owner = this.stages.find((s) => s.id === jamOwner);
           if (owner) owner.stats.dropped++;
-          frame.sink?.dropped();
         }
+        frame.sink?.dropped();
       },
     };
     for (const dc of this.topology.dcs) {
@@ -306,11 +306,6 @@ export class Channel {
     return this.links.get(link)?.profile;
   }
 
-  /** Frames waiting for the medium of a link direction (the TCP bridge uses it for backpressure). */
-  queued(link: string, direction: Direction): number {
-    return this.links.get(link)?.media[direction].waiting ?? 0;
-  }
-
   /** Stops timers; emits the last metrics sample. Frames in flight are discarded. */
   close(): void {
     if (this.closed) return;
@@ -318,11 +313,12 @@ export class Channel {
     this.ticker?.cancel();
     this.ticker = undefined;
     this.report();
-    for (const s of this.stages) this.removeStage(s);
+    // Media first: frames that stopping interceptors release have nowhere left to go.
     for (const link of this.links.values()) {
       link.media.up.close();
       link.media.down.close();
     }
+    for (const s of [...this.stages]) this.removeStage(s);
   }
 
   routeBetween(from: NodeId, to: Destination): { link: string; direction: Direction } | undefined {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { NodeId } from '../nodes/runtime/transport';
 import { isLoopback } from './control-http';
 import { createInterceptor, interceptorSpecSchema, type InterceptorSpec } from './interceptor';
+import './interceptors';
 import { PRESETS } from './presets';
 import { profileSpecSchema, resolveProfile, ProfileError, type ProfileSpec } from './profile';
 import { linkName, Topology, type LinkId } from './topology';
