@@ -54,30 +54,25 @@ function exchange(port: number, data: Buffer): Promise<Buffer> {
 
 describe('TCP bridge through an emulated link', () => {
   it('limits a real TCP upload to the link rate and keeps every byte in order', async () => {
-    let got = Buffer.alloc(0);
-    const sinkDone = new Promise<void>((resolve) => {
-      const sink = createServer((s) => {
-        const chunks: Buffer[] = [];
-        s.on('data', (c: Buffer) => chunks.push(c));
-        s.on('end', () => {
-          got = Buffer.concat(chunks);
-          s.end();
-          resolve();
-        });
+    let resolveGot: (b: Buffer) => void = () => {};
+    const got = new Promise<Buffer>((resolve) => (resolveGot = resolve));
+    const sink = createServer({ allowHalfOpen: true }, (s) => {
+      const chunks: Buffer[] = [];
+      s.on('data', (c: Buffer) => chunks.push(c));
+      s.on('end', () => {
+        resolveGot(Buffer.concat(chunks));
+        s.end();
       });
-      cleanups.push(async () => void sink.close());
-      void listen(sink).then((port) => (sinkPort = port));
     });
-    let sinkPort = 0;
-    while (sinkPort === 0) await new Promise((r) => setTimeout(r, 5));
+    const sinkPort = await listen(sink);
     // 400 kbit/s, no overhead: 50,000 bytes take 1 s on the wire at least.
     const { bridge, broker } = await bridgeOn({ bitRate: 400_000, overheadBytes: 0, maxPsdu: null, duplex: 'half' }, sinkPort);
     const data = randomBytes(50_000);
     const t0 = Date.now();
     await exchange(bridge.port, data);
-    await sinkDone;
+    const received = await got;
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1000 - 20);
-    expect(sha(got)).toBe(sha(data));
+    expect(sha(received)).toBe(sha(data));
     expect(bridge.stats.bytesUp).toBe(50_000);
     expect(broker.control.stats().links['plc:dc1']!.up.bytesDelivered).toBe(50_000);
   });
