@@ -121,7 +121,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
         if (!connected.has(to)) return false;
         let list = outbox.get(to);
         if (!list) outbox.set(to, (list = []));
-        list.push({ peer: received.from, sentAt: received.sentAt, bytes: received.frame });
+        list.push({ peer: received.from, sentAt: received.sentAt, bytes: received.frame, ...(received.attack ? { attack: received.attack } : {}) });
         if (!flushArmed) {
           flushArmed = true;
           // Deliveries due from a timer leave after the current turn, together.
@@ -143,7 +143,9 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
       case MSG.FRAMES:
         connected.add(id);
         try {
-          decodeFrames(msg, (peer, sentAt, bytes) => channel.offer(id, peer, bytes, Number.isFinite(sentAt) ? sentAt : clock.now()));
+          decodeFrames(msg, (peer, sentAt, bytes, attack) =>
+            channel.offer(id, peer, bytes, Number.isFinite(sentAt) ? sentAt : clock.now(), undefined, attack),
+          );
         } catch (err) {
           if (!(err instanceof EnvelopeError)) throw err;
           channel.reject('malformed-envelope', id);

@@ -269,7 +269,7 @@ export class Channel {
   }
 
   /** A node hands a frame to the wire. Never throws: refusals are counted. */
-  offer(from: NodeId, to: Destination, bytes: Uint8Array, sentAt = this.clock.now(), sink?: FrameSink): void {
+  offer(from: NodeId, to: Destination, bytes: Uint8Array, sentAt = this.clock.now(), sink?: FrameSink, attack?: string): void {
     this.depth++;
     try {
       if (this.closed) return this.reject('closed', from);
@@ -287,6 +287,7 @@ export class Channel {
         className: peekClassName(bytes),
         sentAt,
         ...(sink ? { sink } : {}),
+        ...(attack ? { attack } : {}),
       };
       this.enter(frame, route.link, undefined);
       this.pass(frame, -Infinity);
@@ -423,7 +424,7 @@ export class Channel {
     const c = this.linkOf(frame).counters[frame.direction];
     c.framesDelivered++;
     c.bytesDelivered += frame.bytes.length;
-    const received: ReceivedFrame = { frame: frame.bytes, from: frame.from, sentAt: frame.sentAt };
+    const received: ReceivedFrame = { frame: frame.bytes, from: frame.from, sentAt: frame.sentAt, ...(frame.attack ? { attack: frame.attack } : {}) };
     if (frame.sink) {
       frame.sink.deliver(received);
       return;
@@ -457,6 +458,7 @@ export class Channel {
         className: peekClassName(forged.bytes),
         sentAt: this.clock.now(),
         ...(origin ? { origin } : {}),
+        attack: forged.attack ?? origin ?? 'control',
       };
       this.enter(frame, route.link, origin ?? 'control');
       this.pass(frame, afterOrder);
@@ -487,7 +489,8 @@ export class Channel {
         const f = this.reroute(frame);
         if (!f) return;
         stats.forwarded++;
-        this.pass(f, stage.order);
+        // a frame an attack acted on (held, re-addressed, altered, let through) carries its label
+        this.pass(f.attack ? f : { ...f, attack: stage.id }, stage.order);
       },
       tamper: (frame, bytes) => {
         stats.tampered++;

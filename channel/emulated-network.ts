@@ -5,6 +5,7 @@ import {
   TransportError,
   type Destination,
   type FrameHandler,
+  type FrameTrace,
   type Network,
   type NodeId,
   type ReceivedFrame,
@@ -109,9 +110,9 @@ export function createEmulatedNetwork(options: EmulatedNetworkOptions): Emulated
       let open = true;
       return {
         self: node,
-        send(to: Destination, frame: Uint8Array) {
+        send(to: Destination, frame: Uint8Array, trace?: FrameTrace) {
           if (!open || closed) return channel.reject('closed', node);
-          channel.offer(node, to, frame);
+          channel.offer(node, to, frame, trace?.sentAt ?? clock.now(), undefined, trace?.attack);
         },
         onFrame(handler) {
           ep.handlers.add(handler);

@@ -2,7 +2,8 @@
  * The wire format between nodes and the broker: one ZeroMQ message carries one envelope, so a
  * client's burst of frames is one message (batching is what makes the broker fast).
  *
- *   FRAMES  0x01, then records: peerLen u8, peer (ASCII), sentAt f64 BE, length u32 BE, bytes
+ *   FRAMES  0x01, then records: peerLen u8, peer (ASCII), sentAt f64 BE, attackLen u8, attack
+ *           (ASCII, the frame's attack label, usually empty), length u32 BE, bytes
  *           node -> broker: peer is the destination; broker -> node: peer is the link-level sender
  *   HELLO   0x03                      node announces itself (identity = its ZeroMQ routing id)
  *   WELCOME 0x04                      broker accepted the identity
@@ -15,11 +16,15 @@ export interface EnvelopeRecord {
   readonly peer: string;
   readonly sentAt: number;
   readonly bytes: Uint8Array;
+  /** ReceivedFrame.attack / FrameTrace.attack, carried across processes (at most 255 characters). */
+  readonly attack?: string;
 }
 
-const RECORD_FIXED = 1 + 8 + 4;
+const RECORD_FIXED = 1 + 8 + 1 + 4;
 
-export const recordSize = (r: EnvelopeRecord): number => RECORD_FIXED + r.peer.length + r.bytes.length;
+const attackOf = (r: EnvelopeRecord): string => (r.attack ?? '').slice(0, 255);
+
+export const recordSize = (r: EnvelopeRecord): number => RECORD_FIXED + r.peer.length + attackOf(r).length + r.bytes.length;
 
 export function encodeFrames(records: readonly EnvelopeRecord[], start = 0, end = records.length): Buffer {
   let size = 1;
@@ -32,8 +37,12 @@ export function encodeFrames(records: readonly EnvelopeRecord[], start = 0, end 
     buf[o++] = r.peer.length;
     o += buf.write(r.peer, o, 'latin1');
     buf.writeDoubleBE(r.sentAt, o);
-    buf.writeUInt32BE(r.bytes.length, o + 8);
-    o += 12;
+    o += 8;
+    const attack = attackOf(r);
+    buf[o++] = attack.length;
+    o += buf.write(attack, o, 'latin1');
+    buf.writeUInt32BE(r.bytes.length, o);
+    o += 4;
     buf.set(r.bytes, o);
     o += r.bytes.length;
   }
@@ -51,20 +60,28 @@ export class EnvelopeError extends Error {
  * Calls onRecord for each record of a FRAMES envelope (bytes are views into msg, not copies).
  * Returns the records read; throws EnvelopeError at the first malformed one, after the good ones.
  */
-export function decodeFrames(msg: Buffer, onRecord: (peer: string, sentAt: number, bytes: Uint8Array) => void): number {
+export function decodeFrames(
+  msg: Buffer,
+  onRecord: (peer: string, sentAt: number, bytes: Uint8Array, attack: string | undefined) => void,
+): number {
   if (msg.length < 1 || msg[0] !== MSG.FRAMES) throw new EnvelopeError('not a FRAMES envelope');
   let o = 1;
   let n = 0;
   while (o < msg.length) {
     const peerLen = msg[o]!;
-    if (peerLen === 0 || o + 1 + peerLen + 12 > msg.length) throw new EnvelopeError(`record ${n}: truncated header`);
+    if (peerLen === 0 || o + 1 + peerLen + 9 > msg.length) throw new EnvelopeError(`record ${n}: truncated header`);
     const peer = msg.toString('latin1', o + 1, o + 1 + peerLen);
     o += 1 + peerLen;
     const sentAt = msg.readDoubleBE(o);
-    const len = msg.readUInt32BE(o + 8);
-    o += 12;
+    const attackLen = msg[o + 8]!;
+    o += 9;
+    if (o + attackLen + 4 > msg.length) throw new EnvelopeError(`record ${n}: truncated header`);
+    const attack = attackLen ? msg.toString('latin1', o, o + attackLen) : undefined;
+    o += attackLen;
+    const len = msg.readUInt32BE(o);
+    o += 4;
     if (o + len > msg.length) throw new EnvelopeError(`record ${n}: length ${len} runs past the envelope`);
-    onRecord(peer, sentAt, msg.subarray(o, o + len));
+    onRecord(peer, sentAt, msg.subarray(o, o + len), attack);
     o += len;
     n++;
   }

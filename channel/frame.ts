@@ -21,6 +21,12 @@ export interface WireFrame {
   readonly sentAt: number;
   /** Id of the interceptor that injected this frame; it never sees its own injections again. */
   readonly origin?: string;
+  /**
+   * Label of the attack that forged, replayed, altered or held this frame (an interceptor id, an
+   * attacker's label, or 'control'). It travels with the frame to the receiver (ReceivedFrame.attack)
+   * so that refusals are attributed to attacks; it is bench bookkeeping the protocol never reads.
+   */
+  readonly attack?: string;
   /** Set on frames of a TCP bridge stream: delivered to this sink instead of a node. */
   readonly sink?: FrameSink;
 }

@@ -37,6 +37,8 @@ export interface ForgedFrame {
   readonly from: NodeId;
   readonly to: Destination;
   readonly bytes: Uint8Array;
+  /** Attack label the frame carries to its receivers (default: the injecting interceptor's id, or 'control'). */
+  readonly attack?: string;
 }
 
 export interface InterceptorContext {

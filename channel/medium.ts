@@ -58,10 +58,14 @@ interface Jam {
 const STREAM_MAX_ATTEMPTS = 1000;
 
 /**
- * One transmission medium: a FIFO queue with drop-tail in front of a transmitter that sends one
+ * One transmission medium: a FIFO queue in front of a transmitter that sends one
  * frame at a time at the profile's bit rate, then delivers it to each receiver after propagation
  * latency plus jitter, or loses it. A PLC segment is one medium for both directions; a
  * full-duplex WAN link has one per direction.
+ *
+ * Each sender has its own transmit buffer of queueFrames frames with drop-tail, as each PLC
+ * modem has its own MAC queue; the medium serves all buffers in order of arrival. So a hundred
+ * TNs answering one meter request at once wait their turn instead of overflowing one shared queue.
  *
  * Times are ideal, not timer times: a frame starts at max(enqueue, previous end, end of a jam),
  * so late timers on a real clock do not stretch the modelled airtime, and the same code gives the
@@ -70,6 +74,8 @@ const STREAM_MAX_ATTEMPTS = 1000;
  */
 export class Medium {
   private readonly queue: Waiting[] = [];
+  /** Frames waiting per sender: each node's transmit buffer holds queueFrames. */
+  private readonly waitingFrom = new Map<NodeId, number>();
   private head = 0;
   private busyUntil = -Infinity;
   private inFlight: InFlight | undefined;
@@ -94,10 +100,12 @@ export class Medium {
   enqueue(frame: WireFrame): void {
     if (this.closed) return;
     const profile = this.env.profile();
-    if (this.waiting >= profile.queueFrames && !frame.sink && (this.inFlight || this.waiting > 0)) {
+    const queued = this.waitingFrom.get(frame.from) ?? 0;
+    if (queued >= profile.queueFrames && !frame.sink && (this.inFlight || this.waiting > 0)) {
       this.env.events.lost(frame, undefined, 'queue');
       return;
     }
+    this.waitingFrom.set(frame.from, queued + 1);
     this.queue.push({ frame, enqueuedAt: this.clock.now(), receivers: this.env.receivers(frame) });
     if (!this.inFlight) this.pump();
   }
@@ -114,6 +122,7 @@ export class Medium {
     this.transmitTimer?.cancel();
     this.deliveryTimer?.cancel();
     this.queue.length = 0;
+    this.waitingFrom.clear();
     this.head = 0;
     this.inFlight = undefined;
     this.deliveries.clear();
@@ -123,6 +132,9 @@ export class Medium {
     while (!this.inFlight && this.head < this.queue.length && !this.closed) {
       const item = this.queue[this.head]!;
       this.queue[this.head++] = undefined as unknown as Waiting;
+      const left = (this.waitingFrom.get(item.frame.from) ?? 1) - 1;
+      if (left > 0) this.waitingFrom.set(item.frame.from, left);
+      else this.waitingFrom.delete(item.frame.from);
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue.splice(0, this.head);
         this.head = 0;

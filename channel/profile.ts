@@ -51,7 +51,7 @@ export const linkProfileSchema = z
      * Each attempt costs the fragment's airtime again; acknowledgements are folded into overheadBytes.
      */
     retries: z.number().int().min(0),
-    /** Frames that may wait for the medium (not counting the one being sent); drop-tail beyond. */
+    /** Frames each sender's transmit buffer holds while waiting for the medium (not counting the one being sent); drop-tail beyond. */
     queueFrames: z.number().int().min(0),
     /** half: both directions queue on one medium (PLC); full: one medium per direction. */
     duplex: z.enum(['half', 'full']),

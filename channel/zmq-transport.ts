@@ -5,6 +5,7 @@ import {
   TransportError,
   type Destination,
   type FrameHandler,
+  type FrameTrace,
   type Network,
   type NodeId,
   type Transport,
@@ -103,7 +104,7 @@ export class ZmqTransport implements Transport {
     return t;
   }
 
-  send(to: Destination, frame: Uint8Array): void {
+  send(to: Destination, frame: Uint8Array, trace?: FrameTrace): void {
     if (!this.open) {
       this.stats.droppedClosed++;
       this.metrics.emit('channel_rejected', { count: 1, from: this.self }, { reason: 'closed' });
@@ -115,7 +116,7 @@ export class ZmqTransport implements Transport {
       this.metrics.emit('channel_rejected', { count: 1, from: this.self }, { reason: 'malformed-envelope' });
       return;
     }
-    this.pending.push({ peer: to, sentAt: this.clock.now(), bytes: frame });
+    this.pending.push({ peer: to, sentAt: trace?.sentAt ?? this.clock.now(), bytes: frame, ...(trace?.attack ? { attack: trace.attack } : {}) });
     this.stats.sent++;
     this.kick();
   }
@@ -184,9 +185,9 @@ export class ZmqTransport implements Transport {
         switch (msg[0]) {
           case MSG.FRAMES:
             try {
-              decodeFrames(msg, (from, sentAt, bytes) => {
+              decodeFrames(msg, (from, sentAt, bytes, attack) => {
                 this.stats.received++;
-                const received = { frame: bytes, from, sentAt };
+                const received = { frame: bytes, from, sentAt, ...(attack ? { attack } : {}) };
                 for (const h of this.handlers) {
                   try {
                     h(received);

@@ -23,7 +23,10 @@ export interface AttackerOptions {
   readonly crypto: CryptoBackend;
   /** Keys of a node the attacker compromised (lean mode's keysOf). */
   readonly keysOf?: (node: NodeId) => Identity;
-  /** Label put on everything this attacker does (interceptor ids, counts). */
+  /**
+   * Label every frame of this attacker carries to its receivers (ReceivedFrame.attack), so that
+   * refusals and violations are attributed to it; campaigns use `<campaign>:<goal>`.
+   */
   readonly name?: string;
 }
 
@@ -49,7 +52,7 @@ export class Attacker {
 
   /** Hands the attacker a node's keys: from now on it can sign and decrypt as that node. */
   compromise(node: NodeId): Identity {
-    if (!this.options.keysOf) throw new Error('attacker: this bench has no keys to hand out');
+    if (!this.options.keysOf) throw new Error(`cannot compromise ${node}: this mode has no lean-protocol keys to hand out`);
     return this.options.keysOf(node);
   }
 
@@ -68,7 +71,7 @@ export class Attacker {
   /** Puts a frame on the link between `from` and `to`, claiming `from` sent it. */
   inject(from: NodeId, to: Destination, bytes: Uint8Array): void {
     this.injected++;
-    this.options.control.inject({ from, to, bytes });
+    this.options.control.inject({ from, to, bytes, attack: this.name });
   }
 
   /** Sends a recorded frame again, on its own link or, with `as`, between other nodes. */
@@ -86,7 +89,7 @@ export class Attacker {
    * on (ctx.forward), goes on altered (ctx.tamper, counted as an attacker frame), or dies.
    */
   intercept(match: Matcher, fn: (frame: WireFrame, ctx: InterceptorContext) => void): () => void {
-    const id = `${this.name}-${++this.interceptors}`;
+    const id = `${this.name}:${++this.interceptors}`;
     this.options.control.addCustomInterceptor(
       (frame, ctx) =>
         fn(frame, {

@@ -33,6 +33,15 @@ describe('broker over ZeroMQ', () => {
     for (const r of bench.received) expect(r.sentAt).toBeGreaterThanOrEqual(before - 1);
   });
 
+  it('carries a relay\'s trace (send time, attack label) and an injection\'s label across processes', async () => {
+    bench = await zmqBench();
+    bench.t('dc1').send('hes', classFrame(0x11, 1), { sentAt: 1234.5, attack: 'replay:secure_TN_HES' });
+    bench.broker.control.inject({ from: 'dc1', to: 'tn1.002', bytes: classFrame(0x13, 2) });
+    await waitFor(() => bench!.received.length === 2, '2 frames');
+    expect(bench.at('hes').map((r) => [r.sentAt, r.attack])).toEqual([[1234.5, 'replay:secure_TN_HES']]);
+    expect(bench.at('tn1.002').map((r) => r.attack)).toEqual(['control']);
+  });
+
   it('keeps the order of a burst and batches it', async () => {
     bench = await zmqBench();
     for (let i = 0; i < 2000; i++) bench.t('tn1.001').send('dc1', classFrame(0x11, i));

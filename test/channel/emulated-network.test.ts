@@ -234,3 +234,37 @@ describe('emulated network: determinism and metrics', () => {
     expect(samples[0]!.fields.queue_delay_ms).toBeCloseTo(450, 6);
   });
 });
+
+describe('emulated network: transmit buffers per sender', () => {
+  it('gives every node on a segment its own buffer: many senders at once all get through, one sender overflows its own', async () => {
+    const b = virtualBench({ tns: 10, plc: { ...SLOW, queueFrames: 2 } });
+    for (const tn of b.topology.tnsOf('dc1')) b.t(tn).send('dc1', bytes(90));
+    await b.clock.run();
+    expect(b.at('dc1')).toHaveLength(10);
+    // the ten frames took turns on the one medium: the last arrived after ten airtimes
+    expect(Math.max(...b.at('dc1').map((r) => r.at))).toBe(10 * 100 + 5);
+    for (let i = 0; i < 5; i++) b.t('tn1.001').send('dc1', bytes(90));
+    await b.clock.run();
+    expect(b.at('dc1')).toHaveLength(10 + 3); // one on the air, two buffered, two dropped
+    expect(b.control.stats().links['plc:dc1']!.up.dropsQueue).toBe(2);
+  });
+});
+
+describe('emulated network: attack labels', () => {
+  it('labels injected, altered and held frames for their receivers, and keeps a relay\'s label across the next hop', async () => {
+    const b = virtualBench({});
+    b.control.inject({ from: 'dc1', to: 'tn1.001', bytes: bytes(4) });
+    b.control.inject({ from: 'dc1', to: 'tn1.002', bytes: bytes(4), attack: 'replay:fresh_authentic_DC' });
+    b.control.addCustomInterceptor((frame, ctx) => ctx.tamper(frame, bytes(4, 1)), { id: 'flip', match: { to: 'tn1.003' } });
+    b.t('dc1').send('tn1.003', bytes(4));
+    b.t('tn1.001').send('dc1', bytes(4));
+    b.t('dc1').send('hes', bytes(4), { sentAt: 0, attack: 'replay:secure_TN_HES' });
+    await b.clock.run();
+    const label = (node: string) => b.at(node).map((r) => r.attack);
+    expect(label('tn1.001')).toEqual(['control']);
+    expect(label('tn1.002')).toEqual(['replay:fresh_authentic_DC']);
+    expect(label('tn1.003')).toEqual(['flip']);
+    expect(label('dc1')).toEqual([undefined]);
+    expect(label('hes')).toEqual(['replay:secure_TN_HES']);
+  });
+});
