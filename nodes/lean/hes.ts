@@ -35,6 +35,12 @@ export interface HesOptions {
   readonly allowList: AllowList;
   /** The DCs on the HES's WAN links: multicast goes to each of them. */
   readonly dcs: readonly NodeId[];
+  /**
+   * While a meter round still misses answers, the same signed request is multicast again this
+   * often (a broadcast on the PLC is not acknowledged, so a TN may simply not have heard it). TNs
+   * that already answered refuse the copy as stale. Default 10 s.
+   */
+  readonly meterRetryMs?: number;
 }
 
 interface RegisteredTn {
@@ -50,11 +56,13 @@ interface Round {
   readonly answered: Set<NodeId>;
   readonly finish: () => void;
   open: boolean;
+  retries: number;
 }
 
 const fromHex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 /** Store record prefix of a registered TN (one record each, so registering is O(1) on disk). */
 const TN_RECORD = 'tn-';
+const DEFAULT_METER_RETRY_MS = 10_000;
 
 /** Generates (or loads) the HES's keys and has the manufacturer certify them: done once, offline. */
 export function provisionHes(store: NodeStore, deps: Pick<LeanNodeDeps, 'crypto' | 'id'>, manufacturer: Manufacturer): Certificate {
@@ -130,6 +138,7 @@ export class Hes {
         expected: new Set(this.tns.keys()),
         answered: new Set(),
         open: true,
+        retries: 0,
         finish: () => {
           if (!round.open) return;
           round.open = false;
@@ -139,15 +148,36 @@ export class Hes {
           }
           const durationMs = this.deps.clock.now() - startedAt;
           const missing = [...round.expected].filter((tn) => !round.answered.has(tn));
-          this.deps.metrics.emit('meter_round', { counter, duration_ms: durationMs, responses: round.answered.size, missing: missing.length });
+          this.deps.metrics.emit('meter_round', {
+            counter,
+            duration_ms: durationMs,
+            responses: round.answered.size,
+            missing: missing.length,
+            retries: round.retries,
+          });
           resolve({ round: counter, durationMs, responses: round.answered.size, missing });
         },
       };
       this.rounds.set(counter, round);
       timer = this.deps.clock.setTimer(timeoutMs, round.finish);
       this.timers.add(timer);
-      for (const dc of this.options.dcs) this.deps.transport.send(dc, frame);
+      const multicast = () => {
+        for (const dc of this.options.dcs) this.deps.transport.send(dc, frame);
+      };
+      const retryMs = this.options.meterRetryMs ?? DEFAULT_METER_RETRY_MS;
+      const retry = () => {
+        const next = this.deps.clock.setTimer(retryMs, () => {
+          this.timers.delete(next);
+          if (!round.open) return;
+          round.retries++;
+          multicast();
+          retry();
+        });
+        this.timers.add(next);
+      };
+      multicast();
       if (round.expected.size === 0) round.finish();
+      else retry();
     });
   }
 

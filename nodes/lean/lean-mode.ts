@@ -161,6 +161,12 @@ export class LeanMode implements BenchMode {
     return { version: image.version, installed: this.tns.size - missing.length, missing, durationMs: clock.now() - startedAt };
   }
 
+  /**
+   * A power cut and restoration on a segment. Lean TNs keep keys, certificates and counters on
+   * disk and need no session, so nothing goes on the wire: the contrast with smgw-tls is the point.
+   */
+  powerRestored(_dc: NodeId): void {}
+
   async close(): Promise<void> {
     await Promise.all([this.hes.close(), ...[...this.dcs.values()].map((d) => d.close()), ...[...this.tns.values()].map((t) => t.close())]);
   }

@@ -51,6 +51,7 @@ export const MEASUREMENTS = {
       duration_ms: 'request sent to last response (or timeout)',
       responses: 'responses accepted',
       missing: 'TNs that did not answer in time',
+      retries: 'times the request was multicast again for TNs that had not answered (lean)',
     },
   },
   firmware_install: {
@@ -124,7 +125,7 @@ export const MEASUREMENTS = {
   },
   board: {
     description: 'Board status changes of a TN (attached, failed, re-attached).',
-    tags: ['tn', 'board', 'status'],
+    tags: ['tn', 'board', 'status', 'segment', 'dc'],
     fields: { up: '1 when attached, 0 when failed', port: 'serial path or virtual id', error: 'the fault, if any' },
   },
 } as const satisfies Record<string, MeasurementSpec>;
