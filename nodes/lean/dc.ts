@@ -95,12 +95,12 @@ export class Dc {
   automation(relay: 0 | 1): IssuedCommand {
     this.counter++;
     putJson(this.deps.store, 'counter', { value: this.counter });
-    const { frame, signed } = signFrame(
+    const { frame, signed, signature } = signFrame(
       { cls: MessageClass.Automation, dc: this.deps.id, group: this.deps.id, counter: this.counter, relay },
       this.identity.sign.secretKey,
       this.deps.crypto,
     );
-    this.observer.sent(this.deps.id, signed);
+    this.observer.sent(this.deps.id, signed, signature);
     const issuedAt = this.deps.clock.now();
     this.deps.transport.send(SEGMENT_BROADCAST, frame);
     return { counter: this.counter, frame, issuedAt };
@@ -109,6 +109,7 @@ export class Dc {
   async close(): Promise<void> {
     this.inbox.stop();
     this.retryTimer?.cancel();
+    await this.deps.transport.close();
   }
 
   private sendCsr(nextDelayMs: number): void {
@@ -175,6 +176,7 @@ export class Dc {
       sender: this.options.hes,
       counter: 0,
       signed: enrolment.dcCert,
+      signature: new Uint8Array(0),
       certificates: [enrolment.hesCert, enrolment.dcCert],
       ...(rx.attack ? { attack: rx.attack } : {}),
     });
@@ -212,11 +214,17 @@ export class Dc {
       putJson(this.deps.store, `${TN_RECORD}${ack.tn}`, {});
     }
     this.deps.metrics.emit('frame_accepted', { counter: 0, sender: ack.hes }, { role: 'dc', class: MESSAGE_CLASS_NAMES[ack.cls] });
+    const anchor = signFrame(
+      { cls: MessageClass.CounterAnchor, dc: this.deps.id, tn: ack.tn, counter: this.counter },
+      this.identity.sign.secretKey,
+      this.deps.crypto,
+    );
     const enrolment = encodeTnEnrolment({
       tn: ack.tn,
       hesCert: this.hesCert.bytes,
       dcCert: this.dcCert.bytes,
       ack: withSignature(ack.signed, ack.signature),
+      anchor: anchor.frame,
     });
     this.deps.transport.send(ack.tn, enrolment);
   }

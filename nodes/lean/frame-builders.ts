@@ -9,11 +9,13 @@ export interface Protected {
   readonly frame: Uint8Array;
   /** The bytes the signature covers (what the goal oracle is told was sent). */
   readonly signed: Uint8Array;
+  readonly signature: Uint8Array;
 }
 
 export function signFrame(unsigned: Parameters<typeof signedBytes>[0], secretKey: Uint8Array, crypto: CryptoBackend): Protected {
   const signed = signedBytes(unsigned);
-  return { frame: withSignature(signed, crypto.sign(signed, secretKey)), signed };
+  const signature = crypto.sign(signed, secretKey);
+  return { frame: withSignature(signed, signature), signed, signature };
 }
 
 /**
@@ -31,5 +33,5 @@ export function signThenSeal(
   const signed = sealedSignedBytes(header, body);
   const signature = crypto.sign(signed, senderSecretKey);
   const sealed = crypto.seal(sealedSignedBytes(body, signature), recipientEncKey, header);
-  return { frame: encodeSealed(header, sealed), signed };
+  return { frame: encodeSealed(header, sealed), signed, signature };
 }

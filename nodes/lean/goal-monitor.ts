@@ -28,8 +28,9 @@ export interface Acceptance {
   readonly sender: NodeId;
   /** Counter, or firmware version. */
   readonly counter: number;
-  /** The signed bytes that were verified. */
+  /** The signed bytes that were verified, and their signature (what makes one message). */
   readonly signed: Uint8Array;
+  readonly signature: Uint8Array;
   /** Certificates accepted with an enrolment. */
   readonly certificates?: readonly Uint8Array[];
   /** The bench attack that delivered the frame, if any (from ReceivedFrame.attack). */
@@ -39,7 +40,7 @@ export interface Acceptance {
 /** What nodes report to. A node without an observer reports nowhere. */
 export interface ProtocolObserver {
   issued(certificate: Uint8Array): void;
-  sent(sender: NodeId, signed: Uint8Array): void;
+  sent(sender: NodeId, signed: Uint8Array, signature: Uint8Array): void;
   accepted(acceptance: Acceptance): void;
 }
 
@@ -82,7 +83,7 @@ export class GoalMonitor implements ProtocolObserver {
     this.issuedCerts.add(digest(certificate));
   }
 
-  sent(sender: NodeId, signed: Uint8Array): void {
+  sent(sender: NodeId, signed: Uint8Array, _signature: Uint8Array): void {
     this.genuine.set(digest(signed), sender);
   }
 
@@ -124,7 +125,9 @@ export class GoalMonitor implements ProtocolObserver {
       this.installedVersion.set(a.node, Math.max(before, a.counter));
       return a.counter <= before ? `${a.node} installed firmware ${a.counter} over ${before}` : undefined;
     }
-    const key = `${a.node}\u0000${d}`;
+    // one message is its content and its signature: a new unit with a new key that sends the same
+    // content (its counter restarted) sends a new message; a replay repeats both
+    const key = `${a.node}\u0000${d}\u0000${digest(a.signature)}`;
     if (this.seen.has(key)) return `${a.node} accepted ${MessageClass[a.cls]} #${a.counter} twice`;
     this.seen.add(key);
     return undefined;

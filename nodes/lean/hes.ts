@@ -123,12 +123,12 @@ export class Hes {
   /** Multicasts a signed meter request; resolves when every registered TN answered or on timeout. */
   meterRound(timeoutMs: number): Promise<MeterRoundReport> {
     const counter = this.nextCounter();
-    const { frame, signed } = signFrame(
+    const { frame, signed, signature } = signFrame(
       { cls: MessageClass.MeterRequest, hes: this.deps.id, group: ALL_TNS, counter, request: 0 },
       this.identity.sign.secretKey,
       this.deps.crypto,
     );
-    this.observer.sent(this.deps.id, signed);
+    this.observer.sent(this.deps.id, signed, signature);
     return new Promise((resolve) => {
       const startedAt = this.deps.clock.now();
       let timer: TimerHandle | undefined;
@@ -186,14 +186,14 @@ export class Hes {
     const registration = this.tns.get(tn);
     if (!registration) throw new Error(`HES: cannot send a confidential message to ${tn}: it is not registered`);
     const counter = this.nextCounter();
-    const { frame, signed } = signThenSeal(
+    const { frame, signed, signature } = signThenSeal(
       sealedHeader({ cls: MessageClass.Confidential, hes: this.deps.id, tn }),
       confidentialBody({ counter, payload }),
       this.identity.sign.secretKey,
       fromHex(registration.encKey),
       this.deps.crypto,
     );
-    this.observer.sent(this.deps.id, signed);
+    this.observer.sent(this.deps.id, signed, signature);
     this.deps.transport.send(registration.dc, frame);
     return counter;
   }
@@ -216,6 +216,7 @@ export class Hes {
     this.inbox.stop();
     for (const t of this.timers) t.cancel();
     for (const round of this.rounds.values()) round.finish();
+    await this.deps.transport.close();
   }
 
   private handle(frame: Frame, rx: ReceivedFrame): Rejection | void {
@@ -268,7 +269,7 @@ export class Hes {
       putJson(this.deps.store, `${TN_RECORD}${key.tn}`, registration);
     }
     const ack = signFrame(
-      { cls: MessageClass.TnAck, hes: this.deps.id, tn: key.tn, dc: key.dc, keyDigest: fingerprint },
+      { cls: MessageClass.TnAck, hes: this.deps.id, tn: key.tn, dc: key.dc, keyDigest: fingerprint, hesCounter: this.counter },
       this.identity.sign.secretKey,
       crypto,
     );
@@ -301,6 +302,7 @@ export class Hes {
       sender: response.tn,
       counter: reading.counter,
       signed: opened.value.signed,
+      signature: opened.value.signature,
       ...(rx.attack ? { attack: rx.attack } : {}),
     });
     if (round.answered.size === round.expected.size) round.finish();

@@ -39,8 +39,11 @@ export interface LeanModeOptions {
   /** Tagged with the run's tags; node tags are added here. */
   readonly metrics: Metrics;
   readonly random: Random;
-  /** Called once per node. */
-  readonly storeFor: (node: NodeId) => NodeStore;
+  /**
+   * The store of a node's unit: generation 0 is the unit installed first, 1.. its replacements
+   * (replace()), each a new device with its own keys. Called once per unit.
+   */
+  readonly storeFor: (node: NodeId, generation: number) => NodeStore;
   readonly observer?: ProtocolObserver;
   readonly manufacturer?: Manufacturer;
   readonly relayFor?: (tn: NodeId) => RelayActuator | undefined;
@@ -67,52 +70,47 @@ export class LeanMode implements BenchMode {
   readonly tns = new Map<NodeId, Tn>();
   private readonly identities = new Map<NodeId, Identity>();
 
+  private readonly allowList = new AllowList();
+  private readonly generation = new Map<NodeId, number>();
+
   constructor(private readonly options: LeanModeOptions) {
-    const { topology, network, clock, crypto, metrics } = options;
+    const { topology, crypto } = options;
     this.manufacturer = options.manufacturer ?? Manufacturer.create(crypto.hes);
-    const allowList = new AllowList();
-    const base = { clock, manufacturerKey: this.manufacturer.publicKey, ...(options.observer ? { observer: options.observer } : {}) };
-
-    const stores = new Map(topology.nodes.map((node) => [node, options.storeFor(node)] as const));
-    const storeOf = (node: NodeId) => stores.get(node)!;
-    provisionHes(storeOf(topology.hes), { crypto: crypto.hes, id: topology.hes }, this.manufacturer);
-    this.provision(topology.hes, storeOf(topology.hes), crypto.hes);
-    for (const { id: dc, tns } of topology.dcs) {
-      allowList.expect(dc, { role: 'dc', fingerprint: this.provision(dc, storeOf(dc), crypto.dc) });
-      for (const tn of tns) allowList.expect(tn, { role: 'tn', dc, fingerprint: this.provision(tn, storeOf(tn), crypto.tn) });
-    }
-
+    const hesStore = this.storeOf(topology.hes);
+    provisionHes(hesStore, { crypto: crypto.hes, id: topology.hes }, this.manufacturer);
+    this.provision(topology.hes, hesStore, crypto.hes);
     this.hes = Hes.create(
-      { ...base, id: topology.hes, transport: network.attach(topology.hes), store: storeOf(topology.hes), crypto: crypto.hes, metrics },
-      { allowList, dcs: topology.dcs.map((d) => d.id) },
+      { ...this.nodeBase(), id: topology.hes, transport: options.network.attach(topology.hes), store: hesStore, crypto: crypto.hes, metrics: options.metrics },
+      { allowList: this.allowList, dcs: topology.dcs.map((d) => d.id) },
     );
     for (const { id: dc, tns } of topology.dcs) {
-      const dcMetrics = metrics.with({ dc, segment: dc });
-      this.dcs.set(
-        dc,
-        Dc.create(
-          { ...base, id: dc, transport: network.attach(dc), store: storeOf(dc), crypto: crypto.dc, metrics: dcMetrics },
-          { hes: topology.hes, ...(options.retry ? { retry: options.retry } : {}) },
-        ),
-      );
-      for (const tn of tns) {
-        const relay = options.relayFor?.(tn);
-        const compute = options.computeFor?.(tn);
-        this.tns.set(
-          tn,
-          Tn.create(
-            { ...base, id: tn, transport: network.attach(tn), store: storeOf(tn), crypto: crypto.tn, metrics: dcMetrics.with({ tn }) },
-            {
-              dc,
-              hes: topology.hes,
-              meter: options.meterFor?.(tn) ?? syntheticMeter(clock, options.random.fork(`meter/${tn}`)),
-              ...(relay ? { relay } : {}),
-              ...(compute ? { compute } : {}),
-              ...(options.retry ? { retry: options.retry } : {}),
-            },
-          ),
-        );
-      }
+      this.dcs.set(dc, this.createDc(dc));
+      for (const tn of tns) this.tns.set(tn, this.createTn(tn, dc));
+    }
+  }
+
+  /**
+   * Replaces a node by a new unit, as an operator does with a failed one (DESIGN.md 2.1: no
+   * revocation, the replacement registers anew): new keys in a fresh store, the allow-list
+   * updated out of band with their fingerprint, then the new unit bootstraps. A DC's TNs enrol
+   * again to learn the new DC certificate. Resolves when the new unit (and its TNs) enrolled.
+   */
+  async replace(node: NodeId): Promise<void> {
+    const role = this.options.topology.roleOf(node);
+    this.generation.set(node, (this.generation.get(node) ?? 0) + 1);
+    if (role === 'dc') {
+      await this.dcs.get(node)!.close();
+      const dc = this.createDc(node);
+      this.dcs.set(node, dc);
+      await dc.bootstrap();
+      await Promise.all(this.options.topology.tnsOf(node).map((tn) => this.tns.get(tn)!.reenrol()));
+    } else if (role === 'tn') {
+      await this.tns.get(node)!.close();
+      const tn = this.createTn(node, this.options.topology.dcOf(node)!);
+      this.tns.set(node, tn);
+      await tn.bootstrap();
+    } else {
+      throw new Error(`lean mode: only DCs and TNs can be replaced, not "${node}"`);
     }
   }
 
@@ -153,7 +151,7 @@ export class LeanMode implements BenchMode {
     const { clock } = this.options;
     const startedAt = clock.now();
     const signed = this.manufacturer.signFirmware(image.version, image.image);
-    this.options.observer?.sent(MANUFACTURER_ID, signed.manifestSigned);
+    this.options.observer?.sent(MANUFACTURER_ID, signed.manifestSigned, signed.manifestSignature);
     const outdated = () => [...this.tns].filter(([, tn]) => tn.firmwareVersion < image.version).map(([id]) => id);
     void this.hes.distributeFirmware(signed, this.options.firmware ?? FIRMWARE_DEFAULTS);
     while (outdated().length > 0 && clock.now() - startedAt < timeoutMs) await clock.sleep(POLL_MS);
@@ -169,6 +167,59 @@ export class LeanMode implements BenchMode {
 
   async close(): Promise<void> {
     await Promise.all([this.hes.close(), ...[...this.dcs.values()].map((d) => d.close()), ...[...this.tns.values()].map((t) => t.close())]);
+  }
+
+  private nodeBase() {
+    const { clock, observer } = this.options;
+    return { clock, manufacturerKey: this.manufacturer.publicKey, ...(observer ? { observer } : {}) };
+  }
+
+  private storeOf(node: NodeId): NodeStore {
+    return this.options.storeFor(node, this.generation.get(node) ?? 0);
+  }
+
+  /** The unit of a DC (the current generation): keys provisioned, allow-listed, attached. */
+  private createDc(dc: NodeId): Dc {
+    const { options } = this;
+    const store = this.storeOf(dc);
+    this.allowList.expect(dc, { role: 'dc', fingerprint: this.provision(dc, store, options.crypto.dc) });
+    return Dc.create(
+      {
+        ...this.nodeBase(),
+        id: dc,
+        transport: options.network.attach(dc),
+        store,
+        crypto: options.crypto.dc,
+        metrics: options.metrics.with({ dc, segment: dc }),
+      },
+      { hes: options.topology.hes, ...(options.retry ? { retry: options.retry } : {}) },
+    );
+  }
+
+  private createTn(tn: NodeId, dc: NodeId): Tn {
+    const { options } = this;
+    const store = this.storeOf(tn);
+    this.allowList.expect(tn, { role: 'tn', dc, fingerprint: this.provision(tn, store, options.crypto.tn) });
+    const relay = options.relayFor?.(tn);
+    const compute = options.computeFor?.(tn);
+    return Tn.create(
+      {
+        ...this.nodeBase(),
+        id: tn,
+        transport: options.network.attach(tn),
+        store,
+        crypto: options.crypto.tn,
+        metrics: options.metrics.with({ dc, segment: dc, tn }),
+      },
+      {
+        dc,
+        hes: options.topology.hes,
+        meter: options.meterFor?.(tn) ?? syntheticMeter(options.clock, options.random.fork(`meter/${tn}`)),
+        ...(relay ? { relay } : {}),
+        ...(compute ? { compute } : {}),
+        ...(options.retry ? { retry: options.retry } : {}),
+      },
+    );
   }
 
   /** Makes (or loads) a node's keys as at production time; returns the fingerprint for the allow-list. */

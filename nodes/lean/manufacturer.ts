@@ -17,8 +17,9 @@ export interface SignedFirmware {
   readonly version: number;
   readonly manifest: Uint8Array;
   readonly chunks: readonly Uint8Array[];
-  /** Digest of the manifest's signed bytes, as the goal oracle knows it. */
+  /** The manifest's signed bytes and signature, as the goal oracle is told. */
   readonly manifestSigned: Uint8Array;
+  readonly manifestSignature: Uint8Array;
 }
 
 export class Manufacturer {
@@ -65,10 +66,10 @@ export class Manufacturer {
       chunkSize,
       digest: this.crypto.sha256(image),
     };
-    const { frame: manifest, signed } = signFrame(unsigned, this.key.secretKey, this.crypto);
+    const { frame: manifest, signed, signature } = signFrame(unsigned, this.key.secretKey, this.crypto);
     const chunks: Uint8Array[] = [];
     for (let index = 0, at = 0; at < image.length || index === 0; index++, at += chunkSize)
       chunks.push(encodeFirmwareChunk({ version, index, data: image.subarray(at, at + chunkSize) }));
-    return { version, manifest, chunks, manifestSigned: signed };
+    return { version, manifest, chunks, manifestSigned: signed, manifestSignature: signature };
   }
 }

@@ -12,6 +12,7 @@ import type { ProtocolObserver } from './goal-monitor';
 export interface LeanNodeDeps {
   readonly id: NodeId;
   readonly clock: Clock;
+  /** Owned by the node from now on: close() closes it. */
   readonly transport: Transport;
   readonly store: NodeStore;
   readonly crypto: CryptoBackend;

@@ -25,7 +25,7 @@ import {
   type TnEnrolment,
 } from '../protocol/frame';
 import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
-import { reject, type Rejection } from '../protocol/rejection';
+import { reject, type Rejection, type Result } from '../protocol/rejection';
 import type { TimerHandle } from '../runtime/clock';
 import type { NodeId, ReceivedFrame } from '../runtime/transport';
 import { getJson, putJson } from '../store/node-store';
@@ -109,8 +109,8 @@ export class Tn {
     this.installedVersion = getJson<{ version: number }>(deps.store, 'firmware')?.version ?? 0;
     const stored = getJson<StoredCerts>(deps.store, 'certs');
     if (stored) {
-      const refusal = this.checkEnrolment(fromHex(stored.hesCert), fromHex(stored.dcCert));
-      if (refusal) throw new Error(`TN ${deps.id}: stored certificates no longer verify: ${refusal.detail}`);
+      const checked = this.checkEnrolment(fromHex(stored.hesCert), fromHex(stored.dcCert));
+      if (!checked.ok) throw new Error(`TN ${deps.id}: stored certificates no longer verify: ${checked.detail}`);
     }
     this.inbox = openInbox('tn', deps.transport, deps.metrics, (frame, rx) => this.handle(frame, rx));
   }
@@ -143,6 +143,7 @@ export class Tn {
   async close(): Promise<void> {
     this.inbox.stop();
     this.retryTimer?.cancel();
+    await this.deps.transport.close();
   }
 
   private sendKey(nextDelayMs: number): void {
@@ -182,8 +183,10 @@ export class Tn {
   private onEnrolment(enrolment: TnEnrolment, rx: ReceivedFrame): Rejection | void {
     if (this.enrolled) return reject('unexpected-class', 'already enrolled');
     if (enrolment.tn !== this.deps.id) return reject('wrong-recipient', `enrolment for ${enrolment.tn}`);
-    const refusal = this.checkEnrolment(enrolment.hesCert, enrolment.dcCert, enrolment.ack);
-    if (refusal) return refusal;
+    const anchors = this.checkEnrolment(enrolment.hesCert, enrolment.dcCert, { ack: enrolment.ack, anchor: enrolment.anchor });
+    if (!anchors.ok) return anchors;
+    // counters start where the HES and this DC are now: nothing they sent before can be accepted
+    this.saveCounters({ hes: Math.max(this.counters.hes, anchors.value.hes), dc: anchors.value.dc });
     putJson(this.deps.store, 'certs', { hesCert: hex(enrolment.hesCert), dcCert: hex(enrolment.dcCert) } satisfies StoredCerts);
     this.retryTimer?.cancel();
     this.deps.metrics.emit(
@@ -196,21 +199,31 @@ export class Tn {
       sender: this.options.dc,
       counter: 0,
       signed: enrolment.dcCert,
+      signature: new Uint8Array(0),
       certificates: [enrolment.hesCert, enrolment.dcCert],
     });
     for (const resolve of this.enrolledWaiters.splice(0)) resolve();
   }
 
-  /** Verifies manufacturer -> HES -> this TN's DC and, when given, the HES's ack of this TN's keys. */
-  private checkEnrolment(hesCertBytes: Uint8Array, dcCertBytes: Uint8Array, ackBytes?: Uint8Array): Rejection | void {
+  /**
+   * Verifies manufacturer -> HES -> this TN's DC and, for a new enrolment, the HES's signed
+   * acknowledgement of this TN's keys and the DC's signed counter anchor; returns the counters
+   * they state (0 when only the stored chain is checked).
+   */
+  private checkEnrolment(
+    hesCertBytes: Uint8Array,
+    dcCertBytes: Uint8Array,
+    proof?: { ack: Uint8Array; anchor: Uint8Array },
+  ): Result<{ hes: number; dc: number }> {
     const { crypto, manufacturerKey } = this.deps;
     const { hes, dc } = this.options;
     const hesCert = verifyCertificate(hesCertBytes, { role: CertRole.Hes, issuer: MANUFACTURER_ID, subject: hes, issuerKey: manufacturerKey }, crypto);
     if (!hesCert.ok) return hesCert;
     const dcCert = verifyCertificate(dcCertBytes, { role: CertRole.Dc, issuer: hes, subject: dc, issuerKey: hesCert.value.signKey }, crypto);
     if (!dcCert.ok) return dcCert;
-    if (ackBytes) {
-      const ack = decodeFrame(ackBytes);
+    let counters = { hes: 0, dc: 0 };
+    if (proof) {
+      const ack = decodeFrame(proof.ack);
       if (!ack.ok || ack.value.cls !== MessageClass.TnAck) return reject('untrusted-certificate', 'enrolment without a HES acknowledgement');
       const a = ack.value;
       if (a.hes !== hes || a.tn !== this.deps.id || a.dc !== dc)
@@ -218,9 +231,30 @@ export class Tn {
       if (!equalBytes(a.keyDigest, keyFingerprint(this.identity.sign.publicKey, this.identity.enc.publicKey, crypto)))
         return reject('untrusted-certificate', 'acknowledgement is for other keys');
       if (!crypto.verify(a.signature, a.signed, hesCert.value.signKey)) return reject('bad-signature', 'acknowledgement not signed by the HES');
+      const anchor = decodeFrame(proof.anchor);
+      if (!anchor.ok || anchor.value.cls !== MessageClass.CounterAnchor) return reject('untrusted-certificate', 'enrolment without a DC counter anchor');
+      const c = anchor.value;
+      if (c.dc !== dc || c.tn !== this.deps.id) return reject('untrusted-certificate', `counter anchor names ${c.dc}/${c.tn}`);
+      if (!crypto.verify(c.signature, c.signed, dcCert.value.signKey)) return reject('bad-signature', 'counter anchor not signed by the DC');
+      counters = { hes: a.hesCounter, dc: c.counter };
     }
     this.hesCert = hesCert.value;
     this.dcCert = dcCert.value;
+    return { ok: true, value: counters };
+  }
+
+  /**
+   * Forgets the certificate chain and enrols again: what a TN does when its DC was replaced by a
+   * new unit with new keys. Counters restart from the anchors of the new enrolment.
+   */
+  reenrol(): Promise<void> {
+    this.hesCert = undefined;
+    this.dcCert = undefined;
+    putJson(this.deps.store, 'certs', null);
+    this.retryTimer?.cancel();
+    this.retryTimer = undefined;
+    this.bootstrapStartedAt = undefined;
+    return this.bootstrap();
   }
 
   // ---- HES multicast and confidential messages --------------------------------------------------
@@ -240,9 +274,9 @@ export class Tn {
       this.hesCert.encKey,
       this.deps.crypto,
     );
-    this.observer.sent(this.deps.id, response.signed);
+    this.observer.sent(this.deps.id, response.signed, response.signature);
     this.afterCompute(['verify', 'sign', 'encrypt'], () => {
-      this.report(rx, { cls: request.cls, sender: request.hes, counter: request.counter, signed: request.signed });
+      this.report(rx, { cls: request.cls, sender: request.hes, counter: request.counter, signed: request.signed, signature: request.signature });
       this.deps.transport.send(this.options.dc, response.frame);
     });
   }
@@ -262,7 +296,7 @@ export class Tn {
     this.saveCounters({ hes: counter });
     this.afterCompute(['decrypt', 'verify'], () => {
       this.inboxMessages.push(payload);
-      this.report(rx, { cls: message.cls, sender: message.hes, counter, signed: opened.value.signed });
+      this.report(rx, { cls: message.cls, sender: message.hes, counter, signed: opened.value.signed, signature: opened.value.signature });
     });
   }
 
@@ -281,7 +315,7 @@ export class Tn {
       this.relayState = command.relay === 1;
       this.options.relay?.switchRelay(this.relayState, { sentAt: rx.sentAt, receivedAt });
       this.deps.metrics.emit('automation_latency', { latency_ms: now - rx.sentAt, counter: command.counter });
-      this.report(rx, { cls: command.cls, sender: command.dc, counter: command.counter, signed: command.signed });
+      this.report(rx, { cls: command.cls, sender: command.dc, counter: command.counter, signed: command.signed, signature: command.signature });
     });
   }
 
@@ -329,7 +363,7 @@ export class Tn {
     this.installedVersion = manifest.version;
     putJson(this.deps.store, 'firmware', { version: manifest.version });
     this.deps.metrics.emit('firmware_install', { version: manifest.version, duration_ms: this.deps.clock.now() - transfer.startedAt });
-    this.report(rx, { cls: MessageClass.FirmwareManifest, sender: MANUFACTURER_ID, counter: manifest.version, signed: manifest.signed });
+    this.report(rx, { cls: MessageClass.FirmwareManifest, sender: MANUFACTURER_ID, counter: manifest.version, signed: manifest.signed, signature: manifest.signature });
   }
 
   // ---- bookkeeping ----------------------------------------------------------------------------

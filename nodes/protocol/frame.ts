@@ -56,7 +56,11 @@ export interface TnKey extends Signed {
   readonly encKey: Uint8Array;
 }
 
-/** The HES's signed acknowledgement that it registered a TN's keys. */
+/**
+ * The HES's signed acknowledgement that it registered a TN's keys. It carries the HES counter at
+ * that moment, so a TN that enrols (a new unit replacing a failed one) starts from it and never
+ * accepts a multicast the HES sent before.
+ */
 export interface TnAck extends Signed {
   readonly cls: MessageClass.TnAck;
   readonly hes: string;
@@ -64,6 +68,15 @@ export interface TnAck extends Signed {
   readonly dc: string;
   /** SHA-256 of the TN's signKey || encKey as registered. */
   readonly keyDigest: Uint8Array;
+  readonly hesCounter: number;
+}
+
+/** The DC's signed statement, for one TN, of the counter its last automation command used. */
+export interface CounterAnchor extends Signed {
+  readonly cls: MessageClass.CounterAnchor;
+  readonly dc: string;
+  readonly tn: string;
+  readonly counter: number;
 }
 
 export interface TnEnrolment {
@@ -73,6 +86,8 @@ export interface TnEnrolment {
   readonly dcCert: Uint8Array;
   /** The encoded TnAck frame, passed on unchanged by the DC. */
   readonly ack: Uint8Array;
+  /** The encoded CounterAnchor frame of the DC. */
+  readonly anchor: Uint8Array;
 }
 
 export interface MeterRequest extends Signed {
@@ -139,6 +154,7 @@ export type Frame =
   | DcEnrolment
   | TnKey
   | TnAck
+  | CounterAnchor
   | TnEnrolment
   | MeterRequest
   | MeterResponse
@@ -161,6 +177,7 @@ export function signedBytes(
     | Unsigned<DcCsr>
     | Unsigned<TnKey>
     | Unsigned<TnAck>
+    | Unsigned<CounterAnchor>
     | Unsigned<MeterRequest>
     | Unsigned<Automation>
     | Unsigned<FirmwareManifest>,
@@ -171,7 +188,9 @@ export function signedBytes(
     case MessageClass.TnKey:
       return header(f.cls).id(f.tn).id(f.dc).bytes(key(f.signKey)).bytes(key(f.encKey)).finish();
     case MessageClass.TnAck:
-      return header(f.cls).id(f.hes).id(f.tn).id(f.dc).bytes(digest(f.keyDigest)).finish();
+      return header(f.cls).id(f.hes).id(f.tn).id(f.dc).bytes(digest(f.keyDigest)).u32(f.hesCounter).finish();
+    case MessageClass.CounterAnchor:
+      return header(f.cls).id(f.dc).id(f.tn).u32(f.counter).finish();
     case MessageClass.MeterRequest:
       return header(f.cls).id(f.hes).id(f.group).u32(f.counter).u8(f.request).finish();
     case MessageClass.Automation:
@@ -201,7 +220,7 @@ export function encodeDcEnrolment(f: Omit<DcEnrolment, 'cls'>): Uint8Array {
 }
 
 export function encodeTnEnrolment(f: Omit<TnEnrolment, 'cls'>): Uint8Array {
-  return header(MessageClass.TnEnrolment).id(f.tn).blob16(f.hesCert).blob16(f.dcCert).blob16(f.ack).finish();
+  return header(MessageClass.TnEnrolment).id(f.tn).blob16(f.hesCert).blob16(f.dcCert).blob16(f.ack).blob16(f.anchor).finish();
 }
 
 export function encodeFirmwareChunk(f: Omit<FirmwareChunk, 'cls'>): Uint8Array {
@@ -324,10 +343,24 @@ function decodeBody(cls: MessageClass, r: ByteReader): Frame {
       const tn = r.id('tn');
       const dc = r.id('dc');
       const keyDigest = r.bytes(DIGEST_BYTES, 'keyDigest');
-      return { cls, hes, tn, dc, keyDigest, ...signature(r) };
+      const hesCounter = r.u32('hesCounter');
+      return { cls, hes, tn, dc, keyDigest, hesCounter, ...signature(r) };
+    }
+    case MessageClass.CounterAnchor: {
+      const dc = r.id('dc');
+      const tn = r.id('tn');
+      const counter = r.u32('counter');
+      return { cls, dc, tn, counter, ...signature(r) };
     }
     case MessageClass.TnEnrolment:
-      return { cls, tn: r.id('tn'), hesCert: r.blob16('hesCert'), dcCert: r.blob16('dcCert'), ack: r.blob16('ack') };
+      return {
+        cls,
+        tn: r.id('tn'),
+        hesCert: r.blob16('hesCert'),
+        dcCert: r.blob16('dcCert'),
+        ack: r.blob16('ack'),
+        anchor: r.blob16('anchor'),
+      };
     case MessageClass.MeterRequest: {
       const hes = r.id('hes');
       const group = r.id('group');
@@ -409,6 +442,7 @@ export function encodeFrame(f: Frame): Uint8Array {
     case MessageClass.DcCsr:
     case MessageClass.TnKey:
     case MessageClass.TnAck:
+    case MessageClass.CounterAnchor:
     case MessageClass.MeterRequest:
     case MessageClass.Automation:
     case MessageClass.FirmwareManifest:

@@ -11,6 +11,8 @@ export enum MessageClass {
   TnKey = 0x03,
   TnAck = 0x04,
   TnEnrolment = 0x05,
+  /** The DC's signed statement of its current counter, inside a TN's enrolment. */
+  CounterAnchor = 0x06,
   MeterRequest = 0x10,
   MeterResponse = 0x11,
   Confidential = 0x12,
@@ -30,6 +32,7 @@ export const MESSAGE_CLASS_NAMES: Readonly<Record<MessageClass, string>> = {
   [MessageClass.TnKey]: 'tn-key',
   [MessageClass.TnAck]: 'tn-ack',
   [MessageClass.TnEnrolment]: 'tn-enrolment',
+  [MessageClass.CounterAnchor]: 'counter-anchor',
   [MessageClass.MeterRequest]: 'meter-request',
   [MessageClass.MeterResponse]: 'meter-response',
   [MessageClass.Confidential]: 'confidential',

@@ -40,15 +40,15 @@ describe('authentic_certs_TN', () => {
     const { crypto, keys } = b.attacker;
     const digest = keyFingerprint(victimKey.signKey, victimKey.encKey, crypto);
     const ackSignedBy = (secret: Uint8Array) =>
-      signFrame({ cls: MessageClass.TnAck, hes: 'hes', tn: 'tn1.001', dc: 'dc1', keyDigest: digest }, secret, crypto).frame;
+      signFrame({ cls: MessageClass.TnAck, hes: 'hes', tn: 'tn1.001', dc: 'dc1', keyDigest: digest, hesCounter: 0 }, secret, crypto).frame;
     const send = (e: TnEnrolment | Omit<TnEnrolment, 'cls'>) => b.attacker.inject('dc1', 'tn1.001', encodeTnEnrolment(e));
 
     // 1. a whole chain from the attacker's root, with an acknowledgement the rogue HES signed
     const rogueHes = b.attacker.rogueManufacturer.certifyHes('hes', keys.sign.publicKey, keys.enc.publicKey);
     const rogueDc = issueCertificate({ role: CertRole.Dc, issuer: 'hes', subject: 'dc1', signKey: keys.sign.publicKey, encKey: keys.enc.publicKey }, keys.sign.secretKey, crypto);
-    send({ tn: 'tn1.001', hesCert: rogueHes.bytes, dcCert: rogueDc.bytes, ack: ackSignedBy(keys.sign.secretKey) });
+    send({ tn: 'tn1.001', hesCert: rogueHes.bytes, dcCert: rogueDc.bytes, ack: ackSignedBy(keys.sign.secretKey), anchor: genuine.anchor });
     // 2. the genuine chain of dc1 with an acknowledgement forged by a compromised dc1
-    send({ tn: 'tn1.001', hesCert: sameDc.hesCert, dcCert: sameDc.dcCert, ack: ackSignedBy(b.attacker.compromise('dc1').sign.secretKey) });
+    send({ tn: 'tn1.001', hesCert: sameDc.hesCert, dcCert: sameDc.dcCert, ack: ackSignedBy(b.attacker.compromise('dc1').sign.secretKey), anchor: genuine.anchor });
     // 3. tn1.002's genuine enrolment, as sent and readdressed (its acknowledgement names tn1.002)
     send(sameDc);
     send({ ...sameDc, tn: 'tn1.001' });
@@ -57,13 +57,18 @@ describe('authentic_certs_TN', () => {
     // 5. dc1's chain with the DC certificate's subject altered
     const altered = sameDc.dcCert.slice();
     altered[altered.indexOf(0x31, 10)] = 0x32;
-    send({ tn: 'tn1.001', hesCert: sameDc.hesCert, dcCert: altered, ack: sameDc.ack });
+    send({ tn: 'tn1.001', hesCert: sameDc.hesCert, dcCert: altered, ack: sameDc.ack, anchor: genuine.anchor });
     // 6. its own genuine acknowledgement with dc2's genuine certificate: would bind it to dc2's key
-    send({ tn: 'tn1.001', hesCert: genuine.hesCert, dcCert: otherDc.dcCert, ack: genuine.ack });
+    send({ tn: 'tn1.001', hesCert: genuine.hesCert, dcCert: otherDc.dcCert, ack: genuine.ack, anchor: genuine.anchor });
+    // 7. its genuine chain and acknowledgement with a counter anchor the attacker signed (to reset
+    //    the TN's counters and replay old commands), and with tn1.002's genuine anchor
+    const forgedAnchor = signFrame({ cls: MessageClass.CounterAnchor, dc: 'dc1', tn: 'tn1.001', counter: 0 }, keys.sign.secretKey, crypto).frame;
+    send({ ...genuine, anchor: forgedAnchor });
+    send({ ...genuine, anchor: sameDc.anchor });
     await b.wait();
     expect(b.rejected('wrong-recipient', 'tn')).toBe(1);
-    expect(b.rejected('bad-signature', 'tn')).toBe(1);
-    expect(b.rejected('untrusted-certificate', 'tn')).toBe(5);
+    expect(b.rejected('bad-signature', 'tn')).toBe(2);
+    expect(b.rejected('untrusted-certificate', 'tn')).toBe(6);
     expect(b.mode.tns.get('tn1.001')!.enrolled).toBe(false);
 
     holdBack();

@@ -116,6 +116,35 @@ describe('fresh_authentic_DC', () => {
     await honestCommandStillWorks();
   });
 
+  it('a replacement TN refuses a command its DC sent before the new unit enrolled', async () => {
+    const recording = b.attacker.record({ link: 'plc:dc1', class: 'automation' });
+    b.mode.automation('dc1', { relay: 'on' });
+    await b.wait();
+    await b.clock.drive(b.mode.replace('tn1.001'));
+    b.attacker.replay(recording.frames[0]!, { from: 'dc1', to: 'tn1.001' });
+    await b.wait();
+    expect(b.rejected('stale-counter', 'tn')).toBe(1);
+    expect(b.mode.tns.get('tn1.001')!.relayState).toBeUndefined();
+    await honestCommandStillWorks();
+  });
+
+  it('after a DC is replaced, its TNs follow the new unit and refuse the old unit\'s key', async () => {
+    const oldUnit = b.attacker.compromise('dc1'); // the failed unit's keys, e.g. recovered from the scrap
+    b.mode.automation('dc1', { relay: 'on' });
+    b.mode.automation('dc1', { relay: 'off' });
+    await b.wait();
+    await b.clock.drive(b.mode.replace('dc1'));
+    const forged = signFrame({ cls: MessageClass.Automation, dc: 'dc1', group: 'dc1', counter: 3, relay: 1 }, oldUnit.sign.secretKey, b.attacker.crypto);
+    b.attacker.inject('dc1', SEGMENT_BROADCAST, forged.frame);
+    await b.wait();
+    expect(b.rejected('bad-signature', 'tn')).toBe(3);
+    // the new unit counts from 1 again, and its TNs were anchored to it at re-enrolment
+    b.mode.automation('dc1', { relay: 'on' });
+    await b.wait();
+    expect(relays('dc1')).toEqual([true, true, true]);
+    expect(b.monitor.violationsOf('fresh_authentic_DC')).toBe(0);
+  });
+
   it('refuses a HES-signed frame whose class byte was rewritten to automation', async () => {
     const recording = b.attacker.record({ link: 'plc:dc1', class: 'meter-request' });
     await b.clock.drive(b.mode.meterRound(30_000));

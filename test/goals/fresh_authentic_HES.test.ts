@@ -87,6 +87,16 @@ describe('fresh_authentic_HES', () => {
     await honestRoundStillWorks();
   });
 
+  it('a replacement TN refuses a request the HES sent before the new unit enrolled', async () => {
+    const recording = b.attacker.record({ link: 'plc:dc1', class: 'meter-request' });
+    await honestRoundStillWorks();
+    await b.clock.drive(b.mode.replace('tn1.002'));
+    b.attacker.replay(recording.frames[0]!, { from: 'dc1', to: 'tn1.002' });
+    await b.wait();
+    expect(b.rejected('stale-counter', 'tn')).toBe(1);
+    await honestRoundStillWorks();
+  });
+
   it('refuses a DC automation command relabelled as a meter request', async () => {
     const recording = b.attacker.record({ link: 'plc:dc1', class: 'automation' });
     b.mode.automation('dc1', { relay: 'on' });

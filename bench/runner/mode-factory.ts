@@ -1,0 +1,100 @@
+/**
+ * Builds a security architecture on the run's topology and wire: the one place the runner knows
+ * the concrete modes. Both get the same clock, network, boards and metrics hook.
+ */
+import type { EmulatedNetwork } from '../../channel/emulated-network';
+import { PRESETS } from '../../channel/presets';
+import { resolveProfile, type ProfileSpec } from '../../channel/profile';
+import { linkName, type LinkId, type Topology } from '../../channel/topology';
+import type { TnBoard } from '../../nodes/boards/board';
+import { boardMeterSource } from '../../nodes/boards/meter-source';
+import { computeModel, computeProfile } from '../../nodes/compute-profile';
+import { cryptoBackend } from '../../nodes/crypto';
+import type { GoalMonitor } from '../../nodes/lean/goal-monitor';
+import type { Identity } from '../../nodes/lean/identity';
+import { LeanMode } from '../../nodes/lean/lean-mode';
+import type { BenchMode, ModeName } from '../../nodes/mode';
+import type { Clock } from '../../nodes/runtime/clock';
+import type { Metrics } from '../../nodes/runtime/metrics';
+import type { Random } from '../../nodes/runtime/random';
+import type { NodeId } from '../../nodes/runtime/transport';
+import { MemoryNodeStore, type NodeStore } from '../../nodes/store/node-store';
+import { createTlsMode } from '../../nodes/tls/tls-mode';
+import type { Scenario } from '../scenario/schema';
+
+export interface ModeContext {
+  readonly scenario: Scenario;
+  readonly topology: Topology;
+  readonly clock: Clock;
+  readonly network: EmulatedNetwork;
+  readonly metrics: Metrics;
+  readonly random: Random;
+  readonly boards: ReadonlyMap<NodeId, TnBoard>;
+  readonly monitor: GoalMonitor;
+  readonly storeFor?: (node: NodeId, generation: number) => NodeStore;
+}
+
+/** What the runner and campaigns may ask of a mode beyond the common workload. */
+export interface RunnableMode extends BenchMode {
+  /** Every TN of a segment loses and regains power. */
+  powerRestored?(dc: NodeId): void;
+  /** Keys of a node, for campaigns that hand an attacker a compromised node. */
+  keysOf?(node: NodeId): Identity;
+}
+
+function computeFor(scenario: Scenario) {
+  return (tn: NodeId) => {
+    const preset = scenario.compute.tns[tn] ?? scenario.compute.default;
+    return preset === 'none' ? undefined : computeModel(computeProfile(preset));
+  };
+}
+
+export function createLeanMode(ctx: ModeContext): RunnableMode {
+  const { scenario } = ctx;
+  return new LeanMode({
+    topology: ctx.topology,
+    network: ctx.network,
+    clock: ctx.clock,
+    crypto: { hes: cryptoBackend(scenario.crypto.hes), dc: cryptoBackend(scenario.crypto.dc), tn: cryptoBackend(scenario.crypto.tn) },
+    metrics: ctx.metrics,
+    random: ctx.random.fork('lean'),
+    storeFor: ctx.storeFor ?? (() => new MemoryNodeStore()),
+    observer: ctx.monitor,
+    relayFor: (tn) => ctx.boards.get(tn),
+    meterFor: (tn) => {
+      const board = ctx.boards.get(tn);
+      return board ? boardMeterSource(board) : undefined;
+    },
+    computeFor: computeFor(scenario),
+  });
+}
+
+/** A link's profile spec as the scenario sets it: the kind's spec with the link's overrides. */
+export function scenarioProfile(scenario: Scenario, link: LinkId): ProfileSpec {
+  return { ...(link.kind === 'plc' ? scenario.channel.plc : scenario.channel.wan), ...scenario.channel.overrides?.[linkName(link)] };
+}
+
+export function createSmgwTlsMode(ctx: ModeContext): RunnableMode {
+  const { scenario } = ctx;
+  const plc = (dc: NodeId) => resolveProfile(scenarioProfile(scenario, { kind: 'plc', dc }), PRESETS);
+  const maxFrameBytes = Math.min(...ctx.topology.dcs.map((d) => plc(d.id).maxFrameBytes));
+  return createTlsMode(
+    {
+      curve: scenario.tls.curve,
+      lifetime: { maxAgeMs: scenario.tls.maxAge, maxBytes: scenario.tls.maxBytes, reconnect: scenario.tls.reconnect },
+      airtime: plc,
+      maxFrameBytes,
+      relayFor: (tn) => ctx.boards.get(tn),
+    },
+    { clock: ctx.clock, network: ctx.network, topology: ctx.topology, random: ctx.random.fork('smgw-tls'), metrics: ctx.metrics },
+  );
+}
+
+export const MODE_FACTORIES: Readonly<Record<ModeName, (ctx: ModeContext) => RunnableMode>> = {
+  lean: createLeanMode,
+  'smgw-tls': createSmgwTlsMode,
+};
+
+export function createMode(name: ModeName, ctx: ModeContext): RunnableMode {
+  return MODE_FACTORIES[name](ctx);
+}
