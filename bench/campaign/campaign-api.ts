@@ -1,0 +1,34 @@
+/**
+ * What a TypeScript campaign receives: `export default async function (api: CampaignApi) {...}`.
+ * It runs from the start of the run (after bootstrap) on the run's clock; `await api.at(t)` waits
+ * for run time t. Frames an attacker puts on the wire count against the goal it was asked for.
+ *
+ *   export default async function (api: CampaignApi) {
+ *     const attacker = api.attacker('fresh_authentic_DC');
+ *     const seen = attacker.record({ link: 'plc:dc1', class: 'automation' });
+ *     await api.at(120_000);
+ *     for (const frame of seen.frames) attacker.replay(frame);
+ *   }
+ */
+import type { Attacker } from '../attack/attacker';
+import type { Topology } from '../../channel/topology';
+import type { ModeName } from '../../nodes/mode';
+import type { Clock } from '../../nodes/runtime/clock';
+import type { RunnableMode } from '../runner/mode-factory';
+import type { CampaignGoal } from './schema';
+
+export interface CampaignApi {
+  readonly name: string;
+  readonly modeName: ModeName;
+  readonly mode: RunnableMode;
+  readonly topology: Topology;
+  readonly clock: Clock;
+  /** The attacker whose frames count against `goal`; one per goal, shared across calls. */
+  attacker(goal: CampaignGoal): Attacker;
+  /** Resolves when the run reaches run time `runTimeMs` (ms since bootstrap ended). */
+  at(runTimeMs: number): Promise<void>;
+  sleep(ms: number): Promise<void>;
+  log(message: string): void;
+}
+
+export type CampaignModule = (api: CampaignApi) => Promise<void> | void;

@@ -1,0 +1,53 @@
+/**
+ * Reads a campaign: a YAML timeline (validated, and checked against the topology) or a TypeScript
+ * module with a default export. Errors name the file and the step.
+ */
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { describeZodIssues } from '../../channel/profile';
+import type { Topology } from '../../channel/topology';
+import type { CampaignModule } from './campaign-api';
+import { resolveCampaignPath } from './resolve';
+import { campaignSchema, type CampaignFile } from './schema';
+import { checkTimeline } from './timeline';
+
+export class CampaignError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CampaignError';
+  }
+}
+
+export type LoadedCampaign = { readonly name: string; readonly file: string } & (
+  | { readonly timeline: CampaignFile }
+  | { readonly module: CampaignModule }
+);
+
+const nameOf = (file: string) => file.replace(/^.*[/\\]/, '').replace(/\.(ya?ml|ts)$/, '');
+
+/** A YAML campaign, validated and checked against the topology. Throws CampaignError. */
+export function readTimeline(file: string, topology: Topology): CampaignFile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CampaignError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const parsed = campaignSchema.safeParse(raw);
+  if (!parsed.success) throw new CampaignError(`${file}: ${describeZodIssues(parsed.error)}`);
+  const problems = checkTimeline(parsed.data, topology);
+  if (problems.length) throw new CampaignError(`${file}: ${problems.join('; ')}`);
+  return parsed.data;
+}
+
+export async function loadCampaign(ref: string, scenarioFile: string, topology: Topology): Promise<LoadedCampaign> {
+  const file = resolveCampaignPath(ref, scenarioFile);
+  if (!file.endsWith('.ts')) {
+    const timeline = readTimeline(file, topology);
+    return { name: timeline.name ?? nameOf(file), file, timeline };
+  }
+  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown; name?: unknown };
+  if (typeof mod.default !== 'function') throw new CampaignError(`${file}: expected a default export function (api: CampaignApi)`);
+  return { name: typeof mod.name === 'string' ? mod.name : nameOf(file), file, module: mod.default as CampaignModule };
+}

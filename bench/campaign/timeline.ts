@@ -1,0 +1,126 @@
+/**
+ * Executes a YAML campaign's steps on the run's schedule. Each step acts through the attacker of
+ * its goal, so everything it puts on the wire is attributed to that goal.
+ */
+import type { Recording } from '../attack/attacker';
+import type { Topology } from '../../channel/topology';
+import { signFrame } from '../../nodes/lean/frame-builders';
+import { MessageClass, WIRE_VERSION } from '../../nodes/protocol/message-class';
+import { ALL_TNS } from '../../nodes/protocol/frame';
+import { SEGMENT_BROADCAST } from '../../nodes/runtime/transport';
+import type { Schedule } from '../runner/schedule';
+import type { CampaignContext, CampaignRunner } from './campaign-runner';
+import type { CampaignFile, CampaignGoal, Step } from './schema';
+
+/** Problems a timeline has on its face: references to steps or keys it does not have, unknown nodes. */
+export function checkTimeline(timeline: CampaignFile, topology: Topology): string[] {
+  const problems: string[] = [];
+  const ordered = timeline.steps.map((step, index) => ({ step, index })).sort((a, b) => a.step.at - b.step.at || a.index - b.index);
+  const recorded = new Set<string>();
+  const interceptors = new Set<string>();
+  const compromised = new Set<string>();
+  const node = (id: string, where: string, role?: 'dc' | 'tn' | 'hes') => {
+    const r = topology.roleOf(id);
+    if (!r || (role && r !== role)) problems.push(`${where}: "${id}" is not ${role ? `a ${role.toUpperCase()}` : 'a node'} of this topology`);
+  };
+  for (const { step, index } of ordered) {
+    const where = `steps.${index}`;
+    if ('record' in step) recorded.add(step.record.id);
+    if ('replay' in step && !recorded.has(step.replay.recording)) problems.push(`${where}.replay.recording: no earlier record step "${step.replay.recording}"`);
+    if ('interceptor' in step) interceptors.add(step.interceptor.id);
+    if ('remove' in step && !interceptors.has(step.remove)) problems.push(`${where}.remove: no earlier interceptor step "${step.remove}"`);
+    if ('compromise' in step) {
+      node(step.compromise, `${where}.compromise`);
+      compromised.add(step.compromise);
+    }
+    const signer = 'forge' in step ? step.forge.signer : 'rogueFirmware' in step ? step.rogueFirmware.signer : undefined;
+    if (signer && signer !== 'attacker' && !compromised.has(signer)) problems.push(`${where}: signer "${signer}" was not compromised by an earlier step`);
+    if ('forge' in step) node(step.forge.from, `${where}.forge.from`);
+    if ('rogueFirmware' in step) node(step.rogueFirmware.from, `${where}.rogueFirmware.from`, 'dc');
+    if ('jam' in step) node(step.jam.segment, `${where}.jam.segment`, 'dc');
+    if ('flood' in step) node(step.flood.from, `${where}.flood.from`);
+    if ('powerRestored' in step) node(step.powerRestored, `${where}.powerRestored`, 'dc');
+    if ('automation' in step) node(step.automation.dc, `${where}.automation.dc`, 'dc');
+  }
+  return problems;
+}
+
+export function runTimeline(name: string, timeline: CampaignFile, schedule: Schedule, runner: CampaignRunner, ctx: CampaignContext): void {
+  const recordings = new Map<string, Recording>();
+  const interceptorIds = new Map<string, string>();
+  const random = ctx.random.fork(`campaign/${name}/flood`);
+  timeline.steps.forEach((step, index) => {
+    const goal: CampaignGoal = step.goal ?? timeline.goal;
+    schedule.at(step.at, () => {
+      try {
+        execute(step, goal);
+      } catch (err) {
+        ctx.log?.(`campaign ${name}, step ${index}: ${(err as Error).message}`);
+      }
+    });
+  });
+
+  function execute(step: Step, goal: CampaignGoal): void {
+    const attacker = runner.attacker(name, goal);
+    const control = ctx.network.control;
+    if ('record' in step) {
+      recordings.set(step.record.id, attacker.record(step.record.match));
+    } else if ('replay' in step) {
+      const frames = recordings.get(step.replay.recording)?.frames ?? [];
+      const picked = step.replay.pick === 'all' ? frames : frames.length ? [step.replay.pick === 'first' ? frames[0]! : frames.at(-1)!] : [];
+      for (let t = 0; t < step.replay.times; t++) for (const f of picked) attacker.replay(f, step.replay.as);
+    } else if ('interceptor' in step) {
+      const id = `${name}:${goal}:${step.interceptor.id}`;
+      control.addInterceptor({ ...step.interceptor, id });
+      interceptorIds.set(step.interceptor.id, id);
+      runner.trackInterceptor(id);
+    } else if ('remove' in step) {
+      const id = interceptorIds.get(step.remove);
+      if (id) control.removeInterceptor(id);
+    } else if ('compromise' in step) {
+      attacker.compromise(step.compromise);
+    } else if ('forge' in step) {
+      const { signer, from, to, count } = step.forge;
+      const key = signer === 'attacker' ? attacker.keys.sign.secretKey : attacker.compromise(signer).sign.secretKey;
+      const unsigned =
+        step.forge.class === 'automation'
+          ? { cls: MessageClass.Automation as const, ...step.forge.fields }
+          : { cls: MessageClass.MeterRequest as const, ...step.forge.fields };
+      const { frame } = signFrame(unsigned, key, attacker.crypto);
+      for (let i = 0; i < count; i++) attacker.inject(from, to, frame);
+    } else if ('rogueFirmware' in step) {
+      const { version, size, signer, from } = step.rogueFirmware;
+      const image = new Uint8Array(size).map((_, i) => (i * 7 + version) & 0xff);
+      const firmware = attacker.rogueManufacturer.signFirmware(version, image);
+      let manifest = firmware.manifest;
+      if (signer !== 'attacker') {
+        // the manufacturer's name on a manifest signed with a compromised node's key
+        manifest = signFrame(
+          { cls: MessageClass.FirmwareManifest, issuer: 'mfr', group: ALL_TNS, version, size, chunkSize: 200, digest: attacker.crypto.sha256(image) },
+          attacker.compromise(signer).sign.secretKey,
+          attacker.crypto,
+        ).frame;
+      }
+      for (const frame of [manifest, ...firmware.chunks]) attacker.inject(from, SEGMENT_BROADCAST, frame);
+    } else if ('jam' in step) {
+      const id = `${name}:${goal}:jam-${step.jam.segment}-${step.at}`;
+      control.addInterceptor({ id, type: 'jam', match: { link: `plc:${step.jam.segment}` }, config: { durationMs: step.jam.duration } });
+      ctx.clock.setTimer(step.jam.duration, () => control.removeInterceptor(id));
+    } else if ('flood' in step) {
+      const { from, to, frames, over, bytes } = step.flood;
+      const gap = over / frames;
+      for (let i = 0; i < frames; i++) {
+        ctx.clock.setTimer(i * gap, () => {
+          const junk = new Uint8Array(bytes).map(() => random.int(256));
+          junk[0] = WIRE_VERSION;
+          junk[1] = MessageClass.Automation;
+          attacker.inject(from, to, junk);
+        });
+      }
+    } else if ('powerRestored' in step) {
+      ctx.mode.powerRestored?.(step.powerRestored);
+    } else if ('automation' in step) {
+      ctx.mode.automation(step.automation.dc, { relay: step.automation.relay });
+    }
+  }
+}

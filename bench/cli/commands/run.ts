@@ -1,0 +1,83 @@
+/**
+ * gridbench run SCENARIO: runs a scenario, shows progress, prints the summary table, writes
+ * results/<run-id>/ (summary.json, metrics.lp, report.html). Exit 0 when every threshold holds,
+ * 99 when one fails, 1 on an error.
+ */
+import { parseArgs } from 'node:util';
+import { loadScenario } from '../../scenario/load';
+import { runScenario, type Progress } from '../../runner/run';
+import { runProcesses } from '../../runner/processes';
+import { summaryTable } from '../../runner/summary-table';
+import { formatDuration } from '../../scenario/units';
+import { EXIT, type Command } from '../command';
+
+const USAGE = `usage: gridbench run SCENARIO [--out influxdb=URL]... [--seed N] [--processes] [--results DIR] [--quiet]
+
+  --out influxdb=http://host:8086/db   also stream metrics to InfluxDB 1.x (settings: GRIDBENCH_INFLUXDB_*)
+  --seed N                             override the scenario's seed
+  --processes                          broker, HES, each DC and the TN hosts as separate processes (ZeroMQ TCP, real clock)
+  --results DIR                        where results/<run-id>/ goes (default: results)
+  --quiet                              no progress line`;
+
+function progressLine(p: Progress): string {
+  const sim = p.phase === 'bootstrap' ? 'bootstrapping' : `${formatDuration(p.simulatedMs)} of ${formatDuration(p.durationMs)} simulated`;
+  return `${p.mode}: ${formatDuration(p.wallMs)} elapsed, ${sim}, ${p.frames.toLocaleString('en')} frames, ${p.attacks.toLocaleString('en')} attack frames`;
+}
+
+export const command: Command = {
+  summary: 'run a scenario (both modes side by side, campaigns, thresholds) and write results/<run-id>/',
+  async run(argv) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          out: { type: 'string', multiple: true, default: [] },
+          seed: { type: 'string' },
+          processes: { type: 'boolean', default: false },
+          results: { type: 'string', default: 'results' },
+          quiet: { type: 'boolean', default: false },
+          help: { type: 'boolean', default: false },
+        },
+      });
+    } catch (err) {
+      console.error(`gridbench run: ${(err as Error).message}\n${USAGE}`);
+      return EXIT.error;
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      console.log(USAGE);
+      return EXIT.ok;
+    }
+    if (positionals.length !== 1) {
+      console.error(`gridbench run: expected one scenario file\n${USAGE}`);
+      return EXIT.error;
+    }
+    try {
+      const loaded = loadScenario(positionals[0]!);
+      const scenario = values.seed === undefined ? loaded : { ...loaded, seed: /^\d+$/.test(values.seed) ? Number(values.seed) : values.seed };
+      const tty = process.stderr.isTTY;
+      let lastLine = 0;
+      const onProgress = values.quiet
+        ? undefined
+        : (p: Progress) => {
+            if (tty) process.stderr.write(`\r\x1b[K${progressLine(p)}`);
+            else if (p.wallMs - lastLine >= 5_000 || p.phase === 'closing') {
+              lastLine = p.wallMs;
+              process.stderr.write(`${progressLine(p)}\n`);
+            }
+          };
+      console.error(`gridbench: ${scenario.name} (${scenario.file}), modes ${scenario.modes.join(' + ')}, seed ${scenario.seed}, ${scenario.clock} clock`);
+      const options = { out: values.out, resultsRoot: values.results, log: (line: string) => console.error(`gridbench: ${line}`), ...(onProgress ? { onProgress } : {}) };
+      const result = values.processes ? await runProcesses(scenario, options) : await runScenario(scenario, options);
+      if (tty && onProgress) process.stderr.write('\n');
+      console.log(summaryTable(result.summary));
+      console.log(`\nresults: ${result.runDir}/ (summary.json, metrics.lp, report.html)`);
+      return result.exitCode;
+    } catch (err) {
+      console.error(`gridbench run: ${(err as Error).message}`);
+      return EXIT.error;
+    }
+  },
+};

@@ -1,0 +1,115 @@
+/**
+ * The scenario file: what a bench run is. Validated on load; every error names the file, the
+ * field's path and what was expected. Times in the workload are measured from the end of
+ * bootstrapping, on the run's clock.
+ */
+import { z } from 'zod';
+import { profileSpecSchema } from '../../channel/profile';
+import { COMPUTE_PROFILES } from '../../nodes/compute-profile';
+import { durationSchema, sizeSchema } from './units';
+
+const nodeId = z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'expected a node id such as dc1 or tn1.001');
+const pin = z.union([z.number().int().nonnegative(), z.string().regex(/^A\d$/, 'expected a pin number or A0..A5')]);
+const computePreset = z.enum(Object.keys(COMPUTE_PROFILES) as [string, ...string[]]);
+const relay = z.enum(['on', 'off']);
+
+const wiringSchema = z
+  .object({
+    relay: pin.optional(),
+    feedback: pin.optional(),
+    statusLed: pin.nullable().optional(),
+    s0: pin.nullable().optional(),
+    analog: pin.nullable().optional(),
+    pulsesPerKWh: z.number().positive().optional(),
+  })
+  .strict();
+
+const boardSchema = z.discriminatedUnion('kind', [
+  z.object({ tn: nodeId, kind: z.literal('virtual'), wiring: wiringSchema.optional() }).strict(),
+  z
+    .object({
+      tn: nodeId,
+      kind: z.literal('real'),
+      port: z.string().min(1, 'expected a serial path such as /dev/ttyACM0'),
+      baudRate: z.number().int().positive().optional(),
+      wiring: wiringSchema.optional(),
+    })
+    .strict(),
+]);
+
+/** Once at `at`, or every `every` starting at `first` (default: `every`) until `until`. */
+const whenSchema = z
+  .object({ at: durationSchema.optional(), every: durationSchema.optional(), first: durationSchema.optional(), until: durationSchema.optional() })
+  .strict()
+  .refine((w) => (w.at === undefined) !== (w.every === undefined), { message: 'expected either "at" or "every"' })
+  .refine((w) => w.every === undefined || w.every > 0, { message: 'every: expected a positive duration', path: ['every'] });
+
+const automationSchema = z
+  .object({
+    at: durationSchema.optional(),
+    every: durationSchema.optional(),
+    first: durationSchema.optional(),
+    until: durationSchema.optional(),
+    /** A DC id, or "all" for every DC. */
+    dc: z.union([nodeId, z.literal('all')]).default('all'),
+    /** One state, or a pattern cycled through on each repetition. */
+    relay: z.union([relay, z.array(relay).min(1)]),
+  })
+  .strict();
+
+export const scenarioSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    description: z.string().optional(),
+    seed: z.union([z.number().int(), z.string().min(1)]).default(1),
+    modes: z.array(z.enum(['lean', 'smgw-tls'])).min(1).default(['lean']),
+    /** virtual needs no hardware and runs faster than real time; real boards need real. */
+    clock: z.enum(['virtual', 'real']).optional(),
+    /** Simulated run time after bootstrap. */
+    duration: durationSchema.default(600_000),
+    topology: z.object({ dcs: z.number().int().min(1).max(999), tnsPerDc: z.number().int().min(1).max(9999) }).strict(),
+    boards: z.array(boardSchema).default([]),
+    channel: z
+      .object({ wan: profileSpecSchema.optional(), plc: profileSpecSchema.optional(), overrides: z.record(z.string(), profileSpecSchema).optional() })
+      .strict()
+      .default({}),
+    crypto: z
+      .object({ hes: z.enum(['node', 'noble']).default('node'), dc: z.enum(['node', 'noble']).default('node'), tn: z.enum(['node', 'noble']).default('node') })
+      .strict()
+      .default({ hes: 'node', dc: 'node', tn: 'node' }),
+    compute: z
+      .object({ default: computePreset.default('none'), tns: z.record(nodeId, computePreset).default({}) })
+      .strict()
+      .default({ default: 'none', tns: {} }),
+    tls: z
+      .object({
+        maxAge: durationSchema.default(48 * 3_600_000),
+        maxBytes: sizeSchema.default(5_000_000),
+        reconnect: z.enum(['spread', 'synchronized']).default('spread'),
+        curve: z.enum(['P-256', 'brainpoolP256r1']).default('P-256'),
+      })
+      .strict()
+      .default({ maxAge: 48 * 3_600_000, maxBytes: 5_000_000, reconnect: 'spread', curve: 'P-256' }),
+    workload: z
+      .object({
+        meterRounds: whenSchema.and(z.object({ timeout: durationSchema.default(120_000) })).optional(),
+        automation: z.array(automationSchema).default([]),
+        confidential: z.array(z.object({ at: durationSchema, tn: nodeId, text: z.string().min(1) }).strict()).default([]),
+        firmware: z
+          .array(z.object({ at: durationSchema, version: z.number().int().positive(), size: sizeSchema, timeout: durationSchema.default(900_000) }).strict())
+          .default([]),
+      })
+      .strict()
+      .default({ automation: [], confidential: [], firmware: [] }),
+    /** Grid events: every TN of the segment loses and regains power (smgw-tls: all reconnect at once). */
+    events: z.array(z.object({ at: durationSchema, powerRestored: nodeId }).strict()).default([]),
+    /** Campaign names from bench/campaigns/, or paths (YAML timelines or TypeScript modules). */
+    campaigns: z.array(z.string().min(1)).default([]),
+    thresholds: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}),
+  })
+  .strict();
+
+/** A loaded scenario: its file (campaign paths are relative to it), name and clock resolved. */
+export type Scenario = z.output<typeof scenarioSchema> & { name: string; clock: 'virtual' | 'real'; file: string };
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type AutomationSpec = z.output<typeof automationSchema>;
