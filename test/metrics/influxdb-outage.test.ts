@@ -178,7 +178,9 @@ describe('InfluxDBOutput loses nothing', () => {
 
     await s.start();
     const before = await countPoints(s, 'gone', 'meter_round', 'counter');
-    expect(before + report.remaining.points).toBe(total);
+    // A batch in flight when the server died may have landed without an answer: it is then both
+    // on the server and on disk, and writing it again changes nothing (same series, same times).
+    expect(before + report.remaining.points).toBeGreaterThanOrEqual(total);
     const replayed = await replayLineProtocol(files, { ...INFLUXDB_DEFAULTS, addr: s.url, db: 'gone' });
     expect(replayed).toBe(report.remaining.points);
     expect(await countPoints(s, 'gone', 'meter_round', 'counter')).toBe(total);

@@ -1,0 +1,83 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { GRAFANA_DASHBOARDS_PATH, LAB_DATABASE, LAB_INFLUX_URL } from '../../dashboards/datasource';
+import { loadScenario } from '../../bench/scenario/load';
+import { loadChannelConfig } from '../../channel/config';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const COMPOSE = join(ROOT, 'docker', 'compose.yaml');
+
+interface Service {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string | string[];
+  volumes?: (string | { source: string; target: string })[];
+  depends_on?: Record<string, { condition: string }>;
+  environment?: Record<string, string>;
+}
+
+/** `docker-compose -f docker/compose.yaml config`: the file as Compose resolves it. */
+function composeConfig(): { services: Record<string, Service> } {
+  const which = spawnSync('sh', ['-c', 'command -v docker-compose'], { encoding: 'utf8' });
+  if (which.status !== 0)
+    throw new Error('docker-compose is not installed; the lab test needs it (sudo apt-get install -y docker-compose)');
+  const run = spawnSync('docker-compose', ['-f', COMPOSE, 'config'], { encoding: 'utf8', cwd: ROOT });
+  if (run.status !== 0) throw new Error(`docker-compose -f docker/compose.yaml config failed:\n${run.stderr}`);
+  return parse(run.stdout);
+}
+
+const commandOf = (s: Service) => (Array.isArray(s.command) ? s.command.join(' ') : (s.command ?? '')).replace(/\s+/g, ' ');
+const mounts = (s: Service) =>
+  (s.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':').slice(0, 2) : [v.source, v.target]) as [string, string]);
+
+describe('docker/compose.yaml (the lab)', () => {
+  const config = composeConfig();
+  const services = config.services;
+  const scenarioFile = join(ROOT, 'docker', 'lab', 'scenarios', 'lab.yaml');
+  const scenario = loadScenario(scenarioFile);
+  const dcs = Array.from({ length: scenario.topology.dcs }, (_, i) => `dc${i + 1}`);
+  const nodeCommand = (nodes: string) =>
+    `gridbench node --scenario /bench/scenarios/lab.yaml --nodes ${nodes} --broker tcp://channel:5555 --out influxdb=http://influxdb:8086/${LAB_DATABASE}`;
+
+  it('validates with docker-compose config and runs InfluxDB 1.8 and Grafana', () => {
+    expect(services.influxdb?.image).toBe('influxdb:1.8');
+    expect(services.influxdb?.environment?.INFLUXDB_DB).toBe(LAB_DATABASE);
+    expect(services.grafana?.image).toMatch(/^grafana\/grafana/);
+    expect(`http://influxdb:8086`).toBe(LAB_INFLUX_URL);
+  });
+
+  it('mounts the generated provisioning and dashboards into Grafana', () => {
+    const grafana = mounts(services.grafana!);
+    expect(grafana).toContainEqual([join(ROOT, 'dashboards', 'provisioning'), '/etc/grafana/provisioning']);
+    expect(grafana).toContainEqual([join(ROOT, 'dashboards', 'json'), GRAFANA_DASHBOARDS_PATH]);
+    for (const [source] of grafana.filter(([s]) => s.startsWith('/'))) expect(existsSync(source), source).toBe(true);
+  });
+
+  it('runs the broker, the HES, each DC and each DC\'s TNs as separate services of the bench image', () => {
+    expect(commandOf(services.channel!)).toBe('gridbench channel --config /bench/channel.yaml');
+    expect(commandOf(services.hes!)).toBe(nodeCommand('hes'));
+    for (const dc of dcs) {
+      expect(commandOf(services[dc]!), dc).toBe(nodeCommand(dc));
+      expect(commandOf(services[`tns-${dc}`]!), `tns-${dc}`).toBe(nodeCommand(`tns:${dc}`));
+    }
+    const bench = ['channel', 'hes', ...dcs, ...dcs.map((dc) => `tns-${dc}`)];
+    expect(Object.keys(services).sort()).toEqual([...bench, 'grafana', 'influxdb'].sort());
+    for (const name of bench) {
+      expect(services[name]!.build, name).toEqual({ context: ROOT, dockerfile: 'docker/Dockerfile' });
+      expect(mounts(services[name]!), name).toContainEqual([join(ROOT, 'docker', 'lab'), '/bench']);
+      if (name !== 'channel') expect(services[name]!.depends_on, name).toHaveProperty('channel');
+    }
+    expect(existsSync(join(ROOT, 'docker', 'Dockerfile'))).toBe(true);
+  });
+
+  it('gives the broker and the nodes one topology: channel.yaml matches the lab scenario', () => {
+    const channel = loadChannelConfig(join(ROOT, 'docker', 'lab', 'channel.yaml'));
+    expect(channel.topology.dcs.map((d) => d.id)).toEqual(dcs);
+    for (const dc of channel.topology.dcs) expect(dc.tns.length, dc.id).toBe(scenario.topology.tnsPerDc);
+    expect(channel.broker.endpoint).toBe('tcp://0.0.0.0:5555');
+    expect(scenario.clock).toBe('real');
+  });
+});
