@@ -185,7 +185,12 @@ export class InfluxDBOutput implements MetricsOutput {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       const began = performance.now();
-      await this.flush(began + this.config.pushIntervalMs);
+      try {
+        await this.flush(began + this.config.pushIntervalMs);
+      } catch (err) {
+        // Only a filesystem surprise gets here; the points stay where they were for the next tick.
+        this.stats.lastError = messageOf(err);
+      }
       const wait = this.config.pushIntervalMs - (performance.now() - began);
       if (wait > 0 && !this.stopping) await this.nap(wait);
     }
@@ -343,7 +348,12 @@ export class InfluxDBOutput implements MetricsOutput {
     await this.loopDone;
     await this.spilling;
     const deadline = performance.now() + this.config.stopTimeoutMs;
-    while (!(await this.flush(deadline))) {
+    const flushed = () =>
+      this.flush(deadline).catch((err: unknown) => {
+        this.stats.lastError = messageOf(err);
+        return false;
+      });
+    while (!(await flushed())) {
       const left = deadline - performance.now();
       if (left <= 0) break;
       await new Promise((resolve) => setTimeout(resolve, Math.min(this.config.pushIntervalMs, left)));
