@@ -28,7 +28,19 @@ export interface CampaignApi {
   /** Resolves when the run reaches run time `runTimeMs` (ms since bootstrap ended). */
   at(runTimeMs: number): Promise<void>;
   sleep(ms: number): Promise<void>;
+  /**
+   * Reports that the attack succeeded against `goal` in a way no node can notice (the attacker
+   * read a confidential message, say): counted as an accepted violation of that goal.
+   */
+  breach(goal: CampaignGoal, detail: string): void;
   log(message: string): void;
+}
+
+/** What a campaign module exports: the function, and optionally its name and thresholds. */
+export interface CampaignModuleExports {
+  readonly default: CampaignModule;
+  readonly name?: string;
+  readonly thresholds?: Readonly<Record<string, readonly string[]>>;
 }
 
 export type CampaignModule = (api: CampaignApi) => Promise<void> | void;

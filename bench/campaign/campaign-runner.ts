@@ -15,9 +15,8 @@ import type { Random } from '../../nodes/runtime/random';
 import { Attacker } from '../attack/attacker';
 import type { RunnableMode } from '../runner/mode-factory';
 import type { Schedule } from '../runner/schedule';
-import type { Scenario } from '../scenario/schema';
 import type { CampaignApi, CampaignModule } from './campaign-api';
-import { loadCampaign, type LoadedCampaign } from './load';
+import type { LoadedCampaign } from './load';
 import type { CampaignGoal } from './schema';
 import { runTimeline } from './timeline';
 
@@ -55,13 +54,15 @@ export class CampaignRunner {
   private ticker?: { cancel(): void };
   private startedAt = 0;
 
+  /** Violations campaigns reported themselves (breach), by label. */
+  private readonly breaches = new Map<string, number>();
+
   private constructor(
     private readonly campaigns: readonly LoadedCampaign[],
     private readonly ctx: CampaignContext,
   ) {}
 
-  static async load(scenario: Scenario, ctx: CampaignContext): Promise<CampaignRunner> {
-    const campaigns = await Promise.all(scenario.campaigns.map((ref) => loadCampaign(ref, scenario.file, ctx.topology)));
+  static create(campaigns: readonly LoadedCampaign[], ctx: CampaignContext): CampaignRunner {
     return new CampaignRunner(campaigns, ctx);
   }
 
@@ -122,6 +123,11 @@ export class CampaignRunner {
       attacker: (goal) => this.attacker(name, goal),
       at: (t) => clock.sleep(this.startedAt + t - clock.now()),
       sleep: (ms) => clock.sleep(ms),
+      breach: (goal, detail) => {
+        const label = `${name}:${goal}`;
+        this.breaches.set(label, (this.breaches.get(label) ?? 0) + 1);
+        this.ctx.log?.(`campaign ${name}: BREACH of ${goal}: ${detail}`);
+      },
       log: (message) => this.ctx.log?.(`campaign ${name}: ${message}`),
     };
     try {
@@ -156,6 +162,7 @@ export class CampaignRunner {
     for (const id of this.interceptorCounts.keys()) at(labelOf(id)).injected += this.interceptorFrames(id);
     for (const v of this.ctx.monitor.violations) at(v.attack ? labelOf(v.attack) : `unattributed:${v.goal}`).accepted++;
     for (const [label, rejected] of this.rejections) at(label).rejected = rejected;
+    for (const [label, n] of this.breaches) at(label).accepted += n;
     for (const [label, t] of now) {
       const before = this.reported.get(label) ?? zero();
       const delta = { injected: t.injected - before.injected, accepted: t.accepted - before.accepted, rejected: t.rejected - before.rejected };

@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { describeZodIssues } from '../../channel/profile';
 import type { Topology } from '../../channel/topology';
-import type { CampaignModule } from './campaign-api';
+import type { CampaignModule, CampaignModuleExports } from './campaign-api';
+import { parseThresholds } from '../thresholds';
 import { resolveCampaignPath } from './resolve';
 import { campaignSchema, type CampaignFile } from './schema';
 import { checkTimeline } from './timeline';
@@ -19,7 +20,11 @@ export class CampaignError extends Error {
   }
 }
 
-export type LoadedCampaign = { readonly name: string; readonly file: string } & (
+export type LoadedCampaign = {
+  readonly name: string;
+  readonly file: string;
+  readonly thresholds: Readonly<Record<string, readonly string[]>>;
+} & (
   | { readonly timeline: CampaignFile }
   | { readonly module: CampaignModule }
 );
@@ -38,6 +43,11 @@ export function readTimeline(file: string, topology: Topology): CampaignFile {
   if (!parsed.success) throw new CampaignError(`${file}: ${describeZodIssues(parsed.error)}`);
   const problems = checkTimeline(parsed.data, topology);
   if (problems.length) throw new CampaignError(`${file}: ${problems.join('; ')}`);
+  try {
+    parseThresholds(parsed.data.thresholds);
+  } catch (err) {
+    throw new CampaignError(`${file}: ${(err as Error).message}`);
+  }
   return parsed.data;
 }
 
@@ -45,9 +55,21 @@ export async function loadCampaign(ref: string, scenarioFile: string, topology: 
   const file = resolveCampaignPath(ref, scenarioFile);
   if (!file.endsWith('.ts')) {
     const timeline = readTimeline(file, topology);
-    return { name: timeline.name ?? nameOf(file), file, timeline };
+    return { name: timeline.name ?? nameOf(file), file, thresholds: timeline.thresholds, timeline };
   }
-  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown; name?: unknown };
+  const mod = (await import(pathToFileURL(file).href)) as Partial<Record<keyof CampaignModuleExports, unknown>>;
   if (typeof mod.default !== 'function') throw new CampaignError(`${file}: expected a default export function (api: CampaignApi)`);
-  return { name: typeof mod.name === 'string' ? mod.name : nameOf(file), file, module: mod.default as CampaignModule };
+  const thresholds = (mod.thresholds ?? {}) as CampaignModuleExports['thresholds'] & object;
+  return { name: typeof mod.name === 'string' ? mod.name : nameOf(file), file, thresholds, module: mod.default as CampaignModule };
+}
+
+/** The scenario's thresholds with every campaign's added (rules for one key are combined). */
+export function mergeThresholds(
+  base: Readonly<Record<string, readonly string[]>>,
+  campaigns: readonly LoadedCampaign[],
+): Record<string, string[]> {
+  const merged: Record<string, string[]> = {};
+  for (const source of [base, ...campaigns.map((c) => c.thresholds)])
+    for (const [key, rules] of Object.entries(source)) merged[key] = [...new Set([...(merged[key] ?? []), ...rules])];
+  return merged;
 }

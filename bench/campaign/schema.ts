@@ -15,6 +15,9 @@
  *     - { at: 7m, flood: { from: dc1, to: "*", frames: 500, over: 10s } }
  *     - { at: 8m, powerRestored: dc1 }
  *     - { at: 9m, automation: { dc: dc1, relay: off } }
+ *     - { at: 1m, firmware: { version: 2, size: 4KiB } }     # an honest rollout to attack
+ *     - { at: 2m, replace: tn1.003 }                        # a new unit enrols (lean)
+ *   thresholds: { attack_accepted: ["count==0"] }             # added to the scenario's
  *
  * Anything a timeline cannot say goes in a TypeScript module whose default export receives the
  * CampaignApi (campaign-api.ts).
@@ -72,6 +75,8 @@ const action = z.union([
   }),
   z.object({ powerRestored: nodeId }),
   z.object({ automation: z.object({ dc: nodeId, relay: z.enum(['on', 'off']) }).strict() }),
+  z.object({ firmware: z.object({ version: z.number().int().positive(), size: sizeSchema, timeout: durationSchema.default(600_000) }).strict() }),
+  z.object({ replace: nodeId }),
 ]);
 
 export const stepSchema = z.intersection(z.object({ at: durationSchema, goal: goal.optional() }), action);
@@ -82,6 +87,8 @@ export const campaignSchema = z
     description: z.string().optional(),
     goal: goal.default('availability'),
     steps: z.array(stepSchema).min(1),
+    /** Added to the scenario's thresholds (k6 form) when the campaign runs. */
+    thresholds: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}),
   })
   .strict();
 

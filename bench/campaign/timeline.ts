@@ -41,6 +41,10 @@ export function checkTimeline(timeline: CampaignFile, topology: Topology): strin
     if ('flood' in step) node(step.flood.from, `${where}.flood.from`);
     if ('powerRestored' in step) node(step.powerRestored, `${where}.powerRestored`, 'dc');
     if ('automation' in step) node(step.automation.dc, `${where}.automation.dc`, 'dc');
+    if ('replace' in step) {
+      const r = topology.roleOf(step.replace);
+      if (r !== 'dc' && r !== 'tn') problems.push(`${where}.replace: "${step.replace}" is not a DC or TN of this topology`);
+    }
   }
   return problems;
 }
@@ -121,6 +125,12 @@ export function runTimeline(name: string, timeline: CampaignFile, schedule: Sche
       ctx.mode.powerRestored?.(step.powerRestored);
     } else if ('automation' in step) {
       ctx.mode.automation(step.automation.dc, { relay: step.automation.relay });
+    } else if ('firmware' in step) {
+      const { version, size, timeout } = step.firmware;
+      void ctx.mode.firmware({ version, image: new Uint8Array(size).map((_, i) => (i * 13 + version) & 0xff) }, timeout);
+    } else if ('replace' in step) {
+      if (!ctx.mode.replace) throw new Error(`${ctx.modeName} mode does not replace nodes`);
+      void ctx.mode.replace(step.replace);
     }
   }
 }

@@ -40,6 +40,8 @@ export interface RunnableMode extends BenchMode {
   powerRestored?(dc: NodeId): void;
   /** Keys of a node, for campaigns that hand an attacker a compromised node. */
   keysOf?(node: NodeId): Identity;
+  /** A new unit replaces a failed node and enrols; resolves when it has. */
+  replace?(node: NodeId): Promise<void>;
 }
 
 function computeFor(scenario: Scenario) {

@@ -12,8 +12,16 @@ interface ReportData {
   readonly summary: RunSummary;
   /** Automation latencies (ms) per mode key. */
   readonly latencies: Record<string, number[]>;
-  /** Handshakes in progress over time (s since the mode's first sample), per mode and segment. */
-  readonly storms: Record<string, { segment: string; points: [number, number][]; boundS: number; startS: number }[]>;
+  /** Each storm: handshakes in progress around it (s since it started) and its bound. */
+  readonly storms: Record<string, StormPlot[]>;
+}
+
+interface StormPlot {
+  readonly segment: string;
+  readonly reason: string;
+  readonly measuredS: number;
+  readonly boundS: number;
+  readonly points: [number, number][];
 }
 
 const MODE_KEY: Record<string, string> = { lean: 'lean', 'smgw-tls': 'tls' };
@@ -21,25 +29,21 @@ const MODE_KEY: Record<string, string> = { lean: 'lean', 'smgw-tls': 'tls' };
 export function reportData(summary: RunSummary, samples: readonly Sample[]): ReportData {
   const latencies: Record<string, number[]> = {};
   const storms: ReportData['storms'] = {};
-  const origin: Record<string, number> = {};
-  for (const s of samples) {
-    const mode = MODE_KEY[s.tags.mode ?? ''] ?? s.tags.mode ?? '?';
-    origin[mode] = Math.min(origin[mode] ?? s.time, s.time);
-    if (s.measurement === 'automation_latency') (latencies[mode] ??= []).push(Number(s.fields.latency_ms));
-  }
-  for (const s of samples) {
-    if (s.measurement !== 'handshakes_in_progress' && s.measurement !== 'storm') continue;
-    const mode = MODE_KEY[s.tags.mode ?? ''] ?? '?';
-    const segment = s.tags.segment ?? s.tags.dc ?? '?';
-    const list = (storms[mode] ??= []);
-    let entry = list.find((e) => e.segment === segment);
-    if (!entry) list.push((entry = { segment, points: [], boundS: 0, startS: 0 }));
-    const t = (s.time - origin[mode]!) / 1000;
-    if (s.measurement === 'handshakes_in_progress') entry.points.push([t, Number(s.fields.value)]);
-    else {
-      entry.boundS = Math.max(entry.boundS, Number(s.fields.bound_s));
-      entry.startS = t - Number(s.fields.duration_s);
-    }
+  const modeOf = (s: Sample) => MODE_KEY[s.tags.mode ?? ''] ?? s.tags.mode ?? '?';
+  for (const s of samples) if (s.measurement === 'automation_latency') (latencies[modeOf(s)] ??= []).push(Number(s.fields.latency_ms));
+  for (const storm of samples) {
+    if (storm.measurement !== 'storm') continue;
+    const mode = modeOf(storm);
+    const segment = storm.tags.segment ?? storm.tags.dc ?? '?';
+    const measuredS = Number(storm.fields.duration_s);
+    const start = storm.time - measuredS * 1000;
+    // the storm's own window, with some time on each side
+    const from = start - 5_000;
+    const to = storm.time + Math.max(10_000, measuredS * 200);
+    const points: [number, number][] = samples
+      .filter((s) => s.measurement === 'handshakes_in_progress' && modeOf(s) === mode && (s.tags.segment ?? s.tags.dc) === segment && s.time >= from && s.time <= to)
+      .map((s) => [(s.time - start) / 1000, Number(s.fields.value)]);
+    (storms[mode] ??= []).push({ segment, reason: storm.tags.reason ?? '', measuredS, boundS: Number(storm.fields.bound_s), points });
   }
   for (const v of Object.values(latencies)) v.sort((a, b) => a - b);
   return { summary, latencies, storms };
@@ -105,11 +109,15 @@ function plot(container, title, series, opts) {
   const svg = el('svg', {width: W, height: H, 'data-plot': opts.kind}, null);
   const all = series.flatMap(s => s.points);
   if (!all.length) { const p = document.createElement('p'); p.className = 'note'; p.textContent = 'no data for ' + title; container.appendChild(p); return; }
-  const xmax = Math.max(opts.xmin || 0, ...all.map(p => p[0]), ...(opts.vlines || []).map(v => v.x)) * 1.05 || 1;
+  const xs = [...all.map(p => p[0]), ...(opts.vlines || []).map(v => v.x)];
+  const xmax = Math.max(...xs) * 1.05 || 1;
+  const xmin = opts.logX ? Math.max(0.1, Math.min(...all.map(p => p[0])) / 1.5) : Math.min(0, ...xs);
   const ymax = opts.ymax || Math.max(...all.map(p => p[1])) * 1.1 || 1;
-  const X = x => L + (x / xmax) * (W - L - R), Y = y => H - B - (y / ymax) * (H - T - B);
+  const fx = opts.logX ? (x => (Math.log10(Math.max(x, xmin)) - Math.log10(xmin)) / (Math.log10(xmax) - Math.log10(xmin))) : (x => (x - xmin) / (xmax - xmin));
+  const X = x => L + fx(x) * (W - L - R), Y = y => H - B - (y / ymax) * (H - T - B);
   for (let i = 0; i <= 4; i++) { const y = ymax * i / 4; el('line', {x1: L, x2: W - R, y1: Y(y), y2: Y(y), class: 'grid'}, svg); txt(svg, L - 5, Y(y) + 4, fmt(y, 2), 'end'); }
-  for (let i = 0; i <= 5; i++) { const x = xmax * i / 5; txt(svg, X(x), H - B + 15, fmt(x, 1), 'middle'); }
+  const ticks = opts.logX ? [1, 10, 100, 1000, 10000, 100000, 1000000].filter(t => t >= xmin && t <= xmax) : [0, 1, 2, 3, 4, 5].map(i => xmin + (xmax - xmin) * i / 5);
+  for (const x of ticks) { el('line', {x1: X(x), x2: X(x), y1: T, y2: H - B, class: 'grid'}, svg); txt(svg, X(x), H - B + 15, fmt(x, 1), 'middle'); }
   el('line', {x1: L, x2: W - R, y1: H - B, y2: H - B, class: 'axis'}, svg); el('line', {x1: L, x2: L, y1: T, y2: H - B, class: 'axis'}, svg);
   txt(svg, (W + L) / 2, H - 5, opts.xlabel, 'middle'); txt(svg, 10, T, opts.ylabel);
   series.forEach((s, i) => {
@@ -117,18 +125,19 @@ function plot(container, title, series, opts) {
     el('path', {d, fill: 'none', stroke: s.color, 'stroke-width': 2, class: opts.kind + '-line', 'data-series': s.name}, svg);
     txt(svg, W - R - 150, T + 15 + 15 * i, s.name).setAttribute('fill', s.color);
   });
-  for (const v of opts.vlines || []) { el('line', {x1: X(v.x), x2: X(v.x), y1: T, y2: H - B, stroke: v.color, 'stroke-dasharray': '5,4', class: 'bound-line'}, svg); txt(svg, X(v.x) + 3, T + 10, v.label); }
+  (opts.vlines || []).forEach((v, i) => { el('line', {x1: X(v.x), x2: X(v.x), y1: T, y2: H - B, stroke: v.color, 'stroke-dasharray': '5,4', class: 'bound-line'}, svg); txt(svg, X(v.x) - 3, H - B - 10 - 14 * i, v.label, 'end'); });
   container.appendChild(svg); drawn++;
 }
 
 plot(document.getElementById('cdf'), 'automation latency', Object.entries(data.latencies).map(([m, v]) => ({
   name: m + ' (n=' + v.length + ')', color: COLORS[m] || '#333', points: v.map((x, i) => [x, (i + 1) / v.length]),
-})), {kind: 'cdf', xlabel: 'latency from command send to accepted (ms)', ylabel: 'fraction of TNs', ymax: 1});
+})), {kind: 'cdf', xlabel: 'latency from command send to accepted (ms, log scale)', ylabel: 'fraction of TNs', ymax: 1, logX: true});
 
 const stormBox = document.getElementById('storms');
 for (const [mode, list] of Object.entries(data.storms)) for (const s of list) {
-  plot(stormBox, 'storm ' + mode + ' ' + s.segment, [{name: mode + ' ' + s.segment, color: COLORS[mode] || '#333', points: s.points}],
-    {kind: 'storm', xlabel: 'time (s)', ylabel: 'handshakes in progress', vlines: s.boundS ? [{x: s.startS + s.boundS, label: 'bound ' + fmt(s.boundS, 2) + ' s', color: '#2ca02c'}] : []});
+  plot(stormBox, 'storm ' + mode + ' ' + s.segment, [{name: mode + ' ' + s.segment + ' (' + s.reason + '): ' + fmt(s.measuredS, 1) + ' s', color: COLORS[mode] || '#333', points: s.points}],
+    {kind: 'storm', xlabel: 'time since the storm began (s)', ylabel: 'handshakes in progress', vlines: [
+      {x: s.boundS, label: 'bound ' + fmt(s.boundS, 1) + ' s', color: '#2ca02c'}, {x: s.measuredS, label: 'end', color: '#999'}]});
 }
 if (!Object.keys(data.storms).length) { const p = document.createElement('p'); p.className = 'note'; p.textContent = 'no renegotiation storm in this run'; stormBox.appendChild(p); }
 

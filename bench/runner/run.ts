@@ -19,6 +19,7 @@ import { createOutputs } from '../metrics/out-spec';
 import { MetricsOutputs } from '../metrics/metrics-outputs';
 import { Timebase } from '../metrics/timebase';
 import { CampaignRunner } from '../campaign/campaign-runner';
+import { loadCampaign, mergeThresholds, type LoadedCampaign } from '../campaign/load';
 import type { Scenario } from '../scenario/schema';
 import { evaluateThresholds, parseThresholds, type ThresholdResult } from '../thresholds';
 import { createMode, scenarioProfile, type RunnableMode } from './mode-factory';
@@ -86,7 +87,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const runDir = join(options.resultsRoot ?? 'results', runId);
   mkdirSync(runDir, { recursive: true });
   const log = options.log ?? (() => {});
-  const thresholds = parseThresholds(scenario.thresholds);
+  const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
+  const campaigns = await Promise.all(scenario.campaigns.map((ref) => loadCampaign(ref, scenario.file, topology)));
+  const thresholds = parseThresholds(mergeThresholds(scenario.thresholds, campaigns));
   const timebase = new Timebase(scenario.clock, startedWall);
   const outputs = new MetricsOutputs([
     ...createOutputs(options.out ?? [], {
@@ -109,7 +112,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         modeSamples.push(sample);
         outputs.addSamples([sample]);
       };
-      const facts = await runMode(name, scenario, runId, sink, options);
+      const facts = await runMode(name, scenario, runId, campaigns, sink, options);
       modes[MODE_KEYS[name]] = summarizeMode(modeSamples, facts);
       samples.push(...modeSamples);
     }
@@ -140,6 +143,7 @@ async function runMode(
   name: ModeName,
   scenario: Scenario,
   runId: string,
+  loadedCampaigns: readonly LoadedCampaign[],
   sink: (s: Sample) => void,
   options: RunOptions,
 ): Promise<ModeFacts> {
@@ -164,8 +168,9 @@ async function runMode(
   });
   const boards = createBoards(scenario, topology, clock, random, metrics);
   const monitor = new GoalMonitor();
-  const mode = createMode(name, { scenario, topology, clock, network, metrics, random, boards, monitor });
-  campaigns = await CampaignRunner.load(scenario, {
+  const facts: WorkloadFacts = { commands: 0, addressed: 0, commandBytes: [], firmwareRollouts: 0 };
+  const mode = countingWorkload(createMode(name, { scenario, topology, clock, network, metrics, random, boards, monitor }), facts);
+  campaigns = CampaignRunner.create(loadedCampaigns, {
     mode,
     modeName: name,
     network,
@@ -191,7 +196,6 @@ async function runMode(
       attacks: attacks.injected,
     });
   const ticker = setInterval(report, 1_000);
-  const facts = { commands: 0, addressed: 0, commandBytes: [] as number[], firmwareRollouts: 0 };
   try {
     await onClock(clock, Promise.all([...boards.values()].map((b) => b.ready())));
     const bootstrap = await onClock(clock, mode.bootstrap());
@@ -199,7 +203,7 @@ async function runMode(
     startedAt = clock.now();
     const schedule = new Schedule(clock, startedAt);
     const pending: Promise<unknown>[] = [];
-    scheduleWorkload(scenario, topology, mode, schedule, pending, facts);
+    scheduleWorkload(scenario, topology, mode, schedule, pending);
     for (const e of scenario.events) schedule.at(e.at, () => mode.powerRestored?.(e.powerRestored));
     attacks.start(schedule);
     await runFor(clock, scenario.duration);
@@ -234,7 +238,6 @@ function scheduleWorkload(
   mode: RunnableMode,
   schedule: Schedule,
   pending: Promise<unknown>[],
-  facts: { commands: number; addressed: number; commandBytes: number[]; firmwareRollouts: number },
 ): void {
   const { workload, duration } = scenario;
   if (workload.meterRounds) {
@@ -245,22 +248,48 @@ function scheduleWorkload(
     const dcs = a.dc === 'all' ? topology.dcs.map((d) => d.id) : [a.dc];
     const pattern = typeof a.relay === 'string' ? [a.relay] : a.relay;
     schedule.add(a, duration, (i) => {
-      for (const dc of dcs) {
-        const issued = mode.automation(dc, { relay: pattern[i % pattern.length]! });
-        facts.commands++;
-        facts.addressed += issued.addressed;
-        facts.commandBytes.push(issued.segmentBytes);
-      }
+      for (const dc of dcs) mode.automation(dc, { relay: pattern[i % pattern.length]! });
     });
   }
   for (const c of workload.confidential) schedule.at(c.at, () => mode.confidential(c.tn, new TextEncoder().encode(c.text)));
   for (const f of workload.firmware) {
     schedule.at(f.at, () => {
-      facts.firmwareRollouts++;
       const image = new Uint8Array(f.size).map((_, i) => (i * 31 + f.version) & 0xff);
       pending.push(mode.firmware({ version: f.version, image }, f.timeout));
     });
   }
+}
+
+interface WorkloadFacts {
+  commands: number;
+  addressed: number;
+  commandBytes: number[];
+  firmwareRollouts: number;
+}
+
+/** The mode, counting the commands and rollouts issued to it (by the workload or by campaigns). */
+function countingWorkload(mode: RunnableMode, facts: WorkloadFacts): RunnableMode {
+  return {
+    name: mode.name,
+    bootstrap: () => mode.bootstrap(),
+    meterRound: (timeoutMs) => mode.meterRound(timeoutMs),
+    automation: (dc, command) => {
+      const issued = mode.automation(dc, command);
+      facts.commands++;
+      facts.addressed += issued.addressed;
+      facts.commandBytes.push(issued.segmentBytes);
+      return issued;
+    },
+    confidential: (tn, payload) => mode.confidential(tn, payload),
+    firmware: (image, timeoutMs) => {
+      facts.firmwareRollouts++;
+      return mode.firmware(image, timeoutMs);
+    },
+    close: () => mode.close(),
+    ...(mode.powerRestored ? { powerRestored: (dc: NodeId) => mode.powerRestored!(dc) } : {}),
+    ...(mode.keysOf ? { keysOf: (node: NodeId) => mode.keysOf!(node) } : {}),
+    ...(mode.replace ? { replace: (node: NodeId) => mode.replace!(node) } : {}),
+  };
 }
 
 /** Awaits work that needs the clock to move: a virtual clock is driven, a real one just waited on. */

@@ -82,7 +82,7 @@ export class Dc {
     return { hesCert: this.hesCert, dcCert: this.dcCert };
   }
 
-  /** Sends the CSR, and again with backoff until certificates arrive. Resolves once enrolled. */
+  /** Sends the CSR, and again with backoff until certificates arrive. Resolves once enrolled (or closed). */
   bootstrap(): Promise<void> {
     if (this.enrolled) return Promise.resolve();
     this.bootstrapStartedAt ??= this.deps.clock.now();
@@ -109,6 +109,8 @@ export class Dc {
   async close(): Promise<void> {
     this.inbox.stop();
     this.retryTimer?.cancel();
+    // a unit taken out of service will never enrol: nobody waits for it any longer
+    for (const resolve of this.enrolledWaiters.splice(0)) resolve();
     await this.deps.transport.close();
   }
 

@@ -131,7 +131,7 @@ export class Tn {
     return { ...this.counters };
   }
 
-  /** Sends its public keys to its DC, and again with backoff until enrolled. */
+  /** Sends its public keys to its DC, and again with backoff until enrolled (or closed). */
   bootstrap(): Promise<void> {
     if (this.enrolled) return Promise.resolve();
     this.bootstrapStartedAt ??= this.deps.clock.now();
@@ -143,6 +143,8 @@ export class Tn {
   async close(): Promise<void> {
     this.inbox.stop();
     this.retryTimer?.cancel();
+    // a unit taken out of service will never enrol: nobody waits for it any longer
+    for (const resolve of this.enrolledWaiters.splice(0)) resolve();
     await this.deps.transport.close();
   }
 
