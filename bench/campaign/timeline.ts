@@ -53,7 +53,13 @@ export function runTimeline(name: string, timeline: CampaignFile, schedule: Sche
   const recordings = new Map<string, Recording>();
   const interceptorIds = new Map<string, string>();
   const random = ctx.random.fork(`campaign/${name}/flood`);
+  // steps that act with a compromised node's lean keys have nothing to act with in smgw-tls mode
+  const needsKeys = (step: Step) =>
+    'compromise' in step || ('forge' in step && step.forge.signer !== 'attacker') || ('rogueFirmware' in step && step.rogueFirmware.signer !== 'attacker');
+  const skipped = ctx.mode.keysOf ? [] : timeline.steps.filter(needsKeys);
+  if (skipped.length) ctx.log?.(`campaign ${name}: ${skipped.length} steps need lean-protocol keys and do not apply to ${ctx.modeName} mode`);
   timeline.steps.forEach((step, index) => {
+    if (skipped.includes(step)) return;
     const goal: CampaignGoal = step.goal ?? timeline.goal;
     schedule.at(step.at, () => {
       try {

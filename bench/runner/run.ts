@@ -15,7 +15,7 @@ import { RealClock, VirtualClock, type Clock } from '../../nodes/runtime/clock';
 import { createMetrics, type MetricsOutput, type Sample } from '../../nodes/runtime/metrics';
 import { Random } from '../../nodes/runtime/random';
 import type { NodeId } from '../../nodes/runtime/transport';
-import { createOutputs } from '../metrics/out-spec';
+import { createOutputs, parseOutSpec } from '../metrics/out-spec';
 import { MetricsOutputs } from '../metrics/metrics-outputs';
 import { Timebase } from '../metrics/timebase';
 import { CampaignRunner } from '../campaign/campaign-runner';
@@ -82,6 +82,8 @@ export function makeRunId(scenario: string, at = new Date()): string {
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
+  // a bad --out must fail before anything is created
+  for (const spec of options.out ?? []) parseOutSpec(spec, options.env ?? process.env);
   const startedWall = Date.now();
   const runId = options.runId ?? makeRunId(scenario.name, new Date(startedWall));
   const runDir = join(options.resultsRoot ?? 'results', runId);

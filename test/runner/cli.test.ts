@@ -1,0 +1,86 @@
+/**
+ * gridbench run as a user types it: exit 0 when every threshold holds, 99 when one fails, 1 on an
+ * error with one message naming the problem; results/<run-id>/ holds summary.json, metrics.lp
+ * and report.html.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const dir = mkdtempSync(join(tmpdir(), 'gridbench-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function gridbench(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/cli/gridbench.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function scenario(name: string, extra: string): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      'modes: [lean]',
+      'duration: 3m',
+      'topology: { dcs: 1, tnsPerDc: 5 }',
+      'channel: { plc: { preset: g3-plc-cenelec-a }, wan: { preset: dsl } }',
+      'workload: { automation: [{ every: 30s, dc: dc1, relay: [on, off] }] }',
+      extra,
+    ].join('\n'),
+  );
+  return file;
+}
+
+describe('gridbench run', () => {
+  it('exits 0 when the thresholds hold, prints the summary table and writes the results', () => {
+    const r = gridbench('run', scenario('passing', 'thresholds: { "automation_latency_ms{mode:lean}": ["p(99)<2000"] }'), '--results', join(dir, 'results'), '--quiet');
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/automation latency p50 \/ p99 \(ms\)/);
+    expect(r.stdout).toMatch(/ok {5}automation_latency_ms\{mode:lean\}: p\(99\)<2000/);
+    const runDir = /results: (\S+)\//.exec(r.stdout)![1]!;
+    for (const f of ['summary.json', 'metrics.lp', 'report.html']) expect(existsSync(join(runDir, f))).toBe(true);
+    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
+    expect(summary.ok).toBe(true);
+    expect(summary.modes.lean.automation.count).toBeGreaterThan(0);
+    expect(readFileSync(join(runDir, 'metrics.lp'), 'utf8')).toMatch(/^automation_latency,.*mode=lean.* latency_ms=/m);
+  });
+
+  it('exits 99 when a threshold fails', () => {
+    const r = gridbench('run', scenario('failing', 'thresholds: { "automation_latency_ms{mode:lean}": ["p(99)<1"] }'), '--results', join(dir, 'results'), '--quiet');
+    expect(r.code).toBe(99);
+    expect(r.stdout).toMatch(/FAILED automation_latency_ms\{mode:lean\}: p\(99\)<1/);
+  });
+
+  it('exits 1 naming the field of a broken scenario', () => {
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(file, 'topology: { dcs: 1, tnsPerDc: 5 }\nchannel: { plc: { preset: g4-plc } }\n');
+    const r = gridbench('run', file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/broken\.yaml: channel\.plc\.preset: unknown preset "g4-plc"/);
+  });
+
+  it('exits 1 naming a bad --out and a missing scenario', () => {
+    const bad = gridbench('run', scenario('out', ''), '--out', 'influxdb=localhost:8086/db', '--results', join(dir, 'results'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--out influxdb=localhost:8086\/db: .*http/);
+    const missing = gridbench('run', join(dir, 'nope.yaml'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope\.yaml: no such scenario file/);
+  });
+});
+
+describe('gridbench validate and presets', () => {
+  it('validates the default scenario and lists the presets', () => {
+    const v = gridbench('validate', 'bench/scenarios/default.yaml');
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/default\.yaml: ok: default, modes lean \+ smgw-tls, 2 DCs x 50 TNs/);
+    const p = gridbench('presets');
+    expect(p.code).toBe(0);
+    expect(p.stdout).toMatch(/g3-plc-cenelec-a/);
+    expect(p.stdout).toMatch(/prime-1\.3-cenelec-a/);
+  });
+});
