@@ -1,6 +1,6 @@
 import type { Clock } from '../runtime/clock';
-import type { NodeId } from '../runtime/transport';
-import { ReliableStream, type ReliableStreamOptions } from './reliable-stream';
+import type { FrameTrace, NodeId } from '../runtime/transport';
+import { ReliableStream, type ReliableStreamOptions, type SegmentFate } from './reliable-stream';
 import { phyBytes, type SegmentAirtime } from './segment-airtime';
 import { encodeTlsFrame, type TlsFrame } from './tls-frame';
 
@@ -32,12 +32,26 @@ export const emptyCounters = (): WireCounters => ({
 export class ChannelConnection {
   readonly stream: ReliableStream;
   readonly counters = emptyCounters();
+  /**
+   * Label of the last attacker frame (ReceivedFrame.attack) whose bytes the stream took in: a TLS
+   * failure of this connection (bad record MAC, a handshake that breaks) is attributed to it.
+   */
+  lastAttack: string | undefined;
+  /**
+   * Set by the owner once the TLS handshake is done. Until then the data this end sends carries
+   * lastAttack on (first transmissions only): the handshake transcript is shared, so bytes altered
+   * on one leg make the other end's check fail (a CertificateVerify or ServerKeyExchange signature,
+   * a Finished), and that refusal belongs to the same attack. Nothing is labelled once the
+   * handshake is done (a record altered after it fails at once where it arrives), nor on a
+   * connection no attacker bytes reached.
+   */
+  handshakeDone = false;
 
   constructor(
     readonly tn: NodeId,
     readonly conn: number,
     clock: Clock,
-    send: (frame: Uint8Array) => void,
+    send: (frame: Uint8Array, trace?: FrameTrace) => void,
     options: ReliableStreamOptions,
     private readonly airtime: SegmentAirtime,
   ) {
@@ -51,14 +65,18 @@ export class ChannelConnection {
           this.counters.cleanPhyBytes += phyBytes(airtime, bytes.length);
           this.counters.streamBytes += segment.payload.length;
         }
-        send(bytes);
+        const taint = this.lastAttack !== undefined && !this.handshakeDone && !meta.retransmission && segment.payload.length > 0;
+        send(bytes, taint ? { attack: this.lastAttack } : undefined);
       },
       options,
     );
   }
 
-  /** Feeds a frame of this connection from the wire. */
-  receive(frame: TlsFrame, wireBytes: number): void {
+  /**
+   * Feeds a frame of this connection from the wire, with the attack label it carried if any, and
+   * tells what the stream made of it: a duplicate or out-of-window segment had no effect.
+   */
+  receive(frame: TlsFrame, wireBytes: number, attack?: string): SegmentFate {
     this.counters.framesIn++;
     this.counters.bytesIn += wireBytes;
     const duplicate = frame.payload.length > 0 && frame.seq + frame.payload.length <= this.stream.receivedOffset;
@@ -66,6 +84,11 @@ export class ChannelConnection {
       this.counters.cleanPhyBytes += phyBytes(this.airtime, wireBytes);
       this.counters.streamBytes += frame.payload.length;
     }
-    this.stream.receive(frame);
+    // Set before the stream takes the bytes: TLS reads them, and may fail, inside receive().
+    const before = this.lastAttack;
+    if (attack) this.lastAttack = attack;
+    const fate = this.stream.receive(frame);
+    if (fate !== 'accepted') this.lastAttack = before;
+    return fate;
   }
 }

@@ -3,8 +3,9 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import type { NodeId, ReceivedFrame } from '../runtime/transport';
 import { AppMessageReader, encodeAppMessage, type AppMessage } from './app-message';
 import { ChannelConnection } from './channel-connection';
-import { countRejection, type TlsNodeDeps } from './node-deps';
+import type { TlsNodeDeps } from './node-deps';
 import { verifyClientCertificate } from './peer-verification';
+import { countRejection, decodeRefusal, tlsFailureReason } from './refusal';
 import type { ReliableStreamOptions } from './reliable-stream';
 import { NO_AIRTIME } from './segment-airtime';
 import { decodeTlsFrame, encodeTlsFrame, FLAG, type TlsFrame } from './tls-frame';
@@ -134,28 +135,37 @@ export class TlsHes {
     return state;
   }
 
-  private onFrame({ frame, from }: ReceivedFrame): void {
+  private onFrame({ frame, from, attack }: ReceivedFrame): void {
     const decoded = decodeTlsFrame(frame);
-    if (!decoded.ok) return this.reject(decoded.reason, from);
+    if (!decoded.ok) {
+      const refusal = decodeRefusal(frame, decoded);
+      return this.reject(refusal.reason, from, undefined, attack, refusal.class);
+    }
     const f = decoded.value;
     const state = this.state(f.tn);
-    if (!state) return this.reject('unknown-sender', from, f.tn);
-    if (state.dc !== from) return this.reject('wrong-sender', from, f.tn);
+    if (!state) return this.reject('unknown-sender', from, undefined, attack); // no tag: the id is the sender's choice
+    if (state.dc !== from) return this.reject('wrong-sender', from, f.tn, attack);
     const channel = state.channel;
     if (channel && channel.conn === f.conn) {
-      channel.connection.receive(f, frame.length);
+      // A duplicate or out-of-window segment is routine on a lossy link (a lost acknowledgement
+      // makes the TN resend); an attacker's replayed or forged one is a refusal of the attack.
+      const fate = channel.connection.receive(f, frame.length, attack);
+      if (fate !== 'accepted' && attack) this.reject('stale-counter', from, f.tn, attack);
       return;
     }
     if (state.ended.includes(f.conn) || f.flags & FLAG.rst) {
+      // Late frames of an ended connection: routine after a renegotiation, refused if an attacker's.
       this.stats.staleFrames++;
+      if (attack) this.reject('stale-counter', from, f.tn, attack);
       return;
     }
     if (f.seq === 0 && f.payload.length > 0) {
-      this.open(f.tn, state, f).connection.receive(f, frame.length);
+      this.open(f.tn, state, f).connection.receive(f, frame.length, attack);
       return;
     }
     // A connection the HES does not know (it restarted, or the opening segment was lost): reset it.
     this.stats.staleFrames++;
+    if (attack) this.reject('stale-counter', from, f.tn, attack);
     this.deps.transport.send(state.dc, encodeTlsFrame({ tn: f.tn, conn: f.conn, flags: FLAG.rst, seq: 0, ack: 0, payload: new Uint8Array(0) }));
   }
 
@@ -165,7 +175,7 @@ export class TlsHes {
       tn,
       first.conn,
       this.deps.clock,
-      (bytes) => this.deps.transport.send(state.dc, bytes),
+      (bytes, trace) => this.deps.transport.send(state.dc, bytes, trace),
       this.options.reliable,
       NO_AIRTIME,
     );
@@ -194,9 +204,10 @@ export class TlsHes {
     // The same trap as the certificate check: a server TLSSocket without a tls.Server never
     // "releases control", so node swallows its TLS errors (bad record MAC, garbage, alerts) and
     // the socket lingers half dead. Node reports them on this internal event; tls.Server would
-    // have destroyed the socket.
-    socket.on('_tlsError', () => {
-      this.reject('decrypt-failed', state.dc, tn);
+    // have destroyed the socket. An alert from the TN is the TN's refusal (counted there).
+    socket.on('_tlsError', (err: Error & { code?: string }) => {
+      const reason = tlsFailureReason(err);
+      if (reason) this.reject(reason, state.dc, tn, connection.lastAttack);
       socket.destroy();
     });
     socket.on('error', () => {});
@@ -209,11 +220,12 @@ export class TlsHes {
     const verdict = verifyClientCertificate(channel.socket, tn, this.root, now);
     if (!verdict.ok) {
       this.stats.refused[verdict.reason] = (this.stats.refused[verdict.reason] ?? 0) + 1;
-      this.reject(verdict.reason, state.dc, tn);
+      this.reject(verdict.reason, state.dc, tn, channel.connection.lastAttack);
       channel.socket.destroy();
       return;
     }
     channel.accepted = true;
+    channel.connection.handshakeDone = true;
     this.stats.accepted++;
     const queued = state.queue;
     state.queue = [];
@@ -233,7 +245,7 @@ export class TlsHes {
     }
   }
 
-  private reject(reason: string, from: NodeId, tn?: NodeId): void {
-    countRejection(this.deps.metrics, 'hes', reason, from, tn ? { tn } : {});
+  private reject(reason: string, from: NodeId, tn?: NodeId, attack?: string, cls?: string): void {
+    countRejection(this.deps.metrics, 'hes', reason, from, { ...(tn ? { tn } : {}), attack, ...(cls ? { class: cls } : {}) });
   }
 }

@@ -19,8 +19,3 @@ export interface TlsTnDeps extends TlsNodeDeps {
   /** The TN's own stream: connection numbers, renegotiation offsets, backoff jitter, readings. */
   readonly random: Random;
 }
-
-/** Counts a refused frame or channel in `frame_rejected`, never throws. */
-export function countRejection(metrics: Metrics, role: 'hes' | 'dc' | 'tn', reason: string, from: string, extra: Record<string, string> = {}): void {
-  metrics.emit('frame_rejected', { count: 1, from }, { role, class: 'tls-record', reason, ...extra });
-}

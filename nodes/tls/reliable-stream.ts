@@ -64,6 +64,14 @@ export interface SegmentMeta {
 
 export type SegmentSink = (segment: Segment, meta: SegmentMeta) => void;
 
+/**
+ * What the stream did with a segment from the wire. 'duplicate': everything it carried was had
+ * before (data already delivered, an acknowledgement already taken); 'out-of-window': data too far
+ * ahead of the gap, or an acknowledgement of bytes never sent. Both are dropped without effect;
+ * their owner decides whether that is a refusal worth counting (an attacker's replay is).
+ */
+export type SegmentFate = 'accepted' | 'duplicate' | 'out-of-window';
+
 export interface ReliableStreamStats {
   segmentsSent: number;
   retransmissions: number;
@@ -110,6 +118,11 @@ export class ReliableStream extends Duplex {
   private ended = false;
   private resetByPeer = false;
   private silent = false;
+  // the node's CPU (see holdOutput)
+  private holdUntil = -Infinity;
+  private holdTimer: TimerHandle | undefined;
+  /** Told each time the user writes bytes, before they are queued (a node models its CPU time here). */
+  onWrite: ((bytes: number) => void) | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -142,21 +155,42 @@ export class ReliableStream extends Duplex {
     this.destroy();
   }
 
-  /** Feeds one segment from the wire. Never throws. */
-  receive(segment: Segment): void {
-    if (this.destroyed) return;
+  /**
+   * The node's CPU is busy for `ms` from now (a public-key operation on a microcontroller): data
+   * written meanwhile, and data still waiting to go, leaves when it is done. Acknowledgements and
+   * retransmissions are not held.
+   */
+  holdOutput(ms: number): void {
+    if (!(ms > 0) || this.destroyed) return;
+    const until = this.clock.now() + ms;
+    if (this.holdTimer && until <= this.holdUntil) return;
+    this.holdUntil = until;
+    this.holdTimer?.cancel();
+    this.holdTimer = this.clock.setTimer(ms, () => {
+      this.holdTimer = undefined;
+      this.pump();
+    });
+  }
+
+  /** Feeds one segment from the wire and tells what became of it. Never throws. */
+  receive(segment: Segment): SegmentFate {
+    if (this.destroyed) return 'duplicate';
     if (segment.flags & FLAG.rst) {
       this.resetByPeer = true;
       this.destroy(new TlsChannelError('RESET', 'connection reset by peer'));
-      return;
+      return 'accepted';
     }
-    this.onAck(segment.ack, segment.payload.length === 0 && !(segment.flags & FLAG.fin));
-    if (segment.payload.length > 0) this.onData(segment.seq, segment.payload);
+    const pureAck = segment.payload.length === 0 && !(segment.flags & FLAG.fin);
+    const ackFate = this.onAck(segment.ack, pureAck);
+    let fate: SegmentFate = pureAck ? ackFate : 'accepted';
+    if (segment.payload.length > 0) fate = this.onData(segment.seq, segment.payload);
     if (segment.flags & FLAG.fin) {
+      if (this.finAt !== undefined && segment.payload.length === 0) fate = 'duplicate';
       this.finAt = segment.seq + segment.payload.length;
       this.sendAckNow();
     }
     this.maybeEnd();
+    return fate;
   }
 
   override _read(): void {}
@@ -179,12 +213,14 @@ export class ReliableStream extends Duplex {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.rtoTimer?.cancel();
     this.ackTimer?.cancel();
+    this.holdTimer?.cancel();
     if (!this.resetByPeer && !this.silent && !(this.finSent && this.ended)) this.emitSegment(FLAG.rst, this.sndNxt, EMPTY, false);
     callback(error);
   }
 
   private enqueue(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
+    this.onWrite?.(chunk.length);
     if (this.sndNxt + this.pendingBytes + chunk.length > MAX_SEQ) {
       this.destroy(new TlsChannelError('OVERFLOW', 'reliable stream: 4 GiB sequence space used up'));
       return;
@@ -205,7 +241,7 @@ export class ReliableStream extends Duplex {
   }
 
   private pump(): void {
-    if (this.destroyed) return;
+    if (this.destroyed || this.holdTimer) return;
     const { mss } = this.options;
     while (this.unsentBytes > 0) {
       // Whole segments only (no silly-window trickle); one may always go when nothing is in flight.
@@ -252,13 +288,17 @@ export class ReliableStream extends Duplex {
     this.sink({ flags, seq, ack: this.rcvNxt, payload }, { retransmission });
   }
 
-  private onAck(ack: number, pureAck: boolean): void {
-    if (ack > this.sndNxt) return; // acknowledges bytes never sent: ignore (forged or from an older connection)
+  /**
+   * Takes an acknowledgement; tells whether it acknowledged anything new. A duplicate ack still
+   * counts towards a fast retransmit (it says the peer saw a gap), but carries nothing new.
+   */
+  private onAck(ack: number, pureAck: boolean): SegmentFate {
+    if (ack > this.sndNxt) return 'out-of-window'; // acknowledges bytes never sent: ignore (forged or from an older connection)
     if (ack <= this.sndUna) {
       // Early retransmit (RFC 5827): with fewer than four segments out, three duplicates never come.
       const threshold = this.unsentBytes === 0 && this.outstanding.length < 4 ? Math.max(1, this.outstanding.length - 1) : 3;
       if (pureAck && ack === this.sndUna && this.outstanding.length > 0 && ++this.dupAcks === threshold) this.fastRetransmit();
-      return;
+      return 'duplicate';
     }
     const acked = ack - this.sndUna;
     this.sndUna = ack;
@@ -290,6 +330,7 @@ export class ReliableStream extends Duplex {
     this.rtoTimer = undefined;
     this.armRto();
     this.pump();
+    return 'accepted';
   }
 
   private updateRtt(sample: number): void {
@@ -339,21 +380,25 @@ export class ReliableStream extends Duplex {
     this.emitSegment(0, segment.seq, segment.payload, true);
   }
 
-  private onData(seq: number, payload: Uint8Array): void {
+  private onData(seq: number, payload: Uint8Array): SegmentFate {
     const end = seq + payload.length;
     if (end <= this.rcvNxt) {
       this.stats.duplicatesReceived++;
       this.sendAckNow(); // our acknowledgement was lost: repeat it
-      return;
+      return 'duplicate';
     }
     if (seq > this.rcvNxt) {
       this.stats.outOfOrderReceived++;
-      if (!this.reorder.has(seq) && this.reorderBytes + payload.length <= this.options.reorderBufferBytes) {
+      let fate: SegmentFate = 'accepted';
+      if (this.reorder.has(seq)) fate = 'duplicate';
+      else if (end > this.rcvNxt + this.options.reorderBufferBytes || this.reorderBytes + payload.length > this.options.reorderBufferBytes)
+        fate = 'out-of-window';
+      else {
         this.reorder.set(seq, payload);
         this.reorderBytes += payload.length;
       }
       this.sendAckNow(); // a duplicate ack tells the sender about the gap
-      return;
+      return fate;
     }
     this.deliver(payload.subarray(this.rcvNxt - seq));
     for (let next = this.reorder.get(this.rcvNxt); next !== undefined; next = this.reorder.get(this.rcvNxt)) {
@@ -372,6 +417,7 @@ export class ReliableStream extends Duplex {
     }
     if (++this.unackedSegments >= 2) this.ackSoon();
     else this.scheduleAck();
+    return 'accepted';
   }
 
   private deliver(bytes: Uint8Array): void {

@@ -9,6 +9,7 @@ import type {
   MeterRoundReport,
   RelayCommand,
 } from '../mode';
+import type { ComputeModel } from '../lean/tn';
 import type { Clock } from '../runtime/clock';
 import type { Metrics } from '../runtime/metrics';
 import type { Random } from '../runtime/random';
@@ -64,6 +65,13 @@ export interface TlsModeOptions {
   readonly credentialOf?: (tn: NodeId, pki: Pki) => Credential;
   /** The relay (board) of a TN, switched on an accepted automation command; as lean mode's relayFor. */
   readonly relayFor?: (tn: NodeId) => RelaySwitch | undefined;
+  /**
+   * The CPU of a TN, as lean mode's computeFor (`computeModel(computeProfile(preset))`): each full
+   * handshake holds the TN's second flight for the public-key work it does (FULL_HANDSHAKE_OPS in
+   * tn-node.ts: 2 verify, 1 encrypt, 1 sign), and a firmware image waits for its signature check
+   * (1 verify). Records cost nothing (symmetric crypto). Undefined: no delay.
+   */
+  readonly computeFor?: (tn: NodeId) => ComputeModel | undefined;
 }
 
 export interface TlsModeDeps {
@@ -164,10 +172,11 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
     for (const tn of segment) {
       const credential = options.credentialOf?.(tn, pki) ?? pki.tn(tn);
       const relay = options.relayFor?.(tn);
+      const compute = options.computeFor?.(tn);
       tns.set(
         tn,
         new TlsTn(
-          { dc, hes: topology.hes, lifetime, handshakeTimeoutMs, backoff, reliable, airtime: airtimeOf(dc) },
+          { dc, hes: topology.hes, lifetime, handshakeTimeoutMs, backoff, reliable, airtime: airtimeOf(dc), ...(compute ? { compute } : {}) },
           { context: tnContext(pki, credential), manufacturerPublicKey: pki.manufacturerPublicKey },
           {
             tracker,

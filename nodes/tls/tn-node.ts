@@ -1,12 +1,15 @@
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { connect, type SecureContext, type TLSSocket } from 'node:tls';
+import type { CryptoOp } from '../compute-profile';
+import type { ComputeModel } from '../lean/tn';
 import type { TimerHandle } from '../runtime/clock';
 import type { NodeId, ReceivedFrame } from '../runtime/transport';
 import { AppMessageReader, encodeAppMessage, type AppMessage } from './app-message';
 import { ChannelConnection } from './channel-connection';
 import type { HandshakeRecord, HandshakeTracker } from './handshake-tracker';
 import { renegotiateAt, type HandshakeReason, type LifetimePolicy } from './lifetime-policy';
-import { countRejection, type TlsTnDeps } from './node-deps';
+import type { TlsTnDeps } from './node-deps';
+import { countRejection, decodeRefusal, tlsFailureReason, type RefusalTags } from './refusal';
 import type { ReliableStreamOptions } from './reliable-stream';
 import type { SegmentAirtime } from './segment-airtime';
 import { decodeTlsFrame } from './tls-frame';
@@ -29,7 +32,24 @@ export interface TlsTnOptions {
   readonly backoff: BackoffPolicy;
   readonly reliable: ReliableStreamOptions;
   readonly airtime: SegmentAirtime;
+  /** The TN's CPU (nodes/compute-profile.ts): public-key work (full handshakes, firmware signatures) takes its time. */
+  readonly compute?: ComputeModel;
 }
+
+/**
+ * The public-key work of the TN (TLS client) in a full TLS 1.2 ECDHE-ECDSA handshake with mutual
+ * authentication, in the compute profile's operations, all done between the server's first flight
+ * (ServerHello .. ServerHelloDone) and the TN's second (Certificate, ClientKeyExchange,
+ * CertificateVerify, Finished):
+ *   verify   the HES certificate's signature by the root (the chain is root -> HES)
+ *   verify   the ServerKeyExchange signature over the HES's ephemeral key
+ *   encrypt  an ephemeral key pair and ECDH with the HES's ephemeral key: exactly the profile's
+ *            'encrypt' (key generation + ECDH); 'decrypt' would leave out the key generation
+ *   sign     CertificateVerify
+ * Hashing, the PRF and AES-GCM records cost microseconds on these CPUs and are left out, as is
+ * everything of an abbreviated (resumed) handshake, which has no public-key operation.
+ */
+export const FULL_HANDSHAKE_OPS: readonly CryptoOp[] = ['verify', 'verify', 'encrypt', 'sign'];
 
 /** The relay a TN drives on an accepted automation command: a board, as in lean mode. */
 export interface RelaySwitch {
@@ -94,6 +114,8 @@ export class TlsTn {
   private installedFirmware = 0;
   private energyWh = 0;
   private closed = false;
+  /** Clock time until which the TN's CPU is busy with public-key work (compute model). */
+  private busyUntil = 0;
   private readonly unsubscribe: () => void;
   private readonly upWaiters = new Set<() => void>();
 
@@ -175,6 +197,7 @@ export class TlsTn {
       old.socket.destroy();
     }
     this.queue = [];
+    this.busyUntil = 0;
     this.retryTimer?.cancel();
     this.retryTimer = undefined;
     this.attempts = 0;
@@ -220,7 +243,7 @@ export class TlsTn {
       this.id,
       conn,
       clock,
-      (bytes) => this.deps.transport.send(this.options.dc, bytes),
+      (bytes, trace) => this.deps.transport.send(this.options.dc, bytes, trace),
       this.options.reliable,
       this.options.airtime,
     );
@@ -246,6 +269,7 @@ export class TlsTn {
       retired: false,
     };
     this.channel = channel;
+    this.modelHandshakeCompute(channel);
     channel.handshakeTimer = clock.setTimer(this.options.handshakeTimeoutMs, () => {
       channel.handshakeTimer = undefined;
       if (!channel.established && !channel.retired) socket.destroy();
@@ -264,10 +288,45 @@ export class TlsTn {
       }
     });
     socket.on('error', (err: Error & { code?: string }) => {
-      if (!channel.established && /certificate|identity|self.signed|issuer/i.test(`${err.code ?? ''} ${err.message}`))
-        this.reject('untrusted-certificate');
+      // The TLS stack refused what came in (a certificate, a signature, a record that fails its
+      // MAC); a reset, a timeout or the HES's alert is not this TN's refusal.
+      const reason = tlsFailureReason(err);
+      if (reason) this.reject(reason, this.options.hes, { attack: connection.lastAttack });
     });
     socket.on('close', () => this.onClosed(channel));
+  }
+
+  /**
+   * Holds the TN's second handshake flight for the public-key work of a full handshake on its CPU
+   * (FULL_HANDSHAKE_OPS): the first bytes TLS writes after hearing from the HES are that flight.
+   */
+  private modelHandshakeCompute(channel: TnChannel): void {
+    if (!this.options.compute) return;
+    const stream = channel.connection.stream;
+    stream.onWrite = () => {
+      if (stream.receivedOffset === 0) return; // the ClientHello
+      stream.onWrite = undefined;
+      if (channel.established || channel.socket.isSessionReused()) return; // abbreviated: no public-key work
+      stream.holdOutput(this.occupy(FULL_HANDSHAKE_OPS) - this.deps.clock.now());
+    };
+  }
+
+  /** Occupies the TN's one CPU with the operations after what it is already doing; returns when it is done. */
+  private occupy(ops: readonly CryptoOp[]): number {
+    const now = this.deps.clock.now();
+    const costMs = this.options.compute?.(ops) ?? 0;
+    if (!(costMs > 0)) return now;
+    this.busyUntil = Math.max(this.busyUntil, now) + costMs;
+    return this.busyUntil;
+  }
+
+  /** Runs an effect once the TN's CPU has done the operations it needs. */
+  private afterCompute(ops: readonly CryptoOp[], effect: () => void): void {
+    const delay = this.occupy(ops) - this.deps.clock.now();
+    if (delay <= 0) return effect();
+    this.deps.clock.setTimer(delay, () => {
+      if (!this.closed) effect();
+    });
   }
 
   private onEstablished(channel: TnChannel): void {
@@ -275,6 +334,7 @@ export class TlsTn {
     const { clock } = this.deps;
     channel.handshakeTimer?.cancel();
     channel.established = true;
+    channel.connection.handshakeDone = true;
     this.attempts = 0;
     this.stats.handshakes++;
     this.conclude(channel, true);
@@ -347,15 +407,25 @@ export class TlsTn {
     this.conclude(channel, channel.established);
   }
 
-  private onFrame({ frame, from }: ReceivedFrame): void {
+  private onFrame({ frame, from, attack }: ReceivedFrame): void {
     const decoded = decodeTlsFrame(frame);
-    if (!decoded.ok) return this.reject(decoded.reason, from);
+    if (!decoded.ok) {
+      const refusal = decodeRefusal(frame, decoded);
+      return this.reject(refusal.reason, from, { attack, class: refusal.class });
+    }
     const f = decoded.value;
-    if (f.tn !== this.id) return this.reject('wrong-recipient', from);
+    if (f.tn !== this.id) return this.reject('wrong-recipient', from, { attack });
     const channel = this.channel;
-    if (!channel || channel.conn !== f.conn) return; // a late frame of a closed connection
+    if (!channel || channel.conn !== f.conn) {
+      // A late frame of a closed connection: routine after a renegotiation, refused if an attacker's.
+      if (attack) this.reject('stale-counter', from, { attack });
+      return;
+    }
     if (f.payload.length > 0) this.lastDataAt = this.deps.clock.now();
-    channel.connection.receive(f, frame.length);
+    const fate = channel.connection.receive(f, frame.length, attack);
+    // A duplicate is routine on a lossy link (a lost acknowledgement makes the HES resend); an
+    // attacker's replayed or forged segment is a refusal of the attack.
+    if (fate !== 'accepted' && attack) this.reject('stale-counter', from, { attack });
     this.checkVolumeSoon();
   }
 
@@ -405,24 +475,27 @@ export class TlsTn {
         metrics.emit('automation_latency', { latency_ms: now - issuedAt, counter: message.counter });
         return;
       }
-      case 'firmware': {
-        const digest = createHash('sha256').update(message.image).digest();
-        const signed = Buffer.concat([firmwareHeader(message.version), digest]);
-        if (!verifySignature('sha256', signed, this.security.manufacturerPublicKey, message.signature)) return this.reject('bad-signature');
-        if (message.version <= this.installedFirmware) return this.reject('firmware-rollback');
-        this.installedFirmware = message.version;
-        metrics.emit('firmware_install', { version: message.version, duration_ms: clock.now() - firstByteAt });
-        this.send({ type: 'firmware-installed', version: message.version });
+      case 'firmware':
+        // The manufacturer's signature is checked on the TN's CPU (one ECDSA verification) before
+        // the image counts, as a lean TN does.
+        this.afterCompute(['verify'], () => {
+          const digest = createHash('sha256').update(message.image).digest();
+          const signed = Buffer.concat([firmwareHeader(message.version), digest]);
+          if (!verifySignature('sha256', signed, this.security.manufacturerPublicKey, message.signature)) return this.reject('bad-signature');
+          if (message.version <= this.installedFirmware) return this.reject('firmware-rollback');
+          this.installedFirmware = message.version;
+          metrics.emit('firmware_install', { version: message.version, duration_ms: clock.now() - firstByteAt });
+          this.send({ type: 'firmware-installed', version: message.version });
+        });
         return;
-      }
       default:
         this.reject('unexpected-class');
     }
   }
 
-  private reject(reason: string, from: NodeId = this.options.hes): void {
+  private reject(reason: string, from: NodeId = this.options.hes, tags: RefusalTags = {}): void {
     this.stats.rejected++;
-    countRejection(this.deps.metrics, 'tn', reason, from);
+    countRejection(this.deps.metrics, 'tn', reason, from, tags);
   }
 }
 

@@ -1,6 +1,8 @@
+import { Attacker } from '../../bench/attack/attacker';
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../channel/emulated-network';
 import { PRESETS } from '../../channel/presets';
 import { Topology } from '../../channel/topology';
+import { CRYPTO_BACKENDS } from '../../nodes/crypto';
 import { VirtualClock } from '../../nodes/runtime/clock';
 import { SampleRecorder } from '../../nodes/runtime/metrics';
 import { Random } from '../../nodes/runtime/random';
@@ -54,4 +56,28 @@ export function tlsBench(
 export function segmentBytes(bench: TlsBench, dc = 'dc1'): number {
   const link = bench.network.control.stats().links[`plc:${dc}`];
   return link ? link.up.bytesOffered + link.down.bytesOffered : 0;
+}
+
+/** An attacker on the bench's wire whose frames carry `label` (a campaign uses `<campaign>:<goal>`). */
+export function attackerOn(bench: TlsBench, label: string): Attacker {
+  return new Attacker({ control: bench.network.control, crypto: CRYPTO_BACKENDS.node, name: label });
+}
+
+export interface Refusal {
+  readonly role: string;
+  readonly reason: string;
+  readonly class: string;
+  readonly tn?: string;
+  readonly attack?: string;
+}
+
+/** Every `frame_rejected` sample so far, as the tags that say who refused what and for which attack. */
+export function refusals(bench: TlsBench): Refusal[] {
+  return bench.recorder.select('frame_rejected').map(({ tags }) => ({
+    role: tags.role!,
+    reason: tags.reason!,
+    class: tags.class!,
+    ...(tags.tn ? { tn: tags.tn } : {}),
+    ...(tags.attack ? { attack: tags.attack } : {}),
+  }));
 }

@@ -119,4 +119,47 @@ describe('reliable stream under TLS', () => {
     expect(atB.bytes().toString()).toBe('abc');
     expect(a.pendingBytes).toBe(0);
   });
+
+  it('tells what it made of each segment: new data, a duplicate, or data beyond its window', async () => {
+    const clock = new VirtualClock();
+    const stream = new ReliableStream(clock, () => {}, { ...DEFAULT_RELIABLE_OPTIONS, mss: 200, reorderBufferBytes: 1_000 });
+    const got = collect(stream);
+    const seg = (seq: number, text = '') => ({ flags: 0, seq, ack: 0, payload: Buffer.from(text) });
+    expect(stream.receive(seg(0, 'abc'))).toBe('accepted');
+    expect(stream.receive(seg(0, 'abc'))).toBe('duplicate'); // replayed
+    expect(stream.receive(seg(6, 'ghi'))).toBe('accepted'); // ahead of a gap: kept
+    expect(stream.receive(seg(6, 'ghi'))).toBe('duplicate');
+    expect(stream.receive(seg(5_000, 'zzz'))).toBe('out-of-window');
+    expect(stream.receive(seg(3, 'def'))).toBe('accepted'); // fills the gap
+    expect(stream.receive(seg(0))).toBe('duplicate'); // an acknowledgement of nothing new
+    expect(stream.receive({ flags: 0, seq: 9, ack: 77, payload: new Uint8Array(0) })).toBe('out-of-window'); // acks bytes never sent
+    await clock.run();
+    expect(got.bytes().toString()).toBe('abcdefghi');
+    stream.destroy();
+  });
+
+  it('holds new data while the node computes, but not its acknowledgements', async () => {
+    const clock = new VirtualClock();
+    const sent: Array<{ at: number; bytes: number }> = [];
+    const stream = new ReliableStream(clock, (s) => sent.push({ at: clock.now(), bytes: s.payload.length }), {
+      ...DEFAULT_RELIABLE_OPTIONS,
+      mss: 200,
+      ackDelayMs: 50,
+    });
+    stream.resume();
+    const writes: number[] = [];
+    stream.onWrite = (n) => {
+      writes.push(n);
+      stream.holdOutput(1_200);
+    };
+    stream.receive({ flags: 0, seq: 0, ack: 0, payload: Buffer.from('flight') });
+    stream.write(Buffer.from('answer'));
+    await clock.run(2_000);
+    expect(writes).toEqual([6]);
+    expect(sent).toEqual([
+      { at: 50, bytes: 0 }, // the delayed acknowledgement
+      { at: 1_200, bytes: 6 }, // the answer, once the CPU is done
+    ]);
+    stream.destroy();
+  });
 });
