@@ -87,6 +87,7 @@ export function createSmgwTlsMode(ctx: ModeContext): RunnableMode {
       airtime: plc,
       maxFrameBytes,
       relayFor: (tn) => ctx.boards.get(tn),
+      computeFor: computeFor(scenario),
     },
     { clock: ctx.clock, network: ctx.network, topology: ctx.topology, random: ctx.random.fork('smgw-tls'), metrics: ctx.metrics },
   );

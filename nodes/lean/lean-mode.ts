@@ -53,6 +53,12 @@ export interface LeanModeOptions {
   /** How long bootstrap waits for stragglers (frames lost on the PLC are retried). */
   readonly bootstrapTimeoutMs?: number;
   readonly firmware?: { readonly passes: number; readonly chunkIntervalMs: number };
+  /**
+   * The nodes this process runs (default: all). Distributed benches run the HES, each DC and the
+   * TN hosts in separate processes over the broker; every process still provisions (loads) all
+   * identities, so the HES's allow-list is complete. Stores must then be shared files.
+   */
+  readonly local?: (node: NodeId) => boolean;
 }
 
 /**
@@ -65,28 +71,42 @@ const POLL_MS = 1_000;
 export class LeanMode implements BenchMode {
   readonly name = 'lean' as const;
   readonly manufacturer: Manufacturer;
-  readonly hes: Hes;
+  private readonly hesNode?: Hes;
   readonly dcs = new Map<NodeId, Dc>();
   readonly tns = new Map<NodeId, Tn>();
   private readonly identities = new Map<NodeId, Identity>();
 
   private readonly allowList = new AllowList();
   private readonly generation = new Map<NodeId, number>();
+  private readonly stores = new Map<string, NodeStore>();
 
   constructor(private readonly options: LeanModeOptions) {
     const { topology, crypto } = options;
     this.manufacturer = options.manufacturer ?? Manufacturer.create(crypto.hes);
+    const local = options.local ?? (() => true);
     const hesStore = this.storeOf(topology.hes);
     provisionHes(hesStore, { crypto: crypto.hes, id: topology.hes }, this.manufacturer);
     this.provision(topology.hes, hesStore, crypto.hes);
-    this.hes = Hes.create(
-      { ...this.nodeBase(), id: topology.hes, transport: options.network.attach(topology.hes), store: hesStore, crypto: crypto.hes, metrics: options.metrics },
-      { allowList: this.allowList, dcs: topology.dcs.map((d) => d.id) },
-    );
     for (const { id: dc, tns } of topology.dcs) {
-      this.dcs.set(dc, this.createDc(dc));
-      for (const tn of tns) this.tns.set(tn, this.createTn(tn, dc));
+      this.allowList.expect(dc, { role: 'dc', fingerprint: this.provision(dc, this.storeOf(dc), crypto.dc) });
+      for (const tn of tns) this.allowList.expect(tn, { role: 'tn', dc, fingerprint: this.provision(tn, this.storeOf(tn), crypto.tn) });
     }
+    if (local(topology.hes)) {
+      this.hesNode = Hes.create(
+        { ...this.nodeBase(), id: topology.hes, transport: options.network.attach(topology.hes), store: hesStore, crypto: crypto.hes, metrics: options.metrics },
+        { allowList: this.allowList, dcs: topology.dcs.map((d) => d.id) },
+      );
+    }
+    for (const { id: dc, tns } of topology.dcs) {
+      if (local(dc)) this.dcs.set(dc, this.createDc(dc));
+      for (const tn of tns) if (local(tn)) this.tns.set(tn, this.createTn(tn, dc));
+    }
+  }
+
+  /** The HES; only in the process that runs it. */
+  get hes(): Hes {
+    if (!this.hesNode) throw new Error('lean mode: the HES does not run in this process');
+    return this.hesNode;
   }
 
   /**
@@ -98,6 +118,13 @@ export class LeanMode implements BenchMode {
   async replace(node: NodeId): Promise<void> {
     const role = this.options.topology.roleOf(node);
     this.generation.set(node, (this.generation.get(node) ?? 0) + 1);
+    if (role === 'dc' || role === 'tn') {
+      // the operator registers the new unit's fingerprint out of band before it is installed
+      const dc = role === 'dc' ? node : this.options.topology.dcOf(node)!;
+      const crypto = role === 'dc' ? this.options.crypto.dc : this.options.crypto.tn;
+      const fingerprint = this.provision(node, this.storeOf(node), crypto);
+      this.allowList.expect(node, role === 'dc' ? { role, fingerprint } : { role, dc, fingerprint });
+    }
     if (role === 'dc') {
       await this.dcs.get(node)!.close();
       const dc = this.createDc(node);
@@ -166,7 +193,7 @@ export class LeanMode implements BenchMode {
   powerRestored(_dc: NodeId): void {}
 
   async close(): Promise<void> {
-    await Promise.all([this.hes.close(), ...[...this.dcs.values()].map((d) => d.close()), ...[...this.tns.values()].map((t) => t.close())]);
+    await Promise.all([this.hesNode?.close(), ...[...this.dcs.values()].map((d) => d.close()), ...[...this.tns.values()].map((t) => t.close())]);
   }
 
   private nodeBase() {
@@ -175,14 +202,17 @@ export class LeanMode implements BenchMode {
   }
 
   private storeOf(node: NodeId): NodeStore {
-    return this.options.storeFor(node, this.generation.get(node) ?? 0);
+    const generation = this.generation.get(node) ?? 0;
+    const key = `${node}#${generation}`;
+    let store = this.stores.get(key);
+    if (!store) this.stores.set(key, (store = this.options.storeFor(node, generation)));
+    return store;
   }
 
   /** The unit of a DC (the current generation): keys provisioned, allow-listed, attached. */
   private createDc(dc: NodeId): Dc {
     const { options } = this;
     const store = this.storeOf(dc);
-    this.allowList.expect(dc, { role: 'dc', fingerprint: this.provision(dc, store, options.crypto.dc) });
     return Dc.create(
       {
         ...this.nodeBase(),
@@ -199,7 +229,6 @@ export class LeanMode implements BenchMode {
   private createTn(tn: NodeId, dc: NodeId): Tn {
     const { options } = this;
     const store = this.storeOf(tn);
-    this.allowList.expect(tn, { role: 'tn', dc, fingerprint: this.provision(tn, store, options.crypto.tn) });
     const relay = options.relayFor?.(tn);
     const compute = options.computeFor?.(tn);
     return Tn.create(

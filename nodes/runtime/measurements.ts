@@ -39,8 +39,8 @@ export const MEASUREMENTS = {
     fields: { counter: 'the counter or version the message carried', sender: 'claimed and verified sender id' },
   },
   frame_rejected: {
-    description: 'A frame a node refused, counted by reason (decode errors, bad signatures, stale counters...).',
-    tags: ['role', 'class', 'reason', 'segment', 'dc', 'tn'],
+    description: 'A frame a node refused, counted by reason (decode errors, bad signatures, stale counters...); attack names the attack whose frame it was.',
+    tags: ['role', 'class', 'reason', 'segment', 'dc', 'tn', 'attack'],
     fields: { count: 'always 1', from: 'link-level sender' },
   },
   meter_round: {
