@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Sample } from '../../nodes/runtime/metrics';
-import type { RunSummary } from './run';
+import type { RunSummary } from './run-results';
 
 interface ReportData {
   readonly summary: RunSummary;

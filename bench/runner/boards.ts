@@ -1,0 +1,21 @@
+/** The scenario's boards of the TNs a process runs, on the node clock. */
+import type { Topology } from '../../channel/topology';
+import type { TnBoard } from '../../nodes/boards/board';
+import { createBoard } from '../../nodes/boards/create-board';
+import type { Clock } from '../../nodes/runtime/clock';
+import type { Metrics } from '../../nodes/runtime/metrics';
+import type { Random } from '../../nodes/runtime/random';
+import type { NodeId } from '../../nodes/runtime/transport';
+import type { Scenario } from '../scenario/schema';
+
+export function createBoards(scenario: Scenario, topology: Topology, clock: Clock, random: Random, metrics: Metrics, local: (tn: NodeId) => boolean = () => true) {
+  const boards = new Map<NodeId, TnBoard>();
+  for (const spec of scenario.boards) {
+    if (!local(spec.tn)) continue;
+    const dc = topology.dcOf(spec.tn)!;
+    const deps = { tn: spec.tn, clock, random: random.fork(`board/${spec.tn}`), metrics: metrics.with({ tn: spec.tn, dc, segment: dc, board: spec.kind }) };
+    const { tn: _tn, ...boardSpec } = spec;
+    boards.set(spec.tn, createBoard(boardSpec, deps));
+  }
+  return boards;
+}

@@ -1,0 +1,140 @@
+/**
+ * The frame of every run, in process or across processes: the results directory, the metrics
+ * outputs, the thresholds (scenario and campaigns), and at the end summary.json and report.html.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Topology } from '../../channel/topology';
+import type { ModeName } from '../../nodes/mode';
+import type { Clock } from '../../nodes/runtime/clock';
+import type { MetricsOutput, Sample } from '../../nodes/runtime/metrics';
+import { loadCampaign, mergeThresholds, type LoadedCampaign } from '../campaign/load';
+import { MetricsOutputs } from '../metrics/metrics-outputs';
+import { createOutputs, parseOutSpec } from '../metrics/out-spec';
+import { Timebase } from '../metrics/timebase';
+import type { Scenario } from '../scenario/schema';
+import { evaluateThresholds, parseThresholds, type Threshold, type ThresholdResult } from '../thresholds';
+import { writeReport } from './report-html';
+import type { ModeSummary } from './summary';
+
+/** summary.json keys of the modes. */
+export const MODE_KEYS: Readonly<Record<ModeName, string>> = { lean: 'lean', 'smgw-tls': 'tls' };
+
+export interface ProcessOutcome {
+  readonly name: string;
+  readonly pid: number | undefined;
+  /** 'ok', or how it ended otherwise (exit code, signal, error). */
+  readonly outcome: string;
+}
+
+export interface RunSummary {
+  readonly run: string;
+  readonly scenario: string;
+  readonly seed: string | number;
+  readonly clock: Clock['kind'];
+  readonly startedAt: string;
+  readonly wallSeconds: number;
+  readonly durationMs: number;
+  readonly topology: { readonly dcs: number; readonly tnsPerDc: number; readonly boards: number };
+  readonly modes: Record<string, ModeSummary>;
+  readonly thresholds: readonly ThresholdResult[];
+  readonly ok: boolean;
+  readonly outputs: readonly { output: string; report: unknown }[];
+  /** --processes only: each OS process of the run and how it ended. */
+  readonly processes?: readonly ProcessOutcome[];
+}
+
+export interface RunResult {
+  readonly runId: string;
+  readonly runDir: string;
+  readonly summary: RunSummary;
+  readonly exitCode: 0 | 99;
+}
+
+export interface RunFrameOptions {
+  /** Parent of results/<run-id>/ (default: ./results). */
+  readonly resultsRoot?: string;
+  /** --out specs (k6 form). */
+  readonly out?: readonly string[];
+  readonly runId?: string;
+  readonly log?: (line: string) => void;
+  /** Outputs added to the ones --out asks for (tests). */
+  readonly extraOutputs?: readonly MetricsOutput[];
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export function makeRunId(scenario: string, at = new Date()): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${scenario}-${stamp}`;
+}
+
+export interface StartedRun {
+  readonly runId: string;
+  readonly runDir: string;
+  readonly topology: Topology;
+  readonly campaigns: readonly LoadedCampaign[];
+  readonly log: (line: string) => void;
+  /** Every sample of the run goes through here: to the outputs and to the summary. */
+  record(sample: Sample): void;
+  stopOutputs(): Promise<void>;
+  /** Evaluates the thresholds, writes summary.json and report.html. */
+  finish(modes: Record<string, ModeSummary>, extra?: { processes?: readonly ProcessOutcome[] }): RunResult;
+}
+
+export async function startRun(scenario: Scenario, options: RunFrameOptions): Promise<StartedRun> {
+  // a bad --out must fail before anything is created
+  for (const spec of options.out ?? []) parseOutSpec(spec, options.env ?? process.env);
+  const startedWall = Date.now();
+  const runId = options.runId ?? makeRunId(scenario.name, new Date(startedWall));
+  const runDir = join(options.resultsRoot ?? 'results', runId);
+  const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
+  const campaigns = await Promise.all(scenario.campaigns.map((ref) => loadCampaign(ref, scenario.file, topology)));
+  const thresholds: Threshold[] = parseThresholds(mergeThresholds(scenario.thresholds, campaigns));
+  mkdirSync(runDir, { recursive: true });
+  const log = options.log ?? (() => {});
+  const outputs = new MetricsOutputs([
+    ...createOutputs(options.out ?? [], {
+      runDir,
+      timebase: new Timebase(scenario.clock, startedWall),
+      header: { run: runId, scenario: scenario.name, seed: String(scenario.seed), clock: scenario.clock },
+      ...(options.env ? { env: options.env } : {}),
+      log,
+    }),
+    ...(options.extraOutputs ?? []),
+  ]);
+  await outputs.start();
+  const samples: Sample[] = [];
+  return {
+    runId,
+    runDir,
+    topology,
+    campaigns,
+    log,
+    record(sample) {
+      samples.push(sample);
+      outputs.addSamples([sample]);
+    },
+    stopOutputs: () => outputs.stop().catch((err: unknown) => log(`metrics outputs: ${(err as Error).message}`)),
+    finish(modes, extra = {}) {
+      const results = evaluateThresholds(thresholds, samples);
+      const summary: RunSummary = {
+        run: runId,
+        scenario: scenario.name,
+        seed: scenario.seed,
+        clock: scenario.clock,
+        startedAt: new Date(startedWall).toISOString(),
+        wallSeconds: Number(((Date.now() - startedWall) / 1000).toFixed(1)),
+        durationMs: scenario.duration,
+        topology: { dcs: scenario.topology.dcs, tnsPerDc: scenario.topology.tnsPerDc, boards: scenario.boards.length },
+        modes,
+        thresholds: results,
+        ok: results.every((r) => r.ok),
+        outputs: outputs.reports(),
+        ...(extra.processes ? { processes: extra.processes } : {}),
+      };
+      writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+      writeReport(join(runDir, 'report.html'), summary, samples);
+      return { runId, runDir, summary, exitCode: summary.ok ? 0 : 99 };
+    },
+  };
+}
