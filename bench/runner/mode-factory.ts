@@ -44,7 +44,7 @@ export interface RunnableMode extends BenchMode {
   replace?(node: NodeId): Promise<void>;
 }
 
-function computeFor(scenario: Scenario) {
+export function computeFor(scenario: Scenario) {
   return (tn: NodeId) => {
     const preset = scenario.compute.tns[tn] ?? scenario.compute.default;
     return preset === 'none' ? undefined : computeModel(computeProfile(preset));

@@ -1,6 +1,195 @@
+/**
+ * gridbench run --processes: the broker, the HES, each DC and one TN host per DC as separate OS
+ * processes over ZeroMQ TCP on loopback, on the real clock, exactly the processes the docker lab
+ * runs. The parent provisions the shared state, starts everything, tells the hosts when the
+ * workload starts, gathers their samples into the run's outputs and writes the same results as an
+ * in-process run. A host that dies is reported and the run finishes with the rest.
+ */
+import { spawn, fork, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify as toYaml } from 'yaml';
+import type { Sample } from '../../nodes/runtime/metrics';
+import type { BootstrapReport } from '../../nodes/mode';
 import type { Scenario } from '../scenario/schema';
-import type { RunOptions, RunResult } from './run';
+import type { HostMessage, ParentMessage } from './host-messages';
+import { processLayout } from './node-selection';
+import { provisionState } from './provision';
+import type { Progress, RunOptions } from './run';
+import { MODE_KEYS, startRun, type ProcessOutcome, type RunResult } from './run-results';
+import { summarizeMode } from './summary';
+import type { WorkloadFacts } from './workload';
 
-export async function runProcesses(_scenario: Scenario, _options: RunOptions): Promise<RunResult> {
-  throw new Error('--processes is being built');
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'gridbench.ts');
+const BOOTSTRAP_TIMEOUT_MS = 180_000;
+const STOP_TIMEOUT_MS = 20_000;
+const START_DELAY_MS = 1_000;
+
+export interface ProcessRunOptions extends RunOptions {
+  /** Called with every process started (tests use it to kill one). */
+  readonly onProcess?: (name: string, child: ChildProcess) => void;
+}
+
+interface Host {
+  readonly name: string;
+  readonly child: ChildProcess;
+  bootstrap?: BootstrapReport;
+  facts?: WorkloadFacts;
+  outcome?: string;
+  readonly exited: Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `killed by ${signal}`;
+  return code === 0 ? 'ok' : `exited with code ${code}`;
+}
+
+export async function runProcesses(scenario: Scenario, options: ProcessRunOptions = {}): Promise<RunResult> {
+  if (scenario.modes.some((m) => m !== 'lean'))
+    throw new Error(`--processes runs lean mode only (the scenario asks for ${scenario.modes.join(', ')}); smgw-tls runs in process`);
+  if (scenario.campaigns.length)
+    throw new Error('--processes runs no campaigns: the attacker needs the in-process wire tap; run the scenario without --processes');
+  const real: Scenario = { ...scenario, clock: 'real' };
+  const run = await startRun(real, options);
+  const { log } = run;
+  const stateDir = join(run.runDir, 'state');
+  const { nodes } = provisionState(real, stateDir);
+  log(`provisioned ${nodes} nodes in ${stateDir}`);
+
+  const brokerPort = await freePort();
+  const endpoint = `tcp://127.0.0.1:${brokerPort}`;
+  const channelConfig = join(run.runDir, 'channel.yaml');
+  const channelMetrics = join(run.runDir, 'channel-metrics.jsonl');
+  writeFileSync(
+    channelConfig,
+    toYaml({
+      seed: real.seed,
+      topology: { generate: { dcs: real.topology.dcs, tnsPerDc: real.topology.tnsPerDc } },
+      links: real.channel,
+      broker: { endpoint },
+      metrics: { intervalMs: 1000, file: channelMetrics },
+    }),
+  );
+  const broker = spawn(process.execPath, ['--import', 'tsx', CLI, 'channel', '--config', channelConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+  options.onProcess?.('channel', broker);
+  const brokerExit = new Promise<string>((resolve) => broker.once('exit', (code, signal) => resolve(describeExit(code, signal))));
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    broker.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve();
+    });
+    broker.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    void brokerExit.then((how) => reject(new Error(`the channel broker ${how} before it was ready: ${err.trim()}`)));
+  });
+  log(`channel broker at ${endpoint} (pid ${broker.pid})`);
+
+  const modeSamples: Sample[] = [];
+  const record = (sample: Sample) => {
+    modeSamples.push(sample);
+    run.record(sample);
+  };
+  const hosts: Host[] = processLayout(run.topology).map((selection) => {
+    const child = fork(
+      CLI,
+      ['node', '--scenario', real.file, '--nodes', selection, '--broker', endpoint, '--state', stateDir, '--run', run.runId],
+      { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      for (const line of d.toString().split('\n').filter((l) => l && !l.startsWith('gridbench node: '))) log(`${selection}: ${line}`);
+    });
+    const host: Host = {
+      name: selection,
+      child,
+      exited: new Promise((resolve) =>
+        child.once('exit', (code, signal) => {
+          host.outcome ??= describeExit(code, signal);
+          if (host.outcome !== 'ok') log(`process ${selection} (pid ${child.pid}) ${host.outcome}; the run goes on with the rest${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`);
+          resolve();
+        }),
+      ),
+    };
+    child.on('message', (m: HostMessage) => {
+      if (m.type === 'samples') for (const s of m.samples) record(s);
+      else if (m.type === 'bootstrapped') host.bootstrap = m.report;
+      else if (m.type === 'done') host.facts = m.facts;
+      else if (m.type === 'failed') host.outcome = `failed: ${m.error}`;
+    });
+    options.onProcess?.(selection, child);
+    return host;
+  });
+  const alive = () => hosts.filter((h) => h.child.exitCode === null && h.child.signalCode === null);
+  const send = (h: Host, m: ParentMessage) => {
+    if (h.child.connected) h.child.send(m);
+  };
+  const wallStart = Date.now();
+  const progress = (phase: Progress['phase'], simulatedMs: number) =>
+    options.onProgress?.({ mode: 'lean', phase, wallMs: Date.now() - wallStart, simulatedMs, durationMs: real.duration, frames: 0, attacks: 0 });
+
+  try {
+    const deadline = Date.now() + BOOTSTRAP_TIMEOUT_MS;
+    while (alive().some((h) => !h.bootstrap) && Date.now() < deadline) {
+      progress('bootstrap', 0);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const startAt = Date.now() + START_DELAY_MS;
+    for (const h of alive()) send(h, { type: 'start', startAt });
+    log(`workload starts on ${alive().length} node processes`);
+    const ticker = setInterval(() => progress('run', Math.max(0, Date.now() - startAt)), 1_000);
+    await Promise.race([new Promise((r) => setTimeout(r, startAt - Date.now() + real.duration + 2_000)), Promise.all(hosts.map((h) => h.exited))]);
+    clearInterval(ticker);
+    progress('closing', real.duration);
+    for (const h of alive()) send(h, { type: 'stop' });
+    await Promise.race([Promise.all(hosts.map((h) => h.exited)), new Promise((r) => setTimeout(r, STOP_TIMEOUT_MS))]);
+  } finally {
+    for (const h of alive()) {
+      h.outcome = 'did not stop in time; killed';
+      h.child.kill('SIGKILL');
+    }
+    await Promise.all(hosts.map((h) => h.exited));
+    broker.kill('SIGTERM');
+    await brokerExit;
+  }
+
+  for (const line of readFileSync(channelMetrics, 'utf8').split('\n').filter(Boolean)) {
+    const s = JSON.parse(line) as Sample;
+    record({ ...s, tags: { ...s.tags, run: run.runId, scenario: real.name, mode: 'lean' } });
+  }
+  await run.stopOutputs();
+  const facts = hosts.reduce(
+    (sum, h) => ({
+      commands: sum.commands + (h.facts?.commands ?? 0),
+      addressed: sum.addressed + (h.facts?.addressed ?? 0),
+      commandBytes: [...sum.commandBytes, ...(h.facts?.commandBytes ?? [])],
+      firmwareRollouts: sum.firmwareRollouts + (h.facts?.firmwareRollouts ?? 0),
+    }),
+    { commands: 0, addressed: 0, commandBytes: [] as number[], firmwareRollouts: 0 },
+  );
+  const reports = hosts.flatMap((h) => (h.bootstrap ? [h.bootstrap] : []));
+  const bootstrap = {
+    enrolled: reports.reduce((n, r) => n + r.enrolled, 0),
+    failed: [...reports.flatMap((r) => r.failed), ...hosts.filter((h) => !h.bootstrap).map((h) => h.name)],
+    durationMs: reports.reduce((m, r) => Math.max(m, r.durationMs), 0),
+  };
+  const processes: ProcessOutcome[] = [
+    { name: 'channel', pid: broker.pid, outcome: 'ok' },
+    ...hosts.map((h) => ({ name: h.name, pid: h.child.pid, outcome: h.outcome ?? 'ok' })),
+  ];
+  return run.finish({ [MODE_KEYS.lean]: summarizeMode(modeSamples, { mode: 'lean', bootstrap, ...facts }) }, { processes });
 }

@@ -121,7 +121,6 @@ async function runMode(
     const schedule = new Schedule(clock, startedAt);
     const pending: Promise<unknown>[] = [];
     scheduleWorkload(scenario, topology, mode, schedule, pending);
-    for (const e of scenario.events) schedule.at(e.at, () => mode.powerRestored?.(e.powerRestored));
     attacks.start(schedule);
     await runFor(clock, scenario.duration);
     phase = 'closing';

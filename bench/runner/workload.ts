@@ -8,24 +8,32 @@ import type { Scenario } from '../scenario/schema';
 import type { RunnableMode } from './mode-factory';
 import type { Schedule } from './schedule';
 
+/**
+ * `local` tells which originators run here: in a distributed bench each process issues only what
+ * its own nodes originate (the HES: meter rounds, confidential messages, firmware; a DC: its
+ * automation commands and the grid events of its segment).
+ */
 export function scheduleWorkload(
   scenario: Scenario,
   topology: Topology,
   mode: RunnableMode,
   schedule: Schedule,
   pending: Promise<unknown>[],
+  local: (node: NodeId) => boolean = () => true,
 ): void {
   const { workload, duration } = scenario;
+  for (const e of scenario.events) if (local(e.powerRestored)) schedule.at(e.at, () => mode.powerRestored?.(e.powerRestored));
+  for (const a of workload.automation) {
+    const dcs = (a.dc === 'all' ? topology.dcs.map((d) => d.id) : [a.dc]).filter(local);
+    const pattern = typeof a.relay === 'string' ? [a.relay] : a.relay;
+    if (dcs.length) schedule.add(a, duration, (i) => {
+      for (const dc of dcs) mode.automation(dc, { relay: pattern[i % pattern.length]! });
+    });
+  }
+  if (!local(topology.hes)) return;
   if (workload.meterRounds) {
     const { timeout, ...when } = workload.meterRounds;
     schedule.add(when, duration, () => pending.push(mode.meterRound(timeout)));
-  }
-  for (const a of workload.automation) {
-    const dcs = a.dc === 'all' ? topology.dcs.map((d) => d.id) : [a.dc];
-    const pattern = typeof a.relay === 'string' ? [a.relay] : a.relay;
-    schedule.add(a, duration, (i) => {
-      for (const dc of dcs) mode.automation(dc, { relay: pattern[i % pattern.length]! });
-    });
   }
   for (const c of workload.confidential) schedule.at(c.at, () => mode.confidential(c.tn, new TextEncoder().encode(c.text)));
   for (const f of workload.firmware) {
@@ -35,7 +43,6 @@ export function scheduleWorkload(
     });
   }
 }
-
 
 export interface WorkloadFacts {
   commands: number;

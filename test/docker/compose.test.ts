@@ -40,7 +40,7 @@ describe('docker/compose.yaml (the lab)', () => {
   const scenario = loadScenario(scenarioFile);
   const dcs = Array.from({ length: scenario.topology.dcs }, (_, i) => `dc${i + 1}`);
   const nodeCommand = (nodes: string) =>
-    `gridbench node --scenario /bench/scenarios/lab.yaml --nodes ${nodes} --broker tcp://channel:5555 --out influxdb=http://influxdb:8086/${LAB_DATABASE}`;
+    `gridbench node --scenario /bench/scenarios/lab.yaml --nodes ${nodes} --broker tcp://channel:5555 --state /state --run lab --out influxdb=http://influxdb:8086/${LAB_DATABASE}`;
 
   it('validates with docker-compose config and runs InfluxDB 1.8 and Grafana', () => {
     expect(services.influxdb?.image).toBe('influxdb:1.8');
@@ -63,12 +63,17 @@ describe('docker/compose.yaml (the lab)', () => {
       expect(commandOf(services[dc]!), dc).toBe(nodeCommand(dc));
       expect(commandOf(services[`tns-${dc}`]!), `tns-${dc}`).toBe(nodeCommand(`tns:${dc}`));
     }
-    const bench = ['channel', 'hes', ...dcs, ...dcs.map((dc) => `tns-${dc}`)];
+    expect(commandOf(services.provision!)).toBe('gridbench provision --scenario /bench/scenarios/lab.yaml --state /state');
+    const bench = ['channel', 'provision', 'hes', ...dcs, ...dcs.map((dc) => `tns-${dc}`)];
     expect(Object.keys(services).sort()).toEqual([...bench, 'grafana', 'influxdb'].sort());
     for (const name of bench) {
       expect(services[name]!.build, name).toEqual({ context: ROOT, dockerfile: 'docker/Dockerfile' });
       expect(mounts(services[name]!), name).toContainEqual([join(ROOT, 'docker', 'lab'), '/bench']);
-      if (name !== 'channel') expect(services[name]!.depends_on, name).toHaveProperty('channel');
+      if (name !== 'channel' && name !== 'provision') {
+        expect(services[name]!.depends_on, name).toHaveProperty('channel');
+        expect(services[name]!.depends_on?.provision, name).toEqual({ condition: 'service_completed_successfully' });
+        expect(mounts(services[name]!).map(([, target]) => target), name).toContain('/state');
+      }
     }
     expect(existsSync(join(ROOT, 'docker', 'Dockerfile'))).toBe(true);
   });

@@ -68,7 +68,8 @@ export const command: Command = {
               process.stderr.write(`${progressLine(p)}\n`);
             }
           };
-      console.error(`gridbench: ${scenario.name} (${scenario.file}), modes ${scenario.modes.join(' + ')}, seed ${scenario.seed}, ${scenario.clock} clock`);
+      const clock = values.processes ? 'real clock (--processes)' : `${scenario.clock} clock`;
+      console.error(`gridbench: ${scenario.name} (${scenario.file}), modes ${scenario.modes.join(' + ')}, seed ${scenario.seed}, ${clock}`);
       const options = { out: values.out, resultsRoot: values.results, log: (line: string) => console.error(`gridbench: ${line}`), ...(onProgress ? { onProgress } : {}) };
       const result = values.processes ? await runProcesses(scenario, options) : await runScenario(scenario, options);
       if (tty && onProgress) process.stderr.write('\n');

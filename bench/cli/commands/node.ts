@@ -1,0 +1,69 @@
+/**
+ * gridbench node --scenario FILE --nodes SELECTION --broker tcp://HOST:PORT --state DIR
+ *   [--run ID] [--mode lean] [--out influxdb=URL]... [--results DIR]
+ * Runs some nodes of a scenario in this process over the channel broker (see node-host.ts).
+ */
+import { parseArgs } from 'node:util';
+import { hostNodes } from '../../runner/node-host';
+import { loadScenario } from '../../scenario/load';
+import { EXIT, type Command } from '../command';
+
+const USAGE = `usage: gridbench node --scenario FILE --nodes SELECTION --broker tcp://HOST:PORT --state DIR [--run ID] [--out influxdb=URL]...
+
+  --nodes     hes | dc1 | tns:dc1 | tn1.001,tn1.002 ...   the nodes this process runs
+  --state     the state directory made by gridbench provision (shared by every node process)
+  --run       run id shared by all processes of one bench (default: the scenario's name)`;
+
+export const command: Command = {
+  summary: 'run some nodes of a scenario in this process, over the channel broker (lab and --processes)',
+  async run(argv) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: {
+          scenario: { type: 'string' },
+          nodes: { type: 'string' },
+          broker: { type: 'string' },
+          state: { type: 'string' },
+          run: { type: 'string' },
+          mode: { type: 'string', default: 'lean' },
+          out: { type: 'string', multiple: true, default: [] },
+          results: { type: 'string', default: 'results' },
+          help: { type: 'boolean', default: false },
+        },
+      }));
+    } catch (err) {
+      console.error(`gridbench node: ${(err as Error).message}\n${USAGE}`);
+      return EXIT.error;
+    }
+    if (values.help) {
+      console.log(USAGE);
+      return EXIT.ok;
+    }
+    const missing = (['scenario', 'nodes', 'broker', 'state'] as const).filter((k) => !values[k]);
+    if (missing.length) {
+      console.error(`gridbench node: missing ${missing.map((m) => `--${m}`).join(', ')}\n${USAGE}`);
+      return EXIT.error;
+    }
+    try {
+      const scenario = loadScenario(values.scenario!);
+      await hostNodes({
+        scenario: { ...scenario, clock: 'real' },
+        selection: values.nodes!,
+        broker: values.broker!,
+        stateDir: values.state!,
+        runId: values.run ?? scenario.name,
+        mode: values.mode === 'smgw-tls' ? 'smgw-tls' : 'lean',
+        out: values.out,
+        resultsRoot: values.results,
+        log: (line) => console.error(`gridbench node: ${line}`),
+      });
+      return EXIT.ok;
+    } catch (err) {
+      console.error(`gridbench node ${values.nodes}: ${(err as Error).message}`);
+      if (typeof process.send === 'function') process.send({ type: 'failed', error: (err as Error).message });
+      return EXIT.error;
+    }
+  },
+};

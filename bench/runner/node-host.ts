@@ -1,0 +1,160 @@
+/**
+ * gridbench node: one OS process running some nodes of a scenario (the HES, a DC, or a DC's TNs)
+ * over the channel broker (ZeroMQ TCP) on the real clock, as the docker lab and `gridbench run
+ * --processes` do. Keys, certificates and counters live in the shared, provisioned state
+ * directory. The process issues the part of the workload its own nodes originate.
+ *
+ * With a parent (--processes) it reports over IPC (samples, bootstrap, the commands it issued)
+ * and starts the workload when told; on its own (docker) it starts once its nodes have bootstrapped
+ * and writes its metrics through --out.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Topology } from '../../channel/topology';
+import { createZmqNetwork } from '../../channel/zmq-transport';
+import { LeanMode } from '../../nodes/lean/lean-mode';
+import { Manufacturer } from '../../nodes/lean/manufacturer';
+import { cryptoBackend } from '../../nodes/crypto';
+import type { ModeName } from '../../nodes/mode';
+import { RealClock } from '../../nodes/runtime/clock';
+import { createMetrics, type Sample } from '../../nodes/runtime/metrics';
+import { Random } from '../../nodes/runtime/random';
+import { FileNodeStore } from '../../nodes/store/node-store';
+import { MetricsOutputs } from '../metrics/metrics-outputs';
+import { createOutputs } from '../metrics/out-spec';
+import { Timebase } from '../metrics/timebase';
+import type { Scenario } from '../scenario/schema';
+import { createBoards } from './boards';
+import type { HostMessage, ParentMessage } from './host-messages';
+import { computeFor } from './mode-factory';
+import { selectNodes } from './node-selection';
+import { MANUFACTURER_STORE, stateStoreFor } from './provision';
+import { Schedule } from './schedule';
+import { countingWorkload, scheduleWorkload, type WorkloadFacts } from './workload';
+
+export interface HostOptions {
+  readonly scenario: Scenario;
+  readonly selection: string;
+  /** tcp://host:port of the channel broker. */
+  readonly broker: string;
+  /** Provisioned by `gridbench provision` (or the --processes parent). */
+  readonly stateDir: string;
+  readonly runId: string;
+  readonly mode: ModeName;
+  /** On its own: --out specs, and where results/<run-id>/<selection>/ goes. */
+  readonly out?: readonly string[];
+  readonly resultsRoot?: string;
+  readonly log: (line: string) => void;
+}
+
+const FLUSH_MS = 250;
+/** Registration frames lost while another process is not up yet are sent again soon. */
+const RETRY = { firstMs: 2_000, maxMs: 30_000 };
+
+export async function hostNodes(options: HostOptions): Promise<void> {
+  const { scenario, log } = options;
+  if (options.mode !== 'lean') throw new Error(`gridbench node runs lean-mode nodes; ${options.mode} mode runs in process only`);
+  if (!existsSync(join(options.stateDir, MANUFACTURER_STORE, 'root-key')))
+    throw new Error(`${options.stateDir} is not a provisioned state directory (run: gridbench provision --scenario FILE --state DIR)`);
+  const parent = typeof process.send === 'function' ? (m: HostMessage) => process.send!(m) : undefined;
+  const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
+  const nodes = new Set(selectNodes(options.selection, topology));
+  const local = (node: string) => nodes.has(node);
+  const clock = new RealClock();
+  const random = new Random(scenario.seed).fork(`host/${options.selection}`);
+
+  let pendingSamples: Sample[] = [];
+  const outputs = parent
+    ? undefined
+    : new MetricsOutputs(
+        createOutputs(options.out ?? [], {
+          runDir: join(options.resultsRoot ?? 'results', options.runId, options.selection.replace(/[:,]/g, '-')),
+          timebase: new Timebase('real', Date.now()),
+          header: { run: options.runId, scenario: scenario.name, nodes: options.selection },
+          log,
+        }),
+      );
+  await outputs?.start();
+  const flush = () => {
+    if (pendingSamples.length === 0) return;
+    const batch = pendingSamples;
+    pendingSamples = [];
+    if (parent) parent({ type: 'samples', samples: batch });
+    else outputs!.addSamples(batch);
+  };
+  const flusher = setInterval(flush, FLUSH_MS);
+  const metrics = createMetrics(clock, (s) => pendingSamples.push(s), { run: options.runId, scenario: scenario.name, mode: options.mode });
+
+  const network = createZmqNetwork({ endpoint: options.broker, topology, clock });
+  const boards = createBoards(scenario, topology, clock, random, metrics, local);
+  const facts: WorkloadFacts = { commands: 0, addressed: 0, commandBytes: [], firmwareRollouts: 0 };
+  const lean = new LeanMode({
+    topology,
+    network,
+    clock,
+    crypto: { hes: cryptoBackend(scenario.crypto.hes), dc: cryptoBackend(scenario.crypto.dc), tn: cryptoBackend(scenario.crypto.tn) },
+    metrics,
+    random,
+    storeFor: stateStoreFor(options.stateDir),
+    manufacturer: Manufacturer.fromStore(new FileNodeStore(join(options.stateDir, MANUFACTURER_STORE)), cryptoBackend(scenario.crypto.hes)),
+    relayFor: (tn) => boards.get(tn),
+    computeFor: computeFor(scenario),
+    retry: RETRY,
+    bootstrapTimeoutMs: 120_000,
+    local,
+  });
+  const mode = countingWorkload(lean, facts);
+  try {
+    await network.ready();
+    log(`${options.selection}: ${nodes.size} node(s) connected to ${options.broker}`);
+    await Promise.all([...boards.values()].map((b) => b.ready()));
+    const report = await mode.bootstrap();
+    parent?.({ type: 'bootstrapped', report });
+    log(`${options.selection}: ${report.enrolled} enrolled${report.failed.length ? `, failed: ${report.failed.join(', ')}` : ''}`);
+    const startAt = parent ? await startSignal() : clock.now();
+    await clock.sleep(startAt - clock.now());
+    const schedule = new Schedule(clock, startAt);
+    const pending: Promise<unknown>[] = [];
+    scheduleWorkload(scenario, topology, mode, schedule, pending, local);
+    await Promise.race([clock.sleep(scenario.duration), stopSignal()]);
+    schedule.cancel();
+    await mode.close();
+    await Promise.allSettled(pending);
+  } finally {
+    await Promise.all([...boards.values()].map((b) => b.close()));
+    await network.close();
+    clearInterval(flusher);
+    flush();
+    await outputs?.stop();
+  }
+  if (parent) {
+    // the IPC channel would keep this process alive: say done, then let go of it
+    await new Promise<void>((resolve) => process.send!({ type: 'done', facts } satisfies HostMessage, () => resolve()));
+    process.disconnect();
+  }
+}
+
+function startSignal(): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (m: ParentMessage) => {
+      if (m.type !== 'start') return;
+      process.off('message', onMessage);
+      resolve(m.startAt);
+    };
+    process.on('message', onMessage);
+  });
+}
+
+/** Resolves when the parent says stop; never without a parent. */
+function stopSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof process.send !== 'function') return;
+    const onMessage = (m: ParentMessage) => {
+      if (m.type === 'stop') {
+        process.off('message', onMessage);
+        resolve();
+      }
+    };
+    process.on('message', onMessage);
+  });
+}

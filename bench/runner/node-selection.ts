@@ -1,0 +1,28 @@
+/**
+ * Which nodes one process runs: `hes`, a DC id (`dc1`), all TNs of a DC (`tns:dc1`), or TN ids,
+ * comma-separated. Errors name the selection that does not match the topology.
+ */
+import type { Topology } from '../../channel/topology';
+import type { NodeId } from '../../nodes/runtime/transport';
+
+export function selectNodes(selection: string, topology: Topology): NodeId[] {
+  const nodes = new Set<NodeId>();
+  for (const part of selection.split(',').map((p) => p.trim()).filter(Boolean)) {
+    if (part.startsWith('tns:')) {
+      const dc = part.slice(4);
+      if (topology.roleOf(dc) !== 'dc') throw new Error(`--nodes ${selection}: "${dc}" is not a DC of the scenario's topology`);
+      for (const tn of topology.tnsOf(dc)) nodes.add(tn);
+    } else if (topology.has(part)) {
+      nodes.add(part);
+    } else {
+      throw new Error(`--nodes ${selection}: "${part}" is not a node of the scenario's topology (hes, dc1.., tns:dc1, tn1.001..)`);
+    }
+  }
+  if (nodes.size === 0) throw new Error(`--nodes ${selection}: selects no node`);
+  return [...nodes];
+}
+
+/** The processes of a distributed bench: the HES, each DC, and one TN host per DC. */
+export function processLayout(topology: Topology): string[] {
+  return [topology.hes, ...topology.dcs.map((d) => d.id), ...topology.dcs.map((d) => `tns:${d.id}`)];
+}
