@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from '../nodes/runtime/clock';
 import type { Random } from '../nodes/runtime/random';
 import type { NodeId } from '../nodes/runtime/transport';
 import type { WireFrame } from './frame';
-import { TimeHeap } from './heap';
+import { TimeHeap } from '../nodes/runtime/time-heap';
 import { drawJitter, type LossProcess } from './loss';
 import { fragmentSizes, type LinkProfile } from './profile';
 import type { Direction } from './topology';

@@ -9,7 +9,7 @@
 import type { CampaignApi } from '../campaign/campaign-api';
 import { signFrame } from '../../nodes/lean/frame-builders';
 import { CertRole, issueCertificate } from '../../nodes/protocol/certificate';
-import { decodeFrame, encodeDcEnrolment, type DcCsr, type DcEnrolment } from '../../nodes/protocol/frame';
+import { decodeAs, encodeDcEnrolment, type DcEnrolment } from '../../nodes/protocol/frame';
 import { MessageClass } from '../../nodes/protocol/message-class';
 
 export const name = 'authentic-certs-dc';
@@ -17,12 +17,6 @@ export const thresholds = {
   attack_accepted: ['count==0'],
   'attack_rejected{goal:authentic_certs_DC,mode:lean}': ['count>0'],
 };
-
-function decoded<T>(bytes: Uint8Array, cls: MessageClass): T {
-  const f = decodeFrame(bytes);
-  if (!f.ok || f.value.cls !== cls) throw new Error(`not a ${MessageClass[cls]}`);
-  return f.value as T;
-}
 
 export default async function campaign(api: CampaignApi): Promise<void> {
   if (!api.mode.replace) return api.log(`needs node replacement, which ${api.modeName} mode does not do; skipped`);
@@ -35,12 +29,12 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   const csrs = attacker.record({ class: 'dc-csr', from: dc1 });
   await api.at(5_000);
   await api.mode.replace(dc2); // the attacker watches dc2's new unit enrol: a genuine chain to borrow
-  const other = decoded<DcEnrolment>(enrolments.frames.find((f) => f.to === dc2)!.bytes, MessageClass.DcEnrolment);
+  const other = decodeAs(enrolments.frames.find((f) => f.to === dc2)!.bytes, MessageClass.DcEnrolment);
 
   const release = attacker.block({ link: `wan:${dc1}`, class: 'dc-enrolment', to: dc1 });
   const installed = api.mode.replace(dc1);
   while (csrs.frames.length === 0) await api.sleep(1_000);
-  const csr = decoded<DcCsr>(csrs.frames.at(-1)!.bytes, MessageClass.DcCsr);
+  const csr = decodeAs(csrs.frames.at(-1)!.bytes, MessageClass.DcCsr);
   const dcCert = (signer: Uint8Array) =>
     issueCertificate({ role: CertRole.Dc, issuer: 'hes', subject: dc1, signKey: csr.signKey, encKey: csr.encKey }, signer, crypto).bytes;
   const rogueHes = attacker.rogueManufacturer.certifyHes('hes', keys.sign.publicKey, keys.enc.publicKey);

@@ -9,7 +9,7 @@
 import type { CampaignApi } from '../campaign/campaign-api';
 import { signFrame } from '../../nodes/lean/frame-builders';
 import { CertRole, issueCertificate } from '../../nodes/protocol/certificate';
-import { decodeFrame, encodeTnEnrolment, type TnEnrolment } from '../../nodes/protocol/frame';
+import { decodeAs, encodeTnEnrolment, type TnEnrolment } from '../../nodes/protocol/frame';
 import { MessageClass } from '../../nodes/protocol/message-class';
 
 export const name = 'authentic-certs-tn';
@@ -18,11 +18,7 @@ export const thresholds = {
   'attack_rejected{goal:authentic_certs_TN,mode:lean}': ['count>0'],
 };
 
-const enrolmentOf = (bytes: Uint8Array): TnEnrolment => {
-  const f = decodeFrame(bytes);
-  if (!f.ok || f.value.cls !== MessageClass.TnEnrolment) throw new Error('not a TN enrolment');
-  return f.value;
-};
+const enrolmentOf = (bytes: Uint8Array): TnEnrolment => decodeAs(bytes, MessageClass.TnEnrolment);
 
 export default async function campaign(api: CampaignApi): Promise<void> {
   if (!api.mode.replace) return api.log(`needs node replacement, which ${api.modeName} mode does not do; skipped`);

@@ -36,8 +36,8 @@ export interface ModeContext {
 
 /** What the runner and campaigns may ask of a mode beyond the common workload. */
 export interface RunnableMode extends BenchMode {
-  /** Every TN of a segment loses and regains power. */
-  powerRestored?(dc: NodeId): void;
+  /** Every TN of a segment loses and regains power; smgw-tls resolves with the storm that follows. */
+  powerRestored?(dc: NodeId): void | Promise<unknown>;
   /** Keys of a node, for campaigns that hand an attacker a compromised node. */
   keysOf?(node: NodeId): Identity;
   /** A new unit replaces a failed node and enrols; resolves when it has. */

@@ -15,7 +15,6 @@ import {
 } from '../protocol/frame';
 import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
 import { reject, type Rejection } from '../protocol/rejection';
-import type { TimerHandle } from '../runtime/clock';
 import { SEGMENT_BROADCAST, type NodeId, type ReceivedFrame } from '../runtime/transport';
 import { getJson, putJson } from '../store/node-store';
 import { NO_OBSERVER } from './goal-monitor';
@@ -23,7 +22,8 @@ import { loadOrCreateIdentity, type Identity } from './identity';
 import { signFrame } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';
 import { MANUFACTURER_ID } from './manufacturer';
-import { DEFAULT_RETRY, type LeanNodeDeps, type RetryPolicy } from './node-deps';
+import { EnrolmentLoop } from './enrolment-loop';
+import type { LeanNodeDeps, RetryPolicy } from './node-deps';
 
 export interface DcOptions {
   readonly hes: NodeId;
@@ -52,9 +52,7 @@ export class Dc {
   private counter: number;
   private readonly tns = new Set<NodeId>();
   private readonly inbox: Inbox;
-  private retryTimer?: TimerHandle;
-  private bootstrapStartedAt?: number;
-  private readonly enrolledWaiters: Array<() => void> = [];
+  private readonly enrolment: EnrolmentLoop;
   private readonly observer;
 
   private constructor(
@@ -67,6 +65,7 @@ export class Dc {
     for (const record of deps.store.list(TN_RECORD)) this.tns.add(record.slice(TN_RECORD.length));
     const stored = getJson<StoredCerts>(deps.store, 'certs');
     if (stored) this.installCerts(fromHex(stored.hesCert), fromHex(stored.dcCert));
+    this.enrolment = new EnrolmentLoop(deps.clock, () => this.sendCsr(), options.retry);
     this.inbox = openInbox('dc', deps.transport, deps.metrics, (frame, rx) => this.handle(frame, rx));
   }
 
@@ -84,11 +83,7 @@ export class Dc {
 
   /** Sends the CSR, and again with backoff until certificates arrive. Resolves once enrolled (or closed). */
   bootstrap(): Promise<void> {
-    if (this.enrolled) return Promise.resolve();
-    this.bootstrapStartedAt ??= this.deps.clock.now();
-    const done = new Promise<void>((resolve) => this.enrolledWaiters.push(resolve));
-    if (!this.retryTimer) this.sendCsr(this.options.retry?.firstMs ?? DEFAULT_RETRY.firstMs);
-    return done;
+    return this.enrolled ? Promise.resolve() : this.enrolment.run();
   }
 
   /** Signs and broadcasts an automation command to every TN of the segment. */
@@ -108,23 +103,17 @@ export class Dc {
 
   async close(): Promise<void> {
     this.inbox.stop();
-    this.retryTimer?.cancel();
-    // a unit taken out of service will never enrol: nobody waits for it any longer
-    for (const resolve of this.enrolledWaiters.splice(0)) resolve();
+    this.enrolment.stop();
     await this.deps.transport.close();
   }
 
-  private sendCsr(nextDelayMs: number): void {
+  private sendCsr(): void {
     const csr = signFrame(
       { cls: MessageClass.DcCsr, dc: this.deps.id, signKey: this.identity.sign.publicKey, encKey: this.identity.enc.publicKey },
       this.identity.sign.secretKey,
       this.deps.crypto,
     );
     this.deps.transport.send(this.options.hes, csr.frame);
-    const maxMs = this.options.retry?.maxMs ?? DEFAULT_RETRY.maxMs;
-    this.retryTimer = this.deps.clock.setTimer(nextDelayMs, () => {
-      if (!this.enrolled) this.sendCsr(Math.min(nextDelayMs * 2, maxMs));
-    });
   }
 
   private handle(frame: Frame, rx: ReceivedFrame): Rejection | void {
@@ -166,12 +155,7 @@ export class Dc {
     const refusal = this.installCerts(enrolment.hesCert, enrolment.dcCert);
     if (refusal) return refusal;
     putJson(this.deps.store, 'certs', { hesCert: hex(enrolment.hesCert), dcCert: hex(enrolment.dcCert) } satisfies StoredCerts);
-    this.retryTimer?.cancel();
-    this.deps.metrics.emit(
-      'bootstrap',
-      { duration_ms: this.deps.clock.now() - (this.bootstrapStartedAt ?? this.deps.clock.now()) },
-      { role: 'dc' },
-    );
+    this.deps.metrics.emit('bootstrap', { duration_ms: this.enrolment.done() }, { role: 'dc' });
     this.observer.accepted({
       node: this.deps.id,
       cls: MessageClass.DcEnrolment,
@@ -182,7 +166,6 @@ export class Dc {
       certificates: [enrolment.hesCert, enrolment.dcCert],
       ...(rx.attack ? { attack: rx.attack } : {}),
     });
-    for (const resolve of this.enrolledWaiters.splice(0)) resolve();
   }
 
   /** Verifies manufacturer -> HES -> this DC, with the DC cert naming this DC's own keys. */

@@ -26,7 +26,6 @@ import {
 } from '../protocol/frame';
 import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
 import { reject, type Rejection, type Result } from '../protocol/rejection';
-import type { TimerHandle } from '../runtime/clock';
 import type { NodeId, ReceivedFrame } from '../runtime/transport';
 import { getJson, putJson } from '../store/node-store';
 import { NO_OBSERVER, type Acceptance } from './goal-monitor';
@@ -34,7 +33,8 @@ import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity'
 import { signFrame, signThenSeal } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';
 import { MANUFACTURER_ID } from './manufacturer';
-import { DEFAULT_RETRY, type LeanNodeDeps, type RetryPolicy } from './node-deps';
+import { EnrolmentLoop } from './enrolment-loop';
+import type { LeanNodeDeps, RetryPolicy } from './node-deps';
 
 export type CryptoOp = 'sign' | 'verify' | 'encrypt' | 'decrypt';
 
@@ -90,9 +90,7 @@ export class Tn {
   private installedVersion: number;
   private transfer?: FirmwareTransfer;
   private readonly inbox: Inbox;
-  private retryTimer?: TimerHandle;
-  private bootstrapStartedAt?: number;
-  private readonly enrolledWaiters: Array<() => void> = [];
+  private readonly enrolment: EnrolmentLoop;
   private busyUntil = 0;
   private readonly observer;
   /** Confidential payloads accepted, newest last (what an application on the TN would consume). */
@@ -112,6 +110,7 @@ export class Tn {
       const checked = this.checkEnrolment(fromHex(stored.hesCert), fromHex(stored.dcCert));
       if (!checked.ok) throw new Error(`TN ${deps.id}: stored certificates no longer verify: ${checked.detail}`);
     }
+    this.enrolment = new EnrolmentLoop(deps.clock, () => this.sendKey(), options.retry);
     this.inbox = openInbox('tn', deps.transport, deps.metrics, (frame, rx) => this.handle(frame, rx));
   }
 
@@ -133,32 +132,22 @@ export class Tn {
 
   /** Sends its public keys to its DC, and again with backoff until enrolled (or closed). */
   bootstrap(): Promise<void> {
-    if (this.enrolled) return Promise.resolve();
-    this.bootstrapStartedAt ??= this.deps.clock.now();
-    const done = new Promise<void>((resolve) => this.enrolledWaiters.push(resolve));
-    if (!this.retryTimer) this.sendKey(this.options.retry?.firstMs ?? DEFAULT_RETRY.firstMs);
-    return done;
+    return this.enrolled ? Promise.resolve() : this.enrolment.run();
   }
 
   async close(): Promise<void> {
     this.inbox.stop();
-    this.retryTimer?.cancel();
-    // a unit taken out of service will never enrol: nobody waits for it any longer
-    for (const resolve of this.enrolledWaiters.splice(0)) resolve();
+    this.enrolment.stop();
     await this.deps.transport.close();
   }
 
-  private sendKey(nextDelayMs: number): void {
+  private sendKey(): void {
     const registration = signFrame(
       { cls: MessageClass.TnKey, tn: this.deps.id, dc: this.options.dc, signKey: this.identity.sign.publicKey, encKey: this.identity.enc.publicKey },
       this.identity.sign.secretKey,
       this.deps.crypto,
     );
     this.deps.transport.send(this.options.dc, registration.frame);
-    const maxMs = this.options.retry?.maxMs ?? DEFAULT_RETRY.maxMs;
-    this.retryTimer = this.deps.clock.setTimer(nextDelayMs, () => {
-      if (!this.enrolled) this.sendKey(Math.min(nextDelayMs * 2, maxMs));
-    });
   }
 
   private handle(frame: Frame, rx: ReceivedFrame): Rejection | void {
@@ -190,12 +179,7 @@ export class Tn {
     // counters start where the HES and this DC are now: nothing they sent before can be accepted
     this.saveCounters({ hes: Math.max(this.counters.hes, anchors.value.hes), dc: anchors.value.dc });
     putJson(this.deps.store, 'certs', { hesCert: hex(enrolment.hesCert), dcCert: hex(enrolment.dcCert) } satisfies StoredCerts);
-    this.retryTimer?.cancel();
-    this.deps.metrics.emit(
-      'bootstrap',
-      { duration_ms: this.deps.clock.now() - (this.bootstrapStartedAt ?? this.deps.clock.now()) },
-      { role: 'tn' },
-    );
+    this.deps.metrics.emit('bootstrap', { duration_ms: this.enrolment.done() }, { role: 'tn' });
     this.report(rx, {
       cls: MessageClass.TnEnrolment,
       sender: this.options.dc,
@@ -204,7 +188,6 @@ export class Tn {
       signature: new Uint8Array(0),
       certificates: [enrolment.hesCert, enrolment.dcCert],
     });
-    for (const resolve of this.enrolledWaiters.splice(0)) resolve();
   }
 
   /**
@@ -253,9 +236,7 @@ export class Tn {
     this.hesCert = undefined;
     this.dcCert = undefined;
     putJson(this.deps.store, 'certs', null);
-    this.retryTimer?.cancel();
-    this.retryTimer = undefined;
-    this.bootstrapStartedAt = undefined;
+    this.enrolment.stop();
     return this.bootstrap();
   }
 

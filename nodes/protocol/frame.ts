@@ -460,3 +460,14 @@ export function encodeFrame(f: Frame): Uint8Array {
       return encodeTlsRecord(f);
   }
 }
+
+/**
+ * Decodes bytes that must be a frame of one class; throws otherwise. For tools, campaigns and
+ * tests that take frames apart; nodes use decodeFrame, which never throws.
+ */
+export function decodeAs<C extends Frame['cls']>(bytes: Uint8Array, cls: C): Extract<Frame, { cls: C }> {
+  const decoded = decodeFrame(bytes);
+  if (!decoded.ok) throw new Error(`not a frame: ${decoded.reason}: ${decoded.detail}`);
+  if (decoded.value.cls !== cls) throw new Error(`expected a ${MessageClass[cls]} frame, got ${MessageClass[decoded.value.cls]}`);
+  return decoded.value as Extract<Frame, { cls: C }>;
+}

@@ -1,3 +1,5 @@
+import { TimeHeap, type Timed } from './time-heap';
+
 /**
  * Time as nodes see it. Nodes never read the wall clock or call setTimeout themselves: they are
  * handed a Clock, so the same code runs against real boards (RealClock) and, without them, on a
@@ -47,9 +49,7 @@ export class RealClock implements Clock {
   }
 }
 
-interface ScheduledTimer {
-  at: number;
-  seq: number;
+interface ScheduledTimer extends Timed {
   fn: () => void;
   cancelled: boolean;
 }
@@ -66,7 +66,7 @@ export class VirtualClock implements Clock {
   readonly kind = 'virtual' as const;
   private t = 0;
   private seq = 0;
-  private readonly heap: ScheduledTimer[] = [];
+  private readonly heap = new TimeHeap<ScheduledTimer>();
   private holds = 0;
   private activity = 0;
   private running = false;
@@ -79,7 +79,7 @@ export class VirtualClock implements Clock {
 
   setTimer(delayMs: number, fn: () => void): TimerHandle {
     const timer: ScheduledTimer = { at: this.t + Math.max(0, delayMs), seq: this.seq++, fn, cancelled: false };
-    heapPush(this.heap, timer);
+    this.heap.push(timer);
     this.activity++;
     return {
       cancel: () => {
@@ -110,7 +110,7 @@ export class VirtualClock implements Clock {
   /** Time of the next pending timer, or undefined when nothing is scheduled. */
   nextTimerAt(): number | undefined {
     this.dropCancelled();
-    return this.heap[0]?.at;
+    return this.heap.peek()?.at;
   }
 
   /**
@@ -157,10 +157,10 @@ export class VirtualClock implements Clock {
         await this.settle();
         if (done()) return false;
         this.dropCancelled();
-        const next = this.heap[0];
+        const next = this.heap.peek();
         if (!next) return true;
         if (until !== undefined && next.at > until) return false;
-        heapPop(this.heap);
+        this.heap.pop();
         this.t = Math.max(this.t, next.at);
         this.firedTimers++;
         next.fn();
@@ -181,41 +181,6 @@ export class VirtualClock implements Clock {
   }
 
   private dropCancelled(): void {
-    while (this.heap[0]?.cancelled) heapPop(this.heap);
+    while (this.heap.peek()?.cancelled) this.heap.pop();
   }
-}
-
-function before(a: ScheduledTimer, b: ScheduledTimer): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-}
-
-function heapPush(heap: ScheduledTimer[], item: ScheduledTimer): void {
-  heap.push(item);
-  let i = heap.length - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (!before(heap[i]!, heap[parent]!)) break;
-    [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-    i = parent;
-  }
-}
-
-function heapPop(heap: ScheduledTimer[]): ScheduledTimer | undefined {
-  const top = heap[0];
-  const last = heap.pop();
-  if (heap.length > 0 && last) {
-    heap[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
-      if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
-      if (m === i) break;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
-    }
-  }
-  return top;
 }

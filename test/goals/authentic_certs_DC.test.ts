@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signFrame } from '../../nodes/lean/frame-builders';
 import { CertRole, issueCertificate } from '../../nodes/protocol/certificate';
-import { decodeFrame, encodeDcEnrolment, type DcCsr, type DcEnrolment } from '../../nodes/protocol/frame';
+import { decodeAs, encodeDcEnrolment } from '../../nodes/protocol/frame';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import { leanBench, type LeanBench } from './lean-bench';
 
@@ -17,12 +17,6 @@ describe('authentic_certs_DC', () => {
   });
   afterEach(() => b.close());
 
-  function decoded<T>(bytes: Uint8Array, cls: MessageClass): T {
-    const f = decodeFrame(bytes);
-    if (!f.ok || f.value.cls !== cls) throw new Error(`expected ${MessageClass[cls]}`);
-    return f.value as T;
-  }
-
   it('refuses forged, borrowed and altered chains while the genuine one is held back, then enrols genuinely', async () => {
     const enrolments = b.attacker.record({ class: 'dc-enrolment' });
     const csrs = b.attacker.record({ class: 'dc-csr' });
@@ -30,8 +24,8 @@ describe('authentic_certs_DC', () => {
     const holdBack = b.attacker.block({ link: 'wan:dc1', class: 'dc-enrolment' });
     const enrolled = b.mode.dcs.get('dc1')!.bootstrap();
     await b.wait();
-    const dc1Csr = decoded<DcCsr>(csrs.frames.find((f) => f.from === 'dc1')!.bytes, MessageClass.DcCsr);
-    const genuineDc2 = decoded<DcEnrolment>(enrolments.frames.find((f) => f.to === 'dc2')!.bytes, MessageClass.DcEnrolment);
+    const dc1Csr = decodeAs(csrs.frames.find((f) => f.from === 'dc1')!.bytes, MessageClass.DcCsr);
+    const genuineDc2 = decodeAs(enrolments.frames.find((f) => f.to === 'dc2')!.bytes, MessageClass.DcEnrolment);
     const { crypto, keys } = b.attacker;
 
     // 1. a whole chain from the attacker's own root, naming dc1's real keys

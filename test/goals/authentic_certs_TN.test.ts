@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signFrame } from '../../nodes/lean/frame-builders';
 import { keyFingerprint } from '../../nodes/lean/identity';
 import { CertRole, issueCertificate } from '../../nodes/protocol/certificate';
-import { decodeFrame, encodeTnEnrolment, type TnEnrolment, type TnKey } from '../../nodes/protocol/frame';
+import { decodeAs, encodeTnEnrolment, type TnEnrolment } from '../../nodes/protocol/frame';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import { leanBench, type LeanBench } from './lean-bench';
 
@@ -19,12 +19,6 @@ describe('authentic_certs_TN', () => {
   });
   afterEach(() => b.close());
 
-  function decoded<T>(bytes: Uint8Array, cls: MessageClass): T {
-    const f = decodeFrame(bytes);
-    if (!f.ok || f.value.cls !== cls) throw new Error(`expected ${MessageClass[cls]}`);
-    return f.value as T;
-  }
-
   it('refuses forged, borrowed and altered chains while the genuine one is held back, then enrols genuinely', async () => {
     const enrolments = b.attacker.record({ class: 'tn-enrolment' });
     const keysSeen = b.attacker.record({ link: 'plc:dc1', class: 'tn-key' });
@@ -33,10 +27,10 @@ describe('authentic_certs_TN', () => {
     const holdBack = b.attacker.block({ link: 'plc:dc1', class: 'tn-enrolment', to: 'tn1.001' });
     const enrolled = b.mode.tns.get('tn1.001')!.bootstrap();
     await b.wait();
-    const genuine = decoded<TnEnrolment>(heldBack.frames[0]!.bytes, MessageClass.TnEnrolment);
-    const victimKey = decoded<TnKey>(keysSeen.frames.find((f) => f.from === 'tn1.001')!.bytes, MessageClass.TnKey);
-    const sameDc = decoded<TnEnrolment>(enrolments.frames.find((f) => f.to === 'tn1.002')!.bytes, MessageClass.TnEnrolment);
-    const otherDc = decoded<TnEnrolment>(enrolments.frames.find((f) => f.to === 'tn2.001')!.bytes, MessageClass.TnEnrolment);
+    const genuine = decodeAs(heldBack.frames[0]!.bytes, MessageClass.TnEnrolment);
+    const victimKey = decodeAs(keysSeen.frames.find((f) => f.from === 'tn1.001')!.bytes, MessageClass.TnKey);
+    const sameDc = decodeAs(enrolments.frames.find((f) => f.to === 'tn1.002')!.bytes, MessageClass.TnEnrolment);
+    const otherDc = decodeAs(enrolments.frames.find((f) => f.to === 'tn2.001')!.bytes, MessageClass.TnEnrolment);
     const { crypto, keys } = b.attacker;
     const digest = keyFingerprint(victimKey.signKey, victimKey.encKey, crypto);
     const ackSignedBy = (secret: Uint8Array) =>

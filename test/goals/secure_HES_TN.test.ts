@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signThenSeal } from '../../nodes/lean/frame-builders';
-import { confidentialBody, decodeFrame, sealedHeader, type Confidential } from '../../nodes/protocol/frame';
+import { confidentialBody, decodeAs, sealedHeader } from '../../nodes/protocol/frame';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import { leanBench, type LeanBench } from './lean-bench';
 
@@ -19,11 +19,7 @@ describe('secure_HES_TN', () => {
   afterEach(() => b.close());
 
   const inbox = (tn: string) => b.mode.tns.get(tn)!.inboxMessages.map((m) => new TextDecoder().decode(m));
-  const asConfidential = (bytes: Uint8Array): Confidential => {
-    const f = decodeFrame(bytes);
-    if (!f.ok || f.value.cls !== MessageClass.Confidential) throw new Error('expected a confidential message');
-    return f.value;
-  };
+  const asConfidential = (bytes: Uint8Array) => decodeAs(bytes, MessageClass.Confidential);
 
   async function honestMessageStillWorks(): Promise<void> {
     b.mode.confidential('tn1.001', secret('tariff change at 22:00'));

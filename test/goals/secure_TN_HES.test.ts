@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signThenSeal } from '../../nodes/lean/frame-builders';
-import { decodeFrame, meterReadingBody, sealedHeader } from '../../nodes/protocol/frame';
+import { decodeAs, meterReadingBody, sealedHeader } from '../../nodes/protocol/frame';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import { leanBench, type LeanBench } from './lean-bench';
 
@@ -16,11 +16,7 @@ describe('secure_TN_HES', () => {
   afterEach(() => b.close());
 
   const acceptedResponses = () => b.recorder.select('frame_accepted', { role: 'hes', class: 'meter-response' }).length;
-  const requestCounter = (bytes: Uint8Array) => {
-    const f = decodeFrame(bytes);
-    if (!f.ok || f.value.cls !== MessageClass.MeterRequest) throw new Error('not a meter request');
-    return f.value.counter;
-  };
+  const requestCounter = (bytes: Uint8Array) => decodeAs(bytes, MessageClass.MeterRequest).counter;
 
   async function honestRoundStillWorks(): Promise<void> {
     const round = await b.clock.drive(b.mode.meterRound(30_000));
@@ -34,9 +30,8 @@ describe('secure_TN_HES', () => {
     expect(recording.frames.length).toBe(12); // six responses, each seen on the PLC and on the WAN
     const stolen = [b.attacker.compromise('dc1'), b.attacker.compromise('tn1.002'), b.attacker.keys];
     for (const frame of recording.frames) {
-      const decoded = decodeFrame(frame.bytes);
-      if (!decoded.ok || decoded.value.cls !== MessageClass.MeterResponse) throw new Error('expected a meter response');
-      for (const keys of stolen) expect(b.attacker.crypto.open(decoded.value.sealed, keys.enc.secretKey, decoded.value.header)).toBeUndefined();
+      const response = decodeAs(frame.bytes, MessageClass.MeterResponse);
+      for (const keys of stolen) expect(b.attacker.crypto.open(response.sealed, keys.enc.secretKey, response.header)).toBeUndefined();
     }
     for (const [tn, reading] of b.mode.hes.readings) {
       const value = Buffer.alloc(8);

@@ -7,17 +7,16 @@
  */
 import { parseArgs } from 'node:util';
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../../channel/emulated-network';
-import { PRESETS, PRESET_NAMES, type PresetName } from '../../../channel/presets';
+import { PRESET_NAMES, type PresetName } from '../../../channel/presets';
 import { Topology } from '../../../channel/topology';
-import { CRYPTO_BACKENDS } from '../../../nodes/crypto';
-import { LeanMode } from '../../../nodes/lean/lean-mode';
-import type { BenchMode, ModeName } from '../../../nodes/mode';
+import { GoalMonitor } from '../../../nodes/lean/goal-monitor';
+import type { ModeName } from '../../../nodes/mode';
 import { VirtualClock } from '../../../nodes/runtime/clock';
 import { SampleRecorder } from '../../../nodes/runtime/metrics';
 import { Random } from '../../../nodes/runtime/random';
-import { MemoryNodeStore } from '../../../nodes/store/node-store';
 import type { StormReport } from '../../../nodes/tls/handshake-tracker';
-import { createTlsMode, type TlsMode } from '../../../nodes/tls/tls-mode';
+import { createMode, scenarioProfile } from '../../runner/mode-factory';
+import { scenarioSchema, type Scenario as BenchScenario } from '../../scenario/schema';
 import { percentile } from '../../perf/measure';
 import type { Command } from '../command';
 
@@ -67,6 +66,21 @@ function plcBytes(network: EmulatedNetwork): number {
   return link ? link.up.bytesOffered + link.down.bytesOffered : 0;
 }
 
+/** The compare scenario as a bench scenario, so both modes are built by the runner's factories. */
+export function benchScenario(scenario: Scenario): BenchScenario {
+  return {
+    ...scenarioSchema.parse({
+      seed: scenario.seed,
+      modes: ['lean', 'smgw-tls'],
+      topology: { dcs: 1, tnsPerDc: scenario.tns },
+      channel: { plc: { preset: scenario.plc }, wan: { preset: scenario.wan } },
+    }),
+    name: 'compare',
+    clock: 'virtual',
+    file: '(gridbench compare)',
+  };
+}
+
 /** Runs the scenario in one mode; everything is on a fresh virtual clock, network and seed. */
 export async function runMode(name: ModeName, scenario: Scenario): Promise<ModeResult> {
   const wallStart = performance.now();
@@ -75,25 +89,10 @@ export async function runMode(name: ModeName, scenario: Scenario): Promise<ModeR
   const random = new Random(scenario.seed);
   const recorder = new SampleRecorder();
   const metrics = recorder.metrics(clock, { run: 'compare', scenario: `${scenario.tns}tn-${scenario.plc}`, mode: name });
-  const network = createEmulatedNetwork({
-    topology,
-    clock,
-    random: random.fork('channel'),
-    profileFor: (link) => ({ preset: link.kind === 'plc' ? scenario.plc : scenario.wan }),
-  });
-  const plc = PRESETS[scenario.plc];
-  const mode: BenchMode =
-    name === 'lean'
-      ? new LeanMode({
-          topology,
-          network,
-          clock,
-          crypto: { hes: CRYPTO_BACKENDS.node, dc: CRYPTO_BACKENDS.node, tn: CRYPTO_BACKENDS.node },
-          metrics,
-          random,
-          storeFor: () => new MemoryNodeStore(),
-        })
-      : createTlsMode({ airtime: plc, maxFrameBytes: Math.min(plc.maxFrameBytes, 1280) }, { clock, network, topology, random, metrics });
+  const bench = benchScenario(scenario);
+  const network = createEmulatedNetwork({ topology, clock, random: random.fork('channel'), profileFor: (link) => scenarioProfile(bench, link) });
+  // built exactly as `gridbench run` builds the modes, from the same kind of scenario
+  const mode = createMode(name, { scenario: bench, topology, clock, network, metrics, random, boards: new Map(), monitor: new GoalMonitor() });
   try {
     const boot = await clock.drive(mode.bootstrap());
     await clock.advance(SETTLE_MS);
@@ -113,18 +112,11 @@ export async function runMode(name: ModeName, scenario: Scenario): Promise<ModeR
 
     let storm: StormReport | undefined;
     const stormSeen = recorder.samples.length;
-    if (name === 'smgw-tls') {
-      const restored = (mode as TlsMode).powerRestored(DC);
-      await clock.advance(1_000);
-      mode.automation(DC, { relay: 'on' });
-      storm = await clock.drive(restored);
-      await clock.advance(COMMAND_WINDOW_MS);
-    } else {
-      (mode as LeanMode).powerRestored(DC);
-      await clock.advance(1_000);
-      mode.automation(DC, { relay: 'on' });
-      await clock.advance(COMMAND_WINDOW_MS);
-    }
+    const restored = mode.powerRestored?.(DC);
+    await clock.advance(1_000);
+    mode.automation(DC, { relay: 'on' });
+    if (restored) storm = (await clock.drive(restored)) as StormReport | undefined;
+    await clock.advance(COMMAND_WINDOW_MS);
     const duringStorm = recorder.samples
       .slice(stormSeen)
       .filter((s) => s.measurement === 'automation_latency')

@@ -1,0 +1,51 @@
+/**
+ * The bootstrap loop of a DC or a TN: send the registration, and again with doubling delays
+ * (registration frames get lost on the PLC, or the other side is not up yet) until the unit is
+ * enrolled. Whoever waits for it is released on enrolment, or when the unit is taken out of
+ * service, since it then never will be.
+ */
+import type { Clock, TimerHandle } from '../runtime/clock';
+import { DEFAULT_RETRY, type RetryPolicy } from './node-deps';
+
+export class EnrolmentLoop {
+  private timer?: TimerHandle;
+  private waiters: Array<() => void> = [];
+  /** Clock time of the first registration of this attempt. */
+  startedAt?: number;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly send: () => void,
+    private readonly policy: RetryPolicy = DEFAULT_RETRY,
+  ) {}
+
+  /** Starts sending (unless already started); resolves on done() or stop(). */
+  run(): Promise<void> {
+    const waiting = new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (!this.timer) {
+      this.startedAt ??= this.clock.now();
+      this.attempt(this.policy.firstMs);
+    }
+    return waiting;
+  }
+
+  /** Enrolled: no more registrations; returns how long it took. */
+  done(): number {
+    const took = this.clock.now() - (this.startedAt ?? this.clock.now());
+    this.stop();
+    return took;
+  }
+
+  /** Stops sending and releases every waiter; a later run() starts a new attempt. */
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.startedAt = undefined;
+    for (const resolve of this.waiters.splice(0)) resolve();
+  }
+
+  private attempt(delayMs: number): void {
+    this.send();
+    this.timer = this.clock.setTimer(delayMs, () => this.attempt(Math.min(delayMs * 2, this.policy.maxMs)));
+  }
+}
