@@ -309,6 +309,23 @@ function channelRow(d: DashboardBuilder): void {
   );
 }
 
+function cryptoRow(d: DashboardBuilder): void {
+  d.withRow(new RowBuilder('Crypto work'));
+  d.withPanel(
+    series(
+      'Crypto operations by role and operation',
+      'Signatures, verifications and hybrid encryptions the lean protocol\'s nodes perform (smgw-tls does its crypto inside TLS handshakes: see the storm row).',
+      'short',
+    )
+      .span(24)
+      .withTarget(
+        influxql(selectFrom('crypto_ops', { select: [{ fn: 'sum', field: 'count', as: 'ops' }], groupBy: ['role', 'op'], fill: '0' })).alias(
+          '$tag_role $tag_op',
+        ),
+      ),
+  );
+}
+
 function boardRow(d: DashboardBuilder): void {
   d.withRow(new RowBuilder('Boards'));
   d.withPanel(
@@ -350,6 +367,7 @@ export function gridbenchDashboard(): Dashboard {
   meterRow(d);
   attackRow(d);
   channelRow(d);
+  cryptoRow(d);
   boardRow(d);
   const dashboard = d.build();
   // Stable ids, so links to a panel (?viewPanel=N) survive regenerating the JSON.

@@ -10,6 +10,8 @@ import type { TnBoard } from '../../nodes/boards/board';
 import { boardMeterSource } from '../../nodes/boards/meter-source';
 import { computeModel, computeProfile } from '../../nodes/compute-profile';
 import { cryptoBackend } from '../../nodes/crypto';
+import type { CryptoBackend } from '../../nodes/crypto/backend';
+import type { CryptoOpCounter } from '../../nodes/crypto/op-counter';
 import type { GoalMonitor } from '../../nodes/lean/goal-monitor';
 import type { Identity } from '../../nodes/lean/identity';
 import { LeanMode } from '../../nodes/lean/lean-mode';
@@ -32,6 +34,8 @@ export interface ModeContext {
   readonly boards: ReadonlyMap<NodeId, TnBoard>;
   readonly monitor: GoalMonitor;
   readonly storeFor?: (node: NodeId, generation: number) => NodeStore;
+  /** Counts the nodes' crypto operations (lean mode's explicit crypto). */
+  readonly cryptoOps?: CryptoOpCounter;
 }
 
 /** What the runner and campaigns may ask of a mode beyond the common workload. */
@@ -51,13 +55,19 @@ export function computeFor(scenario: Scenario) {
   };
 }
 
+const counted = (ctx: ModeContext, backend: CryptoBackend, role: string) => (ctx.cryptoOps ? ctx.cryptoOps.wrap(backend, role) : backend);
+
 export function createLeanMode(ctx: ModeContext): RunnableMode {
   const { scenario } = ctx;
   return new LeanMode({
     topology: ctx.topology,
     network: ctx.network,
     clock: ctx.clock,
-    crypto: { hes: cryptoBackend(scenario.crypto.hes), dc: cryptoBackend(scenario.crypto.dc), tn: cryptoBackend(scenario.crypto.tn) },
+    crypto: {
+      hes: counted(ctx, cryptoBackend(scenario.crypto.hes), 'hes'),
+      dc: counted(ctx, cryptoBackend(scenario.crypto.dc), 'dc'),
+      tn: counted(ctx, cryptoBackend(scenario.crypto.tn), 'tn'),
+    },
     metrics: ctx.metrics,
     random: ctx.random.fork('lean'),
     storeFor: ctx.storeFor ?? (() => new MemoryNodeStore()),

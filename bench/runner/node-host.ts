@@ -15,6 +15,7 @@ import { createZmqNetwork } from '../../channel/zmq-transport';
 import { LeanMode } from '../../nodes/lean/lean-mode';
 import { Manufacturer } from '../../nodes/lean/manufacturer';
 import { cryptoBackend } from '../../nodes/crypto';
+import { CryptoOpCounter } from '../../nodes/crypto/op-counter';
 import type { ModeName } from '../../nodes/mode';
 import { RealClock } from '../../nodes/runtime/clock';
 import { createMetrics, type Sample } from '../../nodes/runtime/metrics';
@@ -29,7 +30,7 @@ import type { HostMessage, ParentMessage } from './host-messages';
 import { computeFor } from './mode-factory';
 import { selectNodes } from './node-selection';
 import { MANUFACTURER_STORE, stateStoreFor } from './provision';
-import { Schedule } from './schedule';
+import { CRYPTO_REPORT_MS, every, Schedule } from './schedule';
 import { countingWorkload, scheduleWorkload, type WorkloadFacts } from './workload';
 
 export interface HostOptions {
@@ -88,11 +89,17 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   const network = createZmqNetwork({ endpoint: options.broker, topology, clock });
   const boards = createBoards(scenario, topology, clock, random, metrics, local);
   const facts: WorkloadFacts = { commands: 0, addressed: 0, commandBytes: [], firmwareRollouts: 0 };
+  const cryptoOps = new CryptoOpCounter();
+  const cryptoReports = every(clock, CRYPTO_REPORT_MS, () => cryptoOps.report(metrics));
   const lean = new LeanMode({
     topology,
     network,
     clock,
-    crypto: { hes: cryptoBackend(scenario.crypto.hes), dc: cryptoBackend(scenario.crypto.dc), tn: cryptoBackend(scenario.crypto.tn) },
+    crypto: {
+      hes: cryptoOps.wrap(cryptoBackend(scenario.crypto.hes), 'hes'),
+      dc: cryptoOps.wrap(cryptoBackend(scenario.crypto.dc), 'dc'),
+      tn: cryptoOps.wrap(cryptoBackend(scenario.crypto.tn), 'tn'),
+    },
     metrics,
     random,
     storeFor: stateStoreFor(options.stateDir),
@@ -123,6 +130,8 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   } finally {
     await Promise.all([...boards.values()].map((b) => b.close()));
     await network.close();
+    cryptoReports.cancel();
+    cryptoOps.report(metrics);
     clearInterval(flusher);
     flush();
     await outputs?.stop();

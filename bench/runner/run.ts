@@ -8,13 +8,14 @@ import { Topology } from '../../channel/topology';
 import { GoalMonitor } from '../../nodes/lean/goal-monitor';
 import type { ModeName } from '../../nodes/mode';
 import { RealClock, VirtualClock, type Clock } from '../../nodes/runtime/clock';
+import { CryptoOpCounter } from '../../nodes/crypto/op-counter';
 import { createMetrics, type Sample } from '../../nodes/runtime/metrics';
 import { Random } from '../../nodes/runtime/random';
 import { CampaignRunner } from '../campaign/campaign-runner';
 import type { LoadedCampaign } from '../campaign/load';
 import type { Scenario } from '../scenario/schema';
 import { createMode, scenarioProfile } from './mode-factory';
-import { Schedule } from './schedule';
+import { CRYPTO_REPORT_MS, every, Schedule } from './schedule';
 import { createBoards } from './boards';
 import { countingWorkload, scheduleWorkload, type WorkloadFacts } from './workload';
 import { summarizeMode, type ModeFacts, type ModeSummary } from './summary';
@@ -86,7 +87,9 @@ async function runMode(
   const boards = createBoards(scenario, topology, clock, random, metrics);
   const monitor = new GoalMonitor();
   const facts: WorkloadFacts = { commands: 0, addressed: 0, commandBytes: [], firmwareRollouts: 0 };
-  const mode = countingWorkload(createMode(name, { scenario, topology, clock, network, metrics, random, boards, monitor }), facts);
+  const cryptoOps = new CryptoOpCounter();
+  const mode = countingWorkload(createMode(name, { scenario, topology, clock, network, metrics, random, boards, monitor, cryptoOps }), facts);
+  const cryptoReports = every(clock, CRYPTO_REPORT_MS, () => cryptoOps.report(metrics));
   campaigns = CampaignRunner.create(loadedCampaigns, {
     mode,
     modeName: name,
@@ -132,6 +135,8 @@ async function runMode(
     return { mode: name, bootstrap, ...facts };
   } finally {
     clearInterval(ticker);
+    cryptoReports.cancel();
+    cryptoOps.report(metrics);
     await Promise.all([...boards.values()].map((b) => b.close()));
     await network.close();
   }

@@ -48,3 +48,15 @@ export class Schedule {
     this.timers.clear();
   }
 }
+
+/** How often the runner and node hosts report crypto operation counts (clock time). */
+export const CRYPTO_REPORT_MS = 10_000;
+
+/** Calls fn every periodMs of clock time until cancelled. */
+export function every(clock: Clock, periodMs: number, fn: () => void): { cancel(): void } {
+  let timer = clock.setTimer(periodMs, function tick() {
+    fn();
+    timer = clock.setTimer(periodMs, tick);
+  });
+  return { cancel: () => timer.cancel() };
+}
