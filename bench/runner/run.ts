@@ -132,7 +132,7 @@ async function runMode(
     await mode.close();
     await Promise.allSettled(pending);
     report();
-    return { mode: name, bootstrap, ...facts };
+    return { mode: name, bootstrap, ...facts, violations: monitor.violations };
   } finally {
     clearInterval(ticker);
     cryptoReports.cancel();

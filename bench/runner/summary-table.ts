@@ -27,6 +27,8 @@ export function summaryTable(summary: RunSummary): string {
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const out = [line(header), ...rows.map(line)];
+  for (const k of modes)
+    for (const v of m(k).violations) out.push(`VIOLATION ${k}: ${v.goal}: ${v.detail}${v.attack ? ` (attack ${v.attack})` : ''}`);
   if (summary.thresholds.length) {
     out.push('', 'thresholds:');
     for (const t of summary.thresholds) out.push(`  ${t.ok ? 'ok    ' : 'FAILED'} ${t.key}: ${t.expression} (actual ${fmt(t.actual, 2)})`);

@@ -3,7 +3,7 @@
  * summary table, summary.json and report.html. Percentiles are nearest-rank over every sample.
  */
 import type { Sample } from '../../nodes/runtime/metrics';
-import { GOALS, type Goal } from '../../nodes/lean/goal-monitor';
+import { GOALS, type Goal, type Violation } from '../../nodes/lean/goal-monitor';
 import { percentile } from '../perf/measure';
 
 export interface LatencyStats {
@@ -40,6 +40,8 @@ export interface ModeSummary {
   readonly handshakes: { readonly count: number; readonly p50Ms: number | null; readonly meanBytes: number | null };
   readonly storms: readonly StormSummary[];
   readonly attacks: AttackTally & { readonly byGoal: Partial<Record<Goal | string, AttackTally>> };
+  /** Every security-goal violation the oracle found (the first 100), with the attack behind it. */
+  readonly violations: readonly Violation[];
   readonly rejections: Readonly<Record<string, number>>;
   readonly channel: { readonly framesOffered: number; readonly bytesOffered: number; readonly dropsLoss: number; readonly dropsQueue: number; readonly dropsAttack: number };
 }
@@ -64,6 +66,7 @@ export interface ModeFacts {
   readonly addressed: number;
   readonly commandBytes: readonly number[];
   readonly firmwareRollouts: number;
+  readonly violations?: readonly Violation[];
 }
 
 export function summarizeMode(samples: readonly Sample[], facts: ModeFacts): ModeSummary {
@@ -124,6 +127,7 @@ export function summarizeMode(samples: readonly Sample[], facts: ModeFacts): Mod
       bytes: num(s.fields.bytes),
     })),
     attacks: { ...total, byGoal },
+    violations: (facts.violations ?? []).slice(0, 100),
     rejections,
     channel,
   };

@@ -42,9 +42,11 @@ export interface ProtocolObserver {
   issued(certificate: Uint8Array): void;
   sent(sender: NodeId, signed: Uint8Array, signature: Uint8Array): void;
   accepted(acceptance: Acceptance): void;
+  /** A new unit took a node's place: its own firmware history starts (messages stay judged per node). */
+  replaced(node: NodeId): void;
 }
 
-export const NO_OBSERVER: ProtocolObserver = { issued() {}, sent() {}, accepted() {} };
+export const NO_OBSERVER: ProtocolObserver = { issued() {}, sent() {}, accepted() {}, replaced() {} };
 
 export interface Violation {
   readonly goal: Goal;
@@ -85,6 +87,11 @@ export class GoalMonitor implements ProtocolObserver {
 
   sent(sender: NodeId, signed: Uint8Array, _signature: Uint8Array): void {
     this.genuine.set(digest(signed), sender);
+  }
+
+  replaced(node: NodeId): void {
+    // the new unit comes with factory firmware; installing the current release is its first install
+    this.installedVersion.delete(node);
   }
 
   accepted(a: Acceptance): void {

@@ -85,6 +85,8 @@ export class Hes {
   private readonly tns = new Map<NodeId, RegisteredTn>();
   private readonly rounds = new Map<number, Round>();
   private counter: number;
+  /** The latest firmware version rolled out: what a newly enrolled TN must not go below. */
+  private firmwareFloor: number;
   private readonly inbox: Inbox;
   private readonly timers = new Set<TimerHandle>();
   private readonly observer;
@@ -101,6 +103,7 @@ export class Hes {
     this.certificate = cert.value;
     this.observer.issued(cert.value.bytes);
     this.counter = getJson<{ value: number }>(deps.store, 'counter')?.value ?? 0;
+    this.firmwareFloor = getJson<{ version: number }>(deps.store, 'firmware-floor')?.version ?? 0;
     for (const record of deps.store.list(TN_RECORD)) {
       const registration = getJson<RegisteredTn>(deps.store, record);
       if (registration) this.tns.set(record.slice(TN_RECORD.length), registration);
@@ -204,6 +207,10 @@ export class Hes {
    * broadcast carousel, so TNs that lost a chunk complete the image on a later pass.
    */
   async distributeFirmware(firmware: SignedFirmware, options: { passes: number; chunkIntervalMs: number }): Promise<void> {
+    if (firmware.version > this.firmwareFloor) {
+      this.firmwareFloor = firmware.version;
+      putJson(this.deps.store, 'firmware-floor', { version: firmware.version });
+    }
     for (let pass = 0; pass < options.passes; pass++) {
       for (const frame of [firmware.manifest, ...firmware.chunks]) {
         for (const dc of this.options.dcs) this.deps.transport.send(dc, frame);
@@ -269,7 +276,15 @@ export class Hes {
       putJson(this.deps.store, `${TN_RECORD}${key.tn}`, registration);
     }
     const ack = signFrame(
-      { cls: MessageClass.TnAck, hes: this.deps.id, tn: key.tn, dc: key.dc, keyDigest: fingerprint, hesCounter: this.counter },
+      {
+        cls: MessageClass.TnAck,
+        hes: this.deps.id,
+        tn: key.tn,
+        dc: key.dc,
+        keyDigest: fingerprint,
+        hesCounter: this.counter,
+        firmwareFloor: this.firmwareFloor,
+      },
       this.identity.sign.secretKey,
       crypto,
     );

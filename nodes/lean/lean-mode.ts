@@ -118,6 +118,7 @@ export class LeanMode implements BenchMode {
   async replace(node: NodeId): Promise<void> {
     const role = this.options.topology.roleOf(node);
     this.generation.set(node, (this.generation.get(node) ?? 0) + 1);
+    this.options.observer?.replaced(node);
     if (role === 'dc' || role === 'tn') {
       // the operator registers the new unit's fingerprint out of band before it is installed
       const dc = role === 'dc' ? node : this.options.topology.dcOf(node)!;

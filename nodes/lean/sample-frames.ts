@@ -34,7 +34,7 @@ export function buildSampleFrames(crypto: CryptoBackend): Record<string, Uint8Ar
     crypto,
   );
   const ack = signFrame(
-    { cls: MessageClass.TnAck, hes, tn, dc, keyDigest: keyFingerprint(tnKeys.sign.publicKey, tnKeys.enc.publicKey, crypto), hesCounter: 41 },
+    { cls: MessageClass.TnAck, hes, tn, dc, keyDigest: keyFingerprint(tnKeys.sign.publicKey, tnKeys.enc.publicKey, crypto), hesCounter: 41, firmwareFloor: 3 },
     hesKeys.sign.secretKey,
     crypto,
   ).frame;

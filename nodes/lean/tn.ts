@@ -88,6 +88,8 @@ export class Tn {
   private dcCert?: Certificate;
   private counters: Counters;
   private installedVersion: number;
+  /** Lowest version this unit may install, from its enrolment (the fleet's latest release then). */
+  private firmwareFloor: number;
   private transfer?: FirmwareTransfer;
   private readonly inbox: Inbox;
   private readonly enrolment: EnrolmentLoop;
@@ -104,7 +106,9 @@ export class Tn {
     this.observer = deps.observer ?? NO_OBSERVER;
     this.identity = loadOrCreateIdentity(deps.store, deps.crypto);
     this.counters = getJson<Counters>(deps.store, 'counters') ?? { hes: 0, dc: 0 };
-    this.installedVersion = getJson<{ version: number }>(deps.store, 'firmware')?.version ?? 0;
+    const firmware = getJson<{ version: number; floor?: number }>(deps.store, 'firmware');
+    this.installedVersion = firmware?.version ?? 0;
+    this.firmwareFloor = firmware?.floor ?? 0;
     const stored = getJson<StoredCerts>(deps.store, 'certs');
     if (stored) {
       const checked = this.checkEnrolment(fromHex(stored.hesCert), fromHex(stored.dcCert));
@@ -178,6 +182,8 @@ export class Tn {
     if (!anchors.ok) return anchors;
     // counters start where the HES and this DC are now: nothing they sent before can be accepted
     this.saveCounters({ hes: Math.max(this.counters.hes, anchors.value.hes), dc: anchors.value.dc });
+    this.firmwareFloor = Math.max(this.firmwareFloor, anchors.value.firmwareFloor);
+    this.saveFirmware();
     putJson(this.deps.store, 'certs', { hesCert: hex(enrolment.hesCert), dcCert: hex(enrolment.dcCert) } satisfies StoredCerts);
     this.deps.metrics.emit('bootstrap', { duration_ms: this.enrolment.done() }, { role: 'tn' });
     this.report(rx, {
@@ -199,14 +205,14 @@ export class Tn {
     hesCertBytes: Uint8Array,
     dcCertBytes: Uint8Array,
     proof?: { ack: Uint8Array; anchor: Uint8Array },
-  ): Result<{ hes: number; dc: number }> {
+  ): Result<{ hes: number; dc: number; firmwareFloor: number }> {
     const { crypto, manufacturerKey } = this.deps;
     const { hes, dc } = this.options;
     const hesCert = verifyCertificate(hesCertBytes, { role: CertRole.Hes, issuer: MANUFACTURER_ID, subject: hes, issuerKey: manufacturerKey }, crypto);
     if (!hesCert.ok) return hesCert;
     const dcCert = verifyCertificate(dcCertBytes, { role: CertRole.Dc, issuer: hes, subject: dc, issuerKey: hesCert.value.signKey }, crypto);
     if (!dcCert.ok) return dcCert;
-    let counters = { hes: 0, dc: 0 };
+    let counters = { hes: 0, dc: 0, firmwareFloor: 0 };
     if (proof) {
       const ack = decodeFrame(proof.ack);
       if (!ack.ok || ack.value.cls !== MessageClass.TnAck) return reject('untrusted-certificate', 'enrolment without a HES acknowledgement');
@@ -221,7 +227,7 @@ export class Tn {
       const c = anchor.value;
       if (c.dc !== dc || c.tn !== this.deps.id) return reject('untrusted-certificate', `counter anchor names ${c.dc}/${c.tn}`);
       if (!crypto.verify(c.signature, c.signed, dcCert.value.signKey)) return reject('bad-signature', 'counter anchor not signed by the DC');
-      counters = { hes: a.hesCounter, dc: c.counter };
+      counters = { hes: a.hesCounter, dc: c.counter, firmwareFloor: a.firmwareFloor };
     }
     this.hesCert = hesCert.value;
     this.dcCert = dcCert.value;
@@ -309,6 +315,8 @@ export class Tn {
     if (manifest.group !== ALL_TNS) return reject('wrong-recipient', `manifest for group ${manifest.group}`);
     if (manifest.version <= this.installedVersion)
       return reject('firmware-rollback', `version ${manifest.version} <= installed ${this.installedVersion}`);
+    if (manifest.version < this.firmwareFloor)
+      return reject('firmware-rollback', `version ${manifest.version} below ${this.firmwareFloor}, the release current when this unit enrolled`);
     if (this.transfer && this.transfer.manifest.version >= manifest.version && equalBytes(this.transfer.manifest.signed, manifest.signed))
       return; // the same manifest again (a carousel pass): the transfer goes on
     if (!this.deps.crypto.verify(manifest.signature, manifest.signed, this.deps.manufacturerKey))
@@ -344,12 +352,16 @@ export class Tn {
       return reject('firmware-digest', `image of version ${manifest.version} does not match its signed digest`);
     }
     this.installedVersion = manifest.version;
-    putJson(this.deps.store, 'firmware', { version: manifest.version });
+    this.saveFirmware();
     this.deps.metrics.emit('firmware_install', { version: manifest.version, duration_ms: this.deps.clock.now() - transfer.startedAt });
     this.report(rx, { cls: MessageClass.FirmwareManifest, sender: MANUFACTURER_ID, counter: manifest.version, signed: manifest.signed, signature: manifest.signature });
   }
 
   // ---- bookkeeping ----------------------------------------------------------------------------
+
+  private saveFirmware(): void {
+    putJson(this.deps.store, 'firmware', { version: this.installedVersion, floor: this.firmwareFloor });
+  }
 
   private saveCounters(update: Partial<Counters>): void {
     this.counters = { ...this.counters, ...update };

@@ -59,7 +59,9 @@ export interface TnKey extends Signed {
 /**
  * The HES's signed acknowledgement that it registered a TN's keys. It carries the HES counter at
  * that moment, so a TN that enrols (a new unit replacing a failed one) starts from it and never
- * accepts a multicast the HES sent before.
+ * accepts a multicast the HES sent before, and the latest firmware version the HES has rolled
+ * out, below which the new unit installs nothing (an old, genuinely signed release replayed to a
+ * fresh unit would otherwise downgrade it below the fleet).
  */
 export interface TnAck extends Signed {
   readonly cls: MessageClass.TnAck;
@@ -69,6 +71,7 @@ export interface TnAck extends Signed {
   /** SHA-256 of the TN's signKey || encKey as registered. */
   readonly keyDigest: Uint8Array;
   readonly hesCounter: number;
+  readonly firmwareFloor: number;
 }
 
 /** The DC's signed statement, for one TN, of the counter its last automation command used. */
@@ -188,7 +191,7 @@ export function signedBytes(
     case MessageClass.TnKey:
       return header(f.cls).id(f.tn).id(f.dc).bytes(key(f.signKey)).bytes(key(f.encKey)).finish();
     case MessageClass.TnAck:
-      return header(f.cls).id(f.hes).id(f.tn).id(f.dc).bytes(digest(f.keyDigest)).u32(f.hesCounter).finish();
+      return header(f.cls).id(f.hes).id(f.tn).id(f.dc).bytes(digest(f.keyDigest)).u32(f.hesCounter).u32(f.firmwareFloor).finish();
     case MessageClass.CounterAnchor:
       return header(f.cls).id(f.dc).id(f.tn).u32(f.counter).finish();
     case MessageClass.MeterRequest:
@@ -344,7 +347,8 @@ function decodeBody(cls: MessageClass, r: ByteReader): Frame {
       const dc = r.id('dc');
       const keyDigest = r.bytes(DIGEST_BYTES, 'keyDigest');
       const hesCounter = r.u32('hesCounter');
-      return { cls, hes, tn, dc, keyDigest, hesCounter, ...signature(r) };
+      const firmwareFloor = r.u32('firmwareFloor');
+      return { cls, hes, tn, dc, keyDigest, hesCounter, firmwareFloor, ...signature(r) };
     }
     case MessageClass.CounterAnchor: {
       const dc = r.id('dc');

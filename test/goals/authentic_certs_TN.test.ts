@@ -34,7 +34,7 @@ describe('authentic_certs_TN', () => {
     const { crypto, keys } = b.attacker;
     const digest = keyFingerprint(victimKey.signKey, victimKey.encKey, crypto);
     const ackSignedBy = (secret: Uint8Array) =>
-      signFrame({ cls: MessageClass.TnAck, hes: 'hes', tn: 'tn1.001', dc: 'dc1', keyDigest: digest, hesCounter: 0 }, secret, crypto).frame;
+      signFrame({ cls: MessageClass.TnAck, hes: 'hes', tn: 'tn1.001', dc: 'dc1', keyDigest: digest, hesCounter: 0, firmwareFloor: 0 }, secret, crypto).frame;
     const send = (e: TnEnrolment | Omit<TnEnrolment, 'cls'>) => b.attacker.inject('dc1', 'tn1.001', encodeTnEnrolment(e));
 
     // 1. a whole chain from the attacker's root, with an acknowledgement the rogue HES signed

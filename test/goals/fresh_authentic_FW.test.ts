@@ -92,4 +92,22 @@ describe('fresh_authentic_FW', () => {
     expect(versions()).toEqual([3, 3, 3, 3, 3, 3]);
     expect(b.monitor.tally('fresh_authentic_FW')).toEqual({ accepted: 12, violations: 0 });
   });
+
+  it('a replacement unit refuses a release older than the one current when it enrolled, and takes the current one', async () => {
+    const v2 = b.attacker.record({ link: 'plc:dc1', class: ['firmware-manifest', 'firmware-chunk'] });
+    await honestRolloutStillWorks(2);
+    v2.stop();
+    const v3 = b.attacker.record({ link: 'plc:dc1', class: ['firmware-manifest', 'firmware-chunk'] });
+    await honestRolloutStillWorks(3);
+    v3.stop();
+    await b.clock.drive(b.mode.replace('tn1.001'));
+    for (const frame of v2.frames) b.attacker.replay(frame, { from: 'dc1', to: 'tn1.001' });
+    await b.wait();
+    expect(b.rejected('firmware-rollback', 'tn')).toBe(1);
+    expect(b.mode.tns.get('tn1.001')!.firmwareVersion).toBe(0);
+    for (const frame of v3.frames) b.attacker.replay(frame, { from: 'dc1', to: 'tn1.001' });
+    await b.wait();
+    expect(b.mode.tns.get('tn1.001')!.firmwareVersion).toBe(3);
+    expect(b.monitor.violationsOf('fresh_authentic_FW')).toBe(0);
+  });
 });
