@@ -49,7 +49,8 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   send({ ...genuine, ack: borrowed.ack });
   send({ ...genuine, anchor: borrowed.anchor });
   send({ ...borrowed, tn: victim });
-  const lowAnchor = signFrame({ cls: MessageClass.CounterAnchor, dc: 'dc1', tn: victim, counter: 0 }, keys.sign.secretKey, crypto).frame;
+  const { nonce } = decodeAs(genuine.anchor, MessageClass.CounterAnchor);
+  const lowAnchor = signFrame({ cls: MessageClass.CounterAnchor, dc: 'dc1', tn: victim, nonce, counter: 0 }, keys.sign.secretKey, crypto).frame;
   send({ ...genuine, anchor: lowAnchor });
   if (foreign) send({ ...genuine, dcCert: foreign.dcCert });
   await api.sleep(10_000);

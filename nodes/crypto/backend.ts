@@ -31,6 +31,8 @@ export interface CryptoBackend {
   seal(plaintext: Uint8Array, recipientPublicKey: Uint8Array, associatedData: Uint8Array): Uint8Array;
   open(sealed: Uint8Array, secretKey: Uint8Array, associatedData: Uint8Array): Uint8Array | undefined;
   sha256(data: Uint8Array): Uint8Array;
+  /** n bytes from the CSPRNG (nonces; never the simulation's seeded Random). */
+  randomBytes(n: number): Uint8Array;
 }
 
 export const HYBRID_INFO = new TextEncoder().encode('gridbench/v1 hybrid P-256 HKDF-SHA-256 AES-128-GCM');

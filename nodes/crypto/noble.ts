@@ -3,6 +3,7 @@ import { p256 } from '@noble/curves/nist.js';
 import { gcm } from '@noble/ciphers/aes.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { randomBytes } from '@noble/hashes/utils.js';
 import {
   AES_KEY_BYTES,
   EPHEMERAL_KEY_BYTES,
@@ -61,5 +62,9 @@ export const nobleBackend: CryptoBackend = {
 
   sha256(data) {
     return sha256(data);
+  },
+
+  randomBytes(n) {
+    return randomBytes(n);
   },
 };

@@ -11,6 +11,7 @@ import {
   createPrivateKey,
   createPublicKey,
   hkdfSync,
+  randomBytes,
   sign as nodeSign,
   verify as nodeVerify,
   ECDH,
@@ -141,5 +142,9 @@ export const nodeBackend: CryptoBackend = {
 
   sha256(data) {
     return new Uint8Array(createHash('sha256').update(data).digest());
+  },
+
+  randomBytes(n) {
+    return new Uint8Array(randomBytes(n));
   },
 };

@@ -22,6 +22,7 @@ export class CryptoOpCounter {
       name: backend.name,
       generateKeyPair: () => backend.generateKeyPair(),
       sha256: (data) => backend.sha256(data),
+      randomBytes: (n) => backend.randomBytes(n),
       sign: (message, secretKey) => (count('sign'), backend.sign(message, secretKey)),
       verify: (signature, message, publicKey) => (count('verify'), backend.verify(signature, message, publicKey)),
       seal: (plaintext, key, aad) => (count('encrypt'), backend.seal(plaintext, key, aad)),

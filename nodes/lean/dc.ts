@@ -18,7 +18,7 @@ import { reject, type Rejection } from '../protocol/rejection';
 import { SEGMENT_BROADCAST, type NodeId, type ReceivedFrame } from '../runtime/transport';
 import { getJson, putJson } from '../store/node-store';
 import { NO_OBSERVER } from './goal-monitor';
-import { loadOrCreateIdentity, type Identity } from './identity';
+import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
 import { signFrame } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';
 import { MANUFACTURER_ID } from './manufacturer';
@@ -194,13 +194,15 @@ export class Dc {
     if (ack.dc !== this.deps.id) return reject('wrong-recipient', `acknowledgement for a TN of ${ack.dc}`);
     if (ack.hes !== this.options.hes || !this.deps.crypto.verify(ack.signature, ack.signed, this.hesCert.signKey))
       return reject('bad-signature', `acknowledgement of ${ack.tn}`);
+    if (!equalBytes(ack.dcKeyDigest, keyFingerprint(this.identity.sign.publicKey, this.identity.enc.publicKey, this.deps.crypto)))
+      return reject('wrong-recipient', `acknowledgement of ${ack.tn} names another unit of ${this.deps.id}`);
     if (!this.tns.has(ack.tn)) {
       this.tns.add(ack.tn);
       putJson(this.deps.store, `${TN_RECORD}${ack.tn}`, {});
     }
     this.deps.metrics.emit('frame_accepted', { counter: 0, sender: ack.hes }, { role: 'dc', class: MESSAGE_CLASS_NAMES[ack.cls] });
     const anchor = signFrame(
-      { cls: MessageClass.CounterAnchor, dc: this.deps.id, tn: ack.tn, counter: this.counter },
+      { cls: MessageClass.CounterAnchor, dc: this.deps.id, tn: ack.tn, nonce: ack.nonce, counter: this.counter },
       this.identity.sign.secretKey,
       this.deps.crypto,
     );

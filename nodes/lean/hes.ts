@@ -241,9 +241,10 @@ export class Hes {
 
   private onDcCsr(csr: DcCsr): Rejection | void {
     const { crypto } = this.deps;
-    if (!crypto.verify(csr.signature, csr.signed, csr.signKey)) return reject('bad-signature', `CSR of ${csr.dc}`);
+    // the allow-list lookup first: a flood of registrations with made-up keys costs a hash, not a verification
     const refusal = this.options.allowList.check(csr.dc, 'dc', keyFingerprint(csr.signKey, csr.encKey, crypto));
     if (refusal) return reject('not-expected', refusal);
+    if (!crypto.verify(csr.signature, csr.signed, csr.signKey)) return reject('bad-signature', `CSR of ${csr.dc}`);
     const record = `dc-cert-${csr.dc}`;
     const issuedBefore = this.deps.store.get(record);
     const previous = issuedBefore && decodeCertificate(issuedBefore);
@@ -265,10 +266,12 @@ export class Hes {
 
   private onTnKey(key: TnKey): Rejection | void {
     const { crypto } = this.deps;
-    if (!crypto.verify(key.signature, key.signed, key.signKey)) return reject('bad-signature', `key registration of ${key.tn}`);
     const fingerprint = keyFingerprint(key.signKey, key.encKey, crypto);
     const refusal = this.options.allowList.check(key.tn, 'tn', fingerprint, key.dc);
     if (refusal) return reject('not-expected', refusal);
+    if (!crypto.verify(key.signature, key.signed, key.signKey)) return reject('bad-signature', `key registration of ${key.tn}`);
+    const dcCert = this.issuedDcCertificate(key.dc);
+    if (!dcCert) return reject('not-enrolled', `${key.dc} has no certificate yet`);
     const registration: RegisteredTn = { dc: key.dc, signKey: toHex(key.signKey), encKey: toHex(key.encKey) };
     const known = this.tns.get(key.tn);
     if (!known || known.signKey !== registration.signKey || known.encKey !== registration.encKey) {
@@ -282,6 +285,8 @@ export class Hes {
         tn: key.tn,
         dc: key.dc,
         keyDigest: fingerprint,
+        dcKeyDigest: keyFingerprint(dcCert.signKey, dcCert.encKey, crypto),
+        nonce: key.nonce,
         hesCounter: this.counter,
         firmwareFloor: this.firmwareFloor,
       },
@@ -290,6 +295,13 @@ export class Hes {
     );
     this.accepted(MessageClass.TnKey, key.tn, 0);
     this.deps.transport.send(key.dc, ack.frame);
+  }
+
+  /** The certificate the HES issued last to a DC (its current unit), if any. */
+  private issuedDcCertificate(dc: NodeId): Certificate | undefined {
+    const bytes = this.deps.store.get(`dc-cert-${dc}`);
+    const cert = bytes && decodeCertificate(bytes);
+    return cert && cert.ok ? cert.value : undefined;
   }
 
   private onMeterResponse(response: MeterResponse, rx: ReceivedFrame): Rejection | void {

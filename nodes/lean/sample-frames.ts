@@ -33,17 +33,28 @@ export function buildSampleFrames(crypto: CryptoBackend): Record<string, Uint8Ar
     hesKeys.sign.secretKey,
     crypto,
   );
+  const nonce = crypto.randomBytes(16);
   const ack = signFrame(
-    { cls: MessageClass.TnAck, hes, tn, dc, keyDigest: keyFingerprint(tnKeys.sign.publicKey, tnKeys.enc.publicKey, crypto), hesCounter: 41, firmwareFloor: 3 },
+    {
+      cls: MessageClass.TnAck,
+      hes,
+      tn,
+      dc,
+      keyDigest: keyFingerprint(tnKeys.sign.publicKey, tnKeys.enc.publicKey, crypto),
+      dcKeyDigest: keyFingerprint(dcKeys.sign.publicKey, dcKeys.enc.publicKey, crypto),
+      nonce,
+      hesCounter: 41,
+      firmwareFloor: 3,
+    },
     hesKeys.sign.secretKey,
     crypto,
   ).frame;
-  const anchor = signFrame({ cls: MessageClass.CounterAnchor, dc, tn, counter: 17 }, dcKeys.sign.secretKey, crypto).frame;
+  const anchor = signFrame({ cls: MessageClass.CounterAnchor, dc, tn, nonce, counter: 17 }, dcKeys.sign.secretKey, crypto).frame;
   const firmware = manufacturer.signFirmware(7, new Uint8Array(64 * 1024).map((_, i) => i & 0xff));
   return {
     dcCsr: signFrame({ cls: MessageClass.DcCsr, dc, signKey: dcKeys.sign.publicKey, encKey: dcKeys.enc.publicKey }, dcKeys.sign.secretKey, crypto).frame,
     dcEnrolment: encodeDcEnrolment({ dc, hesCert: hesCert.bytes, dcCert: dcCert.bytes }),
-    tnKey: signFrame({ cls: MessageClass.TnKey, tn, dc, signKey: tnKeys.sign.publicKey, encKey: tnKeys.enc.publicKey }, tnKeys.sign.secretKey, crypto).frame,
+    tnKey: signFrame({ cls: MessageClass.TnKey, tn, dc, signKey: tnKeys.sign.publicKey, encKey: tnKeys.enc.publicKey, nonce }, tnKeys.sign.secretKey, crypto).frame,
     tnAck: ack,
     counterAnchor: anchor,
     tnEnrolment: encodeTnEnrolment({ tn, hesCert: hesCert.bytes, dcCert: dcCert.bytes, ack, anchor }),

@@ -12,6 +12,7 @@ import { equalBytes } from '../crypto/backend';
 import { CertRole, verifyCertificate, type Certificate } from '../protocol/certificate';
 import {
   ALL_TNS,
+  NONCE_BYTES,
   decodeConfidentialContent,
   decodeFrame,
   meterReadingBody,
@@ -67,8 +68,15 @@ interface StoredCerts {
   dcCert: string;
 }
 
+/**
+ * Last accepted counters. The HES numbers meter requests and confidential messages from one
+ * counter, but each class is kept fresh on its own: a confidential message accepted between a
+ * meter request and its retry must not make the retry stale for a TN that missed the original.
+ * Signed content names the class, so one class's counter can never be replayed as the other's.
+ */
 interface Counters {
   hes: number;
+  confidential: number;
   dc: number;
 }
 
@@ -93,6 +101,8 @@ export class Tn {
   private transfer?: FirmwareTransfer;
   private readonly inbox: Inbox;
   private readonly enrolment: EnrolmentLoop;
+  /** Fresh random value of the current enrolment attempt, echoed by the HES and the DC. */
+  private enrolmentNonce?: Uint8Array;
   private busyUntil = 0;
   private readonly observer;
   /** Confidential payloads accepted, newest last (what an application on the TN would consume). */
@@ -105,7 +115,7 @@ export class Tn {
   ) {
     this.observer = deps.observer ?? NO_OBSERVER;
     this.identity = loadOrCreateIdentity(deps.store, deps.crypto);
-    this.counters = getJson<Counters>(deps.store, 'counters') ?? { hes: 0, dc: 0 };
+    this.counters = { hes: 0, confidential: 0, dc: 0, ...getJson<Partial<Counters>>(deps.store, 'counters') };
     const firmware = getJson<{ version: number; floor?: number }>(deps.store, 'firmware');
     this.installedVersion = firmware?.version ?? 0;
     this.firmwareFloor = firmware?.floor ?? 0;
@@ -146,8 +156,16 @@ export class Tn {
   }
 
   private sendKey(): void {
+    this.enrolmentNonce ??= this.deps.crypto.randomBytes(NONCE_BYTES);
     const registration = signFrame(
-      { cls: MessageClass.TnKey, tn: this.deps.id, dc: this.options.dc, signKey: this.identity.sign.publicKey, encKey: this.identity.enc.publicKey },
+      {
+        cls: MessageClass.TnKey,
+        tn: this.deps.id,
+        dc: this.options.dc,
+        signKey: this.identity.sign.publicKey,
+        encKey: this.identity.enc.publicKey,
+        nonce: this.enrolmentNonce,
+      },
       this.identity.sign.secretKey,
       this.deps.crypto,
     );
@@ -181,9 +199,14 @@ export class Tn {
     const anchors = this.checkEnrolment(enrolment.hesCert, enrolment.dcCert, { ack: enrolment.ack, anchor: enrolment.anchor });
     if (!anchors.ok) return anchors;
     // counters start where the HES and this DC are now: nothing they sent before can be accepted
-    this.saveCounters({ hes: Math.max(this.counters.hes, anchors.value.hes), dc: anchors.value.dc });
+    this.saveCounters({
+      hes: Math.max(this.counters.hes, anchors.value.hes),
+      confidential: Math.max(this.counters.confidential, anchors.value.hes),
+      dc: anchors.value.dc,
+    });
     this.firmwareFloor = Math.max(this.firmwareFloor, anchors.value.firmwareFloor);
     this.saveFirmware();
+    this.enrolmentNonce = undefined;
     putJson(this.deps.store, 'certs', { hesCert: hex(enrolment.hesCert), dcCert: hex(enrolment.dcCert) } satisfies StoredCerts);
     this.deps.metrics.emit('bootstrap', { duration_ms: this.enrolment.done() }, { role: 'tn' });
     this.report(rx, {
@@ -221,11 +244,18 @@ export class Tn {
         return reject('untrusted-certificate', `acknowledgement names ${a.hes}/${a.dc}/${a.tn}`);
       if (!equalBytes(a.keyDigest, keyFingerprint(this.identity.sign.publicKey, this.identity.enc.publicKey, crypto)))
         return reject('untrusted-certificate', 'acknowledgement is for other keys');
+      // only the answer to this very attempt, naming the DC unit the HES certified last: an old
+      // enrolment (an old DC unit, old counters) replayed into a re-enrolment is refused
+      if (!this.enrolmentNonce || !equalBytes(a.nonce, this.enrolmentNonce))
+        return reject('stale-counter', 'acknowledgement of an earlier enrolment attempt');
+      if (!equalBytes(a.dcKeyDigest, keyFingerprint(dcCert.value.signKey, dcCert.value.encKey, crypto)))
+        return reject('untrusted-certificate', 'DC certificate is not the one the HES acknowledged');
       if (!crypto.verify(a.signature, a.signed, hesCert.value.signKey)) return reject('bad-signature', 'acknowledgement not signed by the HES');
       const anchor = decodeFrame(proof.anchor);
       if (!anchor.ok || anchor.value.cls !== MessageClass.CounterAnchor) return reject('untrusted-certificate', 'enrolment without a DC counter anchor');
       const c = anchor.value;
       if (c.dc !== dc || c.tn !== this.deps.id) return reject('untrusted-certificate', `counter anchor names ${c.dc}/${c.tn}`);
+      if (!equalBytes(c.nonce, this.enrolmentNonce)) return reject('stale-counter', 'counter anchor of an earlier enrolment attempt');
       if (!crypto.verify(c.signature, c.signed, dcCert.value.signKey)) return reject('bad-signature', 'counter anchor not signed by the DC');
       counters = { hes: a.hesCounter, dc: c.counter, firmwareFloor: a.firmwareFloor };
     }
@@ -242,6 +272,7 @@ export class Tn {
     this.hesCert = undefined;
     this.dcCert = undefined;
     putJson(this.deps.store, 'certs', null);
+    this.enrolmentNonce = undefined;
     this.enrolment.stop();
     return this.bootstrap();
   }
@@ -281,8 +312,9 @@ export class Tn {
     if (!this.deps.crypto.verify(opened.value.signature, opened.value.signed, this.hesCert.signKey))
       return this.spent(['decrypt', 'verify'], reject('bad-signature', 'confidential message'));
     const { counter, payload } = opened.value.content;
-    if (counter <= this.counters.hes) return this.spent(['decrypt', 'verify'], reject('stale-counter', `HES counter ${counter} <= ${this.counters.hes}`));
-    this.saveCounters({ hes: counter });
+    if (counter <= this.counters.confidential)
+      return this.spent(['decrypt', 'verify'], reject('stale-counter', `HES counter ${counter} <= ${this.counters.confidential}`));
+    this.saveCounters({ confidential: counter });
     this.afterCompute(['decrypt', 'verify'], () => {
       this.inboxMessages.push(payload);
       this.report(rx, { cls: message.cls, sender: message.hes, counter, signed: opened.value.signed, signature: opened.value.signature });

@@ -23,6 +23,8 @@ import { reject, type Result } from './rejection';
 export const PUBLIC_KEY_BYTES = 33;
 export const SIGNATURE_BYTES = 64;
 export const DIGEST_BYTES = 32;
+/** The fresh random value a TN puts in one enrolment attempt; the answers must echo it. */
+export const NONCE_BYTES = 16;
 /** Ephemeral public key plus AES-GCM tag that sealing adds to a plaintext. */
 export const SEAL_OVERHEAD_BYTES = PUBLIC_KEY_BYTES + 16;
 /** Group id addressing every TN (HES multicast, firmware). */
@@ -54,6 +56,8 @@ export interface TnKey extends Signed {
   readonly dc: string;
   readonly signKey: Uint8Array;
   readonly encKey: Uint8Array;
+  /** Fresh per enrolment attempt: the acknowledgement and the counter anchor must carry it. */
+  readonly nonce: Uint8Array;
 }
 
 /**
@@ -70,6 +74,10 @@ export interface TnAck extends Signed {
   readonly dc: string;
   /** SHA-256 of the TN's signKey || encKey as registered. */
   readonly keyDigest: Uint8Array;
+  /** SHA-256 of the keys of the DC certificate the HES issued last: the TN accepts no other DC. */
+  readonly dcKeyDigest: Uint8Array;
+  /** The nonce of the TN's registration: an acknowledgement is good for one enrolment only. */
+  readonly nonce: Uint8Array;
   readonly hesCounter: number;
   readonly firmwareFloor: number;
 }
@@ -79,6 +87,8 @@ export interface CounterAnchor extends Signed {
   readonly cls: MessageClass.CounterAnchor;
   readonly dc: string;
   readonly tn: string;
+  /** The nonce of the TN's registration, so an anchor cannot be kept and replayed later. */
+  readonly nonce: Uint8Array;
   readonly counter: number;
 }
 
@@ -189,11 +199,20 @@ export function signedBytes(
     case MessageClass.DcCsr:
       return header(f.cls).id(f.dc).bytes(key(f.signKey)).bytes(key(f.encKey)).finish();
     case MessageClass.TnKey:
-      return header(f.cls).id(f.tn).id(f.dc).bytes(key(f.signKey)).bytes(key(f.encKey)).finish();
+      return header(f.cls).id(f.tn).id(f.dc).bytes(key(f.signKey)).bytes(key(f.encKey)).bytes(nonce(f.nonce)).finish();
     case MessageClass.TnAck:
-      return header(f.cls).id(f.hes).id(f.tn).id(f.dc).bytes(digest(f.keyDigest)).u32(f.hesCounter).u32(f.firmwareFloor).finish();
+      return header(f.cls)
+        .id(f.hes)
+        .id(f.tn)
+        .id(f.dc)
+        .bytes(digest(f.keyDigest))
+        .bytes(digest(f.dcKeyDigest))
+        .bytes(nonce(f.nonce))
+        .u32(f.hesCounter)
+        .u32(f.firmwareFloor)
+        .finish();
     case MessageClass.CounterAnchor:
-      return header(f.cls).id(f.dc).id(f.tn).u32(f.counter).finish();
+      return header(f.cls).id(f.dc).id(f.tn).bytes(nonce(f.nonce)).u32(f.counter).finish();
     case MessageClass.MeterRequest:
       return header(f.cls).id(f.hes).id(f.group).u32(f.counter).u8(f.request).finish();
     case MessageClass.Automation:
@@ -339,22 +358,26 @@ function decodeBody(cls: MessageClass, r: ByteReader): Frame {
       const dc = r.id('dc');
       const signKey = r.bytes(PUBLIC_KEY_BYTES, 'signKey');
       const encKey = r.bytes(PUBLIC_KEY_BYTES, 'encKey');
-      return { cls, tn, dc, signKey, encKey, ...signature(r) };
+      const nonce = r.bytes(NONCE_BYTES, 'nonce');
+      return { cls, tn, dc, signKey, encKey, nonce, ...signature(r) };
     }
     case MessageClass.TnAck: {
       const hes = r.id('hes');
       const tn = r.id('tn');
       const dc = r.id('dc');
       const keyDigest = r.bytes(DIGEST_BYTES, 'keyDigest');
+      const dcKeyDigest = r.bytes(DIGEST_BYTES, 'dcKeyDigest');
+      const nonce = r.bytes(NONCE_BYTES, 'nonce');
       const hesCounter = r.u32('hesCounter');
       const firmwareFloor = r.u32('firmwareFloor');
-      return { cls, hes, tn, dc, keyDigest, hesCounter, firmwareFloor, ...signature(r) };
+      return { cls, hes, tn, dc, keyDigest, dcKeyDigest, nonce, hesCounter, firmwareFloor, ...signature(r) };
     }
     case MessageClass.CounterAnchor: {
       const dc = r.id('dc');
       const tn = r.id('tn');
+      const nonce = r.bytes(NONCE_BYTES, 'nonce');
       const counter = r.u32('counter');
-      return { cls, dc, tn, counter, ...signature(r) };
+      return { cls, dc, tn, nonce, counter, ...signature(r) };
     }
     case MessageClass.TnEnrolment:
       return {
@@ -423,6 +446,11 @@ function sealedPart(r: ByteReader): Uint8Array {
 function key(k: Uint8Array): Uint8Array {
   if (k.length !== PUBLIC_KEY_BYTES) throw new RangeError(`public key must be ${PUBLIC_KEY_BYTES} bytes, got ${k.length}`);
   return k;
+}
+
+function nonce(n: Uint8Array): Uint8Array {
+  if (n.length !== NONCE_BYTES) throw new RangeError(`nonce must be ${NONCE_BYTES} bytes, got ${n.length}`);
+  return n;
 }
 
 function digest(d: Uint8Array): Uint8Array {

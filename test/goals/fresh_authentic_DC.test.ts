@@ -145,7 +145,7 @@ describe('fresh_authentic_DC', () => {
     expect(b.monitor.violationsOf('fresh_authentic_DC')).toBe(0);
   });
 
-  it('refuses a HES-signed frame whose class byte was rewritten to automation', async () => {
+  it('refuses a HES-signed meter request relabelled as an automation command (it does not name the DC)', async () => {
     const recording = b.attacker.record({ link: 'plc:dc1', class: 'meter-request' });
     await b.clock.drive(b.mode.meterRound(30_000));
     const relabelled = recording.frames[0]!.bytes.slice();

@@ -97,7 +97,7 @@ describe('fresh_authentic_HES', () => {
     await honestRoundStillWorks();
   });
 
-  it('refuses a DC automation command relabelled as a meter request', async () => {
+  it('refuses a DC automation command relabelled as a meter request (it does not name the HES)', async () => {
     const recording = b.attacker.record({ link: 'plc:dc1', class: 'automation' });
     b.mode.automation('dc1', { relay: 'on' });
     await b.wait();

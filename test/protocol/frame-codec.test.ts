@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
 import { buildSampleFrames } from '../../nodes/lean/sample-frames';
 import { decodeFrame, encodeFrame } from '../../nodes/protocol/frame';
-import { peekClassName } from '../../nodes/protocol/message-class';
+import { MessageClass, peekClassName } from '../../nodes/protocol/message-class';
+import { signFrame } from '../../nodes/lean/frame-builders';
 
 const samples = buildSampleFrames(CRYPTO_BACKENDS.node);
 
@@ -34,6 +35,20 @@ describe('frame codec', () => {
     const decoded = decodeFrame(bytes);
     expect(decoded.ok).toBe(false);
     if (!decoded.ok) expect(decoded.reason).toBe(reason);
+  });
+
+  it('signs the class with the content: the same fields under another class do not verify', () => {
+    // an automation command and a meter request have the same layout (id, id, counter u32, u8)
+    const crypto = CRYPTO_BACKENDS.node;
+    const key = crypto.generateKeyPair();
+    const command = signFrame({ cls: MessageClass.Automation, dc: 'dc1', group: 'dc1', counter: 7, relay: 1 }, key.secretKey, crypto);
+    const relabelled = command.frame.slice();
+    relabelled[1] = MessageClass.MeterRequest;
+    const asRequest = decodeFrame(relabelled);
+    expect(asRequest.ok && asRequest.value.cls).toBe(MessageClass.MeterRequest);
+    if (!asRequest.ok || asRequest.value.cls !== MessageClass.MeterRequest) return;
+    expect(crypto.verify(asRequest.value.signature, asRequest.value.signed, key.publicKey)).toBe(false);
+    expect(crypto.verify(command.signature, command.signed, key.publicKey)).toBe(true);
   });
 
   it('lets the channel read the class of a frame without decoding it', () => {
