@@ -5,7 +5,7 @@
  */
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../channel/topology';
-import { GoalMonitor } from '../../nodes/lean/goal-monitor';
+import { GoalMonitor, topologyMembership } from '../../nodes/lean/goal-monitor';
 import type { ModeName } from '../../nodes/mode';
 import { RealClock, VirtualClock, type Clock } from '../../nodes/runtime/clock';
 import { CryptoOpCounter } from '../../nodes/crypto/op-counter';
@@ -85,7 +85,7 @@ async function runMode(
     profileFor: (link) => scenarioProfile(scenario, link),
   });
   const boards = createBoards(scenario, topology, clock, random, metrics);
-  const monitor = new GoalMonitor();
+  const monitor = new GoalMonitor(topologyMembership(topology));
   const facts: WorkloadFacts = { commands: 0, addressed: 0, commandBytes: [], firmwareRollouts: 0 };
   const cryptoOps = new CryptoOpCounter();
   const mode = countingWorkload(createMode(name, { scenario, topology, clock, network, metrics, random, boards, monitor, cryptoOps }), facts);

@@ -90,12 +90,12 @@ export class Dc {
   automation(relay: 0 | 1): IssuedCommand {
     this.counter++;
     putJson(this.deps.store, 'counter', { value: this.counter });
-    const { frame, signed, signature } = signFrame(
+    const { frame, signed } = signFrame(
       { cls: MessageClass.Automation, dc: this.deps.id, group: this.deps.id, counter: this.counter, relay },
       this.identity.sign.secretKey,
       this.deps.crypto,
     );
-    this.observer.sent(this.deps.id, signed, signature);
+    this.observer.sent(this.deps.id, signed);
     const issuedAt = this.deps.clock.now();
     this.deps.transport.send(SEGMENT_BROADCAST, frame);
     return { counter: this.counter, frame, issuedAt };
@@ -161,8 +161,9 @@ export class Dc {
       cls: MessageClass.DcEnrolment,
       sender: this.options.hes,
       counter: 0,
+      recipient: this.deps.id,
       signed: enrolment.dcCert,
-      signature: new Uint8Array(0),
+      signerKey: this.hesCert!.signKey,
       certificates: [enrolment.hesCert, enrolment.dcCert],
       ...(rx.attack ? { attack: rx.attack } : {}),
     });

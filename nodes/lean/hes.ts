@@ -126,12 +126,12 @@ export class Hes {
   /** Multicasts a signed meter request; resolves when every registered TN answered or on timeout. */
   meterRound(timeoutMs: number): Promise<MeterRoundReport> {
     const counter = this.nextCounter();
-    const { frame, signed, signature } = signFrame(
+    const { frame, signed } = signFrame(
       { cls: MessageClass.MeterRequest, hes: this.deps.id, group: ALL_TNS, counter, request: 0 },
       this.identity.sign.secretKey,
       this.deps.crypto,
     );
-    this.observer.sent(this.deps.id, signed, signature);
+    this.observer.sent(this.deps.id, signed);
     return new Promise((resolve) => {
       const startedAt = this.deps.clock.now();
       let timer: TimerHandle | undefined;
@@ -189,14 +189,14 @@ export class Hes {
     const registration = this.tns.get(tn);
     if (!registration) throw new Error(`HES: cannot send a confidential message to ${tn}: it is not registered`);
     const counter = this.nextCounter();
-    const { frame, signed, signature } = signThenSeal(
+    const { frame, signed } = signThenSeal(
       sealedHeader({ cls: MessageClass.Confidential, hes: this.deps.id, tn }),
       confidentialBody({ counter, payload }),
       this.identity.sign.secretKey,
       fromHex(registration.encKey),
       this.deps.crypto,
     );
-    this.observer.sent(this.deps.id, signed, signature);
+    this.observer.sent(this.deps.id, signed);
     this.deps.transport.send(registration.dc, frame);
     return counter;
   }
@@ -328,8 +328,9 @@ export class Hes {
       cls: MessageClass.MeterResponse,
       sender: response.tn,
       counter: reading.counter,
+      recipient: response.hes,
       signed: opened.value.signed,
-      signature: opened.value.signature,
+      signerKey: fromHex(registration.signKey),
       ...(rx.attack ? { attack: rx.attack } : {}),
     });
     if (round.answered.size === round.expected.size) round.finish();

@@ -179,7 +179,7 @@ export class LeanMode implements BenchMode {
     const { clock } = this.options;
     const startedAt = clock.now();
     const signed = this.manufacturer.signFirmware(image.version, image.image);
-    this.options.observer?.sent(MANUFACTURER_ID, signed.manifestSigned, signed.manifestSignature);
+    this.options.observer?.sent(MANUFACTURER_ID, signed.manifestSigned);
     const outdated = () => [...this.tns].filter(([, tn]) => tn.firmwareVersion < image.version).map(([id]) => id);
     void this.hes.distributeFirmware(signed, this.options.firmware ?? FIRMWARE_DEFAULTS);
     while (outdated().length > 0 && clock.now() - startedAt < timeoutMs) await clock.sleep(POLL_MS);

@@ -213,8 +213,9 @@ export class Tn {
       cls: MessageClass.TnEnrolment,
       sender: this.options.dc,
       counter: 0,
+      recipient: this.deps.id,
       signed: enrolment.dcCert,
-      signature: new Uint8Array(0),
+      signerKey: this.hesCert!.signKey,
       certificates: [enrolment.hesCert, enrolment.dcCert],
     });
   }
@@ -286,6 +287,7 @@ export class Tn {
     if (!this.deps.crypto.verify(request.signature, request.signed, this.hesCert.signKey)) return this.spent(['verify'], reject('bad-signature', 'meter request'));
     if (request.counter <= this.counters.hes) return this.spent(['verify'], reject('stale-counter', `HES counter ${request.counter} <= ${this.counters.hes}`));
     this.saveCounters({ hes: request.counter });
+    const hesKey = this.hesCert.signKey;
 
     const response = signThenSeal(
       sealedHeader({ cls: MessageClass.MeterResponse, tn: this.deps.id, hes: this.options.hes }),
@@ -294,9 +296,9 @@ export class Tn {
       this.hesCert.encKey,
       this.deps.crypto,
     );
-    this.observer.sent(this.deps.id, response.signed, response.signature);
+    this.observer.sent(this.deps.id, response.signed);
     this.afterCompute(['verify', 'sign', 'encrypt'], () => {
-      this.report(rx, { cls: request.cls, sender: request.hes, counter: request.counter, signed: request.signed, signature: request.signature });
+      this.report(rx, { cls: request.cls, sender: request.hes, recipient: request.group, counter: request.counter, signed: request.signed, signerKey: hesKey });
       this.deps.transport.send(this.options.dc, response.frame);
     });
   }
@@ -315,9 +317,10 @@ export class Tn {
     if (counter <= this.counters.confidential)
       return this.spent(['decrypt', 'verify'], reject('stale-counter', `HES counter ${counter} <= ${this.counters.confidential}`));
     this.saveCounters({ confidential: counter });
+    const hesKey = this.hesCert.signKey;
     this.afterCompute(['decrypt', 'verify'], () => {
       this.inboxMessages.push(payload);
-      this.report(rx, { cls: message.cls, sender: message.hes, counter, signed: opened.value.signed, signature: opened.value.signature });
+      this.report(rx, { cls: message.cls, sender: message.hes, recipient: message.tn, counter, signed: opened.value.signed, signerKey: hesKey });
     });
   }
 
@@ -330,13 +333,14 @@ export class Tn {
     if (!this.deps.crypto.verify(command.signature, command.signed, this.dcCert.signKey)) return this.spent(['verify'], reject('bad-signature', 'automation command'));
     if (command.counter <= this.counters.dc) return this.spent(['verify'], reject('stale-counter', `DC counter ${command.counter} <= ${this.counters.dc}`));
     this.saveCounters({ dc: command.counter });
+    const dcKey = this.dcCert.signKey;
     const receivedAt = this.deps.clock.now();
     this.afterCompute(['verify'], () => {
       const now = this.deps.clock.now();
       this.relayState = command.relay === 1;
       this.options.relay?.switchRelay(this.relayState, { sentAt: rx.sentAt, receivedAt });
       this.deps.metrics.emit('automation_latency', { latency_ms: now - rx.sentAt, counter: command.counter });
-      this.report(rx, { cls: command.cls, sender: command.dc, counter: command.counter, signed: command.signed, signature: command.signature });
+      this.report(rx, { cls: command.cls, sender: command.dc, recipient: command.group, counter: command.counter, signed: command.signed, signerKey: dcKey });
     });
   }
 
@@ -386,7 +390,7 @@ export class Tn {
     this.installedVersion = manifest.version;
     this.saveFirmware();
     this.deps.metrics.emit('firmware_install', { version: manifest.version, duration_ms: this.deps.clock.now() - transfer.startedAt });
-    this.report(rx, { cls: MessageClass.FirmwareManifest, sender: MANUFACTURER_ID, counter: manifest.version, signed: manifest.signed, signature: manifest.signature });
+    this.report(rx, { cls: MessageClass.FirmwareManifest, sender: MANUFACTURER_ID, recipient: manifest.group, counter: manifest.version, signed: manifest.signed, signerKey: this.deps.manufacturerKey });
   }
 
   // ---- bookkeeping ----------------------------------------------------------------------------

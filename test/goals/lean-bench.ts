@@ -6,7 +6,7 @@ import { Attacker } from '../../bench/attack/attacker';
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../channel/topology';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
-import { GoalMonitor } from '../../nodes/lean/goal-monitor';
+import { GoalMonitor, topologyMembership } from '../../nodes/lean/goal-monitor';
 import { LeanMode } from '../../nodes/lean/lean-mode';
 import type { RejectionReason } from '../../nodes/protocol/rejection';
 import { VirtualClock } from '../../nodes/runtime/clock';
@@ -34,7 +34,7 @@ export async function leanBench(options: { dcs?: number; tnsPerDc?: number; boot
   const topology = Topology.build(options.dcs ?? 2, options.tnsPerDc ?? 3);
   const random = new Random(options.seed ?? 'goals');
   const recorder = new SampleRecorder();
-  const monitor = new GoalMonitor();
+  const monitor = new GoalMonitor(topologyMembership(topology));
   const network = createEmulatedNetwork({ topology, clock, random: random.fork('channel'), metrics: recorder.metrics(clock) });
   const crypto = CRYPTO_BACKENDS.node;
   const mode = new LeanMode({

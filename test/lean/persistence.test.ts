@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Topology } from '../../channel/topology';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
 import { toHex } from '../../nodes/crypto/backend';
-import { GoalMonitor } from '../../nodes/lean/goal-monitor';
+import { GoalMonitor, topologyMembership } from '../../nodes/lean/goal-monitor';
 import { LeanMode } from '../../nodes/lean/lean-mode';
 import { Manufacturer } from '../../nodes/lean/manufacturer';
 import { VirtualClock } from '../../nodes/runtime/clock';
@@ -51,7 +51,7 @@ describe('restart', () => {
     const network = createEmulatedNetwork({ topology, clock, random: new Random(7).fork('channel') });
     const frames: Uint8Array[] = [];
     network.control.tap((event) => frames.push(event.bytes));
-    const monitor = new GoalMonitor();
+    const monitor = new GoalMonitor(topologyMembership(topology));
     const mode = new LeanMode({
       topology,
       network,

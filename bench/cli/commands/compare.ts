@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../../channel/emulated-network';
 import { PRESET_NAMES, type PresetName } from '../../../channel/presets';
 import { Topology } from '../../../channel/topology';
-import { GoalMonitor } from '../../../nodes/lean/goal-monitor';
+import { GoalMonitor, topologyMembership } from '../../../nodes/lean/goal-monitor';
 import type { ModeName } from '../../../nodes/mode';
 import { VirtualClock } from '../../../nodes/runtime/clock';
 import { SampleRecorder } from '../../../nodes/runtime/metrics';
@@ -92,7 +92,7 @@ export async function runMode(name: ModeName, scenario: Scenario): Promise<ModeR
   const bench = benchScenario(scenario);
   const network = createEmulatedNetwork({ topology, clock, random: random.fork('channel'), profileFor: (link) => scenarioProfile(bench, link) });
   // built exactly as `gridbench run` builds the modes, from the same kind of scenario
-  const mode = createMode(name, { scenario: bench, topology, clock, network, metrics, random, boards: new Map(), monitor: new GoalMonitor() });
+  const mode = createMode(name, { scenario: bench, topology, clock, network, metrics, random, boards: new Map(), monitor: new GoalMonitor(topologyMembership(topology)) });
   try {
     const boot = await clock.drive(mode.bootstrap());
     await clock.advance(SETTLE_MS);
