@@ -6,7 +6,14 @@
  * Threshold metrics are derived from the measurements (nodes/runtime/measurements.ts): trends
  * (a value per sample: avg, min, max, med, p(N), count) and counters (summed: count).
  */
-import type { MeasurementName } from '../nodes/runtime/measurements';
+import { MEASUREMENTS, RUN_TAGS, type MeasurementName } from '../nodes/runtime/measurements';
+import { GOALS } from '../nodes/lean/goal-monitor';
+
+/** Tags whose values are known in advance, so a typo is an error instead of an empty filter. */
+const TAG_VALUES: Readonly<Record<string, readonly string[]>> = {
+  mode: ['lean', 'smgw-tls'],
+  goal: [...GOALS, 'availability'],
+};
 import type { Sample, Tags } from '../nodes/runtime/metrics';
 import { percentile } from './perf/measure';
 
@@ -84,10 +91,17 @@ export function parseThresholds(spec: Readonly<Record<string, readonly string[]>
     const source = THRESHOLD_METRICS[metric];
     if (!source) throw new ThresholdError(`${where}."${key}": unknown metric "${metric}" (one of ${Object.keys(THRESHOLD_METRICS).join(', ')})`);
     const tags: Record<string, string> = {};
+    const known = [...RUN_TAGS, ...MEASUREMENTS[source.measurement].tags] as string[];
     for (const pair of (k[2] ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
       const [tag, value, ...rest] = pair.split(':');
       if (!tag || value === undefined || rest.length) throw new ThresholdError(`${where}."${key}": tag filter "${pair}" is not tag:value`);
-      tags[tag.trim()] = value.trim();
+      const name = tag.trim();
+      // a filter that can never match would make the threshold judge nothing
+      if (!known.includes(name)) throw new ThresholdError(`${where}."${key}": ${metric} has no tag "${name}" (its tags: ${known.join(', ')})`);
+      const allowed = TAG_VALUES[name];
+      if (allowed && !allowed.includes(value.trim()))
+        throw new ThresholdError(`${where}."${key}": ${name} "${value.trim()}" is not one of ${allowed.join(', ')}`);
+      tags[name] = value.trim();
     }
     const rules = expressions.map((expression): Rule => {
       const r = RULE.exec(expression);
@@ -142,14 +156,22 @@ const compare: Record<Operator, (a: number, b: number) => boolean> = {
   '!=': (a, b) => a !== b,
 };
 
-/** A metric with no samples fails every rule but count: a threshold must not pass by silence. */
+/**
+ * A metric with no samples fails every rule, count==0 included: a threshold must not pass by
+ * silence (a campaign that put nothing on the wire has not shown that nothing gets through).
+ */
 export function evaluateThresholds(thresholds: readonly Threshold[], samples: readonly Sample[]): ThresholdResult[] {
   return thresholds.flatMap((t) => {
     const values = metricValues(samples, t.metric, t.tags);
     const kind = THRESHOLD_METRICS[t.metric]!.kind;
     return t.rules.map((rule) => {
       const actual = aggregate(values, kind, rule.aggregation, rule.percentile);
-      return { key: t.key, expression: rule.expression, actual, ok: !Number.isNaN(actual) && compare[rule.operator](actual, rule.value) };
+      return {
+        key: t.key,
+        expression: rule.expression,
+        actual: values.length ? actual : Number.NaN,
+        ok: values.length > 0 && !Number.isNaN(actual) && compare[rule.operator](actual, rule.value),
+      };
     });
   });
 }

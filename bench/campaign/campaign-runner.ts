@@ -107,9 +107,10 @@ export class CampaignRunner {
     this.interceptorCounts.set(id, 0);
   }
 
+  /** Emits the last tallies; violations are reported even in a run without campaigns. */
   finish(): void {
     this.ticker?.cancel();
-    if (this.campaigns.length) this.emit();
+    this.emit();
   }
 
   private async runModule(name: string, module: CampaignModule): Promise<void> {

@@ -5,7 +5,8 @@
 import type { Recording } from '../attack/attacker';
 import type { Topology } from '../../channel/topology';
 import { signFrame } from '../../nodes/lean/frame-builders';
-import { MessageClass, WIRE_VERSION } from '../../nodes/protocol/message-class';
+import { MESSAGE_CLASS_NAMES, MessageClass, WIRE_VERSION } from '../../nodes/protocol/message-class';
+import type { Matcher } from '../../channel/interceptor';
 import { ALL_TNS } from '../../nodes/protocol/frame';
 import { SEGMENT_BROADCAST } from '../../nodes/runtime/transport';
 import type { Schedule } from '../runner/schedule';
@@ -23,9 +24,28 @@ export function checkTimeline(timeline: CampaignFile, topology: Topology): strin
     const r = topology.roleOf(id);
     if (!r || (role && r !== role)) problems.push(`${where}: "${id}" is not ${role ? `a ${role.toUpperCase()}` : 'a node'} of this topology`);
   };
+  const destination = (id: string, where: string) => id === '*' || node(id, where);
+  const links = new Set(['plc', 'wan', ...topology.dcs.flatMap((d) => [`plc:${d.id}`, `wan:${d.id}`])]);
+  const classes = new Set(Object.values(MESSAGE_CLASS_NAMES));
+  const list = (v: string | readonly string[] | undefined) => (v === undefined ? [] : typeof v === 'string' ? [v] : v);
+  // a matcher naming something that does not exist selects nothing, silently: refuse it here
+  const matcher = (m: Matcher | undefined, where: string) => {
+    for (const l of list(m?.link)) if (!links.has(l)) problems.push(`${where}.link: "${l}" is not a link (plc, wan, plc:dc1, wan:dc1...)`);
+    for (const c of list(m?.class)) if (!classes.has(c)) problems.push(`${where}.class: "${c}" is not a message class (${[...classes].join(', ')})`);
+    for (const f of list(m?.from)) node(f, `${where}.from`);
+    for (const t of list(m?.to)) destination(t, `${where}.to`);
+  };
   for (const { step, index } of ordered) {
     const where = `steps.${index}`;
-    if ('record' in step) recorded.add(step.record.id);
+    if ('record' in step) {
+      recorded.add(step.record.id);
+      matcher(step.record.match, `${where}.record.match`);
+    }
+    if ('replay' in step && step.replay.as) {
+      node(step.replay.as.from, `${where}.replay.as.from`);
+      destination(step.replay.as.to, `${where}.replay.as.to`);
+    }
+    if ('interceptor' in step) matcher(step.interceptor.match, `${where}.interceptor.match`);
     if ('replay' in step && !recorded.has(step.replay.recording)) problems.push(`${where}.replay.recording: no earlier record step "${step.replay.recording}"`);
     if ('interceptor' in step) interceptors.add(step.interceptor.id);
     if ('remove' in step && !interceptors.has(step.remove)) problems.push(`${where}.remove: no earlier interceptor step "${step.remove}"`);
@@ -35,10 +55,16 @@ export function checkTimeline(timeline: CampaignFile, topology: Topology): strin
     }
     const signer = 'forge' in step ? step.forge.signer : 'rogueFirmware' in step ? step.rogueFirmware.signer : undefined;
     if (signer && signer !== 'attacker' && !compromised.has(signer)) problems.push(`${where}: signer "${signer}" was not compromised by an earlier step`);
-    if ('forge' in step) node(step.forge.from, `${where}.forge.from`);
+    if ('forge' in step) {
+      node(step.forge.from, `${where}.forge.from`);
+      destination(step.forge.to, `${where}.forge.to`);
+    }
     if ('rogueFirmware' in step) node(step.rogueFirmware.from, `${where}.rogueFirmware.from`, 'dc');
     if ('jam' in step) node(step.jam.segment, `${where}.jam.segment`, 'dc');
-    if ('flood' in step) node(step.flood.from, `${where}.flood.from`);
+    if ('flood' in step) {
+      node(step.flood.from, `${where}.flood.from`);
+      destination(step.flood.to, `${where}.flood.to`);
+    }
     if ('powerRestored' in step) node(step.powerRestored, `${where}.powerRestored`, 'dc');
     if ('automation' in step) node(step.automation.dc, `${where}.automation.dc`, 'dc');
     if ('replace' in step) {

@@ -1,8 +1,9 @@
 /**
  * Builds a security architecture on the run's topology and wire: the one place the runner knows
- * the concrete modes. Both get the same clock, network, boards and metrics hook.
+ * the concrete modes. Both get the same clock, network, boards and metrics hook; a node host of a
+ * distributed bench (node-host.ts) builds its part of a mode here too, with `local` and the state
+ * it loaded.
  */
-import type { EmulatedNetwork } from '../../channel/emulated-network';
 import { PRESETS } from '../../channel/presets';
 import { resolveProfile, type ProfileSpec } from '../../channel/profile';
 import { linkName, type LinkId, type Topology } from '../../channel/topology';
@@ -19,8 +20,9 @@ import type { BenchMode, ModeName } from '../../nodes/mode';
 import type { Clock } from '../../nodes/runtime/clock';
 import type { Metrics } from '../../nodes/runtime/metrics';
 import type { Random } from '../../nodes/runtime/random';
-import type { NodeId } from '../../nodes/runtime/transport';
+import type { Network, NodeId } from '../../nodes/runtime/transport';
 import { MemoryNodeStore, type NodeStore } from '../../nodes/store/node-store';
+import type { Pki } from '../../nodes/tls/pki';
 import { createTlsMode } from '../../nodes/tls/tls-mode';
 import type { Scenario } from '../scenario/schema';
 
@@ -28,14 +30,22 @@ export interface ModeContext {
   readonly scenario: Scenario;
   readonly topology: Topology;
   readonly clock: Clock;
-  readonly network: EmulatedNetwork;
+  /** The in-process emulated network, or the broker's (ZeroMQ) in a node host. */
+  readonly network: Network;
   readonly metrics: Metrics;
   readonly random: Random;
   readonly boards: ReadonlyMap<NodeId, TnBoard>;
-  readonly monitor: GoalMonitor;
+  /** The goal oracle (lean); campaigns need it, a node host runs none. */
+  readonly monitor?: GoalMonitor;
   readonly storeFor?: (node: NodeId, generation: number) => NodeStore;
   /** Counts the nodes' crypto operations (lean mode's explicit crypto). */
   readonly cryptoOps?: CryptoOpCounter;
+  /** The nodes this process runs (default: all; a node host runs some). */
+  readonly local?: (node: NodeId) => boolean;
+  /** smgw-tls: the PKI provisioned in a shared state directory (default: a fresh one for the run). */
+  readonly pki?: Pki;
+  /** How long bootstrap waits for the nodes (default: the mode's own). */
+  readonly bootstrapTimeoutMs?: number;
 }
 
 /** What the runner and campaigns may ask of a mode beyond the common workload. */
@@ -71,13 +81,15 @@ export function createLeanMode(ctx: ModeContext): RunnableMode {
     metrics: ctx.metrics,
     random: ctx.random.fork('lean'),
     storeFor: ctx.storeFor ?? (() => new MemoryNodeStore()),
-    observer: ctx.monitor,
+    ...(ctx.monitor ? { observer: ctx.monitor } : {}),
     relayFor: (tn) => ctx.boards.get(tn),
     meterFor: (tn) => {
       const board = ctx.boards.get(tn);
       return board ? boardMeterSource(board) : undefined;
     },
     computeFor: computeFor(scenario),
+    ...(ctx.local ? { local: ctx.local } : {}),
+    ...(ctx.bootstrapTimeoutMs ? { bootstrapTimeoutMs: ctx.bootstrapTimeoutMs } : {}),
   });
 }
 
@@ -98,6 +110,9 @@ export function createSmgwTlsMode(ctx: ModeContext): RunnableMode {
       maxFrameBytes,
       relayFor: (tn) => ctx.boards.get(tn),
       computeFor: computeFor(scenario),
+      ...(ctx.pki ? { pki: ctx.pki } : {}),
+      ...(ctx.local ? { local: ctx.local } : {}),
+      ...(ctx.bootstrapTimeoutMs ? { bootstrapTimeoutMs: ctx.bootstrapTimeoutMs } : {}),
     },
     { clock: ctx.clock, network: ctx.network, topology: ctx.topology, random: ctx.random.fork('smgw-tls'), metrics: ctx.metrics },
   );

@@ -1,12 +1,14 @@
 /**
  * gridbench node: one OS process running some nodes of a scenario (the HES, a DC, or a DC's TNs)
  * over the channel broker (ZeroMQ TCP) on the real clock, as the docker lab and `gridbench run
- * --processes` do. Keys, certificates and counters live in the shared, provisioned state
- * directory. The process issues the part of the workload its own nodes originate.
+ * --processes` do, in either mode (--mode lean | smgw-tls). Keys, certificates and counters live in
+ * the shared, provisioned state directory (lean: every identity; smgw-tls: the PKI, of which the
+ * process loads the root, the HES's credential and its own TNs'). The process issues the part of
+ * the workload its own nodes originate.
  *
- * With a parent (--processes) it reports over IPC (samples, bootstrap, the commands it issued)
- * and starts the workload when told; on its own (docker) it starts once its nodes have bootstrapped
- * and writes its metrics through --out.
+ * With a parent (--processes) it reports over IPC (samples, bootstrap, the commands it issued),
+ * bootstraps once every host is attached and starts the workload when told; on its own (docker)
+ * it starts once its nodes have bootstrapped and writes its metrics through --out.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,9 +29,9 @@ import { Timebase } from '../metrics/timebase';
 import type { Scenario } from '../scenario/schema';
 import { createBoards } from './boards';
 import type { HostMessage, ParentMessage } from './host-messages';
-import { computeFor } from './mode-factory';
+import { computeFor, createSmgwTlsMode, type RunnableMode } from './mode-factory';
 import { selectNodes } from './node-selection';
-import { MANUFACTURER_STORE, stateStoreFor } from './provision';
+import { loadStatePki, MANUFACTURER_STORE, stateStoreFor, TLS_PKI_STORE } from './provision';
 import { CRYPTO_REPORT_MS, every, Schedule } from './schedule';
 import { countingWorkload, scheduleWorkload, type WorkloadFacts } from './workload';
 
@@ -51,18 +53,29 @@ export interface HostOptions {
 const FLUSH_MS = 250;
 /** Registration frames lost while another process is not up yet are sent again soon. */
 const RETRY = { firstMs: 2_000, maxMs: 30_000 };
+const BOOTSTRAP_TIMEOUT_MS = 120_000;
+
+/** What a mode needs in the state directory, as provisioning leaves it. */
+const PROVISIONED: Readonly<Record<ModeName, string>> = {
+  lean: join(MANUFACTURER_STORE, 'root-key'),
+  'smgw-tls': join(TLS_PKI_STORE, 'pki.json'),
+};
 
 export async function hostNodes(options: HostOptions): Promise<void> {
   const { scenario, log } = options;
-  if (options.mode !== 'lean') throw new Error(`gridbench node runs lean-mode nodes; ${options.mode} mode runs in process only`);
-  if (!existsSync(join(options.stateDir, MANUFACTURER_STORE, 'root-key')))
-    throw new Error(`${options.stateDir} is not a provisioned state directory (run: gridbench provision --scenario FILE --state DIR)`);
+  if (!(options.mode in PROVISIONED)) throw new Error(`--mode ${String(options.mode)}: not a mode (lean, smgw-tls)`);
+  if (!existsSync(join(options.stateDir, PROVISIONED[options.mode])))
+    throw new Error(
+      `${options.stateDir} is not a state directory provisioned for ${options.mode} (no ${PROVISIONED[options.mode]}; run: gridbench provision --scenario FILE --state DIR with a scenario whose modes include ${options.mode})`,
+    );
   const parent = typeof process.send === 'function' ? (m: HostMessage) => process.send!(m) : undefined;
   const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
   const nodes = new Set(selectNodes(options.selection, topology));
   const local = (node: string) => nodes.has(node);
   const clock = new RealClock();
   const random = new Random(scenario.seed).fork(`host/${options.selection}`);
+  // before anything that keeps the process alive: a broken state directory fails at once
+  const pki = options.mode === 'smgw-tls' ? loadStatePki(options.stateDir, topology.tns.filter(local)) : undefined;
 
   let pendingSamples: Sample[] = [];
   const outputs = parent
@@ -91,39 +104,29 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   const facts: WorkloadFacts = { commands: 0, addressed: 0, commandBytes: [], firmwareRollouts: 0 };
   const cryptoOps = new CryptoOpCounter();
   const cryptoReports = every(clock, CRYPTO_REPORT_MS, () => cryptoOps.report(metrics));
-  const lean = new LeanMode({
-    topology,
-    network,
-    clock,
-    crypto: {
-      hes: cryptoOps.wrap(cryptoBackend(scenario.crypto.hes), 'hes'),
-      dc: cryptoOps.wrap(cryptoBackend(scenario.crypto.dc), 'dc'),
-      tn: cryptoOps.wrap(cryptoBackend(scenario.crypto.tn), 'tn'),
-    },
-    metrics,
-    random,
-    storeFor: stateStoreFor(options.stateDir),
-    manufacturer: Manufacturer.fromStore(new FileNodeStore(join(options.stateDir, MANUFACTURER_STORE)), cryptoBackend(scenario.crypto.hes)),
-    relayFor: (tn) => boards.get(tn),
-    computeFor: computeFor(scenario),
-    retry: RETRY,
-    bootstrapTimeoutMs: 120_000,
-    local,
-  });
-  const mode = countingWorkload(lean, facts);
   try {
+    const built: RunnableMode = pki
+      ? createSmgwTlsMode({ scenario, topology, clock, network, metrics, random, boards, local, pki, bootstrapTimeoutMs: BOOTSTRAP_TIMEOUT_MS })
+      : leanMode();
+    const mode = countingWorkload(built, facts);
     await network.ready();
     log(`${options.selection}: ${nodes.size} node(s) connected to ${options.broker}`);
     await Promise.all([...boards.values()].map((b) => b.ready()));
+    if (parent) {
+      const go = parentSignal('bootstrap');
+      parent({ type: 'connected' });
+      await go;
+    }
     const report = await mode.bootstrap();
+    const started = parent ? parentSignal('start') : undefined;
     parent?.({ type: 'bootstrapped', report });
     log(`${options.selection}: ${report.enrolled} enrolled${report.failed.length ? `, failed: ${report.failed.join(', ')}` : ''}`);
-    const startAt = parent ? await startSignal() : clock.now();
+    const startAt = started ? (await started).startAt : clock.now();
     await clock.sleep(startAt - clock.now());
     const schedule = new Schedule(clock, startAt);
     const pending: Promise<unknown>[] = [];
     scheduleWorkload(scenario, topology, mode, schedule, pending, local);
-    await Promise.race([clock.sleep(scenario.duration), stopSignal()]);
+    await Promise.race([clock.sleep(scenario.duration), parent ? parentSignal('stop') : new Promise<never>(() => {})]);
     schedule.cancel();
     await mode.close();
     await Promise.allSettled(pending);
@@ -141,28 +144,37 @@ export async function hostNodes(options: HostOptions): Promise<void> {
     await new Promise<void>((resolve) => process.send!({ type: 'done', facts } satisfies HostMessage, () => resolve()));
     process.disconnect();
   }
+
+  function leanMode(): RunnableMode {
+    return new LeanMode({
+      topology,
+      network,
+      clock,
+      crypto: {
+        hes: cryptoOps.wrap(cryptoBackend(scenario.crypto.hes), 'hes'),
+        dc: cryptoOps.wrap(cryptoBackend(scenario.crypto.dc), 'dc'),
+        tn: cryptoOps.wrap(cryptoBackend(scenario.crypto.tn), 'tn'),
+      },
+      metrics,
+      random,
+      storeFor: stateStoreFor(options.stateDir),
+      manufacturer: Manufacturer.fromStore(new FileNodeStore(join(options.stateDir, MANUFACTURER_STORE)), cryptoBackend(scenario.crypto.hes)),
+      relayFor: (tn) => boards.get(tn),
+      computeFor: computeFor(scenario),
+      retry: RETRY,
+      bootstrapTimeoutMs: BOOTSTRAP_TIMEOUT_MS,
+      local,
+    });
+  }
 }
 
-function startSignal(): Promise<number> {
+/** Resolves with the parent's next message of this type (register before asking for it). */
+function parentSignal<T extends ParentMessage['type']>(type: T): Promise<Extract<ParentMessage, { type: T }>> {
   return new Promise((resolve) => {
     const onMessage = (m: ParentMessage) => {
-      if (m.type !== 'start') return;
+      if (m.type !== type) return;
       process.off('message', onMessage);
-      resolve(m.startAt);
-    };
-    process.on('message', onMessage);
-  });
-}
-
-/** Resolves when the parent says stop; never without a parent. */
-function stopSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    if (typeof process.send !== 'function') return;
-    const onMessage = (m: ParentMessage) => {
-      if (m.type === 'stop') {
-        process.off('message', onMessage);
-        resolve();
-      }
+      resolve(m as Extract<ParentMessage, { type: T }>);
     };
     process.on('message', onMessage);
   });

@@ -1,9 +1,12 @@
 /**
  * gridbench run --processes: the broker, the HES, each DC and one TN host per DC as separate OS
  * processes over ZeroMQ TCP on loopback, on the real clock, exactly the processes the docker lab
- * runs. The parent provisions the shared state, starts everything, tells the hosts when the
- * workload starts, gathers their samples into the run's outputs and writes the same results as an
- * in-process run. A host that dies is reported and the run finishes with the rest.
+ * runs. The parent provisions the shared state once (every mode's keys and certificates), then
+ * runs each mode of the scenario in turn, one set of processes per mode as in-process runs go
+ * one mode after the other: it starts them, lets them bootstrap once all are attached, tells them
+ * when the workload starts, gathers their samples into the run's outputs and writes the same
+ * results as an in-process run (modes.lean, modes.tls). A host that dies is reported and the run
+ * finishes with the rest.
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,14 +15,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
 import type { Sample } from '../../nodes/runtime/metrics';
-import type { BootstrapReport } from '../../nodes/mode';
+import type { BootstrapReport, ModeName } from '../../nodes/mode';
 import type { Scenario } from '../scenario/schema';
 import type { HostMessage, ParentMessage } from './host-messages';
 import { processLayout } from './node-selection';
 import { provisionState } from './provision';
 import type { Progress, RunOptions } from './run';
-import { MODE_KEYS, startRun, type ProcessOutcome, type RunResult } from './run-results';
-import { summarizeMode } from './summary';
+import { MODE_KEYS, startRun, type ProcessOutcome, type RunResult, type StartedRun } from './run-results';
+import { summarizeMode, type ModeSummary } from './summary';
 import type { WorkloadFacts } from './workload';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'gridbench.ts');
@@ -35,6 +38,7 @@ export interface ProcessRunOptions extends RunOptions {
 interface Host {
   readonly name: string;
   readonly child: ChildProcess;
+  connected?: boolean;
   bootstrap?: BootstrapReport;
   facts?: WorkloadFacts;
   outcome?: string;
@@ -58,21 +62,44 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 }
 
 export async function runProcesses(scenario: Scenario, options: ProcessRunOptions = {}): Promise<RunResult> {
-  if (scenario.modes.some((m) => m !== 'lean'))
-    throw new Error(`--processes runs lean mode only (the scenario asks for ${scenario.modes.join(', ')}); smgw-tls runs in process`);
   if (scenario.campaigns.length)
     throw new Error('--processes runs no campaigns: the attacker needs the in-process wire tap; run the scenario without --processes');
   const real: Scenario = { ...scenario, clock: 'real' };
   const run = await startRun(real, options);
-  const { log } = run;
   const stateDir = join(run.runDir, 'state');
   const { nodes } = provisionState(real, stateDir);
-  log(`provisioned ${nodes} nodes in ${stateDir}`);
+  run.log(`provisioned ${nodes} nodes for ${real.modes.join(', ')} in ${stateDir}`);
+  const modes: Record<string, ModeSummary> = {};
+  const processes: ProcessOutcome[] = [];
+  try {
+    for (const mode of real.modes) {
+      run.log(`${mode}: starting`);
+      // with several modes, a process's name says which mode's set it belongs to
+      const named = (name: string) => (real.modes.length > 1 ? `${mode}/${name}` : name);
+      const outcome = await runModeProcesses(mode, real, run, stateDir, named, options);
+      modes[MODE_KEYS[mode]] = outcome.summary;
+      processes.push(...outcome.processes);
+    }
+  } finally {
+    await run.stopOutputs();
+  }
+  return run.finish(modes, { processes });
+}
 
+/** One mode: the broker and every node host, from start to their last sample. */
+async function runModeProcesses(
+  mode: ModeName,
+  real: Scenario,
+  run: StartedRun,
+  stateDir: string,
+  named: (name: string) => string,
+  options: ProcessRunOptions,
+): Promise<{ summary: ModeSummary; processes: ProcessOutcome[] }> {
+  const { log } = run;
   const brokerPort = await freePort();
   const endpoint = `tcp://127.0.0.1:${brokerPort}`;
-  const channelConfig = join(run.runDir, 'channel.yaml');
-  const channelMetrics = join(run.runDir, 'channel-metrics.jsonl');
+  const channelConfig = join(run.runDir, `channel-${mode}.yaml`);
+  const channelMetrics = join(run.runDir, `channel-metrics-${mode}.jsonl`);
   writeFileSync(
     channelConfig,
     toYaml({
@@ -84,7 +111,7 @@ export async function runProcesses(scenario: Scenario, options: ProcessRunOption
     }),
   );
   const broker = spawn(process.execPath, ['--import', 'tsx', CLI, 'channel', '--config', channelConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
-  options.onProcess?.('channel', broker);
+  options.onProcess?.(named('channel'), broker);
   const brokerExit = new Promise<string>((resolve) => broker.once('exit', (code, signal) => resolve(describeExit(code, signal))));
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -104,34 +131,36 @@ export async function runProcesses(scenario: Scenario, options: ProcessRunOption
     run.record(sample);
   };
   const hosts: Host[] = processLayout(run.topology).map((selection) => {
+    const name = named(selection);
     const child = fork(
       CLI,
-      ['node', '--scenario', real.file, '--nodes', selection, '--broker', endpoint, '--state', stateDir, '--run', run.runId],
+      ['node', '--scenario', real.file, '--nodes', selection, '--broker', endpoint, '--state', stateDir, '--run', run.runId, '--mode', mode],
       { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] },
     );
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
-      for (const line of d.toString().split('\n').filter((l) => l && !l.startsWith('gridbench node: '))) log(`${selection}: ${line}`);
+      for (const line of d.toString().split('\n').filter((l) => l && !l.startsWith('gridbench node: '))) log(`${name}: ${line}`);
     });
     const host: Host = {
-      name: selection,
+      name,
       child,
       exited: new Promise((resolve) =>
         child.once('exit', (code, signal) => {
           host.outcome ??= describeExit(code, signal);
-          if (host.outcome !== 'ok') log(`process ${selection} (pid ${child.pid}) ${host.outcome}; the run goes on with the rest${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`);
+          if (host.outcome !== 'ok') log(`process ${name} (pid ${child.pid}) ${host.outcome}; the run goes on with the rest${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`);
           resolve();
         }),
       ),
     };
     child.on('message', (m: HostMessage) => {
       if (m.type === 'samples') for (const s of m.samples) record(s);
+      else if (m.type === 'connected') host.connected = true;
       else if (m.type === 'bootstrapped') host.bootstrap = m.report;
       else if (m.type === 'done') host.facts = m.facts;
       else if (m.type === 'failed') host.outcome = `failed: ${m.error}`;
     });
-    options.onProcess?.(selection, child);
+    options.onProcess?.(name, child);
     return host;
   });
   const alive = () => hosts.filter((h) => h.child.exitCode === null && h.child.signalCode === null);
@@ -140,14 +169,20 @@ export async function runProcesses(scenario: Scenario, options: ProcessRunOption
   };
   const wallStart = Date.now();
   const progress = (phase: Progress['phase'], simulatedMs: number) =>
-    options.onProgress?.({ mode: 'lean', phase, wallMs: Date.now() - wallStart, simulatedMs, durationMs: real.duration, frames: 0, attacks: 0 });
+    options.onProgress?.({ mode, phase, wallMs: Date.now() - wallStart, simulatedMs, durationMs: real.duration, frames: 0, attacks: 0 });
 
   try {
     const deadline = Date.now() + BOOTSTRAP_TIMEOUT_MS;
-    while (alive().some((h) => !h.bootstrap) && Date.now() < deadline) {
-      progress('bootstrap', 0);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const waitFor = async (done: (h: Host) => boolean) => {
+      while (alive().some((h) => !done(h)) && Date.now() < deadline) {
+        progress('bootstrap', 0);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    // every node attached to the broker before any sends (host-messages.ts)
+    await waitFor((h) => h.connected === true);
+    for (const h of alive()) send(h, { type: 'bootstrap' });
+    await waitFor((h) => h.bootstrap !== undefined);
     const startAt = Date.now() + START_DELAY_MS;
     for (const h of alive()) send(h, { type: 'start', startAt });
     log(`workload starts on ${alive().length} node processes`);
@@ -169,9 +204,8 @@ export async function runProcesses(scenario: Scenario, options: ProcessRunOption
 
   for (const line of readFileSync(channelMetrics, 'utf8').split('\n').filter(Boolean)) {
     const s = JSON.parse(line) as Sample;
-    record({ ...s, tags: { ...s.tags, run: run.runId, scenario: real.name, mode: 'lean' } });
+    record({ ...s, tags: { ...s.tags, run: run.runId, scenario: real.name, mode } });
   }
-  await run.stopOutputs();
   const facts = hosts.reduce(
     (sum, h) => ({
       commands: sum.commands + (h.facts?.commands ?? 0),
@@ -187,9 +221,11 @@ export async function runProcesses(scenario: Scenario, options: ProcessRunOption
     failed: [...reports.flatMap((r) => r.failed), ...hosts.filter((h) => !h.bootstrap).map((h) => h.name)],
     durationMs: reports.reduce((m, r) => Math.max(m, r.durationMs), 0),
   };
-  const processes: ProcessOutcome[] = [
-    { name: 'channel', pid: broker.pid, outcome: 'ok' },
-    ...hosts.map((h) => ({ name: h.name, pid: h.child.pid, outcome: h.outcome ?? 'ok' })),
-  ];
-  return run.finish({ [MODE_KEYS.lean]: summarizeMode(modeSamples, { mode: 'lean', bootstrap, ...facts }) }, { processes });
+  return {
+    summary: summarizeMode(modeSamples, { mode, bootstrap, ...facts }),
+    processes: [
+      { name: named('channel'), pid: broker.pid, outcome: 'ok' },
+      ...hosts.map((h) => ({ name: h.name, pid: h.child.pid, outcome: h.outcome ?? 'ok' })),
+    ],
+  };
 }

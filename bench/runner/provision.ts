@@ -1,8 +1,11 @@
 /**
- * The state directory of a distributed bench: every node's keys (generation 0), the manufacturer's
- * root key and the HES's certificate, created once before any node process starts, as nodes are
- * provisioned at production. Processes then only load from it, so none races another to create
- * a key. Shared between containers as a volume in the docker lab.
+ * The state directory of a distributed bench, created once before any node process starts, as
+ * nodes are provisioned at production. Processes then only load from it, so none races another
+ * to create a key. Shared between containers as a volume in the docker lab.
+ *
+ * - lean: every node's keys (generation 0), the manufacturer's root key and the HES's certificate;
+ * - smgw-tls: the run's PKI (root, HES server certificate, one client certificate per TN), in
+ *   TLS_PKI_STORE (nodes/tls/pki-store.ts); private keys with mode 0600.
  */
 import { join } from 'node:path';
 import { Topology } from '../../channel/topology';
@@ -14,9 +17,12 @@ import { NO_METRICS } from '../../nodes/runtime/metrics';
 import { Random } from '../../nodes/runtime/random';
 import type { Network, NodeId } from '../../nodes/runtime/transport';
 import { FileNodeStore, type NodeStore } from '../../nodes/store/node-store';
+import { createPki, type Pki } from '../../nodes/tls/pki';
+import { hasCredential, hasPki, loadPki, saveCredential, savePki } from '../../nodes/tls/pki-store';
 import type { Scenario } from '../scenario/schema';
 
 export const MANUFACTURER_STORE = 'manufacturer';
+export const TLS_PKI_STORE = 'smgw-tls-pki';
 
 /** Where a unit's store lives in a state directory: <node>, then <node>~1, ~2 for replacements. */
 export function stateStoreFor(stateDir: string): (node: NodeId, generation: number) => NodeStore {
@@ -30,9 +36,19 @@ const NO_NETWORK: Network = {
   close: async () => {},
 };
 
-/** Creates (or keeps) every identity and certificate of the scenario's topology under stateDir. */
+/**
+ * Creates (or keeps) every identity and certificate the scenario's modes need under stateDir. A
+ * state directory provisioned for a smaller topology is completed; one made for another curve is
+ * refused, naming its file.
+ */
 export function provisionState(scenario: Scenario, stateDir: string): { nodes: number } {
   const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
+  if (scenario.modes.includes('lean')) provisionLean(scenario, topology, stateDir);
+  if (scenario.modes.includes('smgw-tls')) provisionTlsPki(scenario, topology, stateDir);
+  return { nodes: topology.nodes.length };
+}
+
+function provisionLean(scenario: Scenario, topology: Topology, stateDir: string): void {
   const crypto = { hes: cryptoBackend(scenario.crypto.hes), dc: cryptoBackend(scenario.crypto.dc), tn: cryptoBackend(scenario.crypto.tn) };
   // lean mode with no local node does exactly the provisioning, and nothing else
   new LeanMode({
@@ -46,5 +62,27 @@ export function provisionState(scenario: Scenario, stateDir: string): { nodes: n
     manufacturer: Manufacturer.fromStore(new FileNodeStore(join(stateDir, MANUFACTURER_STORE)), crypto.hes),
     local: () => false,
   });
-  return { nodes: topology.nodes.length };
+}
+
+function provisionTlsPki(scenario: Scenario, topology: Topology, stateDir: string): void {
+  const dir = join(stateDir, TLS_PKI_STORE);
+  const store = new FileNodeStore(dir);
+  if (!hasPki(store)) {
+    savePki(createPki({ curve: scenario.tls.curve, hes: topology.hes, tns: topology.tns }), store);
+    return;
+  }
+  const pki = loadPki(store, [], dir);
+  if (pki.curve !== scenario.tls.curve)
+    throw new Error(`${dir}/pki.json: the PKI is on ${pki.curve}, the scenario's tls.curve is ${scenario.tls.curve} (use another --state directory)`);
+  if (pki.hes.id !== topology.hes) throw new Error(`${dir}/pki.json: the PKI's HES is "${pki.hes.id}", the topology's "${topology.hes}"`);
+  for (const tn of topology.tns) if (!hasCredential(store, tn)) saveCredential(store, pki.enrolTn(tn));
+}
+
+/**
+ * The provisioned smgw-tls PKI with the HES's credential and those of `tns` (a process loads only
+ * the TNs it runs); errors name the state directory and the missing or broken file.
+ */
+export function loadStatePki(stateDir: string, tns: readonly NodeId[]): Pki {
+  const dir = join(stateDir, TLS_PKI_STORE);
+  return loadPki(new FileNodeStore(dir), tns, dir);
 }

@@ -15,6 +15,7 @@ export interface When {
 export function firingTimes(when: When, durationMs: number): number[] {
   if (when.at !== undefined) return when.at < durationMs ? [when.at] : [];
   const every = when.every!;
+  if (!(every > 0)) throw new Error(`schedule: "every" must be a positive duration, got ${every}`);
   const end = Math.min(durationMs, when.until ?? Number.POSITIVE_INFINITY);
   const times: number[] = [];
   for (let t = when.first ?? every; t < end; t += every) times.push(t);

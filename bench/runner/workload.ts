@@ -11,7 +11,8 @@ import type { Schedule } from './schedule';
 /**
  * `local` tells which originators run here: in a distributed bench each process issues only what
  * its own nodes originate (the HES: meter rounds, confidential messages, firmware; a DC: its
- * automation commands and the grid events of its segment).
+ * automation commands in lean mode; every process with a node of a segment: the segment's grid
+ * events, each for its own nodes).
  */
 export function scheduleWorkload(
   scenario: Scenario,
@@ -22,9 +23,14 @@ export function scheduleWorkload(
   local: (node: NodeId) => boolean = () => true,
 ): void {
   const { workload, duration } = scenario;
-  for (const e of scenario.events) if (local(e.powerRestored)) schedule.at(e.at, () => mode.powerRestored?.(e.powerRestored));
+  // The TNs are what loses power (smgw-tls: their channels, in the TN hosts); the DC too.
+  const segmentHere = (dc: NodeId) => local(dc) || topology.tnsOf(dc).some(local);
+  for (const e of scenario.events) if (segmentHere(e.powerRestored)) schedule.at(e.at, () => mode.powerRestored?.(e.powerRestored));
+  // A lean DC signs and broadcasts its commands; in smgw-tls the HES sends each down every TN's
+  // channel (the DC only routes bytes), so the HES's process issues them.
+  const issuer = (dc: NodeId) => (mode.name === 'smgw-tls' ? topology.hes : dc);
   for (const a of workload.automation) {
-    const dcs = (a.dc === 'all' ? topology.dcs.map((d) => d.id) : [a.dc]).filter(local);
+    const dcs = (a.dc === 'all' ? topology.dcs.map((d) => d.id) : [a.dc]).filter((dc) => local(issuer(dc)));
     const pattern = typeof a.relay === 'string' ? [a.relay] : a.relay;
     if (dcs.length) schedule.add(a, duration, (i) => {
       for (const dc of dcs) mode.automation(dc, { relay: pattern[i % pattern.length]! });

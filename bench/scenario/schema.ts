@@ -42,7 +42,7 @@ const whenSchema = z
   .object({ at: durationSchema.optional(), every: durationSchema.optional(), first: durationSchema.optional(), until: durationSchema.optional() })
   .strict()
   .refine((w) => (w.at === undefined) !== (w.every === undefined), { message: 'expected either "at" or "every"' })
-  .refine((w) => w.every === undefined || w.every > 0, { message: 'every: expected a positive duration', path: ['every'] });
+  .refine((w) => w.every === undefined || w.every > 0, { message: 'expected a positive duration', path: ['every'] });
 
 const automationSchema = z
   .object({
@@ -55,7 +55,8 @@ const automationSchema = z
     /** One state, or a pattern cycled through on each repetition. */
     relay: z.union([relay, z.array(relay).min(1)]),
   })
-  .strict();
+  .strict()
+  .refine((a) => a.every === undefined || a.every > 0, { message: 'expected a positive duration', path: ['every'] });
 
 export const scenarioSchema = z
   .object({

@@ -57,6 +57,9 @@ describe('scenario files', () => {
     ['an automation for an unknown DC', `${MINIMAL}workload: { automation: [{ at: 1m, dc: dc7, relay: on }] }\n`, /workload\.automation\.0\.dc: "dc7" is not a DC/],
     ['a campaign that does not exist', `${MINIMAL}campaigns: [no-such-campaign]\n`, /campaigns\.0: campaign "no-such-campaign" not found/],
     ['an unknown compute profile', `${MINIMAL}compute: { default: cray-1 }\n`, /compute\.default/],
+    ['automation every zero seconds', `${MINIMAL}workload: { automation: [{ every: 0s, relay: on }] }\n`, /workload\.automation\.0\.every: expected a positive duration/],
+    ['a threshold filtering on a tag its metric lacks', `${MINIMAL}thresholds: { "automation_latency_ms{goal:x}": ["p(99)<1"] }\n`, /automation_latency_ms has no tag "goal"/],
+    ['a threshold filtering on a goal that does not exist', `${MINIMAL}thresholds: { "attack_accepted{goal:fresh_authentic_dc}": ["count==0"] }\n`, /goal "fresh_authentic_dc" is not one of/],
   ])('refuses %s, naming the file and the field', (_what, text, message) => {
     const file = text === null ? join(dir, 'missing.yaml') : write(text);
     expect(() => loadScenario(file)).toThrow(ScenarioError);
@@ -74,11 +77,16 @@ describe('scenario files', () => {
         '  - { at: 1m, replay: { recording: nothing } }',
         '  - { at: 1m, forge: { class: automation, signer: dc1, from: dc1, to: "*", fields: { dc: dc1, group: dc1, counter: 1, relay: 1 } } }',
         '  - { at: 1m, jam: { segment: dc9, duration: 1s } }',
+        '  - { at: 1m, record: { id: r, match: { class: automaton, link: plc:dc7 } } }',
+        '  - { at: 2m, replay: { recording: r, as: { from: dc9, to: "*" } } }',
       ].join('\n'),
     );
     const file = write(`${MINIMAL}campaigns: [${campaign}]\n`);
     expect(() => loadScenario(file)).toThrow(/steps\.0\.replay\.recording: no earlier record step "nothing"/);
     expect(() => loadScenario(file)).toThrow(/signer "dc1" was not compromised by an earlier step/);
     expect(() => loadScenario(file)).toThrow(/steps\.2\.jam\.segment: "dc9" is not a DC/);
+    expect(() => loadScenario(file)).toThrow(/steps\.3\.record\.match\.link: "plc:dc7" is not a link/);
+    expect(() => loadScenario(file)).toThrow(/steps\.3\.record\.match\.class: "automaton" is not a message class/);
+    expect(() => loadScenario(file)).toThrow(/steps\.4\.replay\.as\.from: "dc9" is not a node/);
   });
 });

@@ -45,10 +45,13 @@ describe('thresholds (k6 form)', () => {
     ]);
   });
 
-  it('fails a rule on a metric without samples instead of letting silence pass', () => {
-    const [result] = evaluateThresholds(parseThresholds({ 'automation_latency_ms{mode:none}': ['p(99)<2000'] }), samples);
-    expect(result!.ok).toBe(false);
-    expect(Number.isNaN(result!.actual)).toBe(true);
+  it('fails a rule on a metric without samples instead of letting silence pass, count==0 included', () => {
+    const results = evaluateThresholds(
+      parseThresholds({ 'automation_latency_ms{tn:tn9.999}': ['p(99)<2000'], 'attack_accepted{goal:secure_HES_TN}': ['count==0'] }),
+      samples,
+    );
+    expect(results.map((r) => r.ok)).toEqual([false, false]);
+    for (const r of results) expect(Number.isNaN(r.actual)).toBe(true);
   });
 
   it.each([

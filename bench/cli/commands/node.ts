@@ -1,18 +1,22 @@
 /**
  * gridbench node --scenario FILE --nodes SELECTION --broker tcp://HOST:PORT --state DIR
- *   [--run ID] [--mode lean] [--out influxdb=URL]... [--results DIR]
+ *   [--run ID] [--mode lean|smgw-tls] [--out influxdb=URL]... [--results DIR]
  * Runs some nodes of a scenario in this process over the channel broker (see node-host.ts).
  */
 import { parseArgs } from 'node:util';
 import { hostNodes } from '../../runner/node-host';
+import type { ModeName } from '../../../nodes/mode';
 import { loadScenario } from '../../scenario/load';
 import { EXIT, type Command } from '../command';
 
-const USAGE = `usage: gridbench node --scenario FILE --nodes SELECTION --broker tcp://HOST:PORT --state DIR [--run ID] [--out influxdb=URL]...
+const USAGE = `usage: gridbench node --scenario FILE --nodes SELECTION --broker tcp://HOST:PORT --state DIR [--run ID] [--mode lean|smgw-tls] [--out influxdb=URL]...
 
   --nodes     hes | dc1 | tns:dc1 | tn1.001,tn1.002 ...   the nodes this process runs
   --state     the state directory made by gridbench provision (shared by every node process)
-  --run       run id shared by all processes of one bench (default: the scenario's name)`;
+  --run       run id shared by all processes of one bench (default: the scenario's name)
+  --mode      the security architecture the nodes run (default: lean); every process of a bench runs the same`;
+
+const MODES: readonly ModeName[] = ['lean', 'smgw-tls'];
 
 export const command: Command = {
   summary: 'run some nodes of a scenario in this process, over the channel broker (lab and --processes)',
@@ -46,6 +50,11 @@ export const command: Command = {
       console.error(`gridbench node: missing ${missing.map((m) => `--${m}`).join(', ')}\n${USAGE}`);
       return EXIT.error;
     }
+    const mode = MODES.find((m) => m === values.mode);
+    if (!mode) {
+      console.error(`gridbench node: --mode ${values.mode}: expected ${MODES.join(' or ')}\n${USAGE}`);
+      return EXIT.error;
+    }
     try {
       const scenario = loadScenario(values.scenario!);
       await hostNodes({
@@ -54,7 +63,7 @@ export const command: Command = {
         broker: values.broker!,
         stateDir: values.state!,
         runId: values.run ?? scenario.name,
-        mode: values.mode === 'smgw-tls' ? 'smgw-tls' : 'lean',
+        mode,
         out: values.out,
         resultsRoot: values.results,
         log: (line) => console.error(`gridbench node: ${line}`),

@@ -1,7 +1,8 @@
 /**
- * gridbench provision --scenario FILE --state DIR: creates every node's keys, the manufacturer's
- * root key and the HES certificate of a scenario in a state directory, once, before the node
- * processes of a distributed bench start (the docker lab's first service).
+ * gridbench provision --scenario FILE --state DIR: creates the keys and certificates of a scenario
+ * in a state directory, once, before the node processes of a distributed bench start (the docker
+ * lab's first service): for lean every node's keys, the manufacturer's root key and the HES
+ * certificate; for smgw-tls the run's PKI (runner/provision.ts).
  */
 import { parseArgs } from 'node:util';
 import { provisionState } from '../../runner/provision';
@@ -23,8 +24,9 @@ export const command: Command = {
       return EXIT.error;
     }
     try {
-      const { nodes } = provisionState(loadScenario(values.scenario), values.state);
-      console.log(`gridbench provision: ${nodes} nodes provisioned in ${values.state}`);
+      const scenario = loadScenario(values.scenario);
+      const { nodes } = provisionState(scenario, values.state);
+      console.log(`gridbench provision: ${nodes} nodes provisioned for ${scenario.modes.join(', ')} in ${values.state}`);
       return EXIT.ok;
     } catch (err) {
       console.error(`gridbench provision: ${(err as Error).message}`);
