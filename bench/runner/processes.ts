@@ -56,6 +56,11 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** A timeout to race against: unreferenced, so it never keeps the run's process alive on its own. */
+function timeout(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   if (signal) return `killed by ${signal}`;
   return code === 0 ? 'ok' : `exited with code ${code}`;
@@ -187,11 +192,11 @@ async function runModeProcesses(
     for (const h of alive()) send(h, { type: 'start', startAt });
     log(`workload starts on ${alive().length} node processes`);
     const ticker = setInterval(() => progress('run', Math.max(0, Date.now() - startAt)), 1_000);
-    await Promise.race([new Promise((r) => setTimeout(r, startAt - Date.now() + real.duration + 2_000)), Promise.all(hosts.map((h) => h.exited))]);
+    await Promise.race([timeout(startAt - Date.now() + real.duration + 2_000), Promise.all(hosts.map((h) => h.exited))]);
     clearInterval(ticker);
     progress('closing', real.duration);
     for (const h of alive()) send(h, { type: 'stop' });
-    await Promise.race([Promise.all(hosts.map((h) => h.exited)), new Promise((r) => setTimeout(r, STOP_TIMEOUT_MS))]);
+    await Promise.race([Promise.all(hosts.map((h) => h.exited)), timeout(STOP_TIMEOUT_MS)]);
   } finally {
     for (const h of alive()) {
       h.outcome = 'did not stop in time; killed';

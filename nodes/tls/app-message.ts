@@ -100,12 +100,15 @@ export class AppMessageReader {
   private chunks: Uint8Array[] = [];
   private buffered = 0;
   private firstByteAt: number | undefined;
+  /** Stream offset just past the last message cut out. */
+  private consumed = 0;
   poisoned: string | undefined;
 
   constructor(private readonly now: () => number) {}
 
-  push(data: Uint8Array): Array<{ result: AppDecodeResult; firstByteAt: number }> {
-    const out: Array<{ result: AppDecodeResult; firstByteAt: number }> = [];
+  /** The messages completed by `data`; `end` is the stream offset just past each (issue-stamps.ts). */
+  push(data: Uint8Array): Array<{ result: AppDecodeResult; firstByteAt: number; end: number }> {
+    const out: Array<{ result: AppDecodeResult; firstByteAt: number; end: number }> = [];
     if (this.poisoned || data.length === 0) return out;
     this.firstByteAt ??= this.now();
     this.chunks.push(data);
@@ -121,13 +124,14 @@ export class AppMessageReader {
       if (this.buffered < 4 + length) break;
       const whole = this.peek(4 + length);
       this.consume(4 + length);
+      this.consumed += 4 + length;
       let result: AppDecodeResult;
       try {
         result = { ok: true, message: decodeBody(whole.subarray(4)) };
       } catch (err) {
         result = { ok: false, detail: err instanceof Error ? err.message : String(err) };
       }
-      out.push({ result, firstByteAt: this.firstByteAt ?? this.now() });
+      out.push({ result, firstByteAt: this.firstByteAt ?? this.now(), end: this.consumed });
       this.firstByteAt = this.buffered > 0 ? this.now() : undefined;
     }
     return out;

@@ -1,5 +1,6 @@
 import type { Clock } from '../runtime/clock';
 import type { FrameTrace, NodeId } from '../runtime/transport';
+import { InboundStamps, OutboundStamps } from './issue-stamps';
 import { ReliableStream, type ReliableStreamOptions, type SegmentFate } from './reliable-stream';
 import { phyBytes, type SegmentAirtime } from './segment-airtime';
 import { encodeTlsFrame, type TlsFrame } from './tls-frame';
@@ -46,6 +47,10 @@ export class ChannelConnection {
    * connection no attacker bytes reached.
    */
   handshakeDone = false;
+  /** The HES end stamps its frames with the issue time of the data they carry (issue-stamps.ts). */
+  readonly outbound: OutboundStamps | undefined;
+  /** The TN end reads those stamps back for each message. */
+  readonly inbound: InboundStamps | undefined;
 
   constructor(
     readonly tn: NodeId,
@@ -54,7 +59,10 @@ export class ChannelConnection {
     send: (frame: Uint8Array, trace?: FrameTrace) => void,
     options: ReliableStreamOptions,
     private readonly airtime: SegmentAirtime,
+    stamps: 'outbound' | 'inbound',
   ) {
+    this.outbound = stamps === 'outbound' ? new OutboundStamps() : undefined;
+    this.inbound = stamps === 'inbound' ? new InboundStamps() : undefined;
     this.stream = new ReliableStream(
       clock,
       (segment, meta) => {
@@ -66,17 +74,22 @@ export class ChannelConnection {
           this.counters.streamBytes += segment.payload.length;
         }
         const taint = this.lastAttack !== undefined && !this.handshakeDone && !meta.retransmission && segment.payload.length > 0;
-        send(bytes, taint ? { attack: this.lastAttack } : undefined);
+        const { seq, payload } = segment;
+        const sentAt = payload.length > 0 ? this.outbound?.issuedAt(seq, seq + payload.length, this.stream.acknowledgedOffset) : undefined;
+        send(bytes, sentAt !== undefined || taint ? { ...(sentAt !== undefined ? { sentAt } : {}), ...(taint ? { attack: this.lastAttack } : {}) } : undefined);
       },
       options,
     );
+    const { outbound, inbound } = this;
+    if (outbound) this.stream.onSend = (chunk) => outbound.sent(chunk);
+    if (inbound) this.stream.onDeliver = (chunk) => inbound.delivered(chunk);
   }
 
   /**
    * Feeds a frame of this connection from the wire, with the attack label it carried if any, and
    * tells what the stream made of it: a duplicate or out-of-window segment had no effect.
    */
-  receive(frame: TlsFrame, wireBytes: number, attack?: string): SegmentFate {
+  receive(frame: TlsFrame, wireBytes: number, attack?: string, sentAt?: number): SegmentFate {
     this.counters.framesIn++;
     this.counters.bytesIn += wireBytes;
     const duplicate = frame.payload.length > 0 && frame.seq + frame.payload.length <= this.stream.receivedOffset;
@@ -87,8 +100,13 @@ export class ChannelConnection {
     // Set before the stream takes the bytes: TLS reads them, and may fail, inside receive().
     const before = this.lastAttack;
     if (attack) this.lastAttack = attack;
+    // Heard before the stream takes the bytes: it delivers them inside receive().
+    const untake = sentAt !== undefined ? this.inbound?.received(frame.seq, frame.payload.length, sentAt) : undefined;
     const fate = this.stream.receive(frame);
-    if (fate !== 'accepted') this.lastAttack = before;
+    if (fate !== 'accepted') {
+      this.lastAttack = before;
+      untake?.();
+    }
     return fate;
   }
 }

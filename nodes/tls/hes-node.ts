@@ -56,7 +56,8 @@ interface TnState {
   channel?: HesChannel;
   /** Connections of this TN that ended; their late frames are ignored, not taken for new ones. */
   readonly ended: number[];
-  queue: Uint8Array[];
+  /** Messages waiting for the channel, with when they were issued (issue-stamps.ts). */
+  queue: Array<{ readonly bytes: Uint8Array; readonly issuedAt: number }>;
 }
 
 const REMEMBERED_CONNECTIONS = 8;
@@ -105,16 +106,23 @@ export class TlsHes {
     const state = this.state(tn);
     if (!state) return 0;
     const bytes = encodeAppMessage(message);
+    const issuedAt = this.deps.clock.now();
     const channel = state.channel;
-    if (channel?.accepted && channel.socket.writable) channel.socket.write(bytes);
+    if (channel?.accepted && channel.socket.writable) this.write(channel, bytes, issuedAt);
     else {
-      state.queue.push(bytes);
+      state.queue.push({ bytes, issuedAt });
       if (state.queue.length > this.options.maxQueuedMessages) {
         state.queue.shift();
         this.stats.droppedMessages++;
       }
     }
     return bytes.length;
+  }
+
+  /** Hands a message to TLS, telling the channel's stamps when it was issued. */
+  private write(channel: HesChannel, bytes: Uint8Array, issuedAt: number): void {
+    channel.connection.outbound?.written(bytes.length, issuedAt);
+    channel.socket.write(bytes);
   }
 
   async close(): Promise<void> {
@@ -178,6 +186,7 @@ export class TlsHes {
       (bytes, trace) => this.deps.transport.send(state.dc, bytes, trace),
       this.options.reliable,
       NO_AIRTIME,
+      'outbound',
     );
     const socket = new TLSSocket(connection.stream, {
       isServer: true,
@@ -229,7 +238,7 @@ export class TlsHes {
     this.stats.accepted++;
     const queued = state.queue;
     state.queue = [];
-    for (const bytes of queued) channel.socket.write(bytes);
+    for (const { bytes, issuedAt } of queued) this.write(channel, bytes, issuedAt);
     for (const listener of this.acceptListeners) listener(tn);
   }
 

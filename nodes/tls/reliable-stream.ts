@@ -123,6 +123,10 @@ export class ReliableStream extends Duplex {
   private holdTimer: TimerHandle | undefined;
   /** Told each time the user writes bytes, before they are queued (a node models its CPU time here). */
   onWrite: ((bytes: number) => void) | undefined;
+  /** Sees the bytes written, in stream order, once queued (issue-stamps.ts reads record headers in them). */
+  onSend: ((bytes: Uint8Array) => void) | undefined;
+  /** Sees the bytes delivered to the reader, in stream order. */
+  onDeliver: ((bytes: Uint8Array) => void) | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -139,6 +143,11 @@ export class ReliableStream extends Duplex {
   /** Next stream offset expected from the peer: payload ending at or before it is a duplicate. */
   get receivedOffset(): number {
     return this.rcvNxt;
+  }
+
+  /** Stream offset up to which the peer acknowledged: nothing before it is sent again. */
+  get acknowledgedOffset(): number {
+    return this.sndUna;
   }
 
   /** Bytes written but not yet acknowledged by the peer. */
@@ -225,8 +234,10 @@ export class ReliableStream extends Duplex {
       this.destroy(new TlsChannelError('OVERFLOW', 'reliable stream: 4 GiB sequence space used up'));
       return;
     }
-    this.unsent.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice());
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice();
+    this.unsent.push(bytes);
     this.unsentBytes += chunk.length;
+    this.onSend?.(bytes);
     this.schedulePump();
   }
 
@@ -422,6 +433,7 @@ export class ReliableStream extends Duplex {
 
   private deliver(bytes: Uint8Array): void {
     this.rcvNxt += bytes.length;
+    this.onDeliver?.(bytes);
     this.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
 

@@ -72,6 +72,14 @@ export interface TlsModeOptions {
    * (1 verify). Records cost nothing (symmetric crypto). Undefined: no delay.
    */
   readonly computeFor?: (tn: NodeId) => ComputeModel | undefined;
+  /**
+   * The nodes this process runs (default: all), as lean mode's `local`: a distributed bench runs
+   * the HES, each DC and the TN hosts in separate processes over the broker, each with the same
+   * PKI (loaded from the provisioned state, `pki`). Only local nodes attach to the network. What
+   * the HES drives (meter rounds, automation, confidential messages, firmware) needs the HES here;
+   * bootstrap waits for the local TNs' channels; power restorations reach the local TNs.
+   */
+  readonly local?: (node: NodeId) => boolean;
 }
 
 export interface TlsModeDeps {
@@ -96,7 +104,9 @@ export const TLS_RECORD_OVERHEAD = 5 + 8 + 16;
 export interface TlsMode extends BenchMode {
   readonly name: 'smgw-tls';
   readonly pki: Pki;
+  /** The HES; only in the process that runs it. */
   readonly hes: TlsHes;
+  /** A TN this process runs. */
   tn(id: NodeId): TlsTn;
   /** Every handshake so far, in the order they finished. */
   handshakes(): HandshakeRecord[];
@@ -142,34 +152,40 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
   const pki = options.pki ?? createPki({ curve: options.curve ?? 'P-256', hes: topology.hes, tns: topology.tns });
   if (options.curve && options.pki && options.pki.curve !== options.curve)
     throw new TlsConfigError(`curve: ${options.curve} differs from the given PKI's ${options.pki.curve}`);
+  const local = options.local ?? (() => true);
 
-  const hes = new TlsHes(
-    { dcOf: (tn) => topology.dcOf(tn), reliable, maxQueuedMessages: options.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages },
-    {
-      context: hesContext(pki, false, options.hesCredential),
-      resumptionContext: hesContext(pki, true, options.hesCredential),
-      rootPem: pki.rootPem,
-    },
-    { id: topology.hes, clock, transport: network.attach(topology.hes), metrics },
-  );
+  const hesNode = local(topology.hes)
+    ? new TlsHes(
+        { dcOf: (tn) => topology.dcOf(tn), reliable, maxQueuedMessages: options.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages },
+        {
+          context: hesContext(pki, false, options.hesCredential),
+          resumptionContext: hesContext(pki, true, options.hesCredential),
+          rootPem: pki.rootPem,
+        },
+        { id: topology.hes, clock, transport: network.attach(topology.hes), metrics },
+      )
+    : undefined;
+  const hesOf = (): TlsHes => {
+    if (!hesNode) throw new TlsConfigError('hes: the HES does not run in this process');
+    return hesNode;
+  };
   const routers: TlsDcRouter[] = [];
   const trackers = new Map<NodeId, HandshakeTracker>();
   const tns = new Map<NodeId, TlsTn>();
-  const automationIssued = new Map<string, number>();
   const automationCounters = new Map<NodeId, number>();
   const handshakeLog: HandshakeRecord[] = [];
   const handshakeListeners = new Set<(record: HandshakeRecord) => void>();
 
   for (const { id: dc, tns: segment } of topology.dcs) {
     const dcMetrics = metrics.with({ segment: dc, dc });
-    routers.push(new TlsDcRouter({ hes: topology.hes, tns: segment }, { id: dc, clock, transport: network.attach(dc), metrics: dcMetrics }));
+    if (local(dc)) routers.push(new TlsDcRouter({ hes: topology.hes, tns: segment }, { id: dc, clock, transport: network.attach(dc), metrics: dcMetrics }));
     const tracker = new HandshakeTracker(
       { dc, airtime: airtimeOf(dc), minStormTns: options.minStormTns ?? DEFAULTS.minStormTns, sampleIntervalMs: options.sampleIntervalMs ?? DEFAULTS.sampleIntervalMs },
       clock,
       dcMetrics,
     );
     trackers.set(dc, tracker);
-    for (const tn of segment) {
+    for (const tn of segment.filter(local)) {
       const credential = options.credentialOf?.(tn, pki) ?? pki.tn(tn);
       const relay = options.relayFor?.(tn);
       const compute = options.computeFor?.(tn);
@@ -180,7 +196,6 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
           { context: tnContext(pki, credential), manufacturerPublicKey: pki.manufacturerPublicKey },
           {
             tracker,
-            automationIssuedAt: (fromDc, counter) => automationIssued.get(`${fromDc}#${counter}`),
             ...(relay ? { relay } : {}),
             onHandshake: (record) => {
               handshakeLog.push(record);
@@ -195,7 +210,7 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
 
   const tnOf = (id: NodeId): TlsTn => {
     const tn = tns.get(id);
-    if (!tn) throw new TlsConfigError(`tn: "${id}" is not a TN of the topology`);
+    if (!tn) throw new TlsConfigError(`tn: "${id}" is not a TN of the topology${topology.roleOf(id) === 'tn' ? ' run by this process' : ''}`);
     return tn;
   };
   const trackerOf = (dc: NodeId): HandshakeTracker => {
@@ -222,11 +237,20 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
     });
   }
 
+  /** A TN of the topology, wherever it runs: the HES addresses every one. */
+  const checkTn = (id: NodeId): void => {
+    if (topology.roleOf(id) !== 'tn') throw new TlsConfigError(`tn: "${id}" is not a TN of the topology`);
+  };
+  /** The TNs of a segment that this process runs. */
+  const localTnsOf = (dc: NodeId): TlsTn[] => topology.tnsOf(dc).flatMap((tn) => tns.get(tn) ?? []);
+
   let meterRound = 0;
   const mode: TlsMode = {
     name: 'smgw-tls',
     pki,
-    hes,
+    get hes() {
+      return hesOf();
+    },
     tn: tnOf,
     handshakes: () => [...handshakeLog],
     storms: () => [...trackers.values()].flatMap((t) => t.storms),
@@ -235,8 +259,10 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
       const startedAt = clock.now();
       const spread = options.bootstrapSpreadMs ?? DEFAULTS.bootstrapSpreadMs;
       const all = [...tns.keys()];
-      // Enrolled: the HES accepted the TN's certificate and the TN accepted the HES's.
-      const acceptedByHes = new Set<NodeId>();
+      // Enrolled: the HES accepted the TN's certificate and the TN accepted the HES's. A TN whose
+      // HES runs in another process counts once its own side is up (the HES checks the TN's
+      // certificate before it sends its Finished, which the TN waits for).
+      const acceptedByHes = new Set<NodeId>(hesNode ? [] : all);
       const upAtTn = new Set<NodeId>();
       const enrolled = new Set<NodeId>();
       let lastAt = startedAt;
@@ -249,10 +275,11 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
         metrics.emit('bootstrap', { duration_ms: lastAt - startedAt }, { role: 'tn', segment: dc, dc, tn });
         for (const check of changed) check();
       };
-      const stopHes = hes.onAccepted((tn) => {
-        acceptedByHes.add(tn);
-        note(tn);
-      });
+      const stopHes =
+        hesNode?.onAccepted((tn) => {
+          acceptedByHes.add(tn);
+          note(tn);
+        }) ?? (() => {});
       handshakeListeners.add((record) => {
         if (!record.ok) return;
         upAtTn.add(record.tn);
@@ -277,30 +304,33 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
     },
 
     async meterRound(timeoutMs: number): Promise<MeterRoundReport> {
+      const hes = hesOf();
       const round = ++meterRound;
       const startedAt = clock.now();
-      const waiting = new Set(tns.keys());
+      const waiting = new Set(topology.tns);
       let lastAt = startedAt;
       const stop = hes.onMessage((tn, message) => {
         if (message.type !== 'meter-response' || message.round !== round || !waiting.has(tn)) return;
         waiting.delete(tn);
         lastAt = clock.now();
       });
-      for (const tn of tns.keys()) hes.send(tn, { type: 'meter-request', round });
+      for (const tn of topology.tns) hes.send(tn, { type: 'meter-request', round });
       const all = await waitFor((check) => hes.onMessage(check), () => waiting.size === 0, timeoutMs);
       stop();
       const durationMs = (all ? lastAt : clock.now()) - startedAt;
       const missing = [...waiting];
-      metrics.emit('meter_round', { counter: round, duration_ms: durationMs, responses: tns.size - missing.length, missing: missing.length });
-      return { round, durationMs, responses: tns.size - missing.length, missing };
+      const responses = topology.tns.length - missing.length;
+      metrics.emit('meter_round', { counter: round, duration_ms: durationMs, responses, missing: missing.length });
+      return { round, durationMs, responses, missing };
     },
 
     automation(dc: NodeId, command: RelayCommand): AutomationReport {
       trackerOf(dc);
+      const hes = hesOf();
       const counter = (automationCounters.get(dc) ?? 0) + 1;
       automationCounters.set(dc, counter);
+      // The TNs learn this time from the frames that carry the command (issue-stamps.ts).
       const issuedAt = clock.now();
-      automationIssued.set(`${dc}#${counter}`, issuedAt);
       const segment = topology.tnsOf(dc);
       let segmentBytes = 0;
       for (const tn of segment) {
@@ -312,26 +342,27 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
     },
 
     confidential(tn: NodeId, payload: Uint8Array): void {
-      tnOf(tn);
-      hes.send(tn, { type: 'confidential', payload });
+      checkTn(tn);
+      hesOf().send(tn, { type: 'confidential', payload });
     },
 
     async firmware(image: FirmwareImage, timeoutMs: number): Promise<FirmwareReport> {
+      const hes = hesOf();
       const startedAt = clock.now();
       const digest = createHash('sha256').update(image.image).digest();
       const signature = new Uint8Array(sign('sha256', Buffer.concat([firmwareHeader(image.version), digest]), pki.manufacturerKey));
-      const waiting = new Set(tns.keys());
+      const waiting = new Set(topology.tns);
       let lastAt = startedAt;
       const stop = hes.onMessage((tn, message) => {
         if (message.type !== 'firmware-installed' || message.version !== image.version || !waiting.has(tn)) return;
         waiting.delete(tn);
         lastAt = clock.now();
       });
-      for (const tn of tns.keys()) hes.send(tn, { type: 'firmware', version: image.version, signature, image: image.image });
+      for (const tn of topology.tns) hes.send(tn, { type: 'firmware', version: image.version, signature, image: image.image });
       const all = await waitFor((check) => hes.onMessage(check), () => waiting.size === 0, timeoutMs);
       stop();
       const missing = [...waiting];
-      return { version: image.version, installed: tns.size - missing.length, missing, durationMs: (all ? lastAt : clock.now()) - startedAt };
+      return { version: image.version, installed: topology.tns.length - missing.length, missing, durationMs: (all ? lastAt : clock.now()) - startedAt };
     },
 
     stats(): TlsModeStats {
@@ -343,25 +374,33 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
         handshakes += tn.stats.handshakes;
         failedHandshakes += tn.stats.failedHandshakes;
         lostChannels += tn.stats.lostChannels;
-        if (hes.isAccepted(tn.id)) channelsUp++;
+        if (hesNode?.isAccepted(tn.id)) channelsUp++;
       }
-      return { handshakes, failedHandshakes, lostChannels, refused: { ...hes.stats.refused }, channelsUp };
+      return { handshakes, failedHandshakes, lostChannels, refused: { ...hesNode?.stats.refused }, channelsUp };
     },
 
     powerRestored(dc: NodeId): Promise<StormReport | undefined> {
-      const storm = trackerOf(dc).nextEpisode();
-      for (const tn of topology.tnsOf(dc)) tnOf(tn).powerRestored();
+      const tracker = trackerOf(dc);
+      const segment = localTnsOf(dc);
+      // no TN of the segment here: nothing loses power in this process, and no storm is seen
+      if (segment.length === 0) return Promise.resolve(undefined);
+      const storm = tracker.nextEpisode();
+      for (const tn of segment) tn.powerRestored();
       return storm;
     },
 
     renegotiateAll(dc: NodeId, reason: HandshakeReason): Promise<StormReport | undefined> {
-      const storm = trackerOf(dc).nextEpisode();
-      for (const tn of topology.tnsOf(dc)) tnOf(tn).renegotiate(reason);
+      const tracker = trackerOf(dc);
+      const segment = localTnsOf(dc);
+      if (segment.length === 0) return Promise.resolve(undefined);
+      const storm = tracker.nextEpisode();
+      for (const tn of segment) tn.renegotiate(reason);
       return storm;
     },
 
     async measureResumedHandshake(id: NodeId): Promise<HandshakeRecord | undefined> {
       const tn = tnOf(id);
+      const hes = hesOf();
       const tracker = trackerOf(topology.dcOf(id)!);
       hes.allowResumption(id, true);
       try {
@@ -382,7 +421,7 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
     async close(): Promise<void> {
       await Promise.all([...tns.values()].map((tn) => tn.close()));
       await Promise.all(routers.map((r) => r.close()));
-      await hes.close();
+      await hesNode?.close();
     },
   };
   return mode;

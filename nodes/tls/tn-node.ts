@@ -62,12 +62,8 @@ export interface TlsTnSecurity {
   readonly manufacturerPublicKey: KeyObject;
 }
 
-/** When the HES issued an automation command: the bench's lab tap, not a wire field. */
-export type AutomationTap = (dc: NodeId, counter: number) => number | undefined;
-
 export interface TlsTnExtras {
   readonly tracker: HandshakeTracker;
-  readonly automationIssuedAt: AutomationTap;
   readonly relay?: RelaySwitch;
   /** Told about every handshake this TN finishes or loses. */
   readonly onHandshake?: (record: HandshakeRecord) => void;
@@ -246,6 +242,7 @@ export class TlsTn {
       (bytes, trace) => this.deps.transport.send(this.options.dc, bytes, trace),
       this.options.reliable,
       this.options.airtime,
+      'inbound',
     );
     const hes = this.options.hes;
     const socket = connect({
@@ -278,8 +275,9 @@ export class TlsTn {
     socket.on('session', (session: Buffer) => (channel.session = session));
     socket.once('secureConnect', () => this.onEstablished(channel));
     socket.on('data', (data: Buffer) => {
-      for (const { result, firstByteAt } of reader.push(data)) {
-        if (result.ok) this.onMessage(result.message, firstByteAt);
+      for (const { result, firstByteAt, end } of reader.push(data)) {
+        // When the HES issued it, as the frames that brought it were stamped (issue-stamps.ts).
+        if (result.ok) this.onMessage(result.message, firstByteAt, connection.inbound?.issuedAt(end));
         else this.reject('bad-field');
       }
       if (reader.poisoned) {
@@ -407,7 +405,7 @@ export class TlsTn {
     this.conclude(channel, channel.established);
   }
 
-  private onFrame({ frame, from, attack }: ReceivedFrame): void {
+  private onFrame({ frame, from, sentAt, attack }: ReceivedFrame): void {
     const decoded = decodeTlsFrame(frame);
     if (!decoded.ok) {
       const refusal = decodeRefusal(frame, decoded);
@@ -422,7 +420,7 @@ export class TlsTn {
       return;
     }
     if (f.payload.length > 0) this.lastDataAt = this.deps.clock.now();
-    const fate = channel.connection.receive(f, frame.length, attack);
+    const fate = channel.connection.receive(f, frame.length, attack, sentAt);
     // A duplicate is routine on a lossy link (a lost acknowledgement makes the HES resend); an
     // attacker's replayed or forged segment is a refusal of the attack.
     if (fate !== 'accepted' && attack) this.reject('stale-counter', from, { attack });
@@ -456,7 +454,7 @@ export class TlsTn {
     this.deps.clock.setTimer(Math.max(1, QUIET_MS - quietFor), () => this.checkVolume());
   }
 
-  private onMessage(message: AppMessage, firstByteAt: number): void {
+  private onMessage(message: AppMessage, firstByteAt: number, issuedAt: number | undefined): void {
     const { clock, metrics } = this.deps;
     switch (message.type) {
       case 'meter-request':
@@ -470,9 +468,9 @@ export class TlsTn {
         if (message.counter <= this.lastAutomationCounter) return this.reject('stale-counter');
         this.lastAutomationCounter = message.counter;
         const now = clock.now();
-        const issuedAt = this.extras.automationIssuedAt(this.options.dc, message.counter) ?? firstByteAt;
-        this.extras.relay?.switchRelay(message.relay === 'on', { sentAt: issuedAt, receivedAt: firstByteAt });
-        metrics.emit('automation_latency', { latency_ms: now - issuedAt, counter: message.counter });
+        const sentAt = issuedAt ?? firstByteAt;
+        this.extras.relay?.switchRelay(message.relay === 'on', { sentAt, receivedAt: firstByteAt });
+        metrics.emit('automation_latency', { latency_ms: now - sentAt, counter: message.counter });
         return;
       }
       case 'firmware':
