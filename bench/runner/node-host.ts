@@ -31,7 +31,7 @@ import { createBoards } from './boards';
 import type { HostMessage, ParentMessage } from './host-messages';
 import { computeFor, createSmgwTlsMode, type RunnableMode } from './mode-factory';
 import { selectNodes } from './node-selection';
-import { loadStatePki, MANUFACTURER_STORE, stateStoreFor, TLS_PKI_STORE } from './provision';
+import { LEAN_PROVISIONING, loadLeanProvisioning, loadStatePki, MANUFACTURER_STORE, stateStoreFor, TLS_PKI_STORE } from './provision';
 import { CRYPTO_REPORT_MS, every, Schedule } from './schedule';
 import { countingWorkload, scheduleWorkload, type WorkloadFacts } from './workload';
 
@@ -57,7 +57,7 @@ const BOOTSTRAP_TIMEOUT_MS = 120_000;
 
 /** What a mode needs in the state directory, as provisioning leaves it. */
 const PROVISIONED: Readonly<Record<ModeName, string>> = {
-  lean: join(MANUFACTURER_STORE, 'root-key'),
+  lean: LEAN_PROVISIONING,
   'smgw-tls': join(TLS_PKI_STORE, 'pki.json'),
 };
 
@@ -158,7 +158,11 @@ export async function hostNodes(options: HostOptions): Promise<void> {
       metrics,
       random,
       storeFor: stateStoreFor(options.stateDir),
-      manufacturer: Manufacturer.fromStore(new FileNodeStore(join(options.stateDir, MANUFACTURER_STORE)), cryptoBackend(scenario.crypto.hes)),
+      provisioned: loadLeanProvisioning(options.stateDir),
+      // the bench plays the manufacturer where firmware is rolled out (the HES); nowhere else
+      ...(local(topology.hes)
+        ? { manufacturer: Manufacturer.fromStore(new FileNodeStore(join(options.stateDir, MANUFACTURER_STORE)), cryptoBackend(scenario.crypto.hes)) }
+        : {}),
       relayFor: (tn) => boards.get(tn),
       computeFor: computeFor(scenario),
       retry: RETRY,

@@ -28,6 +28,7 @@ import type { WorkloadFacts } from './workload';
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'gridbench.ts');
 const BOOTSTRAP_TIMEOUT_MS = 180_000;
 const STOP_TIMEOUT_MS = 20_000;
+const BROKER_READY_MS = 30_000;
 const START_DELAY_MS = 1_000;
 
 export interface ProcessRunOptions extends RunOptions {
@@ -117,16 +118,38 @@ async function runModeProcesses(
   );
   const broker = spawn(process.execPath, ['--import', 'tsx', CLI, 'channel', '--config', channelConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
   options.onProcess?.(named('channel'), broker);
-  const brokerExit = new Promise<string>((resolve) => broker.once('exit', (code, signal) => resolve(describeExit(code, signal))));
+  // the broker's own outcome: 'ok' unless it ended before the parent stopped it
+  let brokerOutcome = 'ok';
+  let stoppingBroker = false;
+  const brokerExit = new Promise<string>((resolve) =>
+    broker.once('exit', (code, signal) => {
+      const how = describeExit(code, signal);
+      if (!stoppingBroker) {
+        brokerOutcome = how;
+        log(`the channel broker (pid ${broker.pid}) ${how} during the run; frames stop flowing`);
+      }
+      resolve(how);
+    }),
+  );
+  let brokerErr = '';
+  broker.stderr!.on('data', (d: Buffer) => (brokerErr += d.toString()));
   await new Promise<void>((resolve, reject) => {
     let out = '';
-    let err = '';
+    const give = setTimeout(() => {
+      broker.kill('SIGKILL');
+      reject(new Error(`the channel broker did not announce itself within ${BROKER_READY_MS / 1000} s: ${brokerErr.trim()}`));
+    }, BROKER_READY_MS);
     broker.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      if (out.includes('\n')) resolve();
+      if (out.includes('\n')) {
+        clearTimeout(give);
+        resolve();
+      }
     });
-    broker.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    void brokerExit.then((how) => reject(new Error(`the channel broker ${how} before it was ready: ${err.trim()}`)));
+    void brokerExit.then((how) => {
+      clearTimeout(give);
+      reject(new Error(`the channel broker ${how} before it was ready: ${brokerErr.trim()}`));
+    });
   });
   log(`channel broker at ${endpoint} (pid ${broker.pid})`);
 
@@ -203,13 +226,18 @@ async function runModeProcesses(
       h.child.kill('SIGKILL');
     }
     await Promise.all(hosts.map((h) => h.exited));
+    stoppingBroker = true;
     broker.kill('SIGTERM');
     await brokerExit;
   }
 
-  for (const line of readFileSync(channelMetrics, 'utf8').split('\n').filter(Boolean)) {
-    const s = JSON.parse(line) as Sample;
-    record({ ...s, tags: { ...s.tags, run: run.runId, scenario: real.name, mode } });
+  try {
+    for (const line of readFileSync(channelMetrics, 'utf8').split('\n').filter(Boolean)) {
+      const s = JSON.parse(line) as Sample;
+      record({ ...s, tags: { ...s.tags, run: run.runId, scenario: real.name, mode } });
+    }
+  } catch (err) {
+    log(`the broker's channel metrics (${channelMetrics}) could not be read; the summary lacks them: ${(err as Error).message}`);
   }
   const facts = hosts.reduce(
     (sum, h) => ({
@@ -229,7 +257,7 @@ async function runModeProcesses(
   return {
     summary: summarizeMode(modeSamples, { mode, bootstrap, ...facts }),
     processes: [
-      { name: named('channel'), pid: broker.pid, outcome: 'ok' },
+      { name: named('channel'), pid: broker.pid, outcome: brokerOutcome },
       ...hosts.map((h) => ({ name: h.name, pid: h.child.pid, outcome: h.outcome ?? 'ok' })),
     ],
   };

@@ -7,7 +7,10 @@
  * - smgw-tls: the run's PKI (root, HES server certificate, one client certificate per TN), in
  *   TLS_PKI_STORE (nodes/tls/pki-store.ts); private keys with mode 0600.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { toHex } from '../../nodes/crypto/backend';
+import { AllowList, type AllowListEntry } from '../../nodes/lean/allow-list';
 import { Topology } from '../../channel/topology';
 import { cryptoBackend } from '../../nodes/crypto';
 import { LeanMode } from '../../nodes/lean/lean-mode';
@@ -22,6 +25,8 @@ import { hasCredential, hasPki, loadPki, saveCredential, savePki } from '../../n
 import type { Scenario } from '../scenario/schema';
 
 export const MANUFACTURER_STORE = 'manufacturer';
+/** The public part of lean provisioning: what shows that a state directory is provisioned for lean. */
+export const LEAN_PROVISIONING = 'lean-provisioning.json';
 export const TLS_PKI_STORE = 'smgw-tls-pki';
 
 /** Where a unit's store lives in a state directory: <node>, then <node>~1, ~2 for replacements. */
@@ -51,7 +56,7 @@ export function provisionState(scenario: Scenario, stateDir: string): { nodes: n
 function provisionLean(scenario: Scenario, topology: Topology, stateDir: string): void {
   const crypto = { hes: cryptoBackend(scenario.crypto.hes), dc: cryptoBackend(scenario.crypto.dc), tn: cryptoBackend(scenario.crypto.tn) };
   // lean mode with no local node does exactly the provisioning, and nothing else
-  new LeanMode({
+  const lean = new LeanMode({
     topology,
     network: NO_NETWORK,
     clock: new RealClock(),
@@ -62,6 +67,26 @@ function provisionLean(scenario: Scenario, topology: Topology, stateDir: string)
     manufacturer: Manufacturer.fromStore(new FileNodeStore(join(stateDir, MANUFACTURER_STORE)), crypto.hes),
     local: () => false,
   });
+  // what every node process may know: who is expected with which key, and the root's public key
+  const publicPart: LeanProvisioning = { allowList: lean.allowList.toJSON(), manufacturerKey: toHex(lean.manufacturerPublicKey) };
+  writeFileSync(join(stateDir, LEAN_PROVISIONING), `${JSON.stringify(publicPart, null, 1)}\n`);
+}
+
+interface LeanProvisioning {
+  allowList: Record<NodeId, AllowListEntry>;
+  manufacturerKey: string;
+}
+
+/** The public part of a lean provisioning: the allow-list and the manufacturer's public key. */
+export function loadLeanProvisioning(stateDir: string): { allowList: AllowList; manufacturerKey: Uint8Array } {
+  const file = join(stateDir, LEAN_PROVISIONING);
+  let parsed: LeanProvisioning;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as LeanProvisioning;
+  } catch (err) {
+    throw new Error(`${file}: cannot read the lean provisioning (run gridbench provision): ${(err as Error).message}`);
+  }
+  return { allowList: AllowList.fromJSON(parsed.allowList), manufacturerKey: new Uint8Array(Buffer.from(parsed.manufacturerKey, 'hex')) };
 }
 
 function provisionTlsPki(scenario: Scenario, topology: Topology, stateDir: string): void {

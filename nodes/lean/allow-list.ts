@@ -22,6 +22,17 @@ export class AllowList {
     return this;
   }
 
+  /** What was provisioned, to hand to a HES in another process (plain JSON). */
+  toJSON(): Record<NodeId, AllowListEntry> {
+    return Object.fromEntries(this.entries);
+  }
+
+  static fromJSON(entries: Record<NodeId, AllowListEntry>): AllowList {
+    const list = new AllowList();
+    for (const [id, entry] of Object.entries(entries)) list.expect(id, entry);
+    return list;
+  }
+
   /** Why a registration is refused, or undefined when it matches what was provisioned. */
   check(id: NodeId, role: 'dc' | 'tn', fingerprint: Uint8Array, dc?: NodeId): string | undefined {
     const entry = this.entries.get(id);

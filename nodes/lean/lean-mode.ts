@@ -45,7 +45,15 @@ export interface LeanModeOptions {
    */
   readonly storeFor: (node: NodeId, generation: number) => NodeStore;
   readonly observer?: ProtocolObserver;
+  /** The manufacturer (signs firmware); by default one made for this run. */
   readonly manufacturer?: Manufacturer;
+  /**
+   * Distributed benches: the allow-list and the manufacturer's public key as provisioned. A
+   * process given these loads only its own nodes' keys (and the manufacturer's secret only where
+   * `manufacturer` is given, the HES's process), so a compromised DC process holds the DC's keys
+   * and nothing more.
+   */
+  readonly provisioned?: { readonly allowList: AllowList; readonly manufacturerKey: Uint8Array };
   readonly relayFor?: (tn: NodeId) => RelayActuator | undefined;
   readonly meterFor?: (tn: NodeId) => MeterSource | undefined;
   readonly computeFor?: (tn: NodeId) => ComputeModel | undefined;
@@ -70,26 +78,40 @@ const POLL_MS = 1_000;
 
 export class LeanMode implements BenchMode {
   readonly name = 'lean' as const;
-  readonly manufacturer: Manufacturer;
+  private readonly manufacturerRoot?: Manufacturer;
+  private readonly manufacturerKey: Uint8Array;
   private readonly hesNode?: Hes;
   readonly dcs = new Map<NodeId, Dc>();
   readonly tns = new Map<NodeId, Tn>();
   private readonly identities = new Map<NodeId, Identity>();
 
-  private readonly allowList = new AllowList();
+  /** Who may enrol, with the fingerprints provisioned out of band. */
+  readonly allowList: AllowList;
   private readonly generation = new Map<NodeId, number>();
   private readonly stores = new Map<string, NodeStore>();
 
   constructor(private readonly options: LeanModeOptions) {
-    const { topology, crypto } = options;
-    this.manufacturer = options.manufacturer ?? Manufacturer.create(crypto.hes);
+    const { topology, crypto, provisioned } = options;
     const local = options.local ?? (() => true);
+    this.manufacturerRoot = options.manufacturer ?? (provisioned ? undefined : Manufacturer.create(crypto.hes));
+    this.manufacturerKey = this.manufacturerRoot?.publicKey ?? provisioned!.manufacturerKey;
     const hesStore = this.storeOf(topology.hes);
-    provisionHes(hesStore, { crypto: crypto.hes, id: topology.hes }, this.manufacturer);
-    this.provision(topology.hes, hesStore, crypto.hes);
-    for (const { id: dc, tns } of topology.dcs) {
-      this.allowList.expect(dc, { role: 'dc', fingerprint: this.provision(dc, this.storeOf(dc), crypto.dc) });
-      for (const tn of tns) this.allowList.expect(tn, { role: 'tn', dc, fingerprint: this.provision(tn, this.storeOf(tn), crypto.tn) });
+    if (provisioned) {
+      // provisioned elsewhere: load the keys of this process's nodes only
+      this.allowList = provisioned.allowList;
+      if (local(topology.hes)) this.provision(topology.hes, hesStore, crypto.hes);
+      for (const { id: dc, tns } of topology.dcs) {
+        if (local(dc)) this.provision(dc, this.storeOf(dc), crypto.dc);
+        for (const tn of tns) if (local(tn)) this.provision(tn, this.storeOf(tn), crypto.tn);
+      }
+    } else {
+      this.allowList = new AllowList();
+      provisionHes(hesStore, { crypto: crypto.hes, id: topology.hes }, this.manufacturerRoot!);
+      this.provision(topology.hes, hesStore, crypto.hes);
+      for (const { id: dc, tns } of topology.dcs) {
+        this.allowList.expect(dc, { role: 'dc', fingerprint: this.provision(dc, this.storeOf(dc), crypto.dc) });
+        for (const tn of tns) this.allowList.expect(tn, { role: 'tn', dc, fingerprint: this.provision(tn, this.storeOf(tn), crypto.tn) });
+      }
     }
     if (local(topology.hes)) {
       this.hesNode = Hes.create(
@@ -101,6 +123,10 @@ export class LeanMode implements BenchMode {
       if (local(dc)) this.dcs.set(dc, this.createDc(dc));
       for (const tn of tns) if (local(tn)) this.tns.set(tn, this.createTn(tn, dc));
     }
+  }
+
+  get manufacturerPublicKey(): Uint8Array {
+    return this.manufacturerKey;
   }
 
   /** The HES; only in the process that runs it. */
@@ -178,7 +204,8 @@ export class LeanMode implements BenchMode {
   async firmware(image: FirmwareImage, timeoutMs: number): Promise<FirmwareReport> {
     const { clock } = this.options;
     const startedAt = clock.now();
-    const signed = this.manufacturer.signFirmware(image.version, image.image);
+    if (!this.manufacturerRoot) throw new Error('lean mode: firmware is signed by the manufacturer, whose key this process does not hold');
+    const signed = this.manufacturerRoot.signFirmware(image.version, image.image);
     this.options.observer?.sent(MANUFACTURER_ID, signed.manifestSigned);
     const outdated = () => [...this.tns].filter(([, tn]) => tn.firmwareVersion < image.version).map(([id]) => id);
     void this.hes.distributeFirmware(signed, this.options.firmware ?? FIRMWARE_DEFAULTS);
@@ -199,7 +226,7 @@ export class LeanMode implements BenchMode {
 
   private nodeBase() {
     const { clock, observer } = this.options;
-    return { clock, manufacturerKey: this.manufacturer.publicKey, ...(observer ? { observer } : {}) };
+    return { clock, manufacturerKey: this.manufacturerKey, ...(observer ? { observer } : {}) };
   }
 
   private storeOf(node: NodeId): NodeStore {
