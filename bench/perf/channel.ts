@@ -165,6 +165,28 @@ async function brokerLatencies(tx: ZmqTransport, rx: ZmqTransport, fps: number, 
   return lat;
 }
 
+/**
+ * Sends timestamped copies of FRAME at fps through one ZeroMQ socket (in order, one send at a
+ * time, as zeromq.js requires), then waits up to 5 s for `received` to hold every latency.
+ */
+async function pacedTimestamped(fps: number, durationMs: number, send: (m: Buffer) => Promise<void>, received: number[]): Promise<void> {
+  const queue: Buffer[] = [];
+  let writing = false;
+  const write = async (): Promise<void> => {
+    writing = true;
+    while (queue.length) await send(queue.shift()!);
+    writing = false;
+  };
+  const sent = await paced(fps, durationMs, () => {
+    const m = Buffer.from(FRAME);
+    m.writeDoubleBE(now(), 2);
+    queue.push(m);
+    if (!writing) void write();
+  });
+  const deadline = Date.now() + 5000;
+  while (received.length < sent && Date.now() < deadline) await sleep(5);
+}
+
 async function rawLatencies(fps: number, durationMs: number): Promise<number[]> {
   const push = new zmq.Push({ linger: 0 });
   const pull = new zmq.Pull({ linger: 0 });
@@ -175,21 +197,7 @@ async function rawLatencies(fps: number, durationMs: number): Promise<number[]> 
   const receiving = (async () => {
     for await (const [msg] of pull) lat.push(now() - msg!.readDoubleBE(2));
   })();
-  const queue: Buffer[] = [];
-  let writing = false;
-  const write = async (): Promise<void> => {
-    writing = true;
-    while (queue.length) await push.send(queue.shift()!);
-    writing = false;
-  };
-  const sent = await paced(fps, durationMs, () => {
-    const m = Buffer.from(FRAME);
-    m.writeDoubleBE(now(), 2);
-    queue.push(m);
-    if (!writing) void write();
-  });
-  const deadline = Date.now() + 5000;
-  while (lat.length < sent && Date.now() < deadline) await sleep(5);
+  await pacedTimestamped(fps, durationMs, (m) => push.send(m), lat);
   pull.close();
   push.close();
   await receiving;
@@ -213,21 +221,7 @@ async function relayLatencies(fps: number, durationMs: number): Promise<number[]
   const receiving = (async () => {
     for await (const [m] of b) lat.push(now() - m!.readDoubleBE(2));
   })();
-  const queue: Buffer[] = [];
-  let writing = false;
-  const write = async (): Promise<void> => {
-    writing = true;
-    while (queue.length) await a.send(queue.shift()!);
-    writing = false;
-  };
-  const sent = await paced(fps, durationMs, () => {
-    const m = Buffer.from(FRAME);
-    m.writeDoubleBE(now(), 2);
-    queue.push(m);
-    if (!writing) void write();
-  });
-  const deadline = Date.now() + 5000;
-  while (lat.length < sent && Date.now() < deadline) await sleep(5);
+  await pacedTimestamped(fps, durationMs, (m) => a.send(m), lat);
   for (const s of [a, b, router]) s.close();
   await Promise.allSettled([relaying, receiving]);
   return lat;
