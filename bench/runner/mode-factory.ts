@@ -35,7 +35,7 @@ export interface ModeContext {
   readonly metrics: Metrics;
   readonly random: Random;
   readonly boards: ReadonlyMap<NodeId, TnBoard>;
-  /** The goal oracle (lean); campaigns need it, a node host runs none. */
+  /** The goal oracle (both modes); campaigns need it, a node host runs none. */
   readonly monitor?: GoalMonitor;
   readonly storeFor?: (node: NodeId, generation: number) => NodeStore;
   /** Counts the nodes' crypto operations (lean mode's explicit crypto). */
@@ -110,6 +110,7 @@ export function createSmgwTlsMode(ctx: ModeContext): RunnableMode {
       maxFrameBytes,
       relayFor: (tn) => ctx.boards.get(tn),
       computeFor: computeFor(scenario),
+      ...(ctx.monitor ? { observer: ctx.monitor } : {}),
       ...(ctx.pki ? { pki: ctx.pki } : {}),
       ...(ctx.local ? { local: ctx.local } : {}),
       ...(ctx.bootstrapTimeoutMs ? { bootstrapTimeoutMs: ctx.bootstrapTimeoutMs } : {}),

@@ -2,7 +2,10 @@
  * The bench workload inside a TLS channel: the same five jobs as lean mode, but each one a
  * point-to-point message on one TN's channel. TLS protects everything, so the messages carry no
  * signatures of their own, except the firmware image, which the manufacturer signs end to end
- * (TLS only proves the HES sent it).
+ * (TLS only proves the HES sent it). Every HES message carries the application counter of its
+ * stream, as in lean mode (meter rounds, confidential messages, a DC's automation commands), and a
+ * TN accepts only a rising one: TLS stops wire replays within a channel, the counters stop an
+ * application message delivered twice (a HES that resends, a message queued across channels).
  *
  *   [length u32][type u8][body]   length counts type and body
  */
@@ -11,7 +14,7 @@ import { ByteReader, ByteWriter, DecodeFailure } from '../protocol/bytes';
 export type AppMessage =
   | { readonly type: 'meter-request'; readonly round: number }
   | { readonly type: 'meter-response'; readonly round: number; readonly energyWh: number; readonly pulses: number }
-  | { readonly type: 'confidential'; readonly payload: Uint8Array }
+  | { readonly type: 'confidential'; readonly counter: number; readonly payload: Uint8Array }
   | { readonly type: 'automation'; readonly counter: number; readonly relay: 'on' | 'off' }
   | { readonly type: 'firmware'; readonly version: number; readonly signature: Uint8Array; readonly image: Uint8Array }
   | { readonly type: 'firmware-installed'; readonly version: number };
@@ -38,7 +41,7 @@ export function encodeAppMessage(message: AppMessage): Uint8Array {
       body.u32(message.round).u64(message.energyWh).u32(message.pulses);
       break;
     case 'confidential':
-      body.bytes(message.payload);
+      body.u32(message.counter).bytes(message.payload);
       break;
     case 'automation':
       body.u32(message.counter).u8(message.relay === 'on' ? 1 : 0);
@@ -68,7 +71,7 @@ function decodeBody(bytes: Uint8Array): AppMessage {
       message = { type: 'meter-response', round: r.u32('round'), energyWh: r.u64('energyWh'), pulses: r.u32('pulses') };
       break;
     case TYPE_CODE.confidential:
-      message = { type: 'confidential', payload: r.rest().slice() };
+      message = { type: 'confidential', counter: r.u32('counter'), payload: r.rest().slice() };
       break;
     case TYPE_CODE.automation: {
       const counter = r.u32('counter');
@@ -90,6 +93,18 @@ function decodeBody(bytes: Uint8Array): AppMessage {
   return message;
 }
 
+/** One message cut out of a channel's plaintext stream. */
+export interface ReadMessage {
+  readonly result: AppDecodeResult;
+  /** When its first byte arrived. */
+  readonly firstByteAt: number;
+  /** Plaintext stream offsets of the message, length prefix included, end exclusive (issue-stamps.ts). */
+  readonly start: number;
+  readonly end: number;
+  /** The message exactly as it came, length prefix included: what the goal oracle is told was accepted. */
+  readonly bytes: Uint8Array;
+}
+
 /**
  * Cuts the decrypted byte stream of one channel into messages. Remembers when the first byte of
  * each message arrived (firmware install time counts from there). Never throws: a message that
@@ -106,9 +121,9 @@ export class AppMessageReader {
 
   constructor(private readonly now: () => number) {}
 
-  /** The messages completed by `data`; `end` is the stream offset just past each (issue-stamps.ts). */
-  push(data: Uint8Array): Array<{ result: AppDecodeResult; firstByteAt: number; end: number }> {
-    const out: Array<{ result: AppDecodeResult; firstByteAt: number; end: number }> = [];
+  /** The messages completed by `data`. */
+  push(data: Uint8Array): ReadMessage[] {
+    const out: ReadMessage[] = [];
     if (this.poisoned || data.length === 0) return out;
     this.firstByteAt ??= this.now();
     this.chunks.push(data);
@@ -122,8 +137,9 @@ export class AppMessageReader {
         break;
       }
       if (this.buffered < 4 + length) break;
-      const whole = this.peek(4 + length);
+      const whole = this.peek(4 + length).slice();
       this.consume(4 + length);
+      const start = this.consumed;
       this.consumed += 4 + length;
       let result: AppDecodeResult;
       try {
@@ -131,7 +147,7 @@ export class AppMessageReader {
       } catch (err) {
         result = { ok: false, detail: err instanceof Error ? err.message : String(err) };
       }
-      out.push({ result, firstByteAt: this.firstByteAt ?? this.now(), end: this.consumed });
+      out.push({ result, firstByteAt: this.firstByteAt ?? this.now(), start, end: this.consumed, bytes: whole });
       this.firstByteAt = this.buffered > 0 ? this.now() : undefined;
     }
     return out;

@@ -49,8 +49,8 @@ export class ChannelConnection {
   handshakeDone = false;
   /** The HES end stamps its frames with the issue time of the data they carry (issue-stamps.ts). */
   readonly outbound: OutboundStamps | undefined;
-  /** The TN end reads those stamps back for each message. */
-  readonly inbound: InboundStamps | undefined;
+  /** What the frames each message came in carried: the HES's stamps (read back at the TN), attack labels (both ends). */
+  readonly inbound = new InboundStamps();
 
   constructor(
     readonly tn: NodeId,
@@ -62,7 +62,6 @@ export class ChannelConnection {
     stamps: 'outbound' | 'inbound',
   ) {
     this.outbound = stamps === 'outbound' ? new OutboundStamps() : undefined;
-    this.inbound = stamps === 'inbound' ? new InboundStamps() : undefined;
     this.stream = new ReliableStream(
       clock,
       (segment, meta) => {
@@ -82,7 +81,7 @@ export class ChannelConnection {
     );
     const { outbound, inbound } = this;
     if (outbound) this.stream.onSend = (chunk) => outbound.sent(chunk);
-    if (inbound) this.stream.onDeliver = (chunk) => inbound.delivered(chunk);
+    this.stream.onDeliver = (chunk) => inbound.delivered(chunk);
   }
 
   /**
@@ -101,11 +100,11 @@ export class ChannelConnection {
     const before = this.lastAttack;
     if (attack) this.lastAttack = attack;
     // Heard before the stream takes the bytes: it delivers them inside receive().
-    const untake = sentAt !== undefined ? this.inbound?.received(frame.seq, frame.payload.length, sentAt) : undefined;
+    const untake = this.inbound.received(frame.seq, frame.payload.length, sentAt, attack);
     const fate = this.stream.receive(frame);
     if (fate !== 'accepted') {
       this.lastAttack = before;
-      untake?.();
+      untake();
     }
     return fate;
   }

@@ -1,10 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import { TLSSocket, type SecureContext } from 'node:tls';
+import { NO_OBSERVER, type ProtocolObserver } from '../lean/goal-monitor';
+import { MessageClass } from '../protocol/message-class';
 import type { NodeId, ReceivedFrame } from '../runtime/transport';
-import { AppMessageReader, encodeAppMessage, type AppMessage } from './app-message';
+import { AppMessageReader, encodeAppMessage, type AppMessage, type ReadMessage } from './app-message';
 import { ChannelConnection } from './channel-connection';
 import type { TlsNodeDeps } from './node-deps';
-import { verifyClientCertificate } from './peer-verification';
+import { peerKeyOf, verifyClientCertificate } from './peer-verification';
 import { countRejection, decodeRefusal, tlsFailureReason } from './refusal';
 import type { ReliableStreamOptions } from './reliable-stream';
 import { NO_AIRTIME } from './segment-airtime';
@@ -15,7 +17,8 @@ import { decodeTlsFrame, encodeTlsFrame, FLAG, type TlsFrame } from './tls-frame
  * address its frames carry; the TN must prove that identity with its client certificate, checked
  * on "secure" (see peer-verification.ts), or the channel is refused, counted and reset. Messages
  * for a TN whose channel is down wait in a bounded queue until the TN reconnects: the HES cannot
- * call a TN, the TN always opens the channel.
+ * call a TN, the TN always opens the channel. As a lean HES, it accepts one meter response per TN
+ * per meter request it sent (REMEMBERED_ROUNDS per TN).
  */
 export interface TlsHesOptions {
   /** TN id to the DC that routes for it. */
@@ -23,6 +26,8 @@ export interface TlsHesOptions {
   readonly reliable: ReliableStreamOptions;
   /** Messages kept per TN while its channel is down; the oldest go first beyond it. */
   readonly maxQueuedMessages: number;
+  /** The goal oracle: told what the HES sends and which meter responses it accepts (nodes/lean/goal-monitor.ts). */
+  readonly observer?: ProtocolObserver;
 }
 
 export interface TlsHesSecurity {
@@ -49,6 +54,8 @@ interface HesChannel {
   readonly connection: ChannelConnection;
   readonly socket: TLSSocket;
   accepted: boolean;
+  /** The TN's authenticated public key (SPKI DER), once its certificate passed: the key its responses count under. */
+  peerKey?: Uint8Array;
 }
 
 interface TnState {
@@ -58,9 +65,13 @@ interface TnState {
   readonly ended: number[];
   /** Messages waiting for the channel, with when they were issued (issue-stamps.ts). */
   queue: Array<{ readonly bytes: Uint8Array; readonly issuedAt: number }>;
+  /** Meter rounds requested of this TN: open until its one response is accepted. */
+  readonly rounds: Map<number, 'open' | 'answered'>;
 }
 
 const REMEMBERED_CONNECTIONS = 8;
+/** Meter rounds remembered per TN (the oldest are forgotten: a response to one is refused). */
+const REMEMBERED_ROUNDS = 16;
 
 export class TlsHes {
   readonly stats: TlsHesStats = { opened: 0, accepted: 0, refused: {}, staleFrames: 0, droppedMessages: 0 };
@@ -70,6 +81,7 @@ export class TlsHes {
   private readonly root: X509Certificate;
   private readonly resuming = new Set<NodeId>();
   private readonly unsubscribe: () => void;
+  private readonly observer: ProtocolObserver;
 
   constructor(
     private readonly options: TlsHesOptions,
@@ -77,6 +89,7 @@ export class TlsHes {
     private readonly deps: TlsNodeDeps,
   ) {
     this.root = new X509Certificate(security.rootPem);
+    this.observer = options.observer ?? NO_OBSERVER;
     this.unsubscribe = deps.transport.onFrame((received) => this.onFrame(received));
   }
 
@@ -107,6 +120,13 @@ export class TlsHes {
     if (!state) return 0;
     const bytes = encodeAppMessage(message);
     const issuedAt = this.deps.clock.now();
+    if (message.type === 'meter-request') {
+      state.rounds.set(message.round, 'open');
+      for (const round of state.rounds.keys()) {
+        if (state.rounds.size <= REMEMBERED_ROUNDS) break;
+        state.rounds.delete(round);
+      }
+    }
     const channel = state.channel;
     if (channel?.accepted && channel.socket.writable) this.write(channel, bytes, issuedAt);
     else {
@@ -119,8 +139,9 @@ export class TlsHes {
     return bytes.length;
   }
 
-  /** Hands a message to TLS, telling the channel's stamps when it was issued. */
+  /** Hands a message to TLS, telling the channel's stamps when it was issued; the oracle learns it as the HES's genuine content. */
   private write(channel: HesChannel, bytes: Uint8Array, issuedAt: number): void {
+    this.observer.sent(this.deps.id, bytes);
     channel.connection.outbound?.written(bytes.length, issuedAt);
     channel.socket.write(bytes);
   }
@@ -137,7 +158,7 @@ export class TlsHes {
     if (!state) {
       const dc = this.options.dcOf(tn);
       if (!dc) return undefined;
-      state = { dc, ended: [], queue: [] };
+      state = { dc, ended: [], queue: [], rounds: new Map() };
       this.tns.set(tn, state);
     }
     return state;
@@ -201,9 +222,12 @@ export class TlsHes {
     socket.on('secure', () => this.onSecure(tn, state, channel));
     socket.on('data', (data: Buffer) => {
       if (!channel.accepted) return;
-      for (const { result, firstByteAt } of reader.push(data)) {
-        if (!result.ok) this.reject('bad-field', state.dc, tn);
-        else for (const listener of this.listeners) listener(tn, result.message, firstByteAt);
+      for (const read of reader.push(data)) {
+        // the attack whose frames carried the message, if any (issue-stamps.ts)
+        const { attack } = connection.inbound.message(read.start, read.end);
+        if (!read.result.ok) this.reject('bad-field', state.dc, tn, attack);
+        else if (this.accept(tn, state, channel, read.result.message, read, attack))
+          for (const listener of this.listeners) listener(tn, read.result.message, read.firstByteAt);
       }
       if (reader.poisoned) {
         this.reject('bad-field', state.dc, tn);
@@ -224,6 +248,32 @@ export class TlsHes {
     return channel;
   }
 
+  /**
+   * Whether the HES takes a message from a TN's channel. A meter response must answer a round the
+   * HES requested of that TN and not yet had answered; the oracle hears of each one taken, with
+   * the TN as sender (its certificate named it) and its certificate key as the key it counts under.
+   */
+  private accept(tn: NodeId, state: TnState, channel: HesChannel, message: AppMessage, read: ReadMessage, attack: string | undefined): boolean {
+    if (message.type !== 'meter-response') return true;
+    const round = state.rounds.get(message.round);
+    if (round !== 'open') {
+      this.reject(round === 'answered' ? 'duplicate-response' : 'no-outstanding-request', state.dc, tn, attack);
+      return false;
+    }
+    state.rounds.set(message.round, 'answered');
+    this.observer.accepted({
+      node: this.deps.id,
+      cls: MessageClass.MeterResponse,
+      sender: tn,
+      recipient: this.deps.id,
+      counter: message.round,
+      signed: read.bytes,
+      signerKey: channel.peerKey ?? peerKeyOf(channel.socket),
+      ...(attack ? { attack } : {}),
+    });
+    return true;
+  }
+
   private onSecure(tn: NodeId, state: TnState, channel: HesChannel): void {
     const now = this.security.certificateTime?.() ?? new Date();
     const verdict = verifyClientCertificate(channel.socket, tn, this.root, now);
@@ -235,6 +285,7 @@ export class TlsHes {
     }
     channel.accepted = true;
     channel.connection.handshakeDone = true;
+    channel.peerKey = peerKeyOf(channel.socket);
     this.stats.accepted++;
     const queued = state.queue;
     state.queue = [];

@@ -121,22 +121,28 @@ export class OutboundStamps {
   }
 }
 
-/** The TN side of a channel: the stamps of the frames it took, then the issue time of each message. */
+/**
+ * The receiving side of a channel: what the frames that brought each record carried, then what
+ * each message inherits from them. At the TN the HES's issue stamp (the frame that completed the
+ * record holding the message's last byte); at both ends an attacker's label (any frame that
+ * carried bytes of a record holding the message), so an acceptance the goal oracle flags is
+ * attributed to the attack that delivered it, as a refusal is (ChannelConnection.lastAttack).
+ */
 export class InboundStamps {
   private readonly scanner = new RecordScanner();
-  /** Data frames the stream took (out-of-order ones too), by stream offset, with their stamp. */
-  private frames: Array<{ readonly start: number; readonly end: number; readonly sentAt: number }> = [];
-  /** Application-data records delivered, by the plaintext offset they end at. */
-  private readonly records: Array<{ readonly end: number; readonly issuedAt: number | undefined }> = [];
+  /** Data frames the stream took (out-of-order ones too), by stream offset, with their stamp and label. */
+  private frames: Array<{ readonly start: number; readonly end: number; readonly sentAt?: number; readonly attack?: string }> = [];
+  /** Application-data records delivered, by the plaintext offsets they span. */
+  private readonly records: Array<{ readonly start: number; readonly end: number; readonly issuedAt?: number; readonly attack?: string }> = [];
   private plaintext = 0;
 
   /**
    * The stream is about to take a frame's payload at stream offset `seq`; returns the function to
    * call if it did not take it after all (a duplicate, out of window).
    */
-  received(seq: number, bytes: number, sentAt: number): () => void {
-    if (bytes === 0) return () => {};
-    const frame = { start: seq, end: seq + bytes, sentAt };
+  received(seq: number, bytes: number, sentAt: number | undefined, attack?: string): () => void {
+    if (bytes === 0 || (sentAt === undefined && attack === undefined)) return () => {};
+    const frame = { start: seq, end: seq + bytes, ...(sentAt !== undefined ? { sentAt } : {}), ...(attack ? { attack } : {}) };
     this.frames.push(frame);
     return () => {
       this.frames = this.frames.filter((f) => f !== frame);
@@ -148,22 +154,39 @@ export class InboundStamps {
     this.scanner.push(chunk, {
       end: (record) => {
         const last = record.end - 1;
-        const frame = this.frames.find((f) => f.start <= last && last < f.end);
+        const completing = this.frames.find((f) => f.start <= last && last < f.end);
+        let attack: string | undefined;
+        for (const f of this.frames) if (f.attack && f.start < record.end && f.end > record.start) attack = f.attack;
         this.frames = this.frames.filter((f) => f.end > record.end);
         if (record.type !== APPLICATION_DATA) return;
+        const start = this.plaintext;
         this.plaintext += plaintextBytes(record);
-        this.records.push({ end: this.plaintext, issuedAt: frame?.sentAt });
+        this.records.push({
+          start,
+          end: this.plaintext,
+          ...(completing?.sentAt !== undefined ? { issuedAt: completing.sentAt } : {}),
+          ...(attack ? { attack } : {}),
+        });
       },
     });
   }
 
   /**
-   * When the HES issued the message whose plaintext ends at offset `end` (exclusive): the stamp of
-   * the frame that completed the record holding its last byte. Ask in plaintext order.
+   * For the message at plaintext offsets [start, end): when the HES issued it (the stamp of the
+   * frame that completed the record holding its last byte), and the label of an attacker frame
+   * that carried any of its records, if one did. Ask in plaintext order.
    */
-  issuedAt(end: number): number | undefined {
-    while (this.records.length > 0 && this.records[0]!.end < end) this.records.shift();
-    const record = this.records[0];
-    return record && end > 0 ? record.issuedAt : undefined;
+  message(start: number, end: number): { issuedAt: number | undefined; attack: string | undefined } {
+    while (this.records.length > 0 && this.records[0]!.end <= start) this.records.shift();
+    let attack: string | undefined;
+    let issuedAt: number | undefined;
+    for (const r of this.records) {
+      if (r.end > start && r.start < end) attack = r.attack ?? attack;
+      if (r.end >= end) {
+        issuedAt = r.issuedAt;
+        break;
+      }
+    }
+    return { issuedAt: end > 0 ? issuedAt : undefined, attack };
   }
 }

@@ -58,3 +58,13 @@ export function verifyClientCertificate(socket: TLSSocket, expected: NodeId, roo
     return { ok: false, reason: 'wrong-identity', detail: `certificate names "${names.join(',')}", the channel is ${expected}'s` };
   return { ok: true };
 }
+
+/**
+ * The public key (SPKI DER) of the certificate a TLS peer authenticated with: what its messages on
+ * the channel count under for the goal oracle, as a lean message counts under its signer's key.
+ * Empty when the peer presented none (a channel the node refuses anyway).
+ */
+export function peerKeyOf(socket: TLSSocket): Uint8Array {
+  const cert = socket.getPeerX509Certificate();
+  return cert ? new Uint8Array(cert.publicKey.export({ type: 'spki', format: 'der' })) : new Uint8Array(0);
+}

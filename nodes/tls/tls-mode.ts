@@ -9,6 +9,8 @@ import type {
   MeterRoundReport,
   RelayCommand,
 } from '../mode';
+import type { ProtocolObserver } from '../lean/goal-monitor';
+import { MANUFACTURER_ID } from '../lean/manufacturer';
 import type { ComputeModel } from '../lean/tn';
 import type { Clock } from '../runtime/clock';
 import type { Metrics } from '../runtime/metrics';
@@ -23,7 +25,7 @@ import { resolveLifetime, type HandshakeReason, type LifetimePolicy } from './li
 import { createPki, type Credential, type Pki, type TlsCurve } from './pki';
 import { DEFAULT_RELIABLE_OPTIONS, type ReliableStreamOptions } from './reliable-stream';
 import { NO_AIRTIME, type SegmentAirtime } from './segment-airtime';
-import { firmwareHeader, TlsTn, type BackoffPolicy, type RelaySwitch } from './tn-node';
+import { firmwareSigned, TlsTn, type BackoffPolicy, type RelaySwitch } from './tn-node';
 import { tlsFrameHeaderBytes } from './tls-frame';
 import { hesContext, tnContext } from './tls-profile';
 
@@ -80,6 +82,19 @@ export interface TlsModeOptions {
    * bootstrap waits for the local TNs' channels; power restorations reach the local TNs.
    */
   readonly local?: (node: NodeId) => boolean;
+  /**
+   * The goal oracle (nodes/lean/goal-monitor.ts), told at the points lean mode tells it: what the
+   * HES and each TN hand to their TLS channels (the exact application messages), what the
+   * manufacturer signs, and every acceptance (a TN's automation command, meter request,
+   * confidential message and firmware install; the HES's meter response), under the key of the
+   * authenticated peer of the channel and the application counter of its stream.
+   */
+  readonly observer?: ProtocolObserver;
+  /**
+   * TNs that skip their application counter checks (TlsTnOptions.skipCounterChecks): a planted
+   * bug for the oracle's own tests. Never set by a scenario.
+   */
+  readonly skipCounterChecks?: (tn: NodeId) => boolean;
 }
 
 export interface TlsModeDeps {
@@ -156,7 +171,12 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
 
   const hesNode = local(topology.hes)
     ? new TlsHes(
-        { dcOf: (tn) => topology.dcOf(tn), reliable, maxQueuedMessages: options.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages },
+        {
+          dcOf: (tn) => topology.dcOf(tn),
+          reliable,
+          maxQueuedMessages: options.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages,
+          ...(options.observer ? { observer: options.observer } : {}),
+        },
         {
           context: hesContext(pki, false, options.hesCredential),
           resumptionContext: hesContext(pki, true, options.hesCredential),
@@ -192,11 +212,22 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
       tns.set(
         tn,
         new TlsTn(
-          { dc, hes: topology.hes, lifetime, handshakeTimeoutMs, backoff, reliable, airtime: airtimeOf(dc), ...(compute ? { compute } : {}) },
+          {
+            dc,
+            hes: topology.hes,
+            lifetime,
+            handshakeTimeoutMs,
+            backoff,
+            reliable,
+            airtime: airtimeOf(dc),
+            ...(compute ? { compute } : {}),
+            ...(options.skipCounterChecks?.(tn) ? { skipCounterChecks: true } : {}),
+          },
           { context: tnContext(pki, credential), manufacturerPublicKey: pki.manufacturerPublicKey },
           {
             tracker,
             ...(relay ? { relay } : {}),
+            ...(options.observer ? { observer: options.observer } : {}),
             onHandshake: (record) => {
               handshakeLog.push(record);
               for (const listener of handshakeListeners) listener(record);
@@ -245,6 +276,7 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
   const localTnsOf = (dc: NodeId): TlsTn[] => topology.tnsOf(dc).flatMap((tn) => tns.get(tn) ?? []);
 
   let meterRound = 0;
+  let confidentialCounter = 0;
   const mode: TlsMode = {
     name: 'smgw-tls',
     pki,
@@ -343,14 +375,18 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
 
     confidential(tn: NodeId, payload: Uint8Array): void {
       checkTn(tn);
-      hesOf().send(tn, { type: 'confidential', payload });
+      const hes = hesOf();
+      hes.send(tn, { type: 'confidential', counter: ++confidentialCounter, payload });
     },
 
     async firmware(image: FirmwareImage, timeoutMs: number): Promise<FirmwareReport> {
       const hes = hesOf();
       const startedAt = clock.now();
       const digest = createHash('sha256').update(image.image).digest();
-      const signature = new Uint8Array(sign('sha256', Buffer.concat([firmwareHeader(image.version), digest]), pki.manufacturerKey));
+      const signed = firmwareSigned(image.version, digest);
+      const signature = new Uint8Array(sign('sha256', signed, pki.manufacturerKey));
+      // The manufacturer issued it, as lean mode tells the oracle of a manifest it signs.
+      options.observer?.sent(MANUFACTURER_ID, signed);
       const waiting = new Set(topology.tns);
       let lastAt = startedAt;
       const stop = hes.onMessage((tn, message) => {

@@ -1,14 +1,19 @@
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { connect, type SecureContext, type TLSSocket } from 'node:tls';
 import type { CryptoOp } from '../compute-profile';
+import { NO_OBSERVER, type ProtocolObserver } from '../lean/goal-monitor';
+import { MANUFACTURER_ID } from '../lean/manufacturer';
 import type { ComputeModel } from '../lean/tn';
+import { ALL_TNS } from '../protocol/frame';
+import { MessageClass } from '../protocol/message-class';
 import type { TimerHandle } from '../runtime/clock';
 import type { NodeId, ReceivedFrame } from '../runtime/transport';
-import { AppMessageReader, encodeAppMessage, type AppMessage } from './app-message';
+import { AppMessageReader, encodeAppMessage, type AppMessage, type ReadMessage } from './app-message';
 import { ChannelConnection } from './channel-connection';
 import type { HandshakeRecord, HandshakeTracker } from './handshake-tracker';
 import { renegotiateAt, type HandshakeReason, type LifetimePolicy } from './lifetime-policy';
 import type { TlsTnDeps } from './node-deps';
+import { peerKeyOf } from './peer-verification';
 import { countRejection, decodeRefusal, tlsFailureReason, type RefusalTags } from './refusal';
 import type { ReliableStreamOptions } from './reliable-stream';
 import type { SegmentAirtime } from './segment-airtime';
@@ -34,6 +39,12 @@ export interface TlsTnOptions {
   readonly airtime: SegmentAirtime;
   /** The TN's CPU (nodes/compute-profile.ts): public-key work (full handshakes, firmware signatures) takes its time. */
   readonly compute?: ComputeModel;
+  /**
+   * A planted bug: the TN skips its application counter checks (meter rounds, confidential and
+   * automation counters) and accepts a HES message delivered twice or out of order. Only for
+   * showing that the goal oracle reports what such a TN lets through; never set by a scenario.
+   */
+  readonly skipCounterChecks?: boolean;
 }
 
 /**
@@ -67,6 +78,8 @@ export interface TlsTnExtras {
   readonly relay?: RelaySwitch;
   /** Told about every handshake this TN finishes or loses. */
   readonly onHandshake?: (record: HandshakeRecord) => void;
+  /** The goal oracle: told what this TN sends and accepts (nodes/lean/goal-monitor.ts). */
+  readonly observer?: ProtocolObserver;
 }
 
 /** How long a channel past its volume limit must be silent before it is renegotiated. */
@@ -94,6 +107,8 @@ interface TnChannel {
   concluded: boolean;
   retired: boolean;
   session?: Buffer;
+  /** The HES's authenticated public key (SPKI DER), once the channel is up: the key its messages count under. */
+  peerKey?: Uint8Array;
 }
 
 export class TlsTn {
@@ -107,7 +122,12 @@ export class TlsTn {
   private lastConn = -1;
   private queue: Uint8Array[] = [];
   private lastAutomationCounter = 0;
+  private lastMeterRound = 0;
+  private lastConfidentialCounter = 0;
   private installedFirmware = 0;
+  private readonly observer: ProtocolObserver;
+  /** The manufacturer's key (SPKI DER), the key installed firmware counts under. */
+  private readonly manufacturerKey: Uint8Array;
   private energyWh = 0;
   private closed = false;
   /** Clock time until which the TN's CPU is busy with public-key work (compute model). */
@@ -122,6 +142,8 @@ export class TlsTn {
     private readonly deps: TlsTnDeps,
   ) {
     this.energyWh = deps.random.int(50_000);
+    this.observer = extras.observer ?? NO_OBSERVER;
+    this.manufacturerKey = new Uint8Array(security.manufacturerPublicKey.export({ type: 'spki', format: 'der' }));
     this.unsubscribe = deps.transport.onFrame((received) => this.onFrame(received));
   }
 
@@ -204,9 +226,15 @@ export class TlsTn {
     const bytes = encodeAppMessage(message);
     const channel = this.channel;
     if (channel?.established && channel.socket.writable) {
-      channel.socket.write(bytes);
+      this.write(channel, bytes);
       this.checkVolumeSoon();
     } else this.queue.push(bytes);
+  }
+
+  /** Hands a message to TLS; the oracle learns it as this TN's genuine content. */
+  private write(channel: TnChannel, bytes: Uint8Array): void {
+    this.observer.sent(this.id, bytes);
+    channel.socket.write(bytes);
   }
 
   async close(): Promise<void> {
@@ -275,10 +303,12 @@ export class TlsTn {
     socket.on('session', (session: Buffer) => (channel.session = session));
     socket.once('secureConnect', () => this.onEstablished(channel));
     socket.on('data', (data: Buffer) => {
-      for (const { result, firstByteAt, end } of reader.push(data)) {
-        // When the HES issued it, as the frames that brought it were stamped (issue-stamps.ts).
-        if (result.ok) this.onMessage(result.message, firstByteAt, connection.inbound?.issuedAt(end));
-        else this.reject('bad-field');
+      for (const read of reader.push(data)) {
+        // When the HES issued it, as the frames that brought it were stamped, and the attack
+        // whose frames carried it, if any (issue-stamps.ts).
+        const { issuedAt, attack } = connection.inbound.message(read.start, read.end);
+        if (read.result.ok) this.onMessage(channel, read.result.message, read, issuedAt, attack);
+        else this.reject('bad-field', this.options.hes, { attack });
       }
       if (reader.poisoned) {
         this.reject('bad-field');
@@ -333,6 +363,7 @@ export class TlsTn {
     channel.handshakeTimer?.cancel();
     channel.established = true;
     channel.connection.handshakeDone = true;
+    channel.peerKey = peerKeyOf(channel.socket);
     this.attempts = 0;
     this.stats.handshakes++;
     this.conclude(channel, true);
@@ -343,7 +374,7 @@ export class TlsTn {
     });
     const queued = this.queue;
     this.queue = [];
-    for (const bytes of queued) channel.socket.write(bytes);
+    for (const bytes of queued) this.write(channel, bytes);
     for (const waiter of [...this.upWaiters]) waiter();
     this.upWaiters.clear();
     this.checkVolumeSoon();
@@ -454,23 +485,51 @@ export class TlsTn {
     this.deps.clock.setTimer(Math.max(1, QUIET_MS - quietFor), () => this.checkVolume());
   }
 
-  private onMessage(message: AppMessage, firstByteAt: number, issuedAt: number | undefined): void {
+  /**
+   * Serves one message of a channel. An accepted HES message is reported to the goal oracle as
+   * lean mode reports it: the HES as sender (TLS authenticated it), this TN as recipient (the
+   * channel is its own), the application counter, the exact message bytes, and the HES's
+   * certificate key as the key it counts under; installed firmware under the manufacturer's
+   * signature and key, as a lean TN reports a manifest.
+   */
+  private onMessage(channel: TnChannel, message: AppMessage, read: ReadMessage, issuedAt: number | undefined, attack: string | undefined): void {
     const { clock, metrics } = this.deps;
+    const { firstByteAt } = read;
+    const hes = this.options.hes;
+    const fresh = (counter: number, last: number): boolean => this.options.skipCounterChecks === true || counter > last;
+    const accepted = (cls: MessageClass, counter: number): void =>
+      this.observer.accepted({
+        node: this.id,
+        cls,
+        sender: hes,
+        recipient: this.id,
+        counter,
+        signed: read.bytes,
+        signerKey: channel.peerKey ?? peerKeyOf(channel.socket),
+        ...(attack ? { attack } : {}),
+      });
     switch (message.type) {
       case 'meter-request':
+        if (!fresh(message.round, this.lastMeterRound)) return this.reject('stale-counter', hes, { attack });
+        this.lastMeterRound = Math.max(this.lastMeterRound, message.round);
+        accepted(MessageClass.MeterRequest, message.round);
         this.energyWh += 1 + this.deps.random.int(500);
         this.send({ type: 'meter-response', round: message.round, energyWh: this.energyWh, pulses: this.energyWh });
         return;
       case 'confidential':
-        metrics.emit('frame_accepted', { counter: 0, sender: this.options.hes }, { role: 'tn', class: 'confidential' });
+        if (!fresh(message.counter, this.lastConfidentialCounter)) return this.reject('stale-counter', hes, { attack });
+        this.lastConfidentialCounter = Math.max(this.lastConfidentialCounter, message.counter);
+        metrics.emit('frame_accepted', { counter: message.counter, sender: hes }, { role: 'tn', class: 'confidential' });
+        accepted(MessageClass.Confidential, message.counter);
         return;
       case 'automation': {
-        if (message.counter <= this.lastAutomationCounter) return this.reject('stale-counter');
-        this.lastAutomationCounter = message.counter;
+        if (!fresh(message.counter, this.lastAutomationCounter)) return this.reject('stale-counter', hes, { attack });
+        this.lastAutomationCounter = Math.max(this.lastAutomationCounter, message.counter);
         const now = clock.now();
         const sentAt = issuedAt ?? firstByteAt;
         this.extras.relay?.switchRelay(message.relay === 'on', { sentAt, receivedAt: firstByteAt });
         metrics.emit('automation_latency', { latency_ms: now - sentAt, counter: message.counter });
+        accepted(MessageClass.Automation, message.counter);
         return;
       }
       case 'firmware':
@@ -478,16 +537,26 @@ export class TlsTn {
         // the image counts, as a lean TN does.
         this.afterCompute(['verify'], () => {
           const digest = createHash('sha256').update(message.image).digest();
-          const signed = Buffer.concat([firmwareHeader(message.version), digest]);
-          if (!verifySignature('sha256', signed, this.security.manufacturerPublicKey, message.signature)) return this.reject('bad-signature');
-          if (message.version <= this.installedFirmware) return this.reject('firmware-rollback');
+          const signed = firmwareSigned(message.version, digest);
+          if (!verifySignature('sha256', signed, this.security.manufacturerPublicKey, message.signature)) return this.reject('bad-signature', hes, { attack });
+          if (message.version <= this.installedFirmware) return this.reject('firmware-rollback', hes, { attack });
           this.installedFirmware = message.version;
           metrics.emit('firmware_install', { version: message.version, duration_ms: clock.now() - firstByteAt });
+          this.observer.accepted({
+            node: this.id,
+            cls: MessageClass.FirmwareManifest,
+            sender: MANUFACTURER_ID,
+            recipient: ALL_TNS,
+            counter: message.version,
+            signed,
+            signerKey: this.manufacturerKey,
+            ...(attack ? { attack } : {}),
+          });
           this.send({ type: 'firmware-installed', version: message.version });
         });
         return;
       default:
-        this.reject('unexpected-class');
+        this.reject('unexpected-class', hes, { attack });
     }
   }
 
@@ -503,4 +572,9 @@ export function firmwareHeader(version: number): Buffer {
   header.write('gridbench-fw', 0, 'latin1');
   header.writeUInt32BE(version, 12);
   return header;
+}
+
+/** The bytes the manufacturer signs for an image: its header, then the image's SHA-256 digest. */
+export function firmwareSigned(version: number, digest: Uint8Array): Buffer {
+  return Buffer.concat([firmwareHeader(version), digest]);
 }
