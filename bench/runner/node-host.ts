@@ -3,8 +3,9 @@
  * over the channel broker (ZeroMQ TCP) on the real clock, as the docker lab and `gridbench run
  * --processes` do, in either mode (--mode lean | smgw-tls). Keys, certificates and counters live in
  * the shared, provisioned state directory (lean: every identity; smgw-tls: the PKI, of which the
- * process loads the root, the HES's credential and its own TNs'). The process issues the part of
- * the workload its own nodes originate.
+ * process loads the root certificate, the HES's credential and the manufacturer's firmware key
+ * only if it runs the HES, and its own TNs' credentials; never the root's private key). The
+ * process issues the part of the workload its own nodes originate.
  *
  * With a parent (--processes) it reports over IPC (samples, bootstrap, the commands it issued),
  * bootstraps once every host is attached and starts the workload when told; on its own (docker)
@@ -75,7 +76,8 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   const clock = new RealClock();
   const random = new Random(scenario.seed).fork(`host/${options.selection}`);
   // before anything that keeps the process alive: a broken state directory fails at once
-  const pki = options.mode === 'smgw-tls' ? loadStatePki(options.stateDir, topology.tns.filter(local)) : undefined;
+  // smgw-tls: the root certificate, and the secrets of this process's own nodes only
+  const pki = options.mode === 'smgw-tls' ? loadStatePki(options.stateDir, topology, local) : undefined;
 
   let pendingSamples: Sample[] = [];
   const outputs = parent

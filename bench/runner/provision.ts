@@ -4,8 +4,10 @@
  * to create a key. Shared between containers as a volume in the docker lab.
  *
  * - lean: every node's keys (generation 0), the manufacturer's root key and the HES's certificate;
- * - smgw-tls: the run's PKI (root, HES server certificate, one client certificate per TN), in
- *   TLS_PKI_STORE (nodes/tls/pki-store.ts); private keys with mode 0600.
+ * - smgw-tls: the run's PKI (root, HES server certificate, one client certificate per TN, the
+ *   manufacturer's firmware key), in TLS_PKI_STORE (nodes/tls/pki-store.ts); private keys with
+ *   mode 0600. Every certificate is issued here: the root's private key is read by provisioning
+ *   only, and a node process loads the root certificate and its own nodes' secrets (loadStatePki).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +23,7 @@ import { Random } from '../../nodes/runtime/random';
 import type { Network, NodeId } from '../../nodes/runtime/transport';
 import { FileNodeStore, type NodeStore } from '../../nodes/store/node-store';
 import { createPki, type Pki } from '../../nodes/tls/pki';
-import { hasCredential, hasPki, loadPki, saveCredential, savePki } from '../../nodes/tls/pki-store';
+import { hasCredential, hasManufacturerKey, hasPki, loadPki, loadPkiAuthority, saveCredential, saveManufacturerKey, savePki } from '../../nodes/tls/pki-store';
 import type { Scenario } from '../scenario/schema';
 
 export const MANUFACTURER_STORE = 'manufacturer';
@@ -96,18 +98,22 @@ function provisionTlsPki(scenario: Scenario, topology: Topology, stateDir: strin
     savePki(createPki({ curve: scenario.tls.curve, hes: topology.hes, tns: topology.tns }), store);
     return;
   }
-  const pki = loadPki(store, [], dir);
+  const pki = loadPkiAuthority(store, dir);
   if (pki.curve !== scenario.tls.curve)
     throw new Error(`${dir}/pki.json: the PKI is on ${pki.curve}, the scenario's tls.curve is ${scenario.tls.curve} (use another --state directory)`);
-  if (pki.hes.id !== topology.hes) throw new Error(`${dir}/pki.json: the PKI's HES is "${pki.hes.id}", the topology's "${topology.hes}"`);
+  if (pki.hesId !== topology.hes) throw new Error(`${dir}/pki.json: the PKI's HES is "${pki.hesId}", the topology's "${topology.hes}"`);
+  // a PKI saved before firmware had a key of its own (the root signed it) gets one
+  if (!hasManufacturerKey(store)) saveManufacturerKey(store, pki);
   for (const tn of topology.tns) if (!hasCredential(store, tn)) saveCredential(store, pki.enrolTn(tn));
 }
 
 /**
- * The provisioned smgw-tls PKI with the HES's credential and those of `tns` (a process loads only
- * the TNs it runs); errors name the state directory and the missing or broken file.
+ * The provisioned smgw-tls PKI as a node process that runs the `local` nodes loads it: the root
+ * certificate and the manufacturer's public key; the HES's credential and the manufacturer's
+ * firmware key only if it runs the HES; the credentials of the TNs it runs. Never the root's
+ * private key, nor another node's. Errors name the state directory and the missing or broken file.
  */
-export function loadStatePki(stateDir: string, tns: readonly NodeId[]): Pki {
+export function loadStatePki(stateDir: string, topology: Topology, local: (node: NodeId) => boolean): Pki {
   const dir = join(stateDir, TLS_PKI_STORE);
-  return loadPki(new FileNodeStore(dir), tns, dir);
+  return loadPki(new FileNodeStore(dir), { hes: local(topology.hes), tns: topology.tns.filter(local) }, dir);
 }

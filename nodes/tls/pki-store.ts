@@ -1,18 +1,21 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { NodeId } from '../runtime/transport';
 import { getJson, putJson, type NodeStore } from '../store/node-store';
-import { OPENSSL_CURVE, Pki, PkiError, type Credential, type TlsCurve } from './pki';
+import { credentialRecord, MANUFACTURER_KEY_RECORD, OPENSSL_CURVE, Pki, PkiAuthority, PkiError, type Credential, type TlsCurve } from './pki';
 
 /**
  * The smgw-tls PKI of a distributed bench, kept in a node store (a directory of the shared state):
- * made once by provisioning, then loaded by every process, so the HES and the TNs in other
- * processes trust the same root. Records:
+ * made once by provisioning, which issues every certificate up front. A node process then loads
+ * only what it may hold (loadPki): the public records, and the secrets of the nodes it runs.
+ * Records:
  *
- *   pki.json             curve, organization, validity of what the root issues, the HES's id
- *   root-cert.pem        the root (CA) certificate
- *   root-key.pem         its private key (secret: it also signs firmware, as the manufacturer)
- *   <node>-cert.pem      the HES's and each TN's certificate
- *   <node>-key.pem       their private keys (secret)
+ *   pki.json               curve, organization, validity of what the root issues, the HES's id
+ *   root-cert.pem          the root (CA) certificate
+ *   root-key.pem           its private key (secret: read by provisioning only, never by a node process)
+ *   manufacturer-pub.pem   the manufacturer's public key (TNs check firmware with it)
+ *   manufacturer-key.pem   its private key (secret: read by the HES's process, which rolls firmware out)
+ *   <node>-cert.pem        the HES's and each TN's certificate
+ *   <node>-key.pem         their private keys (secret: read by the process that runs the node)
  *
  * Secret records are written with mode 0600 (FileNodeStore).
  */
@@ -25,14 +28,24 @@ interface PkiManifest {
 }
 
 const MANIFEST = 'pki.json';
+const ROOT_CERT = 'root-cert.pem';
+const ROOT_KEY = 'root-key.pem';
+const MANUFACTURER_PUB = 'manufacturer-pub.pem';
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-/** Writes the whole PKI: the manifest, the root and every credential it holds. */
-export function savePki(pki: Pki, store: NodeStore): void {
+/** What a node process loads of a saved PKI: the HES's secrets if it runs the HES, and its own TNs'. */
+export interface PkiSelection {
+  readonly hes: boolean;
+  readonly tns: readonly NodeId[];
+}
+
+/** Writes the whole PKI: the manifest, the root, the manufacturer's key and every credential it holds. */
+export function savePki(pki: PkiAuthority, store: NodeStore): void {
   const material = pki.material();
-  store.put('root-cert.pem', encoder.encode(material.rootPem));
-  store.put('root-key.pem', encoder.encode(material.rootKeyPem), { secret: true });
+  store.put(ROOT_CERT, encoder.encode(material.rootPem));
+  store.put(ROOT_KEY, encoder.encode(material.rootKeyPem), { secret: true });
+  saveManufacturerKey(store, pki);
   for (const credential of [material.hes, ...material.tns]) saveCredential(store, credential);
   // the manifest last: a directory with a manifest has everything the manifest speaks of
   const manifest: PkiManifest = {
@@ -48,7 +61,13 @@ export function savePki(pki: Pki, store: NodeStore): void {
 /** Writes one credential (a TN enrolled after the PKI was saved). */
 export function saveCredential(store: NodeStore, credential: Credential): void {
   store.put(`${credential.id}-cert.pem`, encoder.encode(credential.certPem));
-  store.put(`${credential.id}-key.pem`, encoder.encode(credential.keyPem), { secret: true });
+  store.put(credentialRecord(credential.id), encoder.encode(credential.keyPem), { secret: true });
+}
+
+/** Writes the manufacturer's key pair (a PKI saved before firmware had a key of its own is completed so). */
+export function saveManufacturerKey(store: NodeStore, pki: PkiAuthority): void {
+  store.put(MANUFACTURER_PUB, encoder.encode(pki.manufacturerPublicKey.export({ type: 'spki', format: 'pem' }).toString()));
+  store.put(MANUFACTURER_KEY_RECORD, encoder.encode(pki.manufacturerKey.export({ type: 'pkcs8', format: 'pem' }).toString()), { secret: true });
 }
 
 /** Whether the store holds a saved PKI. */
@@ -56,50 +75,111 @@ export const hasPki = (store: NodeStore): boolean => store.get(MANIFEST) !== und
 
 /** Whether the store holds a node's credential (certificate and key). */
 export const hasCredential = (store: NodeStore, id: NodeId): boolean =>
-  store.get(`${id}-cert.pem`) !== undefined && store.get(`${id}-key.pem`) !== undefined;
+  store.get(`${id}-cert.pem`) !== undefined && store.get(credentialRecord(id)) !== undefined;
+
+/** Whether the store holds the manufacturer's key pair. */
+export const hasManufacturerKey = (store: NodeStore): boolean => store.get(MANUFACTURER_PUB) !== undefined && store.get(MANUFACTURER_KEY_RECORD) !== undefined;
 
 /**
- * Loads the PKI with the HES's credential and those of `tns` (a process needs only its own TNs').
- * `where` names the store in errors. Every credential must name its node and match its key.
+ * Loads what a node process holds of the PKI: the root certificate and the manufacturer's public
+ * key; the HES's credential and the manufacturer's signing key if `selection.hes`; the credentials
+ * of `selection.tns`. Never reads the root's private key nor any other secret. `where` names the
+ * store in errors. Every credential must name its node, match its key and come from the root.
  */
-export function loadPki(store: NodeStore, tns: readonly NodeId[], where: string): Pki {
+export function loadPki(store: NodeStore, selection: PkiSelection, where: string): Pki {
+  const manifest = loadManifest(store, where);
+  const rootPem = text(store, ROOT_CERT, where);
+  const root = certificate(rootPem, `${where}/${ROOT_CERT}`);
+  const manufacturerPublicKey = publicKey(text(store, MANUFACTURER_PUB, where), `${where}/${MANUFACTURER_PUB}`);
+  let manufacturerKey: KeyObject | undefined;
+  if (selection.hes) {
+    manufacturerKey = privateKey(text(store, MANUFACTURER_KEY_RECORD, where), `${where}/${MANUFACTURER_KEY_RECORD}`);
+    if (!createPublicKey(manufacturerKey).equals(manufacturerPublicKey))
+      throw new PkiError(`${where}/${MANUFACTURER_KEY_RECORD}: does not belong to ${MANUFACTURER_PUB}`);
+  }
+  return new Pki({
+    curve: manifest.curve,
+    organization: manifest.organization,
+    rootPem,
+    hesId: manifest.hes,
+    ...(selection.hes ? { hes: loadCredential(store, manifest.hes, root, where) } : {}),
+    tns: selection.tns.map((tn) => loadCredential(store, tn, root, where)),
+    manufacturerPublicKey,
+    ...(manufacturerKey ? { manufacturerKey } : {}),
+    source: where,
+  });
+}
+
+/**
+ * Loads the whole PKI, the root's private key included, to complete it (provisioning only: a node
+ * process loads with loadPki). Holds the HES's credential and no TN's; a manufacturer key that is
+ * not saved yet is made anew (hasManufacturerKey tells whether to save it).
+ */
+export function loadPkiAuthority(store: NodeStore, where: string): PkiAuthority {
+  const manifest = loadManifest(store, where);
+  const rootPem = text(store, ROOT_CERT, where);
+  const root = certificate(rootPem, `${where}/${ROOT_CERT}`);
+  const rootKeyPem = text(store, ROOT_KEY, where);
+  if (!root.checkPrivateKey(privateKey(rootKeyPem, `${where}/${ROOT_KEY}`))) throw new PkiError(`${where}/${ROOT_KEY}: does not belong to ${ROOT_CERT}`);
+  const manufacturerKeyPem = hasManufacturerKey(store) ? text(store, MANUFACTURER_KEY_RECORD, where) : undefined;
+  return PkiAuthority.load({
+    curve: manifest.curve,
+    organization: manifest.organization,
+    rootPem,
+    rootKeyPem,
+    hes: loadCredential(store, manifest.hes, root, where),
+    tns: [],
+    ...(manufacturerKeyPem ? { manufacturerKeyPem } : {}),
+    notBefore: date(manifest.notBefore, `${where}/${MANIFEST}: notBefore`),
+    notAfter: date(manifest.notAfter, `${where}/${MANIFEST}: notAfter`),
+  });
+}
+
+function loadManifest(store: NodeStore, where: string): PkiManifest {
   const manifest = getJson<PkiManifest>(store, MANIFEST);
   if (!manifest) throw new PkiError(`${where}: no ${MANIFEST}: not a provisioned smgw-tls PKI (run gridbench provision)`);
   if (!(manifest.curve in OPENSSL_CURVE)) throw new PkiError(`${where}/${MANIFEST}: curve "${String(manifest.curve)}" is not P-256 or brainpoolP256r1`);
   if (typeof manifest.hes !== 'string' || typeof manifest.organization !== 'string')
     throw new PkiError(`${where}/${MANIFEST}: hes and organization must be strings`);
-  const notBefore = date(manifest.notBefore, `${where}/${MANIFEST}: notBefore`);
-  const notAfter = date(manifest.notAfter, `${where}/${MANIFEST}: notAfter`);
-  return new Pki({
-    curve: manifest.curve,
-    organization: manifest.organization,
-    rootPem: text(store, 'root-cert.pem', where),
-    rootKeyPem: text(store, 'root-key.pem', where),
-    hes: loadCredential(store, manifest.hes, where),
-    tns: tns.map((tn) => loadCredential(store, tn, where)),
-    notBefore,
-    notAfter,
-  });
+  date(manifest.notBefore, `${where}/${MANIFEST}: notBefore`);
+  date(manifest.notAfter, `${where}/${MANIFEST}: notAfter`);
+  return manifest;
 }
 
-function loadCredential(store: NodeStore, id: NodeId, where: string): Credential {
-  const certPem = text(store, `${id}-cert.pem`, where);
-  const keyPem = text(store, `${id}-key.pem`, where);
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(certPem);
-  } catch (err) {
-    throw new PkiError(`${where}/${id}-cert.pem: not a certificate (${(err as Error).message})`);
-  }
-  if (!cert.subject.split('\n').includes(`CN=${id}`)) throw new PkiError(`${where}/${id}-cert.pem: names "${cert.subject.replace(/\n/g, ', ')}", not ${id}`);
-  let matches: boolean;
-  try {
-    matches = cert.checkPrivateKey(createPrivateKey(keyPem));
-  } catch (err) {
-    throw new PkiError(`${where}/${id}-key.pem: not a private key (${(err as Error).message})`);
-  }
-  if (!matches) throw new PkiError(`${where}/${id}-key.pem: does not belong to ${id}-cert.pem`);
+function loadCredential(store: NodeStore, id: NodeId, root: X509Certificate, where: string): Credential {
+  const certRecord = `${id}-cert.pem`;
+  const keyRecord = credentialRecord(id);
+  const certPem = text(store, certRecord, where);
+  const keyPem = text(store, keyRecord, where);
+  const cert = certificate(certPem, `${where}/${certRecord}`);
+  if (!cert.subject.split('\n').includes(`CN=${id}`)) throw new PkiError(`${where}/${certRecord}: names "${cert.subject.replace(/\n/g, ', ')}", not ${id}`);
+  if (!cert.checkIssued(root) || !cert.verify(root.publicKey)) throw new PkiError(`${where}/${certRecord}: not issued by ${ROOT_CERT}`);
+  if (!cert.checkPrivateKey(privateKey(keyPem, `${where}/${keyRecord}`))) throw new PkiError(`${where}/${keyRecord}: does not belong to ${certRecord}`);
   return { id, certPem, certDer: new Uint8Array(cert.raw), keyPem };
+}
+
+function certificate(pem: string, what: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch (err) {
+    throw new PkiError(`${what}: not a certificate (${(err as Error).message})`);
+  }
+}
+
+function privateKey(pem: string, what: string): KeyObject {
+  try {
+    return createPrivateKey(pem);
+  } catch (err) {
+    throw new PkiError(`${what}: not a private key (${(err as Error).message})`);
+  }
+}
+
+function publicKey(pem: string, what: string): KeyObject {
+  try {
+    return createPublicKey(pem);
+  } catch (err) {
+    throw new PkiError(`${what}: not a public key (${(err as Error).message})`);
+  }
 }
 
 function text(store: NodeStore, record: string, where: string): string {

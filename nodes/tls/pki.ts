@@ -3,9 +3,18 @@ import type { NodeId } from '../runtime/transport';
 import { issueCertificate, toPem, type CertificateRole, type Issuer } from './x509';
 
 /**
- * The per-run PKI of smgw-tls mode: a root CA (the manufacturer / PKI operator), the HES server
- * certificate, and one client certificate per TN, all on one curve. Generating 100 TN credentials
- * takes well under a second (one EC key pair and one signature each).
+ * The PKI of smgw-tls mode: a root CA (the PKI operator), the HES server certificate, one client
+ * certificate per TN, all on one curve, and the manufacturer's firmware-signing key (a key of its
+ * own, not the root's). Generating 100 TN credentials takes well under a second (one EC key pair
+ * and one signature each).
+ *
+ * Two types say who holds what:
+ * - `Pki`: what a running process holds. The root certificate and the manufacturer's public key
+ *   (both public) always; the HES's credential and the manufacturer's signing key only where the
+ *   HES runs; a TN's credential only where that TN runs; the root's private key never.
+ * - `PkiAuthority`: the whole PKI with the root's private key, which issues certificates. It
+ *   exists in memory for an in-process run (createPki) and at provisioning of a state directory
+ *   (pki-store.ts); a node process of a distributed bench never loads one.
  */
 export type TlsCurve = 'P-256' | 'brainpoolP256r1';
 
@@ -51,9 +60,101 @@ export class PkiError extends Error {
 
 const DAY_MS = 86_400_000;
 
+/** The parts of a PKI a process holds (see Pki). */
+export interface PkiHoldings {
+  readonly curve: TlsCurve;
+  readonly organization: string;
+  /** The root (CA) certificate. */
+  readonly rootPem: string;
+  /** Who the HES is (its certificate names it). */
+  readonly hesId: NodeId;
+  /** The HES's credential: only where the HES runs. */
+  readonly hes?: Credential;
+  /** The credentials of the TNs this process runs. */
+  readonly tns: readonly Credential[];
+  readonly manufacturerPublicKey: KeyObject;
+  /** The manufacturer's firmware-signing key: only where firmware is rolled out (the HES's process). */
+  readonly manufacturerKey?: KeyObject;
+  /** Where the secrets come from (a state directory), so an error names the record a process does not hold. */
+  readonly source?: string;
+}
+
+/** Record names of the secrets in a saved PKI (pki-store.ts), for errors that name them. */
+export const credentialRecord = (id: NodeId): string => `${id}-key.pem`;
+export const MANUFACTURER_KEY_RECORD = 'manufacturer-key.pem';
+
 /**
- * What a PKI is made of, as it is saved in a state directory and loaded back by every process of
- * a distributed bench (pki-store.ts): the root certificate and key, and the credentials issued.
+ * What a process holds of the PKI: the root certificate and the manufacturer's public key always,
+ * the secrets of the nodes it runs only. Asking for a secret it does not hold is a PkiError that
+ * names the secret (and the record it would come from).
+ */
+export class Pki {
+  readonly curve: TlsCurve;
+  readonly organization: string;
+  readonly rootPem: string;
+  readonly hesId: NodeId;
+  /** The HES's credential, private key included; undefined in a process that does not run the HES. */
+  readonly hes: Credential | undefined;
+  /** Verifies firmware signatures: every TN holds it. */
+  readonly manufacturerPublicKey: KeyObject;
+  /** Signs firmware; undefined in a process that does not roll firmware out (does not run the HES). */
+  readonly manufacturerKey: KeyObject | undefined;
+  protected readonly tnCredentials = new Map<NodeId, Credential>();
+  private readonly source: string | undefined;
+
+  constructor(holdings: PkiHoldings) {
+    if (!(holdings.curve in OPENSSL_CURVE)) throw new PkiError(`pki: curve "${String(holdings.curve)}" is not P-256 or brainpoolP256r1`);
+    this.curve = holdings.curve;
+    this.organization = holdings.organization;
+    this.rootPem = holdings.rootPem;
+    this.hesId = holdings.hesId;
+    this.hes = holdings.hes;
+    if (this.hes && this.hes.id !== this.hesId) throw new PkiError(`pki: the HES's credential is "${this.hes.id}"'s, the HES is "${this.hesId}"`);
+    this.manufacturerPublicKey = holdings.manufacturerPublicKey;
+    this.manufacturerKey = holdings.manufacturerKey;
+    this.source = holdings.source;
+    for (const tn of holdings.tns) this.tnCredentials.set(tn.id, tn);
+  }
+
+  /** The TNs whose credentials this PKI holds. */
+  get tnIds(): NodeId[] {
+    return [...this.tnCredentials.keys()];
+  }
+
+  /** The credential of a TN this PKI holds. */
+  tn(id: NodeId): Credential {
+    const credential = this.tnCredentials.get(id);
+    if (credential) return credential;
+    if (this.source === undefined) throw new PkiError(`pki: no certificate for TN "${id}"`);
+    throw this.notHeld(credentialRecord(id), `TN "${id}"'s private key`, `only a process that runs ${id} loads it`);
+  }
+
+  /** Whether this PKI holds a TN's credential. */
+  hasTn(id: NodeId): boolean {
+    return this.tnCredentials.has(id);
+  }
+
+  /** The HES's credential; a PkiError where the HES does not run. */
+  hesCredential(): Credential {
+    if (this.hes) return this.hes;
+    throw this.notHeld(credentialRecord(this.hesId), "the HES's private key", 'only the process that runs the HES loads it');
+  }
+
+  /** The manufacturer's firmware-signing key; a PkiError where firmware is not rolled out. */
+  firmwareSigningKey(): KeyObject {
+    if (this.manufacturerKey) return this.manufacturerKey;
+    throw this.notHeld(MANUFACTURER_KEY_RECORD, "the manufacturer's firmware-signing key", "only the HES's process, which rolls firmware out, loads it");
+  }
+
+  private notHeld(record: string, what: string, who: string): PkiError {
+    return new PkiError(`${this.source ?? 'pki'}/${record}: ${what} is not held by this process (${who})`);
+  }
+}
+
+/**
+ * What a PKI is made of, as provisioning saves it in a state directory and loads it back to
+ * complete it (pki-store.ts): the root certificate and key, the credentials issued, the
+ * manufacturer's key. Never loaded by a node process.
  */
 export interface PkiMaterial {
   readonly curve: TlsCurve;
@@ -62,63 +163,99 @@ export interface PkiMaterial {
   readonly rootKeyPem: string;
   readonly hes: Credential;
   readonly tns: readonly Credential[];
+  /** Absent in a state directory provisioned before firmware had its own key: a new one is made. */
+  readonly manufacturerKeyPem?: string;
   /** Validity of the certificates this PKI issues from now on. */
   readonly notBefore: Date;
   readonly notAfter: Date;
 }
 
-export class Pki {
-  readonly curve: TlsCurve;
-  readonly organization: string;
-  readonly rootPem: string;
-  readonly hes: Credential;
+const keyPair = (curve: TlsCurve): { privateKey: KeyObject; publicKey: KeyObject } =>
+  generateKeyPairSync('ec', { namedCurve: OPENSSL_CURVE[curve] });
+
+interface Validity {
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+function issueFrom(root: Issuer, curve: TlsCurve, validity: Validity, id: NodeId, options: IssueOptions): Credential {
+  const keys = keyPair(curve);
+  const certDer = issueCertificate(
+    {
+      subject: id,
+      organization: root.organization,
+      subjectKey: keys.publicKey,
+      role: options.role ?? 'client',
+      notBefore: options.notBefore ?? validity.notBefore,
+      notAfter: options.notAfter ?? validity.notAfter,
+    },
+    root,
+  );
+  return { id, certDer, certPem: toPem(certDer), keyPem: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
+/**
+ * The whole PKI, the root's private key included: it issues certificates. Made in memory for an
+ * in-process run, or by provisioning; a distributed bench's node processes hold a Pki instead.
+ */
+export class PkiAuthority extends Pki {
+  declare readonly hes: Credential;
+  declare readonly manufacturerKey: KeyObject;
   private readonly root: Issuer;
-  private readonly tnCredentials = new Map<NodeId, Credential>();
-  private readonly notBefore: Date;
-  private readonly notAfter: Date;
+  private readonly validity: Validity;
 
-  constructor(options: PkiOptions);
-  /** A PKI made before, loaded back (see material()). */
-  constructor(material: PkiMaterial);
-  constructor(from: PkiOptions | PkiMaterial) {
-    this.curve = from.curve ?? 'P-256';
-    if (!(this.curve in OPENSSL_CURVE)) throw new PkiError(`pki: curve "${String(this.curve)}" is not P-256 or brainpoolP256r1`);
-    this.organization = from.organization ?? 'gridbench PKI';
-    const subject = `${this.organization} root`;
-    if ('rootPem' in from) {
-      this.notBefore = from.notBefore;
-      this.notAfter = from.notAfter;
-      const privateKey = createPrivateKey(from.rootKeyPem);
-      this.root = { subject, organization: this.organization, privateKey, publicKey: createPublicKey(privateKey) };
-      this.rootPem = from.rootPem;
-      this.hes = from.hes;
-      for (const tn of from.tns) this.tnCredentials.set(tn.id, tn);
-      return;
-    }
-    this.notBefore = from.notBefore ?? new Date(Date.now() - DAY_MS);
-    this.notAfter = new Date(this.notBefore.getTime() + (from.validityDays ?? 3650) * DAY_MS);
-    const rootKeys = this.keyPair();
-    this.root = { subject, organization: this.organization, ...rootKeys };
-    this.rootPem = toPem(
-      issueCertificate(
-        { subject: this.root.subject, organization: this.organization, subjectKey: rootKeys.publicKey, role: 'ca', notBefore: this.notBefore, notAfter: this.notAfter },
-        this.root,
-      ),
+  private constructor(holdings: PkiHoldings & { hes: Credential; manufacturerKey: KeyObject }, root: Issuer, validity: Validity) {
+    super(holdings);
+    this.root = root;
+    this.validity = validity;
+  }
+
+  /** A fresh PKI: root, HES and TN credentials, manufacturer key. */
+  static create(options: PkiOptions): PkiAuthority {
+    const curve = options.curve ?? 'P-256';
+    if (!(curve in OPENSSL_CURVE)) throw new PkiError(`pki: curve "${String(curve)}" is not P-256 or brainpoolP256r1`);
+    const organization = options.organization ?? 'gridbench PKI';
+    const notBefore = options.notBefore ?? new Date(Date.now() - DAY_MS);
+    const validity = { notBefore, notAfter: new Date(notBefore.getTime() + (options.validityDays ?? 3650) * DAY_MS) };
+    const root: Issuer = { subject: `${organization} root`, organization, ...keyPair(curve) };
+    const rootPem = toPem(issueCertificate({ subject: root.subject, organization, subjectKey: root.publicKey, role: 'ca', ...validity }, root));
+    const manufacturer = keyPair(curve);
+    return new PkiAuthority(
+      {
+        curve,
+        organization,
+        rootPem,
+        hesId: options.hes,
+        hes: issueFrom(root, curve, validity, options.hes, { role: 'server' }),
+        tns: options.tns.map((tn) => issueFrom(root, curve, validity, tn, {})),
+        manufacturerPublicKey: manufacturer.publicKey,
+        manufacturerKey: manufacturer.privateKey,
+      },
+      root,
+      validity,
     );
-    this.hes = this.issue(from.hes, { role: 'server' });
-    for (const tn of from.tns) this.tnCredentials.set(tn, this.issue(tn));
   }
 
-  /** The credential of a TN enrolled when the PKI was made. */
-  tn(id: NodeId): Credential {
-    const credential = this.tnCredentials.get(id);
-    if (!credential) throw new PkiError(`pki: no certificate for TN "${id}"`);
-    return credential;
-  }
-
-  /** Whether a TN was enrolled (has a credential of its own). */
-  hasTn(id: NodeId): boolean {
-    return this.tnCredentials.has(id);
+  /** A PKI made before, loaded back to be completed (see material()). */
+  static load(material: PkiMaterial): PkiAuthority {
+    const organization = material.organization;
+    const privateKey = createPrivateKey(material.rootKeyPem);
+    const root: Issuer = { subject: `${organization} root`, organization, privateKey, publicKey: createPublicKey(privateKey) };
+    const manufacturerKey = material.manufacturerKeyPem ? createPrivateKey(material.manufacturerKeyPem) : keyPair(material.curve).privateKey;
+    return new PkiAuthority(
+      {
+        curve: material.curve,
+        organization,
+        rootPem: material.rootPem,
+        hesId: material.hes.id,
+        hes: material.hes,
+        tns: material.tns,
+        manufacturerPublicKey: createPublicKey(manufacturerKey),
+        manufacturerKey,
+      },
+      root,
+      { notBefore: material.notBefore, notAfter: material.notAfter },
+    );
   }
 
   /** Enrols a TN that has no credential yet (a provisioned state directory grown to a larger topology). */
@@ -138,45 +275,17 @@ export class Pki {
       rootKeyPem: this.root.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       hes: this.hes,
       tns: [...this.tnCredentials.values()],
-      notBefore: this.notBefore,
-      notAfter: this.notAfter,
+      manufacturerKeyPem: this.manufacturerKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      notBefore: this.validity.notBefore,
+      notAfter: this.validity.notAfter,
     };
   }
 
   /** A fresh key pair and certificate from this PKI's root (tests issue expired ones with it). */
   issue(id: NodeId, options: IssueOptions = {}): Credential {
-    const keys = this.keyPair();
-    const certDer = issueCertificate(
-      {
-        subject: id,
-        organization: this.organization,
-        subjectKey: keys.publicKey,
-        role: options.role ?? 'client',
-        notBefore: options.notBefore ?? this.notBefore,
-        notAfter: options.notAfter ?? this.notAfter,
-      },
-      this.root,
-    );
-    return {
-      id,
-      certDer,
-      certPem: toPem(certDer),
-      keyPem: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    };
-  }
-
-  /** The root's private key signs firmware manifests too: it plays the manufacturer. */
-  get manufacturerKey(): KeyObject {
-    return this.root.privateKey;
-  }
-
-  get manufacturerPublicKey(): KeyObject {
-    return this.root.publicKey;
-  }
-
-  private keyPair(): { privateKey: KeyObject; publicKey: KeyObject } {
-    return generateKeyPairSync('ec', { namedCurve: OPENSSL_CURVE[this.curve] });
+    return issueFrom(this.root, this.curve, this.validity, id, options);
   }
 }
 
-export const createPki = (options: PkiOptions): Pki => new Pki(options);
+/** A fresh PKI in memory, root key included (an in-process run, tests, provisioning). */
+export const createPki = (options: PkiOptions): PkiAuthority => PkiAuthority.create(options);

@@ -59,11 +59,18 @@ export interface TlsModeOptions {
   readonly bootstrapSpreadMs?: number;
   /** Messages the HES keeps per TN while its channel is down. Default 64. */
   readonly maxQueuedMessages?: number;
-  /** A PKI to use (default: a fresh one for this run). */
+  /**
+   * A PKI to use (default: a fresh one for this run, in memory, root key included). A node process
+   * of a distributed bench gives what it loaded: the root certificate, and the secrets of its own
+   * nodes only (the HES's where the HES is local, each local TN's), never the root's key.
+   */
   readonly pki?: Pki;
   /** The credential the HES presents (an attack test makes it an impostor's). */
   readonly hesCredential?: Credential;
-  /** The credential a TN presents (attack tests hand out foreign, expired or borrowed ones). */
+  /**
+   * The credential a TN presents (attack tests hand out foreign, expired or borrowed ones; one that
+   * needs issuing comes from a PkiAuthority the test made and gave as `pki`).
+   */
   readonly credentialOf?: (tn: NodeId, pki: Pki) => Credential;
   /** The relay (board) of a TN, switched on an accepted automation command; as lean mode's relayFor. */
   readonly relayFor?: (tn: NodeId) => RelaySwitch | undefined;
@@ -76,10 +83,11 @@ export interface TlsModeOptions {
   readonly computeFor?: (tn: NodeId) => ComputeModel | undefined;
   /**
    * The nodes this process runs (default: all), as lean mode's `local`: a distributed bench runs
-   * the HES, each DC and the TN hosts in separate processes over the broker, each with the same
-   * PKI (loaded from the provisioned state, `pki`). Only local nodes attach to the network. What
-   * the HES drives (meter rounds, automation, confidential messages, firmware) needs the HES here;
-   * bootstrap waits for the local TNs' channels; power restorations reach the local TNs.
+   * the HES, each DC and the TN hosts in separate processes over the broker, each with its part
+   * of the same PKI (loaded from the provisioned state, `pki`). Only local nodes attach to the
+   * network. What the HES drives (meter rounds, automation, confidential messages, firmware)
+   * needs the HES here; bootstrap waits for the local TNs' channels; power restorations reach the
+   * local TNs.
    */
   readonly local?: (node: NodeId) => boolean;
   /**
@@ -167,6 +175,7 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
   const pki = options.pki ?? createPki({ curve: options.curve ?? 'P-256', hes: topology.hes, tns: topology.tns });
   if (options.curve && options.pki && options.pki.curve !== options.curve)
     throw new TlsConfigError(`curve: ${options.curve} differs from the given PKI's ${options.pki.curve}`);
+  if (pki.hesId !== topology.hes) throw new TlsConfigError(`pki: the PKI's HES is "${pki.hesId}", the topology's "${topology.hes}"`);
   const local = options.local ?? (() => true);
 
   const hesNode = local(topology.hes)
@@ -384,7 +393,7 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
       const startedAt = clock.now();
       const digest = createHash('sha256').update(image.image).digest();
       const signed = firmwareSigned(image.version, digest);
-      const signature = new Uint8Array(sign('sha256', signed, pki.manufacturerKey));
+      const signature = new Uint8Array(sign('sha256', signed, pki.firmwareSigningKey()));
       // The manufacturer issued it, as lean mode tells the oracle of a manifest it signs.
       options.observer?.sent(MANUFACTURER_ID, signed);
       const waiting = new Set(topology.tns);

@@ -39,7 +39,7 @@ function context(pki: Pki, own: Credential, tickets: boolean): SecureContext {
  * about 700 bytes to every full handshake for nothing. `tickets` makes the context that the one
  * measurement of an abbreviated handshake uses.
  */
-export const hesContext = (pki: Pki, tickets = false, credential: Credential = pki.hes): SecureContext =>
+export const hesContext = (pki: Pki, tickets = false, credential: Credential = pki.hesCredential()): SecureContext =>
   context(pki, credential, tickets);
 
 /** A TN side; a TN may hold a credential the PKI did not issue to it (attack tests do). */

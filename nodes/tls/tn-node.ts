@@ -69,7 +69,7 @@ export interface RelaySwitch {
 
 export interface TlsTnSecurity {
   readonly context: SecureContext;
-  /** Verifies firmware signatures (the PKI root plays the manufacturer). */
+  /** Verifies firmware signatures: the manufacturer's public key (the PKI's, not its root's). */
   readonly manufacturerPublicKey: KeyObject;
 }
 

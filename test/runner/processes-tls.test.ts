@@ -5,13 +5,16 @@
  * issues the automation commands, and each TN measures them from that issue.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { selectNodes } from '../../bench/runner/node-selection';
 import { runProcesses } from '../../bench/runner/processes';
 import { loadStatePki, provisionState, TLS_PKI_STORE } from '../../bench/runner/provision';
 import { loadScenario } from '../../bench/scenario/load';
+import { Topology } from '../../channel/topology';
+import { PkiAuthority } from '../../nodes/tls/pki';
 import { tlsFrameHeaderBytes } from '../../nodes/tls/tls-frame';
 import { automationPlaintextBytes, TLS_RECORD_OVERHEAD } from '../../nodes/tls/tls-mode';
 
@@ -82,21 +85,67 @@ describe('--processes, smgw-tls', () => {
   it('provisions the PKI once (private keys 0600), completes it for a larger topology and names what does not fit', () => {
     const state = join(dir, 'state');
     const lines = (tnsPerDc: number, curve = 'P-256') => ['modes: [smgw-tls]', `topology: { dcs: 1, tnsPerDc: ${tnsPerDc} }`, `tls: { curve: ${curve} }`];
+    const tnsOf = (tns: string[]) => (node: string) => tns.includes(node);
     provisionState(loadScenario(scenarioFile('p2', lines(2))), state);
     const pkiDir = join(state, TLS_PKI_STORE);
-    for (const key of ['root-key.pem', 'hes-key.pem', 'tn1.001-key.pem']) expect(statSync(join(pkiDir, key)).mode & 0o777).toBe(0o600);
+    for (const key of ['root-key.pem', 'manufacturer-key.pem', 'hes-key.pem', 'tn1.001-key.pem']) expect(statSync(join(pkiDir, key)).mode & 0o777).toBe(0o600);
     expect(statSync(join(pkiDir, 'tn1.001-cert.pem')).mode & 0o777).toBe(0o644);
-    const first = loadStatePki(state, ['tn1.001', 'tn1.002']);
+    const first = loadStatePki(state, Topology.build(1, 2), tnsOf(['tn1.001', 'tn1.002']));
 
+    // a PKI provisioned before firmware had a key of its own gets one; what was issued stays
+    rmSync(join(pkiDir, 'manufacturer-key.pem'));
+    rmSync(join(pkiDir, 'manufacturer-pub.pem'));
     provisionState(loadScenario(scenarioFile('p3', lines(3))), state);
-    const again = loadStatePki(state, ['tn1.001', 'tn1.003']);
+    const three = Topology.build(1, 3);
+    const again = loadStatePki(state, three, tnsOf(['tn1.001', 'tn1.003']));
     expect(again.rootPem).toBe(first.rootPem);
     expect(again.tn('tn1.001')).toEqual(first.tn('tn1.001'));
     expect(again.tn('tn1.003').certPem).toContain('BEGIN CERTIFICATE');
+    expect(statSync(join(pkiDir, 'manufacturer-key.pem')).mode & 0o777).toBe(0o600);
 
     expect(() => provisionState(loadScenario(scenarioFile('pb', lines(3, 'brainpoolP256r1'))), state)).toThrow(
       /smgw-tls-pki\/pki\.json: the PKI is on P-256, the scenario's tls\.curve is brainpoolP256r1/,
     );
-    expect(() => loadStatePki(state, ['tn1.004'])).toThrow(/smgw-tls-pki\/tn1\.004-cert\.pem: missing/);
+    const four = Topology.build(1, 4);
+    expect(() => loadStatePki(state, four, tnsOf(['tn1.004']))).toThrow(/smgw-tls-pki\/tn1\.004-cert\.pem: missing/);
+  });
+
+  it("each host loads only its own secrets: no host the root's key, only the HES's host the HES's, a TN host its own TNs'", () => {
+    const state = join(dir, 'state-hosts');
+    provisionState(loadScenario(scenarioFile('hosts', ['modes: [smgw-tls]', 'topology: { dcs: 2, tnsPerDc: 2 }'])), state);
+    const topology = Topology.build(2, 2);
+    const pkiDir = join(state, TLS_PKI_STORE);
+    const PUBLIC = ['pki.json', 'root-cert.pem', 'manufacturer-pub.pem'];
+    /** A state directory holding only `records` of the PKI: a host loads from it, or it read something else. */
+    const only = (name: string, records: string[]) => {
+      const restricted = join(dir, `only-${name}`);
+      mkdirSync(join(restricted, TLS_PKI_STORE), { recursive: true });
+      for (const record of records) copyFileSync(join(pkiDir, record), join(restricted, TLS_PKI_STORE, record));
+      return restricted;
+    };
+    const hostPki = (selection: string, records: string[]) => {
+      const nodes = new Set(selectNodes(selection, topology));
+      return loadStatePki(only(selection.replace(':', '-'), [...PUBLIC, ...records]), topology, (node) => nodes.has(node));
+    };
+
+    for (const host of ['dc1', 'tns:dc1']) {
+      const own = host === 'tns:dc1' ? ['tn1.001', 'tn1.002'] : [];
+      const pki = hostPki(host, own.flatMap((tn) => [`${tn}-cert.pem`, `${tn}-key.pem`]));
+      expect(pki).not.toBeInstanceOf(PkiAuthority);
+      expect(pki.hes).toBeUndefined();
+      expect(pki.manufacturerKey).toBeUndefined();
+      expect(() => pki.hesCredential()).toThrow(/smgw-tls-pki\/hes-key\.pem: the HES's private key is not held by this process/);
+      expect(() => pki.firmwareSigningKey()).toThrow(/manufacturer-key\.pem/);
+      expect(pki.tnIds).toEqual(own);
+      expect(() => pki.tn('tn2.001')).toThrow(/tn2\.001-key\.pem: TN "tn2\.001"'s private key is not held/);
+    }
+    const hes = hostPki('hes', ['hes-cert.pem', 'hes-key.pem', 'manufacturer-key.pem']);
+    expect(hes).not.toBeInstanceOf(PkiAuthority);
+    expect(hes.hesCredential().keyPem).toBe(readFileSync(join(pkiDir, 'hes-key.pem'), 'utf8'));
+    expect(hes.firmwareSigningKey().type).toBe('private');
+    expect(hes.tnIds).toEqual([]);
+    // and from the full state directory, a host takes no more than that
+    const tnHost = loadStatePki(state, topology, (node) => node === 'tn2.001');
+    expect([tnHost.hes, tnHost.manufacturerKey, tnHost.tnIds]).toEqual([undefined, undefined, ['tn2.001']]);
   });
 });

@@ -49,12 +49,14 @@ describe('smgw-tls channel security', () => {
   });
 
   it('refuses and counts a TN whose certificate has expired', async () => {
+    // issuing takes the root's key: only a PKI made in memory (here, the test's) holds it
+    const pki = createPki({ hes: 'hes', tns: ['tn1.001', 'tn1.002'] });
     const bench = tlsBench({
       tns: 2,
       plc: 'pass-through',
       mode: {
-        credentialOf: (tn, pki) =>
-          tn === 'tn1.001' ? pki.issue(tn, { notBefore: new Date('2020-01-01Z'), notAfter: new Date('2021-01-01Z') }) : pki.tn(tn),
+        pki,
+        credentialOf: (tn) => (tn === 'tn1.001' ? pki.issue(tn, { notBefore: new Date('2020-01-01Z'), notAfter: new Date('2021-01-01Z') }) : pki.tn(tn)),
       },
     });
     const report = await bench.clock.drive(bench.mode.bootstrap());

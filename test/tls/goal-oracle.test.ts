@@ -81,7 +81,7 @@ describe('smgw-tls reports to the goal oracle', () => {
     expect(monitor.tally('fresh_authentic_FW')).toEqual({ accepted: 2 * n, violations: 0 });
 
     // What they report: the application counters, the channel's authenticated peer key.
-    const hesKey = spki(bench.mode.pki.hes.certPem);
+    const hesKey = spki(bench.mode.pki.hesCredential().certPem);
     expect(of(MessageClass.Automation, 'tn1.001')).toMatchObject([
       { sender: 'hes', recipient: 'tn1.001', counter: 1 },
       { sender: 'hes', recipient: 'tn1.001', counter: 2 },

@@ -1,38 +1,98 @@
-import { X509Certificate } from 'node:crypto';
+import { sign, verify, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MemoryNodeStore } from '../../nodes/store/node-store';
-import { createPki } from '../../nodes/tls/pki';
-import { hasPki, loadPki, savePki } from '../../nodes/tls/pki-store';
+import { createPki, PkiAuthority } from '../../nodes/tls/pki';
+import { hasManufacturerKey, hasPki, loadPki, loadPkiAuthority, savePki } from '../../nodes/tls/pki-store';
 import { RecordScanner, type RecordSpan } from '../../nodes/tls/issue-stamps';
 
 const tns = ['tn1.001', 'tn1.002', 'tn1.003'];
 
+/** A store that records every record read from it. */
+function recordingStore(): { store: MemoryNodeStore; reads: Set<string> } {
+  const store = new MemoryNodeStore();
+  const reads = new Set<string>();
+  const get = store.get.bind(store);
+  store.get = (record: string) => {
+    reads.add(record);
+    return get(record);
+  };
+  return { store, reads };
+}
+
+const SECRETS = ['root-key.pem', 'hes-key.pem', 'manufacturer-key.pem', ...tns.map((tn) => `${tn}-key.pem`)];
+
 describe('the smgw-tls PKI in a state directory', () => {
-  it('loads back what was saved: the root, the HES and the TNs asked for, and the root still issues', () => {
+  it("a TN's process loads the root certificate and its own TNs' credentials, no other secret", () => {
     const pki = createPki({ curve: 'brainpoolP256r1', hes: 'hes', tns });
-    const store = new MemoryNodeStore();
+    const { store, reads } = recordingStore();
     savePki(pki, store);
     expect(hasPki(store)).toBe(true);
-    const loaded = loadPki(store, ['tn1.002'], 'state/pki');
+    reads.clear();
+    const loaded = loadPki(store, { hes: false, tns: ['tn1.002'] }, 'state/pki');
+    expect([...reads].filter((r) => SECRETS.includes(r))).toEqual(['tn1.002-key.pem']);
+    expect(loaded).not.toBeInstanceOf(PkiAuthority);
+    expect('issue' in loaded || 'enrolTn' in loaded || 'material' in loaded).toBe(false);
     expect(loaded.curve).toBe('brainpoolP256r1');
     expect(loaded.rootPem).toBe(pki.rootPem);
-    expect(loaded.hes).toEqual(pki.hes);
+    expect(loaded.hesId).toBe('hes');
     expect(loaded.tn('tn1.002')).toEqual(pki.tn('tn1.002'));
-    expect(() => loaded.tn('tn1.001')).toThrow(/tn1\.001/); // not asked for: not loaded
-    const root = new X509Certificate(loaded.rootPem);
-    expect(new X509Certificate(loaded.enrolTn('tn1.004').certPem).verify(root.publicKey)).toBe(true);
+    expect(loaded.tnIds).toEqual(['tn1.002']);
     expect(loaded.manufacturerPublicKey.equals(pki.manufacturerPublicKey)).toBe(true);
+    // what it does not hold, it says so, naming the secret and its record
+    expect(loaded.hes).toBeUndefined();
+    expect(loaded.manufacturerKey).toBeUndefined();
+    expect(() => loaded.hesCredential()).toThrow(/state\/pki\/hes-key\.pem: the HES's private key is not held by this process/);
+    expect(() => loaded.firmwareSigningKey()).toThrow(/state\/pki\/manufacturer-key\.pem: the manufacturer's firmware-signing key is not held/);
+    expect(() => loaded.tn('tn1.001')).toThrow(/state\/pki\/tn1\.001-key\.pem: TN "tn1\.001"'s private key is not held/);
+  });
+
+  it("the HES's process loads the HES's credential and the firmware key, not the root's key nor a TN's", () => {
+    const pki = createPki({ hes: 'hes', tns });
+    const { store, reads } = recordingStore();
+    savePki(pki, store);
+    reads.clear();
+    const loaded = loadPki(store, { hes: true, tns: [] }, 'state/pki');
+    expect([...reads].filter((r) => SECRETS.includes(r)).sort()).toEqual(['hes-key.pem', 'manufacturer-key.pem']);
+    expect(loaded.hesCredential()).toEqual(pki.hes);
+    const signature = sign('sha256', Buffer.from('firmware'), loaded.firmwareSigningKey());
+    expect(verify('sha256', Buffer.from('firmware'), pki.manufacturerPublicKey, signature)).toBe(true);
+    // the manufacturer signs firmware with a key of its own, not the root's
+    expect(pki.manufacturerPublicKey.equals(new X509Certificate(pki.rootPem).publicKey)).toBe(false);
+    expect(() => loaded.tn('tn1.001')).toThrow(/tn1\.001-key\.pem/);
+  });
+
+  it('provisioning loads the whole PKI back, root key included, and the root still issues', () => {
+    const pki = createPki({ hes: 'hes', tns });
+    const store = new MemoryNodeStore();
+    savePki(pki, store);
+    const authority = loadPkiAuthority(store, 'state/pki');
+    expect(authority.hes).toEqual(pki.hes);
+    expect(authority.manufacturerKey.equals(pki.manufacturerKey)).toBe(true);
+    const root = new X509Certificate(authority.rootPem);
+    expect(new X509Certificate(authority.enrolTn('tn1.004').certPem).verify(root.publicKey)).toBe(true);
+    // a PKI saved before firmware had a key of its own: loaded with a new one, for provisioning to save
+    const older = new MemoryNodeStore();
+    for (const record of store.list('')) if (!record.startsWith('manufacturer-')) older.put(record, store.get(record)!);
+    expect(hasManufacturerKey(older)).toBe(false);
+    expect(loadPkiAuthority(older, 'state/pki').manufacturerKey.equals(pki.manufacturerKey)).toBe(false);
+    expect(() => loadPki(older, { hes: false, tns: [] }, 'state/pki')).toThrow(/state\/pki\/manufacturer-pub\.pem: missing/);
   });
 
   it('names the file that is missing or does not fit', () => {
     const store = new MemoryNodeStore();
-    expect(() => loadPki(store, [], 'state/pki')).toThrow(/state\/pki: no pki\.json/);
+    expect(() => loadPki(store, { hes: false, tns: [] }, 'state/pki')).toThrow(/state\/pki: no pki\.json/);
     savePki(createPki({ hes: 'hes', tns }), store);
-    expect(() => loadPki(store, ['tn9.999'], 'state/pki')).toThrow(/state\/pki\/tn9\.999-cert\.pem: missing/);
+    expect(() => loadPki(store, { hes: false, tns: ['tn9.999'] }, 'state/pki')).toThrow(/state\/pki\/tn9\.999-cert\.pem: missing/);
     store.put('tn1.001-key.pem', store.get('tn1.002-key.pem')!);
-    expect(() => loadPki(store, ['tn1.001'], 'state/pki')).toThrow(/tn1\.001-key\.pem: does not belong to tn1\.001-cert\.pem/);
+    expect(() => loadPki(store, { hes: false, tns: ['tn1.001'] }, 'state/pki')).toThrow(/tn1\.001-key\.pem: does not belong to tn1\.001-cert\.pem/);
     store.put('tn1.003-cert.pem', store.get('tn1.002-cert.pem')!);
-    expect(() => loadPki(store, ['tn1.003'], 'state/pki')).toThrow(/tn1\.003-cert\.pem: names .*CN=tn1\.002.*not tn1\.003/);
+    expect(() => loadPki(store, { hes: false, tns: ['tn1.003'] }, 'state/pki')).toThrow(/tn1\.003-cert\.pem: names .*CN=tn1\.002.*not tn1\.003/);
+    const foreign = createPki({ hes: 'hes', tns: ['tn1.002'], organization: 'rogue PKI' });
+    store.put('tn1.002-cert.pem', new TextEncoder().encode(foreign.tn('tn1.002').certPem));
+    store.put('tn1.002-key.pem', new TextEncoder().encode(foreign.tn('tn1.002').keyPem));
+    expect(() => loadPki(store, { hes: false, tns: ['tn1.002'] }, 'state/pki')).toThrow(/tn1\.002-cert\.pem: not issued by root-cert\.pem/);
+    store.put('manufacturer-key.pem', new TextEncoder().encode(foreign.manufacturerKey.export({ type: 'pkcs8', format: 'pem' }).toString()));
+    expect(() => loadPki(store, { hes: true, tns: [] }, 'state/pki')).toThrow(/manufacturer-key\.pem: does not belong to manufacturer-pub\.pem/);
   });
 });
 
