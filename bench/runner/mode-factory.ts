@@ -42,7 +42,7 @@ export interface ModeContext {
   readonly cryptoOps?: CryptoOpCounter;
   /** The nodes this process runs (default: all; a node host runs some). */
   readonly local?: (node: NodeId) => boolean;
-  /** smgw-tls: the PKI provisioned in a shared state directory (default: a fresh one for the run). */
+  /** smgw-tls: the PKI as this host was handed it by provisioning (default: a fresh one for the run). */
   readonly pki?: Pki;
   /** How long bootstrap waits for the nodes (default: the mode's own). */
   readonly bootstrapTimeoutMs?: number;

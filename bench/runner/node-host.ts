@@ -2,9 +2,9 @@
  * gridbench node: one OS process running some nodes of a scenario (the HES, a DC, or a DC's TNs)
  * over the channel broker (ZeroMQ TCP) on the real clock, as the docker lab and `gridbench run
  * --processes` do, in either mode (--mode lean | smgw-tls). Keys, certificates and counters live in
- * the shared, provisioned state directory (lean: every identity; smgw-tls: the PKI, of which the
- * process loads the root certificate, the HES's credential and the manufacturer's firmware key
- * only if it runs the HES, and its own TNs' credentials; never the root's private key). The
+ * the state directory provisioning handed this host (exportHostState: its own nodes' stores, and
+ * of the smgw-tls PKI the root certificate, the HES's credential and the manufacturer's firmware
+ * key only if it runs the HES, and its own TNs' credentials; never a root's private key). The
  * process issues the part of the workload its own nodes originate.
  *
  * With a parent (--processes) it reports over IPC (samples, bootstrap, the commands it issued),
@@ -31,7 +31,7 @@ import type { Scenario } from '../scenario/schema';
 import { createBoards } from './boards';
 import type { HostMessage, ParentMessage } from './host-messages';
 import { computeFor, createSmgwTlsMode, type RunnableMode } from './mode-factory';
-import { selectNodes } from './node-selection';
+import { hostDirName, selectNodes } from './node-selection';
 import { LEAN_PROVISIONING, loadLeanProvisioning, loadStatePki, MANUFACTURER_STORE, stateStoreFor, TLS_PKI_STORE } from './provision';
 import { CRYPTO_REPORT_MS, every, Schedule } from './schedule';
 import { countingWorkload, scheduleWorkload, type WorkloadFacts } from './workload';
@@ -41,7 +41,7 @@ export interface HostOptions {
   readonly selection: string;
   /** tcp://host:port of the channel broker. */
   readonly broker: string;
-  /** Provisioned by `gridbench provision` (or the --processes parent). */
+  /** This host's share of the provisioning (`gridbench provision --host`, or the --processes parent). */
   readonly stateDir: string;
   readonly runId: string;
   readonly mode: ModeName;
@@ -84,7 +84,7 @@ export async function hostNodes(options: HostOptions): Promise<void> {
     ? undefined
     : new MetricsOutputs(
         createOutputs(options.out ?? [], {
-          runDir: join(options.resultsRoot ?? 'results', options.runId, options.selection.replace(/[:,]/g, '-')),
+          runDir: join(options.resultsRoot ?? 'results', options.runId, hostDirName(options.selection)),
           timebase: new Timebase('real', Date.now()),
           header: { run: options.runId, scenario: scenario.name, nodes: options.selection },
           log,

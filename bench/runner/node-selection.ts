@@ -26,3 +26,6 @@ export function selectNodes(selection: string, topology: Topology): NodeId[] {
 export function processLayout(topology: Topology): string[] {
   return [topology.hes, ...topology.dcs.map((d) => d.id), ...topology.dcs.map((d) => `tns:${d.id}`)];
 }
+
+/** A selection as a directory name (tns:dc1 → tns-dc1): a host's results and its state. */
+export const hostDirName = (selection: string): string => selection.replace(/[:,]/g, '-');

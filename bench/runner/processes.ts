@@ -1,7 +1,8 @@
 /**
  * gridbench run --processes: the broker, the HES, each DC and one TN host per DC as separate OS
  * processes over ZeroMQ TCP on loopback, on the real clock, exactly the processes the docker lab
- * runs. The parent provisions the shared state once (every mode's keys and certificates), then
+ * runs. The parent provisions the state once (every mode's keys and certificates) and hands each
+ * host a state directory of its own with only its nodes' secrets (exportHostState), then
  * runs each mode of the scenario in turn, one set of processes per mode as in-process runs go
  * one mode after the other: it starts them, lets them bootstrap once all are attached, tells them
  * when the workload starts, gathers their samples into the run's outputs and writes the same
@@ -18,8 +19,8 @@ import type { Sample } from '../../nodes/runtime/metrics';
 import type { BootstrapReport, ModeName } from '../../nodes/mode';
 import type { Scenario } from '../scenario/schema';
 import type { HostMessage, ParentMessage } from './host-messages';
-import { processLayout } from './node-selection';
-import { provisionState } from './provision';
+import { hostDirName, processLayout } from './node-selection';
+import { exportHostState, provisionState } from './provision';
 import type { Progress, RunOptions } from './run';
 import { MODE_KEYS, startRun, type ProcessOutcome, type RunResult, type StartedRun } from './run-results';
 import { summarizeMode, type ModeSummary } from './summary';
@@ -75,6 +76,8 @@ export async function runProcesses(scenario: Scenario, options: ProcessRunOption
   const stateDir = join(run.runDir, 'state');
   const { nodes } = provisionState(real, stateDir);
   run.log(`provisioned ${nodes} nodes for ${real.modes.join(', ')} in ${stateDir}`);
+  const hostStates = new Map(processLayout(run.topology).map((selection) => [selection, join(run.runDir, 'host-state', hostDirName(selection))]));
+  for (const [selection, dir] of hostStates) exportHostState(real, stateDir, selection, dir);
   const modes: Record<string, ModeSummary> = {};
   const processes: ProcessOutcome[] = [];
   try {
@@ -82,7 +85,7 @@ export async function runProcesses(scenario: Scenario, options: ProcessRunOption
       run.log(`${mode}: starting`);
       // with several modes, a process's name says which mode's set it belongs to
       const named = (name: string) => (real.modes.length > 1 ? `${mode}/${name}` : name);
-      const outcome = await runModeProcesses(mode, real, run, stateDir, named, options);
+      const outcome = await runModeProcesses(mode, real, run, hostStates, named, options);
       modes[MODE_KEYS[mode]] = outcome.summary;
       processes.push(...outcome.processes);
     }
@@ -97,7 +100,7 @@ async function runModeProcesses(
   mode: ModeName,
   real: Scenario,
   run: StartedRun,
-  stateDir: string,
+  hostStates: ReadonlyMap<string, string>,
   named: (name: string) => string,
   options: ProcessRunOptions,
 ): Promise<{ summary: ModeSummary; processes: ProcessOutcome[] }> {
@@ -162,7 +165,7 @@ async function runModeProcesses(
     const name = named(selection);
     const child = fork(
       CLI,
-      ['node', '--scenario', real.file, '--nodes', selection, '--broker', endpoint, '--state', stateDir, '--run', run.runId, '--mode', mode],
+      ['node', '--scenario', real.file, '--nodes', selection, '--broker', endpoint, '--state', hostStates.get(selection)!, '--run', run.runId, '--mode', mode],
       { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] },
     );
     let stderr = '';

@@ -1,15 +1,19 @@
 /**
  * The state directory of a distributed bench, created once before any node process starts, as
  * nodes are provisioned at production. Processes then only load from it, so none races another
- * to create a key. Shared between containers as a volume in the docker lab.
+ * to create a key. In the docker lab it is the operator's volume; each node service gets its share (exportHostState).
  *
  * - lean: every node's keys (generation 0), the manufacturer's root key and the HES's certificate;
  * - smgw-tls: the run's PKI (root, HES server certificate, one client certificate per TN, the
  *   manufacturer's firmware key), in TLS_PKI_STORE (nodes/tls/pki-store.ts); private keys with
  *   mode 0600. Every certificate is issued here: the root's private key is read by provisioning
  *   only, and a node process loads the root certificate and its own nodes' secrets (loadStatePki).
+ *
+ * exportHostState hands each host a state directory of its own holding only what its nodes may
+ * hold, so a compromised host (a docker lab container, a --processes child) finds no other node's
+ * key and no root key on its disk either.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '../../nodes/crypto/backend';
 import { AllowList, type AllowListEntry } from '../../nodes/lean/allow-list';
@@ -23,8 +27,9 @@ import { Random } from '../../nodes/runtime/random';
 import type { Network, NodeId } from '../../nodes/runtime/transport';
 import { FileNodeStore, type NodeStore } from '../../nodes/store/node-store';
 import { createPki, type Pki } from '../../nodes/tls/pki';
-import { hasCredential, hasManufacturerKey, hasPki, loadPki, loadPkiAuthority, saveCredential, saveManufacturerKey, savePki } from '../../nodes/tls/pki-store';
+import { exportPki, hasCredential, hasManufacturerKey, hasPki, loadPki, loadPkiAuthority, saveCredential, saveManufacturerKey, savePki } from '../../nodes/tls/pki-store';
 import type { Scenario } from '../scenario/schema';
+import { selectNodes } from './node-selection';
 
 export const MANUFACTURER_STORE = 'manufacturer';
 /** The public part of lean provisioning: what shows that a state directory is provisioned for lean. */
@@ -116,4 +121,39 @@ function provisionTlsPki(scenario: Scenario, topology: Topology, stateDir: strin
 export function loadStatePki(stateDir: string, topology: Topology, local: (node: NodeId) => boolean): Pki {
   const dir = join(stateDir, TLS_PKI_STORE);
   return loadPki(new FileNodeStore(dir), { hes: local(topology.hes), tns: topology.tns.filter(local) }, dir);
+}
+
+/**
+ * Copies into hostDir what the process running `selection` (hes, dc1, tns:dc1, TN ids) may hold of
+ * the provisioned stateDir, for each of the scenario's modes: lean, the public provisioning, its
+ * nodes' stores (every generation) and, with the HES, the manufacturer's store; smgw-tls, the
+ * public PKI records and its nodes' credentials (exportPki). hostDir is then that host's --state;
+ * handed again (the lab provisions at every start), it keeps the lean stores it already has.
+ */
+export function exportHostState(scenario: Scenario, stateDir: string, selection: string, hostDir: string): { nodes: number } {
+  const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
+  const nodes = selectNodes(selection, topology);
+  const local = new Set(nodes);
+  mkdirSync(hostDir, { recursive: true, mode: 0o700 });
+  if (scenario.modes.includes('lean')) {
+    const provisioning = join(stateDir, LEAN_PROVISIONING);
+    if (!existsSync(provisioning)) throw new Error(`${provisioning}: missing: ${stateDir} is not provisioned for lean (run gridbench provision)`);
+    cpSync(provisioning, join(hostDir, LEAN_PROVISIONING));
+    const stores = readdirSync(stateDir);
+    // a store the host already has is its own, with counters newer than provisioning's: kept
+    const copyStore = (name: string) => {
+      if (!existsSync(join(hostDir, name))) cpSync(join(stateDir, name), join(hostDir, name), { recursive: true });
+    };
+    for (const node of nodes) {
+      if (!stores.includes(node)) throw new Error(`${join(stateDir, node)}: missing: ${node} is not provisioned (run gridbench provision with this scenario)`);
+      for (const name of stores.filter((f) => f === node || f.startsWith(`${node}~`))) copyStore(name);
+    }
+    if (local.has(topology.hes)) copyStore(MANUFACTURER_STORE);
+  }
+  if (scenario.modes.includes('smgw-tls')) {
+    const from = join(stateDir, TLS_PKI_STORE);
+    const to = join(hostDir, TLS_PKI_STORE);
+    exportPki(new FileNodeStore(from), { hes: local.has(topology.hes), tns: topology.tns.filter((tn) => local.has(tn)) }, new FileNodeStore(to), { from, to });
+  }
+  return { nodes: nodes.length };
 }

@@ -111,6 +111,26 @@ export function loadPki(store: NodeStore, selection: PkiSelection, where: string
 }
 
 /**
+ * Copies into `to` what a node process running `selection` may hold (what loadPki reads), so its
+ * host can be given that and nothing else: the manifest, the root certificate and the
+ * manufacturer's public key; the HES's credential and the firmware key if `selection.hes`; the
+ * credentials of `selection.tns`. Then loads the copy, so a host handed a broken one is refused here.
+ */
+export function exportPki(from: NodeStore, selection: PkiSelection, to: NodeStore, where: { from: string; to: string }): Pki {
+  const manifest = loadManifest(from, where.from);
+  const copy = (record: string, secret = false) => to.put(record, encoder.encode(text(from, record, where.from)), { secret });
+  copy(ROOT_CERT);
+  copy(MANUFACTURER_PUB);
+  if (selection.hes) copy(MANUFACTURER_KEY_RECORD, true);
+  for (const id of [...(selection.hes ? [manifest.hes] : []), ...selection.tns]) {
+    copy(`${id}-cert.pem`);
+    copy(credentialRecord(id), true);
+  }
+  putJson(to, MANIFEST, manifest);
+  return loadPki(to, selection, where.to);
+}
+
+/**
  * Loads the whole PKI, the root's private key included, to complete it (provisioning only: a node
  * process loads with loadPki). Holds the HES's credential and no TN's; a manufacturer key that is
  * not saved yet is made anew (hasManufacturerKey tells whether to save it).

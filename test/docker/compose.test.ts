@@ -63,7 +63,7 @@ describe('docker/compose.yaml (the lab)', () => {
       expect(commandOf(services[dc]!), dc).toBe(nodeCommand(dc));
       expect(commandOf(services[`tns-${dc}`]!), `tns-${dc}`).toBe(nodeCommand(`tns:${dc}`));
     }
-    expect(commandOf(services.provision!)).toBe('gridbench provision --scenario /bench/scenarios/lab.yaml --state /state');
+    expect(commandOf(services.provision!)).toMatch(/^gridbench provision --scenario \/bench\/scenarios\/lab\.yaml --state \/state( --host \S+)+$/);
     const bench = ['channel', 'provision', 'hes', ...dcs, ...dcs.map((dc) => `tns-${dc}`)];
     expect(Object.keys(services).sort()).toEqual([...bench, 'grafana', 'influxdb'].sort());
     for (const name of bench) {
@@ -72,10 +72,31 @@ describe('docker/compose.yaml (the lab)', () => {
       if (name !== 'channel' && name !== 'provision') {
         expect(services[name]!.depends_on, name).toHaveProperty('channel');
         expect(services[name]!.depends_on?.provision, name).toEqual({ condition: 'service_completed_successfully' });
-        expect(mounts(services[name]!).map(([, target]) => target), name).toContain('/state');
       }
     }
     expect(existsSync(join(ROOT, 'docker', 'Dockerfile'))).toBe(true);
+  });
+
+  it("hands each node service a volume with its own nodes' secrets only; the operator's state (the roots) is provision's alone", () => {
+    const provision = services.provision!;
+    const provisionMounts = new Map(mounts(provision).map(([source, target]) => [target, source]));
+    expect(provisionMounts.get('/state')).toBe('state');
+    // --host SELECTION=DIR, DIR being where a volume is mounted in the provision service
+    const handed = new Map(
+      [...commandOf(provision).matchAll(/--host (\S+)=(\S+)/g)].map(([, selection, dir]) => {
+        expect(provisionMounts.has(dir!), `--host ${selection}=${dir}: no volume mounted there`).toBe(true);
+        return [selection!, provisionMounts.get(dir!)!];
+      }),
+    );
+    for (const name of ['hes', ...dcs, ...dcs.map((dc) => `tns-${dc}`)]) {
+      const selection = commandOf(services[name]!).match(/--nodes (\S+)/)![1]!;
+      const state = mounts(services[name]!).filter(([, target]) => target === '/state');
+      expect(state, name).toEqual([[handed.get(selection), '/state']]);
+      expect(state[0]![0], name).not.toBe('state');
+    }
+    expect(new Set(handed.values()).size).toBe(handed.size);
+    for (const [name, service] of Object.entries(services))
+      if (name !== 'provision') expect(mounts(service).map(([source]) => source), name).not.toContain('state');
   });
 
   it('gives the broker and the nodes one topology: channel.yaml matches the lab scenario', () => {

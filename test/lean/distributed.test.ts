@@ -2,11 +2,11 @@
  * A distributed bench's processes hold only their own secrets: a DC's process loads the DC's
  * keys and the manufacturer's public key, not the other nodes' keys or the manufacturer's root.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadLeanProvisioning, provisionState, stateStoreFor } from '../../bench/runner/provision';
+import { exportHostState, loadLeanProvisioning, MANUFACTURER_STORE, provisionState, stateStoreFor } from '../../bench/runner/provision';
 import { parseScenario } from '../../bench/scenario/load';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../channel/topology';
@@ -19,30 +19,70 @@ import { Random } from '../../nodes/runtime/random';
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-distributed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+const topology = Topology.build(2, 2);
+const scenario = parseScenario('topology: { dcs: 2, tnsPerDc: 2 }\n', 'inline.yaml');
+
+/** A node process of the bench running the `local` nodes from stateDir, on its own emulated wire. */
+function nodeProcess(stateDir: string, local: (node: string) => boolean) {
+  const clock = new VirtualClock();
+  const network = createEmulatedNetwork({ topology, clock, random: new Random(1) });
+  const crypto = CRYPTO_BACKENDS.node;
+  const mode = new LeanMode({
+    topology,
+    network,
+    clock,
+    crypto: { hes: crypto, dc: crypto, tn: crypto },
+    metrics: NO_METRICS,
+    random: new Random(1),
+    storeFor: stateStoreFor(stateDir),
+    provisioned: loadLeanProvisioning(stateDir),
+    local,
+  });
+  return { mode, close: () => Promise.all([mode.close(), network.close()]) };
+}
+
 describe('a node process of a distributed bench', () => {
   it('loads its own keys and the public provisioning only', async () => {
-    const scenario = parseScenario('topology: { dcs: 2, tnsPerDc: 2 }\n', 'inline.yaml');
     provisionState(scenario, dir);
-    const topology = Topology.build(2, 2);
-    const clock = new VirtualClock();
-    const network = createEmulatedNetwork({ topology, clock, random: new Random(1) });
-    const crypto = CRYPTO_BACKENDS.node;
-    const dcProcess = new LeanMode({
-      topology,
-      network,
-      clock,
-      crypto: { hes: crypto, dc: crypto, tn: crypto },
-      metrics: NO_METRICS,
-      random: new Random(1),
-      storeFor: stateStoreFor(dir),
-      provisioned: loadLeanProvisioning(dir),
-      local: (node) => node === 'dc1',
-    });
+    const { mode: dcProcess, close } = nodeProcess(dir, (node) => node === 'dc1');
     expect(dcProcess.keysOf('dc1').sign.secretKey).toHaveLength(32);
     for (const other of ['hes', 'dc2', 'tn1.001']) expect(() => dcProcess.keysOf(other)).toThrow(/no node/);
     await expect(dcProcess.firmware({ version: 2, image: new Uint8Array(10) }, 1_000)).rejects.toThrow(/does not hold/);
     expect(dcProcess.allowList.check('tn1.001', 'tn', new Uint8Array(32), 'dc1')).toMatch(/other than the provisioned/);
-    await dcProcess.close();
-    await network.close();
+    await close();
+  });
+
+  it("is handed a state directory holding its own nodes' stores only, and runs from it", async () => {
+    const state = join(dir, 'state-hosts');
+    provisionState(scenario, state);
+    const handed = (selection: string) => {
+      const hostDir = join(dir, 'hosts', selection.replace(':', '-'));
+      exportHostState(scenario, state, selection, hostDir);
+      return hostDir;
+    };
+    const tnsHost = handed('tns:dc1');
+    expect(readdirSync(tnsHost).sort()).toEqual(['lean-provisioning.json', 'tn1.001', 'tn1.002']);
+    for (const record of readdirSync(join(tnsHost, 'tn1.001'))) {
+      const mode = statSync(join(tnsHost, 'tn1.001', record)).mode & 0o777;
+      expect(mode, record).toBe(statSync(join(state, 'tn1.001', record)).mode & 0o777);
+    }
+    expect(readdirSync(handed('hes')).sort()).toEqual(['hes', 'lean-provisioning.json', MANUFACTURER_STORE].sort());
+    expect(readdirSync(handed('dc2')).sort()).toEqual(['dc2', 'lean-provisioning.json']);
+
+    const tnHost = nodeProcess(tnsHost, (node) => node === 'tn1.001' || node === 'tn1.002');
+    // the keys it runs with are the provisioned ones, not new ones made in its own directory
+    const provisioned = nodeProcess(state, (node) => node === 'tn1.001');
+    const tnProcess = tnHost.mode;
+    expect(tnProcess.keysOf('tn1.001').sign.publicKey).toEqual(provisioned.mode.keysOf('tn1.001').sign.publicKey);
+    for (const other of ['hes', 'dc1', 'tn2.001']) expect(() => tnProcess.keysOf(other)).toThrow(/no node/);
+    await Promise.all([tnHost.close(), provisioned.close()]);
+
+    // handed again (the lab provisions at every start), a host keeps what its nodes have stored since
+    writeFileSync(join(tnsHost, 'tn1.001', 'counter'), '{"value":41}');
+    handed('tns:dc1');
+    expect(readFileSync(join(tnsHost, 'tn1.001', 'counter'), 'utf8')).toBe('{"value":41}');
+
+    expect(() => exportHostState(scenario, join(dir, 'nowhere'), 'dc1', join(dir, 'hosts', 'x'))).toThrow(/nowhere\/lean-provisioning\.json: missing/);
+    expect(() => exportHostState(scenario, state, 'dc9', join(dir, 'hosts', 'y'))).toThrow(/--nodes dc9: "dc9" is not a node/);
   });
 });

@@ -4,7 +4,7 @@
  * and report.html.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,5 +82,28 @@ describe('gridbench validate and presets', () => {
     expect(p.code).toBe(0);
     expect(p.stdout).toMatch(/g3-plc-cenelec-a/);
     expect(p.stdout).toMatch(/prime-1\.3-cenelec-a/);
+  });
+});
+
+describe('gridbench provision', () => {
+  it("makes every key once and hands each --host its own nodes' share; a bad --host is named", () => {
+    const file = join(dir, 'provisioned.yaml');
+    writeFileSync(file, ['name: provisioned', 'modes: [lean, smgw-tls]', 'topology: { dcs: 1, tnsPerDc: 5 }'].join('\n'));
+    const state = join(dir, 'provision-state');
+    const tns = join(dir, 'provision-hosts', 'tns-dc1');
+    const r = gridbench('provision', '--scenario', file, '--state', state, '--host', `tns:dc1=${tns}`);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`tns:dc1: 5 nodes' secrets in ${tns}`);
+    expect(existsSync(join(state, 'smgw-tls-pki', 'root-key.pem'))).toBe(true);
+    expect(readdirSync(tns).sort()).toEqual(['lean-provisioning.json', 'smgw-tls-pki', 'tn1.001', 'tn1.002', 'tn1.003', 'tn1.004', 'tn1.005']);
+    expect(readdirSync(join(tns, 'smgw-tls-pki')).filter((f) => f.endsWith('-key.pem'))).toHaveLength(5);
+
+    const bad = gridbench('provision', '--scenario', file, '--state', state, '--host', 'tns:dc1');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--host tns:dc1: expected SELECTION=DIR');
+    const unknown = gridbench('provision', '--scenario', file, '--state', state, '--host', `dc7=${join(dir, 'x')}`);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('"dc7" is not a node');
   });
 });

@@ -5,13 +5,13 @@
  * issues the automation commands, and each TN measures them from that issue.
  */
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectNodes } from '../../bench/runner/node-selection';
 import { runProcesses } from '../../bench/runner/processes';
-import { loadStatePki, provisionState, TLS_PKI_STORE } from '../../bench/runner/provision';
+import { exportHostState, loadStatePki, provisionState, TLS_PKI_STORE } from '../../bench/runner/provision';
 import { loadScenario } from '../../bench/scenario/load';
 import { Topology } from '../../channel/topology';
 import { PkiAuthority } from '../../nodes/tls/pki';
@@ -110,27 +110,27 @@ describe('--processes, smgw-tls', () => {
     expect(() => loadStatePki(state, four, tnsOf(['tn1.004']))).toThrow(/smgw-tls-pki\/tn1\.004-cert\.pem: missing/);
   });
 
-  it("each host loads only its own secrets: no host the root's key, only the HES's host the HES's, a TN host its own TNs'", () => {
+  it("each host is handed only its own secrets: no host the root's key, only the HES's host the HES's, a TN host its own TNs'", () => {
     const state = join(dir, 'state-hosts');
-    provisionState(loadScenario(scenarioFile('hosts', ['modes: [smgw-tls]', 'topology: { dcs: 2, tnsPerDc: 2 }'])), state);
+    const scenario = loadScenario(scenarioFile('hosts', ['modes: [smgw-tls]', 'topology: { dcs: 2, tnsPerDc: 2 }']));
+    provisionState(scenario, state);
     const topology = Topology.build(2, 2);
     const pkiDir = join(state, TLS_PKI_STORE);
-    const PUBLIC = ['pki.json', 'root-cert.pem', 'manufacturer-pub.pem'];
-    /** A state directory holding only `records` of the PKI: a host loads from it, or it read something else. */
-    const only = (name: string, records: string[]) => {
-      const restricted = join(dir, `only-${name}`);
-      mkdirSync(join(restricted, TLS_PKI_STORE), { recursive: true });
-      for (const record of records) copyFileSync(join(pkiDir, record), join(restricted, TLS_PKI_STORE, record));
-      return restricted;
-    };
-    const hostPki = (selection: string, records: string[]) => {
+    const PUBLIC = ['manufacturer-pub.pem', 'pki.json', 'root-cert.pem'];
+    /** The host's own state directory, what it holds, and the PKI it loads from there. */
+    const host = (selection: string) => {
+      const hostDir = join(dir, 'hosts', selection.replace(':', '-'));
+      exportHostState(scenario, state, selection, hostDir);
       const nodes = new Set(selectNodes(selection, topology));
-      return loadStatePki(only(selection.replace(':', '-'), [...PUBLIC, ...records]), topology, (node) => nodes.has(node));
+      const files = readdirSync(join(hostDir, TLS_PKI_STORE)).sort();
+      for (const key of files.filter((f) => f.endsWith('-key.pem'))) expect(statSync(join(hostDir, TLS_PKI_STORE, key)).mode & 0o777, key).toBe(0o600);
+      return { files, pki: loadStatePki(hostDir, topology, (node) => nodes.has(node)) };
     };
 
-    for (const host of ['dc1', 'tns:dc1']) {
-      const own = host === 'tns:dc1' ? ['tn1.001', 'tn1.002'] : [];
-      const pki = hostPki(host, own.flatMap((tn) => [`${tn}-cert.pem`, `${tn}-key.pem`]));
+    for (const selection of ['dc1', 'tns:dc1']) {
+      const own = selection === 'tns:dc1' ? ['tn1.001', 'tn1.002'] : [];
+      const { files, pki } = host(selection);
+      expect(files, selection).toEqual([...PUBLIC, ...own.flatMap((tn) => [`${tn}-cert.pem`, `${tn}-key.pem`])].sort());
       expect(pki).not.toBeInstanceOf(PkiAuthority);
       expect(pki.hes).toBeUndefined();
       expect(pki.manufacturerKey).toBeUndefined();
@@ -139,13 +139,17 @@ describe('--processes, smgw-tls', () => {
       expect(pki.tnIds).toEqual(own);
       expect(() => pki.tn('tn2.001')).toThrow(/tn2\.001-key\.pem: TN "tn2\.001"'s private key is not held/);
     }
-    const hes = hostPki('hes', ['hes-cert.pem', 'hes-key.pem', 'manufacturer-key.pem']);
-    expect(hes).not.toBeInstanceOf(PkiAuthority);
-    expect(hes.hesCredential().keyPem).toBe(readFileSync(join(pkiDir, 'hes-key.pem'), 'utf8'));
-    expect(hes.firmwareSigningKey().type).toBe('private');
-    expect(hes.tnIds).toEqual([]);
+    const hes = host('hes');
+    expect(hes.files).toEqual([...PUBLIC, 'hes-cert.pem', 'hes-key.pem', 'manufacturer-key.pem'].sort());
+    expect(hes.pki).not.toBeInstanceOf(PkiAuthority);
+    expect(hes.pki.hesCredential().keyPem).toBe(readFileSync(join(pkiDir, 'hes-key.pem'), 'utf8'));
+    expect(hes.pki.firmwareSigningKey().type).toBe('private');
+    expect(hes.pki.tnIds).toEqual([]);
     // and from the full state directory, a host takes no more than that
     const tnHost = loadStatePki(state, topology, (node) => node === 'tn2.001');
     expect([tnHost.hes, tnHost.manufacturerKey, tnHost.tnIds]).toEqual([undefined, undefined, ['tn2.001']]);
+    // a host handed a broken share is refused when it is handed, naming the file
+    writeFileSync(join(pkiDir, 'tn2.001-cert.pem'), readFileSync(join(pkiDir, 'tn2.002-cert.pem')));
+    expect(() => exportHostState(scenario, state, 'tns:dc2', join(dir, 'hosts', 'broken'))).toThrow(/tn2\.001-cert\.pem: names .*CN=tn2\.002.*, not tn2\.001/);
   });
 });

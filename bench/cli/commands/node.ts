@@ -12,7 +12,7 @@ import { EXIT, type Command } from '../command';
 const USAGE = `usage: gridbench node --scenario FILE --nodes SELECTION --broker tcp://HOST:PORT --state DIR [--run ID] [--mode lean|smgw-tls] [--out influxdb=URL]...
 
   --nodes     hes | dc1 | tns:dc1 | tn1.001,tn1.002 ...   the nodes this process runs
-  --state     the state directory made by gridbench provision (shared by every node process)
+  --state     this process's state directory, made by gridbench provision --host SELECTION=DIR
   --run       run id shared by all processes of one bench (default: the scenario's name)
   --mode      the security architecture the nodes run (default: lean); every process of a bench runs the same`;
 

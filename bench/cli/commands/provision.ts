@@ -1,32 +1,55 @@
 /**
- * gridbench provision --scenario FILE --state DIR: creates the keys and certificates of a scenario
- * in a state directory, once, before the node processes of a distributed bench start (the docker
- * lab's first service): for lean every node's keys, the manufacturer's root key and the HES
- * certificate; for smgw-tls the run's PKI (runner/provision.ts).
+ * gridbench provision --scenario FILE --state DIR [--host SELECTION=DIR]...: creates the keys and
+ * certificates of a scenario in a state directory, once, before the node processes of a
+ * distributed bench start (the docker lab's first service): for lean every node's keys, the
+ * manufacturer's root key and the HES certificate; for smgw-tls the run's PKI. Each --host then
+ * gets a state directory of its own with only what its nodes may hold (runner/provision.ts).
  */
 import { parseArgs } from 'node:util';
-import { provisionState } from '../../runner/provision';
+import { exportHostState, provisionState } from '../../runner/provision';
 import { loadScenario } from '../../scenario/load';
 import { EXIT, type Command } from '../command';
 
+const USAGE = `usage: gridbench provision --scenario FILE --state DIR [--host SELECTION=DIR]...
+
+  --state     where every key and certificate is made (keep it with the operator: it holds the roots)
+  --host      hes=DIR | dc1=DIR | tns:dc1=DIR ...   a state directory for the process running those
+              nodes, holding only their secrets; pass it as that process's gridbench node --state`;
+
 export const command: Command = {
-  summary: 'create the keys and certificates of a distributed bench in a shared state directory',
+  summary: 'create the keys and certificates of a distributed bench, and each host\'s share of them',
   async run(argv) {
     let values;
     try {
-      ({ values } = parseArgs({ args: argv, options: { scenario: { type: 'string' }, state: { type: 'string' } } }));
+      ({ values } = parseArgs({
+        args: argv,
+        options: { scenario: { type: 'string' }, state: { type: 'string' }, host: { type: 'string', multiple: true, default: [] } },
+      }));
     } catch (err) {
-      console.error(`gridbench provision: ${(err as Error).message}`);
+      console.error(`gridbench provision: ${(err as Error).message}\n${USAGE}`);
       return EXIT.error;
     }
     if (!values.scenario || !values.state) {
-      console.error('usage: gridbench provision --scenario FILE --state DIR');
+      console.error(USAGE);
       return EXIT.error;
+    }
+    const hosts: [string, string][] = [];
+    for (const spec of values.host) {
+      const at = spec.indexOf('=');
+      if (at <= 0 || at === spec.length - 1) {
+        console.error(`gridbench provision: --host ${spec}: expected SELECTION=DIR (e.g. tns:dc1=/hosts/tns-dc1)\n${USAGE}`);
+        return EXIT.error;
+      }
+      hosts.push([spec.slice(0, at), spec.slice(at + 1)]);
     }
     try {
       const scenario = loadScenario(values.scenario);
       const { nodes } = provisionState(scenario, values.state);
       console.log(`gridbench provision: ${nodes} nodes provisioned for ${scenario.modes.join(', ')} in ${values.state}`);
+      for (const [selection, dir] of hosts) {
+        const exported = exportHostState(scenario, values.state, selection, dir);
+        console.log(`gridbench provision: ${selection}: ${exported.nodes} nodes' secrets in ${dir}`);
+      }
       return EXIT.ok;
     } catch (err) {
       console.error(`gridbench provision: ${(err as Error).message}`);
