@@ -3,6 +3,8 @@
  * the WebCrypto-based libraries cannot sign with brainpoolP256r1; this encoder plus node:crypto's
  * sign() covers both curves without a dependency.
  */
+import { concatBytes } from '../crypto/backend';
+
 const TAG = {
   boolean: 0x01,
   integer: 0x02,
@@ -25,25 +27,11 @@ function lengthBytes(length: number): number[] {
 }
 
 export function tlv(tag: number, content: Uint8Array): Uint8Array {
-  const head = [tag, ...lengthBytes(content.length)];
-  const out = new Uint8Array(head.length + content.length);
-  out.set(head, 0);
-  out.set(content, head.length);
-  return out;
+  return concatBytes(Uint8Array.of(tag, ...lengthBytes(content.length)), content);
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-export const sequence = (...items: Uint8Array[]): Uint8Array => tlv(TAG.sequence, concat(items));
-export const set = (...items: Uint8Array[]): Uint8Array => tlv(TAG.set, concat(items));
+export const sequence = (...items: Uint8Array[]): Uint8Array => tlv(TAG.sequence, concatBytes(...items));
+export const set = (...items: Uint8Array[]): Uint8Array => tlv(TAG.set, concatBytes(...items));
 export const octetString = (bytes: Uint8Array): Uint8Array => tlv(TAG.octetString, bytes);
 export const utf8String = (text: string): Uint8Array => tlv(TAG.utf8String, new TextEncoder().encode(text));
 export const boolean = (value: boolean): Uint8Array => tlv(TAG.boolean, Uint8Array.of(value ? 0xff : 0x00));
@@ -58,7 +46,7 @@ export function unsignedInteger(magnitude: Uint8Array): Uint8Array {
   let start = 0;
   while (start < magnitude.length - 1 && magnitude[start] === 0) start++;
   const trimmed = magnitude.subarray(start);
-  const body = (trimmed[0] ?? 0) & 0x80 ? concat([Uint8Array.of(0), trimmed]) : trimmed;
+  const body = (trimmed[0] ?? 0) & 0x80 ? concatBytes(Uint8Array.of(0), trimmed) : trimmed;
   return tlv(TAG.integer, body.length ? body : Uint8Array.of(0));
 }
 
@@ -70,7 +58,7 @@ export const smallInteger = (n: number): Uint8Array => {
 };
 
 /** BIT STRING of whole bytes (unused-bits count 0), as used for keys and signatures. */
-export const bitString = (bytes: Uint8Array): Uint8Array => tlv(TAG.bitString, concat([Uint8Array.of(0), bytes]));
+export const bitString = (bytes: Uint8Array): Uint8Array => tlv(TAG.bitString, concatBytes(Uint8Array.of(0), bytes));
 
 /**
  * A named-bit BIT STRING (KeyUsage): bit 0 is the most significant bit of the first byte; DER
@@ -81,7 +69,7 @@ export function namedBits(bits: readonly number[]): Uint8Array {
   const bytes = new Uint8Array(Math.floor(highest / 8) + 1);
   for (const bit of bits) bytes[bit >> 3]! |= 0x80 >> (bit & 7);
   const unused = 7 - (highest & 7);
-  return tlv(TAG.bitString, concat([Uint8Array.of(unused), bytes]));
+  return tlv(TAG.bitString, concatBytes(Uint8Array.of(unused), bytes));
 }
 
 export function oid(dotted: string): Uint8Array {
