@@ -19,10 +19,16 @@ const TAG = {
   set: 0x31,
 } as const;
 
+/** The big-endian bytes of a non-negative integer, none for 0. */
+function base256(n: number): number[] {
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  return bytes;
+}
+
 function lengthBytes(length: number): number[] {
   if (length < 0x80) return [length];
-  const bytes: number[] = [];
-  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
+  const bytes = base256(length);
   return [0x80 | bytes.length, ...bytes];
 }
 
@@ -52,9 +58,7 @@ export function unsignedInteger(magnitude: Uint8Array): Uint8Array {
 
 export const smallInteger = (n: number): Uint8Array => {
   if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) throw new RangeError(`der: integer ${n} out of range`);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return unsignedInteger(Uint8Array.from(bytes.length ? bytes : [0]));
+  return unsignedInteger(Uint8Array.from(base256(n)));
 };
 
 /** BIT STRING of whole bytes (unused-bits count 0), as used for keys and signatures. */
