@@ -4,7 +4,7 @@
  * header to route). Its own messages are automation broadcasts to its segment, signed with its key
  * and a counter that survives restarts.
  */
-import { equalBytes } from '../crypto/backend';
+import { equalBytes, fromHex, toHex } from '../crypto/backend';
 import { CertRole, verifyCertificate, type Certificate } from '../protocol/certificate';
 import {
   encodeTnEnrolment,
@@ -41,8 +41,6 @@ export interface IssuedCommand {
   readonly issuedAt: number;
 }
 
-const fromHex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const TN_RECORD = 'tn-';
 
 export class Dc {
@@ -154,7 +152,7 @@ export class Dc {
     if (enrolment.dc !== this.deps.id) return reject('wrong-recipient', `enrolment for ${enrolment.dc}`);
     const refusal = this.installCerts(enrolment.hesCert, enrolment.dcCert);
     if (refusal) return refusal;
-    putJson(this.deps.store, 'certs', { hesCert: hex(enrolment.hesCert), dcCert: hex(enrolment.dcCert) } satisfies StoredCerts);
+    putJson(this.deps.store, 'certs', { hesCert: toHex(enrolment.hesCert), dcCert: toHex(enrolment.dcCert) } satisfies StoredCerts);
     this.deps.metrics.emit('bootstrap', { duration_ms: this.enrolment.done() }, { role: 'dc' });
     this.observer.accepted({
       node: this.deps.id,

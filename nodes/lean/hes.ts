@@ -3,7 +3,7 @@
  * signed meter requests, accepts one signed-then-encrypted response per TN per request, sends
  * signed-then-encrypted confidential messages, and distributes manufacturer-signed firmware.
  */
-import { toHex, equalBytes } from '../crypto/backend';
+import { equalBytes, fromHex, toHex } from '../crypto/backend';
 import { CertRole, decodeCertificate, issueCertificate, type Certificate } from '../protocol/certificate';
 import {
   ALL_TNS,
@@ -59,7 +59,6 @@ interface Round {
   retries: number;
 }
 
-const fromHex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 /** Store record prefix of a registered TN (one record each, so registering is O(1) on disk). */
 const TN_RECORD = 'tn-';
 const DEFAULT_METER_RETRY_MS = 10_000;

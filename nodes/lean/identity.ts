@@ -4,7 +4,7 @@
  * the node's store (a secret record, mode 0600).
  */
 import type { CryptoBackend, KeyPair } from '../crypto/backend';
-import { concatBytes, toHex } from '../crypto/backend';
+import { concatBytes, fromHex, toHex } from '../crypto/backend';
 import { getJson, putJson, type NodeStore } from '../store/node-store';
 
 export interface Identity {
@@ -18,8 +18,6 @@ interface StoredKeys {
   encSecret: string;
   encPublic: string;
 }
-
-const fromHex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 
 export function loadOrCreateIdentity(store: NodeStore, crypto: CryptoBackend): Identity {
   const stored = getJson<StoredKeys>(store, 'keys');

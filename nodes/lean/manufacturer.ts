@@ -2,7 +2,7 @@
  * The manufacturer: the offline root of trust. Its public key is preinstalled in every node; its
  * secret key signs the HES certificate and every firmware manifest, and never goes online.
  */
-import { toHex, type CryptoBackend, type KeyPair } from '../crypto/backend';
+import { fromHex, toHex, type CryptoBackend, type KeyPair } from '../crypto/backend';
 import { getJson, putJson, type NodeStore } from '../store/node-store';
 import { CertRole, issueCertificate, type Certificate } from '../protocol/certificate';
 import { ALL_TNS, encodeFirmwareChunk, type FirmwareManifest, type Unsigned } from '../protocol/frame';
@@ -36,8 +36,7 @@ export class Manufacturer {
   static fromStore(store: NodeStore, crypto: CryptoBackend): Manufacturer {
     const stored = getJson<{ secretKey: string; publicKey: string }>(store, 'root-key');
     if (stored) {
-      const key = { secretKey: new Uint8Array(Buffer.from(stored.secretKey, 'hex')), publicKey: new Uint8Array(Buffer.from(stored.publicKey, 'hex')) };
-      return new Manufacturer(key, crypto);
+      return new Manufacturer({ secretKey: fromHex(stored.secretKey), publicKey: fromHex(stored.publicKey) }, crypto);
     }
     const key = crypto.generateKeyPair();
     putJson(store, 'root-key', { secretKey: toHex(key.secretKey), publicKey: toHex(key.publicKey) }, { secret: true });

@@ -8,7 +8,7 @@
  * the time its crypto operations take on the TN's CPU, one message at a time, like a
  * microcontroller would.
  */
-import { equalBytes } from '../crypto/backend';
+import { equalBytes, fromHex, toHex } from '../crypto/backend';
 import { CertRole, verifyCertificate, type Certificate } from '../protocol/certificate';
 import {
   ALL_TNS,
@@ -86,9 +86,6 @@ interface FirmwareTransfer {
   readonly chunkCount: number;
   readonly startedAt: number;
 }
-
-const fromHex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 export class Tn {
   readonly identity: Identity;
@@ -207,7 +204,7 @@ export class Tn {
     this.firmwareFloor = Math.max(this.firmwareFloor, anchors.value.firmwareFloor);
     this.saveFirmware();
     this.enrolmentNonce = undefined;
-    putJson(this.deps.store, 'certs', { hesCert: hex(enrolment.hesCert), dcCert: hex(enrolment.dcCert) } satisfies StoredCerts);
+    putJson(this.deps.store, 'certs', { hesCert: toHex(enrolment.hesCert), dcCert: toHex(enrolment.dcCert) } satisfies StoredCerts);
     this.deps.metrics.emit('bootstrap', { duration_ms: this.enrolment.done() }, { role: 'tn' });
     this.report(rx, {
       cls: MessageClass.TnEnrolment,
