@@ -47,6 +47,18 @@ function oracleBench(options: { plc?: PlcPreset; mode?: TlsModeOptions } = {}) {
   return { bench, monitor, accepted, sent, of };
 }
 
+/** Messages for one TN: each stream's counter given twice, and an automation counter out of order. */
+const REPEATED: readonly AppMessage[] = [
+  { type: 'automation', counter: 1, relay: 'on' },
+  { type: 'automation', counter: 1, relay: 'on' },
+  { type: 'automation', counter: 3, relay: 'off' },
+  { type: 'automation', counter: 2, relay: 'on' },
+  { type: 'meter-request', round: 7 },
+  { type: 'meter-request', round: 7 },
+  { type: 'confidential', counter: 4, payload: new Uint8Array([1, 2, 3]) },
+  { type: 'confidential', counter: 4, payload: new Uint8Array([1, 2, 3]) },
+];
+
 const spki = (pem: string) => new Uint8Array(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }));
 
 describe('smgw-tls reports to the goal oracle', () => {
@@ -116,19 +128,8 @@ describe('smgw-tls reports to the goal oracle', () => {
   it('counts an application message accepted twice or out of order when a TN skips its counter checks', async () => {
     const { bench, monitor, sent } = oracleBench({ mode: { skipCounterChecks: (tn) => tn === 'tn1.001' } });
     await bench.clock.drive(bench.mode.bootstrap());
-    const hes = bench.mode.hes;
     // The HES hands the same application messages to the channel twice: TLS carries both faithfully.
-    for (const message of [
-      { type: 'automation', counter: 1, relay: 'on' },
-      { type: 'automation', counter: 1, relay: 'on' },
-      { type: 'automation', counter: 3, relay: 'off' },
-      { type: 'automation', counter: 2, relay: 'on' },
-      { type: 'meter-request', round: 7 },
-      { type: 'meter-request', round: 7 },
-      { type: 'confidential', counter: 4, payload: new Uint8Array([1, 2, 3]) },
-      { type: 'confidential', counter: 4, payload: new Uint8Array([1, 2, 3]) },
-    ] satisfies AppMessage[])
-      hes.send('tn1.001', message);
+    for (const message of REPEATED) bench.mode.hes.send('tn1.001', message);
     await bench.clock.advance(10_000);
     // Every one of them is genuine: what the oracle flags is the acceptance, not the content.
     expect(sent.filter((s) => s.sender === 'hes')).toHaveLength(8);
@@ -148,18 +149,7 @@ describe('smgw-tls reports to the goal oracle', () => {
   it('the real TN refuses the same messages as stale: one acceptance each, no violation', async () => {
     const { bench, monitor } = oracleBench();
     await bench.clock.drive(bench.mode.bootstrap());
-    const hes = bench.mode.hes;
-    for (const message of [
-      { type: 'automation', counter: 1, relay: 'on' },
-      { type: 'automation', counter: 1, relay: 'on' },
-      { type: 'automation', counter: 3, relay: 'off' },
-      { type: 'automation', counter: 2, relay: 'on' },
-      { type: 'meter-request', round: 7 },
-      { type: 'meter-request', round: 7 },
-      { type: 'confidential', counter: 4, payload: new Uint8Array([1, 2, 3]) },
-      { type: 'confidential', counter: 4, payload: new Uint8Array([1, 2, 3]) },
-    ] satisfies AppMessage[])
-      hes.send('tn1.001', message);
+    for (const message of REPEATED) bench.mode.hes.send('tn1.001', message);
     await bench.clock.advance(10_000);
     expect(monitor.violations).toEqual([]);
     expect(monitor.tally('fresh_authentic_DC')).toEqual({ accepted: 2, violations: 0 });
