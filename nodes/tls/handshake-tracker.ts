@@ -49,7 +49,6 @@ export interface HandshakeTrackerConfig {
 }
 
 export class HandshakeTracker {
-  readonly records: HandshakeRecord[] = [];
   readonly storms: StormReport[] = [];
   private active = 0;
   private episode: HandshakeRecord[] = [];
@@ -62,10 +61,6 @@ export class HandshakeTracker {
     private readonly metrics: Metrics,
   ) {}
 
-  get inProgress(): number {
-    return this.active;
-  }
-
   /** A handshake started; call the returned function exactly once with its record. */
   begin(): (record: HandshakeRecord) => void {
     this.active++;
@@ -77,7 +72,6 @@ export class HandshakeTracker {
     return (record) => {
       if (done) return;
       done = true;
-      this.records.push(record);
       this.episode.push(record);
       this.active--;
       if (this.active === 0) this.endEpisode();
