@@ -1,24 +1,15 @@
 import * as zmq from 'zeromq';
 import { RealClock, type Clock } from '../nodes/runtime/clock';
-import type { Metrics } from '../nodes/runtime/metrics';
-import type { Random } from '../nodes/runtime/random';
 import type { NodeId } from '../nodes/runtime/transport';
-import { Channel, type ChannelControl } from './channel';
+import { Channel, type ChannelControl, type ChannelOptions } from './channel';
 import { startControlServer, type ControlServer, type ControlServerOptions } from './control-http';
 import { control, decodeFrames, encodeFrames, EnvelopeError, MSG, type EnvelopeRecord } from './envelope';
-import type { LinkProfile, ProfileSpec } from './profile';
-import type { LinkId, Topology } from './topology';
 
-export interface BrokerOptions {
-  readonly topology: Topology;
-  readonly random: Random;
+/** The channel's options on the real clock unless another is given, plus: */
+export interface BrokerOptions extends Omit<ChannelOptions, 'clock'> {
   /** ZeroMQ endpoint for the nodes' DEALER sockets, e.g. tcp://127.0.0.1:5555 (port 0: any free port). */
   readonly endpoint: string;
   readonly clock?: Clock;
-  readonly metrics?: Metrics;
-  readonly profileFor?: (link: LinkId) => ProfileSpec | undefined;
-  readonly presets?: Readonly<Record<string, LinkProfile>>;
-  readonly metricsIntervalMs?: number;
   /** HTTP control endpoint; omitted: none. */
   readonly control?: ControlServerOptions;
   /** Largest envelope accepted from a node; larger ones are dropped by ZeroMQ and never reach the broker. */
@@ -106,31 +97,20 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     outbox.clear();
   };
 
-  const channel = new Channel(
-    {
-      topology: options.topology,
-      clock,
-      random: options.random,
-      ...(options.metrics ? { metrics: options.metrics } : {}),
-      ...(options.profileFor ? { profileFor: options.profileFor } : {}),
-      ...(options.presets ? { presets: options.presets } : {}),
-      ...(options.metricsIntervalMs !== undefined ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
+  const channel = new Channel({ ...options, clock }, {
+    deliver(to, received) {
+      if (!connected.has(to)) return false;
+      let list = outbox.get(to);
+      if (!list) outbox.set(to, (list = []));
+      list.push({ peer: received.from, sentAt: received.sentAt, bytes: received.frame, ...(received.attack ? { attack: received.attack } : {}) });
+      if (!flushArmed) {
+        flushArmed = true;
+        // Deliveries due from a timer leave after the current turn, together.
+        setImmediate(flush);
+      }
+      return true;
     },
-    {
-      deliver(to, received) {
-        if (!connected.has(to)) return false;
-        let list = outbox.get(to);
-        if (!list) outbox.set(to, (list = []));
-        list.push({ peer: received.from, sentAt: received.sentAt, bytes: received.frame, ...(received.attack ? { attack: received.attack } : {}) });
-        if (!flushArmed) {
-          flushArmed = true;
-          // Deliveries due from a timer leave after the current turn, together.
-          setImmediate(flush);
-        }
-        return true;
-      },
-    },
-  );
+  });
 
   const handle = (idBuf: Buffer, msg: Buffer | undefined): void => {
     const id = idBuf.toString('latin1');

@@ -1,6 +1,3 @@
-import type { Clock } from '../nodes/runtime/clock';
-import type { Metrics } from '../nodes/runtime/metrics';
-import type { Random } from '../nodes/runtime/random';
 import {
   TransportError,
   type Destination,
@@ -11,20 +8,10 @@ import {
   type ReceivedFrame,
   type Transport,
 } from '../nodes/runtime/transport';
-import { Channel, type ChannelControl } from './channel';
-import type { LinkProfile, ProfileSpec } from './profile';
-import type { LinkId, Topology } from './topology';
+import { Channel, type ChannelControl, type ChannelOptions } from './channel';
 
-export interface EmulatedNetworkOptions {
-  readonly topology: Topology;
-  /** Any clock: a VirtualClock makes the run deterministic for the seed of `random`. */
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly metrics?: Metrics;
-  /** Each link's profile (preset + overrides); pass-through when omitted. */
-  readonly profileFor?: (link: LinkId) => ProfileSpec | undefined;
-  readonly presets?: Readonly<Record<string, LinkProfile>>;
-  readonly metricsIntervalMs?: number;
+/** The channel's options (any clock: a VirtualClock makes the run deterministic for the seed of `random`), plus: */
+export interface EmulatedNetworkOptions extends ChannelOptions {
   /** Called when a node's frame handler throws; the default logs it. Delivery to others goes on. */
   readonly onHandlerError?: (node: NodeId, error: unknown) => void;
 }
@@ -72,32 +59,21 @@ export function createEmulatedNetwork(options: EmulatedNetworkOptions): Emulated
     for (const d of batch) handOver(d.to, d.received);
   };
 
-  const channel = new Channel(
-    {
-      topology,
-      clock,
-      random: options.random,
-      ...(options.metrics ? { metrics: options.metrics } : {}),
-      ...(options.profileFor ? { profileFor: options.profileFor } : {}),
-      ...(options.presets ? { presets: options.presets } : {}),
-      ...(options.metricsIntervalMs !== undefined ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
-    },
-    {
-      deliver(to, received, reentrant) {
-        if (!endpoints.has(to)) return false;
-        if (!reentrant) {
-          handOver(to, received);
-          return true;
-        }
-        deferred.push({ to, received });
-        if (!flushArmed) {
-          flushArmed = true;
-          clock.setTimer(0, flush);
-        }
+  const channel = new Channel(options, {
+    deliver(to, received, reentrant) {
+      if (!endpoints.has(to)) return false;
+      if (!reentrant) {
+        handOver(to, received);
         return true;
-      },
+      }
+      deferred.push({ to, received });
+      if (!flushArmed) {
+        flushArmed = true;
+        clock.setTimer(0, flush);
+      }
+      return true;
     },
-  );
+  });
 
   return {
     control: channel.control,
