@@ -1,6 +1,6 @@
 /**
- * Firmata protocol bytes (firmata/protocol, protocol.md, protocol version 2.5) used by the
- * virtual device and by tests that speak raw Firmata. The host side uses firmata-io's own table.
+ * Firmata protocol bytes (firmata/protocol, protocol.md, protocol version 2.5) for the virtual
+ * device, and the pin modes for both sides (firmata-io keeps its command bytes to itself).
  */
 export const FIRMATA = {
   DIGITAL_MESSAGE: 0x90,

@@ -15,7 +15,7 @@ import {
   type StatusChange,
   type TnBoard,
 } from './board';
-import type { PinMode } from './firmata-constants';
+import { NO_ANALOG_CHANNEL, PIN_MODE, type PinMode } from './firmata-constants';
 import type { BoardLayout } from './layout';
 import { checkWiring, type Wiring } from './wiring';
 
@@ -70,8 +70,6 @@ export interface JohnnyFiveBoardConfig {
 const MAX_REAL_TIMER_MS = 2_147_483_647;
 /** Switches awaiting their feedback; older ones are dropped if a feedback wire is broken. */
 const MAX_PENDING = 16;
-const INPUT = 0 as PinMode;
-const OUTPUT = 1 as PinMode;
 
 interface Session {
   readonly link: BoardLink;
@@ -252,13 +250,13 @@ export class JohnnyFiveBoard implements TnBoard {
     }
     const w = this.wiring;
     try {
-      io.pinMode(w.relay, OUTPUT);
+      io.pinMode(w.relay, PIN_MODE.OUTPUT);
       session.relay = new five.Relay({ pin: w.relay, board: j5 });
       if (w.statusLed !== null) session.led = new five.Led({ pin: w.statusLed, board: j5 });
-      io.pinMode(w.feedback, INPUT);
+      io.pinMode(w.feedback, PIN_MODE.INPUT);
       j5.digitalRead(w.feedback, (value) => this.onFeedback(session, value));
       if (w.s0 !== null) {
-        io.pinMode(w.s0, INPUT);
+        io.pinMode(w.s0, PIN_MODE.INPUT);
         j5.digitalRead(w.s0, (value) => this.onS0(session, value));
       }
       if (w.analog !== null) {
@@ -411,7 +409,7 @@ export function layoutOf(io: Firmata): BoardLayout {
     builtinLed: 13,
     pins: io.pins.map((pin) => ({
       modes: pin.supportedModes.map((mode) => [mode as PinMode, 1] as const),
-      ...(pin.analogChannel !== undefined && pin.analogChannel !== 127 ? { analogChannel: pin.analogChannel } : {}),
+      ...(pin.analogChannel !== undefined && pin.analogChannel !== NO_ANALOG_CHANNEL ? { analogChannel: pin.analogChannel } : {}),
     })),
   };
 }
