@@ -4,8 +4,8 @@
  * header to route). Its own messages are automation broadcasts to its segment, signed with its key
  * and a counter that survives restarts.
  */
-import { equalBytes, fromHex, toHex } from '../crypto/backend';
-import { CertRole, verifyCertificate, type Certificate } from '../protocol/certificate';
+import { equalBytes } from '../crypto/backend';
+import type { Certificate } from '../protocol/certificate';
 import {
   encodeTnEnrolment,
   withSignature,
@@ -17,22 +17,17 @@ import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
 import { reject, type Rejection } from '../protocol/rejection';
 import { SEGMENT_BROADCAST, type NodeId, type ReceivedFrame } from '../runtime/transport';
 import { getJson, putJson } from '../store/node-store';
+import { loadDcChain, saveDcChain, verifyDcChain, type DcChainBytes } from './cert-chain';
 import { NO_OBSERVER } from './goal-monitor';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
 import { signFrame } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';
-import { MANUFACTURER_ID } from './manufacturer';
 import { EnrolmentLoop } from './enrolment-loop';
 import type { LeanNodeDeps, RetryPolicy } from './node-deps';
 
 export interface DcOptions {
   readonly hes: NodeId;
   readonly retry?: RetryPolicy;
-}
-
-interface StoredCerts {
-  hesCert: string;
-  dcCert: string;
 }
 
 export interface IssuedCommand {
@@ -61,8 +56,8 @@ export class Dc {
     this.identity = loadOrCreateIdentity(deps.store, deps.crypto);
     this.counter = getJson<{ value: number }>(deps.store, 'counter')?.value ?? 0;
     for (const record of deps.store.list(TN_RECORD)) this.tns.add(record.slice(TN_RECORD.length));
-    const stored = getJson<StoredCerts>(deps.store, 'certs');
-    if (stored) this.installCerts(fromHex(stored.hesCert), fromHex(stored.dcCert));
+    const stored = loadDcChain(deps.store);
+    if (stored) this.installCerts(stored);
     this.enrolment = new EnrolmentLoop(deps.clock, () => this.sendCsr(), options.retry);
     this.inbox = openInbox('dc', deps.transport, deps.metrics, (frame, rx) => this.handle(frame, rx));
   }
@@ -150,9 +145,9 @@ export class Dc {
   private onEnrolment(enrolment: DcEnrolment, rx: ReceivedFrame): Rejection | void {
     if (this.enrolled) return reject('unexpected-class', 'already enrolled');
     if (enrolment.dc !== this.deps.id) return reject('wrong-recipient', `enrolment for ${enrolment.dc}`);
-    const refusal = this.installCerts(enrolment.hesCert, enrolment.dcCert);
+    const refusal = this.installCerts(enrolment);
     if (refusal) return refusal;
-    putJson(this.deps.store, 'certs', { hesCert: toHex(enrolment.hesCert), dcCert: toHex(enrolment.dcCert) } satisfies StoredCerts);
+    saveDcChain(this.deps.store, enrolment);
     this.deps.metrics.emit('bootstrap', { duration_ms: this.enrolment.done() }, { role: 'dc' });
     this.observer.accepted({
       node: this.deps.id,
@@ -168,24 +163,14 @@ export class Dc {
   }
 
   /** Verifies manufacturer -> HES -> this DC, with the DC cert naming this DC's own keys. */
-  private installCerts(hesCertBytes: Uint8Array, dcCertBytes: Uint8Array): Rejection | void {
-    const { crypto, manufacturerKey } = this.deps;
-    const hesCert = verifyCertificate(
-      hesCertBytes,
-      { role: CertRole.Hes, issuer: MANUFACTURER_ID, subject: this.options.hes, issuerKey: manufacturerKey },
-      crypto,
-    );
-    if (!hesCert.ok) return hesCert;
-    const dcCert = verifyCertificate(
-      dcCertBytes,
-      { role: CertRole.Dc, issuer: this.options.hes, subject: this.deps.id, issuerKey: hesCert.value.signKey },
-      crypto,
-    );
-    if (!dcCert.ok) return dcCert;
-    if (!equalBytes(dcCert.value.signKey, this.identity.sign.publicKey) || !equalBytes(dcCert.value.encKey, this.identity.enc.publicKey))
+  private installCerts(chain: DcChainBytes): Rejection | void {
+    const verified = verifyDcChain(chain, { hes: this.options.hes, dc: this.deps.id }, this.deps.manufacturerKey, this.deps.crypto);
+    if (!verified.ok) return verified;
+    const { hesCert, dcCert } = verified.value;
+    if (!equalBytes(dcCert.signKey, this.identity.sign.publicKey) || !equalBytes(dcCert.encKey, this.identity.enc.publicKey))
       return reject('untrusted-certificate', 'DC certificate names keys other than this DC\'s');
-    this.hesCert = hesCert.value;
-    this.dcCert = dcCert.value;
+    this.hesCert = hesCert;
+    this.dcCert = dcCert;
   }
 
   private onTnAck(ack: TnAck): Rejection | void {

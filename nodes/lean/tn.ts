@@ -8,8 +8,8 @@
  * the time its crypto operations take on the TN's CPU, one message at a time, like a
  * microcontroller would.
  */
-import { equalBytes, fromHex, toHex } from '../crypto/backend';
-import { CertRole, verifyCertificate, type Certificate } from '../protocol/certificate';
+import { equalBytes } from '../crypto/backend';
+import type { Certificate } from '../protocol/certificate';
 import {
   ALL_TNS,
   NONCE_BYTES,
@@ -29,6 +29,7 @@ import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
 import { reject, type Rejection, type Result } from '../protocol/rejection';
 import type { NodeId, ReceivedFrame } from '../runtime/transport';
 import { getJson, putJson } from '../store/node-store';
+import { loadDcChain, saveDcChain, verifyDcChain, type DcChainBytes } from './cert-chain';
 import { NO_OBSERVER, type Acceptance } from './goal-monitor';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
 import { signFrame, signThenSeal } from './frame-builders';
@@ -61,11 +62,6 @@ export interface TnOptions {
   readonly relay?: RelayActuator;
   readonly compute?: ComputeModel;
   readonly retry?: RetryPolicy;
-}
-
-interface StoredCerts {
-  hesCert: string;
-  dcCert: string;
 }
 
 /**
@@ -116,9 +112,9 @@ export class Tn {
     const firmware = getJson<{ version: number; floor?: number }>(deps.store, 'firmware');
     this.installedVersion = firmware?.version ?? 0;
     this.firmwareFloor = firmware?.floor ?? 0;
-    const stored = getJson<StoredCerts>(deps.store, 'certs');
+    const stored = loadDcChain(deps.store);
     if (stored) {
-      const checked = this.checkEnrolment(fromHex(stored.hesCert), fromHex(stored.dcCert));
+      const checked = this.checkEnrolment(stored);
       if (!checked.ok) throw new Error(`TN ${deps.id}: stored certificates no longer verify: ${checked.detail}`);
     }
     this.enrolment = new EnrolmentLoop(deps.clock, () => this.sendKey(), options.retry);
@@ -193,7 +189,7 @@ export class Tn {
   private onEnrolment(enrolment: TnEnrolment, rx: ReceivedFrame): Rejection | void {
     if (this.enrolled) return reject('unexpected-class', 'already enrolled');
     if (enrolment.tn !== this.deps.id) return reject('wrong-recipient', `enrolment for ${enrolment.tn}`);
-    const anchors = this.checkEnrolment(enrolment.hesCert, enrolment.dcCert, { ack: enrolment.ack, anchor: enrolment.anchor });
+    const anchors = this.checkEnrolment(enrolment, { ack: enrolment.ack, anchor: enrolment.anchor });
     if (!anchors.ok) return anchors;
     // counters start where the HES and this DC are now: nothing they sent before can be accepted
     this.saveCounters({
@@ -204,7 +200,7 @@ export class Tn {
     this.firmwareFloor = Math.max(this.firmwareFloor, anchors.value.firmwareFloor);
     this.saveFirmware();
     this.enrolmentNonce = undefined;
-    putJson(this.deps.store, 'certs', { hesCert: toHex(enrolment.hesCert), dcCert: toHex(enrolment.dcCert) } satisfies StoredCerts);
+    saveDcChain(this.deps.store, enrolment);
     this.deps.metrics.emit('bootstrap', { duration_ms: this.enrolment.done() }, { role: 'tn' });
     this.report(rx, {
       cls: MessageClass.TnEnrolment,
@@ -223,16 +219,14 @@ export class Tn {
    * they state (0 when only the stored chain is checked).
    */
   private checkEnrolment(
-    hesCertBytes: Uint8Array,
-    dcCertBytes: Uint8Array,
+    chain: DcChainBytes,
     proof?: { ack: Uint8Array; anchor: Uint8Array },
   ): Result<{ hes: number; dc: number; firmwareFloor: number }> {
     const { crypto, manufacturerKey } = this.deps;
     const { hes, dc } = this.options;
-    const hesCert = verifyCertificate(hesCertBytes, { role: CertRole.Hes, issuer: MANUFACTURER_ID, subject: hes, issuerKey: manufacturerKey }, crypto);
-    if (!hesCert.ok) return hesCert;
-    const dcCert = verifyCertificate(dcCertBytes, { role: CertRole.Dc, issuer: hes, subject: dc, issuerKey: hesCert.value.signKey }, crypto);
-    if (!dcCert.ok) return dcCert;
+    const verified = verifyDcChain(chain, { hes, dc }, manufacturerKey, crypto);
+    if (!verified.ok) return verified;
+    const { hesCert, dcCert } = verified.value;
     let counters = { hes: 0, dc: 0, firmwareFloor: 0 };
     if (proof) {
       const ack = decodeFrame(proof.ack);
@@ -246,19 +240,19 @@ export class Tn {
       // enrolment (an old DC unit, old counters) replayed into a re-enrolment is refused
       if (!this.enrolmentNonce || !equalBytes(a.nonce, this.enrolmentNonce))
         return reject('stale-counter', 'acknowledgement of an earlier enrolment attempt');
-      if (!equalBytes(a.dcKeyDigest, keyFingerprint(dcCert.value.signKey, dcCert.value.encKey, crypto)))
+      if (!equalBytes(a.dcKeyDigest, keyFingerprint(dcCert.signKey, dcCert.encKey, crypto)))
         return reject('untrusted-certificate', 'DC certificate is not the one the HES acknowledged');
-      if (!crypto.verify(a.signature, a.signed, hesCert.value.signKey)) return reject('bad-signature', 'acknowledgement not signed by the HES');
+      if (!crypto.verify(a.signature, a.signed, hesCert.signKey)) return reject('bad-signature', 'acknowledgement not signed by the HES');
       const anchor = decodeFrame(proof.anchor);
       if (!anchor.ok || anchor.value.cls !== MessageClass.CounterAnchor) return reject('untrusted-certificate', 'enrolment without a DC counter anchor');
       const c = anchor.value;
       if (c.dc !== dc || c.tn !== this.deps.id) return reject('untrusted-certificate', `counter anchor names ${c.dc}/${c.tn}`);
       if (!equalBytes(c.nonce, this.enrolmentNonce)) return reject('stale-counter', 'counter anchor of an earlier enrolment attempt');
-      if (!crypto.verify(c.signature, c.signed, dcCert.value.signKey)) return reject('bad-signature', 'counter anchor not signed by the DC');
+      if (!crypto.verify(c.signature, c.signed, dcCert.signKey)) return reject('bad-signature', 'counter anchor not signed by the DC');
       counters = { hes: a.hesCounter, dc: c.counter, firmwareFloor: a.firmwareFloor };
     }
-    this.hesCert = hesCert.value;
-    this.dcCert = dcCert.value;
+    this.hesCert = hesCert;
+    this.dcCert = dcCert;
     return { ok: true, value: counters };
   }
 
@@ -269,7 +263,7 @@ export class Tn {
   reenrol(): Promise<void> {
     this.hesCert = undefined;
     this.dcCert = undefined;
-    putJson(this.deps.store, 'certs', null);
+    saveDcChain(this.deps.store, null);
     this.enrolmentNonce = undefined;
     this.enrolment.stop();
     return this.bootstrap();
