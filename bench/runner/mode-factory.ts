@@ -15,7 +15,7 @@ import type { CryptoBackend } from '../../nodes/crypto/backend';
 import type { CryptoOpCounter } from '../../nodes/crypto/op-counter';
 import type { GoalMonitor } from '../../nodes/lean/goal-monitor';
 import type { Identity } from '../../nodes/lean/identity';
-import { LeanMode } from '../../nodes/lean/lean-mode';
+import { LeanMode, type LeanModeOptions } from '../../nodes/lean/lean-mode';
 import type { BenchMode, ModeName } from '../../nodes/mode';
 import type { Clock } from '../../nodes/runtime/clock';
 import type { Metrics } from '../../nodes/runtime/metrics';
@@ -44,6 +44,8 @@ export interface ModeContext {
   readonly local?: (node: NodeId) => boolean;
   /** smgw-tls: the PKI as this host was handed it by provisioning (default: a fresh one for the run). */
   readonly pki?: Pki;
+  /** lean in a node host: the provisioning it was handed, the manufacturer where it runs the HES, its retry timers. */
+  readonly lean?: Pick<LeanModeOptions, 'provisioned' | 'manufacturer' | 'retry'>;
   /** How long bootstrap waits for the nodes (default: the mode's own). */
   readonly bootstrapTimeoutMs?: number;
 }
@@ -90,6 +92,7 @@ export function createLeanMode(ctx: ModeContext): RunnableMode {
     computeFor: computeFor(scenario),
     ...(ctx.local ? { local: ctx.local } : {}),
     ...(ctx.bootstrapTimeoutMs ? { bootstrapTimeoutMs: ctx.bootstrapTimeoutMs } : {}),
+    ...ctx.lean,
   });
 }
 

@@ -15,7 +15,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Topology } from '../../channel/topology';
 import { createZmqNetwork } from '../../channel/zmq-transport';
-import { LeanMode } from '../../nodes/lean/lean-mode';
 import { Manufacturer } from '../../nodes/lean/manufacturer';
 import { cryptoBackend } from '../../nodes/crypto';
 import { CryptoOpCounter } from '../../nodes/crypto/op-counter';
@@ -30,7 +29,7 @@ import { Timebase } from '../metrics/timebase';
 import type { Scenario } from '../scenario/schema';
 import { createBoards } from './boards';
 import type { HostMessage, ParentMessage } from './host-messages';
-import { computeFor, createSmgwTlsMode, type RunnableMode } from './mode-factory';
+import { createMode, type ModeContext } from './mode-factory';
 import { hostDirName, selectNodes } from './node-selection';
 import { LEAN_PROVISIONING, loadLeanProvisioning, loadStatePki, MANUFACTURER_STORE, stateStoreFor, TLS_PKI_STORE } from './provision';
 import { CRYPTO_REPORT_MS, every, Schedule } from './schedule';
@@ -107,9 +106,21 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   const cryptoOps = new CryptoOpCounter();
   const cryptoReports = every(clock, CRYPTO_REPORT_MS, () => cryptoOps.report(metrics));
   try {
-    const built: RunnableMode = pki
-      ? createSmgwTlsMode({ scenario, topology, clock, network, metrics, random, boards, local, pki, bootstrapTimeoutMs: BOOTSTRAP_TIMEOUT_MS })
-      : leanMode();
+    const built = createMode(options.mode, {
+      scenario,
+      topology,
+      clock,
+      network,
+      metrics,
+      random,
+      boards,
+      local,
+      cryptoOps,
+      storeFor: stateStoreFor(options.stateDir),
+      bootstrapTimeoutMs: BOOTSTRAP_TIMEOUT_MS,
+      ...(pki ? { pki } : {}),
+      ...(options.mode === 'lean' ? { lean: leanProvisioning() } : {}),
+    });
     const mode = countingWorkload(built, facts);
     await network.ready();
     log(`${options.selection}: ${nodes.size} node(s) connected to ${options.broker}`);
@@ -147,30 +158,16 @@ export async function hostNodes(options: HostOptions): Promise<void> {
     process.disconnect();
   }
 
-  function leanMode(): RunnableMode {
-    return new LeanMode({
-      topology,
-      network,
-      clock,
-      crypto: {
-        hes: cryptoOps.wrap(cryptoBackend(scenario.crypto.hes), 'hes'),
-        dc: cryptoOps.wrap(cryptoBackend(scenario.crypto.dc), 'dc'),
-        tn: cryptoOps.wrap(cryptoBackend(scenario.crypto.tn), 'tn'),
-      },
-      metrics,
-      random,
-      storeFor: stateStoreFor(options.stateDir),
+  /** What lean needs of this host's state: the public provisioning, and the manufacturer with the HES. */
+  function leanProvisioning(): ModeContext['lean'] {
+    return {
       provisioned: loadLeanProvisioning(options.stateDir),
       // the bench plays the manufacturer where firmware is rolled out (the HES); nowhere else
       ...(local(topology.hes)
         ? { manufacturer: Manufacturer.fromStore(new FileNodeStore(join(options.stateDir, MANUFACTURER_STORE)), cryptoBackend(scenario.crypto.hes)) }
         : {}),
-      relayFor: (tn) => boards.get(tn),
-      computeFor: computeFor(scenario),
       retry: RETRY,
-      bootstrapTimeoutMs: BOOTSTRAP_TIMEOUT_MS,
-      local,
-    });
+    };
   }
 }
 
