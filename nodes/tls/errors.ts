@@ -1,7 +1,7 @@
 /** Named errors of smgw-tls mode. A channel error ends one channel; it never stops the bench. */
 export class TlsChannelError extends Error {
   constructor(
-    readonly code: 'RESET' | 'TIMEOUT' | 'HANDSHAKE_TIMEOUT' | 'REFUSED' | 'CLOSED' | 'OVERFLOW',
+    readonly code: 'RESET' | 'TIMEOUT' | 'OVERFLOW',
     message: string,
   ) {
     super(message);

@@ -129,11 +129,6 @@ export class Pki {
     throw this.notHeld(credentialRecord(id), `TN "${id}"'s private key`, `only a process that runs ${id} loads it`);
   }
 
-  /** Whether this PKI holds a TN's credential. */
-  hasTn(id: NodeId): boolean {
-    return this.tnCredentials.has(id);
-  }
-
   /** The HES's credential; a PkiError where the HES does not run. */
   hesCredential(): Credential {
     if (this.hes) return this.hes;

@@ -1,6 +1,5 @@
 import { constants } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { NodeId } from '../runtime/transport';
 import { OPENSSL_CURVE, type Credential, type Pki } from './pki';
 
 /**
@@ -44,12 +43,3 @@ export const hesContext = (pki: Pki, tickets = false, credential: Credential = p
 
 /** A TN side; a TN may hold a credential the PKI did not issue to it (attack tests do). */
 export const tnContext = (pki: Pki, credential: Credential): SecureContext => context(pki, credential, true);
-
-/** Subject CN of a peer certificate as node:tls reports it, or undefined. */
-export function peerCommonName(subject: unknown): string | undefined {
-  if (!subject || typeof subject !== 'object') return undefined;
-  const cn = (subject as Record<string, unknown>).CN;
-  return typeof cn === 'string' ? cn : Array.isArray(cn) && typeof cn[0] === 'string' ? cn[0] : undefined;
-}
-
-export type PeerIdentity = NodeId;

@@ -85,8 +85,6 @@ export interface TlsTnExtras {
 /** How long a channel past its volume limit must be silent before it is renegotiated. */
 const QUIET_MS = 1_000;
 
-export type TnChannelState = 'idle' | 'handshaking' | 'up' | 'waiting';
-
 export interface TlsTnStats {
   handshakes: number;
   failedHandshakes: number;
@@ -149,11 +147,6 @@ export class TlsTn {
 
   get id(): NodeId {
     return this.deps.id;
-  }
-
-  get state(): TnChannelState {
-    if (this.channel) return this.channel.established ? 'up' : 'handshaking';
-    return this.retryTimer ? 'waiting' : 'idle';
   }
 
   /** The session of the current channel (for the one resumption measurement). */
