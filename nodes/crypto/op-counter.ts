@@ -3,10 +3,9 @@
  * measurement: a node's CPU budget is mostly signatures, verifications and ECDH, and what the
  * lean protocol spends there is what it pays instead of TLS sessions.
  */
+import type { CryptoOp } from '../compute-profile';
 import type { CryptoBackend } from './backend';
 import type { Metrics } from '../runtime/metrics';
-
-type Op = 'sign' | 'verify' | 'encrypt' | 'decrypt';
 
 export class CryptoOpCounter {
   private readonly counts = new Map<string, number>();
@@ -14,7 +13,7 @@ export class CryptoOpCounter {
 
   /** The backend, counting every operation under the given role. */
   wrap(backend: CryptoBackend, role: string): CryptoBackend {
-    const count = (op: Op) => {
+    const count = (op: CryptoOp) => {
       const key = `${role}\u0000${backend.name}\u0000${op}`;
       this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     };
@@ -36,7 +35,7 @@ export class CryptoOpCounter {
       const delta = total - (this.reported.get(key) ?? 0);
       if (delta === 0) continue;
       this.reported.set(key, total);
-      const [role, backend, op] = key.split('\u0000') as [string, string, Op];
+      const [role, backend, op] = key.split('\u0000') as [string, string, CryptoOp];
       metrics.emit('crypto_ops', { count: delta }, { role, backend, op });
     }
   }

@@ -8,6 +8,7 @@
  * the time its crypto operations take on the TN's CPU, one message at a time, like a
  * microcontroller would.
  */
+import type { CryptoOp } from '../compute-profile';
 import { equalBytes } from '../crypto/backend';
 import type { Certificate } from '../protocol/certificate';
 import {
@@ -37,8 +38,6 @@ import { openInbox, type Inbox } from './inbox';
 import { MANUFACTURER_ID } from './manufacturer';
 import { EnrolmentLoop } from './enrolment-loop';
 import type { LeanNodeDeps, RetryPolicy } from './node-deps';
-
-export type CryptoOp = 'sign' | 'verify' | 'encrypt' | 'decrypt';
 
 /** Time the TN's CPU needs for a list of crypto operations, in ms. */
 export type ComputeModel = (ops: readonly CryptoOp[]) => number;
