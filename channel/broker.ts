@@ -3,7 +3,7 @@ import { RealClock, type Clock } from '../nodes/runtime/clock';
 import type { NodeId } from '../nodes/runtime/transport';
 import { Channel, type ChannelControl, type ChannelOptions } from './channel';
 import { startControlServer, type ControlServer, type ControlServerOptions } from './control-http';
-import { control, decodeFrames, encodeFrames, EnvelopeError, MSG, type EnvelopeRecord } from './envelope';
+import { control, decodeFrames, encodeFrames, envelopeEnd, EnvelopeError, MSG, type EnvelopeRecord } from './envelope';
 
 /** The channel's options on the real clock unless another is given, plus: */
 export interface BrokerOptions extends Omit<ChannelOptions, 'clock'> {
@@ -27,9 +27,6 @@ export interface Broker {
   connected(): NodeId[];
   close(): Promise<void>;
 }
-
-/** Envelopes sent to one node in one write are capped so a burst does not become one huge message. */
-const MAX_BATCH_BYTES = 256 * 1024;
 
 /**
  * The channel emulator as a process: a ROUTER socket whose peers are the nodes (identity = their
@@ -81,19 +78,12 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   const flush = (): void => {
     if (!flushArmed) return;
     flushArmed = false;
-    for (const [to, records] of outbox) {
-      let start = 0;
-      let size = 0;
-      for (let i = 0; i < records.length; i++) {
-        size += records[i]!.bytes.length + 13 + to.length;
-        if (size >= MAX_BATCH_BYTES) {
-          enqueueMessage(to, encodeFrames(records, start, i + 1));
-          start = i + 1;
-          size = 0;
-        }
+    for (const [to, records] of outbox)
+      for (let start = 0; start < records.length; ) {
+        const end = envelopeEnd(records, start);
+        enqueueMessage(to, encodeFrames(records, start, end));
+        start = end;
       }
-      if (start < records.length) enqueueMessage(to, encodeFrames(records, start));
-    }
     outbox.clear();
   };
 

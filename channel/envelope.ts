@@ -24,7 +24,18 @@ const RECORD_FIXED = 1 + 8 + 1 + 4;
 
 const attackOf = (r: EnvelopeRecord): string => (r.attack ?? '').slice(0, 255);
 
-export const recordSize = (r: EnvelopeRecord): number => RECORD_FIXED + r.peer.length + attackOf(r).length + r.bytes.length;
+const recordSize = (r: EnvelopeRecord): number => RECORD_FIXED + r.peer.length + attackOf(r).length + r.bytes.length;
+
+/** A burst is cut into envelopes of at most this size, so it does not become one huge message. */
+export const MAX_ENVELOPE_BYTES = 256 * 1024;
+
+/** End (exclusive) of the records from `start` that fit one envelope; at least one record, however large. */
+export function envelopeEnd(records: readonly EnvelopeRecord[], start = 0, maxBytes = MAX_ENVELOPE_BYTES): number {
+  let end = start;
+  let size = 1;
+  while (end < records.length && (end === start || size + recordSize(records[end]!) <= maxBytes)) size += recordSize(records[end++]!);
+  return end;
+}
 
 export function encodeFrames(records: readonly EnvelopeRecord[], start = 0, end = records.length): Buffer {
   let size = 1;

@@ -10,7 +10,7 @@ import {
   type NodeId,
   type Transport,
 } from '../nodes/runtime/transport';
-import { control, decodeFrames, encodeFrames, MSG, recordSize, type EnvelopeRecord } from './envelope';
+import { control, decodeFrames, encodeFrames, envelopeEnd, MSG, type EnvelopeRecord } from './envelope';
 
 export interface ZmqTransportOptions {
   /** The broker's node endpoint, e.g. tcp://127.0.0.1:5555. */
@@ -34,9 +34,6 @@ export interface ZmqTransportStats {
   /** Envelopes from the broker that could not be decoded. */
   malformed: number;
 }
-
-/** Sends of one burst leave as one envelope, up to this size. */
-const MAX_BATCH_BYTES = 256 * 1024;
 
 /**
  * A node's transport to the channel broker over ZeroMQ (DEALER, routing id = node id). Node
@@ -160,9 +157,7 @@ export class ZmqTransport implements Transport {
           continue;
         }
         const batch = this.pending;
-        let end = 0;
-        let size = 1;
-        while (end < batch.length && (end === 0 || size + recordSize(batch[end]!) <= MAX_BATCH_BYTES)) size += recordSize(batch[end++]!);
+        const end = envelopeEnd(batch);
         this.pending = end === batch.length ? [] : batch.slice(end);
         await this.socket.send(encodeFrames(batch, 0, end));
       }
