@@ -1,4 +1,4 @@
-import { createHash, sign } from 'node:crypto';
+import { sign } from 'node:crypto';
 import type { Topology } from '../../channel/topology';
 import type {
   AutomationReport,
@@ -391,8 +391,7 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
     async firmware(image: FirmwareImage, timeoutMs: number): Promise<FirmwareReport> {
       const hes = hesOf();
       const startedAt = clock.now();
-      const digest = createHash('sha256').update(image.image).digest();
-      const signed = firmwareSigned(image.version, digest);
+      const signed = firmwareSigned(image.version, image.image);
       const signature = new Uint8Array(sign('sha256', signed, pki.firmwareSigningKey()));
       // The manufacturer issued it, as lean mode tells the oracle of a manifest it signs.
       options.observer?.sent(MANUFACTURER_ID, signed);

@@ -529,8 +529,7 @@ export class TlsTn {
         // The manufacturer's signature is checked on the TN's CPU (one ECDSA verification) before
         // the image counts, as a lean TN does.
         this.afterCompute(['verify'], () => {
-          const digest = createHash('sha256').update(message.image).digest();
-          const signed = firmwareSigned(message.version, digest);
+          const signed = firmwareSigned(message.version, message.image);
           if (!verifySignature('sha256', signed, this.security.manufacturerPublicKey, message.signature)) return this.reject('bad-signature', hes, { attack });
           if (message.version <= this.installedFirmware) return this.reject('firmware-rollback', hes, { attack });
           this.installedFirmware = message.version;
@@ -559,15 +558,13 @@ export class TlsTn {
   }
 }
 
-/** What the manufacturer signs with an image's digest: a label and the version, so no signature passes for another version. */
-export function firmwareHeader(version: number): Buffer {
+/**
+ * The bytes the manufacturer signs for an image, and a TN checks: a label and the version (so no
+ * signature passes for another version), then the image's SHA-256 digest.
+ */
+export function firmwareSigned(version: number, image: Uint8Array): Buffer {
   const header = Buffer.alloc(4 + 12);
   header.write('gridbench-fw', 0, 'latin1');
   header.writeUInt32BE(version, 12);
-  return header;
-}
-
-/** The bytes the manufacturer signs for an image: its header, then the image's SHA-256 digest. */
-export function firmwareSigned(version: number, digest: Uint8Array): Buffer {
-  return Buffer.concat([firmwareHeader(version), digest]);
+  return Buffer.concat([header, createHash('sha256').update(image).digest()]);
 }
