@@ -6,7 +6,7 @@ import { isLoopback } from './control-http';
 import { createInterceptor, interceptorSpecSchema, type InterceptorSpec } from './interceptor';
 import './interceptors';
 import { PRESETS } from './presets';
-import { profileSpecSchema, resolveProfile, ProfileError, type ProfileSpec } from './profile';
+import { deepMerge, profileSpecSchema, resolveProfile, ProfileError, type ProfileSpec } from './profile';
 import { linkName, Topology, type LinkId } from './topology';
 
 /**
@@ -113,12 +113,8 @@ export class ConfigError extends Error {
 export function mergeSpecs(base: ProfileSpec | undefined, over: ProfileSpec | undefined): ProfileSpec {
   if (!over) return base ?? {};
   if (over.preset !== undefined || !base) return over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    const b = out[k];
-    out[k] = typeof b === 'object' && b && typeof v === 'object' && v && !Array.isArray(v) ? { ...b, ...v } : v;
-  }
-  return out as ProfileSpec;
+  // The rule resolveProfile merges by, so a link that switches loss model drops the kind's fields of the old one.
+  return deepMerge(base as Record<string, unknown>, over as Record<string, unknown>) as ProfileSpec;
 }
 
 /** Parses and checks a config text; every error names the file, the field path and what was expected. */

@@ -44,6 +44,12 @@ describe('channel config', () => {
     expect(cfg.profileFor({ kind: 'wan', dc: 'dc1' })).toEqual({ preset: 'dsl' });
   });
 
+  it('lets a link override switch loss model without keeping the kind default\'s fields of the old one', () => {
+    const ge = '{ model: gilbert-elliott, pGoodToBad: 0.1, pBadToGood: 0.2, lossGood: 0, lossBad: 0.9 }';
+    const cfg = parseChannelConfig(GOOD.replace('{ queueFrames: 16 }', `{ loss: ${ge} }`), 'ge.yaml');
+    expect(cfg.profileFor({ kind: 'plc', dc: 'dc1' }).loss).toEqual({ model: 'gilbert-elliott', pGoodToBad: 0.1, pBadToGood: 0.2, lossGood: 0, lossBad: 0.9 });
+  });
+
   const cases: [string, string, RegExp][] = [
     ['not yaml', 'topology: [unclosed', /bad\.yaml: line \d+: expected valid YAML/],
     ['missing topology', 'seed: 1', /bad\.yaml: topology: /],
