@@ -4,7 +4,8 @@
  */
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
 import type { CryptoBackend } from '../../nodes/crypto/backend';
-import { FIRMWARE_CHUNK_BYTES, buildSampleFrames } from '../../nodes/lean/sample-frames';
+import { FIRMWARE_CHUNK_BYTES } from '../../nodes/lean/manufacturer';
+import { buildSampleFrames } from '../../nodes/lean/sample-frames';
 import { median, opsPerSecond, report, round } from './measure';
 
 const ROUNDS = 5;

@@ -114,14 +114,6 @@ export class Hes {
     return new Hes(deps, options);
   }
 
-  get registeredTns(): NodeId[] {
-    return [...this.tns.keys()];
-  }
-
-  tnsOf(dc: NodeId): NodeId[] {
-    return [...this.tns].filter(([, r]) => r.dc === dc).map(([tn]) => tn);
-  }
-
   /** Multicasts a signed meter request; resolves when every registered TN answered or on timeout. */
   meterRound(timeoutMs: number): Promise<MeterRoundReport> {
     const counter = this.nextCounter();

@@ -11,8 +11,6 @@ import type { ReceivedFrame, Transport } from '../runtime/transport';
 export type FrameHandler = (frame: Frame, received: ReceivedFrame) => Rejection | void;
 
 export interface Inbox {
-  /** Counts a refusal found after the handler returned (e.g. at the end of a compute delay). */
-  refuse(cls: MessageClass | undefined, rejection: Rejection, received: ReceivedFrame): void;
   stop(): void;
 }
 
@@ -40,5 +38,5 @@ export function openInbox(role: string, transport: Transport, metrics: Metrics, 
       refuse(decoded.value.cls, { ok: false, reason: 'internal-error', detail: String(err) }, received);
     }
   });
-  return { refuse, stop };
+  return { stop };
 }

@@ -17,7 +17,7 @@ import {
 import { MessageClass } from '../protocol/message-class';
 import { signFrame, signThenSeal } from './frame-builders';
 import { keyFingerprint } from './identity';
-import { FIRMWARE_CHUNK_BYTES, Manufacturer } from './manufacturer';
+import { Manufacturer } from './manufacturer';
 import { REGISTER_ENERGY_IMPORT_WH } from './synthetic-meter';
 
 export const SAMPLE_IDS = { hes: 'hes', dc: 'dc1', tn: 'tn1.001' } as const;
@@ -79,5 +79,3 @@ export function buildSampleFrames(crypto: CryptoBackend): Record<string, Uint8Ar
     tlsRecord: encodeTlsRecord({ tn, payload: new Uint8Array(100) }),
   };
 }
-
-export { FIRMWARE_CHUNK_BYTES };

@@ -84,10 +84,6 @@ export class ByteReader {
 
   constructor(private readonly buf: Uint8Array) {}
 
-  get offset(): number {
-    return this.pos;
-  }
-
   get remaining(): number {
     return this.buf.length - this.pos;
   }

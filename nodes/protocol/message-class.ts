@@ -43,14 +43,6 @@ export const MESSAGE_CLASS_NAMES: Readonly<Record<MessageClass, string>> = {
   [MessageClass.Certificate]: 'certificate',
 };
 
-const CLASS_BY_NAME = new Map<string, MessageClass>(
-  Object.entries(MESSAGE_CLASS_NAMES).map(([code, name]) => [name, Number(code) as MessageClass]),
-);
-
-export function messageClassByName(name: string): MessageClass | undefined {
-  return CLASS_BY_NAME.get(name);
-}
-
 /** The class name of a frame for matching and metrics, or 'unknown' for anything unparseable. */
 export function peekClassName(frame: Uint8Array): string {
   if (frame.length < 2 || frame[0] !== WIRE_VERSION) return 'unknown';

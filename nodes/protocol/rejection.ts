@@ -43,4 +43,3 @@ export interface Rejection {
 export type Result<T> = { readonly ok: true; readonly value: T } | Rejection;
 
 export const reject = (reason: RejectionReason, detail: string): Rejection => ({ ok: false, reason, detail });
-export const accept = <T>(value: T): Result<T> => ({ ok: true, value });
