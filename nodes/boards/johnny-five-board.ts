@@ -17,7 +17,7 @@ import {
 } from './board';
 import { NO_ANALOG_CHANNEL, PIN_MODE, type PinMode } from './firmata-constants';
 import type { BoardLayout } from './layout';
-import { checkWiring, type Wiring } from './wiring';
+import { checkWiring, definedOnly, type Wiring } from './wiring';
 
 /**
  * The real and virtual boards: johnny-five (Relay, Led) and firmata-io over whatever serial
@@ -437,8 +437,4 @@ function safely(fn: () => void): void {
   } catch {
     // A listener's own bug is its own; the board keeps going.
   }
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

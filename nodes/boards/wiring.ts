@@ -162,6 +162,7 @@ function rolePins(wiring: Wiring): Array<[Role, number]> {
   return out;
 }
 
-function definedOnly<T extends object>(o: T): Partial<T> {
+/** The fields of o that are set, so that spreading it over defaults keeps the defaults of the rest. */
+export function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
