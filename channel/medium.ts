@@ -1,10 +1,10 @@
 import type { Clock, TimerHandle } from '../nodes/runtime/clock';
 import type { Random } from '../nodes/runtime/random';
-import type { NodeId } from '../nodes/runtime/transport';
+import { SEGMENT_BROADCAST, type NodeId } from '../nodes/runtime/transport';
 import type { WireFrame } from './frame';
 import { TimeHeap } from '../nodes/runtime/time-heap';
 import { drawJitter, type LossProcess } from './loss';
-import { fragmentSizes, type LinkProfile } from './profile';
+import { bitRateOf, fragmentSizes, phyFrameMs, type LinkProfile } from './profile';
 import type { Direction } from './topology';
 
 /** Why a frame did not reach a receiver. */
@@ -162,13 +162,12 @@ export class Medium {
   private transmit(item: Waiting, start: number): InFlight {
     const profile = this.env.profile();
     const { frame, receivers } = item;
-    const up = frame.direction === 'up';
-    const rate = up && profile.duplex === 'full' && profile.uplinkBitRate ? profile.uplinkBitRate : profile.bitRate;
-    const fragAir = (bytes: number): number => (rate > 0 ? ((bytes + profile.overheadBytes) * 8000) / rate : 0);
+    const rate = bitRateOf(profile, frame.direction === 'up');
+    const fragAir = (bytes: number): number => phyFrameMs(profile, bytes, rate);
     const fragments = fragmentSizes(profile, frame.bytes.length);
     let air = 0;
     const lost: boolean[] = [];
-    if (receivers.length === 1 && frame.to !== '*') {
+    if (receivers.length === 1 && frame.to !== SEGMENT_BROADCAST) {
       const loss = this.env.lossProcess(frame.direction, receivers[0]!);
       const attempts = frame.sink ? STREAM_MAX_ATTEMPTS : profile.retries + 1;
       let gone = false;

@@ -137,14 +137,20 @@ export const profileSpecSchema = z
   })
   .strict();
 
-/** Serialization time of a frame of `bytes` on this profile in the given direction (ms). */
+/** Bit rate a frame goes at: towards the HES (up), a full-duplex link may have a rate of its own. */
+export const bitRateOf = (profile: LinkProfile, up: boolean): number =>
+  up && profile.duplex === 'full' && profile.uplinkBitRate ? profile.uplinkBitRate : profile.bitRate;
+
+/** Time one PHY frame carrying `bytes` of payload occupies the medium at `rate` (ms); 0 when unlimited. */
+export const phyFrameMs = (profile: LinkProfile, bytes: number, rate: number): number =>
+  rate > 0 ? ((bytes + profile.overheadBytes) * 8000) / rate : 0;
+
+/** Serialization time of a frame of `bytes` on this profile in the given direction (ms), without retries. */
 export function airtimeMs(profile: LinkProfile, bytes: number, up: boolean): number {
-  const rate = up && profile.duplex === 'full' && profile.uplinkBitRate ? profile.uplinkBitRate : profile.bitRate;
-  if (rate <= 0) return 0;
-  const fragments = fragmentSizes(profile, bytes);
+  const rate = bitRateOf(profile, up);
   let total = 0;
-  for (const f of fragments) total += f + profile.overheadBytes;
-  return (total * 8 * 1000) / rate;
+  for (const f of fragmentSizes(profile, bytes)) total += phyFrameMs(profile, f, rate);
+  return total;
 }
 
 /** Payload bytes of each PHY frame a frame of `bytes` is cut into. */
