@@ -16,7 +16,7 @@ import type { Clock } from '../runtime/clock';
 import type { Metrics } from '../runtime/metrics';
 import type { Random } from '../runtime/random';
 import type { Network, NodeId } from '../runtime/transport';
-import { encodeAppMessage } from './app-message';
+import { encodeAppMessage, type AppMessage } from './app-message';
 import { TlsDcRouter } from './dc-router';
 import { TlsConfigError } from './errors';
 import { HandshakeTracker, type HandshakeRecord, type StormReport } from './handshake-tracker';
@@ -277,6 +277,31 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
     });
   }
 
+  /**
+   * The HES sends every TN of the topology `request` and waits until each gave an answer that
+   * `answers` takes, or `timeoutMs` passed: who did not answer, and the time from `startedAt` to
+   * the last answer (to the timeout when some are missing).
+   */
+  async function askEveryTn(
+    hes: TlsHes,
+    request: AppMessage,
+    answers: (message: AppMessage) => boolean,
+    startedAt: number,
+    timeoutMs: number,
+  ): Promise<{ missing: NodeId[]; durationMs: number }> {
+    const waiting = new Set(topology.tns);
+    let lastAt = startedAt;
+    const stop = hes.onMessage((tn, message) => {
+      if (!answers(message) || !waiting.has(tn)) return;
+      waiting.delete(tn);
+      lastAt = clock.now();
+    });
+    for (const tn of topology.tns) hes.send(tn, request);
+    const all = await waitFor((check) => hes.onMessage(check), () => waiting.size === 0, timeoutMs);
+    stop();
+    return { missing: [...waiting], durationMs: (all ? lastAt : clock.now()) - startedAt };
+  }
+
   /** A TN of the topology, wherever it runs: the HES addresses every one. */
   const checkTn = (id: NodeId): void => {
     if (topology.roleOf(id) !== 'tn') throw new TlsConfigError(`tn: "${id}" is not a TN of the topology`);
@@ -347,19 +372,13 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
     async meterRound(timeoutMs: number): Promise<MeterRoundReport> {
       const hes = hesOf();
       const round = ++meterRound;
-      const startedAt = clock.now();
-      const waiting = new Set(topology.tns);
-      let lastAt = startedAt;
-      const stop = hes.onMessage((tn, message) => {
-        if (message.type !== 'meter-response' || message.round !== round || !waiting.has(tn)) return;
-        waiting.delete(tn);
-        lastAt = clock.now();
-      });
-      for (const tn of topology.tns) hes.send(tn, { type: 'meter-request', round });
-      const all = await waitFor((check) => hes.onMessage(check), () => waiting.size === 0, timeoutMs);
-      stop();
-      const durationMs = (all ? lastAt : clock.now()) - startedAt;
-      const missing = [...waiting];
+      const { missing, durationMs } = await askEveryTn(
+        hes,
+        { type: 'meter-request', round },
+        (answer) => answer.type === 'meter-response' && answer.round === round,
+        clock.now(),
+        timeoutMs,
+      );
       const responses = topology.tns.length - missing.length;
       metrics.emit('meter_round', { counter: round, duration_ms: durationMs, responses, missing: missing.length });
       return { round, durationMs, responses, missing };
@@ -395,18 +414,14 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
       const signature = new Uint8Array(sign('sha256', signed, pki.firmwareSigningKey()));
       // The manufacturer issued it, as lean mode tells the oracle of a manifest it signs.
       options.observer?.sent(MANUFACTURER_ID, signed);
-      const waiting = new Set(topology.tns);
-      let lastAt = startedAt;
-      const stop = hes.onMessage((tn, message) => {
-        if (message.type !== 'firmware-installed' || message.version !== image.version || !waiting.has(tn)) return;
-        waiting.delete(tn);
-        lastAt = clock.now();
-      });
-      for (const tn of topology.tns) hes.send(tn, { type: 'firmware', version: image.version, signature, image: image.image });
-      const all = await waitFor((check) => hes.onMessage(check), () => waiting.size === 0, timeoutMs);
-      stop();
-      const missing = [...waiting];
-      return { version: image.version, installed: topology.tns.length - missing.length, missing, durationMs: (all ? lastAt : clock.now()) - startedAt };
+      const { missing, durationMs } = await askEveryTn(
+        hes,
+        { type: 'firmware', version: image.version, signature, image: image.image },
+        (answer) => answer.type === 'firmware-installed' && answer.version === image.version,
+        startedAt,
+        timeoutMs,
+      );
+      return { version: image.version, installed: topology.tns.length - missing.length, missing, durationMs };
     },
 
     stats(): TlsModeStats {
