@@ -61,7 +61,6 @@ export function parseScenario(text: string, file: string): Scenario {
   for (const tn of Object.keys(s.compute.tns)) if (!isTn(tn)) fail(`compute.tns.${tn}`, `not a TN of this topology (${example})`);
   s.workload.automation.forEach((a, i) => {
     if (a.dc !== 'all' && !isDc(a.dc)) fail(`workload.automation.${i}.dc`, `"${a.dc}" is not a DC of this topology (dc1..dc${s.topology.dcs}, or all)`);
-    if ((a.at === undefined) === (a.every === undefined)) fail(`workload.automation.${i}`, 'expected either "at" or "every"');
   });
   s.workload.confidential.forEach((c, i) => isTn(c.tn) || fail(`workload.confidential.${i}.tn`, `"${c.tn}" is not a TN of this topology`));
   s.events.forEach((e, i) => isDc(e.powerRestored) || fail(`events.${i}.powerRestored`, `"${e.powerRestored}" is not a DC (segment) of this topology`));

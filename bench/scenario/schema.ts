@@ -37,26 +37,25 @@ const boardSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 
-/** Once at `at`, or every `every` starting at `first` (default: `every`) until `until`. */
-const whenSchema = z
-  .object({ at: durationSchema.optional(), every: durationSchema.optional(), first: durationSchema.optional(), until: durationSchema.optional() })
-  .strict()
-  .refine((w) => (w.at === undefined) !== (w.every === undefined), { message: 'expected either "at" or "every"' })
-  .refine((w) => w.every === undefined || w.every > 0, { message: 'expected a positive duration', path: ['every'] });
+const when = { at: durationSchema.optional(), every: durationSchema.optional(), first: durationSchema.optional(), until: durationSchema.optional() };
 
-const automationSchema = z
-  .object({
-    at: durationSchema.optional(),
-    every: durationSchema.optional(),
-    first: durationSchema.optional(),
-    until: durationSchema.optional(),
-    /** A DC id, or "all" for every DC. */
-    dc: z.union([nodeId, z.literal('all')]).default('all'),
-    /** One state, or a pattern cycled through on each repetition. */
-    relay: z.union([relay, z.array(relay).min(1)]),
-  })
-  .strict()
-  .refine((a) => a.every === undefined || a.every > 0, { message: 'expected a positive duration', path: ['every'] });
+/** Once at `at`, or every `every` starting at `first` (default: `every`) until `until`. */
+const onceOrEvery = <T extends z.ZodType<{ at?: number | undefined; every?: number | undefined }>>(schema: T): T =>
+  schema
+    .refine((w) => (w.at === undefined) !== (w.every === undefined), { message: 'expected either "at" or "every"' })
+    .refine((w) => w.every === undefined || w.every > 0, { message: 'expected a positive duration', path: ['every'] });
+
+const automationSchema = onceOrEvery(
+  z
+    .object({
+      ...when,
+      /** A DC id, or "all" for every DC. */
+      dc: z.union([nodeId, z.literal('all')]).default('all'),
+      /** One state, or a pattern cycled through on each repetition. */
+      relay: z.union([relay, z.array(relay).min(1)]),
+    })
+    .strict(),
+);
 
 export const scenarioSchema = z
   .object({
@@ -93,7 +92,7 @@ export const scenarioSchema = z
       .default({ maxAge: 48 * 3_600_000, maxBytes: 5_000_000, reconnect: 'spread', curve: 'P-256' }),
     workload: z
       .object({
-        meterRounds: whenSchema.and(z.object({ timeout: durationSchema.default(120_000) })).optional(),
+        meterRounds: onceOrEvery(z.object({ ...when, timeout: durationSchema.default(120_000) }).strict()).optional(),
         automation: z.array(automationSchema).default([]),
         confidential: z.array(z.object({ at: durationSchema, tn: nodeId, text: z.string().min(1) }).strict()).default([]),
         firmware: z
