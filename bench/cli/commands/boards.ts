@@ -78,16 +78,16 @@ async function check(argv: string[]): Promise<number> {
   const baudRate = values.baud === undefined ? undefined : Number(values.baud);
   if (baudRate !== undefined && !(Number.isInteger(baudRate) && baudRate > 0)) throw new UsageError(`--baud must be a positive integer, got "${values.baud}"`);
   const ppk = values['pulses-per-kwh'] === undefined ? undefined : Number(values['pulses-per-kwh']);
-  const wiring: WiringSpec = Object.fromEntries(
-    Object.entries({
-      relay: pinOption(values.relay),
-      feedback: pinOption(values.feedback),
-      s0: pinOption(values.s0),
-      statusLed: pinOption(values.led),
-      analog: pinOption(values.analog),
-      pulsesPerKWh: ppk,
-    }).filter(([, v]) => v !== undefined),
-  );
+  // Options not given stay undefined: resolveWiring keeps the defaults for those, and refuses a
+  // relay or feedback of `none` naming the field.
+  const wiring = {
+    relay: pinOption(values.relay),
+    feedback: pinOption(values.feedback),
+    s0: pinOption(values.s0),
+    statusLed: pinOption(values.led),
+    analog: pinOption(values.analog),
+    pulsesPerKWh: ppk,
+  } as WiringSpec;
   const attachTimeoutMs = msOption('attach-timeout', values['attach-timeout']) ?? 15_000;
   const feedbackTimeoutMs = msOption('feedback-timeout', values['feedback-timeout']);
   const expectPulseWithinMs = msOption('expect-pulse-ms', values['expect-pulse-ms']);
