@@ -28,7 +28,7 @@ import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity'
 import { MANUFACTURER_ID, Manufacturer } from './manufacturer';
 import { syntheticMeter } from './synthetic-meter';
 import { Tn, type ComputeModel, type MeterSource, type RelayActuator } from './tn';
-import { DEFAULT_RETRY, type RetryPolicy } from './node-deps';
+import { DEFAULT_RETRY, type LeanNodeDeps, type RetryPolicy } from './node-deps';
 
 export interface LeanModeOptions {
   readonly topology: Topology;
@@ -114,10 +114,10 @@ export class LeanMode implements BenchMode {
       }
     }
     if (local(topology.hes)) {
-      this.hesNode = Hes.create(
-        { ...this.nodeBase(), id: topology.hes, transport: options.network.attach(topology.hes), store: hesStore, crypto: crypto.hes, metrics: options.metrics },
-        { allowList: this.allowList, dcs: topology.dcs.map((d) => d.id) },
-      );
+      this.hesNode = Hes.create(this.depsOf(topology.hes, crypto.hes, options.metrics), {
+        allowList: this.allowList,
+        dcs: topology.dcs.map((d) => d.id),
+      });
     }
     for (const { id: dc, tns } of topology.dcs) {
       if (local(dc)) this.dcs.set(dc, this.createDc(dc));
@@ -224,9 +224,19 @@ export class LeanMode implements BenchMode {
     await Promise.all([this.hesNode?.close(), ...[...this.dcs.values()].map((d) => d.close()), ...[...this.tns.values()].map((t) => t.close())]);
   }
 
-  private nodeBase() {
-    const { clock, observer } = this.options;
-    return { clock, manufacturerKey: this.manufacturerKey, ...(observer ? { observer } : {}) };
+  /** What a node's current unit is built from: the run's clock, its own wire, store and keys. */
+  private depsOf(node: NodeId, crypto: CryptoBackend, metrics: Metrics): LeanNodeDeps {
+    const { clock, network, observer } = this.options;
+    return {
+      id: node,
+      clock,
+      transport: network.attach(node),
+      store: this.storeOf(node),
+      crypto,
+      metrics,
+      manufacturerKey: this.manufacturerKey,
+      ...(observer ? { observer } : {}),
+    };
   }
 
   private storeOf(node: NodeId): NodeStore {
@@ -240,43 +250,24 @@ export class LeanMode implements BenchMode {
   /** The unit of a DC (the current generation): keys provisioned, allow-listed, attached. */
   private createDc(dc: NodeId): Dc {
     const { options } = this;
-    const store = this.storeOf(dc);
-    return Dc.create(
-      {
-        ...this.nodeBase(),
-        id: dc,
-        transport: options.network.attach(dc),
-        store,
-        crypto: options.crypto.dc,
-        metrics: options.metrics.with({ dc, segment: dc }),
-      },
-      { hes: options.topology.hes, ...(options.retry ? { retry: options.retry } : {}) },
-    );
+    return Dc.create(this.depsOf(dc, options.crypto.dc, options.metrics.with({ dc, segment: dc })), {
+      hes: options.topology.hes,
+      ...(options.retry ? { retry: options.retry } : {}),
+    });
   }
 
   private createTn(tn: NodeId, dc: NodeId): Tn {
     const { options } = this;
-    const store = this.storeOf(tn);
     const relay = options.relayFor?.(tn);
     const compute = options.computeFor?.(tn);
-    return Tn.create(
-      {
-        ...this.nodeBase(),
-        id: tn,
-        transport: options.network.attach(tn),
-        store,
-        crypto: options.crypto.tn,
-        metrics: options.metrics.with({ dc, segment: dc, tn }),
-      },
-      {
-        dc,
-        hes: options.topology.hes,
-        meter: options.meterFor?.(tn) ?? syntheticMeter(options.clock, options.random.fork(`meter/${tn}`)),
-        ...(relay ? { relay } : {}),
-        ...(compute ? { compute } : {}),
-        ...(options.retry ? { retry: options.retry } : {}),
-      },
-    );
+    return Tn.create(this.depsOf(tn, options.crypto.tn, options.metrics.with({ dc, segment: dc, tn })), {
+      dc,
+      hes: options.topology.hes,
+      meter: options.meterFor?.(tn) ?? syntheticMeter(options.clock, options.random.fork(`meter/${tn}`)),
+      ...(relay ? { relay } : {}),
+      ...(compute ? { compute } : {}),
+      ...(options.retry ? { retry: options.retry } : {}),
+    });
   }
 
   /** Makes (or loads) a node's keys as at production time; returns the fingerprint for the allow-list. */
