@@ -138,28 +138,24 @@ export class VirtualClock implements Clock {
       (value) => (outcome = { ok: true, value }),
       (error: unknown) => (outcome = { ok: false, error }),
     );
-    const exhausted = await this.loop(() => outcome !== undefined);
-    if (!outcome) {
-      throw new Error(
-        exhausted ? 'VirtualClock.drive: the awaited work is still pending and no timer is left to complete it' : 'VirtualClock.drive: stopped',
-      );
-    }
+    // Without a horizon the loop ends only when the work settled or no timer is left.
+    await this.loop(() => outcome !== undefined);
+    if (!outcome) throw new Error('VirtualClock.drive: the awaited work is still pending and no timer is left to complete it');
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
   }
 
-  /** Fires timers in order until `done()` or the horizon; returns true if it ran out of timers. */
-  private async loop(done: () => boolean, until?: number): Promise<boolean> {
+  /** Fires timers in order until `done()`, the horizon, or no timer is left. */
+  private async loop(done: () => boolean, until?: number): Promise<void> {
     if (this.running) throw new Error('VirtualClock is already being run (run/drive cannot nest)');
     this.running = true;
     try {
       for (;;) {
         await this.settle();
-        if (done()) return false;
+        if (done()) return;
         this.dropCancelled();
         const next = this.heap.peek();
-        if (!next) return true;
-        if (until !== undefined && next.at > until) return false;
+        if (!next || (until !== undefined && next.at > until)) return;
         this.heap.pop();
         this.t = Math.max(this.t, next.at);
         this.firedTimers++;
