@@ -274,9 +274,8 @@ export class Channel {
     try {
       if (this.closed) return this.reject('closed', from);
       if (!(bytes instanceof Uint8Array)) return this.reject('malformed-envelope', from);
-      const route = this.route(from, to);
-      if (!route) return this.reject('not-neighbour', from);
-      if (bytes.length > route.link.profile.maxFrameBytes) return this.reject('oversize', from);
+      const route = this.admit(from, to, bytes);
+      if (!route) return;
       const frame: WireFrame = {
         link: route.link.id,
         linkName: route.link.name,
@@ -342,6 +341,15 @@ export class Channel {
       if (r) this.routes.set(key, r);
     }
     return r ?? undefined;
+  }
+
+  /** The route of a frame the link takes: a neighbour's, within the link's maxFrameBytes. Refusals are counted. */
+  private admit(from: NodeId, to: Destination, bytes: Uint8Array): Route | undefined {
+    const route = this.route(from, to);
+    if (!route) this.reject('not-neighbour', from);
+    else if (bytes.length > route.link.profile.maxFrameBytes) this.reject('oversize', from);
+    else return route;
+    return undefined;
   }
 
   private addLink(id: LinkId, members: NodeId[]): void {
@@ -439,15 +447,8 @@ export class Channel {
     try {
       if (this.closed) return false;
       if (!(forged.bytes instanceof Uint8Array)) throw new ChannelError('BAD_FRAME', 'inject: bytes must be a Uint8Array');
-      const route = this.route(forged.from, forged.to);
-      if (!route) {
-        this.reject('not-neighbour', forged.from);
-        return false;
-      }
-      if (forged.bytes.length > route.link.profile.maxFrameBytes) {
-        this.reject('oversize', forged.from);
-        return false;
-      }
+      const route = this.admit(forged.from, forged.to, forged.bytes);
+      if (!route) return false;
       const frame: WireFrame = {
         link: route.link.id,
         linkName: route.link.name,
