@@ -25,9 +25,9 @@
 import { z } from 'zod';
 import { interceptorSpecSchema, matcherSchema } from '../../channel/interceptor';
 import { GOALS } from '../../nodes/lean/goal-monitor';
+import { nodeId } from '../scenario/schema';
 import { durationSchema, sizeSchema } from '../scenario/units';
 
-const nodeId = z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'expected a node id such as dc1 or tn1.001');
 const destination = z.union([nodeId, z.literal('*')]);
 const signer = z.union([z.literal('attacker'), nodeId]);
 export const CAMPAIGN_GOALS = [...GOALS, 'availability'] as const;

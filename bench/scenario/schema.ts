@@ -8,7 +8,7 @@ import { profileSpecSchema } from '../../channel/profile';
 import { COMPUTE_PROFILES } from '../../nodes/compute-profile';
 import { durationSchema, sizeSchema } from './units';
 
-const nodeId = z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'expected a node id such as dc1 or tn1.001');
+export const nodeId = z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'expected a node id such as dc1 or tn1.001');
 const pin = z.union([z.number().int().nonnegative(), z.string().regex(/^A\d$/, 'expected a pin number or A0..A5')]);
 const computePreset = z.enum(Object.keys(COMPUTE_PROFILES) as [string, ...string[]]);
 const relay = z.enum(['on', 'off']);
