@@ -289,14 +289,15 @@ export class JohnnyFiveBoard implements TnBoard {
     const closed = value === 1;
     const seenAt = this.clock.now();
     if (this.reported === undefined) {
-      // The first report after attaching is the state the relay is in, not a switch.
+      // The first report after attaching is the state the relay is in, not a switch; a lone
+      // pending switch that state already satisfies will bring no change, so it is dropped.
       this.reported = closed;
-      this.dropPendingUpTo(closed, true);
+      if (this.pending.length === 1 && this.pending[0]!.closed === closed) this.pending = [];
       return;
     }
     if (closed === this.reported) return;
     this.reported = closed;
-    const match = this.dropPendingUpTo(closed, false);
+    const match = this.dropPendingUpTo(closed);
     const change: RelayChange = match
       ? { closed, seenAt, command: match.timing ? { issuedAt: match.issuedAt, timing: match.timing } : { issuedAt: match.issuedAt } }
       : { closed, seenAt };
@@ -314,16 +315,8 @@ export class JohnnyFiveBoard implements TnBoard {
     for (const listener of this.relayListeners) safely(() => listener(change));
   }
 
-  /**
-   * Removes pending switches up to the first one asking for `closed` and returns it. On the first
-   * report after attaching, a lone pending switch that report already satisfies will bring no
-   * change, so it is dropped.
-   */
-  private dropPendingUpTo(closed: boolean, initial: boolean): PendingSwitch | undefined {
-    if (initial) {
-      if (this.pending.length === 1 && this.pending[0]!.closed === closed) this.pending = [];
-      return undefined;
-    }
+  /** Removes pending switches up to the first one asking for `closed` and returns it. */
+  private dropPendingUpTo(closed: boolean): PendingSwitch | undefined {
     while (this.pending.length > 0) {
       const next = this.pending.shift()!;
       if (next.closed === closed) return next;
