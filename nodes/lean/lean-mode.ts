@@ -95,17 +95,17 @@ export class LeanMode implements BenchMode {
     const local = options.local ?? (() => true);
     this.manufacturerRoot = options.manufacturer ?? (provisioned ? undefined : Manufacturer.create(crypto.hes));
     this.manufacturerKey = this.manufacturerRoot?.publicKey ?? provisioned!.manufacturerKey;
-    const hesStore = this.storeOf(topology.hes);
     if (provisioned) {
-      // provisioned elsewhere: load the keys of this process's nodes only
+      // provisioned elsewhere: load the keys of this process's nodes only (and open no other node's store)
       this.allowList = provisioned.allowList;
-      if (local(topology.hes)) this.provision(topology.hes, hesStore, crypto.hes);
+      if (local(topology.hes)) this.provision(topology.hes, this.storeOf(topology.hes), crypto.hes);
       for (const { id: dc, tns } of topology.dcs) {
         if (local(dc)) this.provision(dc, this.storeOf(dc), crypto.dc);
         for (const tn of tns) if (local(tn)) this.provision(tn, this.storeOf(tn), crypto.tn);
       }
     } else {
       this.allowList = new AllowList();
+      const hesStore = this.storeOf(topology.hes);
       provisionHes(hesStore, { crypto: crypto.hes, id: topology.hes }, this.manufacturerRoot!);
       this.provision(topology.hes, hesStore, crypto.hes);
       for (const { id: dc, tns } of topology.dcs) {

@@ -70,6 +70,8 @@ describe('a node process of a distributed bench', () => {
     expect(readdirSync(handed('dc2')).sort()).toEqual(['dc2', 'lean-provisioning.json']);
 
     const tnHost = nodeProcess(tnsHost, (node) => node === 'tn1.001' || node === 'tn1.002');
+    // running opens no store of a node the host was not handed
+    expect(readdirSync(tnsHost).sort()).toEqual(['lean-provisioning.json', 'tn1.001', 'tn1.002']);
     // the keys it runs with are the provisioned ones, not new ones made in its own directory
     const provisioned = nodeProcess(state, (node) => node === 'tn1.001');
     const tnProcess = tnHost.mode;
