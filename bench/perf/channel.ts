@@ -17,25 +17,16 @@ import { Random } from '../../nodes/runtime/random';
 import { SEGMENT_BROADCAST, type Transport } from '../../nodes/runtime/transport';
 import { startBroker } from '../../channel/broker';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
-import { PRESETS, type PresetName } from '../../channel/presets';
-import { airtimeMs, fragmentSizes, meanJitterMs, resolveProfile, type LinkProfile, type ProfileSpec } from '../../channel/profile';
+import { PRESET_NAMES, PRESETS, type PresetName } from '../../channel/presets';
+import { airtimeMs, fragmentSizes, meanJitterMs, meanLossRate, type LinkProfile, type ProfileSpec } from '../../channel/profile';
 import { Topology } from '../../channel/topology';
 import { connectTransport, type ZmqTransport } from '../../channel/zmq-transport';
+import { median, percentile, report, round } from './measure';
 
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 const log = (msg: string): void => void process.stderr.write(`perf:channel: ${msg}\n`);
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const percentile = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-};
-const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
 const FRAME = (() => {
   const f = new Uint8Array(64);
@@ -303,7 +294,7 @@ async function virtualFidelity(name: PresetName): Promise<Fidelity> {
     for (let i = 0; i < lossFrames; i++) t(from).send(plc ? SEGMENT_BROADCAST : to, frame);
   });
   const fragments = fragmentSizes(profile, frameBytes).length;
-  const p = profile.loss.model === 'bernoulli' ? profile.loss.p : 0;
+  const p = meanLossRate(profile.loss);
   const configuredLoss = plc ? 1 - (1 - p) ** fragments : 1 - (1 - p ** (profile.retries + 1)) ** fragments;
   const lossSamples = lossFrames * (plc ? 20 : 1);
   const measuredLoss = 1 - loss.length / lossSamples;
@@ -344,8 +335,8 @@ function summarize(f: Omit<Fidelity, 'bpsErrorPct' | 'lossCi99' | 'withinTargets
     configuredLoss: round(f.configuredLoss, 6),
     measuredLoss: round(f.measuredLoss, 6),
     lossCi99: [round(lossCi99[0], 6), round(lossCi99[1], 6)],
-    configuredLatencyMs: round(f.configuredLatencyMs),
-    measuredLatencyMs: round(f.measuredLatencyMs),
+    configuredLatencyMs: round(f.configuredLatencyMs, 3),
+    measuredLatencyMs: round(f.measuredLatencyMs, 3),
     withinTargets: Math.abs(bpsErrorPct) <= 2 && lossOk,
   };
 }
@@ -399,7 +390,7 @@ async function realFidelity(name: PresetName): Promise<Fidelity> {
 
   for (const t of [dc, ...tns]) await t.close();
   await broker.stop();
-  const p = profile.loss.model === 'bernoulli' ? profile.loss.p : 0;
+  const p = meanLossRate(profile.loss);
   return summarize({
     preset: name,
     clock: 'real',
@@ -458,7 +449,7 @@ async function main(): Promise<void> {
   await inProcess.close();
   /** Median over rounds of (broker percentile - raw percentile) in the same round. */
   const added = (k: 'inProcess' | 'process' | 'relay', p: number, base: 'raw' | 'relay' = 'raw'): number =>
-    round(median(rounds.map((r) => percentile(r[k], p) - percentile(r[base], p))));
+    round(median(rounds.map((r) => percentile(r[k], p) - percentile(r[base], p))), 3);
 
   log('forwarding: warming up');
   await brokerThroughput(tx, rx, 20_000);
@@ -479,9 +470,8 @@ async function main(): Promise<void> {
 
   log('fidelity: virtual clock, every preset');
   const fidelity: Fidelity[] = [];
-  for (const name of Object.keys(PRESETS) as PresetName[]) {
+  for (const name of PRESET_NAMES) {
     if (name === 'pass-through') continue;
-    resolveProfile({ preset: name }, PRESETS);
     fidelity.push(await virtualFidelity(name));
   }
   log('fidelity: real clock through the broker process, g3-plc-cenelec-a');
@@ -494,17 +484,17 @@ async function main(): Promise<void> {
     clock: 'real',
     definition:
       'broker started in this process (startBroker, pass-through), nodes on ZmqTransport: median over 6 interleaved 1.5 s rounds of (percentile of one-way latency tn -> broker -> dc) minus (the same percentile of a direct PUSH -> PULL hop in the same round)',
-    brokerP50Ms: round(percentile(pooled.inProcess, 50)),
-    brokerP99Ms: round(percentile(pooled.inProcess, 99)),
-    rawP50Ms: round(percentile(pooled.raw, 50)),
-    rawP99Ms: round(percentile(pooled.raw, 99)),
+    brokerP50Ms: round(percentile(pooled.inProcess, 50), 3),
+    brokerP99Ms: round(percentile(pooled.inProcess, 99), 3),
+    rawP50Ms: round(percentile(pooled.raw, 50), 3),
+    rawP99Ms: round(percentile(pooled.raw, 99), 3),
     samples: { broker: pooled.inProcess.length, raw: pooled.raw.length },
     brokerProcess: {
       note: 'the same measured through `gridbench channel` in its own process (one more process wake-up per hop)',
       p50Ms: added('process', 50),
       p99Ms: added('process', 99),
-      brokerP50Ms: round(percentile(pooled.process, 50)),
-      brokerP99Ms: round(percentile(pooled.process, 99)),
+      brokerP50Ms: round(percentile(pooled.process, 50), 3),
+      brokerP99Ms: round(percentile(pooled.process, 99), 3),
       samples: pooled.process.length,
     },
     plainZmqRelay: {
@@ -515,16 +505,16 @@ async function main(): Promise<void> {
       channelCodeP99Ms: added('inProcess', 99, 'relay'),
     },
     perRoundP99Ms: rounds.map((r) => ({
-      raw: round(percentile(r.raw, 99)),
-      relay: round(percentile(r.relay, 99)),
-      inProcess: round(percentile(r.inProcess, 99)),
-      process: round(percentile(r.process, 99)),
+      raw: round(percentile(r.raw, 99), 3),
+      relay: round(percentile(r.relay, 99), 3),
+      inProcess: round(percentile(r.inProcess, 99), 3),
+      process: round(percentile(r.process, 99), 3),
     })),
   };
   const forwarding = {
     framesPerSec: Math.round(median(broker)),
     rawZmqFramesPerSec: Math.round(median(raw)),
-    ratio: round(median(ratios)),
+    ratio: round(median(ratios), 3),
     rounds: { broker: broker.map(Math.round), raw: raw.map(Math.round) },
     frameBytes: 64,
     framesPerRound: n,
@@ -544,7 +534,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, node: process.version },
     durationS: round((Date.now() - started) / 1000, 1),
   };
-  console.log(JSON.stringify(result));
+  report(result);
 }
 
 main().then(
