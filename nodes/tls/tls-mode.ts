@@ -309,6 +309,17 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
   /** The TNs of a segment that this process runs. */
   const localTnsOf = (dc: NodeId): TlsTn[] => topology.tnsOf(dc).flatMap((tn) => tns.get(tn) ?? []);
 
+  /** Every TN of the segment that this process runs does `act` at once; resolves with the storm it makes. */
+  function stormOf(dc: NodeId, act: (tn: TlsTn) => void): Promise<StormReport | undefined> {
+    const tracker = trackerOf(dc);
+    const segment = localTnsOf(dc);
+    // no TN of the segment here: nothing happens in this process, and no storm is seen
+    if (segment.length === 0) return Promise.resolve(undefined);
+    const storm = tracker.nextEpisode();
+    for (const tn of segment) act(tn);
+    return storm;
+  }
+
   let meterRound = 0;
   let confidentialCounter = 0;
   const mode: TlsMode = {
@@ -438,24 +449,8 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
       return { handshakes, failedHandshakes, lostChannels, refused: { ...hesNode?.stats.refused }, channelsUp };
     },
 
-    powerRestored(dc: NodeId): Promise<StormReport | undefined> {
-      const tracker = trackerOf(dc);
-      const segment = localTnsOf(dc);
-      // no TN of the segment here: nothing loses power in this process, and no storm is seen
-      if (segment.length === 0) return Promise.resolve(undefined);
-      const storm = tracker.nextEpisode();
-      for (const tn of segment) tn.powerRestored();
-      return storm;
-    },
-
-    renegotiateAll(dc: NodeId, reason: HandshakeReason): Promise<StormReport | undefined> {
-      const tracker = trackerOf(dc);
-      const segment = localTnsOf(dc);
-      if (segment.length === 0) return Promise.resolve(undefined);
-      const storm = tracker.nextEpisode();
-      for (const tn of segment) tn.renegotiate(reason);
-      return storm;
-    },
+    powerRestored: (dc: NodeId) => stormOf(dc, (tn) => tn.powerRestored()),
+    renegotiateAll: (dc: NodeId, reason: HandshakeReason) => stormOf(dc, (tn) => tn.renegotiate(reason)),
 
     async measureResumedHandshake(id: NodeId): Promise<HandshakeRecord | undefined> {
       const tn = tnOf(id);
