@@ -1,5 +1,6 @@
 import { InfluxDB, type IPoint, type IPoolOptions } from 'influx';
 import type { InfluxDBConfig } from './influxdb-config';
+import { LINE_PRECISION } from './line-protocol';
 import type { Point } from './point';
 
 /** An `influx` client for the configured server and database. */
@@ -16,9 +17,17 @@ export function influxClient(config: InfluxDBConfig, pool: IPoolOptions): Influx
   });
 }
 
-export const toIPoint = (p: Point): IPoint => ({
+const toIPoint = (p: Point): IPoint => ({
   measurement: p.measurement,
   tags: p.tags as Record<string, string>,
   fields: p.fields as Record<string, unknown>,
   timestamp: p.timeUs,
 });
+
+/** One HTTP write of points, at the outputs' precision, to the configured retention policy. */
+export function writePoints(client: InfluxDB, config: InfluxDBConfig, points: readonly Point[]): Promise<void> {
+  return client.writePoints(points.map(toIPoint), {
+    precision: LINE_PRECISION,
+    ...(config.retentionPolicy ? { retentionPolicy: config.retentionPolicy } : {}),
+  });
+}

@@ -1,8 +1,7 @@
 import type { InfluxDB } from 'influx';
 import type { MetricsOutput, Sample } from '../../nodes/runtime/metrics';
-import { influxClient, toIPoint } from './influxdb-client';
+import { influxClient, writePoints } from './influxdb-client';
 import type { InfluxDBConfig } from './influxdb-config';
-import { LINE_PRECISION } from './line-protocol';
 import { PointMaker, type Point } from './point';
 import { SpillStore } from './spill-store';
 import type { Timebase } from './timebase';
@@ -261,10 +260,7 @@ export class InfluxDBOutput implements MetricsOutput {
 
   private async write(points: Point[]): Promise<WriteResult> {
     try {
-      await this.client.writePoints(points.map(toIPoint), {
-        precision: LINE_PRECISION,
-        ...(this.config.retentionPolicy ? { retentionPolicy: this.config.retentionPolicy } : {}),
-      });
+      await writePoints(this.client, this.config, points);
       this.stats.written += points.length;
       this.markUp();
       return 'ok';

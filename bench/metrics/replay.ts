@@ -10,9 +10,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { influxClient, toIPoint } from './influxdb-client';
+import { influxClient, writePoints } from './influxdb-client';
 import type { InfluxDBConfig } from './influxdb-config';
-import { LINE_PRECISION, parseLines } from './line-protocol';
+import { parseLines } from './line-protocol';
 import { parseOutSpec } from './out-spec';
 
 const SPILL_FILE = /^spill-\d+\.lp$/;
@@ -36,12 +36,8 @@ export async function replayLineProtocol(files: readonly string[], config: Influ
   for (const file of files) {
     const points = parseLines(await readFile(file, 'utf8'), file);
     for (let i = 0; i < points.length; i += config.batchSize) {
-      const batch = points.slice(i, i + config.batchSize).map(toIPoint);
       try {
-        await client.writePoints(batch, {
-          precision: LINE_PRECISION,
-          ...(config.retentionPolicy ? { retentionPolicy: config.retentionPolicy } : {}),
-        });
+        await writePoints(client, config, points.slice(i, i + config.batchSize));
       } catch (err) {
         throw new Error(`replay: writing ${file} to ${config.addr}/${config.db}: ${(err as Error).message}`);
       }
