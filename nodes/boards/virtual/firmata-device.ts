@@ -53,7 +53,6 @@ export interface VirtualDeviceOptions {
   readonly baudRate?: number;
   /** Reset to Firmata running: the bootloader's wait after a DTR reset. */
   readonly bootMs?: number;
-  readonly firmware?: { readonly name: string; readonly major: number; readonly minor: number };
   readonly relay?: RelayHarness;
   /** The meter's S0 output wired to an input pin. */
   readonly s0?: { readonly input: number; readonly pulsesPerKWh: number; readonly pulseMs?: number };
@@ -115,8 +114,6 @@ export class VirtualFirmataDevice {
   private coil: 0 | 1 = 0;
   private contact: 0 | 1 = 0;
   private contactDueAt = -Infinity;
-  /** Messages the device has acted on since it was made, for tests and diagnostics. */
-  messagesHandled = 0;
 
   constructor(options: VirtualDeviceOptions) {
     this.options = options;
@@ -161,10 +158,6 @@ export class VirtualFirmataDevice {
   /** S0 pulses the meter has emitted, whether or not a host counted them. */
   get s0Pulses(): number {
     return this.s0?.pulses ?? 0;
-  }
-
-  get connected(): boolean {
-    return this.conn?.alive ?? false;
   }
 
   pinMode(pin: number): number | undefined {
@@ -278,7 +271,6 @@ export class VirtualFirmataDevice {
   // ---- messages ----
 
   private handleCommand(command: number, data: readonly number[]): void {
-    this.messagesHandled++;
     const type = commandType(command);
     const channel = command & 0x0f;
     const [a = 0, b = 0] = data;
@@ -303,7 +295,6 @@ export class VirtualFirmataDevice {
   }
 
   private handleSysex(data: readonly number[]): void {
-    this.messagesHandled++;
     const [id, ...args] = data;
     switch (id) {
       case SYSEX.REPORT_FIRMWARE:
@@ -328,7 +319,7 @@ export class VirtualFirmataDevice {
   }
 
   private sendFirmware(): void {
-    const fw = this.options.firmware ?? DEVICE_DEFAULTS.firmware;
+    const fw = DEVICE_DEFAULTS.firmware;
     const name = [...Buffer.from(fw.name, 'utf8')].flatMap((c) => to7bit(c));
     this.send([FIRMATA.START_SYSEX, SYSEX.REPORT_FIRMWARE, fw.major, fw.minor, ...name, FIRMATA.END_SYSEX]);
   }
