@@ -29,6 +29,14 @@ describe('fresh_authentic_FW', () => {
     expect(b.monitor.violationsOf('fresh_authentic_FW')).toBe(0);
   }
 
+  /** An honest rollout, its frames on dc1's segment recorded for replay. */
+  async function recordedRollout(version: number) {
+    const recording = b.attacker.record({ link: 'plc:dc1', class: ['firmware-manifest', 'firmware-chunk'] });
+    await honestRolloutStillWorks(version);
+    recording.stop();
+    return recording;
+  }
+
   it('refuses firmware signed by anyone but the manufacturer: a rogue root, a compromised DC', async () => {
     const rogue = b.attacker.rogueManufacturer.signFirmware(9, image(9));
     const dcKey = b.attacker.compromise('dc1').sign.secretKey;
@@ -78,12 +86,8 @@ describe('fresh_authentic_FW', () => {
   });
 
   it('never rolls back or reinstalls: replayed older and equal rollouts are refused', async () => {
-    const v2 = b.attacker.record({ link: 'plc:dc1', class: ['firmware-manifest', 'firmware-chunk'] });
-    await honestRolloutStillWorks(2);
-    v2.stop();
-    const v3 = b.attacker.record({ link: 'plc:dc1', class: ['firmware-manifest', 'firmware-chunk'] });
-    await honestRolloutStillWorks(3);
-    v3.stop();
+    const v2 = await recordedRollout(2);
+    const v3 = await recordedRollout(3);
     const installsBefore = b.recorder.select('firmware_install').length;
     for (const frame of [...v2.frames, ...v3.frames]) b.attacker.replay(frame);
     await b.wait();
@@ -94,12 +98,8 @@ describe('fresh_authentic_FW', () => {
   });
 
   it('a replacement unit refuses a release older than the one current when it enrolled, and takes the current one', async () => {
-    const v2 = b.attacker.record({ link: 'plc:dc1', class: ['firmware-manifest', 'firmware-chunk'] });
-    await honestRolloutStillWorks(2);
-    v2.stop();
-    const v3 = b.attacker.record({ link: 'plc:dc1', class: ['firmware-manifest', 'firmware-chunk'] });
-    await honestRolloutStillWorks(3);
-    v3.stop();
+    const v2 = await recordedRollout(2);
+    const v3 = await recordedRollout(3);
     await b.clock.drive(b.mode.replace('tn1.001'));
     for (const frame of v2.frames) b.attacker.replay(frame, { from: 'dc1', to: 'tn1.001' });
     await b.wait();
