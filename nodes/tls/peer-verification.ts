@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { NodeId } from '../runtime/transport';
+import { spkiDer } from './x509';
 
 /**
  * Checks the certificate a TLS peer presented, once its handshake is done. Needed on the HES:
@@ -66,5 +67,5 @@ export function verifyClientCertificate(socket: TLSSocket, expected: NodeId, roo
  */
 export function peerKeyOf(socket: TLSSocket): Uint8Array {
   const cert = socket.getPeerX509Certificate();
-  return cert ? new Uint8Array(cert.publicKey.export({ type: 'spki', format: 'der' })) : new Uint8Array(0);
+  return cert ? spkiDer(cert.publicKey) : new Uint8Array(0);
 }

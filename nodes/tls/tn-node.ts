@@ -18,6 +18,7 @@ import { countRejection, decodeRefusal, tlsFailureReason, type RefusalTags } fro
 import type { ReliableStreamOptions } from './reliable-stream';
 import type { SegmentAirtime } from './segment-airtime';
 import { decodeTlsFrame } from './tls-frame';
+import { spkiDer } from './x509';
 
 /**
  * A TN in smgw-tls mode: it opens and keeps one TLS channel to the HES through its DC, renews it
@@ -141,7 +142,7 @@ export class TlsTn {
   ) {
     this.energyWh = deps.random.int(50_000);
     this.observer = extras.observer ?? NO_OBSERVER;
-    this.manufacturerKey = new Uint8Array(security.manufacturerPublicKey.export({ type: 'spki', format: 'der' }));
+    this.manufacturerKey = spkiDer(security.manufacturerPublicKey);
     this.unsubscribe = deps.transport.onFrame((received) => this.onFrame(received));
   }
 
