@@ -399,7 +399,6 @@ export class JohnnyFiveBoard implements TnBoard {
 export function layoutOf(io: Firmata): BoardLayout {
   return {
     name: io.firmware.name ? `board running ${io.firmware.name}` : 'board',
-    builtinLed: 13,
     pins: io.pins.map((pin) => ({
       modes: pin.supportedModes.map((mode) => [mode as PinMode, 1] as const),
       ...(pin.analogChannel !== undefined && pin.analogChannel !== NO_ANALOG_CHANNEL ? { analogChannel: pin.analogChannel } : {}),

@@ -15,8 +15,6 @@ export interface PinCapabilities {
 export interface BoardLayout {
   readonly name: string;
   readonly pins: readonly PinCapabilities[];
-  /** The on-board LED pin. */
-  readonly builtinLed: number;
 }
 
 const UNO_PWM = new Set([3, 5, 6, 9, 10, 11]);
@@ -44,7 +42,6 @@ function unoPin(pin: number): PinCapabilities {
 export const ARDUINO_UNO: BoardLayout = {
   name: 'Arduino Uno',
   pins: Array.from({ length: 20 }, (_, pin) => unoPin(pin)),
-  builtinLed: 13,
 };
 
 export function supports(layout: BoardLayout, pin: number, mode: number): boolean {
