@@ -1,20 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { classFrame, seqOf, virtualBench } from '../../test/channel/helpers';
-import { waitFor, zmqBench } from '../../test/channel/zmq-bench';
+import { waitFor, zmqBenchPerTest } from '../../test/channel/zmq-bench';
 
-let bench: Awaited<ReturnType<typeof zmqBench>> | undefined;
-afterEach(async () => {
-  await bench?.close();
-  bench = undefined;
-});
+const startBench = zmqBenchPerTest();
 
 describe('delay interceptor', () => {
   it('holds matching frames on real ZeroMQ traffic while others overtake them', async () => {
-    bench = await zmqBench();
+    const bench = await startBench();
     bench.control.addInterceptor({ type: 'delay', match: { class: 'meter-response' }, config: { ms: 300 } });
     bench.t('tn1.001').send('dc1', classFrame(0x11, 1)); // meter response: held
     bench.t('tn1.001').send('dc1', classFrame(0x03, 2)); // tn-key: passes
-    await waitFor(() => bench!.received.length === 2, 'both frames');
+    await waitFor(() => bench.received.length === 2, 'both frames');
     const [first, second] = bench.at('dc1');
     expect([seqOf(first!.frame), seqOf(second!.frame)]).toEqual([2, 1]);
     // The sender's timestamp stays; the hold shows in the arrival time.

@@ -1,23 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { classFrame, seqOf } from '../../test/channel/helpers';
-import { settle, waitFor, zmqBench } from '../../test/channel/zmq-bench';
+import { settle, waitFor, zmqBenchPerTest } from '../../test/channel/zmq-bench';
 
-let bench: Awaited<ReturnType<typeof zmqBench>> | undefined;
-afterEach(async () => {
-  await bench?.close();
-  bench = undefined;
-});
+const startBench = zmqBenchPerTest();
 
 describe('drop interceptor', () => {
   it('removes matching frames from real ZeroMQ traffic and counts them', async () => {
-    bench = await zmqBench();
+    const bench = await startBench();
     const info = bench.control.addInterceptor({ type: 'drop', match: { link: 'plc:dc1', class: 'automation' } });
     for (let i = 0; i < 5; i++) {
       bench.t('dc1').send('tn1.001', classFrame(0x13, i)); // automation: dropped
       bench.t('dc1').send('tn1.001', classFrame(0x10, 100 + i)); // meter request: passes
     }
     bench.t('hes').send('dc1', classFrame(0x13, 200)); // automation on the WAN link: not matched
-    await waitFor(() => bench!.received.length === 6, 'unmatched frames');
+    await waitFor(() => bench.received.length === 6, 'unmatched frames');
     await settle();
     expect(bench.at('tn1.001').map((r) => seqOf(r.frame))).toEqual([100, 101, 102, 103, 104]);
     expect(bench.control.interceptor(info.id)!.stats).toMatchObject({ matched: 5, fired: 5, dropped: 5 });
@@ -25,16 +21,16 @@ describe('drop interceptor', () => {
   });
 
   it('with a probability drops only some, and is gone once removed', async () => {
-    bench = await zmqBench({ seed: 4 });
+    const bench = await startBench({ seed: 4 });
     const info = bench.control.addInterceptor({ type: 'drop', probability: 0.5, match: { direction: 'up' } });
     for (let i = 0; i < 200; i++) bench.t('tn1.001').send('dc1', classFrame(0x11, i));
-    await waitFor(() => bench!.control.interceptor(info.id)!.stats.matched === 200, 'all matched');
+    await waitFor(() => bench.control.interceptor(info.id)!.stats.matched === 200, 'all matched');
     const dropped = bench.control.interceptor(info.id)!.stats.dropped;
-    await waitFor(() => bench!.received.length === 200 - dropped, 'survivors');
+    await waitFor(() => bench.received.length === 200 - dropped, 'survivors');
     expect(dropped).toBeGreaterThan(50);
     expect(dropped).toBeLessThan(150);
     expect(bench.control.removeInterceptor(info.id)).toBe(true);
     bench.t('tn1.001').send('dc1', classFrame(0x11, 999));
-    await waitFor(() => bench!.received.length === 201 - dropped, 'frame after removal');
+    await waitFor(() => bench.received.length === 201 - dropped, 'frame after removal');
   });
 });

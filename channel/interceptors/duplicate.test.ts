@@ -1,21 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SEGMENT_BROADCAST } from '../../nodes/runtime/transport';
 import { classFrame, seqOf } from '../../test/channel/helpers';
-import { settle, waitFor, zmqBench } from '../../test/channel/zmq-bench';
+import { settle, waitFor, zmqBenchPerTest } from '../../test/channel/zmq-bench';
 
-let bench: Awaited<ReturnType<typeof zmqBench>> | undefined;
-afterEach(async () => {
-  await bench?.close();
-  bench = undefined;
-});
+const startBench = zmqBenchPerTest();
 
 describe('duplicate interceptor', () => {
   it('delivers each matching frame plus its copies on real ZeroMQ traffic', async () => {
-    bench = await zmqBench({ tns: 2 });
+    const bench = await startBench({ tns: 2 });
     const info = bench.control.addInterceptor({ type: 'duplicate', match: { class: 'automation' }, config: { copies: 2 } });
     bench.t('dc1').send(SEGMENT_BROADCAST, classFrame(0x13, 7));
     bench.t('dc1').send('hes', classFrame(0x11, 8));
-    await waitFor(() => bench!.received.length === 7, '3 + 3 automation, 1 response');
+    await waitFor(() => bench.received.length === 7, '3 + 3 automation, 1 response');
     await settle();
     expect(bench.at('tn1.001').map((r) => [r.from, seqOf(r.frame)])).toEqual([
       ['dc1', 7],

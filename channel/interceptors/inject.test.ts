@@ -1,19 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { classFrame, seqOf } from '../../test/channel/helpers';
-import { settle, waitFor, zmqBench } from '../../test/channel/zmq-bench';
+import { settle, waitFor, zmqBenchPerTest } from '../../test/channel/zmq-bench';
 
-let bench: Awaited<ReturnType<typeof zmqBench>> | undefined;
-afterEach(async () => {
-  await bench?.close();
-  bench = undefined;
-});
+const startBench = zmqBenchPerTest();
 
 describe('inject interceptor', () => {
   it('puts forged frames from a claimed sender on real ZeroMQ traffic', async () => {
-    bench = await zmqBench({ tns: 3 });
+    const bench = await startBench({ tns: 3 });
     const forged = Buffer.from(classFrame(0x13, 66)).toString('hex');
     const info = bench.control.addInterceptor({ type: 'inject', config: { from: 'dc1', to: '*', hex: forged, count: 3, everyMs: 20 } });
-    await waitFor(() => bench!.received.length === 9, '3 forged broadcasts at 3 TNs');
+    await waitFor(() => bench.received.length === 9, '3 forged broadcasts at 3 TNs');
     await settle();
     expect(bench.at('tn1.002').map((r) => [r.from, seqOf(r.frame)])).toEqual([
       ['dc1', 66],
@@ -24,7 +20,7 @@ describe('inject interceptor', () => {
   });
 
   it('races each matching frame with a forged one', async () => {
-    bench = await zmqBench();
+    const bench = await startBench();
     const forged = Buffer.from(classFrame(0x11, 77)).toString('hex');
     bench.control.addInterceptor({
       type: 'inject',
@@ -33,7 +29,7 @@ describe('inject interceptor', () => {
     });
     bench.t('tn1.001').send('dc1', classFrame(0x11, 1));
     bench.t('tn1.001').send('dc1', classFrame(0x11, 2));
-    await waitFor(() => bench!.received.length === 4, 'two real, two forged');
+    await waitFor(() => bench.received.length === 4, 'two real, two forged');
     expect(bench.at('dc1').map((r) => seqOf(r.frame))).toEqual([1, 77, 2, 77]);
   });
 });

@@ -1,23 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { classFrame, seqOf, virtualBench } from '../../test/channel/helpers';
-import { waitFor, zmqBench } from '../../test/channel/zmq-bench';
+import { waitFor, zmqBenchPerTest } from '../../test/channel/zmq-bench';
 
-let bench: Awaited<ReturnType<typeof zmqBench>> | undefined;
-afterEach(async () => {
-  await bench?.close();
-  bench = undefined;
-});
+const startBench = zmqBenchPerTest();
 
 const PLC = { bitRate: 8000, overheadBytes: 10, maxPsdu: null, latencyMs: 0, duplex: 'half' as const, queueFrames: 100 };
 
 describe('jam interceptor', () => {
   it('occupies the segment on real ZeroMQ traffic: frames wait for the jam to end', async () => {
-    bench = await zmqBench({ plc: PLC });
+    const bench = await startBench({ plc: PLC });
     const t0 = Date.now();
     bench.control.addInterceptor({ type: 'jam', match: { link: 'plc:dc1' }, config: { durationMs: 400 } });
     bench.t('tn1.001').send('dc1', classFrame(0x11, 1, 90));
     bench.t('hes').send('dc1', classFrame(0x10, 2, 90)); // WAN: not jammed
-    await waitFor(() => bench!.received.length === 2, 'both frames');
+    await waitFor(() => bench.received.length === 2, 'both frames');
     const wan = bench.received.find((r) => r.from === 'hes')!;
     const plc = bench.received.find((r) => r.from === 'tn1.001')!;
     expect(wan.at - t0).toBeLessThan(plc.at - t0);

@@ -1,19 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { classFrame, seqOf, virtualBench } from '../../test/channel/helpers';
-import { waitFor, zmqBench } from '../../test/channel/zmq-bench';
+import { waitFor, zmqBenchPerTest } from '../../test/channel/zmq-bench';
 
-let bench: Awaited<ReturnType<typeof zmqBench>> | undefined;
-afterEach(async () => {
-  await bench?.close();
-  bench = undefined;
-});
+const startBench = zmqBenchPerTest();
 
 describe('reorder interceptor', () => {
   it('releases each window of frames reversed on real ZeroMQ traffic', async () => {
-    bench = await zmqBench();
+    const bench = await startBench();
     bench.control.addInterceptor({ type: 'reorder', match: { link: 'wan:dc1', direction: 'up' }, config: { window: 3 } });
     for (let i = 0; i < 6; i++) bench.t('dc1').send('hes', classFrame(0x11, i));
-    await waitFor(() => bench!.received.length === 6, '6 frames');
+    await waitFor(() => bench.received.length === 6, '6 frames');
     expect(bench.at('hes').map((r) => seqOf(r.frame))).toEqual([2, 1, 0, 5, 4, 3]);
   });
 

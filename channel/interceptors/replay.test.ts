@@ -1,20 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SEGMENT_BROADCAST } from '../../nodes/runtime/transport';
 import { classFrame, seqOf } from '../../test/channel/helpers';
-import { settle, waitFor, zmqBench } from '../../test/channel/zmq-bench';
+import { settle, waitFor, zmqBenchPerTest } from '../../test/channel/zmq-bench';
 
-let bench: Awaited<ReturnType<typeof zmqBench>> | undefined;
-afterEach(async () => {
-  await bench?.close();
-  bench = undefined;
-});
+const startBench = zmqBenchPerTest();
 
 describe('replay interceptor', () => {
   it('resends a recorded broadcast later, claiming the original sender, on real ZeroMQ traffic', async () => {
-    bench = await zmqBench({ tns: 2 });
+    const bench = await startBench({ tns: 2 });
     bench.control.addInterceptor({ type: 'replay', match: { class: 'automation' }, config: { afterMs: 200 } });
     bench.t('dc1').send(SEGMENT_BROADCAST, classFrame(0x13, 5));
-    await waitFor(() => bench!.received.length === 4, 'original and replay at both TNs');
+    await waitFor(() => bench.received.length === 4, 'original and replay at both TNs');
     const [orig, again] = bench.at('tn1.001');
     expect([orig!.from, again!.from]).toEqual(['dc1', 'dc1']);
     expect(Buffer.from(again!.frame)).toEqual(Buffer.from(orig!.frame));
@@ -23,14 +19,14 @@ describe('replay interceptor', () => {
   });
 
   it('replays a frame to other receivers', async () => {
-    bench = await zmqBench({ tns: 3 });
+    const bench = await startBench({ tns: 3 });
     const info = bench.control.addInterceptor({
       type: 'replay',
       match: { to: 'tn1.001', class: 'confidential' },
       config: { afterMs: 50, to: ['tn1.002', 'tn1.003'] },
     });
     bench.t('dc1').send('tn1.001', classFrame(0x12, 9));
-    await waitFor(() => bench!.received.length === 3, 'frame at three TNs');
+    await waitFor(() => bench.received.length === 3, 'frame at three TNs');
     await settle();
     expect(bench.received.map((r) => [r.to, seqOf(r.frame)]).sort()).toEqual([
       ['tn1.001', 9],

@@ -1,21 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { peekClassName } from '../../nodes/protocol/message-class';
 import { classFrame } from '../../test/channel/helpers';
-import { waitFor, zmqBench } from '../../test/channel/zmq-bench';
+import { waitFor, zmqBenchPerTest } from '../../test/channel/zmq-bench';
 
-let bench: Awaited<ReturnType<typeof zmqBench>> | undefined;
-afterEach(async () => {
-  await bench?.close();
-  bench = undefined;
-});
+const startBench = zmqBenchPerTest();
 
 describe('tamper interceptor', () => {
   it('overwrites a byte range of matching frames on real ZeroMQ traffic', async () => {
-    bench = await zmqBench();
+    const bench = await startBench();
     const info = bench.control.addInterceptor({ type: 'tamper', match: { from: 'hes' }, config: { offset: -2, overwrite: 'dead' } });
     bench.t('hes').send('dc1', classFrame(0x12, 1, 8));
     bench.t('tn1.001').send('dc1', classFrame(0x11, 2, 8));
-    await waitFor(() => bench!.received.length === 2, 'both frames');
+    await waitFor(() => bench.received.length === 2, 'both frames');
     const fromHes = bench.at('dc1').find((r) => r.from === 'hes')!;
     const fromTn = bench.at('dc1').find((r) => r.from === 'tn1.001')!;
     expect(Buffer.from(fromHes.frame).toString('hex')).toBe('011200000001dead');
@@ -24,11 +20,11 @@ describe('tamper interceptor', () => {
   });
 
   it('flips the asked number of bits past the wire header', async () => {
-    bench = await zmqBench();
+    const bench = await startBench();
     bench.control.addInterceptor({ type: 'tamper', config: { flipBits: 3 } });
     const sent = classFrame(0x13, 0, 64);
     bench.t('dc1').send('tn1.001', sent);
-    await waitFor(() => bench!.received.length === 1, 'frame');
+    await waitFor(() => bench.received.length === 1, 'frame');
     const got = bench.received[0]!.frame;
     let flipped = 0;
     for (let i = 0; i < sent.length; i++) for (let b = 0; b < 8; b++) if (((sent[i]! ^ got[i]!) >> b) & 1) flipped++;
@@ -37,11 +33,9 @@ describe('tamper interceptor', () => {
     expect(peekClassName(got)).toBe('automation');
   });
 
-  it('refuses a config that would do nothing, naming the field', () => {
-    return zmqBench().then(async (b) => {
-      bench = b;
-      expect(() => b.control.addInterceptor({ type: 'tamper', config: {} })).toThrow(/flipBits > 0 or overwrite/);
-      expect(() => b.control.addInterceptor({ type: 'tamper', config: { overwrite: 'xyz' } })).toThrow(/config\.overwrite/);
-    });
+  it('refuses a config that would do nothing, naming the field', async () => {
+    const bench = await startBench();
+    expect(() => bench.control.addInterceptor({ type: 'tamper', config: {} })).toThrow(/flipBits > 0 or overwrite/);
+    expect(() => bench.control.addInterceptor({ type: 'tamper', config: { overwrite: 'xyz' } })).toThrow(/config\.overwrite/);
   });
 });

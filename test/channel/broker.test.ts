@@ -1,5 +1,5 @@
 import * as zmq from 'zeromq';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RealClock } from '../../nodes/runtime/clock';
 import { SampleRecorder } from '../../nodes/runtime/metrics';
 import { Random } from '../../nodes/runtime/random';
@@ -8,23 +8,18 @@ import { startBroker } from '../../channel/broker';
 import { Topology } from '../../channel/topology';
 import { connectTransport } from '../../channel/zmq-transport';
 import { classFrame, seqOf } from './helpers';
-import { settle, waitFor, zmqBench } from './zmq-bench';
+import { settle, waitFor, zmqBenchPerTest } from './zmq-bench';
 
-type Bench = Awaited<ReturnType<typeof zmqBench>>;
-let bench: Bench | undefined;
-afterEach(async () => {
-  await bench?.close();
-  bench = undefined;
-});
+const startBench = zmqBenchPerTest();
 
 describe('broker over ZeroMQ', () => {
   it('relays frames hop by hop between node processes, with sender and send time', async () => {
-    bench = await zmqBench();
+    const bench = await startBench();
     const before = Date.now();
     bench.t('tn1.001').send('dc1', classFrame(0x11, 1));
     bench.t('dc1').send('hes', classFrame(0x11, 2));
     bench.t('hes').send('dc1', classFrame(0x10, 3));
-    await waitFor(() => bench!.received.length === 3, '3 frames');
+    await waitFor(() => bench.received.length === 3, '3 frames');
     expect(bench.at('dc1').map((r) => [r.from, seqOf(r.frame)]).sort()).toEqual([
       ['hes', 3],
       ['tn1.001', 1],
@@ -34,31 +29,31 @@ describe('broker over ZeroMQ', () => {
   });
 
   it('carries a relay\'s trace (send time, attack label) and an injection\'s label across processes', async () => {
-    bench = await zmqBench();
+    const bench = await startBench();
     bench.t('dc1').send('hes', classFrame(0x11, 1), { sentAt: 1234.5, attack: 'replay:secure_TN_HES' });
     bench.broker.control.inject({ from: 'dc1', to: 'tn1.002', bytes: classFrame(0x13, 2) });
-    await waitFor(() => bench!.received.length === 2, '2 frames');
+    await waitFor(() => bench.received.length === 2, '2 frames');
     expect(bench.at('hes').map((r) => [r.sentAt, r.attack])).toEqual([[1234.5, 'replay:secure_TN_HES']]);
     expect(bench.at('tn1.002').map((r) => r.attack)).toEqual(['control']);
   });
 
   it('keeps the order of a burst and batches it', async () => {
-    bench = await zmqBench();
+    const bench = await startBench();
     for (let i = 0; i < 2000; i++) bench.t('tn1.001').send('dc1', classFrame(0x11, i));
-    await waitFor(() => bench!.received.length === 2000, '2000 frames');
+    await waitFor(() => bench.received.length === 2000, '2000 frames');
     expect(bench.at('dc1').map((r) => seqOf(r.frame))).toEqual([...Array(2000).keys()]);
   });
 
   it('delivers a DC broadcast to every TN of the segment', async () => {
-    bench = await zmqBench({ dcs: 2, tns: 3 });
+    const bench = await startBench({ dcs: 2, tns: 3 });
     bench.t('dc1').send(SEGMENT_BROADCAST, classFrame(0x13, 9));
-    await waitFor(() => bench!.received.length === 3, 'broadcast');
+    await waitFor(() => bench.received.length === 3, 'broadcast');
     await settle(100);
     expect(bench.received.map((r) => r.to).sort()).toEqual(['tn1.001', 'tn1.002', 'tn1.003']);
   });
 
   it('refuses identities that are not in the topology and counts them', async () => {
-    bench = await zmqBench();
+    const bench = await startBench();
     await expect(connectTransport({ endpoint: bench.broker.endpoint, node: 'mallory', connectTimeoutMs: 5000 })).rejects.toThrow(
       TransportError,
     );
@@ -66,7 +61,7 @@ describe('broker over ZeroMQ', () => {
   });
 
   it('counts malformed envelopes, unknown destinations and oversize frames, and keeps running', async () => {
-    bench = await zmqBench({ plc: { maxFrameBytes: 64 }, skip: ['tn1.002'] });
+    const bench = await startBench({ plc: { maxFrameBytes: 64 }, skip: ['tn1.002'] });
     const raw = new zmq.Dealer({ routingId: 'tn1.002', linger: 2000 });
     raw.connect(bench.broker.endpoint);
     await raw.send(Buffer.from([0x01, 200, 1, 2])); // record header runs past the end
@@ -76,21 +71,21 @@ describe('broker over ZeroMQ', () => {
     bench.t('tn1.001').send('hes', classFrame(0x11, 1));
     bench.t('tn1.001').send('dc1', classFrame(0x11, 2, 65));
     bench.t('tn1.001').send('dc1', classFrame(0x11, 3));
-    await waitFor(() => bench!.received.length === 1, 'the good frame');
-    await waitFor(() => (bench!.control.stats().rejected['malformed-envelope'] ?? 0) === 3, 'malformed count');
+    await waitFor(() => bench.received.length === 1, 'the good frame');
+    await waitFor(() => (bench.control.stats().rejected['malformed-envelope'] ?? 0) === 3, 'malformed count');
     expect(bench.control.stats().rejected).toMatchObject({ 'not-neighbour': 1, oversize: 1, 'malformed-envelope': 3 });
     expect(seqOf(bench.received[0]!.frame)).toBe(3);
   });
 
   it('applies the link model of the same core as the in-process network', async () => {
     // 8 kbit/s, 90 + 10 bytes = 100 ms per frame on one half-duplex medium: 5 frames take >= 500 ms.
-    bench = await zmqBench({
+    const bench = await startBench({
       plc: { bitRate: 8000, overheadBytes: 10, maxPsdu: null, duplex: 'half', queueFrames: 100 },
     });
     const t0 = Date.now();
     for (let i = 0; i < 3; i++) bench.t('tn1.001').send('dc1', classFrame(0x11, i, 90));
     for (let i = 3; i < 5; i++) bench.t('dc1').send('tn1.002', classFrame(0x11, i, 90));
-    await waitFor(() => bench!.received.length === 5, '5 frames');
+    await waitFor(() => bench.received.length === 5, '5 frames');
     const last = Math.max(...bench.received.map((r) => r.at));
     expect(last - t0).toBeGreaterThanOrEqual(500 - 2);
     expect(bench.control.stats().links['plc:dc1']!.up.busyMs).toBeCloseTo(300, 6);

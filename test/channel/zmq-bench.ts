@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { Random } from '../../nodes/runtime/random';
 import type { NodeId, ReceivedFrame } from '../../nodes/runtime/transport';
 import { startBroker, type Broker } from '../../channel/broker';
@@ -52,6 +53,18 @@ export async function zmqBench(opts: { dcs?: number; tns?: number; plc?: Profile
       await broker.close();
     },
   };
+}
+
+export type ZmqBench = Awaited<ReturnType<typeof zmqBench>>;
+
+/** Starts a bench per test, each closed after its test; call once per file, outside the tests. */
+export function zmqBenchPerTest(): (opts?: Parameters<typeof zmqBench>[0]) => Promise<ZmqBench> {
+  let open: ZmqBench | undefined;
+  afterEach(async () => {
+    await open?.close();
+    open = undefined;
+  });
+  return async (opts) => (open = await zmqBench(opts));
 }
 
 /** Resolves when check() holds; rejects with `what` after timeoutMs (generous: the machine is shared). */
