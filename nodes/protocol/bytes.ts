@@ -2,12 +2,22 @@
  * Bounds-checked primitives for the wire format. The reader throws only DecodeFailure, which the
  * codec's boundary turns into a typed rejection; nothing else in the codec may throw.
  */
-import type { RejectionReason } from './rejection';
+import { reject, type RejectionReason, type Result } from './rejection';
 
 export class DecodeFailure extends Error {
   constructor(readonly reason: RejectionReason, message: string) {
     super(message);
     this.name = 'DecodeFailure';
+  }
+}
+
+/** The one place decoding failures become rejections. */
+export function boundary<T>(what: string, decode: () => T): Result<T> {
+  try {
+    return { ok: true, value: decode() };
+  } catch (err) {
+    if (err instanceof DecodeFailure) return reject(err.reason, err.message);
+    return reject('bad-field', `${what}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

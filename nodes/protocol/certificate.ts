@@ -7,7 +7,7 @@
  * the HES certificate; the HES signs DC certificates. No expiry and no revocation lists (DESIGN.md
  * 2.1): a failed node is deactivated and its replacement registers anew.
  */
-import { ByteReader, ByteWriter, DecodeFailure } from './bytes';
+import { boundary, ByteReader, ByteWriter, DecodeFailure } from './bytes';
 import { MessageClass, WIRE_VERSION } from './message-class';
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './frame';
 import { reject, type Result } from './rejection';
@@ -52,7 +52,7 @@ export function issueCertificate(
 }
 
 export function decodeCertificate(bytes: Uint8Array): Result<Certificate> {
-  try {
+  return boundary('certificate', () => {
     const r = new ByteReader(bytes);
     if (r.u8('version') !== WIRE_VERSION) throw new DecodeFailure('bad-version', 'certificate: unknown version');
     if (r.u8('class') !== MessageClass.Certificate) throw new DecodeFailure('bad-field', 'certificate: not a certificate');
@@ -65,11 +65,8 @@ export function decodeCertificate(bytes: Uint8Array): Result<Certificate> {
     const signed = r.slice(0);
     const signature = r.bytes(SIGNATURE_BYTES, 'signature');
     r.end('certificate');
-    return { ok: true, value: { role, issuer, subject, signKey, encKey, signed, signature, bytes } };
-  } catch (err) {
-    if (err instanceof DecodeFailure) return reject(err.reason, err.message);
-    throw err;
-  }
+    return { role, issuer, subject, signKey, encKey, signed, signature, bytes };
+  });
 }
 
 export interface Expectation {

@@ -16,9 +16,9 @@
  * decodeFrame never throws: it returns a typed rejection. It checks structure only; signatures,
  * certificates and counters are checked by the receiving node, which knows the keys.
  */
-import { ByteReader, ByteWriter, DecodeFailure } from './bytes';
+import { boundary, ByteReader, ByteWriter, DecodeFailure } from './bytes';
 import { MessageClass, WIRE_VERSION } from './message-class';
-import { reject, type Result } from './rejection';
+import type { Result } from './rejection';
 
 export const PUBLIC_KEY_BYTES = 33;
 export const SIGNATURE_BYTES = 64;
@@ -456,16 +456,6 @@ function nonce(n: Uint8Array): Uint8Array {
 function digest(d: Uint8Array): Uint8Array {
   if (d.length !== DIGEST_BYTES) throw new RangeError(`digest must be ${DIGEST_BYTES} bytes, got ${d.length}`);
   return d;
-}
-
-/** The one place decoding failures become rejections. */
-function boundary<T>(what: string, decode: () => T): Result<T> {
-  try {
-    return { ok: true, value: decode() };
-  } catch (err) {
-    if (err instanceof DecodeFailure) return reject(err.reason, err.message);
-    return reject('bad-field', `${what}: ${err instanceof Error ? err.message : String(err)}`);
-  }
 }
 
 /** Encodes any decoded frame back to bytes; decodeFrame(encodeFrame(f)) gives f again. */
