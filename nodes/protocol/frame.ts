@@ -16,6 +16,7 @@
  * decodeFrame never throws: it returns a typed rejection. It checks structure only; signatures,
  * certificates and counters are checked by the receiving node, which knows the keys.
  */
+import { EPHEMERAL_KEY_BYTES, GCM_TAG_BYTES } from '../crypto/backend';
 import { boundary, ByteReader, ByteWriter, DecodeFailure } from './bytes';
 import { MessageClass, WIRE_VERSION } from './message-class';
 import type { Result } from './rejection';
@@ -26,7 +27,7 @@ export const DIGEST_BYTES = 32;
 /** The fresh random value a TN puts in one enrolment attempt; the answers must echo it. */
 export const NONCE_BYTES = 16;
 /** Ephemeral public key plus AES-GCM tag that sealing adds to a plaintext. */
-export const SEAL_OVERHEAD_BYTES = PUBLIC_KEY_BYTES + 16;
+export const SEAL_OVERHEAD_BYTES = EPHEMERAL_KEY_BYTES + GCM_TAG_BYTES;
 /** Group id addressing every TN (HES multicast, firmware). */
 export const ALL_TNS = '*';
 
