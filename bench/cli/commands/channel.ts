@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { ConfigError, loadChannelConfig } from '../../../channel/config';
 import { startChannelServer } from '../../../channel/server';
-import { EXIT, type Command } from '../command';
+import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
 
 const HELP = `usage: gridbench channel --config FILE [--check]
 
@@ -15,25 +14,13 @@ Prints one JSON line with the endpoints and the seed, then runs until SIGINT or 
 export const command: Command = {
   summary: 'run the channel emulator (ZeroMQ broker, link models, interceptors, TCP bridge)',
   async run(argv) {
-    let values: { config?: string | undefined; check?: boolean | undefined; help?: boolean | undefined };
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: { config: { type: 'string' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-        strict: true,
-      }));
-    } catch (err) {
-      console.error(`gridbench channel: ${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
-      return EXIT.error;
-    }
-    if (values.help) {
-      console.log(HELP);
-      return EXIT.ok;
-    }
-    if (!values.config) {
-      console.error(`gridbench channel: --config FILE is required\n\n${HELP}`);
-      return EXIT.error;
-    }
+    const parsed = parseCommandArgs('channel', HELP, {
+      args: argv,
+      options: { config: { type: 'string' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
+    if (!values.config) return usageError('channel', HELP, '--config FILE is required');
     let config;
     try {
       config = loadChannelConfig(values.config);

@@ -5,7 +5,6 @@
  * bootstrap, a meter round, automation commands in normal operation, then a power restoration
  * on the segment (a renegotiation storm in smgw-tls mode) with one more command issued during it.
  */
-import { parseArgs } from 'node:util';
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../../channel/emulated-network';
 import { PRESET_NAMES, type PresetName } from '../../../channel/presets';
 import { Topology } from '../../../channel/topology';
@@ -18,7 +17,7 @@ import type { StormReport } from '../../../nodes/tls/handshake-tracker';
 import { createMode, scenarioProfile } from '../../runner/mode-factory';
 import { scenarioSchema, type Scenario as BenchScenario } from '../../scenario/schema';
 import { percentile } from '../../perf/measure';
-import type { Command } from '../command';
+import { EXIT, parseCommandArgs, type Command } from '../command';
 
 export interface Scenario {
   readonly tns: number;
@@ -171,31 +170,23 @@ bound N*S*8/R. Defaults: --tns 100 --seed 1 --plc g3-plc-cenelec-a --wan dsl --c
 export const command: Command = {
   summary: 'one scenario in lean and smgw-tls mode side by side (latency, bytes, storm)',
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          tns: { type: 'string', default: String(DEFAULT_SCENARIO.tns) },
-          seed: { type: 'string', default: DEFAULT_SCENARIO.seed },
-          plc: { type: 'string', default: DEFAULT_SCENARIO.plc },
-          wan: { type: 'string', default: DEFAULT_SCENARIO.wan },
-          commands: { type: 'string', default: String(DEFAULT_SCENARIO.commands) },
-          json: { type: 'boolean', default: false },
-          help: { type: 'boolean', default: false },
-        },
-      }));
-    } catch (err) {
-      console.error(`gridbench compare: ${(err as Error).message}\n\n${USAGE}`);
-      return 1;
-    }
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
+    const parsed = parseCommandArgs('compare', USAGE, {
+      args: argv,
+      options: {
+        tns: { type: 'string', default: String(DEFAULT_SCENARIO.tns) },
+        seed: { type: 'string', default: DEFAULT_SCENARIO.seed },
+        plc: { type: 'string', default: DEFAULT_SCENARIO.plc },
+        wan: { type: 'string', default: DEFAULT_SCENARIO.wan },
+        commands: { type: 'string', default: String(DEFAULT_SCENARIO.commands) },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
     const tns = Number(values.tns);
     const commands = Number(values.commands);
-    const bad = (msg: string): number => (console.error(`gridbench compare: ${msg}`), 1);
+    const bad = (msg: string): number => (console.error(`gridbench compare: ${msg}`), EXIT.error);
     if (!Number.isInteger(tns) || tns < 1 || tns > 999) return bad(`--tns: "${values.tns}" must be an integer from 1 to 999`);
     if (!Number.isInteger(commands) || commands < 1) return bad(`--commands: "${values.commands}" must be a positive integer`);
     for (const opt of ['plc', 'wan'] as const)
@@ -207,6 +198,6 @@ export const command: Command = {
     console.log(comparisonTable(lean, tls));
     console.log(`(bench time: lean ${lean.wallS.toFixed(1)} s, smgw-tls ${tls.wallS.toFixed(1)} s of wall clock)`);
     if (values.json) console.log(JSON.stringify({ scenario, clock: 'virtual', lean, tls }));
-    return 0;
+    return EXIT.ok;
   },
 };

@@ -3,11 +3,10 @@
  *   [--run ID] [--mode lean|smgw-tls] [--out influxdb=URL]... [--results DIR]
  * Runs some nodes of a scenario in this process over the channel broker (see node-host.ts).
  */
-import { parseArgs } from 'node:util';
 import { hostNodes } from '../../runner/node-host';
 import type { ModeName } from '../../../nodes/mode';
 import { loadScenario } from '../../scenario/load';
-import { EXIT, type Command } from '../command';
+import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
 
 const USAGE = `usage: gridbench node --scenario FILE --nodes SELECTION --broker tcp://HOST:PORT --state DIR [--run ID] [--mode lean|smgw-tls] [--out influxdb=URL]...
 
@@ -21,40 +20,26 @@ const MODES: readonly ModeName[] = ['lean', 'smgw-tls'];
 export const command: Command = {
   summary: 'run some nodes of a scenario in this process, over the channel broker (lab and --processes)',
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          scenario: { type: 'string' },
-          nodes: { type: 'string' },
-          broker: { type: 'string' },
-          state: { type: 'string' },
-          run: { type: 'string' },
-          mode: { type: 'string', default: 'lean' },
-          out: { type: 'string', multiple: true, default: [] },
-          results: { type: 'string', default: 'results' },
-          help: { type: 'boolean', default: false },
-        },
-      }));
-    } catch (err) {
-      console.error(`gridbench node: ${(err as Error).message}\n${USAGE}`);
-      return EXIT.error;
-    }
-    if (values.help) {
-      console.log(USAGE);
-      return EXIT.ok;
-    }
+    const parsed = parseCommandArgs('node', USAGE, {
+      args: argv,
+      options: {
+        scenario: { type: 'string' },
+        nodes: { type: 'string' },
+        broker: { type: 'string' },
+        state: { type: 'string' },
+        run: { type: 'string' },
+        mode: { type: 'string', default: 'lean' },
+        out: { type: 'string', multiple: true, default: [] },
+        results: { type: 'string', default: 'results' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
     const missing = (['scenario', 'nodes', 'broker', 'state'] as const).filter((k) => !values[k]);
-    if (missing.length) {
-      console.error(`gridbench node: missing ${missing.map((m) => `--${m}`).join(', ')}\n${USAGE}`);
-      return EXIT.error;
-    }
+    if (missing.length) return usageError('node', USAGE, `missing ${missing.map((m) => `--${m}`).join(', ')}`);
     const mode = MODES.find((m) => m === values.mode);
-    if (!mode) {
-      console.error(`gridbench node: --mode ${values.mode}: expected ${MODES.join(' or ')}\n${USAGE}`);
-      return EXIT.error;
-    }
+    if (!mode) return usageError('node', USAGE, `--mode ${values.mode}: expected ${MODES.join(' or ')}`);
     try {
       const scenario = loadScenario(values.scenario!);
       await hostNodes({

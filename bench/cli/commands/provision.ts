@@ -5,10 +5,9 @@
  * manufacturer's root key and the HES certificate; for smgw-tls the run's PKI. Each --host then
  * gets a state directory of its own with only what its nodes may hold (runner/provision.ts).
  */
-import { parseArgs } from 'node:util';
 import { exportHostState, provisionState } from '../../runner/provision';
 import { loadScenario } from '../../scenario/load';
-import { EXIT, type Command } from '../command';
+import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
 
 const USAGE = `usage: gridbench provision --scenario FILE --state DIR [--host SELECTION=DIR]...
 
@@ -19,27 +18,22 @@ const USAGE = `usage: gridbench provision --scenario FILE --state DIR [--host SE
 export const command: Command = {
   summary: 'create the keys and certificates of a distributed bench, and each host\'s share of them',
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: { scenario: { type: 'string' }, state: { type: 'string' }, host: { type: 'string', multiple: true, default: [] } },
-      }));
-    } catch (err) {
-      console.error(`gridbench provision: ${(err as Error).message}\n${USAGE}`);
-      return EXIT.error;
-    }
-    if (!values.scenario || !values.state) {
-      console.error(USAGE);
-      return EXIT.error;
-    }
+    const parsed = parseCommandArgs('provision', USAGE, {
+      args: argv,
+      options: {
+        scenario: { type: 'string' },
+        state: { type: 'string' },
+        host: { type: 'string', multiple: true, default: [] },
+        help: { type: 'boolean', default: false },
+      },
+    });
+    if (typeof parsed === 'number') return parsed;
+    const { values } = parsed;
+    if (!values.scenario || !values.state) return usageError('provision', USAGE, '--scenario FILE and --state DIR are required');
     const hosts: [string, string][] = [];
     for (const spec of values.host) {
       const at = spec.indexOf('=');
-      if (at <= 0 || at === spec.length - 1) {
-        console.error(`gridbench provision: --host ${spec}: expected SELECTION=DIR (e.g. tns:dc1=/hosts/tns-dc1)\n${USAGE}`);
-        return EXIT.error;
-      }
+      if (at <= 0 || at === spec.length - 1) return usageError('provision', USAGE, `--host ${spec}: expected SELECTION=DIR (e.g. tns:dc1=/hosts/tns-dc1)`);
       hosts.push([spec.slice(0, at), spec.slice(at + 1)]);
     }
     try {

@@ -3,13 +3,12 @@
  * results/<run-id>/ (summary.json, metrics.lp, report.html). Exit 0 when every threshold holds,
  * 99 when one fails, 1 on an error.
  */
-import { parseArgs } from 'node:util';
 import { loadScenario } from '../../scenario/load';
 import { runScenario, type Progress } from '../../runner/run';
 import { runProcesses } from '../../runner/processes';
 import { summaryTable } from '../../runner/summary-table';
 import { formatDuration } from '../../scenario/units';
-import { EXIT, type Command } from '../command';
+import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
 
 const USAGE = `usage: gridbench run SCENARIO [--out influxdb=URL]... [--seed N] [--processes] [--results DIR] [--quiet]
 
@@ -27,33 +26,21 @@ function progressLine(p: Progress): string {
 export const command: Command = {
   summary: 'run a scenario (both modes side by side, campaigns, thresholds) and write results/<run-id>/',
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          out: { type: 'string', multiple: true, default: [] },
-          seed: { type: 'string' },
-          processes: { type: 'boolean', default: false },
-          results: { type: 'string', default: 'results' },
-          quiet: { type: 'boolean', default: false },
-          help: { type: 'boolean', default: false },
-        },
-      });
-    } catch (err) {
-      console.error(`gridbench run: ${(err as Error).message}\n${USAGE}`);
-      return EXIT.error;
-    }
+    const parsed = parseCommandArgs('run', USAGE, {
+      args: argv,
+      allowPositionals: true,
+      options: {
+        out: { type: 'string', multiple: true, default: [] },
+        seed: { type: 'string' },
+        processes: { type: 'boolean', default: false },
+        results: { type: 'string', default: 'results' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+    if (typeof parsed === 'number') return parsed;
     const { values, positionals } = parsed;
-    if (values.help) {
-      console.log(USAGE);
-      return EXIT.ok;
-    }
-    if (positionals.length !== 1) {
-      console.error(`gridbench run: expected one scenario file\n${USAGE}`);
-      return EXIT.error;
-    }
+    if (positionals.length !== 1) return usageError('run', USAGE, 'expected one scenario file');
     try {
       const loaded = loadScenario(positionals[0]!);
       const scenario = values.seed === undefined ? loaded : { ...loaded, seed: /^\d+$/.test(values.seed) ? Number(values.seed) : values.seed };
