@@ -14,8 +14,7 @@ import { influxClient, writePoints } from './influxdb-client';
 import type { InfluxDBConfig } from './influxdb-config';
 import { parseLines } from './line-protocol';
 import { parseOutSpec } from './out-spec';
-
-const SPILL_FILE = /^spill-\d+\.lp$/;
+import { isSpillFile } from './spill-store';
 
 /** The .lp files of a path: the file itself, or a directory's spill files in order. */
 export function lineProtocolFiles(path: string): string[] {
@@ -23,7 +22,7 @@ export function lineProtocolFiles(path: string): string[] {
   if (!stat) throw new Error(`replay: ${path} does not exist`);
   if (stat.isFile()) return [path];
   return readdirSync(path)
-    .filter((name) => SPILL_FILE.test(name))
+    .filter(isSpillFile)
     .sort()
     .map((name) => join(path, name));
 }
@@ -43,7 +42,7 @@ export async function replayLineProtocol(files: readonly string[], config: Influ
       }
     }
     total += points.length;
-    if (SPILL_FILE.test(basename(file))) await rm(file);
+    if (isSpillFile(basename(file))) await rm(file);
   }
   return total;
 }

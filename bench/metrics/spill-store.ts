@@ -11,6 +11,9 @@ export interface SpillFile {
 const SPILL_NAME = /^spill-(\d+)\.lp$/;
 export const REJECTED_FILE = 'rejected.lp';
 
+/** Whether a file name is one of a SpillStore's spill files (which sort oldest first). */
+export const isSpillFile = (name: string): boolean => SPILL_NAME.test(name);
+
 /**
  * Points that did not fit in memory while InfluxDB was away, kept as line-protocol files in one
  * directory, oldest first. A file is written whole under a temporary name and renamed, so a crash
@@ -72,7 +75,7 @@ export class SpillStore {
   /** Adopts spill files an earlier process left in the directory (created only when needed). */
   open(): Promise<void> {
     this.ready ??= (async () => {
-      const names = (await readdir(this.dir).catch(() => [] as string[])).filter((n) => SPILL_NAME.test(n)).sort();
+      const names = (await readdir(this.dir).catch(() => [] as string[])).filter(isSpillFile).sort();
       for (const name of names) {
         const path = join(this.dir, name);
         const text = await readFile(path, 'utf8');

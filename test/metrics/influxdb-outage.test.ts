@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { INFLUXDB_DEFAULTS, type InfluxDBConfig } from '../../bench/metrics/influxdb-config';
 import { InfluxDBOutput } from '../../bench/metrics/influxdb-output';
 import { lineProtocolFiles, replayLineProtocol } from '../../bench/metrics/replay';
+import { isSpillFile } from '../../bench/metrics/spill-store';
 import { Timebase } from '../../bench/metrics/timebase';
 import type { Sample } from '../../nodes/runtime/metrics';
 import { countPoints, startInfluxd, type InfluxServer } from '../setup/influxdb';
@@ -78,7 +79,7 @@ async function produce(
   return stats;
 }
 
-const spillFiles = (dir: string) => readdirSync(dir, { withFileTypes: true }).filter((e) => /^spill-\d+\.lp$/.test(e.name));
+const spillFiles = (dir: string) => readdirSync(dir).filter(isSpillFile);
 
 describe('InfluxDBOutput loses nothing', () => {
   it('when the server is killed mid-run and started again on the same port and data directory', async () => {
