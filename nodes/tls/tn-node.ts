@@ -176,8 +176,7 @@ export class TlsTn {
   /** Opens the channel (no-op when one is open or opening). */
   start(reason: HandshakeReason = 'initial'): void {
     if (this.closed || this.channel) return;
-    this.retryTimer?.cancel();
-    this.retryTimer = undefined;
+    this.cancelRetry();
     this.connect(reason);
   }
 
@@ -194,24 +193,17 @@ export class TlsTn {
       this.retire(old);
       old.socket.end();
     }
-    this.retryTimer?.cancel();
-    this.retryTimer = undefined;
+    this.cancelRetry();
     this.connect(reason, session);
   }
 
   /** The TN lost power and got it back: its channel is gone without a word, it reconnects now. */
   powerRestored(): void {
     if (this.closed) return;
-    const old = this.channel;
-    if (old) {
-      this.retire(old);
-      old.connection.stream.discard();
-      old.socket.destroy();
-    }
+    if (this.channel) this.drop(this.channel);
     this.queue = [];
     this.busyUntil = 0;
-    this.retryTimer?.cancel();
-    this.retryTimer = undefined;
+    this.cancelRetry();
     this.attempts = 0;
     this.connect('power-restored');
   }
@@ -235,13 +227,8 @@ export class TlsTn {
     this.closed = true;
     this.unsubscribe();
     this.renegotiateTimer?.cancel();
-    this.retryTimer?.cancel();
-    const channel = this.channel;
-    if (channel) {
-      this.retire(channel);
-      channel.connection.stream.discard();
-      channel.socket.destroy();
-    }
+    this.cancelRetry();
+    if (this.channel) this.drop(this.channel);
     await this.deps.transport.close();
   }
 
@@ -402,12 +389,11 @@ export class TlsTn {
     this.extras.onHandshake?.(record);
   }
 
+  /** A channel's connection closed: a current one was lost, and the TN tries again after a backoff. */
   private onClosed(channel: TnChannel): void {
-    channel.handshakeTimer?.cancel();
-    this.conclude(channel, channel.established);
-    if (channel.retired || this.closed) return;
-    channel.retired = true;
-    if (this.channel === channel) this.channel = undefined;
+    const lost = !channel.retired && !this.closed;
+    this.retire(channel);
+    if (!lost) return;
     if (channel.established) this.stats.lostChannels++;
     this.scheduleRetry();
   }
@@ -428,6 +414,18 @@ export class TlsTn {
     channel.handshakeTimer?.cancel();
     if (this.channel === channel) this.channel = undefined;
     this.conclude(channel, channel.established);
+  }
+
+  /** Retires a channel and drops it without a word on the wire (the TN lost power, or closed). */
+  private drop(channel: TnChannel): void {
+    this.retire(channel);
+    channel.connection.stream.discard();
+    channel.socket.destroy();
+  }
+
+  private cancelRetry(): void {
+    this.retryTimer?.cancel();
+    this.retryTimer = undefined;
   }
 
   private onFrame({ frame, from, sentAt, attack }: ReceivedFrame): void {
