@@ -1,7 +1,7 @@
 import { BoardError, type BoardDeps } from './board';
 import { JohnnyFiveBoard, type AttachTiming } from './johnny-five-board';
 import { ARDUINO_UNO } from './layout';
-import { DEVICE_DEFAULTS, VirtualFirmataDevice, type VirtualDeviceOptions } from './virtual/firmata-device';
+import { VirtualFirmataDevice, type VirtualDeviceOptions } from './virtual/firmata-device';
 import type { LoadProfileSpec } from './virtual/load-profile';
 import { connectInMemory } from './virtual/memory-link';
 import { resolveWiring, type WiringSpec } from './wiring';
@@ -63,7 +63,7 @@ export class VirtualBoard extends JohnnyFiveBoard {
   }
 }
 
-/** The device options that make a virtual Uno match a TN's wiring. */
+/** The device options that make a virtual Uno match a TN's wiring; the device defaults what the spec leaves out. */
 export function virtualDeviceOptions(
   id: string,
   wiring: ReturnType<typeof resolveWiring>,
@@ -75,21 +75,11 @@ export function virtualDeviceOptions(
     clock: deps.clock,
     random: deps.random.fork('device'),
     layout: ARDUINO_UNO,
-    baudRate: spec.baudRate ?? DEVICE_DEFAULTS.baudRate,
-    bootMs: spec.bootMs ?? DEVICE_DEFAULTS.bootMs,
-    relay: {
-      out: wiring.relay,
-      feedback: wiring.feedback,
-      closeMs: spec.closeMs ?? DEVICE_DEFAULTS.closeMs,
-      openMs: spec.openMs ?? DEVICE_DEFAULTS.openMs,
-      jitterMs: spec.jitterMs ?? DEVICE_DEFAULTS.jitterMs,
-    },
-    ...(wiring.s0 !== null
-      ? { s0: { input: wiring.s0, pulsesPerKWh: wiring.pulsesPerKWh, pulseMs: spec.s0PulseMs ?? DEVICE_DEFAULTS.s0PulseMs } }
-      : {}),
-    ...(wiring.analog !== null
-      ? { analog: { channel: wiring.analog.channel, fullScaleW: spec.analogFullScaleW ?? DEVICE_DEFAULTS.fullScaleW } }
-      : {}),
-    ...(spec.load !== undefined ? { load: spec.load } : {}),
+    baudRate: spec.baudRate,
+    bootMs: spec.bootMs,
+    relay: { out: wiring.relay, feedback: wiring.feedback, closeMs: spec.closeMs, openMs: spec.openMs, jitterMs: spec.jitterMs },
+    ...(wiring.s0 !== null ? { s0: { input: wiring.s0, pulsesPerKWh: wiring.pulsesPerKWh, pulseMs: spec.s0PulseMs } } : {}),
+    ...(wiring.analog !== null ? { analog: { channel: wiring.analog.channel, fullScaleW: spec.analogFullScaleW } } : {}),
+    load: spec.load,
   };
 }

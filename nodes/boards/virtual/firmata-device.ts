@@ -62,13 +62,12 @@ export interface VirtualDeviceOptions {
   readonly load?: LoadProfileSpec | null;
 }
 
-export const DEVICE_DEFAULTS = {
+const DEVICE_DEFAULTS = {
   baudRate: 57_600,
   bootMs: 500,
   firmware: { name: 'GridbenchVirtualFirmata', major: 2, minor: 5 },
   closeMs: 10,
   openMs: 5,
-  jitterMs: 0,
   s0PulseMs: 30,
   fullScaleW: 5_000,
   samplingMs: 19,
