@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { NodeId } from '../runtime/transport';
 import { getJson, putJson, type NodeStore } from '../store/node-store';
-import { credentialRecord, MANUFACTURER_KEY_RECORD, OPENSSL_CURVE, Pki, PkiAuthority, PkiError, type Credential, type TlsCurve } from './pki';
+import { checkCurve, credentialRecord, MANUFACTURER_KEY_RECORD, Pki, PkiAuthority, PkiError, type Credential, type TlsCurve } from './pki';
 
 /**
  * The smgw-tls PKI of a distributed bench, kept in a node store (a directory of the shared state):
@@ -158,7 +158,7 @@ export function loadPkiAuthority(store: NodeStore, where: string): PkiAuthority 
 function loadManifest(store: NodeStore, where: string): PkiManifest {
   const manifest = getJson<PkiManifest>(store, MANIFEST);
   if (!manifest) throw new PkiError(`${where}: no ${MANIFEST}: not a provisioned smgw-tls PKI (run gridbench provision)`);
-  if (!(manifest.curve in OPENSSL_CURVE)) throw new PkiError(`${where}/${MANIFEST}: curve "${String(manifest.curve)}" is not P-256 or brainpoolP256r1`);
+  checkCurve(manifest.curve, `${where}/${MANIFEST}`);
   if (typeof manifest.hes !== 'string' || typeof manifest.organization !== 'string')
     throw new PkiError(`${where}/${MANIFEST}: hes and organization must be strings`);
   date(manifest.notBefore, `${where}/${MANIFEST}: notBefore`);

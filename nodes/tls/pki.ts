@@ -60,6 +60,11 @@ export class PkiError extends Error {
 
 const DAY_MS = 86_400_000;
 
+/** Refuses a curve that is not one of the PKI's; `where` names what gave it. */
+export function checkCurve(curve: unknown, where: string): asserts curve is TlsCurve {
+  if (!((curve as string) in OPENSSL_CURVE)) throw new PkiError(`${where}: curve "${String(curve)}" is not P-256 or brainpoolP256r1`);
+}
+
 /** The parts of a PKI a process holds (see Pki). */
 export interface PkiHoldings {
   readonly curve: TlsCurve;
@@ -103,7 +108,7 @@ export class Pki {
   private readonly source: string | undefined;
 
   constructor(holdings: PkiHoldings) {
-    if (!(holdings.curve in OPENSSL_CURVE)) throw new PkiError(`pki: curve "${String(holdings.curve)}" is not P-256 or brainpoolP256r1`);
+    checkCurve(holdings.curve, 'pki');
     this.curve = holdings.curve;
     this.organization = holdings.organization;
     this.rootPem = holdings.rootPem;
@@ -208,7 +213,7 @@ export class PkiAuthority extends Pki {
   /** A fresh PKI: root, HES and TN credentials, manufacturer key. */
   static create(options: PkiOptions): PkiAuthority {
     const curve = options.curve ?? 'P-256';
-    if (!(curve in OPENSSL_CURVE)) throw new PkiError(`pki: curve "${String(curve)}" is not P-256 or brainpoolP256r1`);
+    checkCurve(curve, 'pki');
     const organization = options.organization ?? 'gridbench PKI';
     const notBefore = options.notBefore ?? new Date(Date.now() - DAY_MS);
     const validity = { notBefore, notAfter: new Date(notBefore.getTime() + (options.validityDays ?? 3650) * DAY_MS) };
