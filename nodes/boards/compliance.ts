@@ -48,9 +48,13 @@ function expectThat(condition: unknown, detail: string): asserts condition {
 
 const fmt = (ms: number): string => `${ms.toFixed(2)} ms`;
 
+function attachedBoard(ctx: Context): TnBoard {
+  expectThat(ctx.board?.status() === 'attached', 'board not attached');
+  return ctx.board;
+}
+
 async function toggleTo(ctx: Context, closed: boolean): Promise<string> {
-  const board = ctx.board;
-  expectThat(board?.status() === 'attached', 'board not attached');
+  const board = attachedBoard(ctx);
   const { clock } = ctx;
   // As if the command left its sender 5 ms ago and reached this TN 2 ms ago.
   const timing: CommandTiming = { sentAt: clock.now() - 5, receivedAt: clock.now() - 2 };
@@ -84,8 +88,7 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   [
     'reports the relay state from its feedback input',
     async (ctx) => {
-      const board = ctx.board;
-      expectThat(board?.status() === 'attached', 'board not attached');
+      const board = attachedBoard(ctx);
       const deadline = ctx.clock.now() + (ctx.target.feedbackTimeoutMs ?? 2_000);
       while (board.relayState() === undefined && ctx.clock.now() < deadline) {
         await waitOnClock(ctx.clock, ctx.clock.sleep(10), 1_000, 'poll');
@@ -118,8 +121,7 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   [
     'a repeated command changes nothing',
     async (ctx) => {
-      const board = ctx.board;
-      expectThat(board?.status() === 'attached', 'board not attached');
+      const board = attachedBoard(ctx);
       const before = ctx.recorder.select('relay_switch').length;
       const changes: RelayChange[] = [];
       const off = board.onRelayChange((c) => changes.push(c));
@@ -135,8 +137,7 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   [
     'counts S0 pulses as energy',
     async (ctx) => {
-      const board = ctx.board;
-      expectThat(board?.status() === 'attached', 'board not attached');
+      const board = attachedBoard(ctx);
       const start = board.readMeter();
       const within = ctx.target.expectPulseWithinMs;
       if (within !== undefined) {
