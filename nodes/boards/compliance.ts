@@ -1,7 +1,7 @@
 import type { Clock } from '../runtime/clock';
 import { SampleRecorder, type Metrics } from '../runtime/metrics';
 import type { CommandTiming, RelayChange, TnBoard } from './board';
-import { nextEvent, waitOnClock } from './wait-on-clock';
+import { nextEvent, pollOnClock, waitOnClock } from './wait-on-clock';
 
 /**
  * The board compliance suite: what the TN relies on from any board, as plain async checks. The
@@ -89,11 +89,8 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
     'reports the relay state from its feedback input',
     async (ctx) => {
       const board = attachedBoard(ctx);
-      const deadline = ctx.clock.now() + (ctx.target.feedbackTimeoutMs ?? 2_000);
-      while (board.relayState() === undefined && ctx.clock.now() < deadline) {
-        await waitOnClock(ctx.clock, ctx.clock.sleep(10), 1_000, 'poll');
-      }
-      expectThat(board.relayState() !== undefined, 'no feedback report after attaching (feedback input wired?)');
+      const reported = await pollOnClock(ctx.clock, () => board.relayState() !== undefined, ctx.target.feedbackTimeoutMs ?? 2_000, 10);
+      expectThat(reported, 'no feedback report after attaching (feedback input wired?)');
       return `relay ${board.relayState() ? 'closed' : 'open'}`;
     },
   ],
@@ -140,12 +137,7 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
       const board = attachedBoard(ctx);
       const start = board.readMeter();
       const within = ctx.target.expectPulseWithinMs;
-      if (within !== undefined) {
-        const deadline = ctx.clock.now() + within;
-        while (board.readMeter().pulses === start.pulses && ctx.clock.now() < deadline) {
-          await waitOnClock(ctx.clock, ctx.clock.sleep(50), 10_000, 'poll');
-        }
-      }
+      if (within !== undefined) await pollOnClock(ctx.clock, () => board.readMeter().pulses !== start.pulses, within, 50);
       const m = board.readMeter();
       expectThat(Number.isInteger(m.pulses) && m.pulses >= start.pulses, `pulse count went from ${start.pulses} to ${m.pulses}`);
       expectThat(Math.abs(m.energyWh - (m.pulses * 1000) / m.pulsesPerKWh) < 1e-9, 'energyWh does not match pulses / pulsesPerKWh');

@@ -25,6 +25,13 @@ export async function waitOnClock<T>(clock: Clock, promise: Promise<T>, timeoutM
   }
 }
 
+/** Checks done() every everyMs of the clock until it holds or withinMs have passed; returns done(). */
+export async function pollOnClock(clock: Clock, done: () => boolean, withinMs: number, everyMs: number): Promise<boolean> {
+  const deadline = clock.now() + withinMs;
+  while (!done() && clock.now() < deadline) await waitOnClock(clock, clock.sleep(everyMs), everyMs + 1_000, 'poll');
+  return done();
+}
+
 /** Resolves with the first event a subscribe-style API delivers that matches. */
 export function nextEvent<T>(subscribe: (listener: (event: T) => void) => () => void, match: (event: T) => boolean = () => true): Promise<T> {
   return new Promise((resolve) => {
