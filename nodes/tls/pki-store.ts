@@ -31,6 +31,7 @@ const MANIFEST = 'pki.json';
 const ROOT_CERT = 'root-cert.pem';
 const ROOT_KEY = 'root-key.pem';
 const MANUFACTURER_PUB = 'manufacturer-pub.pem';
+const certificateRecord = (id: NodeId): string => `${id}-cert.pem`;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -60,7 +61,7 @@ export function savePki(pki: PkiAuthority, store: NodeStore): void {
 
 /** Writes one credential (a TN enrolled after the PKI was saved). */
 export function saveCredential(store: NodeStore, credential: Credential): void {
-  store.put(`${credential.id}-cert.pem`, encoder.encode(credential.certPem));
+  store.put(certificateRecord(credential.id), encoder.encode(credential.certPem));
   store.put(credentialRecord(credential.id), encoder.encode(credential.keyPem), { secret: true });
 }
 
@@ -75,7 +76,7 @@ export const hasPki = (store: NodeStore): boolean => store.get(MANIFEST) !== und
 
 /** Whether the store holds a node's credential (certificate and key). */
 export const hasCredential = (store: NodeStore, id: NodeId): boolean =>
-  store.get(`${id}-cert.pem`) !== undefined && store.get(credentialRecord(id)) !== undefined;
+  store.get(certificateRecord(id)) !== undefined && store.get(credentialRecord(id)) !== undefined;
 
 /** Whether the store holds the manufacturer's key pair. */
 export const hasManufacturerKey = (store: NodeStore): boolean => store.get(MANUFACTURER_PUB) !== undefined && store.get(MANUFACTURER_KEY_RECORD) !== undefined;
@@ -123,7 +124,7 @@ export function exportPki(from: NodeStore, selection: PkiSelection, to: NodeStor
   copy(MANUFACTURER_PUB);
   if (selection.hes) copy(MANUFACTURER_KEY_RECORD, true);
   for (const id of [...(selection.hes ? [manifest.hes] : []), ...selection.tns]) {
-    copy(`${id}-cert.pem`);
+    copy(certificateRecord(id));
     copy(credentialRecord(id), true);
   }
   putJson(to, MANIFEST, manifest);
@@ -167,7 +168,7 @@ function loadManifest(store: NodeStore, where: string): PkiManifest {
 }
 
 function loadCredential(store: NodeStore, id: NodeId, root: X509Certificate, where: string): Credential {
-  const certRecord = `${id}-cert.pem`;
+  const certRecord = certificateRecord(id);
   const keyRecord = credentialRecord(id);
   const certPem = text(store, certRecord, where);
   const keyPem = text(store, keyRecord, where);
