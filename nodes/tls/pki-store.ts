@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { NodeId } from '../runtime/transport';
 import { getJson, putJson, type NodeStore } from '../store/node-store';
+import { commonNames } from './peer-verification';
 import { checkCurve, credentialRecord, MANUFACTURER_KEY_RECORD, Pki, PkiAuthority, PkiError, type Credential, type TlsCurve } from './pki';
 
 /**
@@ -173,7 +174,7 @@ function loadCredential(store: NodeStore, id: NodeId, root: X509Certificate, whe
   const certPem = text(store, certRecord, where);
   const keyPem = text(store, keyRecord, where);
   const cert = certificate(certPem, `${where}/${certRecord}`);
-  if (!cert.subject.split('\n').includes(`CN=${id}`)) throw new PkiError(`${where}/${certRecord}: names "${cert.subject.replace(/\n/g, ', ')}", not ${id}`);
+  if (!commonNames(cert).includes(id)) throw new PkiError(`${where}/${certRecord}: names "${cert.subject.replace(/\n/g, ', ')}", not ${id}`);
   if (!cert.checkIssued(root) || !cert.verify(root.publicKey)) throw new PkiError(`${where}/${certRecord}: not issued by ${ROOT_CERT}`);
   if (!cert.checkPrivateKey(privateKey(keyPem, `${where}/${keyRecord}`))) throw new PkiError(`${where}/${keyRecord}: does not belong to ${certRecord}`);
   return { id, certPem, certDer: new Uint8Array(cert.raw), keyPem };
