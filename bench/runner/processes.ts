@@ -22,8 +22,8 @@ import type { HostMessage, ParentMessage } from './host-messages';
 import { hostDirName, processLayout } from './node-selection';
 import { exportHostState, provisionState } from './provision';
 import type { Progress, RunOptions } from './run';
-import { MODE_KEYS, startRun, type ProcessOutcome, type RunResult, type StartedRun } from './run-results';
-import { summarizeMode, type ModeSummary } from './summary';
+import { startRun, type ModeRecorder, type ProcessOutcome, type RunResult, type StartedRun } from './run-results';
+import type { ModeFacts } from './summary';
 import type { WorkloadFacts } from './workload';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'gridbench.ts');
@@ -78,21 +78,21 @@ export async function runProcesses(scenario: Scenario, options: ProcessRunOption
   run.log(`provisioned ${nodes} nodes for ${real.modes.join(', ')} in ${stateDir}`);
   const hostStates = new Map(processLayout(run.topology).map((selection) => [selection, join(run.runDir, 'host-state', hostDirName(selection))]));
   for (const [selection, dir] of hostStates) exportHostState(real, stateDir, selection, dir);
-  const modes: Record<string, ModeSummary> = {};
   const processes: ProcessOutcome[] = [];
   try {
     for (const mode of real.modes) {
       run.log(`${mode}: starting`);
       // with several modes, a process's name says which mode's set it belongs to
       const named = (name: string) => (real.modes.length > 1 ? `${mode}/${name}` : name);
-      const outcome = await runModeProcesses(mode, real, run, hostStates, named, options);
-      modes[MODE_KEYS[mode]] = outcome.summary;
+      const recorder = run.startMode(mode);
+      const outcome = await runModeProcesses(mode, real, run, recorder.record, hostStates, named, options);
+      recorder.end(outcome.facts);
       processes.push(...outcome.processes);
     }
   } finally {
     await run.stopOutputs();
   }
-  return run.finish(modes, { processes });
+  return run.finish({ processes });
 }
 
 /** One mode: the broker and every node host, from start to their last sample. */
@@ -100,10 +100,11 @@ async function runModeProcesses(
   mode: ModeName,
   real: Scenario,
   run: StartedRun,
+  record: ModeRecorder['record'],
   hostStates: ReadonlyMap<string, string>,
   named: (name: string) => string,
   options: ProcessRunOptions,
-): Promise<{ summary: ModeSummary; processes: ProcessOutcome[] }> {
+): Promise<{ facts: ModeFacts; processes: ProcessOutcome[] }> {
   const { log } = run;
   const brokerPort = await freePort();
   const endpoint = `tcp://127.0.0.1:${brokerPort}`;
@@ -156,11 +157,6 @@ async function runModeProcesses(
   });
   log(`channel broker at ${endpoint} (pid ${broker.pid})`);
 
-  const modeSamples: Sample[] = [];
-  const record = (sample: Sample) => {
-    modeSamples.push(sample);
-    run.record(sample);
-  };
   const hosts: Host[] = processLayout(run.topology).map((selection) => {
     const name = named(selection);
     const child = fork(
@@ -258,7 +254,7 @@ async function runModeProcesses(
     durationMs: reports.reduce((m, r) => Math.max(m, r.durationMs), 0),
   };
   return {
-    summary: summarizeMode(modeSamples, { mode, bootstrap, ...facts }),
+    facts: { mode, bootstrap, ...facts },
     processes: [
       { name: named('channel'), pid: broker.pid, outcome: brokerOutcome },
       ...hosts.map((h) => ({ name: h.name, pid: h.child.pid, outcome: h.outcome ?? 'ok' })),

@@ -15,7 +15,7 @@ import { Timebase } from '../metrics/timebase';
 import type { Scenario } from '../scenario/schema';
 import { evaluateThresholds, parseThresholds, type Threshold, type ThresholdResult } from '../thresholds';
 import { writeReport } from './report-html';
-import type { ModeSummary } from './summary';
+import { summarizeMode, type ModeFacts, type ModeSummary } from './summary';
 
 /** summary.json keys of the modes. */
 export const MODE_KEYS: Readonly<Record<ModeName, string>> = { lean: 'lean', 'smgw-tls': 'tls' };
@@ -68,17 +68,24 @@ export function makeRunId(scenario: string, at = new Date()): string {
   return `${scenario}-${stamp}`;
 }
 
+/** One mode of a run, started once the previous one has ended. */
+export interface ModeRecorder {
+  /** Every sample of the mode goes through here: to the outputs, the thresholds and the mode's summary. */
+  readonly record: (sample: Sample) => void;
+  /** Summarizes the mode from its samples and what its workload issued. */
+  end(facts: ModeFacts): void;
+}
+
 export interface StartedRun {
   readonly runId: string;
   readonly runDir: string;
   readonly topology: Topology;
   readonly campaigns: readonly LoadedCampaign[];
   readonly log: (line: string) => void;
-  /** Every sample of the run goes through here: to the outputs and to the summary. */
-  record(sample: Sample): void;
+  startMode(name: ModeName): ModeRecorder;
   stopOutputs(): Promise<void>;
   /** Evaluates the thresholds, writes summary.json and report.html. */
-  finish(modes: Record<string, ModeSummary>, extra?: { processes?: readonly ProcessOutcome[] }): RunResult;
+  finish(extra?: { processes?: readonly ProcessOutcome[] }): RunResult;
 }
 
 export async function startRun(scenario: Scenario, options: RunFrameOptions): Promise<StartedRun> {
@@ -104,18 +111,28 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
   ]);
   await outputs.start();
   const samples: Sample[] = [];
+  const modes: Record<string, ModeSummary> = {};
   return {
     runId,
     runDir,
     topology,
     campaigns,
     log,
-    record(sample) {
-      samples.push(sample);
-      outputs.addSamples([sample]);
+    startMode(name) {
+      const modeSamples: Sample[] = [];
+      return {
+        record: (sample) => {
+          samples.push(sample);
+          modeSamples.push(sample);
+          outputs.addSamples([sample]);
+        },
+        end: (facts) => {
+          modes[MODE_KEYS[name]] = summarizeMode(modeSamples, facts);
+        },
+      };
     },
     stopOutputs: () => outputs.stop().catch((err: unknown) => log(`metrics outputs: ${(err as Error).message}`)),
-    finish(modes, extra = {}) {
+    finish(extra = {}) {
       const results = evaluateThresholds(thresholds, samples);
       const summary: RunSummary = {
         run: runId,

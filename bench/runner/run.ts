@@ -18,10 +18,10 @@ import { createMode, scenarioProfile } from './mode-factory';
 import { CRYPTO_REPORT_MS, every, Schedule } from './schedule';
 import { createBoards } from './boards';
 import { countingWorkload, scheduleWorkload, type WorkloadFacts } from './workload';
-import { summarizeMode, type ModeFacts, type ModeSummary } from './summary';
-import { MODE_KEYS, startRun, type RunFrameOptions, type RunResult } from './run-results';
+import type { ModeFacts } from './summary';
+import { startRun, type RunFrameOptions, type RunResult } from './run-results';
 
-export { MODE_KEYS, makeRunId, type RunResult, type RunSummary } from './run-results';
+export type { RunResult } from './run-results';
 
 export interface Progress {
   readonly mode: ModeName;
@@ -40,21 +40,16 @@ export interface RunOptions extends RunFrameOptions {
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
   const run = await startRun(scenario, options);
-  const modes: Record<string, ModeSummary> = {};
   try {
     for (const name of scenario.modes) {
       run.log(`${name}: starting`);
-      const modeSamples: Sample[] = [];
-      const facts = await runMode(name, scenario, run.runId, run.campaigns, (sample) => {
-        modeSamples.push(sample);
-        run.record(sample);
-      }, options);
-      modes[MODE_KEYS[name]] = summarizeMode(modeSamples, facts);
+      const mode = run.startMode(name);
+      mode.end(await runMode(name, scenario, run.runId, run.campaigns, mode.record, options));
     }
   } finally {
     await run.stopOutputs();
   }
-  return run.finish(modes);
+  return run.finish();
 }
 
 async function runMode(
