@@ -17,7 +17,7 @@ import { exposeOnPty } from '../../../nodes/boards/virtual/pty-link';
 import { resolveWiring, type WiringSpec } from '../../../nodes/boards/wiring';
 import { RealClock } from '../../../nodes/runtime/clock';
 import { Random } from '../../../nodes/runtime/random';
-import { EXIT, type Command } from '../command';
+import { EXIT, usageError, type Command } from '../command';
 
 const USAGE = `usage:
   gridbench boards check --port PATH [options]
@@ -157,10 +157,7 @@ export const command: Command = {
         return EXIT.error;
       }
       // parseArgs reports unknown or malformed options as TypeErrors with an ERR_PARSE_ARGS code.
-      if (err instanceof UsageError || (err instanceof TypeError && 'code' in err)) {
-        console.error(`gridbench boards: ${err.message}\n\n${USAGE}`);
-        return EXIT.error;
-      }
+      if (err instanceof UsageError || (err instanceof TypeError && 'code' in err)) return usageError('boards', USAGE, err.message);
       throw err;
     }
   },
