@@ -5,8 +5,10 @@
  * plots when the page opens, and marks <body data-rendered="N"> with the number of plots drawn.
  */
 import { writeFileSync } from 'node:fs';
+import type { ModeName } from '../../nodes/mode';
 import type { Sample } from '../../nodes/runtime/metrics';
 import type { RunSummary } from './run-results';
+import { MODE_KEYS } from './summary';
 
 interface ReportData {
   readonly summary: RunSummary;
@@ -24,12 +26,10 @@ interface StormPlot {
   readonly points: [number, number][];
 }
 
-const MODE_KEY: Record<string, string> = { lean: 'lean', 'smgw-tls': 'tls' };
-
 export function reportData(summary: RunSummary, samples: readonly Sample[]): ReportData {
   const latencies: Record<string, number[]> = {};
   const storms: ReportData['storms'] = {};
-  const modeOf = (s: Sample) => MODE_KEY[s.tags.mode ?? ''] ?? s.tags.mode ?? '?';
+  const modeOf = (s: Sample) => MODE_KEYS[s.tags.mode as ModeName] ?? s.tags.mode ?? '?';
   for (const s of samples) if (s.measurement === 'automation_latency') (latencies[modeOf(s)] ??= []).push(Number(s.fields.latency_ms));
   for (const storm of samples) {
     if (storm.measurement !== 'storm') continue;

@@ -15,10 +15,7 @@ import { Timebase } from '../metrics/timebase';
 import type { Scenario } from '../scenario/schema';
 import { evaluateThresholds, parseThresholds, type Threshold, type ThresholdResult } from '../thresholds';
 import { writeReport } from './report-html';
-import { summarizeMode, type ModeFacts, type ModeSummary } from './summary';
-
-/** summary.json keys of the modes. */
-export const MODE_KEYS: Readonly<Record<ModeName, string>> = { lean: 'lean', 'smgw-tls': 'tls' };
+import { MODE_KEYS, summarizeMode, type ModeFacts, type ModeSummary } from './summary';
 
 export interface ProcessOutcome {
   readonly name: string;

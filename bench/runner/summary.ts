@@ -4,7 +4,11 @@
  */
 import type { Sample } from '../../nodes/runtime/metrics';
 import { GOALS, type Goal, type Violation } from '../../nodes/lean/goal-monitor';
+import type { ModeName } from '../../nodes/mode';
 import { percentile } from '../perf/measure';
+
+/** summary.json keys of the modes. */
+export const MODE_KEYS: Readonly<Record<ModeName, string>> = { lean: 'lean', 'smgw-tls': 'tls' };
 
 export interface LatencyStats {
   readonly count: number;
