@@ -105,22 +105,18 @@ export function summarizeMode(samples: readonly Sample[], facts: ModeFacts): Mod
   }
 
   const handshakeBytes = handshakes.map((s) => num(s.fields.bytes_up) + num(s.fields.bytes_down));
+  const roundMs = latencyStats(values('meter_round', 'duration_ms'));
   return {
     mode: facts.mode,
     bootstrap: facts.bootstrap,
     automation: { ...latencyStats(values('automation_latency', 'latency_ms')), commands: facts.commands, addressed: facts.addressed },
     relay: latencyStats(values('relay_switch', 'latency_ms')),
     bytesPerCommand: facts.commandBytes.length ? Math.round(facts.commandBytes.reduce((a, b) => a + b, 0) / facts.commandBytes.length) : null,
-    meterRounds: {
-      rounds: rounds.length,
-      p50Ms: round(rounds.length ? percentile(rounds.map((s) => num(s.fields.duration_ms)), 50) : null),
-      maxMs: round(rounds.length ? rounds.map((s) => num(s.fields.duration_ms)).reduce((a, b) => Math.max(a, b)) : null),
-      missing: rounds.reduce((n, s) => n + num(s.fields.missing), 0),
-    },
+    meterRounds: { rounds: rounds.length, p50Ms: roundMs.p50Ms, maxMs: roundMs.maxMs, missing: rounds.reduce((n, s) => n + num(s.fields.missing), 0) },
     firmware: { rollouts: facts.firmwareRollouts, installs: of('firmware_install').length },
     handshakes: {
       count: handshakes.length,
-      p50Ms: round(handshakes.length ? percentile(handshakes.map((s) => num(s.fields.duration_ms)), 50) : null),
+      p50Ms: latencyStats(values('handshake', 'duration_ms')).p50Ms,
       meanBytes: handshakeBytes.length ? Math.round(handshakeBytes.reduce((a, b) => a + b, 0) / handshakeBytes.length) : null,
     },
     storms: of('storm').map((s) => ({
