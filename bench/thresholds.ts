@@ -7,15 +7,15 @@
  * (a value per sample: avg, min, max, med, p(N), count) and counters (summed: count).
  */
 import { MEASUREMENTS, RUN_TAGS, type MeasurementName } from '../nodes/runtime/measurements';
-import { GOALS } from '../nodes/lean/goal-monitor';
+import type { Sample, Tags } from '../nodes/runtime/metrics';
+import { CAMPAIGN_GOALS } from './campaign/schema';
+import { percentile } from './perf/measure';
 
 /** Tags whose values are known in advance, so a typo is an error instead of an empty filter. */
 const TAG_VALUES: Readonly<Record<string, readonly string[]>> = {
   mode: ['lean', 'smgw-tls'],
-  goal: [...GOALS, 'availability'],
+  goal: CAMPAIGN_GOALS,
 };
-import type { Sample, Tags } from '../nodes/runtime/metrics';
-import { percentile } from './perf/measure';
 
 type Kind = 'trend' | 'counter';
 
