@@ -101,6 +101,7 @@ async function runModeProcesses(
   real: Scenario,
   run: StartedRun,
   record: ModeRecorder['record'],
+  /** Each host's selection and the state directory it was handed. */
   hostStates: ReadonlyMap<string, string>,
   named: (name: string) => string,
   options: ProcessRunOptions,
@@ -157,11 +158,11 @@ async function runModeProcesses(
   });
   log(`channel broker at ${endpoint} (pid ${broker.pid})`);
 
-  const hosts: Host[] = processLayout(run.topology).map((selection) => {
+  const hosts: Host[] = [...hostStates].map(([selection, hostState]) => {
     const name = named(selection);
     const child = fork(
       CLI,
-      ['node', '--scenario', real.file, '--nodes', selection, '--broker', endpoint, '--state', hostStates.get(selection)!, '--run', run.runId, '--mode', mode],
+      ['node', '--scenario', real.file, '--nodes', selection, '--broker', endpoint, '--state', hostState, '--run', run.runId, '--mode', mode],
       { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] },
     );
     let stderr = '';
