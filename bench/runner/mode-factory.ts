@@ -60,7 +60,7 @@ export interface RunnableMode extends BenchMode {
   replace?(node: NodeId): Promise<void>;
 }
 
-export function computeFor(scenario: Scenario) {
+function computeFor(scenario: Scenario) {
   return (tn: NodeId) => {
     const preset = scenario.compute.tns[tn] ?? scenario.compute.default;
     return preset === 'none' ? undefined : computeModel(computeProfile(preset));
@@ -69,7 +69,7 @@ export function computeFor(scenario: Scenario) {
 
 const counted = (ctx: ModeContext, backend: CryptoBackend, role: string) => (ctx.cryptoOps ? ctx.cryptoOps.wrap(backend, role) : backend);
 
-export function createLeanMode(ctx: ModeContext): RunnableMode {
+function createLeanMode(ctx: ModeContext): RunnableMode {
   const { scenario } = ctx;
   return new LeanMode({
     topology: ctx.topology,
@@ -101,7 +101,7 @@ export function scenarioProfile(scenario: Scenario, link: LinkId): ProfileSpec {
   return { ...(link.kind === 'plc' ? scenario.channel.plc : scenario.channel.wan), ...scenario.channel.overrides?.[linkName(link)] };
 }
 
-export function createSmgwTlsMode(ctx: ModeContext): RunnableMode {
+function createSmgwTlsMode(ctx: ModeContext): RunnableMode {
   const { scenario } = ctx;
   const plc = (dc: NodeId) => resolveProfile(scenarioProfile(scenario, { kind: 'plc', dc }), PRESETS);
   const maxFrameBytes = Math.min(...ctx.topology.dcs.map((d) => plc(d.id).maxFrameBytes));
@@ -122,7 +122,7 @@ export function createSmgwTlsMode(ctx: ModeContext): RunnableMode {
   );
 }
 
-export const MODE_FACTORIES: Readonly<Record<ModeName, (ctx: ModeContext) => RunnableMode>> = {
+const MODE_FACTORIES: Readonly<Record<ModeName, (ctx: ModeContext) => RunnableMode>> = {
   lean: createLeanMode,
   'smgw-tls': createSmgwTlsMode,
 };
