@@ -221,7 +221,8 @@ export class InfluxDBOutput implements MetricsOutput {
       const batch = this.queue.splice(0, Math.min(this.config.batchSize, budget));
       budget -= batch.length;
       if ((await this.write(batch)) === 'failed') {
-        this.queue.unshift(...batch);
+        // concat, not unshift(...batch): spreading a batch of 100k+ points overflows the stack.
+        this.queue = batch.concat(this.queue);
         if (this.queue.length > this.config.bufferPoints) this.spillExcess();
         return false;
       }
@@ -326,7 +327,7 @@ export class InfluxDBOutput implements MetricsOutput {
             this.stats.spilled += chunk.length;
           } catch (err) {
             // A full or read-only disk: memory is the only place left, so the bound gives way.
-            this.queue.unshift(...chunk);
+            this.queue = chunk.concat(this.queue);
             this.stats.lastError = `cannot spill to ${this.spill.dir}: ${messageOf(err)}`;
             this.log(this.stats.lastError);
             return;
