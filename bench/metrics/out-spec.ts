@@ -13,7 +13,7 @@ import type { Timebase } from './timebase';
  *   influxdb=http://host:8086/db     the URL overrides the environment, k6 style
  *   influxdb=http://u:p@host:8086/db?push_interval=500ms&buffer_points=200000
  */
-export type OutSpec = { readonly kind: 'influxdb'; readonly spec: string; readonly config: InfluxDBConfig };
+export type OutSpec = { readonly kind: 'influxdb'; readonly config: InfluxDBConfig };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -25,7 +25,7 @@ const KINDS: Record<string, (argument: string, env: Env, where: string) => OutSp
     } catch (err) {
       throw new Error(`${where}: ${(err as Error).message}`);
     }
-    return { kind: 'influxdb', spec: where.slice('--out '.length), config: applyInfluxUrl(base, argument, where) };
+    return { kind: 'influxdb', config: applyInfluxUrl(base, argument, where) };
   },
 };
 
