@@ -14,7 +14,7 @@
  * process (SIGSTOP/SIGCONT) to play a server that accepts connections but never answers.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,7 +158,6 @@ class InfluxdProcess implements InfluxServer {
 
   async start(): Promise<void> {
     if (this.child) return;
-    const { openSync, closeSync } = await import('node:fs');
     const log = openSync(this.logFile, 'a');
     const child = spawn(this.binary, ['run', '-config', this.configFile], { stdio: ['ignore', log, log] });
     closeSync(log);
