@@ -75,10 +75,14 @@ export interface InfluxResponse {
 
 export type QueryRunner = (query: string) => Promise<InfluxResponse>;
 
-/** Runs InfluxQL on a server's /query endpoint as Grafana's data source does (epoch ms). */
-export function influxQueryRunner(url: string, db: string): QueryRunner {
+/**
+ * Runs InfluxQL on a server's /query endpoint as Grafana's data source does (epoch ms). The
+ * database may be left out for statements that need none (CREATE DATABASE).
+ */
+export function influxQueryRunner(url: string, db?: string): QueryRunner {
   return async (q) => {
-    const params = new URLSearchParams({ db, q, epoch: 'ms' });
+    const params = new URLSearchParams({ q, epoch: 'ms' });
+    if (db) params.set('db', db);
     const res = await fetch(`${url}/query`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

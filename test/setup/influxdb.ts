@@ -18,6 +18,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { influxQueryRunner, type InfluxResponse } from '../../dashboards/query-check';
 
 export interface InfluxServer {
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:40123 */
@@ -38,16 +39,8 @@ export interface InfluxServer {
   query(q: string, db?: string): Promise<InfluxQueryResponse>;
 }
 
-export interface InfluxSeries {
-  name: string;
-  tags?: Record<string, string>;
-  columns: string[];
-  values?: unknown[][];
-}
-export interface InfluxQueryResponse {
-  results: { statement_id: number; series?: InfluxSeries[]; error?: string }[];
-  error?: string;
-}
+/** A /query answer with its results: query() throws when the server sent none. */
+export type InfluxQueryResponse = InfluxResponse & { results: NonNullable<InfluxResponse['results']> };
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -212,16 +205,9 @@ class InfluxdProcess implements InfluxServer {
   }
 
   async query(q: string, db?: string): Promise<InfluxQueryResponse> {
-    const params = new URLSearchParams({ q, epoch: 'ms' });
-    if (db) params.set('db', db);
-    const res = await fetch(`${this.url}/query`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: params.toString(),
-    });
-    const body = (await res.json()) as InfluxQueryResponse;
-    if (!res.ok && !body.results) throw new Error(`InfluxDB ${res.status} for ${q}: ${JSON.stringify(body)}`);
-    return body;
+    const body = await influxQueryRunner(this.url, db)(q);
+    if (!body.results) throw new Error(`InfluxDB for ${q}: ${body.error ?? JSON.stringify(body)}`);
+    return body as InfluxQueryResponse;
   }
 
   logTail(lines = 20): string {
@@ -259,7 +245,7 @@ export async function readAllPoints(
 ): Promise<{ measurement: string; tags: Record<string, string>; fields: Record<string, unknown>; timeUs: number }[]> {
   const params = new URLSearchParams({ q: 'SELECT * FROM /.*/ GROUP BY *', db, epoch: 'u' });
   const res = await fetch(`${server.url}/query?${params}`);
-  const body = (await res.json()) as InfluxQueryResponse;
+  const body = (await res.json()) as InfluxResponse;
   const result = body.results?.[0];
   if (!res.ok || result?.error) throw new Error(`reading ${db}: ${result?.error ?? body.error ?? res.status}`);
   return (result?.series ?? []).flatMap((series) =>
