@@ -5,6 +5,7 @@ import { ChannelError, type ChannelControl } from './channel';
 import { InterceptorConfigError } from './interceptor';
 import { ProfileError, profileSpecSchema, describeZodIssues } from './profile';
 import { z } from 'zod';
+import { fromHex } from '../nodes/crypto/backend';
 
 export interface ControlServerOptions {
   /** Loopback by default. Any other address requires a token. */
@@ -123,7 +124,7 @@ export async function startControlServer(control: ChannelControl, options: Contr
       case 'POST inject': {
         const body = injectSchema.safeParse(await readJson(req));
         if (!body.success) throw new HttpError(400, 'BAD_INJECT', describeZodIssues(body.error, 'body'));
-        control.inject({ from: body.data.from, to: body.data.to, bytes: Uint8Array.from(Buffer.from(body.data.hex, 'hex')) });
+        control.inject({ from: body.data.from, to: body.data.to, bytes: fromHex(body.data.hex) });
         return [202, { injected: 1 }];
       }
       case 'POST reset':

@@ -15,7 +15,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { toHex } from '../../nodes/crypto/backend';
+import { fromHex, toHex } from '../../nodes/crypto/backend';
 import { AllowList, type AllowListEntry } from '../../nodes/lean/allow-list';
 import { Topology } from '../../channel/topology';
 import { cryptoBackend } from '../../nodes/crypto';
@@ -93,7 +93,7 @@ export function loadLeanProvisioning(stateDir: string): { allowList: AllowList; 
   } catch (err) {
     throw new Error(`${file}: cannot read the lean provisioning (run gridbench provision): ${(err as Error).message}`);
   }
-  return { allowList: AllowList.fromJSON(parsed.allowList), manufacturerKey: new Uint8Array(Buffer.from(parsed.manufacturerKey, 'hex')) };
+  return { allowList: AllowList.fromJSON(parsed.allowList), manufacturerKey: fromHex(parsed.manufacturerKey) };
 }
 
 function provisionTlsPki(scenario: Scenario, topology: Topology, stateDir: string): void {

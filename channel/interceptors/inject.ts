@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fromHex } from '../../nodes/crypto/backend';
 import { registerInterceptor, type StartingInterceptor } from '../interceptor';
 
 /**
@@ -20,7 +21,7 @@ export const inject = registerInterceptor({
     })
     .strict(),
   create: ({ from, to, hex, count, everyMs, trigger }): StartingInterceptor => {
-    const bytes = Uint8Array.from(Buffer.from(hex, 'hex'));
+    const bytes = fromHex(hex);
     const burst = (ctx: Parameters<StartingInterceptor['start']>[0]): void => {
       for (let i = 0; i < count; i++) {
         if (everyMs > 0 && i > 0) ctx.schedule(everyMs * i, () => ctx.inject({ from, to, bytes }));

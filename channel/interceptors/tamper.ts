@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fromHex } from '../../nodes/crypto/backend';
 import { registerInterceptor } from '../interceptor';
 
 const hex = z.string().regex(/^([0-9a-fA-F]{2})+$/, 'expected an even number of hex digits');
@@ -21,7 +22,7 @@ export const tamper = registerInterceptor({
     .strict()
     .refine((c) => c.flipBits > 0 || c.overwrite !== undefined, { message: 'expected flipBits > 0 or overwrite' }),
   create: ({ flipBits, minOffset, offset, overwrite }) => {
-    const patch = overwrite ? Uint8Array.from(Buffer.from(overwrite, 'hex')) : undefined;
+    const patch = overwrite ? fromHex(overwrite) : undefined;
     return {
       onFrame(frame, ctx) {
         const bytes = Uint8Array.from(frame.bytes);
