@@ -7,13 +7,14 @@
  * (a value per sample: avg, min, max, med, p(N), count) and counters (summed: count).
  */
 import { MEASUREMENTS, RUN_TAGS, type MeasurementName } from '../nodes/runtime/measurements';
+import { MODE_NAMES } from '../nodes/mode';
 import type { Sample, Tags } from '../nodes/runtime/metrics';
 import { CAMPAIGN_GOALS } from './campaign/schema';
 import { percentile } from './perf/measure';
 
 /** Tags whose values are known in advance, so a typo is an error instead of an empty filter. */
 const TAG_VALUES: Readonly<Record<string, readonly string[]>> = {
-  mode: ['lean', 'smgw-tls'],
+  mode: MODE_NAMES,
   goal: CAMPAIGN_GOALS,
 };
 

@@ -8,7 +8,8 @@ import type { NodeId } from './runtime/transport';
  * Methods that wait for the network resolve as the clock runs: on a VirtualClock the caller
  * keeps `clock.run()` going (the runner does) while awaiting them.
  */
-export type ModeName = 'lean' | 'smgw-tls';
+export const MODE_NAMES = ['lean', 'smgw-tls'] as const;
+export type ModeName = (typeof MODE_NAMES)[number];
 
 export interface RelayCommand {
   /** Relay state the TNs must switch to. */

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { profileSpecSchema } from '../../channel/profile';
 import { COMPUTE_PROFILES } from '../../nodes/compute-profile';
+import { MODE_NAMES } from '../../nodes/mode';
 import { durationSchema, sizeSchema } from './units';
 
 export const nodeId = z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'expected a node id such as dc1 or tn1.001');
@@ -62,7 +63,7 @@ export const scenarioSchema = z
     name: z.string().min(1).optional(),
     description: z.string().optional(),
     seed: z.union([z.number().int(), z.string().min(1)]).default(1),
-    modes: z.array(z.enum(['lean', 'smgw-tls'])).min(1).default(['lean']),
+    modes: z.array(z.enum(MODE_NAMES)).min(1).default(['lean']),
     /** virtual needs no hardware and runs faster than real time; real boards need real. */
     clock: z.enum(['virtual', 'real']).optional(),
     /** Simulated run time after bootstrap. */

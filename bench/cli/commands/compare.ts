@@ -9,7 +9,7 @@ import { createEmulatedNetwork, type EmulatedNetwork } from '../../../channel/em
 import { PRESET_NAMES, type PresetName } from '../../../channel/presets';
 import { Topology } from '../../../channel/topology';
 import { GoalMonitor, topologyMembership } from '../../../nodes/lean/goal-monitor';
-import type { ModeName } from '../../../nodes/mode';
+import { MODE_NAMES, type ModeName } from '../../../nodes/mode';
 import { VirtualClock } from '../../../nodes/runtime/clock';
 import { SampleRecorder } from '../../../nodes/runtime/metrics';
 import { Random } from '../../../nodes/runtime/random';
@@ -70,7 +70,7 @@ export function benchScenario(scenario: Scenario): BenchScenario {
   return {
     ...scenarioSchema.parse({
       seed: scenario.seed,
-      modes: ['lean', 'smgw-tls'],
+      modes: MODE_NAMES,
       topology: { dcs: 1, tnsPerDc: scenario.tns },
       channel: { plc: { preset: scenario.plc }, wan: { preset: scenario.wan } },
     }),

@@ -4,7 +4,7 @@
  * Runs some nodes of a scenario in this process over the channel broker (see node-host.ts).
  */
 import { hostNodes } from '../../runner/node-host';
-import type { ModeName } from '../../../nodes/mode';
+import { MODE_NAMES } from '../../../nodes/mode';
 import { loadScenario } from '../../scenario/load';
 import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
 
@@ -14,8 +14,6 @@ const USAGE = `usage: gridbench node --scenario FILE --nodes SELECTION --broker 
   --state     this process's state directory, made by gridbench provision --host SELECTION=DIR
   --run       run id shared by all processes of one bench (default: the scenario's name)
   --mode      the security architecture the nodes run (default: lean); every process of a bench runs the same`;
-
-const MODES: readonly ModeName[] = ['lean', 'smgw-tls'];
 
 export const command: Command = {
   summary: 'run some nodes of a scenario in this process, over the channel broker (lab and --processes)',
@@ -38,8 +36,8 @@ export const command: Command = {
     const { values } = parsed;
     const missing = (['scenario', 'nodes', 'broker', 'state'] as const).filter((k) => !values[k]);
     if (missing.length) return usageError('node', USAGE, `missing ${missing.map((m) => `--${m}`).join(', ')}`);
-    const mode = MODES.find((m) => m === values.mode);
-    if (!mode) return usageError('node', USAGE, `--mode ${values.mode}: expected ${MODES.join(' or ')}`);
+    const mode = MODE_NAMES.find((m) => m === values.mode);
+    if (!mode) return usageError('node', USAGE, `--mode ${values.mode}: expected ${MODE_NAMES.join(' or ')}`);
     try {
       const scenario = loadScenario(values.scenario!);
       await hostNodes({
