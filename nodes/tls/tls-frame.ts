@@ -8,9 +8,9 @@
  * of a TN from the next, seq/ack make the byte stream reliable and ordered over a lossy medium.
  * Everything here is in the clear, as TCP/IP headers are; all protection is inside the TLS bytes.
  */
-import { ByteReader, ByteWriter, DecodeFailure } from '../protocol/bytes';
+import { boundary, ByteReader, ByteWriter, DecodeFailure } from '../protocol/bytes';
 import { MessageClass, WIRE_VERSION } from '../protocol/message-class';
-import { reject, type Result } from '../protocol/rejection';
+import type { Result } from '../protocol/rejection';
 import type { NodeId } from '../runtime/transport';
 
 export const FLAG = {
@@ -50,7 +50,7 @@ export function encodeTlsFrame(frame: TlsFrame): Uint8Array {
 
 /** Never throws: anything that is not a well-formed TlsRecord frame is a typed rejection. */
 export function decodeTlsFrame(bytes: Uint8Array): Result<TlsFrame> {
-  try {
+  return boundary('tls-record', () => {
     const r = new ByteReader(bytes);
     const version = r.u8('version');
     if (version !== WIRE_VERSION) throw new DecodeFailure('bad-version', `wire version ${version}, expected ${WIRE_VERSION}`);
@@ -63,9 +63,6 @@ export function decodeTlsFrame(bytes: Uint8Array): Result<TlsFrame> {
     const seq = r.u32('seq');
     const ack = r.u32('ack');
     const payload = r.rest();
-    return { ok: true, value: { tn, conn, flags, seq, ack, payload } };
-  } catch (err) {
-    if (err instanceof DecodeFailure) return reject(err.reason, err.message);
-    return reject('bad-field', `tls-record: ${err instanceof Error ? err.message : String(err)}`);
-  }
+    return { tn, conn, flags, seq, ack, payload };
+  });
 }
