@@ -154,7 +154,7 @@ export function airtimeMs(profile: LinkProfile, bytes: number, up: boolean): num
 }
 
 /** Payload bytes of each PHY frame a frame of `bytes` is cut into. */
-export function fragmentSizes(profile: LinkProfile, bytes: number): number[] {
+export function fragmentSizes(profile: Pick<LinkProfile, 'maxPsdu'>, bytes: number): number[] {
   const max = profile.maxPsdu;
   if (max === null || bytes <= max) return [bytes];
   const sizes: number[] = [];

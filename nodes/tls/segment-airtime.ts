@@ -3,6 +3,8 @@
  * link profile that matter for it: a frame of B bytes is cut into PHY frames of at most maxPsdu
  * bytes, each carrying overheadBytes more, all at bitRate.
  */
+import { fragmentSizes } from '../../channel/profile';
+
 export interface SegmentAirtime {
   /** Bits per second; 0 means unlimited. */
   readonly bitRate: number;
@@ -14,8 +16,7 @@ export const NO_AIRTIME: SegmentAirtime = { bitRate: 0, overheadBytes: 0, maxPsd
 
 /** Byte-times one frame occupies the medium: its bytes plus the overhead of each PHY frame. */
 export function phyBytes(segment: SegmentAirtime, frameBytes: number): number {
-  const fragments = segment.maxPsdu === null || frameBytes <= segment.maxPsdu ? 1 : Math.ceil(frameBytes / segment.maxPsdu);
-  return frameBytes + fragments * segment.overheadBytes;
+  return frameBytes + fragmentSizes(segment, frameBytes).length * segment.overheadBytes;
 }
 
 /** N * S * 8 / R in seconds: the least time N handshakes of S byte-times each occupy the segment. */
