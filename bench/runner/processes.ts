@@ -47,7 +47,8 @@ interface Host {
   readonly exited: Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A port the kernel reports free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -15,9 +15,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../bench/runner/processes';
 import { influxQueryRunner, type InfluxResponse } from '../../dashboards/query-check';
 
 export interface InfluxServer {
@@ -55,19 +55,6 @@ export function influxdBinary(): string {
     );
   }
   return path;
-}
-
-/** A port the kernel reports free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function configText(dir: string, httpPort: number, rpcPort: number): string {
