@@ -62,7 +62,8 @@ const DAY_MS = 86_400_000;
 
 /** Refuses a curve that is not one of the PKI's; `where` names what gave it. */
 export function checkCurve(curve: unknown, where: string): asserts curve is TlsCurve {
-  if (!((curve as string) in OPENSSL_CURVE)) throw new PkiError(`${where}: curve "${String(curve)}" is not P-256 or brainpoolP256r1`);
+  // own keys only: `in` would take Object.prototype's names ("constructor", "toString") for curves
+  if (!Object.hasOwn(OPENSSL_CURVE, curve as string)) throw new PkiError(`${where}: curve "${String(curve)}" is not P-256 or brainpoolP256r1`);
 }
 
 /** The parts of a PKI a process holds (see Pki). */

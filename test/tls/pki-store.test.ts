@@ -94,6 +94,18 @@ describe('the smgw-tls PKI in a state directory', () => {
     store.put('manufacturer-key.pem', new TextEncoder().encode(foreign.manufacturerKey.export({ type: 'pkcs8', format: 'pem' }).toString()));
     expect(() => loadPki(store, { hes: true, tns: [] }, 'state/pki')).toThrow(/manufacturer-key\.pem: does not belong to manufacturer-pub\.pem/);
   });
+
+  it('refuses a pki.json whose curve is not one of its own names, inherited ones (constructor) included', () => {
+    const store = new MemoryNodeStore();
+    savePki(createPki({ hes: 'hes', tns }), store);
+    const manifest = JSON.parse(new TextDecoder().decode(store.get('pki.json')!)) as Record<string, unknown>;
+    for (const curve of ['secp384r1', 'constructor', 'toString']) {
+      store.put('pki.json', new TextEncoder().encode(JSON.stringify({ ...manifest, curve })));
+      const refusal = `state/pki/pki.json: curve "${curve}" is not P-256 or brainpoolP256r1`;
+      expect(() => loadPki(store, { hes: false, tns: [] }, 'state/pki')).toThrow(refusal);
+      expect(() => loadPkiAuthority(store, 'state/pki')).toThrow(refusal);
+    }
+  });
 });
 
 describe('TLS record boundaries in a byte stream', () => {
