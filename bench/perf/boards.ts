@@ -21,7 +21,7 @@ import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../channel/topology';
 import type { RelayChange } from '../../nodes/boards/board';
 import { VirtualBoard } from '../../nodes/boards/virtual-board';
-import { nextEvent, waitOnClock } from '../../nodes/boards/wait-on-clock';
+import { nextEvent, pollOnClock, waitOnClock } from '../../nodes/boards/wait-on-clock';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
 import { LeanMode } from '../../nodes/lean/lean-mode';
 import { RealClock, VirtualClock, type Clock } from '../../nodes/runtime/clock';
@@ -95,10 +95,7 @@ async function commandToPin(clock: Clock): Promise<number[]> {
     for (let r = 0; r < ROUNDS; r++) {
       const before = recorder.select('relay_switch').length;
       mode.automation('dc1', { relay: r % 2 === 0 ? 'on' : 'off' });
-      const deadline = clock.now() + 10_000;
-      while (recorder.select('relay_switch').length < before + BOARDS && clock.now() < deadline) {
-        await waitOnClock(clock, clock.sleep(5), 1_000, 'poll');
-      }
+      await pollOnClock(clock, () => recorder.select('relay_switch').length >= before + BOARDS, 10_000, 5);
       const round = recorder.select('relay_switch').slice(before);
       if (round.length < BOARDS) throw new Error(`automation round ${r}: ${round.length}/${BOARDS} relays switched within 10 s`);
       for (const s of round) latencies.push(s.fields.latency_ms as number);
