@@ -70,8 +70,6 @@ export class VirtualClock implements Clock {
   private holds = 0;
   private activity = 0;
   private running = false;
-  /** Timers fired so far; a cheap progress measure for long runs. */
-  firedTimers = 0;
 
   now(): number {
     return this.t;
@@ -158,7 +156,6 @@ export class VirtualClock implements Clock {
         if (!next || (until !== undefined && next.at > until)) return;
         this.heap.pop();
         this.t = Math.max(this.t, next.at);
-        this.firedTimers++;
         next.fn();
       }
     } finally {
