@@ -1,8 +1,8 @@
 /**
  * How long a TN's CPU takes for its public-key operations, so that a TN emulated on the host can
  * be as slow as the microcontroller it stands for. The TN delays a message's effect on its own
- * clock by the cost of the operations it did for it (nodes/lean/tn.ts takes `computeModel(...)`),
- * or awaits `computeDelay(...)`.
+ * clock by the cost of the operations it did for it: both TNs (nodes/lean/tn.ts, nodes/tls/tn-node.ts)
+ * take `computeModel(...)` and run their work on a `TnCpu`; `computeDelay(...)` awaits one cost.
  *
  * Operations (lean mode's hybrid scheme, DESIGN.md 2.1):
  *   sign     ECDSA P-256 signature
@@ -32,6 +32,9 @@ import type { Clock } from './runtime/clock';
 export type CryptoOp = 'sign' | 'verify' | 'encrypt' | 'decrypt';
 
 export const CRYPTO_OPS: readonly CryptoOp[] = ['sign', 'verify', 'encrypt', 'decrypt'];
+
+/** Time the TN's CPU needs for a list of crypto operations, in ms. */
+export type ComputeModel = (ops: readonly CryptoOp[]) => number;
 
 export interface ComputeProfile {
   readonly name: string;
@@ -105,9 +108,52 @@ export function computeCostMs(profile: ComputeProfile, ops: readonly CryptoOp[])
   return ms;
 }
 
-/** The TN's compute model: operations in, milliseconds out (what nodes/lean's Tn takes). */
-export function computeModel(profile: ComputeProfile): (ops: readonly CryptoOp[]) => number {
+/** The TN's compute model: operations in, milliseconds out (what both TNs take). */
+export function computeModel(profile: ComputeProfile): ComputeModel {
   return (ops) => computeCostMs(profile, ops);
+}
+
+/**
+ * A TN's one CPU on the node's clock: public-key work waits until the work before it is done, as
+ * on a microcontroller, and an effect that waits on it is dropped once the node has stopped, so a
+ * closed unit switches no relay and sends nothing. Without a model the work costs nothing.
+ */
+export class TnCpu {
+  private busyUntil = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly model: ComputeModel | undefined,
+  ) {}
+
+  /** Occupies the CPU with the operations after what it is already doing; returns when it is done. */
+  occupy(ops: readonly CryptoOp[]): number {
+    const now = this.clock.now();
+    const costMs = this.model?.(ops) ?? 0;
+    if (!(costMs > 0)) return now;
+    this.busyUntil = Math.max(this.busyUntil, now) + costMs;
+    return this.busyUntil;
+  }
+
+  /** Runs an effect once the CPU has done the operations it needs (at once if they cost nothing). */
+  after(ops: readonly CryptoOp[], effect: () => void): void {
+    const delay = this.occupy(ops) - this.clock.now();
+    if (delay <= 0) return effect();
+    this.clock.setTimer(delay, () => {
+      if (!this.stopped) effect();
+    });
+  }
+
+  /** The CPU came back from a power cut: new work starts now, not behind what it was doing. */
+  restart(): void {
+    this.busyUntil = 0;
+  }
+
+  /** The node closed: no effect still waiting on the CPU takes place. */
+  stop(): void {
+    this.stopped = true;
+  }
 }
 
 /** Waits on the node's clock for as long as the profile's CPU needs for the operations. */

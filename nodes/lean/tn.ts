@@ -8,7 +8,7 @@
  * the time its crypto operations take on the TN's CPU, one message at a time, like a
  * microcontroller would.
  */
-import type { CryptoOp } from '../compute-profile';
+import { TnCpu, type ComputeModel, type CryptoOp } from '../compute-profile';
 import { equalBytes } from '../crypto/backend';
 import type { Certificate } from '../protocol/certificate';
 import {
@@ -39,8 +39,8 @@ import { MANUFACTURER_ID } from './manufacturer';
 import { EnrolmentLoop } from './enrolment-loop';
 import type { LeanNodeDeps, RetryPolicy } from './node-deps';
 
-/** Time the TN's CPU needs for a list of crypto operations, in ms. */
-export type ComputeModel = (ops: readonly CryptoOp[]) => number;
+/** Where the modes take the TN's compute model from, with its other options. */
+export type { ComputeModel };
 
 /** Where meter readings come from: a board's S0 pulse counter, or a synthetic meter. */
 export interface MeterSource {
@@ -95,7 +95,7 @@ export class Tn {
   private readonly enrolment: EnrolmentLoop;
   /** Fresh random value of the current enrolment attempt, echoed by the HES and the DC. */
   private enrolmentNonce?: Uint8Array;
-  private busyUntil = 0;
+  private readonly cpu: TnCpu;
   private readonly observer;
   /** Confidential payloads accepted, newest last (what an application on the TN would consume). */
   readonly inboxMessages: Uint8Array[] = [];
@@ -106,6 +106,7 @@ export class Tn {
     private readonly options: TnOptions,
   ) {
     this.observer = deps.observer ?? NO_OBSERVER;
+    this.cpu = new TnCpu(deps.clock, options.compute);
     this.identity = loadOrCreateIdentity(deps.store, deps.crypto);
     this.counters = { hes: 0, confidential: 0, dc: 0, ...getJson<Partial<Counters>>(deps.store, 'counters') };
     const firmware = getJson<{ version: number; floor?: number }>(deps.store, 'firmware');
@@ -287,7 +288,7 @@ export class Tn {
       this.deps.crypto,
     );
     this.observer.sent(this.deps.id, response.signed);
-    this.afterCompute(['verify', 'sign', 'encrypt'], () => {
+    this.cpu.after(['verify', 'sign', 'encrypt'], () => {
       this.report(rx, { cls: request.cls, sender: request.hes, recipient: request.group, counter: request.counter, signed: request.signed, signerKey: hesKey });
       this.deps.transport.send(this.options.dc, response.frame);
     });
@@ -308,7 +309,7 @@ export class Tn {
       return this.spent(['decrypt', 'verify'], reject('stale-counter', `HES counter ${counter} <= ${this.counters.confidential}`));
     this.saveCounters({ confidential: counter });
     const hesKey = this.hesCert.signKey;
-    this.afterCompute(['decrypt', 'verify'], () => {
+    this.cpu.after(['decrypt', 'verify'], () => {
       this.inboxMessages.push(payload);
       this.report(rx, { cls: message.cls, sender: message.hes, recipient: message.tn, counter, signed: opened.value.signed, signerKey: hesKey });
     });
@@ -325,7 +326,7 @@ export class Tn {
     this.saveCounters({ dc: command.counter });
     const dcKey = this.dcCert.signKey;
     const receivedAt = this.deps.clock.now();
-    this.afterCompute(['verify'], () => {
+    this.cpu.after(['verify'], () => {
       const now = this.deps.clock.now();
       this.relayState = command.relay === 1;
       this.options.relay?.switchRelay(this.relayState, { sentAt: rx.sentAt, receivedAt });
@@ -401,22 +402,7 @@ export class Tn {
 
   /** Occupies the CPU for the given operations; returns the refusal so callers can `return spent(...)`. */
   private spent(ops: readonly CryptoOp[], refusal?: Rejection): Rejection | undefined {
-    this.occupy(ops);
+    this.cpu.occupy(ops);
     return refusal;
-  }
-
-  private occupy(ops: readonly CryptoOp[]): number {
-    const costMs = this.options.compute?.(ops) ?? 0;
-    if (costMs <= 0) return this.deps.clock.now();
-    this.busyUntil = Math.max(this.busyUntil, this.deps.clock.now()) + costMs;
-    return this.busyUntil;
-  }
-
-  /** Runs an accepted message's effect when the TN's CPU has done its crypto. */
-  private afterCompute(ops: readonly CryptoOp[], effect: () => void): void {
-    const doneAt = this.occupy(ops);
-    const delay = doneAt - this.deps.clock.now();
-    if (delay <= 0) effect();
-    else this.deps.clock.setTimer(delay, effect);
   }
 }

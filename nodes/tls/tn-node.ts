@@ -1,9 +1,8 @@
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { connect, type SecureContext, type TLSSocket } from 'node:tls';
-import type { CryptoOp } from '../compute-profile';
+import { TnCpu, type ComputeModel, type CryptoOp } from '../compute-profile';
 import { NO_OBSERVER, type ProtocolObserver } from '../lean/goal-monitor';
 import { MANUFACTURER_ID } from '../lean/manufacturer';
-import type { ComputeModel } from '../lean/tn';
 import { ALL_TNS } from '../protocol/frame';
 import { MessageClass } from '../protocol/message-class';
 import type { TimerHandle } from '../runtime/clock';
@@ -129,8 +128,7 @@ export class TlsTn {
   private readonly manufacturerKey: Uint8Array;
   private energyWh = 0;
   private closed = false;
-  /** Clock time until which the TN's CPU is busy with public-key work (compute model). */
-  private busyUntil = 0;
+  private readonly cpu: TnCpu;
   private readonly unsubscribe: () => void;
   private readonly upWaiters = new Set<() => void>();
 
@@ -140,6 +138,7 @@ export class TlsTn {
     private readonly extras: TlsTnExtras,
     private readonly deps: TlsTnDeps,
   ) {
+    this.cpu = new TnCpu(deps.clock, options.compute);
     this.energyWh = deps.random.int(50_000);
     this.observer = extras.observer ?? NO_OBSERVER;
     this.manufacturerKey = spkiDer(security.manufacturerPublicKey);
@@ -202,7 +201,7 @@ export class TlsTn {
     if (this.closed) return;
     if (this.channel) this.drop(this.channel);
     this.queue = [];
-    this.busyUntil = 0;
+    this.cpu.restart();
     this.cancelRetry();
     this.attempts = 0;
     this.connect('power-restored');
@@ -225,6 +224,7 @@ export class TlsTn {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.cpu.stop();
     this.unsubscribe();
     this.renegotiateTimer?.cancel();
     this.cancelRetry();
@@ -316,26 +316,8 @@ export class TlsTn {
       if (stream.receivedOffset === 0) return; // the ClientHello
       stream.onWrite = undefined;
       if (channel.established || channel.socket.isSessionReused()) return; // abbreviated: no public-key work
-      stream.holdOutput(this.occupy(FULL_HANDSHAKE_OPS) - this.deps.clock.now());
+      stream.holdOutput(this.cpu.occupy(FULL_HANDSHAKE_OPS) - this.deps.clock.now());
     };
-  }
-
-  /** Occupies the TN's one CPU with the operations after what it is already doing; returns when it is done. */
-  private occupy(ops: readonly CryptoOp[]): number {
-    const now = this.deps.clock.now();
-    const costMs = this.options.compute?.(ops) ?? 0;
-    if (!(costMs > 0)) return now;
-    this.busyUntil = Math.max(this.busyUntil, now) + costMs;
-    return this.busyUntil;
-  }
-
-  /** Runs an effect once the TN's CPU has done the operations it needs. */
-  private afterCompute(ops: readonly CryptoOp[], effect: () => void): void {
-    const delay = this.occupy(ops) - this.deps.clock.now();
-    if (delay <= 0) return effect();
-    this.deps.clock.setTimer(delay, () => {
-      if (!this.closed) effect();
-    });
   }
 
   private onEstablished(channel: TnChannel): void {
@@ -527,7 +509,7 @@ export class TlsTn {
       case 'firmware':
         // The manufacturer's signature is checked on the TN's CPU (one ECDSA verification) before
         // the image counts, as a lean TN does.
-        this.afterCompute(['verify'], () => {
+        this.cpu.after(['verify'], () => {
           const signed = firmwareSigned(message.version, message.image);
           if (!verifySignature('sha256', signed, this.security.manufacturerPublicKey, message.signature)) return this.reject('bad-signature', hes, { attack });
           if (message.version <= this.installedFirmware) return this.reject('firmware-rollback', hes, { attack });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../nodes/runtime/clock';
-import { COMPUTE_PROFILES, computeCostMs, computeDelay, computeModel, computeProfile } from '../../nodes/compute-profile';
+import { COMPUTE_PROFILES, TnCpu, computeCostMs, computeDelay, computeModel, computeProfile } from '../../nodes/compute-profile';
 import type { ComputeModel } from '../../nodes/lean/tn';
 
 describe('compute profile', () => {
@@ -34,6 +34,29 @@ describe('compute profile', () => {
     void computeDelay(clock, COMPUTE_PROFILES['cortex-m4-64mhz'], ['verify']).then(() => (doneAt = clock.now()));
     await clock.run();
     expect(doneAt).toBeCloseTo(976_000 / 64_000, 9);
+  });
+
+  it("queues a TN's work on its one CPU, and runs nothing that waits on it once stopped", async () => {
+    const clock = new VirtualClock();
+    const cpu = new TnCpu(clock, (ops) => 10 * ops.length);
+    const ran: Array<[string, number]> = [];
+    cpu.after(['verify'], () => ran.push(['first', clock.now()]));
+    expect(cpu.occupy(['sign', 'sign'])).toBe(30);
+    cpu.after(['verify'], () => ran.push(['second', clock.now()]));
+    cpu.after([], () => ran.push(['free', clock.now()]));
+    await clock.advance(35);
+    cpu.stop();
+    await clock.advance(100);
+    expect(ran).toEqual([
+      ['free', 0],
+      ['first', 10],
+    ]);
+
+    const restarted = new TnCpu(clock, (ops) => 10 * ops.length);
+    restarted.occupy(['verify', 'verify', 'verify']);
+    restarted.restart();
+    expect(restarted.occupy(['verify'])).toBe(clock.now() + 10);
+    expect(new TnCpu(clock, undefined).occupy(['verify'])).toBe(clock.now());
   });
 
   it('takes a preset by name with overrides, and names the bad field otherwise', () => {
