@@ -31,6 +31,8 @@ export interface ZmqTransportStats {
   received: number;
   /** Frames given to send() after close (the broker never sees them). */
   droppedClosed: number;
+  /** Frames send() refused because an envelope cannot carry them: destination not 1-255 chars, bytes not a Uint8Array. */
+  droppedUnsendable: number;
   /** Envelopes from the broker that could not be decoded. */
   malformed: number;
 }
@@ -41,7 +43,7 @@ export interface ZmqTransportStats {
  * with their link-level sender and send time.
  */
 export class ZmqTransport implements Transport {
-  readonly stats: ZmqTransportStats = { sent: 0, received: 0, droppedClosed: 0, malformed: 0 };
+  readonly stats: ZmqTransportStats = { sent: 0, received: 0, droppedClosed: 0, droppedUnsendable: 0, malformed: 0 };
   /** Resolves when the broker accepted this node's identity; rejects with TransportError otherwise. */
   readonly ready: Promise<void>;
   private readonly handlers = new Set<FrameHandler>();
@@ -109,7 +111,7 @@ export class ZmqTransport implements Transport {
     }
     // The broker judges addressing; the envelope can only carry what fits its header.
     if (typeof to !== 'string' || to.length === 0 || to.length > 255 || !(frame instanceof Uint8Array)) {
-      this.stats.droppedClosed++;
+      this.stats.droppedUnsendable++;
       this.metrics.emit('channel_rejected', { count: 1, from: this.self }, { reason: 'malformed-envelope' });
       return;
     }

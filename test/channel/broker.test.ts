@@ -103,4 +103,23 @@ describe('broker over ZeroMQ', () => {
     expect(t.stats.droppedClosed).toBe(1);
     expect(recorder.select('channel_rejected', { reason: 'closed' })[0]!.fields).toEqual({ count: 1, from: 'tn1.001' });
   });
+
+  it('counts frames no envelope can carry apart from frames sent after close', async () => {
+    const topology = Topology.build(1, 1);
+    const broker = await startBroker({ topology, random: new Random(1), endpoint: 'tcp://127.0.0.1:0' });
+    const recorder = new SampleRecorder();
+    const t = await connectTransport({ endpoint: broker.endpoint, node: 'tn1.001', metrics: recorder.metrics(new RealClock()) });
+    try {
+      t.send('', classFrame(0x11, 1));
+      t.send('x'.repeat(256), classFrame(0x11, 2));
+      t.send('dc1', 'not bytes' as never);
+      expect(t.stats).toMatchObject({ sent: 0, droppedUnsendable: 3, droppedClosed: 0 });
+      expect(recorder.select('channel_rejected', { reason: 'malformed-envelope' }).map((s) => s.fields)).toEqual(
+        Array(3).fill({ count: 1, from: 'tn1.001' }),
+      );
+    } finally {
+      await t.close();
+      await broker.close();
+    }
+  });
 });
