@@ -105,7 +105,7 @@ export const MEASUREMENTS = {
     },
   },
   channel_rejected: {
-    description: 'Frames the channel refused (unknown identity, unknown destination, oversize, malformed envelope).',
+    description: 'Frames the channel refused, by reason: unknown-identity, not-neighbour (no link to the destination), oversize, closed (sent after close), malformed-envelope, receiver-absent (nobody attached at the destination).',
     tags: ['reason'],
     fields: { count: 'always 1', from: 'claimed sender' },
   },
