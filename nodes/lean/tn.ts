@@ -145,6 +145,7 @@ export class Tn {
   async close(): Promise<void> {
     this.inbox.stop();
     this.enrolment.stop();
+    this.cpu.stop();
     await this.deps.transport.close();
   }
 

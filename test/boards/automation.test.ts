@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../channel/topology';
 import { VirtualBoard } from '../../nodes/boards/virtual-board';
-import { COMPUTE_PROFILES, computeModel } from '../../nodes/compute-profile';
+import { COMPUTE_PROFILES, computeModel, computeProfile, type ComputeProfile } from '../../nodes/compute-profile';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
 import { LeanMode } from '../../nodes/lean/lean-mode';
 import { VirtualClock } from '../../nodes/runtime/clock';
@@ -10,33 +10,44 @@ import { SampleRecorder } from '../../nodes/runtime/metrics';
 import { Random } from '../../nodes/runtime/random';
 import { MemoryNodeStore } from '../../nodes/store/node-store';
 
+/** One DC's segment of four TNs on virtual boards, every TN with the profile's CPU. */
+function segment(profile: ComputeProfile) {
+  const clock = new VirtualClock();
+  const topology = Topology.build(1, 4);
+  const recorder = new SampleRecorder();
+  const metrics = recorder.metrics(clock);
+  const random = new Random('automation');
+  const network = createEmulatedNetwork({ topology, clock, random: random.fork('channel'), metrics });
+  const boards = new Map(
+    topology.tns.map((tn) => [
+      tn,
+      new VirtualBoard({ kind: 'virtual', device: { load: null, bootMs: 50 } }, { tn, clock, random: random.fork(tn), metrics: metrics.with({ dc: 'dc1' }) }),
+    ]),
+  );
+  const crypto = CRYPTO_BACKENDS.node;
+  const mode = new LeanMode({
+    topology,
+    network,
+    clock,
+    crypto: { hes: crypto, dc: crypto, tn: crypto },
+    metrics,
+    random,
+    storeFor: () => new MemoryNodeStore(),
+    relayFor: (tn) => boards.get(tn),
+    computeFor: () => computeModel(profile),
+  });
+  const close = async () => {
+    await mode.close();
+    await network.close();
+    await Promise.all([...boards.values()].map((b) => b.close()));
+  };
+  return { clock, topology, recorder, boards, mode, close };
+}
+
 describe('automation commands switch virtual boards (lean mode, pass-through channel, VirtualClock)', () => {
   it('records DC-send-to-pin latency and TN processing per relay, as the model predicts', async () => {
-    const clock = new VirtualClock();
-    const topology = Topology.build(1, 4);
-    const recorder = new SampleRecorder();
-    const metrics = recorder.metrics(clock);
-    const random = new Random('automation');
-    const network = createEmulatedNetwork({ topology, clock, random: random.fork('channel'), metrics });
-    const boards = new Map(
-      topology.tns.map((tn) => [
-        tn,
-        new VirtualBoard({ kind: 'virtual', device: { load: null, bootMs: 50 } }, { tn, clock, random: random.fork(tn), metrics: metrics.with({ dc: 'dc1' }) }),
-      ]),
-    );
     const m4 = COMPUTE_PROFILES['cortex-m4-64mhz'];
-    const crypto = CRYPTO_BACKENDS.node;
-    const mode = new LeanMode({
-      topology,
-      network,
-      clock,
-      crypto: { hes: crypto, dc: crypto, tn: crypto },
-      metrics,
-      random,
-      storeFor: () => new MemoryNodeStore(),
-      relayFor: (tn) => boards.get(tn),
-      computeFor: () => computeModel(m4),
-    });
+    const { clock, topology, recorder, boards, mode, close } = segment(m4);
     try {
       expect((await clock.drive(mode.bootstrap())).failed).toEqual([]);
       await clock.advance(1_000);
@@ -60,9 +71,39 @@ describe('automation commands switch virtual boards (lean mode, pass-through cha
       await clock.advance(1_000);
       expect(recorder.select('relay_switch', { dc: 'dc1' }).filter((s) => s.fields.state === false)).toHaveLength(4);
     } finally {
-      await mode.close();
-      await network.close();
-      await Promise.all([...boards.values()].map((b) => b.close()));
+      await close();
+    }
+  });
+
+  it('a TN closed while its CPU still checks a command switches no relay and sends nothing afterwards', async () => {
+    // a CPU slow enough that the command and a meter request wait on it for seconds
+    const { clock, topology, recorder, boards, mode, close } = segment(computeProfile('cortex-m4-64mhz', { verify: 5_000 }));
+    const [closed, ...others] = topology.tns as [string, ...string[]];
+    try {
+      expect((await clock.drive(mode.bootstrap())).failed).toEqual([]);
+      await clock.advance(1_000);
+      mode.automation('dc1', { relay: 'on' });
+      const round = mode.meterRound(20_000);
+      await clock.advance(1_000);
+      const tn = mode.tns.get(closed)!;
+      // both were accepted (their counters saved) and wait on the CPU
+      expect(tn.lastCounters.dc).toBe(1);
+      expect(tn.lastCounters.hes).toBeGreaterThan(0);
+      expect(recorder.select('relay_switch', { tn: closed })).toEqual([]);
+      await tn.close();
+      await clock.advance(30_000);
+
+      expect(boards.get(closed)!.device.relayClosed).toBe(false);
+      expect(tn.relayState).toBeUndefined();
+      expect(recorder.select('relay_switch', { tn: closed })).toEqual([]);
+      expect(recorder.select('automation_latency', { tn: closed })).toEqual([]);
+      expect(recorder.select('frame_accepted', { tn: closed, role: 'tn', class: 'automation' })).toEqual([]);
+      expect(recorder.select('channel_rejected', { reason: 'closed' }).filter((s) => s.fields.from === closed)).toEqual([]);
+      expect((await round).missing).toEqual([closed]);
+      // the others' effects came due in the same time
+      for (const other of others) expect(boards.get(other)!.device.relayClosed).toBe(true);
+    } finally {
+      await close();
     }
   });
 });
