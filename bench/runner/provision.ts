@@ -15,8 +15,10 @@
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { describeZodIssues } from '../../channel/profile';
 import { fromHex, toHex } from '../../nodes/crypto/backend';
-import { AllowList, type AllowListEntry } from '../../nodes/lean/allow-list';
+import { AllowList } from '../../nodes/lean/allow-list';
 import { Topology } from '../../channel/topology';
 import { cryptoBackend } from '../../nodes/crypto';
 import { LeanMode } from '../../nodes/lean/lean-mode';
@@ -25,10 +27,11 @@ import { RealClock } from '../../nodes/runtime/clock';
 import { NO_METRICS } from '../../nodes/runtime/metrics';
 import { Random } from '../../nodes/runtime/random';
 import type { Network, NodeId } from '../../nodes/runtime/transport';
+import { PUBLIC_KEY_BYTES } from '../../nodes/protocol/frame';
 import { FileNodeStore, type NodeStore } from '../../nodes/store/node-store';
 import { createPki, type Pki } from '../../nodes/tls/pki';
 import { exportPki, hasCredential, hasManufacturerKey, hasPki, loadPki, loadPkiAuthority, saveCredential, saveManufacturerKey, savePki } from '../../nodes/tls/pki-store';
-import type { Scenario } from '../scenario/schema';
+import { nodeId, type Scenario } from '../scenario/schema';
 import { selectNodes } from './node-selection';
 
 export const MANUFACTURER_STORE = 'manufacturer';
@@ -79,21 +82,29 @@ function provisionLean(scenario: Scenario, topology: Topology, stateDir: string)
   writeFileSync(join(stateDir, LEAN_PROVISIONING), `${JSON.stringify(publicPart, null, 1)}\n`);
 }
 
-interface LeanProvisioning {
-  allowList: Record<NodeId, AllowListEntry>;
-  manufacturerKey: string;
-}
+/** What a lean provisioning file must hold; a hand-edited or truncated one is refused, naming the field. */
+const hex = (bytes?: number) =>
+  z.string().regex(bytes ? new RegExp(`^[0-9a-f]{${bytes * 2}}$`) : /^[0-9a-f]+$/, bytes ? `expected ${bytes} bytes in lower-case hex` : 'expected lower-case hex');
+const leanProvisioningSchema = z
+  .object({
+    allowList: z.record(nodeId, z.object({ role: z.enum(['dc', 'tn']), dc: nodeId.optional(), fingerprint: hex(32) }).strict()),
+    manufacturerKey: hex(PUBLIC_KEY_BYTES),
+  })
+  .strict();
+type LeanProvisioning = z.infer<typeof leanProvisioningSchema>;
 
 /** The public part of a lean provisioning: the allow-list and the manufacturer's public key. */
 export function loadLeanProvisioning(stateDir: string): { allowList: AllowList; manufacturerKey: Uint8Array } {
   const file = join(stateDir, LEAN_PROVISIONING);
-  let parsed: LeanProvisioning;
+  let json: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8')) as LeanProvisioning;
+    json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new Error(`${file}: cannot read the lean provisioning (run gridbench provision): ${(err as Error).message}`);
   }
-  return { allowList: AllowList.fromJSON(parsed.allowList), manufacturerKey: fromHex(parsed.manufacturerKey) };
+  const parsed = leanProvisioningSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`${file}: not a lean provisioning (run gridbench provision again): ${describeZodIssues(parsed.error)}`);
+  return { allowList: AllowList.fromJSON(parsed.data.allowList), manufacturerKey: fromHex(parsed.data.manufacturerKey) };
 }
 
 function provisionTlsPki(scenario: Scenario, topology: Topology, stateDir: string): void {
