@@ -139,7 +139,8 @@ export class LeanMode implements BenchMode {
    * Replaces a node by a new unit, as an operator does with a failed one (DESIGN.md 2.1: no
    * revocation, the replacement registers anew): new keys in a fresh store, the allow-list
    * updated out of band with their fingerprint, then the new unit bootstraps. A DC's TNs enrol
-   * again to learn the new DC certificate. Resolves when the new unit (and its TNs) enrolled.
+   * again to learn the new DC certificate: those this process runs, since a TN in another process
+   * is not told and keeps the old chain. Resolves when the new unit (and those TNs) enrolled.
    */
   async replace(node: NodeId): Promise<void> {
     const role = this.options.topology.roleOf(node);
@@ -157,7 +158,7 @@ export class LeanMode implements BenchMode {
       const dc = this.createDc(node);
       this.dcs.set(node, dc);
       await dc.bootstrap();
-      await Promise.all(this.options.topology.tnsOf(node).map((tn) => this.tns.get(tn)!.reenrol()));
+      await Promise.all(this.options.topology.tnsOf(node).flatMap((tn) => this.tns.get(tn)?.reenrol() ?? []));
     } else if (role === 'tn') {
       await this.tns.get(node)!.close();
       const tn = this.createTn(node, this.options.topology.dcOf(node)!);

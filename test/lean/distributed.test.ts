@@ -38,7 +38,7 @@ function nodeProcess(stateDir: string, local: (node: string) => boolean) {
     provisioned: loadLeanProvisioning(stateDir),
     local,
   });
-  return { mode, close: () => Promise.all([mode.close(), network.close()]) };
+  return { mode, clock, close: () => Promise.all([mode.close(), network.close()]) };
 }
 
 describe('a node process of a distributed bench', () => {
@@ -86,5 +86,24 @@ describe('a node process of a distributed bench', () => {
 
     expect(() => exportHostState(scenario, join(dir, 'nowhere'), 'dc1', join(dir, 'hosts', 'x'))).toThrow(/nowhere\/lean-provisioning\.json: missing/);
     expect(() => exportHostState(scenario, state, 'dc9', join(dir, 'hosts', 'y'))).toThrow(/--nodes dc9: "dc9" is not a node/);
+  });
+
+  it('replaces a DC it runs and re-enrols the TNs it runs with the new unit, not those of another process', async () => {
+    const state = join(dir, 'state-replace');
+    provisionState(scenario, state);
+    const { mode, clock, close } = nodeProcess(state, (node) => node !== 'tn1.002');
+    try {
+      expect((await clock.drive(mode.bootstrap())).failed).toEqual([]);
+      const oldUnit = mode.keysOf('dc1').sign.publicKey;
+      await clock.drive(mode.replace('dc1'));
+      expect(mode.keysOf('dc1').sign.publicKey).not.toEqual(oldUnit);
+      expect(mode.tns.has('tn1.002')).toBe(false);
+      // tn1.001 holds the new unit's certificate: it takes the new unit's command
+      mode.automation('dc1', { relay: 'on' });
+      await clock.advance(1_000);
+      expect(mode.tns.get('tn1.001')!.relayState).toBe(true);
+    } finally {
+      await close();
+    }
   });
 });
