@@ -120,6 +120,8 @@ export function computeModel(profile: ComputeProfile): ComputeModel {
  */
 export class TnCpu {
   private busyUntil = 0;
+  /** Bumped by a power cut or close: work queued before it never completes. */
+  private generation = 0;
   private stopped = false;
 
   constructor(
@@ -138,21 +140,25 @@ export class TnCpu {
 
   /** Runs an effect once the CPU has done the operations it needs (at once if they cost nothing). */
   after(ops: readonly CryptoOp[], effect: () => void): void {
+    if (this.stopped) return;
     const delay = this.occupy(ops) - this.clock.now();
     if (delay <= 0) return effect();
+    const generation = this.generation;
     this.clock.setTimer(delay, () => {
-      if (!this.stopped) effect();
+      if (generation === this.generation) effect();
     });
   }
 
-  /** The CPU came back from a power cut: new work starts now, not behind what it was doing. */
+  /** The CPU came back from a power cut: what it was computing is lost, new work starts now. */
   restart(): void {
     this.busyUntil = 0;
+    this.generation++;
   }
 
-  /** The node closed: no effect still waiting on the CPU takes place. */
+  /** The node closed: no effect still waiting on the CPU takes place, and none is taken on. */
   stop(): void {
     this.stopped = true;
+    this.generation++;
   }
 }
 

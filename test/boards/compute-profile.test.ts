@@ -36,7 +36,7 @@ describe('compute profile', () => {
     expect(doneAt).toBeCloseTo(976_000 / 64_000, 9);
   });
 
-  it("queues a TN's work on its one CPU, and runs nothing that waits on it once stopped", async () => {
+  it("queues a TN's work on its one CPU, runs nothing that waits on it once stopped, loses it in a power cut", async () => {
     const clock = new VirtualClock();
     const cpu = new TnCpu(clock, (ops) => 10 * ops.length);
     const ran: Array<[string, number]> = [];
@@ -52,10 +52,18 @@ describe('compute profile', () => {
       ['first', 10],
     ]);
 
+    cpu.after([], () => ran.push(['after stop', clock.now()]));
+    expect(ran).toHaveLength(2);
+
+    // a power cut loses what the CPU was computing; work after it starts at once
     const restarted = new TnCpu(clock, (ops) => 10 * ops.length);
-    restarted.occupy(['verify', 'verify', 'verify']);
+    const lost: string[] = [];
+    restarted.after(['verify', 'verify', 'verify'], () => lost.push('before the cut'));
     restarted.restart();
-    expect(restarted.occupy(['verify'])).toBe(clock.now() + 10);
+    restarted.after(['verify'], () => lost.push('after the cut'));
+    expect(restarted.occupy(['verify'])).toBe(clock.now() + 20);
+    await clock.advance(100);
+    expect(lost).toEqual(['after the cut']);
     expect(new TnCpu(clock, undefined).occupy(['verify'])).toBe(clock.now());
   });
 
