@@ -35,6 +35,8 @@ const START_DELAY_MS = 1_000;
 export interface ProcessRunOptions extends RunOptions {
   /** Called with every process started (tests use it to kill one). */
   readonly onProcess?: (name: string, child: ChildProcess) => void;
+  /** How long hosts get to exit once told to stop before they are killed (tests shorten it). */
+  readonly stopTimeoutMs?: number;
 }
 
 interface Host {
@@ -220,10 +222,11 @@ async function runModeProcesses(
     clearInterval(ticker);
     progress('closing', real.duration);
     for (const h of alive()) send(h, { type: 'stop' });
-    await Promise.race([Promise.all(hosts.map((h) => h.exited)), timeout(STOP_TIMEOUT_MS)]);
+    await Promise.race([Promise.all(hosts.map((h) => h.exited)), timeout(options.stopTimeoutMs ?? STOP_TIMEOUT_MS)]);
   } finally {
     for (const h of alive()) {
-      h.outcome = 'did not stop in time; killed';
+      // a host that reported its failure and then hung keeps the failure as its outcome
+      h.outcome ??= 'did not stop in time; killed';
       h.child.kill('SIGKILL');
     }
     await Promise.all(hosts.map((h) => h.exited));

@@ -1,7 +1,8 @@
 /**
  * gridbench run --processes: the broker, the HES, each DC and the TN hosts as separate OS
  * processes over ZeroMQ TCP on loopback, on the real clock. A TN host killed mid-run is reported
- * and the run finishes with the rest.
+ * and the run finishes with the rest; one that reports a failure and then hangs is reported by
+ * its failure.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,5 +62,29 @@ describe('--processes', () => {
     expect(lines).toMatch(/^automation_latency,.*tn=tn1\.00\d/m);
     expect(lines).toMatch(/^channel,.*link=plc:dc1/m);
     expect(result.summary.clock).toBe('real');
+  });
+
+  it('reports a host that failed and then hung by its failure, not as one that did not stop', async () => {
+    const file = join(dir, 'failed.yaml');
+    writeFileSync(file, ['name: failed', 'duration: 2s', 'topology: { dcs: 1, tnsPerDc: 1 }'].join('\n'));
+    const children = new Map<string, ChildProcess>();
+    let failed = false;
+    const result = await runProcesses(loadScenario(file), {
+      resultsRoot: dir,
+      log: () => {},
+      stopTimeoutMs: 1_000,
+      onProcess: (name, child) => children.set(name, child),
+      onProgress: (p) => {
+        // the TN host says it failed, as gridbench node does, then never exits
+        if (p.phase === 'run' && !failed) {
+          failed = true;
+          const child = children.get('tns:dc1')!;
+          child.emit('message', { type: 'failed', error: 'board tn1.001 gone' });
+          child.kill('SIGSTOP');
+        }
+      },
+    });
+    const processes = Object.fromEntries(result.summary.processes!.map((p) => [p.name, p.outcome]));
+    expect(processes).toEqual({ channel: 'ok', hes: 'ok', dc1: 'ok', 'tns:dc1': 'failed: board tn1.001 gone' });
   });
 });
