@@ -105,6 +105,8 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   const facts: WorkloadFacts = { commands: 0, addressed: 0, commandBytes: [], firmwareRollouts: 0 };
   const cryptoOps = new CryptoOpCounter();
   const cryptoReports = every(clock, CRYPTO_REPORT_MS, () => cryptoOps.report(metrics));
+  // a listener still waiting for the parent holds the IPC channel open: a host that failed would not exit
+  const parentGone = new AbortController();
   try {
     const built = createMode(options.mode, {
       scenario,
@@ -126,12 +128,12 @@ export async function hostNodes(options: HostOptions): Promise<void> {
     log(`${options.selection}: ${nodes.size} node(s) connected to ${options.broker}`);
     await Promise.all([...boards.values()].map((b) => b.ready()));
     if (parent) {
-      const go = parentSignal('bootstrap');
+      const go = parentSignal('bootstrap', parentGone.signal);
       parent({ type: 'connected' });
       await go;
     }
     const report = await mode.bootstrap();
-    const started = parent ? parentSignal('start') : undefined;
+    const started = parent ? parentSignal('start', parentGone.signal) : undefined;
     parent?.({ type: 'bootstrapped', report });
     log(`${options.selection}: ${report.enrolled} enrolled${report.failed.length ? `, failed: ${report.failed.join(', ')}` : ''}`);
     const startAt = started ? (await started).startAt : clock.now();
@@ -139,11 +141,12 @@ export async function hostNodes(options: HostOptions): Promise<void> {
     const schedule = new Schedule(clock, startAt);
     const pending: Promise<unknown>[] = [];
     scheduleWorkload(scenario, topology, mode, schedule, pending, local);
-    await Promise.race([clock.sleep(scenario.duration), parent ? parentSignal('stop') : new Promise<never>(() => {})]);
+    await Promise.race([clock.sleep(scenario.duration), parent ? parentSignal('stop', parentGone.signal) : new Promise<never>(() => {})]);
     schedule.cancel();
     await mode.close();
     await Promise.allSettled(pending);
   } finally {
+    parentGone.abort();
     await Promise.all([...boards.values()].map((b) => b.close()));
     await network.close();
     cryptoReports.cancel();
@@ -171,14 +174,20 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   }
 }
 
-/** Resolves with the parent's next message of this type (register before asking for it). */
-function parentSignal<T extends ParentMessage['type']>(type: T): Promise<Extract<ParentMessage, { type: T }>> {
+/**
+ * Resolves with the parent's next message of this type (register before asking for it). Once
+ * `until` aborts it stops listening and never resolves.
+ */
+function parentSignal<T extends ParentMessage['type']>(type: T, until: AbortSignal): Promise<Extract<ParentMessage, { type: T }>> {
   return new Promise((resolve) => {
+    const off = () => process.off('message', onMessage);
     const onMessage = (m: ParentMessage) => {
       if (m.type !== type) return;
-      process.off('message', onMessage);
+      off();
+      until.removeEventListener('abort', off);
       resolve(m as Extract<ParentMessage, { type: T }>);
     };
     process.on('message', onMessage);
+    until.addEventListener('abort', off, { once: true });
   });
 }
