@@ -98,6 +98,32 @@ describe('restart', () => {
     await second.network.close();
   });
 
+  it('refuses to start a DC or a TN whose stored certificates no longer verify, naming the node', async () => {
+    const root = tempDir();
+    const first = bench(root);
+    await first.clock.drive(first.mode.bootstrap());
+    await first.mode.close();
+    await first.network.close();
+    const certs = (node: string) => join(root, node, 'certs');
+    const original = { dc: readFileSync(certs('dc1'), 'utf8'), tn: readFileSync(certs('tn1.002'), 'utf8') };
+    // one byte of the stored DC certificate altered on disk
+    const swapped = (json: string) => {
+      const chain = JSON.parse(json) as { hesCert: string; dcCert: string };
+      const flipped = chain.dcCert.slice(0, -2) + (chain.dcCert.endsWith('00') ? '01' : '00');
+      return JSON.stringify({ ...chain, dcCert: flipped });
+    };
+    writeFileSync(certs('dc1'), swapped(original.dc));
+    expect(() => bench(root)).toThrow(/^DC dc1: stored certificates no longer verify: /);
+    writeFileSync(certs('dc1'), original.dc);
+    writeFileSync(certs('tn1.002'), swapped(original.tn));
+    expect(() => bench(root)).toThrow(/^TN tn1\.002: stored certificates no longer verify: /);
+    writeFileSync(certs('tn1.002'), original.tn);
+    const restored = bench(root);
+    expect((await restored.clock.drive(restored.mode.bootstrap())).durationMs).toBe(0);
+    await restored.mode.close();
+    await restored.network.close();
+  });
+
   it('never writes a private key outside the secret key record', async () => {
     const root = tempDir();
     const b = bench(root);
