@@ -144,28 +144,28 @@ export class LeanMode implements BenchMode {
    */
   async replace(node: NodeId): Promise<void> {
     const role = this.options.topology.roleOf(node);
+    if (role !== 'dc' && role !== 'tn') throw new Error(`lean mode: only DCs and TNs can be replaced, not "${node}"`);
+    // the HES takes the new unit's fingerprint from this process's allow-list
+    if (!(role === 'dc' ? this.dcs : this.tns).has(node) || !this.hesNode)
+      throw new Error(`lean mode: replacing ${node} needs ${node} and the HES in this process`);
     this.generation.set(node, (this.generation.get(node) ?? 0) + 1);
     this.options.observer?.replaced(node);
-    if (role === 'dc' || role === 'tn') {
-      // the operator registers the new unit's fingerprint out of band before it is installed
-      const dc = role === 'dc' ? node : this.options.topology.dcOf(node)!;
-      const crypto = role === 'dc' ? this.options.crypto.dc : this.options.crypto.tn;
-      const fingerprint = this.provision(node, this.storeOf(node), crypto);
-      this.allowList.expect(node, role === 'dc' ? { role, fingerprint } : { role, dc, fingerprint });
-    }
+    // the operator registers the new unit's fingerprint out of band before it is installed
+    const dc = role === 'dc' ? node : this.options.topology.dcOf(node)!;
+    const crypto = role === 'dc' ? this.options.crypto.dc : this.options.crypto.tn;
+    const fingerprint = this.provision(node, this.storeOf(node), crypto);
+    this.allowList.expect(node, role === 'dc' ? { role, fingerprint } : { role, dc, fingerprint });
     if (role === 'dc') {
       await this.dcs.get(node)!.close();
-      const dc = this.createDc(node);
-      this.dcs.set(node, dc);
-      await dc.bootstrap();
+      const unit = this.createDc(node);
+      this.dcs.set(node, unit);
+      await unit.bootstrap();
       await Promise.all(this.options.topology.tnsOf(node).flatMap((tn) => this.tns.get(tn)?.reenrol() ?? []));
-    } else if (role === 'tn') {
-      await this.tns.get(node)!.close();
-      const tn = this.createTn(node, this.options.topology.dcOf(node)!);
-      this.tns.set(node, tn);
-      await tn.bootstrap();
     } else {
-      throw new Error(`lean mode: only DCs and TNs can be replaced, not "${node}"`);
+      await this.tns.get(node)!.close();
+      const unit = this.createTn(node, dc);
+      this.tns.set(node, unit);
+      await unit.bootstrap();
     }
   }
 

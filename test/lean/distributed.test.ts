@@ -106,4 +106,22 @@ describe('a node process of a distributed bench', () => {
       await close();
     }
   });
+
+  it('refuses to replace a node it does not run, or without the HES, before changing anything', async () => {
+    const state = join(dir, 'state-replace-remote');
+    provisionState(scenario, state);
+    const tnHost = nodeProcess(state, (node) => node === 'tn1.001');
+    const withHes = nodeProcess(state, (node) => node === 'hes' || node === 'tn1.001');
+    try {
+      const keys = tnHost.mode.keysOf('tn1.001').sign.publicKey;
+      await expect(tnHost.mode.replace('tn1.001')).rejects.toThrow(/replacing tn1\.001 needs tn1\.001 and the HES in this process/);
+      await expect(withHes.mode.replace('dc1')).rejects.toThrow(/replacing dc1 needs dc1 and the HES in this process/);
+      await expect(withHes.mode.replace('hes')).rejects.toThrow(/only DCs and TNs can be replaced, not "hes"/);
+      // nothing was provisioned anew: the refused replacement left the unit's keys and allow-list entry
+      expect(tnHost.mode.keysOf('tn1.001').sign.publicKey).toEqual(keys);
+      expect(readdirSync(state).filter((f) => f.includes('~'))).toEqual([]);
+    } finally {
+      await Promise.all([tnHost.close(), withHes.close()]);
+    }
+  });
 });
