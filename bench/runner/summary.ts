@@ -3,8 +3,9 @@
  * summary table, summary.json and report.html. Percentiles are nearest-rank over every sample.
  */
 import type { Sample } from '../../nodes/runtime/metrics';
-import { GOALS, type Goal, type Violation } from '../../nodes/lean/goal-monitor';
+import type { Goal, Violation } from '../../nodes/lean/goal-monitor';
 import type { ModeName } from '../../nodes/mode';
+import { CAMPAIGN_GOALS } from '../campaign/schema';
 import { percentile } from '../perf/measure';
 
 /** summary.json keys of the modes. */
@@ -93,7 +94,8 @@ export function summarizeMode(samples: readonly Sample[], facts: ModeFacts): Mod
       total[k] += num(s.fields[k]);
     }
   }
-  for (const goal of Object.keys(byGoal)) if (!(GOALS as readonly string[]).includes(goal) && goal !== 'none') delete byGoal[goal];
+  // a row for every goal a campaign can name, availability (jamming, flooding) too, so the rows add up to the totals
+  for (const goal of Object.keys(byGoal)) if (!(CAMPAIGN_GOALS as readonly string[]).includes(goal) && goal !== 'none') delete byGoal[goal];
 
   const channel = { framesOffered: 0, bytesOffered: 0, dropsLoss: 0, dropsQueue: 0, dropsAttack: 0 };
   for (const s of of('channel')) {
