@@ -19,7 +19,7 @@ import { Manufacturer } from '../../nodes/lean/manufacturer';
 import { cryptoBackend } from '../../nodes/crypto';
 import { CryptoOpCounter } from '../../nodes/crypto/op-counter';
 import type { ModeName } from '../../nodes/mode';
-import { RealClock } from '../../nodes/runtime/clock';
+import { RealClock, type TimerHandle } from '../../nodes/runtime/clock';
 import { createMetrics, type Sample } from '../../nodes/runtime/metrics';
 import { Random } from '../../nodes/runtime/random';
 import { FileNodeStore } from '../../nodes/store/node-store';
@@ -69,6 +69,15 @@ export async function hostNodes(options: HostOptions): Promise<void> {
       `${options.stateDir} is not a state directory provisioned for ${options.mode} (no ${PROVISIONED[options.mode]}; run: gridbench provision --scenario FILE --state DIR with a scenario whose modes include ${options.mode})`,
     );
   const parent = typeof process.send === 'function' ? (m: HostMessage) => process.send!(m) : undefined;
+  // samples go to the parent only: once it is gone (killed, crashed) there is no run to serve,
+  // and the open broker sockets would keep this host alive as an orphan
+  let lettingGo = false;
+  if (parent)
+    process.once('disconnect', () => {
+      if (lettingGo) return;
+      log(`${options.selection}: the parent process is gone; stopping`);
+      process.exit(1);
+    });
   const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
   const nodes = new Set(selectNodes(options.selection, topology));
   const local = (node: string) => nodes.has(node);
@@ -141,7 +150,13 @@ export async function hostNodes(options: HostOptions): Promise<void> {
     const schedule = new Schedule(clock, startAt);
     const pending: Promise<unknown>[] = [];
     scheduleWorkload(scenario, topology, mode, schedule, pending, local);
-    await Promise.race([clock.sleep(scenario.duration), parent ? parentSignal('stop', parentGone.signal) : new Promise<never>(() => {})]);
+    // a stop from the parent ends the run early: the run's own timer must not keep the process up
+    let runEnd: TimerHandle | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => (runEnd = clock.setTimer(scenario.duration, resolve))),
+      parent ? parentSignal('stop', parentGone.signal) : new Promise<never>(() => {}),
+    ]);
+    runEnd?.cancel();
     schedule.cancel();
     await mode.close();
     await Promise.allSettled(pending);
@@ -158,6 +173,7 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   if (parent) {
     // the IPC channel would keep this process alive: say done, then let go of it
     await new Promise<void>((resolve) => process.send!({ type: 'done', facts } satisfies HostMessage, () => resolve()));
+    lettingGo = true;
     process.disconnect();
   }
 
