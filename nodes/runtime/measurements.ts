@@ -110,7 +110,7 @@ export const MEASUREMENTS = {
     fields: { count: 'always 1', from: 'claimed sender' },
   },
   attack: {
-    description: 'Attack outcome per security goal: frames the attacker put on the wire and what the victims did with them.',
+    description: 'Attack outcome per goal (the seven security goals, availability for jamming and flooding): frames the attacker put on the wire and what the victims did with them.',
     tags: ['goal', 'attack', 'segment'],
     fields: {
       injected: 'attacker frames put on the wire',
