@@ -470,12 +470,10 @@ export class Channel {
   }
 
   /** A frame an interceptor forwards may have been re-addressed: it then travels the link of its new addressees. */
+  /** A frame an interceptor passes on (re-addressed, altered) must fit its link like any other. */
   private reroute(frame: WireFrame): WireFrame | undefined {
-    const route = this.route(frame.from, frame.to);
-    if (!route) {
-      this.reject('not-neighbour', frame.from);
-      return undefined;
-    }
+    const route = this.admit(frame.from, frame.to, frame.bytes);
+    if (!route) return undefined;
     if (route.link.name === frame.linkName && route.direction === frame.direction) return frame;
     return { ...frame, link: route.link.id, linkName: route.link.name, direction: route.direction };
   }

@@ -5,6 +5,8 @@ import { SEGMENT_BROADCAST, TransportError } from '../../nodes/runtime/transport
 import { createEmulatedNetwork } from '../../channel/emulated-network';
 import type { ProfileSpec } from '../../channel/profile';
 import { Topology } from '../../channel/topology';
+import { registerInterceptor } from '../../channel/interceptor';
+import { z } from 'zod';
 import { bytes, ci99, classFrame, seqOf, virtualBench } from './helpers';
 
 /** 8 kbit/s, 10 bytes overhead: a 90-byte frame takes exactly 100 ms; 5 ms latency. */
@@ -56,6 +58,22 @@ describe('emulated network: addressing', () => {
     expect(b.control.stats().rejected).toEqual({ 'not-neighbour': 4, oversize: 1, closed: 1, 'malformed-envelope': 1 });
     expect(b.recorder.select('channel_rejected', { reason: 'not-neighbour' })).toHaveLength(4);
     expect(b.recorder.select('channel_rejected', { reason: 'oversize' })[0]!.fields).toEqual({ count: 1, from: 'tn1.001' });
+  });
+
+  it('refuses a frame an interceptor grew past the link\'s limit, as it refuses a sent one', async () => {
+    registerInterceptor({
+      name: 'test-grow',
+      summary: 'appends bytes (test only)',
+      config: z.object({ by: z.number() }).strict(),
+      create: ({ by }) => ({ onFrame: (frame, ctx) => ctx.tamper(frame, new Uint8Array([...frame.bytes, ...bytes(by)])) }),
+    });
+    const b = virtualBench({ plc: { maxFrameBytes: 100 } });
+    b.control.addInterceptor({ type: 'test-grow', match: { from: 'dc1' }, config: { by: 10 } });
+    b.t('dc1').send('tn1.001', bytes(90)); // grows to 100: fits
+    b.t('dc1').send('tn1.001', bytes(91)); // grows to 101: does not
+    await b.clock.run();
+    expect(b.at('tn1.001').map((r) => r.frame.length)).toEqual([100]);
+    expect(b.control.stats().rejected).toEqual({ oversize: 1 });
   });
 
   it('refuses unknown and twice-attached nodes at attach', () => {
