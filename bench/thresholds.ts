@@ -3,12 +3,12 @@
  * `"attack_accepted": ["count==0"]`. A run whose thresholds all hold exits 0, one that fails any
  * exits 99, so a campaign can run as a CI test.
  *
- * Threshold metrics are derived from the measurements (nodes/runtime/measurements.ts): trends
+ * Threshold metrics are derived from the measurements (core/measurements.ts): trends
  * (a value per sample: avg, min, max, med, p(N), count) and counters (summed: count).
  */
-import { MEASUREMENTS, RUN_TAGS, type MeasurementName } from '../nodes/runtime/measurements';
+import { MEASUREMENTS, RUN_TAGS, type MeasurementName } from '../core/measurements';
 import { MODE_NAMES } from '../nodes/mode';
-import type { Sample, Tags } from '../nodes/runtime/metrics';
+import type { Sample, Tags } from '../core/metrics';
 import { CAMPAIGN_GOALS } from './campaign/schema';
 import { percentile } from './perf/measure';
 

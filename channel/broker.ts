@@ -1,6 +1,6 @@
 import * as zmq from 'zeromq';
-import { RealClock, type Clock } from '../nodes/runtime/clock';
-import type { NodeId } from '../nodes/runtime/transport';
+import { RealClock, type Clock } from '../core/clock';
+import type { NodeId } from '../core/transport';
 import { Channel, type ChannelControl, type ChannelOptions } from './channel';
 import { startControlServer, type ControlServer, type ControlServerOptions } from './control-http';
 import { control, decodeFrames, encodeFrames, envelopeEnd, EnvelopeError, MSG, type EnvelopeRecord } from './envelope';

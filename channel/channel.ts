@@ -1,8 +1,8 @@
-import type { Clock, TimerHandle } from '../nodes/runtime/clock';
-import type { Metrics } from '../nodes/runtime/metrics';
-import { NO_METRICS } from '../nodes/runtime/metrics';
-import type { Random } from '../nodes/runtime/random';
-import { SEGMENT_BROADCAST, type Destination, type NodeId, type ReceivedFrame } from '../nodes/runtime/transport';
+import type { Clock, TimerHandle } from '../core/clock';
+import type { Metrics } from '../core/metrics';
+import { NO_METRICS } from '../core/metrics';
+import type { Random } from '../core/random';
+import { SEGMENT_BROADCAST, type Destination, type NodeId, type ReceivedFrame } from '../core/transport';
 import { peekClassName } from '../nodes/protocol/message-class';
 import { counterDelta, hasActivity, zeroCounters, type DirectionCounters } from './counters';
 import type { FrameSink, WireFrame } from './frame';
@@ -29,7 +29,7 @@ import { createLossProcess, type LossProcess } from './loss';
 import { Medium, type MediumEnv, type MediumEvents } from './medium';
 import { PRESETS } from './presets';
 import { describeZodIssues, resolveProfile, type LinkProfile, type ProfileSpec } from './profile';
-import { linkName, type Direction, type LinkId, type Topology } from './topology';
+import { linkName, type Direction, type LinkId, type Topology } from '../core/topology';
 
 /** Reasons the channel refuses a frame (tag `reason` of channel_rejected). */
 export type RejectReason =

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import type { NodeId } from '../nodes/runtime/transport';
+import type { NodeId } from '../core/transport';
 import { isLoopback } from './control-http';
 import { createInterceptor, interceptorSpecSchema, type InterceptorSpec } from './interceptor';
 import './interceptors';
 import { PRESETS } from './presets';
 import { deepMerge, profileSpecSchema, resolveProfile, ProfileError, type ProfileSpec } from './profile';
-import { linkName, Topology, type LinkId } from './topology';
+import { linkName, Topology, type LinkId } from '../core/topology';
 
 /**
  * The broker's YAML config (`gridbench channel --config FILE`):

@@ -5,7 +5,7 @@ import { ChannelError, type ChannelControl } from './channel';
 import { InterceptorConfigError } from './interceptor';
 import { ProfileError, profileSpecSchema, describeZodIssues } from './profile';
 import { z } from 'zod';
-import { fromHex } from '../nodes/crypto/backend';
+import { fromHex } from '../core/bytes';
 
 export interface ControlServerOptions {
   /** Loopback by default. Any other address requires a token. */

@@ -7,7 +7,7 @@ import {
   type NodeId,
   type ReceivedFrame,
   type Transport,
-} from '../nodes/runtime/transport';
+} from '../core/transport';
 import { Channel, type ChannelControl, type ChannelOptions } from './channel';
 
 /** The channel's options (any clock: a VirtualClock makes the run deterministic for the seed of `random`), plus: */

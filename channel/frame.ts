@@ -1,5 +1,5 @@
-import type { Destination, NodeId, ReceivedFrame } from '../nodes/runtime/transport';
-import type { Direction, LinkId } from './topology';
+import type { Destination, NodeId, ReceivedFrame } from '../core/transport';
+import type { Direction, LinkId } from '../core/topology';
 
 /**
  * A frame on the emulated wire, as interceptors, taps and the medium see it. Immutable: an

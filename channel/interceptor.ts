@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { TimerHandle } from '../nodes/runtime/clock';
-import type { Random } from '../nodes/runtime/random';
-import type { Destination, NodeId } from '../nodes/runtime/transport';
+import type { TimerHandle } from '../core/clock';
+import type { Random } from '../core/random';
+import type { Destination, NodeId } from '../core/transport';
 import type { WireFrame } from './frame';
 import { describeZodIssues } from './profile';
-import type { Direction, LinkId } from './topology';
+import type { Direction, LinkId } from '../core/topology';
 
 /**
  * The attacker on the wire (toxiproxy's toxic). An interceptor sees each frame its matcher

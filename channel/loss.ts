@@ -1,4 +1,4 @@
-import type { Random } from '../nodes/runtime/random';
+import type { Random } from '../core/random';
 import type { JitterSpec, LossSpec } from './profile';
 
 /** Decides, PHY frame by PHY frame, whether one receiver loses it. Stateful for bursty models. */

@@ -1,11 +1,12 @@
-import type { Clock, TimerHandle } from '../nodes/runtime/clock';
-import type { Random } from '../nodes/runtime/random';
-import { SEGMENT_BROADCAST, type NodeId } from '../nodes/runtime/transport';
+import type { Clock, TimerHandle } from '../core/clock';
+import type { Random } from '../core/random';
+import { SEGMENT_BROADCAST, type NodeId } from '../core/transport';
 import type { WireFrame } from './frame';
-import { TimeHeap } from '../nodes/runtime/time-heap';
+import { TimeHeap } from '../core/time-heap';
 import { drawJitter, type LossProcess } from './loss';
-import { bitRateOf, fragmentSizes, phyFrameMs, type LinkProfile } from './profile';
-import type { Direction } from './topology';
+import { bitRateOf, phyFrameMs, type LinkProfile } from './profile';
+import { fragmentSizes } from '../core/phy';
+import type { Direction } from '../core/topology';
 
 /** Why a frame did not reach a receiver. */
 export type LossReason = 'loss' | 'queue' | 'jam';

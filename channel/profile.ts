@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fragmentSizes } from '../core/phy';
 
 /**
  * What a link imposes on a frame (DESIGN.md section 3). One profile describes one medium: a PLC
@@ -151,15 +152,6 @@ export function airtimeMs(profile: LinkProfile, bytes: number, up: boolean): num
   let total = 0;
   for (const f of fragmentSizes(profile, bytes)) total += phyFrameMs(profile, f, rate);
   return total;
-}
-
-/** Payload bytes of each PHY frame a frame of `bytes` is cut into. */
-export function fragmentSizes(profile: Pick<LinkProfile, 'maxPsdu'>, bytes: number): number[] {
-  const max = profile.maxPsdu;
-  if (max === null || bytes <= max) return [bytes];
-  const sizes: number[] = [];
-  for (let left = bytes; left > 0; left -= max) sizes.push(Math.min(max, left));
-  return sizes;
 }
 
 /** Mean of the jitter distribution (ms), for comparing configured and measured latency. */

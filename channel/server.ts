@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { RealClock } from '../nodes/runtime/clock';
-import { createMetrics } from '../nodes/runtime/metrics';
-import { Random } from '../nodes/runtime/random';
+import { RealClock } from '../core/clock';
+import { createMetrics } from '../core/metrics';
+import { Random } from '../core/random';
 import { startBroker, type Broker } from './broker';
 import type { ChannelConfig } from './config';
 import { splitHostPort } from './config';

@@ -1,6 +1,6 @@
 import { createServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { NodeId, ReceivedFrame } from '../nodes/runtime/transport';
+import type { NodeId, ReceivedFrame } from '../core/transport';
 import type { Channel } from './channel';
 import type { FrameSink } from './frame';
 

@@ -1,6 +1,6 @@
 import * as zmq from 'zeromq';
-import { RealClock, type Clock } from '../nodes/runtime/clock';
-import { NO_METRICS, type Metrics } from '../nodes/runtime/metrics';
+import { RealClock, type Clock } from '../core/clock';
+import { NO_METRICS, type Metrics } from '../core/metrics';
 import {
   TransportError,
   type Destination,
@@ -9,7 +9,7 @@ import {
   type Network,
   type NodeId,
   type Transport,
-} from '../nodes/runtime/transport';
+} from '../core/transport';
 import { control, decodeFrames, encodeFrames, envelopeEnd, MSG, type EnvelopeRecord } from './envelope';
 
 export interface ZmqTransportOptions {

@@ -22,7 +22,7 @@ import { variableBuilders } from './variables';
 
 /**
  * The bench's live dashboard: one row per question a lab engineer asks while a run goes on.
- * Every query is raw InfluxQL built from the schema in nodes/runtime/measurements.ts.
+ * Every query is raw InfluxQL built from the schema in core/measurements.ts.
  */
 export const DASHBOARD_UID = 'gridbench-overview';
 

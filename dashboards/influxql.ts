@@ -1,6 +1,6 @@
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
-import { MEASUREMENTS, RUN_TAGS, type MeasurementName } from '../nodes/runtime/measurements';
+import { MEASUREMENTS, RUN_TAGS, type MeasurementName } from '../core/measurements';
 import { INFLUX_DATASOURCE } from './datasource';
 import { TEMPLATE_VARIABLES } from './variables';
 

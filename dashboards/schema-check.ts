@@ -1,9 +1,9 @@
 /**
  * Checks that an InfluxQL query only names measurements, tags and fields declared in
- * nodes/runtime/measurements.ts: a panel querying a name nothing emits would stay empty
+ * core/measurements.ts: a panel querying a name nothing emits would stay empty
  * forever. Works on the query text as stored in the dashboard JSON (before expansion).
  */
-import { MEASUREMENTS, RUN_TAGS, type MeasurementName } from '../nodes/runtime/measurements';
+import { MEASUREMENTS, RUN_TAGS, type MeasurementName } from '../core/measurements';
 
 const KEYWORDS = new Set(
   [

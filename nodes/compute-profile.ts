@@ -1,7 +1,7 @@
 /**
  * How long a TN's CPU takes for its public-key operations, so that a TN emulated on the host can
  * be as slow as the microcontroller it stands for. The TN delays a message's effect on its own
- * clock by the cost of the operations it did for it: both TNs (nodes/lean/tn.ts, nodes/tls/tn-node.ts)
+ * clock by the cost of the operations it did for it: both TNs (nodes/lean/tn.ts, nodes/smgw-tls/tn-node.ts)
  * take `computeModel(...)` and run their work on a `TnCpu`; `computeDelay(...)` awaits one cost.
  *
  * Operations (lean mode's hybrid scheme, DESIGN.md 2.1):
@@ -27,7 +27,7 @@
  *                 getSharedSecret 1.36 ms, getPublicKey 212 us (the TN backend the bench ships).
  *   none          no delay: the crypto's own run time is all there is (a RealClock run on the host).
  */
-import type { Clock } from './runtime/clock';
+import type { Clock } from '../core/clock';
 
 export type CryptoOp = 'sign' | 'verify' | 'encrypt' | 'decrypt';
 

@@ -1,4 +1,4 @@
-import type { NodeId } from './runtime/transport';
+import type { NodeId } from '../core/transport';
 
 /**
  * One security architecture deployed on a topology: lean (signed multicast, signed+encrypted

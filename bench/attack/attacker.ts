@@ -11,7 +11,7 @@ import { compileMatcher } from '../../channel/interceptor';
 import type { CryptoBackend } from '../../nodes/crypto/backend';
 import type { Identity } from '../../nodes/lean/identity';
 import { Manufacturer } from '../../nodes/lean/manufacturer';
-import type { Destination, NodeId } from '../../nodes/runtime/transport';
+import type { Destination, NodeId } from '../../core/transport';
 
 export interface Recording {
   readonly frames: TapEvent[];

@@ -11,9 +11,9 @@
  *   }
  */
 import type { Attacker } from '../attack/attacker';
-import type { Topology } from '../../channel/topology';
+import type { Topology } from '../../core/topology';
 import type { ModeName } from '../../nodes/mode';
-import type { Clock } from '../../nodes/runtime/clock';
+import type { Clock } from '../../core/clock';
 import type { RunnableMode } from '../runner/mode-factory';
 import type { CampaignGoal } from './schema';
 

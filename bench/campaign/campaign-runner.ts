@@ -5,13 +5,13 @@
  * `<campaign>:<goal>[:<step>]` across the wire and relays, so a refusal is attributed exactly.
  */
 import type { EmulatedNetwork } from '../../channel/emulated-network';
-import type { Topology } from '../../channel/topology';
+import type { Topology } from '../../core/topology';
 import { cryptoBackend } from '../../nodes/crypto';
-import type { GoalMonitor } from '../../nodes/lean/goal-monitor';
+import type { GoalOracle } from '../../nodes/oracle/goal-oracle';
 import type { ModeName } from '../../nodes/mode';
-import type { Clock } from '../../nodes/runtime/clock';
-import type { Metrics, Sample } from '../../nodes/runtime/metrics';
-import type { Random } from '../../nodes/runtime/random';
+import type { Clock } from '../../core/clock';
+import type { Metrics, Sample } from '../../core/metrics';
+import type { Random } from '../../core/random';
 import { Attacker } from '../attack/attacker';
 import type { RunnableMode } from '../runner/mode-factory';
 import type { Schedule } from '../runner/schedule';
@@ -25,7 +25,7 @@ export interface CampaignContext {
   readonly modeName: ModeName;
   readonly network: EmulatedNetwork;
   readonly clock: Clock;
-  readonly monitor: GoalMonitor;
+  readonly oracle: GoalOracle;
   readonly metrics: Metrics;
   readonly topology: Topology;
   /** The run's seeded generator; campaigns fork their own streams. */
@@ -161,7 +161,7 @@ export class CampaignRunner {
     };
     for (const [label, attacker] of this.attackers) at(label).injected += attacker.injected;
     for (const id of this.interceptorCounts.keys()) at(labelOf(id)).injected += this.interceptorFrames(id);
-    for (const v of this.ctx.monitor.violations) at(v.attack ? labelOf(v.attack) : `unattributed:${v.goal}`).accepted++;
+    for (const v of this.ctx.oracle.violations) at(v.attack ? labelOf(v.attack) : `unattributed:${v.goal}`).accepted++;
     for (const [label, rejected] of this.rejections) at(label).rejected = rejected;
     for (const [label, n] of this.breaches) at(label).accepted += n;
     for (const [label, t] of now) {

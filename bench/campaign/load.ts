@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { describeZodIssues } from '../../channel/profile';
-import type { Topology } from '../../channel/topology';
+import type { Topology } from '../../core/topology';
 import type { CampaignModule, CampaignModuleExports } from './campaign-api';
 import { parseThresholds } from '../thresholds';
 import { resolveCampaignPath } from './resolve';

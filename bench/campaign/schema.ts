@@ -24,7 +24,7 @@
  */
 import { z } from 'zod';
 import { interceptorSpecSchema, matcherSchema } from '../../channel/interceptor';
-import { GOALS } from '../../nodes/lean/goal-monitor';
+import { GOALS } from '../../nodes/oracle/goal-oracle';
 import { nodeId } from '../scenario/schema';
 import { durationSchema, sizeSchema } from '../scenario/units';
 

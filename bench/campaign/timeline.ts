@@ -3,12 +3,12 @@
  * its goal, so everything it puts on the wire is attributed to that goal.
  */
 import type { Recording } from '../attack/attacker';
-import type { Topology } from '../../channel/topology';
+import type { Topology } from '../../core/topology';
 import { signFrame } from '../../nodes/lean/frame-builders';
 import { MESSAGE_CLASS_NAMES, MessageClass, WIRE_VERSION } from '../../nodes/protocol/message-class';
 import type { Matcher } from '../../channel/interceptor';
 import { ALL_TNS } from '../../nodes/protocol/frame';
-import { SEGMENT_BROADCAST } from '../../nodes/runtime/transport';
+import { SEGMENT_BROADCAST } from '../../core/transport';
 import type { Schedule } from '../runner/schedule';
 import type { CampaignContext, CampaignRunner } from './campaign-runner';
 import type { CampaignFile, CampaignGoal, Step } from './schema';

@@ -1,5 +1,5 @@
 import type { InfluxDB } from 'influx';
-import type { MetricsOutput, Sample } from '../../nodes/runtime/metrics';
+import type { MetricsOutput, Sample } from '../../core/metrics';
 import { influxClient, writePoints } from './influxdb-client';
 import type { InfluxDBConfig } from './influxdb-config';
 import { PointMaker, type Point } from './point';

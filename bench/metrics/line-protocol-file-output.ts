@@ -1,6 +1,6 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
-import type { MetricsOutput, Sample } from '../../nodes/runtime/metrics';
+import type { MetricsOutput, Sample } from '../../core/metrics';
 import { encodeLine, LINE_PRECISION } from './line-protocol';
 import { PointMaker } from './point';
 import type { Timebase } from './timebase';

@@ -1,4 +1,4 @@
-import type { FieldValue } from '../../nodes/runtime/metrics';
+import type { FieldValue } from '../../core/metrics';
 import type { Point } from './point';
 
 /**

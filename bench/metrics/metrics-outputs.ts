@@ -1,4 +1,4 @@
-import type { MetricsOutput, Sample, SampleSink } from '../../nodes/runtime/metrics';
+import type { MetricsOutput, Sample, SampleSink } from '../../core/metrics';
 
 /**
  * Several outputs behind one: what the runner hands its Metrics hooks (`sink`). One output that

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { MetricsOutput } from '../../nodes/runtime/metrics';
+import type { MetricsOutput } from '../../core/metrics';
 import { applyInfluxUrl, influxConfigFromEnv, type InfluxDBConfig } from './influxdb-config';
 import { InfluxDBOutput } from './influxdb-output';
 import { LineProtocolFileOutput, METRICS_FILE } from './line-protocol-file-output';

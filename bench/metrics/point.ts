@@ -1,4 +1,4 @@
-import type { FieldValue, Sample } from '../../nodes/runtime/metrics';
+import type { FieldValue, Sample } from '../../core/metrics';
 import type { Timebase } from './timebase';
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The README's metrics schema section, generated from nodes/runtime/measurements.ts:
+ * The README's metrics schema section, generated from core/measurements.ts:
  *
  *   npx tsx bench/metrics/schema-table.ts     # rewrites the section between the markers in README.md
  *
@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MEASUREMENTS, RUN_TAGS, type MeasurementSpec } from '../../nodes/runtime/measurements';
+import { MEASUREMENTS, RUN_TAGS, type MeasurementSpec } from '../../core/measurements';
 
 export const SCHEMA_START = '<!-- metrics-schema:start -->';
 export const SCHEMA_END = '<!-- metrics-schema:end -->';
@@ -23,7 +23,7 @@ export function renderSchemaSection(): string {
     '',
     '## Metrics schema',
     '',
-    `Generated from \`nodes/runtime/measurements.ts\` by \`npx tsx bench/metrics/schema-table.ts\`. Every sample also`,
+    `Generated from \`core/measurements.ts\` by \`npx tsx bench/metrics/schema-table.ts\`. Every sample also`,
     `carries the run tags ${code(RUN_TAGS)}. Tags are low-cardinality labels to group by; values, counters and ids`,
     'that change per frame are fields. Outputs write epoch timestamps at microsecond precision; samples of a',
     'virtual-clock run are placed after the moment the run started (metrics.lp and summary.json say which clock).',

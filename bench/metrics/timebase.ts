@@ -1,4 +1,4 @@
-import type { Clock } from '../../nodes/runtime/clock';
+import type { Clock } from '../../core/clock';
 
 /**
  * Maps a run's clock time to epoch time for the outputs. A RealClock already reads epoch ms; a

@@ -21,15 +21,15 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
-import { Topology } from '../../channel/topology';
+import { Topology } from '../../core/topology';
 import type { RelayChange } from '../../nodes/boards/board';
 import { VirtualBoard } from '../../nodes/boards/virtual-board';
-import { nextEvent, pollOnClock, waitOnClock } from '../../nodes/boards/wait-on-clock';
+import { nextEvent, pollOnClock, waitOnClock } from '../../core/clock-wait';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
 import { LeanMode } from '../../nodes/lean/lean-mode';
-import { RealClock, VirtualClock, type Clock } from '../../nodes/runtime/clock';
-import { NO_METRICS, SampleRecorder, type Metrics } from '../../nodes/runtime/metrics';
-import { Random } from '../../nodes/runtime/random';
+import { RealClock, VirtualClock, type Clock } from '../../core/clock';
+import { NO_METRICS, SampleRecorder, type Metrics } from '../../core/metrics';
+import { Random } from '../../core/random';
 import { MemoryNodeStore } from '../../nodes/store/node-store';
 import { percentile, report, round } from './measure';
 

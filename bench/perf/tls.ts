@@ -12,11 +12,11 @@
  */
 import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { PRESETS } from '../../channel/presets';
-import { Topology } from '../../channel/topology';
-import { VirtualClock } from '../../nodes/runtime/clock';
-import { NO_METRICS } from '../../nodes/runtime/metrics';
-import { Random } from '../../nodes/runtime/random';
-import { createTlsMode } from '../../nodes/tls/tls-mode';
+import { Topology } from '../../core/topology';
+import { VirtualClock } from '../../core/clock';
+import { NO_METRICS } from '../../core/metrics';
+import { Random } from '../../core/random';
+import { createTlsMode } from '../../nodes/smgw-tls/tls-mode';
 import { DEFAULT_SCENARIO, runMode } from '../cli/commands/compare';
 import { report, round } from './measure';
 

@@ -1,11 +1,11 @@
 /** The scenario's boards of the TNs a process runs, on the node clock. */
-import type { Topology } from '../../channel/topology';
+import type { Topology } from '../../core/topology';
 import type { TnBoard } from '../../nodes/boards/board';
 import { createBoard } from '../../nodes/boards/create-board';
-import type { Clock } from '../../nodes/runtime/clock';
-import type { Metrics } from '../../nodes/runtime/metrics';
-import type { Random } from '../../nodes/runtime/random';
-import type { NodeId } from '../../nodes/runtime/transport';
+import type { Clock } from '../../core/clock';
+import type { Metrics } from '../../core/metrics';
+import type { Random } from '../../core/random';
+import type { NodeId } from '../../core/transport';
 import type { Scenario } from '../scenario/schema';
 
 export function createBoards(scenario: Scenario, topology: Topology, clock: Clock, random: Random, metrics: Metrics, local: (tn: NodeId) => boolean = () => true) {

@@ -8,7 +8,7 @@
  * ClientHello: the 16 s initial retransmission timeout).
  */
 import type { BootstrapReport } from '../../nodes/mode';
-import type { Sample } from '../../nodes/runtime/metrics';
+import type { Sample } from '../../core/metrics';
 import type { WorkloadFacts } from './workload';
 
 export type HostMessage =

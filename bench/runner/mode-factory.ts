@@ -6,24 +6,24 @@
  */
 import { PRESETS } from '../../channel/presets';
 import { resolveProfile, type ProfileSpec } from '../../channel/profile';
-import { linkName, type LinkId, type Topology } from '../../channel/topology';
+import { linkName, type LinkId, type Topology } from '../../core/topology';
 import type { TnBoard } from '../../nodes/boards/board';
 import { boardMeterSource } from '../../nodes/boards/meter-source';
 import { computeModel, computeProfile } from '../../nodes/compute-profile';
 import { cryptoBackend } from '../../nodes/crypto';
 import type { CryptoBackend } from '../../nodes/crypto/backend';
 import type { CryptoOpCounter } from '../../nodes/crypto/op-counter';
-import type { GoalMonitor } from '../../nodes/lean/goal-monitor';
+import type { GoalOracle } from '../../nodes/oracle/goal-oracle';
 import type { Identity } from '../../nodes/lean/identity';
 import { LeanMode, type LeanModeOptions } from '../../nodes/lean/lean-mode';
 import type { BenchMode, ModeName } from '../../nodes/mode';
-import type { Clock } from '../../nodes/runtime/clock';
-import type { Metrics } from '../../nodes/runtime/metrics';
-import type { Random } from '../../nodes/runtime/random';
-import type { Network, NodeId } from '../../nodes/runtime/transport';
+import type { Clock } from '../../core/clock';
+import type { Metrics } from '../../core/metrics';
+import type { Random } from '../../core/random';
+import type { Network, NodeId } from '../../core/transport';
 import { MemoryNodeStore, type NodeStore } from '../../nodes/store/node-store';
-import type { Pki } from '../../nodes/tls/pki';
-import { createTlsMode } from '../../nodes/tls/tls-mode';
+import type { Pki } from '../../nodes/smgw-tls/pki';
+import { createTlsMode } from '../../nodes/smgw-tls/tls-mode';
 import type { Scenario } from '../scenario/schema';
 
 export interface ModeContext {
@@ -36,7 +36,7 @@ export interface ModeContext {
   readonly random: Random;
   readonly boards: ReadonlyMap<NodeId, TnBoard>;
   /** The goal oracle (both modes); campaigns need it, a node host runs none. */
-  readonly monitor?: GoalMonitor;
+  readonly oracle?: GoalOracle;
   readonly storeFor?: (node: NodeId, generation: number) => NodeStore;
   /** Counts the nodes' crypto operations (lean mode's explicit crypto). */
   readonly cryptoOps?: CryptoOpCounter;
@@ -83,7 +83,7 @@ function createLeanMode(ctx: ModeContext): RunnableMode {
     metrics: ctx.metrics,
     random: ctx.random.fork('lean'),
     storeFor: ctx.storeFor ?? (() => new MemoryNodeStore()),
-    ...(ctx.monitor ? { observer: ctx.monitor } : {}),
+    ...(ctx.oracle ? { observer: ctx.oracle } : {}),
     relayFor: (tn) => ctx.boards.get(tn),
     meterFor: (tn) => {
       const board = ctx.boards.get(tn);
@@ -113,7 +113,7 @@ function createSmgwTlsMode(ctx: ModeContext): RunnableMode {
       maxFrameBytes,
       relayFor: (tn) => ctx.boards.get(tn),
       computeFor: computeFor(scenario),
-      ...(ctx.monitor ? { observer: ctx.monitor } : {}),
+      ...(ctx.oracle ? { observer: ctx.oracle } : {}),
       ...(ctx.pki ? { pki: ctx.pki } : {}),
       ...(ctx.local ? { local: ctx.local } : {}),
       ...(ctx.bootstrapTimeoutMs ? { bootstrapTimeoutMs: ctx.bootstrapTimeoutMs } : {}),

@@ -13,15 +13,15 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Topology } from '../../channel/topology';
+import { Topology } from '../../core/topology';
 import { createZmqNetwork } from '../../channel/zmq-transport';
 import { Manufacturer } from '../../nodes/lean/manufacturer';
 import { cryptoBackend } from '../../nodes/crypto';
 import { CryptoOpCounter } from '../../nodes/crypto/op-counter';
 import type { ModeName } from '../../nodes/mode';
-import { RealClock, type TimerHandle } from '../../nodes/runtime/clock';
-import { createMetrics, type Sample } from '../../nodes/runtime/metrics';
-import { Random } from '../../nodes/runtime/random';
+import { RealClock, type TimerHandle } from '../../core/clock';
+import { createMetrics, type Sample } from '../../core/metrics';
+import { Random } from '../../core/random';
 import { FileNodeStore } from '../../nodes/store/node-store';
 import { MetricsOutputs } from '../metrics/metrics-outputs';
 import { createOutputs } from '../metrics/out-spec';

@@ -2,8 +2,8 @@
  * Which nodes one process runs: `hes`, a DC id (`dc1`), all TNs of a DC (`tns:dc1`), or TN ids,
  * comma-separated. Errors name the selection that does not match the topology.
  */
-import type { Topology } from '../../channel/topology';
-import type { NodeId } from '../../nodes/runtime/transport';
+import type { Topology } from '../../core/topology';
+import type { NodeId } from '../../core/transport';
 
 export function selectNodes(selection: string, topology: Topology): NodeId[] {
   const nodes = new Set<NodeId>();

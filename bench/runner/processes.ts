@@ -15,7 +15,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
-import type { Sample } from '../../nodes/runtime/metrics';
+import type { Sample } from '../../core/metrics';
 import type { BootstrapReport, ModeName } from '../../nodes/mode';
 import type { Scenario } from '../scenario/schema';
 import type { HostMessage, ParentMessage } from './host-messages';

@@ -5,7 +5,7 @@
  *
  * - lean: every node's keys (generation 0), the manufacturer's root key and the HES's certificate;
  * - smgw-tls: the run's PKI (root, HES server certificate, one client certificate per TN, the
- *   manufacturer's firmware key), in TLS_PKI_STORE (nodes/tls/pki-store.ts); private keys with
+ *   manufacturer's firmware key), in TLS_PKI_STORE (nodes/smgw-tls/pki-store.ts); private keys with
  *   mode 0600. Every certificate is issued here: the root's private key is read by provisioning
  *   only, and a node process loads the root certificate and its own nodes' secrets (loadStatePki).
  *
@@ -17,20 +17,20 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describeZodIssues } from '../../channel/profile';
-import { fromHex, toHex } from '../../nodes/crypto/backend';
+import { fromHex, toHex } from '../../core/bytes';
 import { AllowList } from '../../nodes/lean/allow-list';
-import { Topology } from '../../channel/topology';
+import { Topology } from '../../core/topology';
 import { cryptoBackend } from '../../nodes/crypto';
 import { LeanMode } from '../../nodes/lean/lean-mode';
 import { Manufacturer } from '../../nodes/lean/manufacturer';
-import { RealClock } from '../../nodes/runtime/clock';
-import { NO_METRICS } from '../../nodes/runtime/metrics';
-import { Random } from '../../nodes/runtime/random';
-import type { Network, NodeId } from '../../nodes/runtime/transport';
+import { RealClock } from '../../core/clock';
+import { NO_METRICS } from '../../core/metrics';
+import { Random } from '../../core/random';
+import type { Network, NodeId } from '../../core/transport';
 import { PUBLIC_KEY_BYTES } from '../../nodes/protocol/frame';
 import { FileNodeStore, type NodeStore } from '../../nodes/store/node-store';
-import { createPki, type Pki } from '../../nodes/tls/pki';
-import { exportPki, hasCredential, hasManufacturerKey, hasPki, loadPki, loadPkiAuthority, saveCredential, saveManufacturerKey, savePki } from '../../nodes/tls/pki-store';
+import { createPki, type Pki } from '../../nodes/smgw-tls/pki';
+import { exportPki, hasCredential, hasManufacturerKey, hasPki, loadPki, loadPkiAuthority, saveCredential, saveManufacturerKey, savePki } from '../../nodes/smgw-tls/pki-store';
 import { nodeId, type Scenario } from '../scenario/schema';
 import { selectNodes } from './node-selection';
 

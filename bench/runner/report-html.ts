@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { ModeName } from '../../nodes/mode';
-import type { Sample } from '../../nodes/runtime/metrics';
+import type { Sample } from '../../core/metrics';
 import type { RunSummary } from './run-results';
 import { MODE_KEYS } from './summary';
 

@@ -4,10 +4,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Topology } from '../../channel/topology';
+import { Topology } from '../../core/topology';
 import type { ModeName } from '../../nodes/mode';
-import type { Clock } from '../../nodes/runtime/clock';
-import type { MetricsOutput, Sample } from '../../nodes/runtime/metrics';
+import type { Clock } from '../../core/clock';
+import type { MetricsOutput, Sample } from '../../core/metrics';
 import { loadCampaign, mergeThresholds, type LoadedCampaign } from '../campaign/load';
 import { MetricsOutputs } from '../metrics/metrics-outputs';
 import { createOutputs, parseOutSpec } from '../metrics/out-spec';

@@ -4,13 +4,13 @@
  * then the summary, the thresholds and the results directory.
  */
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../channel/emulated-network';
-import { Topology } from '../../channel/topology';
-import { GoalMonitor, topologyMembership } from '../../nodes/lean/goal-monitor';
+import { Topology } from '../../core/topology';
+import { GoalOracle, topologyMembership } from '../../nodes/oracle/goal-oracle';
 import type { ModeName } from '../../nodes/mode';
-import { RealClock, VirtualClock, type Clock } from '../../nodes/runtime/clock';
+import { RealClock, VirtualClock, type Clock } from '../../core/clock';
 import { CryptoOpCounter } from '../../nodes/crypto/op-counter';
-import { createMetrics, type Sample } from '../../nodes/runtime/metrics';
-import { Random } from '../../nodes/runtime/random';
+import { createMetrics, type Sample } from '../../core/metrics';
+import { Random } from '../../core/random';
 import { CampaignRunner } from '../campaign/campaign-runner';
 import type { LoadedCampaign } from '../campaign/load';
 import type { Scenario } from '../scenario/schema';
@@ -80,17 +80,17 @@ async function runMode(
     profileFor: (link) => scenarioProfile(scenario, link),
   });
   const boards = createBoards(scenario, topology, clock, random, metrics);
-  const monitor = new GoalMonitor(topologyMembership(topology));
+  const oracle = new GoalOracle(topologyMembership(topology));
   const facts: WorkloadFacts = { commands: 0, addressed: 0, commandBytes: [], firmwareRollouts: 0 };
   const cryptoOps = new CryptoOpCounter();
-  const mode = countingWorkload(createMode(name, { scenario, topology, clock, network, metrics, random, boards, monitor, cryptoOps }), facts);
+  const mode = countingWorkload(createMode(name, { scenario, topology, clock, network, metrics, random, boards, oracle, cryptoOps }), facts);
   const cryptoReports = every(clock, CRYPTO_REPORT_MS, () => cryptoOps.report(metrics));
   campaigns = CampaignRunner.create(loadedCampaigns, {
     mode,
     modeName: name,
     network,
     clock,
-    monitor,
+    oracle,
     metrics,
     topology,
     random: random.fork('campaigns'),
@@ -127,7 +127,7 @@ async function runMode(
     await mode.close();
     await Promise.allSettled(pending);
     report();
-    return { mode: name, bootstrap, ...facts, violations: monitor.violations };
+    return { mode: name, bootstrap, ...facts, violations: oracle.violations };
   } finally {
     clearInterval(ticker);
     cryptoReports.cancel();

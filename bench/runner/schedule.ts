@@ -2,7 +2,7 @@
  * Turns the scenario's "at" / "every" times into timers on the run's clock. Times count from the
  * run's start (the end of bootstrapping); nothing is scheduled at or after the run's end.
  */
-import type { Clock, TimerHandle } from '../../nodes/runtime/clock';
+import type { Clock, TimerHandle } from '../../core/clock';
 
 export interface When {
   readonly at?: number;

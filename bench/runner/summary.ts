@@ -2,8 +2,8 @@
  * What a run found, per mode, computed from the samples the run recorded: the numbers of the
  * summary table, summary.json and report.html. Percentiles are nearest-rank over every sample.
  */
-import type { Sample } from '../../nodes/runtime/metrics';
-import type { Goal, Violation } from '../../nodes/lean/goal-monitor';
+import type { Sample } from '../../core/metrics';
+import type { Goal, Violation } from '../../nodes/oracle/goal-oracle';
 import type { ModeName } from '../../nodes/mode';
 import { CAMPAIGN_GOALS } from '../campaign/schema';
 import { percentile } from '../perf/measure';

@@ -2,8 +2,8 @@
  * The scenario's workload on a mode: meter rounds, automation broadcasts with their relay
  * patterns, confidential messages and firmware rollouts, each at its run time.
  */
-import type { Topology } from '../../channel/topology';
-import type { NodeId } from '../../nodes/runtime/transport';
+import type { Topology } from '../../core/topology';
+import type { NodeId } from '../../core/transport';
 import type { Scenario } from '../scenario/schema';
 import type { RunnableMode } from './mode-factory';
 import type { Schedule } from './schedule';

@@ -7,7 +7,7 @@ import { basename, extname } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { PRESETS } from '../../channel/presets';
 import { describeZodIssues, resolveProfile, ProfileError } from '../../channel/profile';
-import { Topology } from '../../channel/topology';
+import { Topology } from '../../core/topology';
 import { parseThresholds, ThresholdError } from '../thresholds';
 import { readTimeline } from '../campaign/load';
 import { resolveCampaignPath } from '../campaign/resolve';

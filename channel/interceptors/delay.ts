@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TimerHandle } from '../../nodes/runtime/clock';
+import type { TimerHandle } from '../../core/clock';
 import type { WireFrame } from '../frame';
 import { registerInterceptor, type StoppingInterceptor } from '../interceptor';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fromHex } from '../../nodes/crypto/backend';
+import { fromHex } from '../../core/bytes';
 import { registerInterceptor, type StartingInterceptor } from '../interceptor';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SEGMENT_BROADCAST } from '../../nodes/runtime/transport';
+import { SEGMENT_BROADCAST } from '../../core/transport';
 import { classFrame, seqOf } from '../../test/channel/helpers';
 import { settle, waitFor, zmqBenchPerTest } from '../../test/channel/zmq-bench';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fromHex } from '../../nodes/crypto/backend';
+import { fromHex } from '../../core/bytes';
 import { registerInterceptor } from '../interceptor';
 
 const hex = z.string().regex(/^([0-9a-fA-F]{2})+$/, 'expected an even number of hex digits');

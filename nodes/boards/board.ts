@@ -33,10 +33,10 @@
  * Virtual boards run their serial link, relay actuation and S0 pulses on the node's clock. Their
  * meter keeps producing pulses, so drive a VirtualClock with run(until) or advance(ms), not run().
  */
-import type { Clock } from '../runtime/clock';
-import type { Metrics } from '../runtime/metrics';
-import type { Random } from '../runtime/random';
-import type { NodeId } from '../runtime/transport';
+import type { Clock } from '../../core/clock';
+import type { Metrics } from '../../core/metrics';
+import type { Random } from '../../core/random';
+import type { NodeId } from '../../core/transport';
 
 export type BoardKind = 'real' | 'virtual' | 'none';
 

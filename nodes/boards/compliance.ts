@@ -1,7 +1,7 @@
-import type { Clock } from '../runtime/clock';
-import { SampleRecorder, type Metrics } from '../runtime/metrics';
+import type { Clock } from '../../core/clock';
+import { SampleRecorder, type Metrics } from '../../core/metrics';
 import type { CommandTiming, RelayChange, TnBoard } from './board';
-import { nextEvent, pollOnClock, waitOnClock } from './wait-on-clock';
+import { nextEvent, pollOnClock, waitOnClock } from '../../core/clock-wait';
 
 /**
  * The board compliance suite: what the TN relies on from any board, as plain async checks. The

@@ -1,10 +1,10 @@
 import type { EventEmitter } from 'node:events';
 import firmataIo, { type Firmata } from 'firmata-io';
 import five, { type Board as J5Board, type Led, type Relay } from 'johnny-five';
-import type { Clock, TimerHandle } from '../runtime/clock';
-import type { Metrics } from '../runtime/metrics';
-import type { Random } from '../runtime/random';
-import type { NodeId } from '../runtime/transport';
+import type { Clock, TimerHandle } from '../../core/clock';
+import type { Metrics } from '../../core/metrics';
+import type { Random } from '../../core/random';
+import type { NodeId } from '../../core/transport';
 import {
   BoardError,
   type BoardKind,

@@ -1,5 +1,5 @@
-import type { Clock } from '../runtime/clock';
-import type { NodeId } from '../runtime/transport';
+import type { Clock } from '../../core/clock';
+import type { NodeId } from '../../core/transport';
 import type { BoardStatus, CommandTiming, MeterReading, RelayChange, StatusChange, TnBoard } from './board';
 
 /**

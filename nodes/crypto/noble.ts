@@ -4,16 +4,8 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
-import {
-  AES_KEY_BYTES,
-  EPHEMERAL_KEY_BYTES,
-  GCM_NONCE_BYTES,
-  GCM_TAG_BYTES,
-  HYBRID_INFO,
-  concatBytes,
-  type CryptoBackend,
-  type KeyPair,
-} from './backend';
+import { AES_KEY_BYTES, EPHEMERAL_KEY_BYTES, GCM_NONCE_BYTES, GCM_TAG_BYTES, HYBRID_INFO, type CryptoBackend, type KeyPair } from './backend';
+import { concatBytes } from '../../core/bytes';
 
 function deriveKeyAndNonce(sharedPoint: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array) {
   const okm = hkdf(sha256, sharedPoint.subarray(1), concatBytes(ephemeral, recipient), HYBRID_INFO, AES_KEY_BYTES + GCM_NONCE_BYTES);

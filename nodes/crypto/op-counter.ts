@@ -5,7 +5,7 @@
  */
 import type { CryptoOp } from '../compute-profile';
 import type { CryptoBackend } from './backend';
-import type { Metrics } from '../runtime/metrics';
+import type { Metrics } from '../../core/metrics';
 
 export class CryptoOpCounter {
   private readonly counts = new Map<string, number>();

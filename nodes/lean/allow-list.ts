@@ -3,8 +3,8 @@
  * register, the DC each TN belongs to, and the fingerprint of the keys each was produced with, so
  * that knowing a valid node id is not enough to register as that node.
  */
-import { toHex } from '../crypto/backend';
-import type { NodeId } from '../runtime/transport';
+import { toHex } from '../../core/bytes';
+import type { NodeId } from '../../core/transport';
 
 export interface AllowListEntry {
   readonly role: 'dc' | 'tn';

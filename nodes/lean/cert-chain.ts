@@ -2,10 +2,11 @@
  * The certificate chain a DC and each of its TNs hold: manufacturer -> HES -> the DC. Both check it
  * the same way at enrolment and keep it in their store, so a restarted node need not enrol again.
  */
-import { fromHex, toHex, type CryptoBackend } from '../crypto/backend';
+import { type CryptoBackend } from '../crypto/backend';
+import { fromHex, toHex } from '../../core/bytes';
 import { CertRole, verifyCertificate, type Certificate } from '../protocol/certificate';
 import type { Result } from '../protocol/rejection';
-import type { NodeId } from '../runtime/transport';
+import type { NodeId } from '../../core/transport';
 import { getJson, putJson, type NodeStore } from '../store/node-store';
 import { MANUFACTURER_ID } from './manufacturer';
 

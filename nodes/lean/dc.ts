@@ -4,7 +4,7 @@
  * header to route). Its own messages are automation broadcasts to its segment, signed with its key
  * and a counter that survives restarts.
  */
-import { equalBytes } from '../crypto/backend';
+import { equalBytes } from '../../core/bytes';
 import type { Certificate } from '../protocol/certificate';
 import {
   encodeTnEnrolment,
@@ -15,10 +15,10 @@ import {
 } from '../protocol/frame';
 import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
 import { reject, type Rejection } from '../protocol/rejection';
-import { SEGMENT_BROADCAST, type NodeId, type ReceivedFrame } from '../runtime/transport';
+import { SEGMENT_BROADCAST, type NodeId, type ReceivedFrame } from '../../core/transport';
 import { getJson, putJson } from '../store/node-store';
 import { loadDcChain, saveDcChain, verifyDcChain, type DcChainBytes } from './cert-chain';
-import { NO_OBSERVER } from './goal-monitor';
+import { NO_OBSERVER } from '../oracle/goal-oracle';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
 import { signFrame } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';

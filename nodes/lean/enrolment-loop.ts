@@ -4,7 +4,7 @@
  * enrolled. Whoever waits for it is released on enrolment, or when the unit is taken out of
  * service, since it then never will be.
  */
-import type { Clock, TimerHandle } from '../runtime/clock';
+import type { Clock, TimerHandle } from '../../core/clock';
 import { DEFAULT_RETRY, type RetryPolicy } from './node-deps';
 
 export class EnrolmentLoop {

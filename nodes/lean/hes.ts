@@ -3,7 +3,7 @@
  * signed meter requests, accepts one signed-then-encrypted response per TN per request, sends
  * signed-then-encrypted confidential messages, and distributes manufacturer-signed firmware.
  */
-import { equalBytes, fromHex, toHex } from '../crypto/backend';
+import { equalBytes, fromHex, toHex } from '../../core/bytes';
 import { CertRole, decodeCertificate, issueCertificate, type Certificate } from '../protocol/certificate';
 import {
   ALL_TNS,
@@ -19,11 +19,11 @@ import {
 } from '../protocol/frame';
 import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
 import { reject, type Rejection } from '../protocol/rejection';
-import type { TimerHandle } from '../runtime/clock';
-import type { NodeId, ReceivedFrame } from '../runtime/transport';
+import type { TimerHandle } from '../../core/clock';
+import type { NodeId, ReceivedFrame } from '../../core/transport';
 import { getJson, putJson, type NodeStore } from '../store/node-store';
 import type { AllowList } from './allow-list';
-import { NO_OBSERVER } from './goal-monitor';
+import { NO_OBSERVER } from '../oracle/goal-oracle';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
 import { signFrame, signThenSeal } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';

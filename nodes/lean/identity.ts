@@ -4,7 +4,7 @@
  * the node's store (a secret record, mode 0600).
  */
 import type { CryptoBackend, KeyPair } from '../crypto/backend';
-import { concatBytes, fromHex, toHex } from '../crypto/backend';
+import { concatBytes, fromHex, toHex } from '../../core/bytes';
 import { getJson, putJson, type NodeStore } from '../store/node-store';
 
 export interface Identity {

@@ -5,8 +5,8 @@
 import { decodeFrame, type Frame } from '../protocol/frame';
 import { MESSAGE_CLASS_NAMES, peekClassName, type MessageClass } from '../protocol/message-class';
 import type { Rejection } from '../protocol/rejection';
-import type { Metrics } from '../runtime/metrics';
-import type { ReceivedFrame, Transport } from '../runtime/transport';
+import type { Metrics } from '../../core/metrics';
+import type { ReceivedFrame, Transport } from '../../core/transport';
 
 export type FrameHandler = (frame: Frame, received: ReceivedFrame) => Rejection | void;
 

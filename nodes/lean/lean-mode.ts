@@ -3,7 +3,7 @@
  * DESIGN.md 2.1 describes (node keys made at production, their fingerprints on the HES's
  * allow-list, the manufacturer certifying the HES), and driven through the BenchMode workload.
  */
-import type { Topology } from '../../channel/topology';
+import type { Topology } from '../../core/topology';
 import type { CryptoBackend } from '../crypto/backend';
 import type {
   AutomationReport,
@@ -14,15 +14,15 @@ import type {
   MeterRoundReport,
   RelayCommand,
 } from '../mode';
-import type { Clock } from '../runtime/clock';
-import type { Metrics } from '../runtime/metrics';
-import type { Random } from '../runtime/random';
-import type { Network, NodeId } from '../runtime/transport';
+import type { Clock } from '../../core/clock';
+import type { Metrics } from '../../core/metrics';
+import type { Random } from '../../core/random';
+import type { Network, NodeId } from '../../core/transport';
 import type { NodeStore } from '../store/node-store';
-import { toHex } from '../crypto/backend';
+import { toHex } from '../../core/bytes';
 import { AllowList } from './allow-list';
 import { Dc } from './dc';
-import type { ProtocolObserver } from './goal-monitor';
+import type { ProtocolObserver } from '../oracle/goal-oracle';
 import { Hes, provisionHes } from './hes';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
 import { MANUFACTURER_ID, Manufacturer } from './manufacturer';

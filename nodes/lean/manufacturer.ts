@@ -2,7 +2,8 @@
  * The manufacturer: the offline root of trust. Its public key is preinstalled in every node; its
  * secret key signs the HES certificate and every firmware manifest, and never goes online.
  */
-import { fromHex, toHex, type CryptoBackend, type KeyPair } from '../crypto/backend';
+import { type CryptoBackend, type KeyPair } from '../crypto/backend';
+import { fromHex, toHex } from '../../core/bytes';
 import { getJson, putJson, type NodeStore } from '../store/node-store';
 import { CertRole, issueCertificate, type Certificate } from '../protocol/certificate';
 import { ALL_TNS, encodeFirmwareChunk, type FirmwareManifest, type Unsigned } from '../protocol/frame';

@@ -1,9 +1,9 @@
 import type { CryptoBackend } from '../crypto/backend';
-import type { Clock } from '../runtime/clock';
-import type { Metrics } from '../runtime/metrics';
-import type { NodeId, Transport } from '../runtime/transport';
+import type { Clock } from '../../core/clock';
+import type { Metrics } from '../../core/metrics';
+import type { NodeId, Transport } from '../../core/transport';
 import type { NodeStore } from '../store/node-store';
-import type { ProtocolObserver } from './goal-monitor';
+import type { ProtocolObserver } from '../oracle/goal-oracle';
 
 /**
  * What every lean-mode node is built from. Nodes never read the wall clock, open sockets or pick

@@ -2,8 +2,8 @@
  * A meter for TNs without a board: active energy grows with a household-like load drawn once per
  * TN from the seeded generator (0.2 to 2 kW), so readings differ per TN and repeat per seed.
  */
-import type { Clock } from '../runtime/clock';
-import type { Random } from '../runtime/random';
+import type { Clock } from '../../core/clock';
+import type { Random } from '../../core/random';
 import type { MeterSource } from './tn';
 
 export const REGISTER_ENERGY_IMPORT_WH = 1;

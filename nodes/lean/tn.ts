@@ -9,7 +9,7 @@
  * microcontroller would.
  */
 import { TnCpu, type ComputeModel, type CryptoOp } from '../compute-profile';
-import { equalBytes } from '../crypto/backend';
+import { equalBytes } from '../../core/bytes';
 import type { Certificate } from '../protocol/certificate';
 import {
   ALL_TNS,
@@ -28,10 +28,10 @@ import {
 } from '../protocol/frame';
 import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
 import { reject, type Rejection, type Result } from '../protocol/rejection';
-import type { NodeId, ReceivedFrame } from '../runtime/transport';
+import type { NodeId, ReceivedFrame } from '../../core/transport';
 import { getJson, putJson } from '../store/node-store';
 import { loadDcChain, saveDcChain, verifyDcChain, type DcChainBytes } from './cert-chain';
-import { NO_OBSERVER, type Acceptance } from './goal-monitor';
+import { NO_OBSERVER, type Acceptance } from '../oracle/goal-oracle';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
 import { signFrame, signThenSeal } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';

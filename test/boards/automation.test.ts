@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
-import { Topology } from '../../channel/topology';
+import { Topology } from '../../core/topology';
 import { VirtualBoard } from '../../nodes/boards/virtual-board';
 import { COMPUTE_PROFILES, computeModel, computeProfile, type ComputeProfile } from '../../nodes/compute-profile';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
 import { LeanMode } from '../../nodes/lean/lean-mode';
-import { VirtualClock } from '../../nodes/runtime/clock';
-import { SampleRecorder } from '../../nodes/runtime/metrics';
-import { Random } from '../../nodes/runtime/random';
+import { VirtualClock } from '../../core/clock';
+import { SampleRecorder } from '../../core/metrics';
+import { Random } from '../../core/random';
 import { MemoryNodeStore } from '../../nodes/store/node-store';
 
 /** One DC's segment of four TNs on virtual boards, every TN with the profile's CPU. */

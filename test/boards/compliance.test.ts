@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RealClock, VirtualClock, type Clock } from '../../nodes/runtime/clock';
-import { Random } from '../../nodes/runtime/random';
+import { RealClock, VirtualClock, type Clock } from '../../core/clock';
+import { Random } from '../../core/random';
 import { formatChecks, runBoardCompliance, BOARD_CHECKS, type ComplianceTarget } from '../../nodes/boards/compliance';
 import { SerialBoard } from '../../nodes/boards/serial-board';
 import { VirtualBoard, virtualDeviceOptions } from '../../nodes/boards/virtual-board';

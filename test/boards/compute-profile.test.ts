@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../nodes/runtime/clock';
+import { VirtualClock } from '../../core/clock';
 import { COMPUTE_PROFILES, TnCpu, computeCostMs, computeDelay, computeModel, computeProfile } from '../../nodes/compute-profile';
 import type { ComputeModel } from '../../nodes/lean/tn';
 

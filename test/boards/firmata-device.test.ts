@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../nodes/runtime/clock';
-import { Random } from '../../nodes/runtime/random';
+import { VirtualClock } from '../../core/clock';
+import { Random } from '../../core/random';
 import { ARDUINO_UNO } from '../../nodes/boards/layout';
 import { VirtualFirmataDevice, type VirtualDeviceOptions } from '../../nodes/boards/virtual/firmata-device';
 import { FirmataParser } from '../../nodes/boards/virtual/firmata-parser';

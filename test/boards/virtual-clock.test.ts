@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../nodes/runtime/clock';
-import { SampleRecorder } from '../../nodes/runtime/metrics';
-import { Random } from '../../nodes/runtime/random';
+import { VirtualClock } from '../../core/clock';
+import { SampleRecorder } from '../../core/metrics';
+import { Random } from '../../core/random';
 import type { RelayChange } from '../../nodes/boards/board';
 import { boardMeterSource } from '../../nodes/boards/meter-source';
 import { VirtualBoard } from '../../nodes/boards/virtual-board';
-import { nextEvent, waitOnClock } from '../../nodes/boards/wait-on-clock';
+import { nextEvent, waitOnClock } from '../../core/clock-wait';
 
 describe('virtual board on a VirtualClock', () => {
   it('attaches through johnny-five and reports a relay switch at the modelled time', async () => {

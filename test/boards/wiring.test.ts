@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../nodes/runtime/clock';
-import { NO_METRICS } from '../../nodes/runtime/metrics';
-import { Random } from '../../nodes/runtime/random';
+import { VirtualClock } from '../../core/clock';
+import { NO_METRICS } from '../../core/metrics';
+import { Random } from '../../core/random';
 import { BoardError } from '../../nodes/boards/board';
 import { createBoard, type BoardSpec } from '../../nodes/boards/create-board';
 import { ARDUINO_UNO } from '../../nodes/boards/layout';

@@ -1,11 +1,11 @@
 import * as zmq from 'zeromq';
 import { describe, expect, it } from 'vitest';
-import { RealClock } from '../../nodes/runtime/clock';
-import { SampleRecorder } from '../../nodes/runtime/metrics';
-import { Random } from '../../nodes/runtime/random';
-import { SEGMENT_BROADCAST, TransportError } from '../../nodes/runtime/transport';
+import { RealClock } from '../../core/clock';
+import { SampleRecorder } from '../../core/metrics';
+import { Random } from '../../core/random';
+import { SEGMENT_BROADCAST, TransportError } from '../../core/transport';
 import { startBroker } from '../../channel/broker';
-import { Topology } from '../../channel/topology';
+import { Topology } from '../../core/topology';
 import { connectTransport } from '../../channel/zmq-transport';
 import { classFrame, seqOf } from './helpers';
 import { settle, waitFor, zmqBenchPerTest } from './zmq-bench';

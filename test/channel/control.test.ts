@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SEGMENT_BROADCAST } from '../../nodes/runtime/transport';
+import { SEGMENT_BROADCAST } from '../../core/transport';
 import { ChannelError, type TapEvent } from '../../channel/channel';
 import { ControlConfigError, startControlServer } from '../../channel/control-http';
 import { InterceptorConfigError } from '../../channel/interceptor';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../nodes/runtime/clock';
-import { Random } from '../../nodes/runtime/random';
-import { SEGMENT_BROADCAST, TransportError } from '../../nodes/runtime/transport';
+import { VirtualClock } from '../../core/clock';
+import { Random } from '../../core/random';
+import { SEGMENT_BROADCAST, TransportError } from '../../core/transport';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
 import type { ProfileSpec } from '../../channel/profile';
-import { Topology } from '../../channel/topology';
+import { Topology } from '../../core/topology';
 import { registerInterceptor } from '../../channel/interceptor';
 import { z } from 'zod';
 import { bytes, ci99, classFrame, seqOf, virtualBench } from './helpers';

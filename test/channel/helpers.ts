@@ -1,10 +1,10 @@
-import { VirtualClock } from '../../nodes/runtime/clock';
-import { SampleRecorder } from '../../nodes/runtime/metrics';
-import { Random } from '../../nodes/runtime/random';
-import type { NodeId, ReceivedFrame, Transport } from '../../nodes/runtime/transport';
+import { VirtualClock } from '../../core/clock';
+import { SampleRecorder } from '../../core/metrics';
+import { Random } from '../../core/random';
+import type { NodeId, ReceivedFrame, Transport } from '../../core/transport';
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../channel/emulated-network';
 import type { ProfileSpec } from '../../channel/profile';
-import { Topology, type LinkId } from '../../channel/topology';
+import { Topology, type LinkId } from '../../core/topology';
 
 export interface Received extends ReceivedFrame {
   readonly at: number;

@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, connect, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Random } from '../../nodes/runtime/random';
+import { Random } from '../../core/random';
 import { startBroker, type Broker } from '../../channel/broker';
 import { BridgeError, startTcpBridge, type TcpBridge } from '../../channel/tcp-bridge';
-import { Topology } from '../../channel/topology';
+import { Topology } from '../../core/topology';
 import type { TapEvent } from '../../channel/channel';
 
 const cleanups: (() => Promise<void>)[] = [];

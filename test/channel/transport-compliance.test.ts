@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RealClock, VirtualClock, type Clock } from '../../nodes/runtime/clock';
-import { Random } from '../../nodes/runtime/random';
-import { SEGMENT_BROADCAST, type Network, type NodeId, type ReceivedFrame, type Transport } from '../../nodes/runtime/transport';
+import { RealClock, VirtualClock, type Clock } from '../../core/clock';
+import { Random } from '../../core/random';
+import { SEGMENT_BROADCAST, type Network, type NodeId, type ReceivedFrame, type Transport } from '../../core/transport';
 import { startBroker } from '../../channel/broker';
 import type { ChannelControl } from '../../channel/channel';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
-import { Topology } from '../../channel/topology';
+import { Topology } from '../../core/topology';
 import { createZmqNetwork } from '../../channel/zmq-transport';
 import { classFrame, seqOf } from './helpers';
 import { settle, waitFor } from './zmq-bench';

@@ -1,9 +1,9 @@
 import { afterEach } from 'vitest';
-import { Random } from '../../nodes/runtime/random';
-import type { NodeId, ReceivedFrame } from '../../nodes/runtime/transport';
+import { Random } from '../../core/random';
+import type { NodeId, ReceivedFrame } from '../../core/transport';
 import { startBroker, type Broker } from '../../channel/broker';
 import type { ProfileSpec } from '../../channel/profile';
-import { Topology } from '../../channel/topology';
+import { Topology } from '../../core/topology';
 import { connectTransport, type ZmqTransport } from '../../channel/zmq-transport';
 
 export interface ZmqReceived extends ReceivedFrame {

@@ -52,7 +52,7 @@ describe('authentic_certs_DC', () => {
     const { hesCert, dcCert } = b.mode.dcs.get('dc1')!.certificates;
     expect(hesCert!.issuer).toBe('mfr');
     expect(dcCert!.issuer).toBe('hes');
-    expect(b.monitor.tally('authentic_certs_DC')).toEqual({ accepted: 2, violations: 0 });
+    expect(b.oracle.tally('authentic_certs_DC')).toEqual({ accepted: 2, violations: 0 });
   });
 
   it('never gets the HES to certify keys other than the provisioned ones', async () => {
@@ -74,7 +74,7 @@ describe('authentic_certs_DC', () => {
     expect(issued.frames).toEqual([]);
 
     await b.clock.drive(b.mode.bootstrap());
-    expect(b.monitor.tally('authentic_certs_DC')).toEqual({ accepted: 2, violations: 0 });
+    expect(b.oracle.tally('authentic_certs_DC')).toEqual({ accepted: 2, violations: 0 });
   });
 
   it('refuses a replayed enrolment once enrolled', async () => {
@@ -83,6 +83,6 @@ describe('authentic_certs_DC', () => {
     b.attacker.replay(enrolments.frames[0]!);
     await b.wait();
     expect(b.rejected('unexpected-class', 'dc')).toBe(1);
-    expect(b.monitor.tally('authentic_certs_DC')).toEqual({ accepted: 1, violations: 0 });
+    expect(b.oracle.tally('authentic_certs_DC')).toEqual({ accepted: 1, violations: 0 });
   });
 });

@@ -9,7 +9,7 @@ import { keyFingerprint } from '../../nodes/lean/identity';
 import { CertRole, decodeCertificate, issueCertificate } from '../../nodes/protocol/certificate';
 import { decodeAs, encodeTnEnrolment, type TnEnrolment } from '../../nodes/protocol/frame';
 import { MessageClass } from '../../nodes/protocol/message-class';
-import { SEGMENT_BROADCAST } from '../../nodes/runtime/transport';
+import { SEGMENT_BROADCAST } from '../../core/transport';
 import { leanBench, type LeanBench } from './lean-bench';
 
 describe('authentic_certs_TN', () => {
@@ -77,7 +77,7 @@ describe('authentic_certs_TN', () => {
     holdBack();
     await b.clock.drive(enrolled);
     expect(b.mode.tns.get('tn1.001')!.enrolled).toBe(true);
-    expect(b.monitor.tally('authentic_certs_TN')).toEqual({ accepted: 3, violations: 0 });
+    expect(b.oracle.tally('authentic_certs_TN')).toEqual({ accepted: 3, violations: 0 });
   });
 
   it('never gets the HES to acknowledge keys other than the provisioned ones', async () => {
@@ -103,7 +103,7 @@ describe('authentic_certs_TN', () => {
 
     const report = await b.clock.drive(b.mode.bootstrap());
     expect(report.failed).toEqual([]);
-    expect(b.monitor.tally('authentic_certs_TN')).toEqual({ accepted: 6, violations: 0 });
+    expect(b.oracle.tally('authentic_certs_TN')).toEqual({ accepted: 6, violations: 0 });
   });
 
   it('refuses an old enrolment replayed into a re-enrolment: a replaced DC\'s TNs cannot be pinned to its old key', async () => {
@@ -128,7 +128,7 @@ describe('authentic_certs_TN', () => {
     b.mode.automation('dc1', { relay: 'on' });
     await b.wait();
     expect(b.topology.tnsOf('dc1').map((tn) => b.mode.tns.get(tn)!.relayState)).toEqual([true, true, true]);
-    expect(b.monitor.totalViolations).toBe(0);
+    expect(b.oracle.totalViolations).toBe(0);
   });
 
   it('refuses an old counter anchor spliced into a replacement unit\'s enrolment', async () => {
@@ -155,6 +155,6 @@ describe('authentic_certs_TN', () => {
     for (const f of commands.frames) b.attacker.replay(f, { from: 'dc1', to: 'tn1.001' });
     await b.wait();
     expect(unit.relayState).toBeUndefined();
-    expect(b.monitor.totalViolations).toBe(0);
+    expect(b.oracle.totalViolations).toBe(0);
   });
 });

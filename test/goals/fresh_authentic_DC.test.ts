@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signFrame } from '../../nodes/lean/frame-builders';
 import { MessageClass } from '../../nodes/protocol/message-class';
-import { SEGMENT_BROADCAST } from '../../nodes/runtime/transport';
+import { SEGMENT_BROADCAST } from '../../core/transport';
 import { leanBench, type LeanBench } from './lean-bench';
 
 const RELAY_OFFSET = 14; // [ver][cls][3 "dc1"][3 "dc1"][counter u32] -> relay byte
@@ -26,7 +26,7 @@ describe('fresh_authentic_DC', () => {
     await b.wait();
     expect(accepted() - before).toBe(3);
     expect(relays('dc1')).toEqual([false, false, false]);
-    expect(b.monitor.violationsOf('fresh_authentic_DC')).toBe(0);
+    expect(b.oracle.violationsOf('fresh_authentic_DC')).toBe(0);
   }
 
   it('refuses a command the attacker signs with a key of its own', async () => {
@@ -91,7 +91,7 @@ describe('fresh_authentic_DC', () => {
     expect(accepted()).toBe(3);
     expect(b.rejected('stale-counter', 'tn')).toBe(3);
     expect(relays('dc1')).toEqual([false, false, false]);
-    expect(b.monitor.violationsOf('fresh_authentic_DC')).toBe(0);
+    expect(b.oracle.violationsOf('fresh_authentic_DC')).toBe(0);
   });
 
   it('refuses commands made with a compromised neighbouring DC\'s key', async () => {
@@ -142,7 +142,7 @@ describe('fresh_authentic_DC', () => {
     b.mode.automation('dc1', { relay: 'on' });
     await b.wait();
     expect(relays('dc1')).toEqual([true, true, true]);
-    expect(b.monitor.violationsOf('fresh_authentic_DC')).toBe(0);
+    expect(b.oracle.violationsOf('fresh_authentic_DC')).toBe(0);
   });
 
   it('refuses a HES-signed meter request relabelled as an automation command (it does not name the DC)', async () => {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signFrame } from '../../nodes/lean/frame-builders';
 import { ALL_TNS, encodeFirmwareChunk } from '../../nodes/protocol/frame';
 import { MessageClass } from '../../nodes/protocol/message-class';
-import { SEGMENT_BROADCAST } from '../../nodes/runtime/transport';
+import { SEGMENT_BROADCAST } from '../../core/transport';
 import { leanBench, type LeanBench } from './lean-bench';
 
 const image = (version: number, size = 1_000) => new Uint8Array(size).map((_, i) => (i * version) & 0xff);
@@ -26,7 +26,7 @@ describe('fresh_authentic_FW', () => {
   async function honestRolloutStillWorks(version: number): Promise<void> {
     const report = await rollout(version);
     expect(report.missing).toEqual([]);
-    expect(b.monitor.violationsOf('fresh_authentic_FW')).toBe(0);
+    expect(b.oracle.violationsOf('fresh_authentic_FW')).toBe(0);
   }
 
   /** An honest rollout, its frames on dc1's segment recorded for replay. */
@@ -82,7 +82,7 @@ describe('fresh_authentic_FW', () => {
     await b.wait();
     expect(b.rejected('firmware-digest', 'tn')).toBe(3);
     expect(versions()).toEqual([2, 2, 2, 0, 0, 0]);
-    expect(b.monitor.violationsOf('fresh_authentic_FW')).toBe(0);
+    expect(b.oracle.violationsOf('fresh_authentic_FW')).toBe(0);
   });
 
   it('never rolls back or reinstalls: replayed older and equal rollouts are refused', async () => {
@@ -94,7 +94,7 @@ describe('fresh_authentic_FW', () => {
     expect(b.rejected('firmware-rollback', 'tn')).toBe(2 * 3);
     expect(b.recorder.select('firmware_install').length).toBe(installsBefore);
     expect(versions()).toEqual([3, 3, 3, 3, 3, 3]);
-    expect(b.monitor.tally('fresh_authentic_FW')).toEqual({ accepted: 12, violations: 0 });
+    expect(b.oracle.tally('fresh_authentic_FW')).toEqual({ accepted: 12, violations: 0 });
   });
 
   it('a replacement unit refuses a release older than the one current when it enrolled, and takes the current one', async () => {
@@ -108,6 +108,6 @@ describe('fresh_authentic_FW', () => {
     for (const frame of v3.frames) b.attacker.replay(frame, { from: 'dc1', to: 'tn1.001' });
     await b.wait();
     expect(b.mode.tns.get('tn1.001')!.firmwareVersion).toBe(3);
-    expect(b.monitor.violationsOf('fresh_authentic_FW')).toBe(0);
+    expect(b.oracle.violationsOf('fresh_authentic_FW')).toBe(0);
   });
 });

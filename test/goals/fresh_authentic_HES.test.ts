@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signFrame } from '../../nodes/lean/frame-builders';
 import { ALL_TNS } from '../../nodes/protocol/frame';
 import { MessageClass } from '../../nodes/protocol/message-class';
-import { SEGMENT_BROADCAST } from '../../nodes/runtime/transport';
+import { SEGMENT_BROADCAST } from '../../core/transport';
 import { leanBench, type LeanBench } from './lean-bench';
 
 const COUNTER_OFFSET = 2 + 4 + 2; // [ver][cls][3 "hes"][1 "*"] -> counter u32
@@ -23,7 +23,7 @@ describe('fresh_authentic_HES', () => {
   async function honestRoundStillWorks(): Promise<void> {
     const round = await b.clock.drive(b.mode.meterRound(30_000));
     expect(round.responses).toBe(6);
-    expect(b.monitor.violationsOf('fresh_authentic_HES')).toBe(0);
+    expect(b.oracle.violationsOf('fresh_authentic_HES')).toBe(0);
   }
 
   it('refuses a meter request signed with the attacker\'s own key', async () => {
@@ -73,7 +73,7 @@ describe('fresh_authentic_HES', () => {
     await b.wait();
     expect(acceptedRequests()).toBe(3 + 3 + 3); // dc2's TNs took both rounds, dc1's only the newer
     expect(b.rejected('stale-counter', 'tn')).toBe(3);
-    expect(b.monitor.violationsOf('fresh_authentic_HES')).toBe(0);
+    expect(b.oracle.violationsOf('fresh_authentic_HES')).toBe(0);
   });
 
   it('refuses requests forged with a compromised DC\'s or TN\'s key', async () => {

@@ -4,14 +4,14 @@
  */
 import { Attacker } from '../../bench/attack/attacker';
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../channel/emulated-network';
-import { Topology } from '../../channel/topology';
+import { Topology } from '../../core/topology';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
-import { GoalMonitor, topologyMembership } from '../../nodes/lean/goal-monitor';
+import { GoalOracle, topologyMembership } from '../../nodes/oracle/goal-oracle';
 import { LeanMode } from '../../nodes/lean/lean-mode';
 import type { RejectionReason } from '../../nodes/protocol/rejection';
-import { VirtualClock } from '../../nodes/runtime/clock';
-import { SampleRecorder } from '../../nodes/runtime/metrics';
-import { Random } from '../../nodes/runtime/random';
+import { VirtualClock } from '../../core/clock';
+import { SampleRecorder } from '../../core/metrics';
+import { Random } from '../../core/random';
 import { MemoryNodeStore } from '../../nodes/store/node-store';
 
 export interface LeanBench {
@@ -19,7 +19,7 @@ export interface LeanBench {
   readonly topology: Topology;
   readonly network: EmulatedNetwork;
   readonly mode: LeanMode;
-  readonly monitor: GoalMonitor;
+  readonly oracle: GoalOracle;
   readonly recorder: SampleRecorder;
   readonly attacker: Attacker;
   /** Refusals counted so far, by reason (and role). */
@@ -34,7 +34,7 @@ export async function leanBench(options: { dcs?: number; tnsPerDc?: number; boot
   const topology = Topology.build(options.dcs ?? 2, options.tnsPerDc ?? 3);
   const random = new Random(options.seed ?? 'goals');
   const recorder = new SampleRecorder();
-  const monitor = new GoalMonitor(topologyMembership(topology));
+  const oracle = new GoalOracle(topologyMembership(topology));
   const network = createEmulatedNetwork({ topology, clock, random: random.fork('channel'), metrics: recorder.metrics(clock) });
   const crypto = CRYPTO_BACKENDS.node;
   const mode = new LeanMode({
@@ -45,7 +45,7 @@ export async function leanBench(options: { dcs?: number; tnsPerDc?: number; boot
     metrics: recorder.metrics(clock),
     random,
     storeFor: () => new MemoryNodeStore(),
-    observer: monitor,
+    observer: oracle,
     retry: { firstMs: 5_000, maxMs: 20_000 },
     firmware: { passes: 1, chunkIntervalMs: 10 },
   });
@@ -59,7 +59,7 @@ export async function leanBench(options: { dcs?: number; tnsPerDc?: number; boot
     topology,
     network,
     mode,
-    monitor,
+    oracle,
     recorder,
     attacker,
     rejected: (reason, role) => recorder.select('frame_rejected', { reason, ...(role ? { role } : {}) }).length,

@@ -3,8 +3,8 @@
  * with a reason, never throw, never accept a violation, and keep serving honest traffic.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GOALS } from '../../nodes/lean/goal-monitor';
-import { Random } from '../../nodes/runtime/random';
+import { GOALS } from '../../nodes/oracle/goal-oracle';
+import { Random } from '../../core/random';
 import { mutate } from '../helpers/mutate';
 import { leanBench, type LeanBench } from './lean-bench';
 
@@ -35,7 +35,7 @@ describe('message loops under mutated frames', () => {
     await b.wait();
     expect(b.rejected('internal-error')).toBe(0);
     expect(b.recorder.select('frame_rejected').length - rejectedBefore).toBeGreaterThan(FRAMES * 0.9);
-    for (const goal of GOALS) expect({ goal, violations: b.monitor.violationsOf(goal) }).toEqual({ goal, violations: 0 });
+    for (const goal of GOALS) expect({ goal, violations: b.oracle.violationsOf(goal) }).toEqual({ goal, violations: 0 });
     const round = await b.clock.drive(b.mode.meterRound(30_000));
     expect(round.responses).toBe(4);
   });

@@ -25,7 +25,7 @@ describe('secure_HES_TN', () => {
     b.mode.confidential('tn1.001', secret('tariff change at 22:00'));
     await b.wait();
     expect(inbox('tn1.001').at(-1)).toBe('tariff change at 22:00');
-    expect(b.monitor.violationsOf('secure_HES_TN')).toBe(0);
+    expect(b.oracle.violationsOf('secure_HES_TN')).toBe(0);
   }
 
   it('keeps a confidential message unreadable on the wire, even with a compromised DC\'s and another TN\'s keys', async () => {

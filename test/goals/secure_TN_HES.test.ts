@@ -21,7 +21,7 @@ describe('secure_TN_HES', () => {
   async function honestRoundStillWorks(): Promise<void> {
     const round = await b.clock.drive(b.mode.meterRound(30_000));
     expect(round.responses).toBe(6);
-    expect(b.monitor.violationsOf('secure_TN_HES')).toBe(0);
+    expect(b.oracle.violationsOf('secure_TN_HES')).toBe(0);
   }
 
   it('keeps responses unreadable on the wire, even with a compromised DC\'s and another TN\'s keys', async () => {

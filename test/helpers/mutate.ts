@@ -1,4 +1,4 @@
-import type { Random } from '../../nodes/runtime/random';
+import type { Random } from '../../core/random';
 
 /** One random mutation of a frame; `donors` are frames to splice from. */
 export function mutate(frame: Uint8Array, random: Random, donors: readonly Uint8Array[]): Uint8Array {

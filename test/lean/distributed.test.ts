@@ -9,12 +9,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { exportHostState, loadLeanProvisioning, MANUFACTURER_STORE, provisionState, stateStoreFor } from '../../bench/runner/provision';
 import { parseScenario } from '../../bench/scenario/load';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
-import { Topology } from '../../channel/topology';
+import { Topology } from '../../core/topology';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
 import { LeanMode } from '../../nodes/lean/lean-mode';
-import { VirtualClock } from '../../nodes/runtime/clock';
-import { NO_METRICS } from '../../nodes/runtime/metrics';
-import { Random } from '../../nodes/runtime/random';
+import { VirtualClock } from '../../core/clock';
+import { NO_METRICS } from '../../core/metrics';
+import { Random } from '../../core/random';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-distributed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,15 +2,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Topology } from '../../channel/topology';
+import { Topology } from '../../core/topology';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
-import { toHex } from '../../nodes/crypto/backend';
-import { GoalMonitor, topologyMembership } from '../../nodes/lean/goal-monitor';
+import { toHex } from '../../core/bytes';
+import { GoalOracle, topologyMembership } from '../../nodes/oracle/goal-oracle';
 import { LeanMode } from '../../nodes/lean/lean-mode';
 import { Manufacturer } from '../../nodes/lean/manufacturer';
-import { VirtualClock } from '../../nodes/runtime/clock';
-import { SampleRecorder } from '../../nodes/runtime/metrics';
-import { Random } from '../../nodes/runtime/random';
+import { VirtualClock } from '../../core/clock';
+import { SampleRecorder } from '../../core/metrics';
+import { Random } from '../../core/random';
 import { FileNodeStore, getJson } from '../../nodes/store/node-store';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
 
@@ -51,7 +51,7 @@ describe('restart', () => {
     const network = createEmulatedNetwork({ topology, clock, random: new Random(7).fork('channel') });
     const frames: Uint8Array[] = [];
     network.control.tap((event) => frames.push(event.bytes));
-    const monitor = new GoalMonitor(topologyMembership(topology));
+    const oracle = new GoalOracle(topologyMembership(topology));
     const mode = new LeanMode({
       topology,
       network,
@@ -61,9 +61,9 @@ describe('restart', () => {
       random: new Random(7),
       storeFor: (node) => new FileNodeStore(join(root, node)),
       manufacturer: Manufacturer.fromStore(new FileNodeStore(join(root, 'manufacturer')), CRYPTO_BACKENDS.node),
-      observer: monitor,
+      observer: oracle,
     });
-    return { clock, network, frames, recorder, mode, monitor };
+    return { clock, network, frames, recorder, mode, oracle };
   }
 
   it('keeps keys, certificates, counters and the firmware version across a restart, so old frames stay refused', async () => {

@@ -6,8 +6,8 @@ import { parseLines } from '../../bench/metrics/line-protocol';
 import { LineProtocolFileOutput } from '../../bench/metrics/line-protocol-file-output';
 import { MetricsOutputs } from '../../bench/metrics/metrics-outputs';
 import { Timebase } from '../../bench/metrics/timebase';
-import { createMetrics, type MetricsOutput } from '../../nodes/runtime/metrics';
-import { VirtualClock } from '../../nodes/runtime/clock';
+import { createMetrics, type MetricsOutput } from '../../core/metrics';
+import { VirtualClock } from '../../core/clock';
 import { describeOutputCompliance } from './output-compliance';
 
 describeOutputCompliance('LineProtocolFileOutput', async (timebase) => {

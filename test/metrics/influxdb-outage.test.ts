@@ -12,7 +12,7 @@ import { InfluxDBOutput } from '../../bench/metrics/influxdb-output';
 import { lineProtocolFiles, replayLineProtocol } from '../../bench/metrics/replay';
 import { isSpillFile } from '../../bench/metrics/spill-store';
 import { Timebase } from '../../bench/metrics/timebase';
-import type { Sample } from '../../nodes/runtime/metrics';
+import type { Sample } from '../../core/metrics';
 import { countPoints, startInfluxd, type InfluxServer } from '../setup/influxdb';
 
 const cleanup: (() => Promise<void>)[] = [];

@@ -7,7 +7,7 @@ import { InfluxDBOutput } from '../../bench/metrics/influxdb-output';
 import { parseLines } from '../../bench/metrics/line-protocol';
 import type { Point } from '../../bench/metrics/point';
 import { Timebase } from '../../bench/metrics/timebase';
-import type { Sample } from '../../nodes/runtime/metrics';
+import type { Sample } from '../../core/metrics';
 import { countPoints, firstValue, readAllPoints, startInfluxd, type InfluxServer } from '../setup/influxdb';
 import { describeOutputCompliance } from './output-compliance';
 

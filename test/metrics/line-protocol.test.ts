@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeLine, encodeLines, parseLine, parseLines } from '../../bench/metrics/line-protocol';
 import { cleanSample, PointMaker, type Point } from '../../bench/metrics/point';
 import { Timebase } from '../../bench/metrics/timebase';
-import type { Sample } from '../../nodes/runtime/metrics';
+import type { Sample } from '../../core/metrics';
 
 const point = (over: Partial<Point> = {}): Point => ({
   measurement: 'frame_rejected',

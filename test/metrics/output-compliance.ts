@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { PointMaker, type Point } from '../../bench/metrics/point';
 import { Timebase } from '../../bench/metrics/timebase';
-import type { MetricsOutput, Sample } from '../../nodes/runtime/metrics';
+import type { MetricsOutput, Sample } from '../../core/metrics';
 
 export interface OutputUnderTest {
   readonly output: MetricsOutput;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { INFLUXDB_SETTINGS } from '../../bench/metrics/influxdb-config';
 import { README_PATH, renderSchemaSection, SCHEMA_END, SCHEMA_START, withSchemaSection } from '../../bench/metrics/schema-table';
-import { MEASUREMENTS } from '../../nodes/runtime/measurements';
+import { MEASUREMENTS } from '../../core/measurements';
 
 const readme = readFileSync(README_PATH, 'utf8');
 

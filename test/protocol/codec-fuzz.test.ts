@@ -9,7 +9,7 @@ import { CRYPTO_BACKENDS } from '../../nodes/crypto';
 import { buildSampleFrames } from '../../nodes/lean/sample-frames';
 import { decodeFrame, encodeFrame } from '../../nodes/protocol/frame';
 import { REJECTION_REASONS } from '../../nodes/protocol/rejection';
-import { Random } from '../../nodes/runtime/random';
+import { Random } from '../../core/random';
 import { mutate } from '../helpers/mutate';
 
 const FRAMES = 100_000;

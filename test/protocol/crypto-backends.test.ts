@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ECDH } from 'node:crypto';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
-import { P256_N, bigIntTo32Bytes, bytesToBigInt, concatBytes, fromHex as hex, toHex } from '../../nodes/crypto/backend';
+import { P256_N } from '../../nodes/crypto/backend';
+import { bigIntTo32Bytes, bytesToBigInt, concatBytes, fromHex as hex, toHex } from '../../core/bytes';
 
 const text = (s: string) => new TextEncoder().encode(s);
 const ecdsa = JSON.parse(readFileSync(new URL('../vectors/ecdsa-p256-sha256.json', import.meta.url), 'utf8'));

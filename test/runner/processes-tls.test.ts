@@ -13,10 +13,10 @@ import { selectNodes } from '../../bench/runner/node-selection';
 import { runProcesses } from '../../bench/runner/processes';
 import { exportHostState, loadStatePki, provisionState, TLS_PKI_STORE } from '../../bench/runner/provision';
 import { loadScenario } from '../../bench/scenario/load';
-import { Topology } from '../../channel/topology';
-import { PkiAuthority } from '../../nodes/tls/pki';
-import { tlsFrameHeaderBytes } from '../../nodes/tls/tls-frame';
-import { automationPlaintextBytes, TLS_RECORD_OVERHEAD } from '../../nodes/tls/tls-mode';
+import { Topology } from '../../core/topology';
+import { PkiAuthority } from '../../nodes/smgw-tls/pki';
+import { tlsFrameHeaderBytes } from '../../nodes/smgw-tls/tls-frame';
+import { automationPlaintextBytes, TLS_RECORD_OVERHEAD } from '../../nodes/smgw-tls/tls-mode';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-processes-tls-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

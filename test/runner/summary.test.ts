@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { summarizeMode, type ModeFacts } from '../../bench/runner/summary';
-import type { Sample } from '../../nodes/runtime/metrics';
+import type { Sample } from '../../core/metrics';
 
 const attack = (goal: string, injected: number, accepted: number, rejected: number): Sample => ({
   measurement: 'attack',

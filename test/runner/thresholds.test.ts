@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateThresholds, parseThresholds, ThresholdError } from '../../bench/thresholds';
-import type { Sample } from '../../nodes/runtime/metrics';
+import type { Sample } from '../../core/metrics';
 
 const sample = (measurement: Sample['measurement'], fields: Sample['fields'], tags: Sample['tags'] = {}): Sample => ({ measurement, fields, tags, time: 0 });
 

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { RealClock, VirtualClock } from '../../nodes/runtime/clock';
+import { RealClock, VirtualClock } from '../../core/clock';
 
 describe('VirtualClock', () => {
   it('fires timers in time order, then insertion order, and stops at the horizon', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Random } from '../../nodes/runtime/random';
+import { Random } from '../../core/random';
 
 describe('Random', () => {
   it('repeats exactly for the same seed and label, and differs across labels', () => {

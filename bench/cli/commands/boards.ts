@@ -15,8 +15,8 @@ import { virtualDeviceOptions } from '../../../nodes/boards/virtual-board';
 import { VirtualFirmataDevice } from '../../../nodes/boards/virtual/firmata-device';
 import { exposeOnPty } from '../../../nodes/boards/virtual/pty-link';
 import { resolveWiring, type WiringSpec } from '../../../nodes/boards/wiring';
-import { RealClock } from '../../../nodes/runtime/clock';
-import { Random } from '../../../nodes/runtime/random';
+import { RealClock } from '../../../core/clock';
+import { Random } from '../../../core/random';
 import { EXIT, usageError, type Command } from '../command';
 
 const USAGE = `usage:

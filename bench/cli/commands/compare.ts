@@ -7,13 +7,13 @@
  */
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../../channel/emulated-network';
 import { PRESET_NAMES, type PresetName } from '../../../channel/presets';
-import { Topology } from '../../../channel/topology';
-import { GoalMonitor, topologyMembership } from '../../../nodes/lean/goal-monitor';
+import { Topology } from '../../../core/topology';
+import { GoalOracle, topologyMembership } from '../../../nodes/oracle/goal-oracle';
 import { MODE_NAMES, type ModeName } from '../../../nodes/mode';
-import { VirtualClock } from '../../../nodes/runtime/clock';
-import { SampleRecorder } from '../../../nodes/runtime/metrics';
-import { Random } from '../../../nodes/runtime/random';
-import type { StormReport } from '../../../nodes/tls/handshake-tracker';
+import { VirtualClock } from '../../../core/clock';
+import { SampleRecorder } from '../../../core/metrics';
+import { Random } from '../../../core/random';
+import type { StormReport } from '../../../nodes/smgw-tls/handshake-tracker';
 import { createMode, scenarioProfile } from '../../runner/mode-factory';
 import { scenarioSchema, type Scenario as BenchScenario } from '../../scenario/schema';
 import { percentile } from '../../perf/measure';
@@ -91,7 +91,7 @@ export async function runMode(name: ModeName, scenario: Scenario): Promise<ModeR
   const bench = benchScenario(scenario);
   const network = createEmulatedNetwork({ topology, clock, random: random.fork('channel'), profileFor: (link) => scenarioProfile(bench, link) });
   // built exactly as `gridbench run` builds the modes, from the same kind of scenario
-  const mode = createMode(name, { scenario: bench, topology, clock, network, metrics, random, boards: new Map(), monitor: new GoalMonitor(topologyMembership(topology)) });
+  const mode = createMode(name, { scenario: bench, topology, clock, network, metrics, random, boards: new Map(), oracle: new GoalOracle(topologyMembership(topology)) });
   try {
     const boot = await clock.drive(mode.bootstrap());
     await clock.advance(SETTLE_MS);

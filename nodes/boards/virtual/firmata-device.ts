@@ -1,5 +1,5 @@
-import type { Clock, TimerHandle } from '../../runtime/clock';
-import type { Random } from '../../runtime/random';
+import type { Clock, TimerHandle } from '../../../core/clock';
+import type { Random } from '../../../core/random';
 import { CAPABILITY_END, FIRMATA, NO_ANALOG_CHANNEL, PIN_MODE, SYSEX, to7bit } from '../firmata-constants';
 import { ARDUINO_UNO, pinOfAnalogChannel, supports, type BoardLayout } from '../layout';
 import { commandType, FirmataParser } from './firmata-parser';

@@ -1,4 +1,4 @@
-import type { Random } from '../../runtime/random';
+import type { Random } from '../../../core/random';
 
 /**
  * A household's electrical load as the meter sees it: constant within steps of `stepMs`, a daily

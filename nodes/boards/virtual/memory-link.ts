@@ -1,5 +1,5 @@
 import { Duplex } from 'node:stream';
-import type { Clock } from '../../runtime/clock';
+import type { Clock } from '../../../core/clock';
 import type { VirtualFirmataDevice } from './firmata-device';
 
 /** The host's end of an in-memory serial link: what firmata-io takes as its transport. */

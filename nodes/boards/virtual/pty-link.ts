@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
-import type { Clock } from '../../runtime/clock';
+import type { Clock } from '../../../core/clock';
 import type { DeviceSession, VirtualFirmataDevice } from './firmata-device';
 
 /**

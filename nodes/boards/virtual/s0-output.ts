@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../runtime/clock';
+import type { Clock, TimerHandle } from '../../../core/clock';
 import type { LoadProfile } from './load-profile';
 
 /**

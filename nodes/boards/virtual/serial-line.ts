@@ -1,4 +1,4 @@
-import type { Clock } from '../../runtime/clock';
+import type { Clock } from '../../../core/clock';
 
 /**
  * One direction of a UART at 8N1: bytes leave in order and each costs 10 bit times, so a chunk

@@ -1,0 +1,71 @@
+import { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import type { NodeId } from '../../core/transport';
+import { spkiDer } from './x509';
+
+/**
+ * Checks the certificate a TLS peer presented, once its handshake is done. Needed on the HES:
+ * a server TLSSocket made on a raw duplex (no tls.Server behind it) completes the handshake with
+ * any client certificate and never looks at OpenSSL's verification result, whatever
+ * rejectUnauthorized says. So the HES asks for that result itself (the call tls.Server makes) and
+ * checks again with the public X509Certificate API: issued by the run's root, valid now, meant for
+ * TLS clients, and naming the TN whose address the channel uses.
+ */
+export type CertificateRefusal =
+  | 'no-certificate'
+  | 'untrusted-certificate'
+  | 'certificate-expired'
+  | 'wrong-identity'
+  | 'wrong-usage';
+
+export type CertificateVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: CertificateRefusal; readonly detail: string };
+
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const EXPIRY_CODES = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+interface VerifyingHandle {
+  verifyError?: () => (Error & { code?: string }) | null | undefined;
+}
+
+function opensslVerdict(socket: TLSSocket): CertificateVerdict | undefined {
+  const handle = (socket as unknown as { _handle?: VerifyingHandle })._handle;
+  const error = handle?.verifyError?.();
+  if (!error) return undefined;
+  const code = error.code ?? error.message;
+  return { ok: false, reason: EXPIRY_CODES.has(code) ? 'certificate-expired' : 'untrusted-certificate', detail: `OpenSSL: ${code}` };
+}
+
+/** Subject CN values of a certificate (node prints the subject one attribute per line). */
+export function commonNames(cert: X509Certificate): string[] {
+  return cert.subject
+    .split('\n')
+    .filter((line) => line.startsWith('CN='))
+    .map((line) => line.slice(3));
+}
+
+export function verifyClientCertificate(socket: TLSSocket, expected: NodeId, root: X509Certificate, now: Date): CertificateVerdict {
+  const cert = socket.getPeerX509Certificate();
+  if (!cert) return { ok: false, reason: 'no-certificate', detail: 'the client sent no certificate' };
+  const openssl = opensslVerdict(socket);
+  if (openssl) return openssl;
+  if (!cert.checkIssued(root) || !cert.verify(root.publicKey))
+    return { ok: false, reason: 'untrusted-certificate', detail: `issuer "${cert.issuer.replace(/\n/g, ', ')}" is not the run's root` };
+  if (now < new Date(cert.validFrom) || now > new Date(cert.validTo))
+    return { ok: false, reason: 'certificate-expired', detail: `valid ${cert.validFrom} to ${cert.validTo}` };
+  if (!(cert.keyUsage ?? []).includes(CLIENT_AUTH))
+    return { ok: false, reason: 'wrong-usage', detail: 'certificate is not for TLS client authentication' };
+  const names = commonNames(cert);
+  if (names.length !== 1 || names[0] !== expected)
+    return { ok: false, reason: 'wrong-identity', detail: `certificate names "${names.join(',')}", the channel is ${expected}'s` };
+  return { ok: true };
+}
+
+/**
+ * The public key (SPKI DER) of the certificate a TLS peer authenticated with: what its messages on
+ * the channel count under for the goal oracle, as a lean message counts under its signer's key.
+ * Empty when the peer presented none (a channel the node refuses anyway).
+ */
+export function peerKeyOf(socket: TLSSocket): Uint8Array {
+  const cert = socket.getPeerX509Certificate();
+  return cert ? spkiDer(cert.publicKey) : new Uint8Array(0);
+}

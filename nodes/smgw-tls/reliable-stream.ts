@@ -1,0 +1,473 @@
+import { Duplex } from 'node:stream';
+import type { Clock, TimerHandle } from '../../core/clock';
+import { TlsChannelError } from './errors';
+import { FLAG } from './tls-frame';
+
+/**
+ * A reliable, ordered byte stream over lossy frames: the part of TCP that TLS needs beneath it on
+ * a PLC segment, kept small. Byte sequence numbers and cumulative acknowledgements (piggybacked on
+ * data, or sent after a short delay), an adaptive retransmission timeout (RFC 6298 with Karn's
+ * rule and exponential backoff), fast and early retransmit on duplicate acks (RFC 5681, 5827), and a Reno-style
+ * congestion window so that a hundred channels pushing firmware through one segment back off
+ * instead of flooding its queue. Out-of-order segments are kept and delivered once the gap fills.
+ *
+ * Connection set-up is implicit (the first segment opens it: no SYN round trip), close is one FIN
+ * or RST frame. Timers run on the node's Clock.
+ */
+export interface ReliableStreamOptions {
+  /** Largest payload of one segment (the link's frame limit less the frame header). */
+  readonly mss: number;
+  readonly initialRtoMs: number;
+  readonly minRtoMs: number;
+  readonly maxRtoMs: number;
+  /** How long an acknowledgement waits for outgoing data to ride on. */
+  readonly ackDelayMs: number;
+  readonly initialWindowSegments: number;
+  readonly maxWindowBytes: number;
+  /** Retransmissions of one segment before the connection is declared dead. */
+  readonly maxRetransmits: number;
+  /** Out-of-order bytes kept at most; more are dropped and come again by retransmission. */
+  readonly reorderBufferBytes: number;
+}
+
+/**
+ * Tuned for a shared PLC segment, where a frame can wait behind a full queue of other channels'
+ * frames (64 frames of up to 250 ms air time each on G3-PLC: 16 s). A retransmission timer below
+ * that fires for frames that are only queued, and their copies crowd the queue further; so the
+ * first timeout of a connection is 16 s (RFC 6298 allows a larger initial value) and the floor is
+ * 3 s. A new connection starts with one segment in flight, as single-MSS constrained stacks do
+ * (RFC 9006): a storm's server flights then fit the queue instead of overflowing it.
+ */
+export const DEFAULT_RELIABLE_OPTIONS: Omit<ReliableStreamOptions, 'mss'> = {
+  initialRtoMs: 16_000,
+  minRtoMs: 3_000,
+  maxRtoMs: 120_000,
+  ackDelayMs: 200,
+  initialWindowSegments: 1,
+  maxWindowBytes: 16_384,
+  maxRetransmits: 8,
+  reorderBufferBytes: 65_536,
+};
+
+/** What the stream hands to the wire; the owner adds the TN id and connection number. */
+export interface Segment {
+  readonly flags: number;
+  readonly seq: number;
+  readonly ack: number;
+  readonly payload: Uint8Array;
+}
+
+export interface SegmentMeta {
+  /** True when this payload was sent before: the bytes count, the clean handshake size does not. */
+  readonly retransmission: boolean;
+}
+
+export type SegmentSink = (segment: Segment, meta: SegmentMeta) => void;
+
+/**
+ * What the stream did with a segment from the wire. 'duplicate': everything it carried was had
+ * before (data already delivered, an acknowledgement already taken); 'out-of-window': data too far
+ * ahead of the gap, or an acknowledgement of bytes never sent. Both are dropped without effect;
+ * their owner decides whether that is a refusal worth counting (an attacker's replay is).
+ */
+export type SegmentFate = 'accepted' | 'duplicate' | 'out-of-window';
+
+export interface ReliableStreamStats {
+  segmentsSent: number;
+  retransmissions: number;
+  duplicatesReceived: number;
+  outOfOrderReceived: number;
+}
+
+interface Outstanding {
+  readonly seq: number;
+  readonly payload: Uint8Array;
+  sentAt: number;
+  retransmits: number;
+}
+
+const MAX_SEQ = 0xffffffff;
+const EMPTY = new Uint8Array(0);
+
+export class ReliableStream extends Duplex {
+  readonly stats: ReliableStreamStats = { segmentsSent: 0, retransmissions: 0, duplicatesReceived: 0, outOfOrderReceived: 0 };
+  // sending
+  private unsent: Uint8Array[] = [];
+  private unsentBytes = 0;
+  private readonly outstanding: Outstanding[] = [];
+  private sndUna = 0;
+  private sndNxt = 0;
+  private cwnd: number;
+  private ssthresh: number;
+  private srtt: number | undefined;
+  private rttvar = 0;
+  private rto: number;
+  private rtoTimer: TimerHandle | undefined;
+  private dupAcks = 0;
+  private finRequested: (() => void) | undefined;
+  private finSent = false;
+  private pumpScheduled = false;
+  // receiving
+  private rcvNxt = 0;
+  private readonly reorder = new Map<number, Uint8Array>();
+  private reorderBytes = 0;
+  private finAt: number | undefined;
+  private ackTimer: TimerHandle | undefined;
+  private unackedSegments = 0;
+  private ackSoonPending = false;
+  private ended = false;
+  private resetByPeer = false;
+  private silent = false;
+  // the node's CPU (see holdOutput)
+  private holdUntil = -Infinity;
+  private holdTimer: TimerHandle | undefined;
+  /** Told each time the user writes bytes, before they are queued (a node models its CPU time here). */
+  onWrite: ((bytes: number) => void) | undefined;
+  /** Sees the bytes written, in stream order, once queued (issue-stamps.ts reads record headers in them). */
+  onSend: ((bytes: Uint8Array) => void) | undefined;
+  /** Sees the bytes delivered to the reader, in stream order. */
+  onDeliver: ((bytes: Uint8Array) => void) | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly sink: SegmentSink,
+    private readonly options: ReliableStreamOptions,
+  ) {
+    super({ allowHalfOpen: true });
+    if (!(options.mss > 0)) throw new RangeError(`reliable stream: mss ${options.mss} must be positive`);
+    this.cwnd = options.initialWindowSegments * options.mss;
+    this.ssthresh = options.maxWindowBytes;
+    this.rto = options.initialRtoMs;
+  }
+
+  /** Next stream offset expected from the peer: payload ending at or before it is a duplicate. */
+  get receivedOffset(): number {
+    return this.rcvNxt;
+  }
+
+  /** Stream offset up to which the peer acknowledged: nothing before it is sent again. */
+  get acknowledgedOffset(): number {
+    return this.sndUna;
+  }
+
+  /** Bytes written but not yet acknowledged by the peer. */
+  get pendingBytes(): number {
+    return this.unsentBytes + (this.sndNxt - this.sndUna);
+  }
+
+  /**
+   * Drops the connection without a word on the wire: the node lost power, or the peer already
+   * opened a newer connection that replaces this one.
+   */
+  discard(): void {
+    this.silent = true;
+    this.destroy();
+  }
+
+  /**
+   * The node's CPU is busy for `ms` from now (a public-key operation on a microcontroller): data
+   * written meanwhile, and data still waiting to go, leaves when it is done. Acknowledgements and
+   * retransmissions are not held.
+   */
+  holdOutput(ms: number): void {
+    if (!(ms > 0) || this.destroyed) return;
+    const until = this.clock.now() + ms;
+    if (this.holdTimer && until <= this.holdUntil) return;
+    this.holdUntil = until;
+    this.holdTimer?.cancel();
+    this.holdTimer = this.clock.setTimer(ms, () => {
+      this.holdTimer = undefined;
+      this.pump();
+    });
+  }
+
+  /** Feeds one segment from the wire and tells what became of it. Never throws. */
+  receive(segment: Segment): SegmentFate {
+    if (this.destroyed) return 'duplicate';
+    if (segment.flags & FLAG.rst) {
+      this.resetByPeer = true;
+      this.destroy(new TlsChannelError('RESET', 'connection reset by peer'));
+      return 'accepted';
+    }
+    const pureAck = segment.payload.length === 0 && !(segment.flags & FLAG.fin);
+    const ackFate = this.onAck(segment.ack, pureAck);
+    let fate: SegmentFate = pureAck ? ackFate : 'accepted';
+    if (segment.payload.length > 0) fate = this.onData(segment.seq, segment.payload);
+    if (segment.flags & FLAG.fin) {
+      if (this.finAt !== undefined && segment.payload.length === 0) fate = 'duplicate';
+      this.finAt = segment.seq + segment.payload.length;
+      this.sendAckNow();
+    }
+    this.maybeEnd();
+    return fate;
+  }
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.enqueue(chunk);
+    callback();
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    for (const { chunk } of chunks) this.enqueue(chunk);
+    callback();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.finRequested = callback;
+    this.schedulePump();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.rtoTimer?.cancel();
+    this.ackTimer?.cancel();
+    this.holdTimer?.cancel();
+    if (!this.resetByPeer && !this.silent && !(this.finSent && this.ended)) this.emitSegment(FLAG.rst, this.sndNxt, EMPTY, false);
+    callback(error);
+  }
+
+  private enqueue(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.onWrite?.(chunk.length);
+    if (this.sndNxt + this.pendingBytes + chunk.length > MAX_SEQ) {
+      this.destroy(new TlsChannelError('OVERFLOW', 'reliable stream: 4 GiB sequence space used up'));
+      return;
+    }
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice();
+    this.unsent.push(bytes);
+    this.unsentBytes += chunk.length;
+    this.onSend?.(bytes);
+    this.schedulePump();
+  }
+
+  /** Writes made in one tick (TLS writes a flight in pieces) leave in as few segments as possible. */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    process.nextTick(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.destroyed || this.holdTimer) return;
+    const { mss } = this.options;
+    while (this.unsentBytes > 0) {
+      // Whole segments only (no silly-window trickle); one may always go when nothing is in flight.
+      const size = Math.min(mss, this.unsentBytes);
+      const inFlight = this.sndNxt - this.sndUna;
+      if (inFlight > 0 && inFlight + size > this.cwnd) break;
+      const payload = this.takeUnsent(size);
+      this.outstanding.push({ seq: this.sndNxt, payload, sentAt: this.clock.now(), retransmits: 0 });
+      this.emitSegment(0, this.sndNxt, payload, false);
+      this.sndNxt += payload.length;
+      this.armRto();
+    }
+    if (this.finRequested && this.unsentBytes === 0 && this.outstanding.length === 0 && !this.finSent) {
+      this.finSent = true;
+      this.emitSegment(FLAG.fin, this.sndNxt, EMPTY, false);
+      const done = this.finRequested;
+      this.finRequested = undefined;
+      done();
+      this.maybeEnd();
+    }
+  }
+
+  private takeUnsent(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let at = 0;
+    while (at < n) {
+      const head = this.unsent[0]!;
+      const part = Math.min(head.length, n - at);
+      out.set(head.subarray(0, part), at);
+      at += part;
+      if (part === head.length) this.unsent.shift();
+      else this.unsent[0] = head.subarray(part);
+    }
+    this.unsentBytes -= n;
+    return out;
+  }
+
+  private emitSegment(flags: number, seq: number, payload: Uint8Array, retransmission: boolean): void {
+    this.ackTimer?.cancel();
+    this.ackTimer = undefined;
+    this.unackedSegments = 0;
+    this.stats.segmentsSent++;
+    if (retransmission) this.stats.retransmissions++;
+    this.sink({ flags, seq, ack: this.rcvNxt, payload }, { retransmission });
+  }
+
+  /**
+   * Takes an acknowledgement; tells whether it acknowledged anything new. A duplicate ack still
+   * counts towards a fast retransmit (it says the peer saw a gap), but carries nothing new.
+   */
+  private onAck(ack: number, pureAck: boolean): SegmentFate {
+    if (ack > this.sndNxt) return 'out-of-window'; // acknowledges bytes never sent: ignore (forged or from an older connection)
+    if (ack <= this.sndUna) {
+      // Early retransmit (RFC 5827): with fewer than four segments out, three duplicates never come.
+      const threshold = this.unsentBytes === 0 && this.outstanding.length < 4 ? Math.max(1, this.outstanding.length - 1) : 3;
+      if (pureAck && ack === this.sndUna && this.outstanding.length > 0 && ++this.dupAcks === threshold) this.fastRetransmit();
+      return 'duplicate';
+    }
+    const acked = ack - this.sndUna;
+    this.sndUna = ack;
+    this.dupAcks = 0;
+    // Karn: no sample from an ack that covers a retransmitted segment, since the segments behind a
+    // repaired hole were held up by the repair, not by the path.
+    let newestSentAt: number | undefined;
+    let clean = true;
+    while (this.outstanding.length > 0) {
+      const head = this.outstanding[0]!;
+      if (head.seq + head.payload.length > ack) break;
+      if (head.retransmits > 0) clean = false;
+      newestSentAt = head.sentAt;
+      this.outstanding.shift();
+    }
+    const sample = clean && newestSentAt !== undefined ? this.clock.now() - newestSentAt : undefined;
+    const partial = this.outstanding[0];
+    if (partial && partial.seq < ack) {
+      // The peer took part of a segment (it never does today, but a sender must not resend acked bytes).
+      this.outstanding[0] = { ...partial, seq: ack, payload: partial.payload.subarray(ack - partial.seq) };
+    }
+    if (sample !== undefined) this.updateRtt(sample);
+    this.rto = this.computedRto();
+    this.cwnd = Math.min(
+      this.options.maxWindowBytes,
+      this.cwnd < this.ssthresh ? this.cwnd + acked : this.cwnd + Math.max(1, Math.floor((this.options.mss * this.options.mss) / this.cwnd)),
+    );
+    this.rtoTimer?.cancel();
+    this.rtoTimer = undefined;
+    this.armRto();
+    this.pump();
+    return 'accepted';
+  }
+
+  private updateRtt(sample: number): void {
+    if (this.srtt === undefined) {
+      this.srtt = sample;
+      this.rttvar = sample / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - sample);
+      this.srtt = 0.875 * this.srtt + 0.125 * sample;
+    }
+  }
+
+  private computedRto(): number {
+    const base = this.srtt === undefined ? this.options.initialRtoMs : this.srtt + 4 * this.rttvar;
+    return Math.min(this.options.maxRtoMs, Math.max(this.options.minRtoMs, base));
+  }
+
+  private armRto(): void {
+    if (this.rtoTimer || this.outstanding.length === 0) return;
+    this.rtoTimer = this.clock.setTimer(this.rto, () => this.onRtoExpired());
+  }
+
+  private onRtoExpired(): void {
+    this.rtoTimer = undefined;
+    const head = this.outstanding[0];
+    if (!head || this.destroyed) return;
+    if (head.retransmits >= this.options.maxRetransmits) {
+      this.destroy(new TlsChannelError('TIMEOUT', `no acknowledgement after ${head.retransmits} retransmissions`));
+      return;
+    }
+    this.ssthresh = Math.max(2 * this.options.mss, Math.floor((this.sndNxt - this.sndUna) / 2));
+    this.cwnd = this.options.mss;
+    this.rto = Math.min(this.options.maxRtoMs, this.rto * 2);
+    this.resend(head);
+    this.armRto();
+  }
+
+  private fastRetransmit(): void {
+    this.ssthresh = Math.max(2 * this.options.mss, Math.floor((this.sndNxt - this.sndUna) / 2));
+    this.cwnd = this.ssthresh;
+    this.resend(this.outstanding[0]!);
+  }
+
+  private resend(segment: Outstanding): void {
+    segment.retransmits++;
+    segment.sentAt = this.clock.now();
+    this.emitSegment(0, segment.seq, segment.payload, true);
+  }
+
+  private onData(seq: number, payload: Uint8Array): SegmentFate {
+    const end = seq + payload.length;
+    if (end <= this.rcvNxt) {
+      this.stats.duplicatesReceived++;
+      this.sendAckNow(); // our acknowledgement was lost: repeat it
+      return 'duplicate';
+    }
+    if (seq > this.rcvNxt) {
+      this.stats.outOfOrderReceived++;
+      let fate: SegmentFate = 'accepted';
+      if (this.reorder.has(seq)) fate = 'duplicate';
+      else if (end > this.rcvNxt + this.options.reorderBufferBytes || this.reorderBytes + payload.length > this.options.reorderBufferBytes)
+        fate = 'out-of-window';
+      else {
+        this.reorder.set(seq, payload);
+        this.reorderBytes += payload.length;
+      }
+      this.sendAckNow(); // a duplicate ack tells the sender about the gap
+      return fate;
+    }
+    this.deliver(payload.subarray(this.rcvNxt - seq));
+    for (let next = this.reorder.get(this.rcvNxt); next !== undefined; next = this.reorder.get(this.rcvNxt)) {
+      const at = this.rcvNxt;
+      this.reorder.delete(at);
+      this.reorderBytes -= next.length;
+      this.deliver(next);
+    }
+    // Segments that start inside what was just delivered are stale now.
+    for (const [at, bytes] of this.reorder) {
+      if (at < this.rcvNxt) {
+        this.reorder.delete(at);
+        this.reorderBytes -= bytes.length;
+        if (at + bytes.length > this.rcvNxt) this.deliver(bytes.subarray(this.rcvNxt - at));
+      }
+    }
+    if (++this.unackedSegments >= 2) this.ackSoon();
+    else this.scheduleAck();
+    return 'accepted';
+  }
+
+  private deliver(bytes: Uint8Array): void {
+    this.rcvNxt += bytes.length;
+    this.onDeliver?.(bytes);
+    this.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+
+  private scheduleAck(): void {
+    if (this.ackTimer) return;
+    this.ackTimer = this.clock.setTimer(this.options.ackDelayMs, () => {
+      this.ackTimer = undefined;
+      this.sendAckNow();
+    });
+  }
+
+  /**
+   * Acknowledges after the current turn: TLS answers a flight in the same turn it reads it, so
+   * the answer usually leaves first and carries the acknowledgement, saving a frame (and its PHY
+   * overhead, which on G3-PLC costs more air time than the ack itself).
+   */
+  private ackSoon(): void {
+    if (this.ackSoonPending) return;
+    this.ackSoonPending = true;
+    this.clock.setTimer(0, () => {
+      this.ackSoonPending = false;
+      if (this.unackedSegments > 0) this.sendAckNow();
+    });
+  }
+
+  private sendAckNow(): void {
+    if (this.destroyed) return;
+    this.emitSegment(0, this.sndNxt, EMPTY, false);
+  }
+
+  private maybeEnd(): void {
+    if (this.finAt !== undefined && this.rcvNxt >= this.finAt && !this.ended) {
+      this.ended = true;
+      this.push(null);
+    }
+  }
+}

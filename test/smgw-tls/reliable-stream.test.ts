@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../core/clock';
+import { Random } from '../../core/random';
+import { TlsChannelError } from '../../nodes/smgw-tls/errors';
+import { DEFAULT_RELIABLE_OPTIONS, ReliableStream, type Segment } from '../../nodes/smgw-tls/reliable-stream';
+
+interface Impairment {
+  loss?: number;
+  duplicate?: number;
+  /** Extra random delay (ms), which reorders segments. */
+  jitterMs?: number;
+  cut?: boolean;
+}
+
+/** Two streams joined by a link that loses, duplicates and reorders segments, on a virtual clock. */
+function pair(impairment: Impairment = {}, seed = 1) {
+  const clock = new VirtualClock();
+  const random = new Random(seed, 'link');
+  const options = { ...DEFAULT_RELIABLE_OPTIONS, mss: 200, initialRtoMs: 500, minRtoMs: 200 };
+  const ends: ReliableStream[] = [];
+  const link = (to: () => ReliableStream) => (segment: Segment) => {
+    if (impairment.cut || random.chance(impairment.loss ?? 0)) return;
+    const copies = random.chance(impairment.duplicate ?? 0) ? 2 : 1;
+    for (let i = 0; i < copies; i++) clock.setTimer(10 + random.float() * (impairment.jitterMs ?? 0), () => to().receive(segment));
+  };
+  ends.push(new ReliableStream(clock, link(() => ends[1]!), options));
+  ends.push(new ReliableStream(clock, link(() => ends[0]!), options));
+  return { clock, a: ends[0]!, b: ends[1]! };
+}
+
+function collect(stream: ReliableStream): { bytes: () => Buffer; ended: () => boolean } {
+  const chunks: Buffer[] = [];
+  let ended = false;
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => (ended = true));
+  return { bytes: () => Buffer.concat(chunks), ended: () => ended };
+}
+
+describe('reliable stream under TLS', () => {
+  it('delivers every byte once and in order both ways on a clean link, then closes with FIN', async () => {
+    const { clock, a, b } = pair();
+    const atB = collect(b);
+    const atA = collect(a);
+    const up = randomBytes(5_000);
+    const down = randomBytes(3_000);
+    a.write(up);
+    b.write(down);
+    a.end();
+    b.end();
+    await clock.run();
+    expect(atB.bytes().equals(up)).toBe(true);
+    expect(atA.bytes().equals(down)).toBe(true);
+    expect(atB.ended() && atA.ended()).toBe(true);
+    expect(a.stats.retransmissions + b.stats.retransmissions).toBe(0);
+  });
+
+  it.each<[string, Impairment]>([
+    ['20% loss', { loss: 0.2 }],
+    ['duplicates', { duplicate: 0.3 }],
+    ['reordering', { jitterMs: 300 }],
+    ['all three', { loss: 0.15, duplicate: 0.2, jitterMs: 200 }],
+  ])('repairs %s: the byte stream arrives intact and the repairs are counted', async (_name, impairment) => {
+    for (const seed of [1, 2, 3]) {
+      const { clock, a, b } = pair(impairment, seed);
+      const atB = collect(b);
+      const data = randomBytes(20_000);
+      // In pieces of odd sizes, as TLS writes records.
+      for (let at = 0; at < data.length; at += 1_337) a.write(data.subarray(at, at + 1_337));
+      await clock.run(600_000);
+      expect(atB.bytes().length).toBe(data.length);
+      expect(atB.bytes().equals(data)).toBe(true);
+      expect(a.pendingBytes).toBe(0);
+      if (impairment.loss) expect(a.stats.retransmissions).toBeGreaterThan(0);
+      if (impairment.duplicate) expect(b.stats.duplicatesReceived).toBeGreaterThan(0);
+      a.destroy();
+      b.destroy();
+      await clock.run();
+    }
+  });
+
+  it('gives up on a dead link with a TIMEOUT error after the configured retransmissions', async () => {
+    const { clock, a } = pair({ cut: true });
+    let error: unknown;
+    a.on('error', (e) => (error = e));
+    a.write(Buffer.from('hello'));
+    await clock.run();
+    expect(error).toBeInstanceOf(TlsChannelError);
+    expect((error as TlsChannelError).code).toBe('TIMEOUT');
+    expect(a.stats.retransmissions).toBe(DEFAULT_RELIABLE_OPTIONS.maxRetransmits);
+  });
+
+  it('a reset from the peer ends the stream with a RESET error, and a discarded stream says nothing', async () => {
+    const { clock, a, b } = pair();
+    let error: unknown;
+    b.on('error', (e) => (error = e));
+    a.write(Buffer.from('x'));
+    await clock.run();
+    a.destroy();
+    await clock.run();
+    expect((error as TlsChannelError).code).toBe('RESET');
+    const quiet = pair();
+    let heard = 0;
+    quiet.b.on('error', () => heard++);
+    quiet.a.write(Buffer.from('y'));
+    await quiet.clock.run();
+    quiet.a.discard();
+    await quiet.clock.run();
+    expect(heard).toBe(0);
+    expect(quiet.b.destroyed).toBe(false);
+  });
+
+  it('ignores acknowledgements of bytes never sent (forged or from another connection)', async () => {
+    const { clock, a, b } = pair();
+    const atB = collect(b);
+    a.write(Buffer.from('abc'));
+    a.receive({ flags: 0, seq: 0, ack: 1_000_000, payload: new Uint8Array(0) });
+    await clock.run();
+    expect(atB.bytes().toString()).toBe('abc');
+    expect(a.pendingBytes).toBe(0);
+  });
+
+  it('tells what it made of each segment: new data, a duplicate, or data beyond its window', async () => {
+    const clock = new VirtualClock();
+    const stream = new ReliableStream(clock, () => {}, { ...DEFAULT_RELIABLE_OPTIONS, mss: 200, reorderBufferBytes: 1_000 });
+    const got = collect(stream);
+    const seg = (seq: number, text = '') => ({ flags: 0, seq, ack: 0, payload: Buffer.from(text) });
+    expect(stream.receive(seg(0, 'abc'))).toBe('accepted');
+    expect(stream.receive(seg(0, 'abc'))).toBe('duplicate'); // replayed
+    expect(stream.receive(seg(6, 'ghi'))).toBe('accepted'); // ahead of a gap: kept
+    expect(stream.receive(seg(6, 'ghi'))).toBe('duplicate');
+    expect(stream.receive(seg(5_000, 'zzz'))).toBe('out-of-window');
+    expect(stream.receive(seg(3, 'def'))).toBe('accepted'); // fills the gap
+    expect(stream.receive(seg(0))).toBe('duplicate'); // an acknowledgement of nothing new
+    expect(stream.receive({ flags: 0, seq: 9, ack: 77, payload: new Uint8Array(0) })).toBe('out-of-window'); // acks bytes never sent
+    await clock.run();
+    expect(got.bytes().toString()).toBe('abcdefghi');
+    stream.destroy();
+  });
+
+  it('holds new data while the node computes, but not its acknowledgements', async () => {
+    const clock = new VirtualClock();
+    const sent: Array<{ at: number; bytes: number }> = [];
+    const stream = new ReliableStream(clock, (s) => sent.push({ at: clock.now(), bytes: s.payload.length }), {
+      ...DEFAULT_RELIABLE_OPTIONS,
+      mss: 200,
+      ackDelayMs: 50,
+    });
+    stream.resume();
+    const writes: number[] = [];
+    stream.onWrite = (n) => {
+      writes.push(n);
+      stream.holdOutput(1_200);
+    };
+    stream.receive({ flags: 0, seq: 0, ack: 0, payload: Buffer.from('flight') });
+    stream.write(Buffer.from('answer'));
+    await clock.run(2_000);
+    expect(writes).toEqual([6]);
+    expect(sent).toEqual([
+      { at: 50, bytes: 0 }, // the delayed acknowledgement
+      { at: 1_200, bytes: 6 }, // the answer, once the CPU is done
+    ]);
+    stream.destroy();
+  });
+});
