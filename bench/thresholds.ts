@@ -30,21 +30,61 @@ interface MetricSource {
 const field = (name: string) => (fields: Sample['fields']) => Number(fields[name] ?? 0);
 
 export const THRESHOLD_METRICS: Readonly<Record<string, MetricSource>> = {
-  automation_latency_ms: { kind: 'trend', measurement: 'automation_latency', value: field('latency_ms'), description: 'automation command, DC/HES send to accepted by a TN' },
-  relay_latency_ms: { kind: 'trend', measurement: 'relay_switch', value: field('latency_ms'), description: 'automation command send to relay pin change reported by the board' },
-  meter_round_ms: { kind: 'trend', measurement: 'meter_round', value: field('duration_ms'), description: 'meter round, request to last response or timeout' },
-  meter_missing: { kind: 'counter', measurement: 'meter_round', value: field('missing'), description: 'TNs that did not answer a meter round in time' },
+  automation_latency_ms: {
+    kind: 'trend',
+    measurement: 'automation_latency',
+    value: field('latency_ms'),
+    description: 'automation command, DC/HES send to accepted by a TN',
+  },
+  relay_latency_ms: {
+    kind: 'trend',
+    measurement: 'relay_switch',
+    value: field('latency_ms'),
+    description: 'automation command send to relay pin change reported by the board',
+  },
+  meter_round_ms: {
+    kind: 'trend',
+    measurement: 'meter_round',
+    value: field('duration_ms'),
+    description: 'meter round, request to last response or timeout',
+  },
+  meter_missing: {
+    kind: 'counter',
+    measurement: 'meter_round',
+    value: field('missing'),
+    description: 'TNs that did not answer a meter round in time',
+  },
   bootstrap_ms: { kind: 'trend', measurement: 'bootstrap', value: field('duration_ms'), description: 'node bootstrap duration' },
   handshake_ms: { kind: 'trend', measurement: 'handshake', value: field('duration_ms'), description: 'TLS handshake duration (smgw-tls)' },
-  handshake_bytes: { kind: 'trend', measurement: 'handshake', value: (f) => Number(f.bytes_up ?? 0) + Number(f.bytes_down ?? 0), description: 'TLS handshake bytes on the segment' },
+  handshake_bytes: {
+    kind: 'trend',
+    measurement: 'handshake',
+    value: (f) => Number(f.bytes_up ?? 0) + Number(f.bytes_down ?? 0),
+    description: 'TLS handshake bytes on the segment',
+  },
   storm_s: { kind: 'trend', measurement: 'storm', value: field('duration_s'), description: 'renegotiation storm duration' },
-  storm_bound_ratio: { kind: 'trend', measurement: 'storm', value: (f) => Number(f.duration_s) / Number(f.bound_s), description: 'storm duration over its physical lower bound' },
+  storm_bound_ratio: {
+    kind: 'trend',
+    measurement: 'storm',
+    value: (f) => Number(f.duration_s) / Number(f.bound_s),
+    description: 'storm duration over its physical lower bound',
+  },
   frames_rejected: { kind: 'counter', measurement: 'frame_rejected', value: field('count'), description: 'frames refused by nodes' },
   firmware_installs: { kind: 'counter', measurement: 'firmware_install', value: () => 1, description: 'firmware images installed' },
   attack_injected: { kind: 'counter', measurement: 'attack', value: field('injected'), description: 'frames attackers put on the wire' },
-  attack_accepted: { kind: 'counter', measurement: 'attack', value: field('accepted'), description: 'security-goal violations: attacker frames or effects accepted' },
+  attack_accepted: {
+    kind: 'counter',
+    measurement: 'attack',
+    value: field('accepted'),
+    description: 'security-goal violations: attacker frames or effects accepted',
+  },
   attack_rejected: { kind: 'counter', measurement: 'attack', value: field('rejected'), description: 'attacker frames refused' },
-  channel_drops: { kind: 'counter', measurement: 'channel', value: (f) => Number(f.drops_loss ?? 0) + Number(f.drops_queue ?? 0) + Number(f.drops_attack ?? 0), description: 'frames dropped on the emulated wire' },
+  channel_drops: {
+    kind: 'counter',
+    measurement: 'channel',
+    value: (f) => Number(f.drops_loss ?? 0) + Number(f.drops_queue ?? 0) + Number(f.drops_attack ?? 0),
+    description: 'frames dropped on the emulated wire',
+  },
 };
 
 type Aggregation = 'avg' | 'min' | 'max' | 'med' | 'count' | 'p';
@@ -90,15 +130,20 @@ export function parseThresholds(spec: Readonly<Record<string, readonly string[]>
     if (!k) throw new ThresholdError(`${where}."${key}": expected metric or metric{tag:value,...}`);
     const metric = k[1]!;
     const source = THRESHOLD_METRICS[metric];
-    if (!source) throw new ThresholdError(`${where}."${key}": unknown metric "${metric}" (one of ${Object.keys(THRESHOLD_METRICS).join(', ')})`);
+    if (!source)
+      throw new ThresholdError(`${where}."${key}": unknown metric "${metric}" (one of ${Object.keys(THRESHOLD_METRICS).join(', ')})`);
     const tags: Record<string, string> = {};
     const known = [...RUN_TAGS, ...MEASUREMENTS[source.measurement].tags] as string[];
-    for (const pair of (k[2] ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const pair of (k[2] ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const [tag, value, ...rest] = pair.split(':');
       if (!tag || value === undefined || rest.length) throw new ThresholdError(`${where}."${key}": tag filter "${pair}" is not tag:value`);
       const name = tag.trim();
       // a filter that can never match would make the threshold judge nothing
-      if (!known.includes(name)) throw new ThresholdError(`${where}."${key}": ${metric} has no tag "${name}" (its tags: ${known.join(', ')})`);
+      if (!known.includes(name))
+        throw new ThresholdError(`${where}."${key}": ${metric} has no tag "${name}" (its tags: ${known.join(', ')})`);
       const allowed = TAG_VALUES[name];
       if (allowed && !allowed.includes(value.trim()))
         throw new ThresholdError(`${where}."${key}": ${name} "${value.trim()}" is not one of ${allowed.join(', ')}`);
@@ -111,7 +156,8 @@ export function parseThresholds(spec: Readonly<Record<string, readonly string[]>
       if (source.kind === 'counter' && aggregation !== 'count')
         throw new ThresholdError(`${where}."${key}": "${expression}": ${metric} is a counter; only count applies`);
       const p = r[2] !== undefined ? Number(r[2]) : undefined;
-      if (p !== undefined && (p <= 0 || p > 100)) throw new ThresholdError(`${where}."${key}": "${expression}": percentile must be in (0, 100]`);
+      if (p !== undefined && (p <= 0 || p > 100))
+        throw new ThresholdError(`${where}."${key}": "${expression}": percentile must be in (0, 100]`);
       return { expression, aggregation, ...(p !== undefined ? { percentile: p } : {}), operator: r[3] as Operator, value: Number(r[4]) };
     });
     return { key, metric, tags, rules };

@@ -79,7 +79,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     if (!flushArmed) return;
     flushArmed = false;
     for (const [to, records] of outbox)
-      for (let start = 0; start < records.length; ) {
+      for (let start = 0; start < records.length;) {
         const end = envelopeEnd(records, start);
         enqueueMessage(to, encodeFrames(records, start, end));
         start = end;
@@ -87,20 +87,28 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     outbox.clear();
   };
 
-  const channel = new Channel({ ...options, clock }, {
-    deliver(to, received) {
-      if (!connected.has(to)) return false;
-      let list = outbox.get(to);
-      if (!list) outbox.set(to, (list = []));
-      list.push({ peer: received.from, sentAt: received.sentAt, bytes: received.frame, ...(received.attack ? { attack: received.attack } : {}) });
-      if (!flushArmed) {
-        flushArmed = true;
-        // Deliveries due from a timer leave after the current turn, together.
-        setImmediate(flush);
-      }
-      return true;
+  const channel = new Channel(
+    { ...options, clock },
+    {
+      deliver(to, received) {
+        if (!connected.has(to)) return false;
+        let list = outbox.get(to);
+        if (!list) outbox.set(to, (list = []));
+        list.push({
+          peer: received.from,
+          sentAt: received.sentAt,
+          bytes: received.frame,
+          ...(received.attack ? { attack: received.attack } : {}),
+        });
+        if (!flushArmed) {
+          flushArmed = true;
+          // Deliveries due from a timer leave after the current turn, together.
+          setImmediate(flush);
+        }
+        return true;
+      },
     },
-  });
+  );
 
   const handle = (idBuf: Buffer, msg: Buffer | undefined): void => {
     const id = idBuf.toString('latin1');

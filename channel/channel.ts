@@ -32,13 +32,7 @@ import { describeZodIssues, resolveProfile, type LinkProfile, type ProfileSpec }
 import { linkName, type Direction, type LinkId, type Topology } from '../core/topology';
 
 /** Reasons the channel refuses a frame (tag `reason` of channel_rejected). */
-export type RejectReason =
-  | 'unknown-identity'
-  | 'not-neighbour'
-  | 'oversize'
-  | 'closed'
-  | 'malformed-envelope'
-  | 'receiver-absent';
+export type RejectReason = 'unknown-identity' | 'not-neighbour' | 'oversize' | 'closed' | 'malformed-envelope' | 'receiver-absent';
 
 export interface ChannelOptions {
   readonly topology: Topology;
@@ -432,7 +426,12 @@ export class Channel {
     const c = this.linkOf(frame).counters[frame.direction];
     c.framesDelivered++;
     c.bytesDelivered += frame.bytes.length;
-    const received: ReceivedFrame = { frame: frame.bytes, from: frame.from, sentAt: frame.sentAt, ...(frame.attack ? { attack: frame.attack } : {}) };
+    const received: ReceivedFrame = {
+      frame: frame.bytes,
+      from: frame.from,
+      sentAt: frame.sentAt,
+      ...(frame.attack ? { attack: frame.attack } : {}),
+    };
     if (frame.sink) {
       frame.sink.deliver(received);
       return;
@@ -523,8 +522,7 @@ export class Channel {
       jam: (durationMs) => {
         for (const link of this.links.values()) {
           const media = new Set<Medium>();
-          for (const d of ['up', 'down'] as const)
-            if (matcherCovers(stage.match, link.id, link.name, d)) media.add(link.media[d]);
+          for (const d of ['up', 'down'] as const) if (matcherCovers(stage.match, link.id, link.name, d)) media.add(link.media[d]);
           for (const m of media) m.jam(durationMs, stage.id);
           if (media.size > 0) this.armTicker();
         }

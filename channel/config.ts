@@ -29,9 +29,7 @@ import { linkName, Topology, type LinkId } from '../core/topology';
  *   bridges:                          # TCP through an emulated link, both directions shaped
  *     - { listen: 127.0.0.1:9000, upstream: 127.0.0.1:8443, client: tn1.001, server: dc1 }
  */
-const hostPort = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9000');
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9000');
 
 const topologySchema = z.union([
   z.object({ generate: z.object({ dcs: z.number().int().min(1), tnsPerDc: z.number().int().min(0) }).strict() }).strict(),
@@ -144,8 +142,14 @@ export function parseChannelConfig(text: string, file: string): ChannelConfig {
   const knownLinks = new Set(topology.dcs.flatMap((dc) => [`wan:${dc.id}`, `plc:${dc.id}`]));
   const overrides = cfg.links.overrides ?? {};
   for (const name of Object.keys(overrides))
-    if (!knownLinks.has(name)) throw new ConfigError(file, `links.overrides.${name}`, `expected a link of the topology (${[...knownLinks].slice(0, 6).join(', ')}...)`);
-  const profileFor = (link: LinkId): ProfileSpec => mergeSpecs(link.kind === 'wan' ? cfg.links.wan : cfg.links.plc, overrides[linkName(link)]);
+    if (!knownLinks.has(name))
+      throw new ConfigError(
+        file,
+        `links.overrides.${name}`,
+        `expected a link of the topology (${[...knownLinks].slice(0, 6).join(', ')}...)`,
+      );
+  const profileFor = (link: LinkId): ProfileSpec =>
+    mergeSpecs(link.kind === 'wan' ? cfg.links.wan : cfg.links.plc, overrides[linkName(link)]);
   const check = (spec: ProfileSpec, where: string): void => {
     try {
       resolveProfile(spec, PRESETS, where);

@@ -27,10 +27,8 @@ export interface StoppingInterceptor extends Interceptor {
   stop(ctx: InterceptorContext): void;
 }
 
-export const isStarting = (i: Interceptor): i is StartingInterceptor =>
-  typeof (i as Partial<StartingInterceptor>).start === 'function';
-export const isStopping = (i: Interceptor): i is StoppingInterceptor =>
-  typeof (i as Partial<StoppingInterceptor>).stop === 'function';
+export const isStarting = (i: Interceptor): i is StartingInterceptor => typeof (i as Partial<StartingInterceptor>).start === 'function';
+export const isStopping = (i: Interceptor): i is StoppingInterceptor => typeof (i as Partial<StoppingInterceptor>).stop === 'function';
 
 /** An attacker-made frame: `from` is the claimed sender, `to` a neighbour of it or SEGMENT_BROADCAST. */
 export interface ForgedFrame {
@@ -147,7 +145,10 @@ export interface InterceptorStats {
 /** How a campaign or config asks for an interceptor. */
 export const interceptorSpecSchema = z
   .object({
-    id: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected 1 to 64 letters, digits or . _ : -').optional(),
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected 1 to 64 letters, digits or . _ : -')
+      .optional(),
     type: z.string(),
     match: matcherSchema.optional(),
     /** Chance that the interceptor acts on a matching frame; otherwise the frame passes by it. */

@@ -213,8 +213,7 @@ export class Medium {
         continue;
       }
       let at = flight.end + profile.latencyMs;
-      if (profile.jitter.distribution !== 'none')
-        at += drawJitter(profile.jitter, this.env.jitterRandom(frame.direction, receiver));
+      if (profile.jitter.distribution !== 'none') at += drawJitter(profile.jitter, this.env.jitterRandom(frame.direction, receiver));
       // Jitter never reorders frames to one receiver; reordering is the reorder interceptor's job.
       const last = this.lastArrival.get(receiver);
       if (last !== undefined && last > at) at = last;
@@ -251,7 +250,7 @@ export class Medium {
   }
 
   private clearOfJams(t: number): number {
-    for (let moved = true; moved; ) {
+    for (let moved = true; moved;) {
       moved = false;
       for (const j of this.jams)
         if (j.from <= t && t < j.to) {

@@ -112,8 +112,7 @@ export function resolveProfile(
 ): LinkProfile {
   const { preset = 'pass-through', ...overrides } = spec ?? {};
   const base = presets[preset];
-  if (!base)
-    throw new ProfileError(`${where}.preset: unknown preset "${preset}" (expected one of ${Object.keys(presets).join(', ')})`);
+  if (!base) throw new ProfileError(`${where}.preset: unknown preset "${preset}" (expected one of ${Object.keys(presets).join(', ')})`);
   const merged = deepMerge(base as unknown as Record<string, unknown>, overrides as Record<string, unknown>);
   const parsed = linkProfileSchema.safeParse(merged);
   if (!parsed.success) throw new ProfileError(describeZodIssues(parsed.error, where));

@@ -20,9 +20,7 @@ export async function startChannelServer(config: ChannelConfig): Promise<Channel
   const clock = new RealClock();
   let metricsFile: WriteStream | undefined;
   if (config.metrics.file) metricsFile = createWriteStream(config.metrics.file, { flags: 'a' });
-  const metrics = metricsFile
-    ? createMetrics(clock, (sample) => metricsFile!.write(`${JSON.stringify(sample)}\n`))
-    : undefined;
+  const metrics = metricsFile ? createMetrics(clock, (sample) => metricsFile!.write(`${JSON.stringify(sample)}\n`)) : undefined;
   const broker = await startBroker({
     topology: config.topology,
     random: new Random(config.seed),

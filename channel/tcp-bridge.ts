@@ -99,7 +99,9 @@ export async function startTcpBridge(options: TcpBridgeOptions): Promise<TcpBrid
     pipe(upstream, downstream, server, client, (n) => (stats.bytesDown += n));
   });
   await new Promise<void>((resolve, reject) => {
-    tcp.once('error', (err) => reject(new BridgeError(`bridge: cannot listen on ${options.listen.host}:${options.listen.port}: ${err.message}`)));
+    tcp.once('error', (err) =>
+      reject(new BridgeError(`bridge: cannot listen on ${options.listen.host}:${options.listen.port}: ${err.message}`)),
+    );
     tcp.listen(options.listen.port, options.listen.host, () => resolve());
   });
   const addr = tcp.address() as AddressInfo;

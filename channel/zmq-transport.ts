@@ -76,7 +76,9 @@ export class ZmqTransport implements Transport {
     try {
       this.socket.connect(options.endpoint);
     } catch (err) {
-      this.welcome?.(new TransportError('CONNECT_FAILED', `connect ${options.endpoint}: ${err instanceof Error ? err.message : String(err)}`));
+      this.welcome?.(
+        new TransportError('CONNECT_FAILED', `connect ${options.endpoint}: ${err instanceof Error ? err.message : String(err)}`),
+      );
     }
     this.receiving = this.receiveLoop();
     this.queueControl(control(MSG.HELLO));
@@ -115,7 +117,12 @@ export class ZmqTransport implements Transport {
       this.metrics.emit('channel_rejected', { count: 1, from: this.self }, { reason: 'malformed-envelope' });
       return;
     }
-    this.pending.push({ peer: to, sentAt: trace?.sentAt ?? this.clock.now(), bytes: frame, ...(trace?.attack ? { attack: trace.attack } : {}) });
+    this.pending.push({
+      peer: to,
+      sentAt: trace?.sentAt ?? this.clock.now(),
+      bytes: frame,
+      ...(trace?.attack ? { attack: trace.attack } : {}),
+    });
     this.stats.sent++;
     this.kick();
   }

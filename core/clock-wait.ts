@@ -33,7 +33,10 @@ export async function pollOnClock(clock: Clock, done: () => boolean, withinMs: n
 }
 
 /** Resolves with the first event a subscribe-style API delivers that matches. */
-export function nextEvent<T>(subscribe: (listener: (event: T) => void) => () => void, match: (event: T) => boolean = () => true): Promise<T> {
+export function nextEvent<T>(
+  subscribe: (listener: (event: T) => void) => () => void,
+  match: (event: T) => boolean = () => true,
+): Promise<T> {
   return new Promise((resolve) => {
     const off = subscribe((event) => {
       if (!match(event)) return;

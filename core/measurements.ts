@@ -29,7 +29,7 @@ export const MEASUREMENTS = {
     tags: ['segment', 'dc', 'tn', 'board'],
     fields: {
       latency_ms: 'DC send to the pin change reported by the board',
-      processing_ms: 'TN receive to relay command issued (the TN\'s own processing)',
+      processing_ms: "TN receive to relay command issued (the TN's own processing)",
       state: 'relay state after the switch (true = closed)',
     },
   },
@@ -39,7 +39,8 @@ export const MEASUREMENTS = {
     fields: { counter: 'the counter or version the message carried', sender: 'claimed and verified sender id' },
   },
   frame_rejected: {
-    description: 'A frame a node refused, counted by reason (decode errors, bad signatures, stale counters...); attack names the attack whose frame it was.',
+    description:
+      'A frame a node refused, counted by reason (decode errors, bad signatures, stale counters...); attack names the attack whose frame it was.',
     tags: ['role', 'class', 'reason', 'segment', 'dc', 'tn', 'attack'],
     fields: { count: 'always 1', from: 'link-level sender' },
   },
@@ -105,12 +106,14 @@ export const MEASUREMENTS = {
     },
   },
   channel_rejected: {
-    description: 'Frames the channel refused, by reason: unknown-identity, not-neighbour (no link to the destination), oversize, closed (sent after close), malformed-envelope, receiver-absent (nobody attached at the destination).',
+    description:
+      'Frames the channel refused, by reason: unknown-identity, not-neighbour (no link to the destination), oversize, closed (sent after close), malformed-envelope, receiver-absent (nobody attached at the destination).',
     tags: ['reason'],
     fields: { count: 'always 1', from: 'claimed sender' },
   },
   attack: {
-    description: 'Attack outcome per goal (the seven security goals, availability for jamming and flooding): frames the attacker put on the wire and what the victims did with them.',
+    description:
+      'Attack outcome per goal (the seven security goals, availability for jamming and flooding): frames the attacker put on the wire and what the victims did with them.',
     tags: ['goal', 'attack', 'segment'],
     fields: {
       injected: 'attacker frames put on the wire',

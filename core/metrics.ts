@@ -69,9 +69,7 @@ export class SampleRecorder {
 
   /** Samples of one measurement whose tags include every given tag. */
   select(measurement: MeasurementName, tags: Tags = {}): Sample[] {
-    return this.samples.filter(
-      (s) => s.measurement === measurement && Object.entries(tags).every(([k, v]) => s.tags[k] === v),
-    );
+    return this.samples.filter((s) => s.measurement === measurement && Object.entries(tags).every(([k, v]) => s.tags[k] === v));
   }
 
   /** Sum of a numeric field over the selected samples. */

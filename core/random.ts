@@ -12,7 +12,10 @@ export class Random {
   private c: number;
   private d: number;
 
-  constructor(readonly seed: string | number, readonly label = '') {
+  constructor(
+    readonly seed: string | number,
+    readonly label = '',
+  ) {
     const digest = sha256(new TextEncoder().encode(`${seed}\u0000${label}`));
     const view = new DataView(digest.buffer, digest.byteOffset, digest.byteLength);
     this.a = view.getUint32(0);

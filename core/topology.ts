@@ -91,10 +91,8 @@ export class Topology {
     const toRole = this.roles.get(to);
     if (fromRole === 'dc' && toRole === 'hes') return { link: { kind: 'wan', dc: from }, direction: 'up' };
     if (fromRole === 'hes' && toRole === 'dc') return { link: { kind: 'wan', dc: to }, direction: 'down' };
-    if (fromRole === 'tn' && toRole === 'dc' && this.dcOfTn.get(from) === to)
-      return { link: { kind: 'plc', dc: to }, direction: 'up' };
-    if (fromRole === 'dc' && toRole === 'tn' && this.dcOfTn.get(to) === from)
-      return { link: { kind: 'plc', dc: from }, direction: 'down' };
+    if (fromRole === 'tn' && toRole === 'dc' && this.dcOfTn.get(from) === to) return { link: { kind: 'plc', dc: to }, direction: 'up' };
+    if (fromRole === 'dc' && toRole === 'tn' && this.dcOfTn.get(to) === from) return { link: { kind: 'plc', dc: from }, direction: 'down' };
     return undefined;
   }
 

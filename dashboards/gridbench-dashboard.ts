@@ -40,7 +40,12 @@ function series(title: string, description: string, unit: string): timeseries.Pa
     .lineWidth(1)
     .fillOpacity(10)
     .showPoints(common.VisibilityMode.Auto)
-    .legend(new common.VizLegendOptionsBuilder().showLegend(true).displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom))
+    .legend(
+      new common.VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(common.LegendDisplayMode.List)
+        .placement(common.LegendPlacement.Bottom),
+    )
     .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending));
 }
 
@@ -90,7 +95,13 @@ function automationRow(d: DashboardBuilder): void {
           ),
         ),
       )
-      .color(new heatmap.HeatmapColorOptionsBuilder().mode(heatmap.HeatmapColorMode.Scheme).scheme('Oranges').scale(heatmap.HeatmapColorScale.Exponential).exponent(0.5))
+      .color(
+        new heatmap.HeatmapColorOptionsBuilder()
+          .mode(heatmap.HeatmapColorMode.Scheme)
+          .scheme('Oranges')
+          .scale(heatmap.HeatmapColorScale.Exponential)
+          .exponent(0.5),
+      )
       .yAxis(new heatmap.YAxisConfigBuilder().unit('ms'))
       .withTarget(
         influxql(selectFrom('automation_latency', { select: [{ fn: 'raw', field: 'latency_ms', as: 'latency' }] })).alias('latency'),
@@ -99,7 +110,7 @@ function automationRow(d: DashboardBuilder): void {
   d.withPanel(
     series(
       'Relay switched: command to board pin',
-      'On TNs with a board: DC send until the relay feedback pin changed (includes the TN\'s processing and the Firmata round trip).',
+      "On TNs with a board: DC send until the relay feedback pin changed (includes the TN's processing and the Firmata round trip).",
       'ms',
     )
       .span(24)
@@ -217,7 +228,9 @@ function attackRow(d: DashboardBuilder): void {
   d.withPanel(
     new stat.PanelBuilder()
       .title('Attacker frames accepted (violations) per goal')
-      .description('Frames or effects of the attacker a node accepted, per security goal of the model. Anything but 0 is a broken goal and shows red.')
+      .description(
+        'Frames or effects of the attacker a node accepted, per security goal of the model. Anything but 0 is a broken goal and shows red.',
+      )
       .datasource(INFLUX_DATASOURCE)
       .height(6)
       .span(24)
@@ -230,9 +243,9 @@ function attackRow(d: DashboardBuilder): void {
       .textMode(common.BigValueTextMode.ValueAndName)
       .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['sum']).values(false))
       .withTarget(
-        influxql(selectFrom('attack', { select: [{ fn: 'sum', field: 'accepted', as: 'accepted' }], groupBy: ['goal'], byTime: false })).alias(
-          '$tag_goal',
-        ),
+        influxql(
+          selectFrom('attack', { select: [{ fn: 'sum', field: 'accepted', as: 'accepted' }], groupBy: ['goal'], byTime: false }),
+        ).alias('$tag_goal'),
       ),
   );
   d.withPanel(
@@ -277,7 +290,11 @@ function attackRow(d: DashboardBuilder): void {
 function channelRow(d: DashboardBuilder): void {
   d.withRow(new RowBuilder('Channel (per link direction)'));
   d.withPanel(
-    series('Channel drops by reason', 'Frames lost on the medium, dropped at a full queue, dropped by an interceptor; and frames the broker refused.', 'short')
+    series(
+      'Channel drops by reason',
+      'Frames lost on the medium, dropped at a full queue, dropped by an interceptor; and frames the broker refused.',
+      'short',
+    )
       .drawStyle(common.GraphDrawStyle.Bars)
       .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
       .withTarget(
@@ -301,10 +318,14 @@ function channelRow(d: DashboardBuilder): void {
       ),
   );
   d.withPanel(
-    series('Queue delay per link direction', 'Mean time from enqueue to start of transmission: how long frames wait for the shared medium.', 'ms').withTarget(
-      influxql(selectFrom('channel', { select: [{ fn: 'mean', field: 'queue_delay_ms', as: 'queue delay' }], groupBy: ['link', 'direction'] })).alias(
-        '$tag_link $tag_direction',
-      ),
+    series(
+      'Queue delay per link direction',
+      'Mean time from enqueue to start of transmission: how long frames wait for the shared medium.',
+      'ms',
+    ).withTarget(
+      influxql(
+        selectFrom('channel', { select: [{ fn: 'mean', field: 'queue_delay_ms', as: 'queue delay' }], groupBy: ['link', 'direction'] }),
+      ).alias('$tag_link $tag_direction'),
     ),
   );
 }
@@ -314,14 +335,14 @@ function cryptoRow(d: DashboardBuilder): void {
   d.withPanel(
     series(
       'Crypto operations by role and operation',
-      'Signatures, verifications and hybrid encryptions the lean protocol\'s nodes perform (smgw-tls does its crypto inside TLS handshakes: see the storm row).',
+      "Signatures, verifications and hybrid encryptions the lean protocol's nodes perform (smgw-tls does its crypto inside TLS handshakes: see the storm row).",
       'short',
     )
       .span(24)
       .withTarget(
-        influxql(selectFrom('crypto_ops', { select: [{ fn: 'sum', field: 'count', as: 'ops' }], groupBy: ['role', 'op'], fill: '0' })).alias(
-          '$tag_role $tag_op',
-        ),
+        influxql(
+          selectFrom('crypto_ops', { select: [{ fn: 'sum', field: 'count', as: 'ops' }], groupBy: ['role', 'op'], fill: '0' }),
+        ).alias('$tag_role $tag_op'),
       ),
   );
 }
@@ -344,9 +365,9 @@ function boardRow(d: DashboardBuilder): void {
         },
       ])
       .withTarget(
-        influxql(selectFrom('board', { select: [{ fn: 'last', field: 'up', as: 'up' }], groupBy: ['tn', 'board'], fill: 'previous' })).alias(
-          '$tag_tn ($tag_board)',
-        ),
+        influxql(
+          selectFrom('board', { select: [{ fn: 'last', field: 'up', as: 'up' }], groupBy: ['tn', 'board'], fill: 'previous' }),
+        ).alias('$tag_tn ($tag_board)'),
       ),
   );
 }

@@ -50,8 +50,7 @@ export function selectFrom<M extends MeasurementName>(measurement: M, spec: Sele
   const conditions = ['$timeFilter'];
   for (const variable of TEMPLATE_VARIABLES)
     if (tags.includes(variable.tag)) conditions.push(`${ident(variable.tag)} =~ /^$${variable.name}$/`);
-  for (const [tag, value] of Object.entries(spec.where ?? {}) as [string, string][])
-    conditions.push(`${ident(tag)} = ${literal(value)}`);
+  for (const [tag, value] of Object.entries(spec.where ?? {}) as [string, string][]) conditions.push(`${ident(tag)} = ${literal(value)}`);
   const raw = spec.select.every((s) => s.fn === 'raw');
   const byTime = spec.byTime ?? !raw;
   const groups = [...(byTime ? ['time($__interval)'] : []), ...(spec.groupBy ?? []).map(ident)];

@@ -1,12 +1,5 @@
 import { stringify } from 'yaml';
-import {
-  GRAFANA_DASHBOARDS_PATH,
-  GRAFANA_FOLDER,
-  INFLUX_DATASOURCE,
-  LAB_DATABASE,
-  LAB_INFLUX_URL,
-  MIN_INTERVAL_MS,
-} from './datasource';
+import { GRAFANA_DASHBOARDS_PATH, GRAFANA_FOLDER, INFLUX_DATASOURCE, LAB_DATABASE, LAB_INFLUX_URL, MIN_INTERVAL_MS } from './datasource';
 
 /** Grafana provisioning files (mounted at /etc/grafana/provisioning), keyed by path under provisioning/. */
 export function renderProvisioning(): Record<string, string> {

@@ -28,8 +28,17 @@ export interface VariableDefinition {
 }
 
 interface DashboardJson {
-  panels?: { id?: number; title?: string; type?: string; maxDataPoints?: number; targets?: { refId?: string; query?: string; hide?: boolean }[]; panels?: DashboardJson['panels'] }[];
-  templating?: { list?: { name: string; type: string; query?: unknown; multi?: boolean; includeAll?: boolean; allValue?: string; sort?: number }[] };
+  panels?: {
+    id?: number;
+    title?: string;
+    type?: string;
+    maxDataPoints?: number;
+    targets?: { refId?: string; query?: string; hide?: boolean }[];
+    panels?: DashboardJson['panels'];
+  }[];
+  templating?: {
+    list?: { name: string; type: string; query?: unknown; multi?: boolean; includeAll?: boolean; allValue?: string; sort?: number }[];
+  };
 }
 
 /** Every query target of every panel (rows' nested panels included). */
@@ -69,7 +78,11 @@ export function variableDefinitions(dashboard: unknown): VariableDefinition[] {
 }
 
 export interface InfluxResponse {
-  results?: { statement_id?: number; series?: { name: string; tags?: Record<string, string>; columns: string[]; values?: unknown[][] }[]; error?: string }[];
+  results?: {
+    statement_id?: number;
+    series?: { name: string; tags?: Record<string, string>; columns: string[]; values?: unknown[][] }[];
+    error?: string;
+  }[];
   error?: string;
 }
 
@@ -119,7 +132,10 @@ export interface CheckOptions {
 }
 
 export interface CheckReport {
-  readonly variables: Record<string, { readonly options: readonly string[]; readonly selected: string | readonly string[]; readonly error?: string }>;
+  readonly variables: Record<
+    string,
+    { readonly options: readonly string[]; readonly selected: string | readonly string[]; readonly error?: string }
+  >;
   readonly results: readonly QueryResult[];
 }
 
@@ -168,7 +184,14 @@ export async function checkDashboardQueries(dashboard: unknown, run: QueryRunner
     const expanded = expandQuery(target.query, { range, intervalMs, variables: states });
     const response = await run(expanded);
     const error = errorOf(response);
-    results.push({ panel: target.panel, refId: target.refId, query: target.query, expanded, ...(error ? { error } : {}), ...count(response) });
+    results.push({
+      panel: target.panel,
+      refId: target.refId,
+      query: target.query,
+      expanded,
+      ...(error ? { error } : {}),
+      ...count(response),
+    });
   }
   return { variables, results };
 }

@@ -7,13 +7,66 @@ import { MEASUREMENTS, RUN_TAGS, type MeasurementName } from '../core/measuremen
 
 const KEYWORDS = new Set(
   [
-    'select', 'from', 'where', 'and', 'or', 'group', 'by', 'fill', 'none', 'null', 'previous', 'linear', 'as',
-    'show', 'tag', 'values', 'with', 'key', 'limit', 'slimit', 'offset', 'order', 'desc', 'asc', 'time', 'tz',
-    'true', 'false', 'in', 'measurements', 'keys', 'field',
+    'select',
+    'from',
+    'where',
+    'and',
+    'or',
+    'group',
+    'by',
+    'fill',
+    'none',
+    'null',
+    'previous',
+    'linear',
+    'as',
+    'show',
+    'tag',
+    'values',
+    'with',
+    'key',
+    'limit',
+    'slimit',
+    'offset',
+    'order',
+    'desc',
+    'asc',
+    'time',
+    'tz',
+    'true',
+    'false',
+    'in',
+    'measurements',
+    'keys',
+    'field',
     // functions
-    'mean', 'median', 'max', 'min', 'sum', 'count', 'last', 'first', 'spread', 'stddev', 'percentile', 'distinct',
-    'derivative', 'non_negative_derivative', 'difference', 'non_negative_difference', 'moving_average', 'cumulative_sum',
-    'integral', 'elapsed', 'mode', 'top', 'bottom', 'abs', 'ceil', 'floor', 'round',
+    'mean',
+    'median',
+    'max',
+    'min',
+    'sum',
+    'count',
+    'last',
+    'first',
+    'spread',
+    'stddev',
+    'percentile',
+    'distinct',
+    'derivative',
+    'non_negative_derivative',
+    'difference',
+    'non_negative_difference',
+    'moving_average',
+    'cumulative_sum',
+    'integral',
+    'elapsed',
+    'mode',
+    'top',
+    'bottom',
+    'abs',
+    'ceil',
+    'floor',
+    'round',
   ].map((k) => k.toLowerCase()),
 );
 
@@ -64,7 +117,8 @@ function tokens(query: string): Token[] {
   return out;
 }
 
-const isName = (t: Token | undefined) => t !== undefined && (t.kind === 'quoted' || (t.kind === 'word' && !KEYWORDS.has(t.text.toLowerCase())));
+const isName = (t: Token | undefined) =>
+  t !== undefined && (t.kind === 'quoted' || (t.kind === 'word' && !KEYWORDS.has(t.text.toLowerCase())));
 
 const ALL_TAGS = new Set<string>([...RUN_TAGS, ...Object.values(MEASUREMENTS).flatMap((m) => [...m.tags])]);
 

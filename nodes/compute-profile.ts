@@ -95,10 +95,15 @@ export function computeProfile(preset: string, overrides: Partial<Record<CryptoO
   }
   for (const [op, ms] of Object.entries(overrides)) {
     if (!CRYPTO_OPS.includes(op as CryptoOp)) throw new Error(`compute profile: unknown operation "${op}" (${CRYPTO_OPS.join(', ')})`);
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new Error(`compute profile: ${op} must be >= 0 ms, got ${String(ms)}`);
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+      throw new Error(`compute profile: ${op} must be >= 0 ms, got ${String(ms)}`);
   }
   if (Object.keys(overrides).length === 0) return base;
-  return { name: `${base.name}+overrides`, source: `${base.source}; overridden: ${Object.keys(overrides).join(', ')}`, opMs: { ...base.opMs, ...overrides } };
+  return {
+    name: `${base.name}+overrides`,
+    source: `${base.source}; overridden: ${Object.keys(overrides).join(', ')}`,
+    opMs: { ...base.opMs, ...overrides },
+  };
 }
 
 /** Milliseconds the profile's CPU needs for the operations, in order. */

@@ -166,7 +166,11 @@ export class CampaignRunner {
     for (const [label, n] of this.breaches) at(label).accepted += n;
     for (const [label, t] of now) {
       const before = this.reported.get(label) ?? zero();
-      const delta = { injected: t.injected - before.injected, accepted: t.accepted - before.accepted, rejected: t.rejected - before.rejected };
+      const delta = {
+        injected: t.injected - before.injected,
+        accepted: t.accepted - before.accepted,
+        rejected: t.rejected - before.rejected,
+      };
       if (delta.injected === 0 && delta.accepted === 0 && delta.rejected === 0) continue;
       const [campaign, goal] = label.split(':');
       this.ctx.metrics.emit('attack', delta, { goal: goal!, attack: campaign! });

@@ -24,10 +24,7 @@ export type LoadedCampaign = {
   readonly name: string;
   readonly file: string;
   readonly thresholds: Readonly<Record<string, readonly string[]>>;
-} & (
-  | { readonly timeline: CampaignFile }
-  | { readonly module: CampaignModule }
-);
+} & ({ readonly timeline: CampaignFile } | { readonly module: CampaignModule });
 
 const nameOf = (file: string) => file.replace(/^.*[/\\]/, '').replace(/\.(ya?ml|ts)$/, '');
 

@@ -38,13 +38,27 @@ const forgeFields = z.discriminatedUnion('class', [
   z
     .object({
       class: z.literal('automation'),
-      fields: z.object({ dc: nodeId, group: nodeId, counter: z.number().int().min(0).max(0xffffffff), relay: z.union([z.literal(0), z.literal(1)]) }).strict(),
+      fields: z
+        .object({
+          dc: nodeId,
+          group: nodeId,
+          counter: z.number().int().min(0).max(0xffffffff),
+          relay: z.union([z.literal(0), z.literal(1)]),
+        })
+        .strict(),
     })
     .strict(),
   z
     .object({
       class: z.literal('meter-request'),
-      fields: z.object({ hes: nodeId, group: z.union([nodeId, z.literal('*')]), counter: z.number().int().min(0).max(0xffffffff), request: z.number().int().min(0).max(255).default(0) }).strict(),
+      fields: z
+        .object({
+          hes: nodeId,
+          group: z.union([nodeId, z.literal('*')]),
+          counter: z.number().int().min(0).max(0xffffffff),
+          request: z.number().int().min(0).max(255).default(0),
+        })
+        .strict(),
     })
     .strict(),
 ]);
@@ -65,17 +79,27 @@ const action = z.union([
   z.object({ interceptor: interceptorSpecSchema.extend({ id: stepId }) }),
   z.object({ remove: stepId }),
   z.object({ compromise: nodeId }),
-  z.object({ forge: z.intersection(forgeFields, z.object({ signer, from: nodeId, to: destination, count: z.number().int().min(1).default(1) })) }),
+  z.object({
+    forge: z.intersection(forgeFields, z.object({ signer, from: nodeId, to: destination, count: z.number().int().min(1).default(1) })),
+  }),
   z.object({ rogueFirmware: z.object({ version: z.number().int().positive(), size: sizeSchema, signer, from: nodeId }).strict() }),
   z.object({ jam: z.object({ segment: nodeId, duration: durationSchema }).strict() }),
   z.object({
     flood: z
-      .object({ from: nodeId, to: destination, frames: z.number().int().min(1).max(1_000_000), over: durationSchema, bytes: z.number().int().min(2).max(1280).default(80) })
+      .object({
+        from: nodeId,
+        to: destination,
+        frames: z.number().int().min(1).max(1_000_000),
+        over: durationSchema,
+        bytes: z.number().int().min(2).max(1280).default(80),
+      })
       .strict(),
   }),
   z.object({ powerRestored: nodeId }),
   z.object({ automation: z.object({ dc: nodeId, relay: z.enum(['on', 'off']) }).strict() }),
-  z.object({ firmware: z.object({ version: z.number().int().positive(), size: sizeSchema, timeout: durationSchema.default(600_000) }).strict() }),
+  z.object({
+    firmware: z.object({ version: z.number().int().positive(), size: sizeSchema, timeout: durationSchema.default(600_000) }).strict(),
+  }),
   z.object({ replace: nodeId }),
 ]);
 

@@ -22,7 +22,8 @@ export function checkTimeline(timeline: CampaignFile, topology: Topology): strin
   const compromised = new Set<string>();
   const node = (id: string, where: string, role?: 'dc' | 'tn' | 'hes') => {
     const r = topology.roleOf(id);
-    if (!r || (role && r !== role)) problems.push(`${where}: "${id}" is not ${role ? `a ${role.toUpperCase()}` : 'a node'} of this topology`);
+    if (!r || (role && r !== role))
+      problems.push(`${where}: "${id}" is not ${role ? `a ${role.toUpperCase()}` : 'a node'} of this topology`);
   };
   const destination = (id: string, where: string) => id === '*' || node(id, where);
   const links = new Set(['plc', 'wan', ...topology.dcs.flatMap((d) => [`plc:${d.id}`, `wan:${d.id}`])]);
@@ -31,7 +32,8 @@ export function checkTimeline(timeline: CampaignFile, topology: Topology): strin
   // a matcher naming something that does not exist selects nothing, silently: refuse it here
   const matcher = (m: Matcher | undefined, where: string) => {
     for (const l of list(m?.link)) if (!links.has(l)) problems.push(`${where}.link: "${l}" is not a link (plc, wan, plc:dc1, wan:dc1...)`);
-    for (const c of list(m?.class)) if (!classes.has(c)) problems.push(`${where}.class: "${c}" is not a message class (${[...classes].join(', ')})`);
+    for (const c of list(m?.class))
+      if (!classes.has(c)) problems.push(`${where}.class: "${c}" is not a message class (${[...classes].join(', ')})`);
     for (const f of list(m?.from)) node(f, `${where}.from`);
     for (const t of list(m?.to)) destination(t, `${where}.to`);
   };
@@ -46,7 +48,8 @@ export function checkTimeline(timeline: CampaignFile, topology: Topology): strin
       destination(step.replay.as.to, `${where}.replay.as.to`);
     }
     if ('interceptor' in step) matcher(step.interceptor.match, `${where}.interceptor.match`);
-    if ('replay' in step && !recorded.has(step.replay.recording)) problems.push(`${where}.replay.recording: no earlier record step "${step.replay.recording}"`);
+    if ('replay' in step && !recorded.has(step.replay.recording))
+      problems.push(`${where}.replay.recording: no earlier record step "${step.replay.recording}"`);
     if ('interceptor' in step) interceptors.add(step.interceptor.id);
     if ('remove' in step && !interceptors.has(step.remove)) problems.push(`${where}.remove: no earlier interceptor step "${step.remove}"`);
     if ('compromise' in step) {
@@ -54,7 +57,8 @@ export function checkTimeline(timeline: CampaignFile, topology: Topology): strin
       compromised.add(step.compromise);
     }
     const signer = 'forge' in step ? step.forge.signer : 'rogueFirmware' in step ? step.rogueFirmware.signer : undefined;
-    if (signer && signer !== 'attacker' && !compromised.has(signer)) problems.push(`${where}: signer "${signer}" was not compromised by an earlier step`);
+    if (signer && signer !== 'attacker' && !compromised.has(signer))
+      problems.push(`${where}: signer "${signer}" was not compromised by an earlier step`);
     if ('forge' in step) {
       node(step.forge.from, `${where}.forge.from`);
       destination(step.forge.to, `${where}.forge.to`);
@@ -81,9 +85,12 @@ export function runTimeline(name: string, timeline: CampaignFile, schedule: Sche
   const random = ctx.random.fork(`campaign/${name}/flood`);
   // steps that act with a compromised node's lean keys have nothing to act with in smgw-tls mode
   const needsKeys = (step: Step) =>
-    'compromise' in step || ('forge' in step && step.forge.signer !== 'attacker') || ('rogueFirmware' in step && step.rogueFirmware.signer !== 'attacker');
+    'compromise' in step ||
+    ('forge' in step && step.forge.signer !== 'attacker') ||
+    ('rogueFirmware' in step && step.rogueFirmware.signer !== 'attacker');
   const skipped = ctx.mode.keysOf ? [] : timeline.steps.filter(needsKeys);
-  if (skipped.length) ctx.log?.(`campaign ${name}: ${skipped.length} steps need lean-protocol keys and do not apply to ${ctx.modeName} mode`);
+  if (skipped.length)
+    ctx.log?.(`campaign ${name}: ${skipped.length} steps need lean-protocol keys and do not apply to ${ctx.modeName} mode`);
   timeline.steps.forEach((step, index) => {
     if (skipped.includes(step)) return;
     const goal: CampaignGoal = step.goal ?? timeline.goal;
@@ -103,7 +110,8 @@ export function runTimeline(name: string, timeline: CampaignFile, schedule: Sche
       recordings.set(step.record.id, attacker.record(step.record.match));
     } else if ('replay' in step) {
       const frames = recordings.get(step.replay.recording)?.frames ?? [];
-      const picked = step.replay.pick === 'all' ? frames : frames.length ? [step.replay.pick === 'first' ? frames[0]! : frames.at(-1)!] : [];
+      const picked =
+        step.replay.pick === 'all' ? frames : frames.length ? [step.replay.pick === 'first' ? frames[0]! : frames.at(-1)!] : [];
       for (let t = 0; t < step.replay.times; t++) for (const f of picked) attacker.replay(f, step.replay.as);
     } else if ('interceptor' in step) {
       const id = `${name}:${goal}:${step.interceptor.id}`;
@@ -132,7 +140,15 @@ export function runTimeline(name: string, timeline: CampaignFile, schedule: Sche
       if (signer !== 'attacker') {
         // the manufacturer's name on a manifest signed with a compromised node's key
         manifest = signFrame(
-          { cls: MessageClass.FirmwareManifest, issuer: 'mfr', group: ALL_TNS, version, size, chunkSize: 200, digest: attacker.crypto.sha256(image) },
+          {
+            cls: MessageClass.FirmwareManifest,
+            issuer: 'mfr',
+            group: ALL_TNS,
+            version,
+            size,
+            chunkSize: 200,
+            digest: attacker.crypto.sha256(image),
+          },
           attacker.compromise(signer).sign.secretKey,
           attacker.crypto,
         ).frame;

@@ -48,7 +48,11 @@ export default async function campaign(api: CampaignApi): Promise<void> {
 
   attacker.compromise(dc2);
   for (const k of [keys, attacker.compromise(dc2)]) {
-    const forged = signFrame({ cls: MessageClass.DcCsr, dc: dc1, signKey: k.sign.publicKey, encKey: k.enc.publicKey }, k.sign.secretKey, crypto);
+    const forged = signFrame(
+      { cls: MessageClass.DcCsr, dc: dc1, signKey: k.sign.publicKey, encKey: k.enc.publicKey },
+      k.sign.secretKey,
+      crypto,
+    );
     attacker.inject(dc1, 'hes', forged.frame);
   }
   await api.sleep(10_000);

@@ -44,13 +44,21 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   const send = (e: Omit<TnEnrolment, 'cls'>) => attacker.inject('dc1', victim, encodeTnEnrolment(e));
 
   const rogueHes = attacker.rogueManufacturer.certifyHes('hes', keys.sign.publicKey, keys.enc.publicKey);
-  const rogueDc = issueCertificate({ role: CertRole.Dc, issuer: 'hes', subject: 'dc1', signKey: keys.sign.publicKey, encKey: keys.enc.publicKey }, keys.sign.secretKey, crypto);
+  const rogueDc = issueCertificate(
+    { role: CertRole.Dc, issuer: 'hes', subject: 'dc1', signKey: keys.sign.publicKey, encKey: keys.enc.publicKey },
+    keys.sign.secretKey,
+    crypto,
+  );
   send({ ...genuine, hesCert: rogueHes.bytes, dcCert: rogueDc.bytes });
   send({ ...genuine, ack: borrowed.ack });
   send({ ...genuine, anchor: borrowed.anchor });
   send({ ...borrowed, tn: victim });
   const { nonce } = decodeAs(genuine.anchor, MessageClass.CounterAnchor);
-  const lowAnchor = signFrame({ cls: MessageClass.CounterAnchor, dc: 'dc1', tn: victim, nonce, counter: 0 }, keys.sign.secretKey, crypto).frame;
+  const lowAnchor = signFrame(
+    { cls: MessageClass.CounterAnchor, dc: 'dc1', tn: victim, nonce, counter: 0 },
+    keys.sign.secretKey,
+    crypto,
+  ).frame;
   send({ ...genuine, anchor: lowAnchor });
   if (foreign) send({ ...genuine, dcCert: foreign.dcCert });
   await api.sleep(10_000);

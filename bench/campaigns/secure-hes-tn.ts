@@ -34,7 +34,8 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   if (!m.ok || m.value.cls !== MessageClass.Confidential) return;
   for (const node of ['dc1', other]) {
     const keys = attacker.compromise(node);
-    if (attacker.crypto.open(m.value.sealed, keys.enc.secretKey, m.value.header)) api.breach('secure_HES_TN', `${node}'s keys read a message for ${recipient}`);
+    if (attacker.crypto.open(m.value.sealed, keys.enc.secretKey, m.value.header))
+      api.breach('secure_HES_TN', `${node}'s keys read a message for ${recipient}`);
   }
   attacker.replay(f);
   attacker.replay(f, { from: 'dc1', to: other });

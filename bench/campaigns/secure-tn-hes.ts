@@ -34,7 +34,8 @@ export default async function campaign(api: CampaignApi): Promise<void> {
     const r = decodeFrame(frame.bytes);
     if (!r.ok || r.value.cls !== MessageClass.MeterResponse) continue;
     for (const keys of stolen)
-      if (attacker.crypto.open(r.value.sealed, keys.enc.secretKey, r.value.header)) api.breach('secure_TN_HES', `read a response of ${r.value.tn}`);
+      if (attacker.crypto.open(r.value.sealed, keys.enc.secretKey, r.value.header))
+        api.breach('secure_TN_HES', `read a response of ${r.value.tn}`);
   }
   for (const f of responses.frames) attacker.replay(f);
 

@@ -53,12 +53,46 @@ export const INFLUXDB_SETTINGS: readonly Setting[] = [
   { key: 'db', env: 'GRIDBENCH_INFLUXDB_DB', query: undefined, kind: 'name', doc: 'database (created if missing)' },
   { key: 'username', env: 'GRIDBENCH_INFLUXDB_USERNAME', query: undefined, kind: 'text', doc: 'user (or user:password@ in the URL)' },
   { key: 'password', env: 'GRIDBENCH_INFLUXDB_PASSWORD', query: undefined, kind: 'text', doc: 'password' },
-  { key: 'retentionPolicy', env: 'GRIDBENCH_INFLUXDB_RETENTION_POLICY', query: 'retention_policy', kind: 'name', doc: 'retention policy to write to (default: the database default)' },
-  { key: 'pushIntervalMs', env: 'GRIDBENCH_INFLUXDB_PUSH_INTERVAL', query: 'push_interval', kind: 'duration', min: 10, doc: 'how often buffered points are written' },
+  {
+    key: 'retentionPolicy',
+    env: 'GRIDBENCH_INFLUXDB_RETENTION_POLICY',
+    query: 'retention_policy',
+    kind: 'name',
+    doc: 'retention policy to write to (default: the database default)',
+  },
+  {
+    key: 'pushIntervalMs',
+    env: 'GRIDBENCH_INFLUXDB_PUSH_INTERVAL',
+    query: 'push_interval',
+    kind: 'duration',
+    min: 10,
+    doc: 'how often buffered points are written',
+  },
   { key: 'batchSize', env: 'GRIDBENCH_INFLUXDB_BATCH_SIZE', query: 'batch_size', kind: 'count', min: 1, doc: 'points per HTTP write' },
-  { key: 'bufferPoints', env: 'GRIDBENCH_INFLUXDB_BUFFER_POINTS', query: 'buffer_points', kind: 'count', min: 1, doc: 'points held in memory while the server is away; more spill to disk' },
-  { key: 'requestTimeoutMs', env: 'GRIDBENCH_INFLUXDB_REQUEST_TIMEOUT', query: 'request_timeout', kind: 'duration', min: 10, doc: 'a write slower than this is retried later' },
-  { key: 'stopTimeoutMs', env: 'GRIDBENCH_INFLUXDB_STOP_TIMEOUT', query: 'stop_timeout', kind: 'duration', min: 0, doc: 'how long the end of a run waits for the server before leaving points on disk' },
+  {
+    key: 'bufferPoints',
+    env: 'GRIDBENCH_INFLUXDB_BUFFER_POINTS',
+    query: 'buffer_points',
+    kind: 'count',
+    min: 1,
+    doc: 'points held in memory while the server is away; more spill to disk',
+  },
+  {
+    key: 'requestTimeoutMs',
+    env: 'GRIDBENCH_INFLUXDB_REQUEST_TIMEOUT',
+    query: 'request_timeout',
+    kind: 'duration',
+    min: 10,
+    doc: 'a write slower than this is retried later',
+  },
+  {
+    key: 'stopTimeoutMs',
+    env: 'GRIDBENCH_INFLUXDB_STOP_TIMEOUT',
+    query: 'stop_timeout',
+    kind: 'duration',
+    min: 0,
+    doc: 'how long the end of a run waits for the server before leaving points on disk',
+  },
 ];
 
 /** "1500", "1500ms", "1.5s", "2m" to milliseconds. */
@@ -99,8 +133,7 @@ function parseAddr(text: string, where: string): string {
   } catch {
     throw new Error(`${where}: "${text}" is not a URL (expected http://host:port)`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new Error(`${where}: "${text}" must start with http:// or https://`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${where}: "${text}" must start with http:// or https://`);
   return `${url.protocol}//${url.host}`;
 }
 
@@ -122,9 +155,7 @@ export function influxConfigFromEnv(env: Readonly<Record<string, string | undefi
     (name) => name.startsWith('GRIDBENCH_INFLUXDB_') && !INFLUXDB_SETTINGS.some((s) => s.env === name),
   );
   if (unknown.length > 0)
-    throw new Error(
-      `unknown environment variable ${unknown.join(', ')}; known: ${INFLUXDB_SETTINGS.map((s) => s.env).join(', ')}`,
-    );
+    throw new Error(`unknown environment variable ${unknown.join(', ')}; known: ${INFLUXDB_SETTINGS.map((s) => s.env).join(', ')}`);
   return checked(config, 'InfluxDB settings from the environment');
 }
 
@@ -140,8 +171,7 @@ export function applyInfluxUrl(base: InfluxDBConfig, urlText: string, where: str
   } catch {
     throw new Error(`${where}: "${urlText}" is not a URL (expected http://host:port/database)`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new Error(`${where}: the URL must start with http:// or https://`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${where}: the URL must start with http:// or https://`);
   const port = url.port || (url.protocol === 'https:' ? '443' : '8086');
   // WHATWG hostname keeps the brackets of an IPv6 address.
   let config: InfluxDBConfig = { ...base, addr: `${url.protocol}//${url.hostname}:${port}` };

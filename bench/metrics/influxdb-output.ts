@@ -377,7 +377,6 @@ export class InfluxDBOutput implements MetricsOutput {
       );
     }
     if (this.queue.length > 0) this.log(`${this.queue.length} points could not be written anywhere and are lost`);
-    if (rejected.points > 0)
-      this.log(`InfluxDB refused ${rejected.points} points (${rejected.reason}); they are kept in ${rejected.file}`);
+    if (rejected.points > 0) this.log(`InfluxDB refused ${rejected.points} points (${rejected.reason}); they are kept in ${rejected.file}`);
   }
 }

@@ -54,7 +54,7 @@ export class LineProtocolFileOutput implements MetricsOutput {
     try {
       mkdirSync(dirname(path), { recursive: true });
     } catch (err) {
-      throw new Error(`metrics file ${path}: ${(err as Error).message}`);
+      throw new Error(`metrics file ${path}: ${(err as Error).message}`, { cause: err });
     }
     const stream = createWriteStream(path, { flags: 'w' });
     stream.on('error', (err) => {
@@ -68,8 +68,7 @@ export class LineProtocolFileOutput implements MetricsOutput {
     const info = timebase.info();
     const lines = [
       `# gridbench metrics: InfluxDB line protocol, timestamps in epoch microseconds (precision=${LINE_PRECISION})`,
-      `# clock=${info.clock} start=${info.startIso}` +
-        (info.clock === 'virtual' ? ' (virtual time 0 is placed at start)' : ''),
+      `# clock=${info.clock} start=${info.startIso}` + (info.clock === 'virtual' ? ' (virtual time 0 is placed at start)' : ''),
       ...Object.entries(header).map(([k, v]) => `# ${k}=${v.replace(/[\r\n]+/g, ' ')}`),
     ];
     stream.write(lines.join('\n') + '\n');

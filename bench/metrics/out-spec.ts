@@ -23,7 +23,7 @@ const KINDS: Record<string, (argument: string, env: Env, where: string) => OutSp
     try {
       base = influxConfigFromEnv(env);
     } catch (err) {
-      throw new Error(`${where}: ${(err as Error).message}`);
+      throw new Error(`${where}: ${(err as Error).message}`, { cause: err });
     }
     return { kind: 'influxdb', config: applyInfluxUrl(base, argument, where) };
   },

@@ -38,7 +38,7 @@ export async function replayLineProtocol(files: readonly string[], config: Influ
       try {
         await writePoints(client, config, points.slice(i, i + config.batchSize));
       } catch (err) {
-        throw new Error(`replay: writing ${file} to ${config.addr}/${config.db}: ${(err as Error).message}`);
+        throw new Error(`replay: writing ${file} to ${config.addr}/${config.db}: ${(err as Error).message}`, { cause: err });
       }
     }
     total += points.length;

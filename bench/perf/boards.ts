@@ -63,7 +63,12 @@ async function relayToggle(clock: Clock, boards: readonly VirtualBoard[]): Promi
   const latencies: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const closed = r % 2 === 0;
-    const changes = boards.map((b) => nextEvent<RelayChange>((l) => b.onRelayChange(l), (c) => c.closed === closed));
+    const changes = boards.map((b) =>
+      nextEvent<RelayChange>(
+        (l) => b.onRelayChange(l),
+        (c) => c.closed === closed,
+      ),
+    );
     for (const b of boards) b.switchRelay(closed);
     for (const c of await waitOnClock(clock, Promise.all(changes), 10_000, `toggle round ${r}`)) {
       latencies.push(c.seenAt - c.command!.issuedAt);
@@ -112,7 +117,10 @@ async function commandToPin(clock: Clock): Promise<number[]> {
   }
 }
 
-async function measure(clock: Clock, ids: readonly string[]): Promise<{ heapBytesPerBoard: number; toggles: number[]; commands: number[] }> {
+async function measure(
+  clock: Clock,
+  ids: readonly string[],
+): Promise<{ heapBytesPerBoard: number; toggles: number[]; commands: number[] }> {
   const before = heapUsed();
   const boards = makeBoards(ids, clock, NO_METRICS);
   await attachAll(clock, boards);

@@ -520,7 +520,8 @@ async function main(): Promise<void> {
     frameBytes: 64,
     framesPerRound: n,
     clock: 'real',
-    layout: 'broker in its own process (gridbench channel, pass-through); sender and receiver ZmqTransport in this process; raw PUSH and PULL both in this process',
+    layout:
+      'broker in its own process (gridbench channel, pass-through); sender and receiver ZmqTransport in this process; raw PUSH and PULL both in this process',
   };
   const result = {
     forwarding,

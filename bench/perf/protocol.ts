@@ -55,12 +55,9 @@ const ratios = Object.fromEntries(
   ['sign', 'verify', 'encrypt', 'decrypt'].map((op) => [op, round(opsPerSec[`node.${op}`]! / opsPerSec[`noble.${op}`]!, 1)]),
 );
 
-report(
-  { frameBytes, opsPerSec, nodeOverNoble: ratios, clock: 'real', rounds: ROUNDS, windowMs: WINDOW_MS, node: process.version },
-  [
-    'frame bytes (everything included):',
-    ...Object.entries(frameBytes).map(([k, v]) => `  ${k.padEnd(22)} ${v}`),
-    `crypto ops/s (median of ${ROUNDS} alternating rounds, real clock):`,
-    ...Object.entries(opsPerSec).map(([k, v]) => `  ${k.padEnd(22)} ${v}`),
-  ],
-);
+report({ frameBytes, opsPerSec, nodeOverNoble: ratios, clock: 'real', rounds: ROUNDS, windowMs: WINDOW_MS, node: process.version }, [
+  'frame bytes (everything included):',
+  ...Object.entries(frameBytes).map(([k, v]) => `  ${k.padEnd(22)} ${v}`),
+  `crypto ops/s (median of ${ROUNDS} alternating rounds, real clock):`,
+  ...Object.entries(opsPerSec).map(([k, v]) => `  ${k.padEnd(22)} ${v}`),
+]);

@@ -27,7 +27,12 @@ async function handshakeBytes(seed: string): Promise<{ full: number; resumed: nu
   const clock = new VirtualClock();
   const topology = Topology.build(1, 1);
   const random = new Random(seed);
-  const network = createEmulatedNetwork({ topology, clock, random: random.fork('channel'), profileFor: (l) => ({ preset: l.kind === 'plc' ? 'g3-plc-cenelec-a' : 'dsl' }) });
+  const network = createEmulatedNetwork({
+    topology,
+    clock,
+    random: random.fork('channel'),
+    profileFor: (l) => ({ preset: l.kind === 'plc' ? 'g3-plc-cenelec-a' : 'dsl' }),
+  });
   const g3 = PRESETS['g3-plc-cenelec-a'];
   const mode = createTlsMode({ airtime: g3, maxFrameBytes: g3.maxFrameBytes }, { clock, network, topology, random, metrics: NO_METRICS });
   try {
@@ -50,9 +55,13 @@ async function main(): Promise<void> {
   const hs = await handshakeBytes(seed);
   log(`full handshake ${hs.full} B (${Math.round(hs.fullPhy)} byte-times with PHY overhead), resumed ${hs.resumed} B`);
   const lean = await runMode('lean', scenario);
-  log(`lean: ${lean.enrolled} enrolled, automation p50 ${lean.automation.p50Ms.toFixed(1)} ms p99 ${lean.automation.p99Ms.toFixed(1)} ms, ${lean.bytesPerCommand} B per command`);
+  log(
+    `lean: ${lean.enrolled} enrolled, automation p50 ${lean.automation.p50Ms.toFixed(1)} ms p99 ${lean.automation.p99Ms.toFixed(1)} ms, ${lean.bytesPerCommand} B per command`,
+  );
   const tls = await runMode('smgw-tls', scenario);
-  log(`smgw-tls: ${tls.enrolled} enrolled, automation p50 ${tls.automation.p50Ms.toFixed(1)} ms p99 ${tls.automation.p99Ms.toFixed(1)} ms, ${tls.bytesPerCommand} B per command`);
+  log(
+    `smgw-tls: ${tls.enrolled} enrolled, automation p50 ${tls.automation.p50Ms.toFixed(1)} ms p99 ${tls.automation.p99Ms.toFixed(1)} ms, ${tls.bytesPerCommand} B per command`,
+  );
   const storm = tls.storm!;
   const ratio = storm.measuredS / storm.boundS;
   const lines = [
@@ -74,7 +83,10 @@ async function main(): Promise<void> {
       stormRatio: round(ratio, 2),
       automationP99Ratio: round(tls.automation.p99Ms / lean.automation.p99Ms, 1),
       handshakePhyBytes: Math.round(hs.fullPhy),
-      automationDuringStorm: { lean: { p99Ms: round(lean.automationDuringStorm.p99Ms, 1) }, tls: { p99Ms: round(tls.automationDuringStorm.p99Ms, 1) } },
+      automationDuringStorm: {
+        lean: { p99Ms: round(lean.automationDuringStorm.p99Ms, 1) },
+        tls: { p99Ms: round(tls.automationDuringStorm.p99Ms, 1) },
+      },
       tns,
       preset: scenario.plc,
       clock: 'virtual',

@@ -19,6 +19,4 @@ export type HostMessage =
   | { readonly type: 'failed'; readonly error: string };
 
 export type ParentMessage =
-  | { readonly type: 'bootstrap' }
-  | { readonly type: 'start'; readonly startAt: number }
-  | { readonly type: 'stop' };
+  { readonly type: 'bootstrap' } | { readonly type: 'start'; readonly startAt: number } | { readonly type: 'stop' };

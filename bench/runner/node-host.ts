@@ -183,7 +183,12 @@ export async function hostNodes(options: HostOptions): Promise<void> {
       provisioned: loadLeanProvisioning(options.stateDir),
       // the bench plays the manufacturer where firmware is rolled out (the HES); nowhere else
       ...(local(topology.hes)
-        ? { manufacturer: Manufacturer.fromStore(new FileNodeStore(join(options.stateDir, MANUFACTURER_STORE)), cryptoBackend(scenario.crypto.hes)) }
+        ? {
+            manufacturer: Manufacturer.fromStore(
+              new FileNodeStore(join(options.stateDir, MANUFACTURER_STORE)),
+              cryptoBackend(scenario.crypto.hes),
+            ),
+          }
         : {}),
       retry: RETRY,
     };

@@ -7,7 +7,10 @@ import type { NodeId } from '../../core/transport';
 
 export function selectNodes(selection: string, topology: Topology): NodeId[] {
   const nodes = new Set<NodeId>();
-  for (const part of selection.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of selection
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     if (part.startsWith('tns:')) {
       const dc = part.slice(4);
       if (topology.roleOf(dc) !== 'dc') throw new Error(`--nodes ${selection}: "${dc}" is not a DC of the scenario's topology`);

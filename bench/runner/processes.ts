@@ -79,7 +79,9 @@ export async function runProcesses(scenario: Scenario, options: ProcessRunOption
   const stateDir = join(run.runDir, 'state');
   const { nodes } = provisionState(real, stateDir);
   run.log(`provisioned ${nodes} nodes for ${real.modes.join(', ')} in ${stateDir}`);
-  const hostStates = new Map(processLayout(run.topology).map((selection) => [selection, join(run.runDir, 'host-state', hostDirName(selection))]));
+  const hostStates = new Map(
+    processLayout(run.topology).map((selection) => [selection, join(run.runDir, 'host-state', hostDirName(selection))]),
+  );
   for (const [selection, dir] of hostStates) exportHostState(real, stateDir, selection, dir);
   const processes: ProcessOutcome[] = [];
   try {
@@ -124,7 +126,9 @@ async function runModeProcesses(
       metrics: { intervalMs: 1000, file: channelMetrics },
     }),
   );
-  const broker = spawn(process.execPath, ['--import', 'tsx', CLI, 'channel', '--config', channelConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const broker = spawn(process.execPath, ['--import', 'tsx', CLI, 'channel', '--config', channelConfig], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   options.onProcess?.(named('channel'), broker);
   // the broker's own outcome: 'ok' unless it ended before the parent stopped it
   let brokerOutcome = 'ok';
@@ -165,13 +169,31 @@ async function runModeProcesses(
     const name = named(selection);
     const child = fork(
       CLI,
-      ['node', '--scenario', real.file, '--nodes', selection, '--broker', endpoint, '--state', hostState, '--run', run.runId, '--mode', mode],
+      [
+        'node',
+        '--scenario',
+        real.file,
+        '--nodes',
+        selection,
+        '--broker',
+        endpoint,
+        '--state',
+        hostState,
+        '--run',
+        run.runId,
+        '--mode',
+        mode,
+      ],
       { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] },
     );
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
-      for (const line of d.toString().split('\n').filter((l) => l && !l.startsWith('gridbench node: '))) log(`${name}: ${line}`);
+      for (const line of d
+        .toString()
+        .split('\n')
+        .filter((l) => l && !l.startsWith('gridbench node: ')))
+        log(`${name}: ${line}`);
     });
     const host: Host = {
       name,
@@ -179,7 +201,10 @@ async function runModeProcesses(
       exited: new Promise((resolve) =>
         child.once('exit', (code, signal) => {
           host.outcome ??= describeExit(code, signal);
-          if (host.outcome !== 'ok') log(`process ${name} (pid ${child.pid}) ${host.outcome}; the run goes on with the rest${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`);
+          if (host.outcome !== 'ok')
+            log(
+              `process ${name} (pid ${child.pid}) ${host.outcome}; the run goes on with the rest${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`,
+            );
           resolve();
         }),
       ),

@@ -30,7 +30,17 @@ import type { Network, NodeId } from '../../core/transport';
 import { PUBLIC_KEY_BYTES } from '../../nodes/protocol/frame';
 import { FileNodeStore, type NodeStore } from '../../nodes/store/node-store';
 import { createPki, type Pki } from '../../nodes/smgw-tls/pki';
-import { exportPki, hasCredential, hasManufacturerKey, hasPki, loadPki, loadPkiAuthority, saveCredential, saveManufacturerKey, savePki } from '../../nodes/smgw-tls/pki-store';
+import {
+  exportPki,
+  hasCredential,
+  hasManufacturerKey,
+  hasPki,
+  loadPki,
+  loadPkiAuthority,
+  saveCredential,
+  saveManufacturerKey,
+  savePki,
+} from '../../nodes/smgw-tls/pki-store';
 import { nodeId, type Scenario } from '../scenario/schema';
 import { selectNodes } from './node-selection';
 
@@ -84,7 +94,12 @@ function provisionLean(scenario: Scenario, topology: Topology, stateDir: string)
 
 /** What a lean provisioning file must hold; a hand-edited or truncated one is refused, naming the field. */
 const hex = (bytes?: number) =>
-  z.string().regex(bytes ? new RegExp(`^[0-9a-f]{${bytes * 2}}$`) : /^[0-9a-f]+$/, bytes ? `expected ${bytes} bytes in lower-case hex` : 'expected lower-case hex');
+  z
+    .string()
+    .regex(
+      bytes ? new RegExp(`^[0-9a-f]{${bytes * 2}}$`) : /^[0-9a-f]+$/,
+      bytes ? `expected ${bytes} bytes in lower-case hex` : 'expected lower-case hex',
+    );
 const leanProvisioningSchema = z
   .object({
     allowList: z.record(nodeId, z.object({ role: z.enum(['dc', 'tn']), dc: nodeId.optional(), fingerprint: hex(32) }).strict()),
@@ -100,10 +115,11 @@ export function loadLeanProvisioning(stateDir: string): { allowList: AllowList; 
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${file}: cannot read the lean provisioning (run gridbench provision): ${(err as Error).message}`);
+    throw new Error(`${file}: cannot read the lean provisioning (run gridbench provision): ${(err as Error).message}`, { cause: err });
   }
   const parsed = leanProvisioningSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`${file}: not a lean provisioning (run gridbench provision again): ${describeZodIssues(parsed.error)}`);
+  if (!parsed.success)
+    throw new Error(`${file}: not a lean provisioning (run gridbench provision again): ${describeZodIssues(parsed.error)}`);
   return { allowList: AllowList.fromJSON(parsed.data.allowList), manufacturerKey: fromHex(parsed.data.manufacturerKey) };
 }
 
@@ -116,7 +132,9 @@ function provisionTlsPki(scenario: Scenario, topology: Topology, stateDir: strin
   }
   const pki = loadPkiAuthority(store, dir);
   if (pki.curve !== scenario.tls.curve)
-    throw new Error(`${dir}/pki.json: the PKI is on ${pki.curve}, the scenario's tls.curve is ${scenario.tls.curve} (use another --state directory)`);
+    throw new Error(
+      `${dir}/pki.json: the PKI is on ${pki.curve}, the scenario's tls.curve is ${scenario.tls.curve} (use another --state directory)`,
+    );
   if (pki.hesId !== topology.hes) throw new Error(`${dir}/pki.json: the PKI's HES is "${pki.hesId}", the topology's "${topology.hes}"`);
   // a PKI saved before firmware had a key of its own (the root signed it) gets one
   if (!hasManufacturerKey(store)) saveManufacturerKey(store, pki);
@@ -148,7 +166,8 @@ export function exportHostState(scenario: Scenario, stateDir: string, selection:
   mkdirSync(hostDir, { recursive: true, mode: 0o700 });
   if (scenario.modes.includes('lean')) {
     const provisioning = join(stateDir, LEAN_PROVISIONING);
-    if (!existsSync(provisioning)) throw new Error(`${provisioning}: missing: ${stateDir} is not provisioned for lean (run gridbench provision)`);
+    if (!existsSync(provisioning))
+      throw new Error(`${provisioning}: missing: ${stateDir} is not provisioned for lean (run gridbench provision)`);
     cpSync(provisioning, join(hostDir, LEAN_PROVISIONING));
     const stores = readdirSync(stateDir);
     // a store the host already has is its own, with counters newer than provisioning's: kept
@@ -156,7 +175,8 @@ export function exportHostState(scenario: Scenario, stateDir: string, selection:
       if (!existsSync(join(hostDir, name))) cpSync(join(stateDir, name), join(hostDir, name), { recursive: true });
     };
     for (const node of nodes) {
-      if (!stores.includes(node)) throw new Error(`${join(stateDir, node)}: missing: ${node} is not provisioned (run gridbench provision with this scenario)`);
+      if (!stores.includes(node))
+        throw new Error(`${join(stateDir, node)}: missing: ${node} is not provisioned (run gridbench provision with this scenario)`);
       for (const name of stores.filter((f) => f === node || f.startsWith(`${node}~`))) copyStore(name);
     }
     if (local.has(topology.hes)) copyStore(MANUFACTURER_STORE);
@@ -164,7 +184,12 @@ export function exportHostState(scenario: Scenario, stateDir: string, selection:
   if (scenario.modes.includes('smgw-tls')) {
     const from = join(stateDir, TLS_PKI_STORE);
     const to = join(hostDir, TLS_PKI_STORE);
-    exportPki(new FileNodeStore(from), { hes: local.has(topology.hes), tns: topology.tns.filter((tn) => local.has(tn)) }, new FileNodeStore(to), { from, to });
+    exportPki(
+      new FileNodeStore(from),
+      { hes: local.has(topology.hes), tns: topology.tns.filter((tn) => local.has(tn)) },
+      new FileNodeStore(to),
+      { from, to },
+    );
   }
   return { nodes: nodes.length };
 }

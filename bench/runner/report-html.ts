@@ -41,7 +41,14 @@ export function reportData(summary: RunSummary, samples: readonly Sample[]): Rep
     const from = start - 5_000;
     const to = storm.time + Math.max(10_000, measuredS * 200);
     const points: [number, number][] = samples
-      .filter((s) => s.measurement === 'handshakes_in_progress' && modeOf(s) === mode && (s.tags.segment ?? s.tags.dc) === segment && s.time >= from && s.time <= to)
+      .filter(
+        (s) =>
+          s.measurement === 'handshakes_in_progress' &&
+          modeOf(s) === mode &&
+          (s.tags.segment ?? s.tags.dc) === segment &&
+          s.time >= from &&
+          s.time <= to,
+      )
       .map((s) => [(s.time - start) / 1000, Number(s.fields.value)]);
     (storms[mode] ??= []).push({ segment, reason: storm.tags.reason ?? '', measuredS, boundS: Number(storm.fields.bound_s), points });
   }

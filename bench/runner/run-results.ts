@@ -61,7 +61,10 @@ export interface RunFrameOptions {
 }
 
 export function makeRunId(scenario: string, at = new Date()): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${scenario}-${stamp}`;
 }
 

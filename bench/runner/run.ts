@@ -83,7 +83,10 @@ async function runMode(
   const oracle = new GoalOracle(topologyMembership(topology));
   const facts: WorkloadFacts = { commands: 0, addressed: 0, commandBytes: [], firmwareRollouts: 0 };
   const cryptoOps = new CryptoOpCounter();
-  const mode = countingWorkload(createMode(name, { scenario, topology, clock, network, metrics, random, boards, oracle, cryptoOps }), facts);
+  const mode = countingWorkload(
+    createMode(name, { scenario, topology, clock, network, metrics, random, boards, oracle, cryptoOps }),
+    facts,
+  );
   const cryptoReports = every(clock, CRYPTO_REPORT_MS, () => cryptoOps.report(metrics));
   campaigns = CampaignRunner.create(loadedCampaigns, {
     mode,

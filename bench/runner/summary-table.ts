@@ -2,7 +2,8 @@
 import type { RunSummary } from './run-results';
 import type { StormSummary } from './summary';
 
-const fmt = (v: number | null | undefined, digits = 1) => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits).replace(/\.0+$/, ''));
+const fmt = (v: number | null | undefined, digits = 1) =>
+  v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits).replace(/\.0+$/, '');
 
 /** A few storms are listed; many are summed up by their count and the worst ratio to the bound. */
 function storms(list: readonly StormSummary[]): string {
@@ -20,18 +21,30 @@ export function summaryTable(summary: RunSummary): string {
     ['automation accepted / addressed', ...modes.map((k) => `${m(k).automation.count} / ${m(k).automation.addressed}`)],
     ['bytes on the segment per command', ...modes.map((k) => fmt(m(k).bytesPerCommand, 0))],
     ['relay pin latency p50 / p99 (ms)', ...modes.map((k) => `${fmt(m(k).relay.p50Ms)} / ${fmt(m(k).relay.p99Ms)}`)],
-    ['meter rounds (p50 ms, missing)', ...modes.map((k) => `${m(k).meterRounds.rounds} (${fmt(m(k).meterRounds.p50Ms, 0)}, ${m(k).meterRounds.missing})`)],
+    [
+      'meter rounds (p50 ms, missing)',
+      ...modes.map((k) => `${m(k).meterRounds.rounds} (${fmt(m(k).meterRounds.p50Ms, 0)}, ${m(k).meterRounds.missing})`),
+    ],
     ['firmware installs', ...modes.map((k) => String(m(k).firmware.installs))],
-    ['handshakes (p50 ms, mean bytes)', ...modes.map((k) => `${m(k).handshakes.count} (${fmt(m(k).handshakes.p50Ms, 0)}, ${fmt(m(k).handshakes.meanBytes, 0)})`)],
+    [
+      'handshakes (p50 ms, mean bytes)',
+      ...modes.map((k) => `${m(k).handshakes.count} (${fmt(m(k).handshakes.p50Ms, 0)}, ${fmt(m(k).handshakes.meanBytes, 0)})`),
+    ],
     ['storms: measured / bound (s)', ...modes.map((k) => storms(m(k).storms))],
-    ['attacks injected / accepted / rejected', ...modes.map((k) => `${m(k).attacks.injected} / ${m(k).attacks.accepted} / ${m(k).attacks.rejected}`)],
+    [
+      'attacks injected / accepted / rejected',
+      ...modes.map((k) => `${m(k).attacks.injected} / ${m(k).attacks.accepted} / ${m(k).attacks.rejected}`),
+    ],
   ];
   const goals = [...new Set(modes.flatMap((k) => Object.keys(m(k).attacks.byGoal)))].sort();
   for (const goal of goals)
-    rows.push([`  ${goal}`, ...modes.map((k) => {
-      const t = m(k).attacks.byGoal[goal];
-      return t ? `${t.injected} / ${t.accepted} / ${t.rejected}` : '-';
-    })]);
+    rows.push([
+      `  ${goal}`,
+      ...modes.map((k) => {
+        const t = m(k).attacks.byGoal[goal];
+        return t ? `${t.injected} / ${t.accepted} / ${t.rejected}` : '-';
+      }),
+    ]);
   const header: [string, ...string[]] = ['', ...modes];
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');

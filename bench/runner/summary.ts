@@ -48,7 +48,13 @@ export interface ModeSummary {
   /** Every security-goal violation the oracle found (the first 100), with the attack behind it. */
   readonly violations: readonly Violation[];
   readonly rejections: Readonly<Record<string, number>>;
-  readonly channel: { readonly framesOffered: number; readonly bytesOffered: number; readonly dropsLoss: number; readonly dropsQueue: number; readonly dropsAttack: number };
+  readonly channel: {
+    readonly framesOffered: number;
+    readonly bytesOffered: number;
+    readonly dropsLoss: number;
+    readonly dropsQueue: number;
+    readonly dropsAttack: number;
+  };
 }
 
 const num = (v: unknown) => (typeof v === 'number' ? v : Number(v ?? 0));
@@ -113,8 +119,15 @@ export function summarizeMode(samples: readonly Sample[], facts: ModeFacts): Mod
     bootstrap: facts.bootstrap,
     automation: { ...latencyStats(values('automation_latency', 'latency_ms')), commands: facts.commands, addressed: facts.addressed },
     relay: latencyStats(values('relay_switch', 'latency_ms')),
-    bytesPerCommand: facts.commandBytes.length ? Math.round(facts.commandBytes.reduce((a, b) => a + b, 0) / facts.commandBytes.length) : null,
-    meterRounds: { rounds: rounds.length, p50Ms: roundMs.p50Ms, maxMs: roundMs.maxMs, missing: rounds.reduce((n, s) => n + num(s.fields.missing), 0) },
+    bytesPerCommand: facts.commandBytes.length
+      ? Math.round(facts.commandBytes.reduce((a, b) => a + b, 0) / facts.commandBytes.length)
+      : null,
+    meterRounds: {
+      rounds: rounds.length,
+      p50Ms: roundMs.p50Ms,
+      maxMs: roundMs.maxMs,
+      missing: rounds.reduce((n, s) => n + num(s.fields.missing), 0),
+    },
     firmware: { rollouts: facts.firmwareRollouts, installs: of('firmware_install').length },
     handshakes: {
       count: handshakes.length,

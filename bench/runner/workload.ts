@@ -32,9 +32,10 @@ export function scheduleWorkload(
   for (const a of workload.automation) {
     const dcs = (a.dc === 'all' ? topology.dcs.map((d) => d.id) : [a.dc]).filter((dc) => local(issuer(dc)));
     const pattern = typeof a.relay === 'string' ? [a.relay] : a.relay;
-    if (dcs.length) schedule.add(a, duration, (i) => {
-      for (const dc of dcs) mode.automation(dc, { relay: pattern[i % pattern.length]! });
-    });
+    if (dcs.length)
+      schedule.add(a, duration, (i) => {
+        for (const dc of dcs) mode.automation(dc, { relay: pattern[i % pattern.length]! });
+      });
   }
   if (!local(topology.hes)) return;
   if (workload.meterRounds) {
@@ -81,4 +82,3 @@ export function countingWorkload(mode: RunnableMode, facts: WorkloadFacts): Runn
     ...(mode.replace ? { replace: (node: NodeId) => mode.replace!(node) } : {}),
   };
 }
-

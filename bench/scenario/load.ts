@@ -39,7 +39,8 @@ export function parseScenario(text: string, file: string): Scenario {
     const where = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}: ` : '';
     throw new ScenarioError(`${file}: ${where}not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ScenarioError(`${file}: expected a YAML mapping at the top level`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ScenarioError(`${file}: expected a YAML mapping at the top level`);
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) throw new ScenarioError(`${file}: ${describeZodIssues(parsed.error)}`);
   const s = parsed.data;
@@ -60,10 +61,13 @@ export function parseScenario(text: string, file: string): Scenario {
   if (twice) fail('boards', `${twice} has two boards`);
   for (const tn of Object.keys(s.compute.tns)) if (!isTn(tn)) fail(`compute.tns.${tn}`, `not a TN of this topology (${example})`);
   s.workload.automation.forEach((a, i) => {
-    if (a.dc !== 'all' && !isDc(a.dc)) fail(`workload.automation.${i}.dc`, `"${a.dc}" is not a DC of this topology (dc1..dc${s.topology.dcs}, or all)`);
+    if (a.dc !== 'all' && !isDc(a.dc))
+      fail(`workload.automation.${i}.dc`, `"${a.dc}" is not a DC of this topology (dc1..dc${s.topology.dcs}, or all)`);
   });
   s.workload.confidential.forEach((c, i) => isTn(c.tn) || fail(`workload.confidential.${i}.tn`, `"${c.tn}" is not a TN of this topology`));
-  s.events.forEach((e, i) => isDc(e.powerRestored) || fail(`events.${i}.powerRestored`, `"${e.powerRestored}" is not a DC (segment) of this topology`));
+  s.events.forEach(
+    (e, i) => isDc(e.powerRestored) || fail(`events.${i}.powerRestored`, `"${e.powerRestored}" is not a DC (segment) of this topology`),
+  );
 
   const hasRealBoard = s.boards.some((b) => b.kind === 'real');
   if (hasRealBoard && s.clock === 'virtual') fail('clock', 'a scenario with real boards runs on the real clock');
@@ -74,7 +78,8 @@ export function parseScenario(text: string, file: string): Scenario {
     if (s.channel.plc) resolveProfile(s.channel.plc, PRESETS, 'channel.plc');
     for (const [link, spec] of Object.entries(s.channel.overrides ?? {})) {
       const [kind, dc] = link.split(':');
-      if ((kind !== 'wan' && kind !== 'plc') || !dc || !isDc(dc)) fail(`channel.overrides.${link}`, 'expected a link such as plc:dc1 or wan:dc2');
+      if ((kind !== 'wan' && kind !== 'plc') || !dc || !isDc(dc))
+        fail(`channel.overrides.${link}`, 'expected a link such as plc:dc1 or wan:dc2');
       resolveProfile({ ...(kind === 'plc' ? s.channel.plc : s.channel.wan), ...spec }, PRESETS, `channel.overrides.${link}`);
     }
     parseThresholds(s.thresholds);

@@ -38,7 +38,12 @@ const boardSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 
-const when = { at: durationSchema.optional(), every: durationSchema.optional(), first: durationSchema.optional(), until: durationSchema.optional() };
+const when = {
+  at: durationSchema.optional(),
+  every: durationSchema.optional(),
+  first: durationSchema.optional(),
+  until: durationSchema.optional(),
+};
 
 /** Once at `at`, or every `every` starting at `first` (default: `every`) until `until`. */
 const onceOrEvery = <T extends z.ZodType<{ at?: number | undefined; every?: number | undefined }>>(schema: T): T =>
@@ -71,11 +76,19 @@ export const scenarioSchema = z
     topology: z.object({ dcs: z.number().int().min(1).max(999), tnsPerDc: z.number().int().min(1).max(9999) }).strict(),
     boards: z.array(boardSchema).default([]),
     channel: z
-      .object({ wan: profileSpecSchema.optional(), plc: profileSpecSchema.optional(), overrides: z.record(z.string(), profileSpecSchema).optional() })
+      .object({
+        wan: profileSpecSchema.optional(),
+        plc: profileSpecSchema.optional(),
+        overrides: z.record(z.string(), profileSpecSchema).optional(),
+      })
       .strict()
       .default({}),
     crypto: z
-      .object({ hes: z.enum(['node', 'noble']).default('node'), dc: z.enum(['node', 'noble']).default('node'), tn: z.enum(['node', 'noble']).default('node') })
+      .object({
+        hes: z.enum(['node', 'noble']).default('node'),
+        dc: z.enum(['node', 'noble']).default('node'),
+        tn: z.enum(['node', 'noble']).default('node'),
+      })
       .strict()
       .default({ hes: 'node', dc: 'node', tn: 'node' }),
     compute: z
@@ -97,7 +110,16 @@ export const scenarioSchema = z
         automation: z.array(automationSchema).default([]),
         confidential: z.array(z.object({ at: durationSchema, tn: nodeId, text: z.string().min(1) }).strict()).default([]),
         firmware: z
-          .array(z.object({ at: durationSchema, version: z.number().int().positive(), size: sizeSchema, timeout: durationSchema.default(900_000) }).strict())
+          .array(
+            z
+              .object({
+                at: durationSchema,
+                version: z.number().int().positive(),
+                size: sizeSchema,
+                timeout: durationSchema.default(900_000),
+              })
+              .strict(),
+          )
           .default([]),
       })
       .strict()

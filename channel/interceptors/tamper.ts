@@ -27,10 +27,11 @@ export const tamper = registerInterceptor({
       onFrame(frame, ctx) {
         const bytes = Uint8Array.from(frame.bytes);
         const span = bytes.length - minOffset;
-        if (span > 0) for (let i = 0; i < flipBits; i++) {
-          const bit = ctx.random.int(span * 8);
-          bytes[minOffset + (bit >> 3)]! ^= 1 << (bit & 7);
-        }
+        if (span > 0)
+          for (let i = 0; i < flipBits; i++) {
+            const bit = ctx.random.int(span * 8);
+            bytes[minOffset + (bit >> 3)]! ^= 1 << (bit & 7);
+          }
         if (patch) {
           const at = offset < 0 ? bytes.length + offset : offset;
           for (let i = 0; i < patch.length; i++) if (at + i >= 0 && at + i < bytes.length) bytes[at + i] = patch[i]!;

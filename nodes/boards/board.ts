@@ -113,14 +113,7 @@ export interface BoardDeps {
 }
 
 export type BoardErrorCode =
-  | 'BAD_SPEC'
-  | 'NO_SUCH_PIN'
-  | 'PIN_IN_USE'
-  | 'PIN_MODE'
-  | 'PORT_MISSING'
-  | 'NO_FIRMATA'
-  | 'DISCONNECTED'
-  | 'TRANSPORT';
+  'BAD_SPEC' | 'NO_SUCH_PIN' | 'PIN_IN_USE' | 'PIN_MODE' | 'PORT_MISSING' | 'NO_FIRMATA' | 'DISCONNECTED' | 'TRANSPORT';
 
 export class BoardError extends Error {
   constructor(

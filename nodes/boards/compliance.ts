@@ -58,12 +58,18 @@ async function toggleTo(ctx: Context, closed: boolean): Promise<string> {
   const { clock } = ctx;
   // As if the command left its sender 5 ms ago and reached this TN 2 ms ago.
   const timing: CommandTiming = { sentAt: clock.now() - 5, receivedAt: clock.now() - 2 };
-  const change = nextEvent<RelayChange>((l) => board.onRelayChange(l), (c) => c.closed === closed);
+  const change = nextEvent<RelayChange>(
+    (l) => board.onRelayChange(l),
+    (c) => c.closed === closed,
+  );
   const issuedAt = clock.now();
   expectThat(board.switchRelay(closed, timing), 'switchRelay returned false on an attached board');
   const seen = await waitOnClock(clock, change, ctx.target.feedbackTimeoutMs ?? 2_000, `relay ${closed ? 'close' : 'open'} feedback`);
   const boardIssuedAt = seen.command?.issuedAt ?? Number.NaN;
-  expectThat(boardIssuedAt >= issuedAt && boardIssuedAt <= seen.seenAt, `issuedAt ${boardIssuedAt} is not the time of the switchRelay call`);
+  expectThat(
+    boardIssuedAt >= issuedAt && boardIssuedAt <= seen.seenAt,
+    `issuedAt ${boardIssuedAt} is not the time of the switchRelay call`,
+  );
   ctx.seen.push({ latency: seen.seenAt - timing.sentAt, processing: boardIssuedAt - timing.receivedAt, closed });
   expectThat(seen.seenAt >= issuedAt, `change seen at ${seen.seenAt}, before the switch was issued at ${issuedAt}`);
   expectThat(seen.command?.timing?.sentAt === timing.sentAt, 'the reported change does not carry the command that caused it');
@@ -94,10 +100,13 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
       return `relay ${board.relayState() ? 'closed' : 'open'}`;
     },
   ],
-  ['closes the relay and sees it switch', async (ctx) => {
-    if (ctx.board?.relayState() === true) await toggleTo(ctx, false);
-    return toggleTo(ctx, true);
-  }],
+  [
+    'closes the relay and sees it switch',
+    async (ctx) => {
+      if (ctx.board?.relayState() === true) await toggleTo(ctx, false);
+      return toggleTo(ctx, true);
+    },
+  ],
   ['opens the relay and sees it switch', (ctx) => toggleTo(ctx, false)],
   [
     'measures every switch as relay_switch',
@@ -108,7 +117,10 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
         const want = ctx.seen[i]!;
         const { latency_ms: latency, processing_ms: processing, state } = s.fields;
         expectThat(latency === want.latency, `latency_ms ${String(latency)}, expected send to feedback ${want.latency}`);
-        expectThat(processing === want.processing, `processing_ms ${String(processing)}, expected receipt to relay call ${want.processing}`);
+        expectThat(
+          processing === want.processing,
+          `processing_ms ${String(processing)}, expected receipt to relay call ${want.processing}`,
+        );
         expectThat(state === want.closed, `state ${String(state)}, expected ${want.closed}`);
       });
       const worst = Math.max(...ctx.seen.map((s) => s.latency));

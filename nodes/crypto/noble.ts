@@ -4,7 +4,15 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { AES_KEY_BYTES, EPHEMERAL_KEY_BYTES, GCM_NONCE_BYTES, GCM_TAG_BYTES, HYBRID_INFO, type CryptoBackend, type KeyPair } from './backend';
+import {
+  AES_KEY_BYTES,
+  EPHEMERAL_KEY_BYTES,
+  GCM_NONCE_BYTES,
+  GCM_TAG_BYTES,
+  HYBRID_INFO,
+  type CryptoBackend,
+  type KeyPair,
+} from './backend';
 import { concatBytes } from '../../core/bytes';
 
 function deriveKeyAndNonce(sharedPoint: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array) {

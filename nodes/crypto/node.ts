@@ -17,7 +17,17 @@ import {
   ECDH,
   type KeyObject,
 } from 'node:crypto';
-import { AES_KEY_BYTES, EPHEMERAL_KEY_BYTES, GCM_NONCE_BYTES, GCM_TAG_BYTES, HYBRID_INFO, P256_HALF_N, P256_N, type CryptoBackend, type KeyPair } from './backend';
+import {
+  AES_KEY_BYTES,
+  EPHEMERAL_KEY_BYTES,
+  GCM_NONCE_BYTES,
+  GCM_TAG_BYTES,
+  HYBRID_INFO,
+  P256_HALF_N,
+  P256_N,
+  type CryptoBackend,
+  type KeyPair,
+} from './backend';
 import { bigIntTo32Bytes, bytesToBigInt, concatBytes } from '../../core/bytes';
 
 const CURVE = 'prime256v1';

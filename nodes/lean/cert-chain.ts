@@ -30,9 +30,17 @@ export function verifyDcChain(
   manufacturerKey: Uint8Array,
   crypto: CryptoBackend,
 ): Result<DcChain> {
-  const hesCert = verifyCertificate(chain.hesCert, { role: CertRole.Hes, issuer: MANUFACTURER_ID, subject: names.hes, issuerKey: manufacturerKey }, crypto);
+  const hesCert = verifyCertificate(
+    chain.hesCert,
+    { role: CertRole.Hes, issuer: MANUFACTURER_ID, subject: names.hes, issuerKey: manufacturerKey },
+    crypto,
+  );
   if (!hesCert.ok) return hesCert;
-  const dcCert = verifyCertificate(chain.dcCert, { role: CertRole.Dc, issuer: names.hes, subject: names.dc, issuerKey: hesCert.value.signKey }, crypto);
+  const dcCert = verifyCertificate(
+    chain.dcCert,
+    { role: CertRole.Dc, issuer: names.hes, subject: names.dc, issuerKey: hesCert.value.signKey },
+    crypto,
+  );
   if (!dcCert.ok) return dcCert;
   return { ok: true, value: { hesCert: hesCert.value, dcCert: dcCert.value } };
 }

@@ -6,13 +6,7 @@
  */
 import { equalBytes } from '../../core/bytes';
 import type { Certificate } from '../protocol/certificate';
-import {
-  encodeTnEnrolment,
-  withSignature,
-  type DcEnrolment,
-  type Frame,
-  type TnAck,
-} from '../protocol/frame';
+import { encodeTnEnrolment, withSignature, type DcEnrolment, type Frame, type TnAck } from '../protocol/frame';
 import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
 import { reject, type Rejection } from '../protocol/rejection';
 import { SEGMENT_BROADCAST, type NodeId, type ReceivedFrame } from '../../core/transport';
@@ -171,7 +165,7 @@ export class Dc {
     if (!verified.ok) return verified;
     const { hesCert, dcCert } = verified.value;
     if (!equalBytes(dcCert.signKey, this.identity.sign.publicKey) || !equalBytes(dcCert.encKey, this.identity.enc.publicKey))
-      return reject('untrusted-certificate', 'DC certificate names keys other than this DC\'s');
+      return reject('untrusted-certificate', "DC certificate names keys other than this DC's");
     this.hesCert = hesCert;
     this.dcCert = dcCert;
   }

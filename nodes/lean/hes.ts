@@ -309,7 +309,8 @@ export class Hes {
     const reading = opened.value.content;
     const round = this.rounds.get(reading.counter);
     if (!round || !round.open) return reject('no-outstanding-request', `no open round ${reading.counter}`);
-    if (!round.expected.has(response.tn)) return reject('no-outstanding-request', `${response.tn} was not asked in round ${reading.counter}`);
+    if (!round.expected.has(response.tn))
+      return reject('no-outstanding-request', `${response.tn} was not asked in round ${reading.counter}`);
     if (round.answered.has(response.tn)) return reject('duplicate-response', `${response.tn} already answered round ${reading.counter}`);
     round.answered.add(response.tn);
     this.readings.set(response.tn, reading);

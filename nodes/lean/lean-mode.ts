@@ -5,15 +5,7 @@
  */
 import type { Topology } from '../../core/topology';
 import type { CryptoBackend } from '../crypto/backend';
-import type {
-  AutomationReport,
-  BenchMode,
-  BootstrapReport,
-  FirmwareImage,
-  FirmwareReport,
-  MeterRoundReport,
-  RelayCommand,
-} from '../mode';
+import type { AutomationReport, BenchMode, BootstrapReport, FirmwareImage, FirmwareReport, MeterRoundReport, RelayCommand } from '../mode';
 import type { Clock } from '../../core/clock';
 import type { Metrics } from '../../core/metrics';
 import type { Random } from '../../core/random';
@@ -222,7 +214,11 @@ export class LeanMode implements BenchMode {
   powerRestored(_dc: NodeId): void {}
 
   async close(): Promise<void> {
-    await Promise.all([this.hesNode?.close(), ...[...this.dcs.values()].map((d) => d.close()), ...[...this.tns.values()].map((t) => t.close())]);
+    await Promise.all([
+      this.hesNode?.close(),
+      ...[...this.dcs.values()].map((d) => d.close()),
+      ...[...this.tns.values()].map((t) => t.close()),
+    ]);
   }
 
   /** What a node's current unit is built from: the run's clock, its own wire, store and keys. */

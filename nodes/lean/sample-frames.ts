@@ -50,15 +50,27 @@ export function buildSampleFrames(crypto: CryptoBackend): Record<string, Uint8Ar
     crypto,
   ).frame;
   const anchor = signFrame({ cls: MessageClass.CounterAnchor, dc, tn, nonce, counter: 17 }, dcKeys.sign.secretKey, crypto).frame;
-  const firmware = manufacturer.signFirmware(7, new Uint8Array(64 * 1024).map((_, i) => i & 0xff));
+  const firmware = manufacturer.signFirmware(
+    7,
+    new Uint8Array(64 * 1024).map((_, i) => i & 0xff),
+  );
   return {
-    dcCsr: signFrame({ cls: MessageClass.DcCsr, dc, signKey: dcKeys.sign.publicKey, encKey: dcKeys.enc.publicKey }, dcKeys.sign.secretKey, crypto).frame,
+    dcCsr: signFrame(
+      { cls: MessageClass.DcCsr, dc, signKey: dcKeys.sign.publicKey, encKey: dcKeys.enc.publicKey },
+      dcKeys.sign.secretKey,
+      crypto,
+    ).frame,
     dcEnrolment: encodeDcEnrolment({ dc, hesCert: hesCert.bytes, dcCert: dcCert.bytes }),
-    tnKey: signFrame({ cls: MessageClass.TnKey, tn, dc, signKey: tnKeys.sign.publicKey, encKey: tnKeys.enc.publicKey, nonce }, tnKeys.sign.secretKey, crypto).frame,
+    tnKey: signFrame(
+      { cls: MessageClass.TnKey, tn, dc, signKey: tnKeys.sign.publicKey, encKey: tnKeys.enc.publicKey, nonce },
+      tnKeys.sign.secretKey,
+      crypto,
+    ).frame,
     tnAck: ack,
     counterAnchor: anchor,
     tnEnrolment: encodeTnEnrolment({ tn, hesCert: hesCert.bytes, dcCert: dcCert.bytes, ack, anchor }),
-    meterRequest: signFrame({ cls: MessageClass.MeterRequest, hes, group: ALL_TNS, counter: 1, request: 0 }, hesKeys.sign.secretKey, crypto).frame,
+    meterRequest: signFrame({ cls: MessageClass.MeterRequest, hes, group: ALL_TNS, counter: 1, request: 0 }, hesKeys.sign.secretKey, crypto)
+      .frame,
     meterResponse: signThenSeal(
       sealedHeader({ cls: MessageClass.MeterResponse, tn, hes }),
       meterReadingBody({ counter: 1, registers: [[REGISTER_ENERGY_IMPORT_WH, 12_345_678]] }),

@@ -231,7 +231,8 @@ export class Tn {
     let counters = { hes: 0, dc: 0, firmwareFloor: 0 };
     if (proof) {
       const ack = decodeFrame(proof.ack);
-      if (!ack.ok || ack.value.cls !== MessageClass.TnAck) return reject('untrusted-certificate', 'enrolment without a HES acknowledgement');
+      if (!ack.ok || ack.value.cls !== MessageClass.TnAck)
+        return reject('untrusted-certificate', 'enrolment without a HES acknowledgement');
       const a = ack.value;
       if (a.hes !== hes || a.tn !== this.deps.id || a.dc !== dc)
         return reject('untrusted-certificate', `acknowledgement names ${a.hes}/${a.dc}/${a.tn}`);
@@ -245,7 +246,8 @@ export class Tn {
         return reject('untrusted-certificate', 'DC certificate is not the one the HES acknowledged');
       if (!crypto.verify(a.signature, a.signed, hesCert.signKey)) return reject('bad-signature', 'acknowledgement not signed by the HES');
       const anchor = decodeFrame(proof.anchor);
-      if (!anchor.ok || anchor.value.cls !== MessageClass.CounterAnchor) return reject('untrusted-certificate', 'enrolment without a DC counter anchor');
+      if (!anchor.ok || anchor.value.cls !== MessageClass.CounterAnchor)
+        return reject('untrusted-certificate', 'enrolment without a DC counter anchor');
       const c = anchor.value;
       if (c.dc !== dc || c.tn !== this.deps.id) return reject('untrusted-certificate', `counter anchor names ${c.dc}/${c.tn}`);
       if (!equalBytes(c.nonce, this.enrolmentNonce)) return reject('stale-counter', 'counter anchor of an earlier enrolment attempt');
@@ -275,9 +277,12 @@ export class Tn {
   private onMeterRequest(request: MeterRequest, rx: ReceivedFrame): Rejection | void {
     if (!this.hesCert) return reject('not-enrolled', 'meter request before enrolment');
     if (request.hes !== this.options.hes) return reject('wrong-sender', `request names ${request.hes} as sender`);
-    if (request.group !== ALL_TNS && request.group !== this.options.dc) return reject('wrong-recipient', `request for group ${request.group}`);
-    if (!this.deps.crypto.verify(request.signature, request.signed, this.hesCert.signKey)) return this.spent(['verify'], reject('bad-signature', 'meter request'));
-    if (request.counter <= this.counters.hes) return this.spent(['verify'], reject('stale-counter', `HES counter ${request.counter} <= ${this.counters.hes}`));
+    if (request.group !== ALL_TNS && request.group !== this.options.dc)
+      return reject('wrong-recipient', `request for group ${request.group}`);
+    if (!this.deps.crypto.verify(request.signature, request.signed, this.hesCert.signKey))
+      return this.spent(['verify'], reject('bad-signature', 'meter request'));
+    if (request.counter <= this.counters.hes)
+      return this.spent(['verify'], reject('stale-counter', `HES counter ${request.counter} <= ${this.counters.hes}`));
     this.saveCounters({ hes: request.counter });
     const hesKey = this.hesCert.signKey;
 
@@ -290,7 +295,14 @@ export class Tn {
     );
     this.observer.sent(this.deps.id, response.signed);
     this.cpu.after(['verify', 'sign', 'encrypt'], () => {
-      this.report(rx, { cls: request.cls, sender: request.hes, recipient: request.group, counter: request.counter, signed: request.signed, signerKey: hesKey });
+      this.report(rx, {
+        cls: request.cls,
+        sender: request.hes,
+        recipient: request.group,
+        counter: request.counter,
+        signed: request.signed,
+        signerKey: hesKey,
+      });
       this.deps.transport.send(this.options.dc, response.frame);
     });
   }
@@ -312,7 +324,14 @@ export class Tn {
     const hesKey = this.hesCert.signKey;
     this.cpu.after(['decrypt', 'verify'], () => {
       this.inboxMessages.push(payload);
-      this.report(rx, { cls: message.cls, sender: message.hes, recipient: message.tn, counter, signed: opened.value.signed, signerKey: hesKey });
+      this.report(rx, {
+        cls: message.cls,
+        sender: message.hes,
+        recipient: message.tn,
+        counter,
+        signed: opened.value.signed,
+        signerKey: hesKey,
+      });
     });
   }
 
@@ -322,8 +341,10 @@ export class Tn {
     if (!this.dcCert) return reject('not-enrolled', 'automation command before enrolment');
     if (command.dc !== this.options.dc) return reject('wrong-sender', `command from ${command.dc}, this TN belongs to ${this.options.dc}`);
     if (command.group !== this.options.dc) return reject('wrong-recipient', `command for group ${command.group}`);
-    if (!this.deps.crypto.verify(command.signature, command.signed, this.dcCert.signKey)) return this.spent(['verify'], reject('bad-signature', 'automation command'));
-    if (command.counter <= this.counters.dc) return this.spent(['verify'], reject('stale-counter', `DC counter ${command.counter} <= ${this.counters.dc}`));
+    if (!this.deps.crypto.verify(command.signature, command.signed, this.dcCert.signKey))
+      return this.spent(['verify'], reject('bad-signature', 'automation command'));
+    if (command.counter <= this.counters.dc)
+      return this.spent(['verify'], reject('stale-counter', `DC counter ${command.counter} <= ${this.counters.dc}`));
     this.saveCounters({ dc: command.counter });
     const dcKey = this.dcCert.signKey;
     const receivedAt = this.deps.clock.now();
@@ -332,7 +353,14 @@ export class Tn {
       this.relayState = command.relay === 1;
       this.options.relay?.switchRelay(this.relayState, { sentAt: rx.sentAt, receivedAt });
       this.deps.metrics.emit('automation_latency', { latency_ms: now - rx.sentAt, counter: command.counter });
-      this.report(rx, { cls: command.cls, sender: command.dc, recipient: command.group, counter: command.counter, signed: command.signed, signerKey: dcKey });
+      this.report(rx, {
+        cls: command.cls,
+        sender: command.dc,
+        recipient: command.group,
+        counter: command.counter,
+        signed: command.signed,
+        signerKey: dcKey,
+      });
     });
   }
 
@@ -344,7 +372,10 @@ export class Tn {
     if (manifest.version <= this.installedVersion)
       return reject('firmware-rollback', `version ${manifest.version} <= installed ${this.installedVersion}`);
     if (manifest.version < this.firmwareFloor)
-      return reject('firmware-rollback', `version ${manifest.version} below ${this.firmwareFloor}, the release current when this unit enrolled`);
+      return reject(
+        'firmware-rollback',
+        `version ${manifest.version} below ${this.firmwareFloor}, the release current when this unit enrolled`,
+      );
     if (this.transfer && this.transfer.manifest.version >= manifest.version && equalBytes(this.transfer.manifest.signed, manifest.signed))
       return; // the same manifest again (a carousel pass): the transfer goes on
     if (!this.deps.crypto.verify(manifest.signature, manifest.signed, this.deps.manufacturerKey))
@@ -366,7 +397,8 @@ export class Tn {
     const { manifest, chunkCount } = transfer;
     if (chunk.index >= chunkCount) return reject('bad-field', `chunk ${chunk.index} of ${chunkCount}`);
     const expectedLength = chunk.index === chunkCount - 1 ? manifest.size - manifest.chunkSize * chunk.index : manifest.chunkSize;
-    if (chunk.data.length !== expectedLength) return reject('bad-field', `chunk ${chunk.index} has ${chunk.data.length} bytes, expected ${expectedLength}`);
+    if (chunk.data.length !== expectedLength)
+      return reject('bad-field', `chunk ${chunk.index} has ${chunk.data.length} bytes, expected ${expectedLength}`);
     if (transfer.chunks.has(chunk.index)) return;
     transfer.chunks.set(chunk.index, chunk.data.slice());
     if (transfer.chunks.size < chunkCount) return;
@@ -382,7 +414,14 @@ export class Tn {
     this.installedVersion = manifest.version;
     this.saveFirmware();
     this.deps.metrics.emit('firmware_install', { version: manifest.version, duration_ms: this.deps.clock.now() - transfer.startedAt });
-    this.report(rx, { cls: MessageClass.FirmwareManifest, sender: MANUFACTURER_ID, recipient: manifest.group, counter: manifest.version, signed: manifest.signed, signerKey: this.deps.manufacturerKey });
+    this.report(rx, {
+      cls: MessageClass.FirmwareManifest,
+      sender: MANUFACTURER_ID,
+      recipient: manifest.group,
+      counter: manifest.version,
+      signed: manifest.signed,
+      signerKey: this.deps.manufacturerKey,
+    });
   }
 
   // ---- bookkeeping ----------------------------------------------------------------------------

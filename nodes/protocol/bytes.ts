@@ -5,7 +5,10 @@
 import { reject, type RejectionReason, type Result } from './rejection';
 
 export class DecodeFailure extends Error {
-  constructor(readonly reason: RejectionReason, message: string) {
+  constructor(
+    readonly reason: RejectionReason,
+    message: string,
+  ) {
     super(message);
     this.name = 'DecodeFailure';
   }

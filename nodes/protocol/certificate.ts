@@ -32,11 +32,7 @@ export interface Certificate {
 
 export type CertificateFields = Pick<Certificate, 'role' | 'issuer' | 'subject' | 'signKey' | 'encKey'>;
 
-export function issueCertificate(
-  fields: CertificateFields,
-  issuerSecretKey: Uint8Array,
-  crypto: CryptoBackend,
-): Certificate {
+export function issueCertificate(fields: CertificateFields, issuerSecretKey: Uint8Array, crypto: CryptoBackend): Certificate {
   const signed = new ByteWriter()
     .u8(WIRE_VERSION)
     .u8(MessageClass.Certificate)

@@ -219,14 +219,7 @@ export function signedBytes(
     case MessageClass.Automation:
       return header(f.cls).id(f.dc).id(f.group).u32(f.counter).u8(f.relay).finish();
     case MessageClass.FirmwareManifest:
-      return header(f.cls)
-        .id(f.issuer)
-        .id(f.group)
-        .u32(f.version)
-        .u32(f.size)
-        .u16(f.chunkSize)
-        .bytes(digest(f.digest))
-        .finish();
+      return header(f.cls).id(f.issuer).id(f.group).u32(f.version).u32(f.size).u16(f.chunkSize).bytes(digest(f.digest)).finish();
   }
 }
 
@@ -257,12 +250,8 @@ export function encodeTlsRecord(f: Omit<TlsRecord, 'cls'>): Uint8Array {
 // ---- encrypted frames -----------------------------------------------------------------------
 
 /** The clear header of a meter response or confidential message: sender, then recipient. */
-export function sealedHeader(
-  f: SealedFields<MeterResponse> | SealedFields<Confidential>,
-): Uint8Array {
-  return f.cls === MessageClass.MeterResponse
-    ? header(f.cls).id(f.tn).id(f.hes).finish()
-    : header(f.cls).id(f.hes).id(f.tn).finish();
+export function sealedHeader(f: SealedFields<MeterResponse> | SealedFields<Confidential>): Uint8Array {
+  return f.cls === MessageClass.MeterResponse ? header(f.cls).id(f.tn).id(f.hes).finish() : header(f.cls).id(f.hes).id(f.tn).finish();
 }
 
 export function encodeSealed(headerBytes: Uint8Array, sealed: Uint8Array): Uint8Array {
@@ -315,10 +304,7 @@ export function decodeMeterReading(headerBytes: Uint8Array, plaintext: Uint8Arra
   });
 }
 
-export function decodeConfidentialContent(
-  headerBytes: Uint8Array,
-  plaintext: Uint8Array,
-): Result<OpenedContent<ConfidentialContent>> {
+export function decodeConfidentialContent(headerBytes: Uint8Array, plaintext: Uint8Array): Result<OpenedContent<ConfidentialContent>> {
   return boundary('confidential content', () => {
     const r = new ByteReader(plaintext);
     const counter = r.u32('counter');

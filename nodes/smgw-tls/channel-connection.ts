@@ -75,7 +75,12 @@ export class ChannelConnection {
         const taint = this.lastAttack !== undefined && !this.handshakeDone && !meta.retransmission && segment.payload.length > 0;
         const { seq, payload } = segment;
         const sentAt = payload.length > 0 ? this.outbound?.issuedAt(seq, seq + payload.length, this.stream.acknowledgedOffset) : undefined;
-        send(bytes, sentAt !== undefined || taint ? { ...(sentAt !== undefined ? { sentAt } : {}), ...(taint ? { attack: this.lastAttack } : {}) } : undefined);
+        send(
+          bytes,
+          sentAt !== undefined || taint
+            ? { ...(sentAt !== undefined ? { sentAt } : {}), ...(taint ? { attack: this.lastAttack } : {}) }
+            : undefined,
+        );
       },
       options,
     );

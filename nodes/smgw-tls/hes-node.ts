@@ -195,7 +195,10 @@ export class TlsHes {
     // A connection the HES does not know (it restarted, or the opening segment was lost): reset it.
     this.stats.staleFrames++;
     if (attack) this.reject('stale-counter', from, f.tn, attack);
-    this.deps.transport.send(state.dc, encodeTlsFrame({ tn: f.tn, conn: f.conn, flags: FLAG.rst, seq: 0, ack: 0, payload: new Uint8Array(0) }));
+    this.deps.transport.send(
+      state.dc,
+      encodeTlsFrame({ tn: f.tn, conn: f.conn, flags: FLAG.rst, seq: 0, ack: 0, payload: new Uint8Array(0) }),
+    );
   }
 
   private open(tn: NodeId, state: TnState, first: TlsFrame): HesChannel {
@@ -253,7 +256,14 @@ export class TlsHes {
    * HES requested of that TN and not yet had answered; the oracle hears of each one taken, with
    * the TN as sender (its certificate named it) and its certificate key as the key it counts under.
    */
-  private accept(tn: NodeId, state: TnState, channel: HesChannel, message: AppMessage, read: ReadMessage, attack: string | undefined): boolean {
+  private accept(
+    tn: NodeId,
+    state: TnState,
+    channel: HesChannel,
+    message: AppMessage,
+    read: ReadMessage,
+    attack: string | undefined,
+  ): boolean {
     if (message.type !== 'meter-response') return true;
     const round = state.rounds.get(message.round);
     if (round !== 'open') {

@@ -133,7 +133,8 @@ export class InboundStamps {
   /** Data frames the stream took (out-of-order ones too), by stream offset, with their stamp and label. */
   private frames: Array<{ readonly start: number; readonly end: number; readonly sentAt?: number; readonly attack?: string }> = [];
   /** Application-data records delivered, by the plaintext offsets they span. */
-  private readonly records: Array<{ readonly start: number; readonly end: number; readonly issuedAt?: number; readonly attack?: string }> = [];
+  private readonly records: Array<{ readonly start: number; readonly end: number; readonly issuedAt?: number; readonly attack?: string }> =
+    [];
   private plaintext = 0;
 
   /**

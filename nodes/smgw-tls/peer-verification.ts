@@ -11,14 +11,10 @@ import { spkiDer } from './x509';
  * checks again with the public X509Certificate API: issued by the run's root, valid now, meant for
  * TLS clients, and naming the TN whose address the channel uses.
  */
-export type CertificateRefusal =
-  | 'no-certificate'
-  | 'untrusted-certificate'
-  | 'certificate-expired'
-  | 'wrong-identity'
-  | 'wrong-usage';
+export type CertificateRefusal = 'no-certificate' | 'untrusted-certificate' | 'certificate-expired' | 'wrong-identity' | 'wrong-usage';
 
-export type CertificateVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: CertificateRefusal; readonly detail: string };
+export type CertificateVerdict =
+  { readonly ok: true } | { readonly ok: false; readonly reason: CertificateRefusal; readonly detail: string };
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const EXPIRY_CODES = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);

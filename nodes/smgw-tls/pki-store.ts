@@ -69,7 +69,9 @@ export function saveCredential(store: NodeStore, credential: Credential): void {
 /** Writes the manufacturer's key pair (a PKI saved before firmware had a key of its own is completed so). */
 export function saveManufacturerKey(store: NodeStore, pki: PkiAuthority): void {
   store.put(MANUFACTURER_PUB, encoder.encode(pki.manufacturerPublicKey.export({ type: 'spki', format: 'pem' }).toString()));
-  store.put(MANUFACTURER_KEY_RECORD, encoder.encode(pki.manufacturerKey.export({ type: 'pkcs8', format: 'pem' }).toString()), { secret: true });
+  store.put(MANUFACTURER_KEY_RECORD, encoder.encode(pki.manufacturerKey.export({ type: 'pkcs8', format: 'pem' }).toString()), {
+    secret: true,
+  });
 }
 
 /** Whether the store holds a saved PKI. */
@@ -80,7 +82,8 @@ export const hasCredential = (store: NodeStore, id: NodeId): boolean =>
   store.get(certificateRecord(id)) !== undefined && store.get(credentialRecord(id)) !== undefined;
 
 /** Whether the store holds the manufacturer's key pair. */
-export const hasManufacturerKey = (store: NodeStore): boolean => store.get(MANUFACTURER_PUB) !== undefined && store.get(MANUFACTURER_KEY_RECORD) !== undefined;
+export const hasManufacturerKey = (store: NodeStore): boolean =>
+  store.get(MANUFACTURER_PUB) !== undefined && store.get(MANUFACTURER_KEY_RECORD) !== undefined;
 
 /**
  * Loads what a node process holds of the PKI: the root certificate and the manufacturer's public
@@ -142,7 +145,8 @@ export function loadPkiAuthority(store: NodeStore, where: string): PkiAuthority 
   const rootPem = text(store, ROOT_CERT, where);
   const root = certificate(rootPem, `${where}/${ROOT_CERT}`);
   const rootKeyPem = text(store, ROOT_KEY, where);
-  if (!root.checkPrivateKey(privateKey(rootKeyPem, `${where}/${ROOT_KEY}`))) throw new PkiError(`${where}/${ROOT_KEY}: does not belong to ${ROOT_CERT}`);
+  if (!root.checkPrivateKey(privateKey(rootKeyPem, `${where}/${ROOT_KEY}`)))
+    throw new PkiError(`${where}/${ROOT_KEY}: does not belong to ${ROOT_CERT}`);
   const manufacturerKeyPem = hasManufacturerKey(store) ? text(store, MANUFACTURER_KEY_RECORD, where) : undefined;
   return PkiAuthority.load({
     curve: manifest.curve,
@@ -174,9 +178,11 @@ function loadCredential(store: NodeStore, id: NodeId, root: X509Certificate, whe
   const certPem = text(store, certRecord, where);
   const keyPem = text(store, keyRecord, where);
   const cert = certificate(certPem, `${where}/${certRecord}`);
-  if (!commonNames(cert).includes(id)) throw new PkiError(`${where}/${certRecord}: names "${cert.subject.replace(/\n/g, ', ')}", not ${id}`);
+  if (!commonNames(cert).includes(id))
+    throw new PkiError(`${where}/${certRecord}: names "${cert.subject.replace(/\n/g, ', ')}", not ${id}`);
   if (!cert.checkIssued(root) || !cert.verify(root.publicKey)) throw new PkiError(`${where}/${certRecord}: not issued by ${ROOT_CERT}`);
-  if (!cert.checkPrivateKey(privateKey(keyPem, `${where}/${keyRecord}`))) throw new PkiError(`${where}/${keyRecord}: does not belong to ${certRecord}`);
+  if (!cert.checkPrivateKey(privateKey(keyPem, `${where}/${keyRecord}`)))
+    throw new PkiError(`${where}/${keyRecord}: does not belong to ${certRecord}`);
   return { id, certPem, certDer: new Uint8Array(cert.raw), keyPem };
 }
 

@@ -63,7 +63,8 @@ const DAY_MS = 86_400_000;
 /** Refuses a curve that is not one of the PKI's; `where` names what gave it. */
 export function checkCurve(curve: unknown, where: string): asserts curve is TlsCurve {
   // own keys only: `in` would take Object.prototype's names ("constructor", "toString") for curves
-  if (!Object.hasOwn(OPENSSL_CURVE, curve as string)) throw new PkiError(`${where}: curve "${String(curve)}" is not P-256 or brainpoolP256r1`);
+  if (!Object.hasOwn(OPENSSL_CURVE, curve as string))
+    throw new PkiError(`${where}: curve "${String(curve)}" is not P-256 or brainpoolP256r1`);
 }
 
 /** The parts of a PKI a process holds (see Pki). */
@@ -115,7 +116,8 @@ export class Pki {
     this.rootPem = holdings.rootPem;
     this.hesId = holdings.hesId;
     this.hes = holdings.hes;
-    if (this.hes && this.hes.id !== this.hesId) throw new PkiError(`pki: the HES's credential is "${this.hes.id}"'s, the HES is "${this.hesId}"`);
+    if (this.hes && this.hes.id !== this.hesId)
+      throw new PkiError(`pki: the HES's credential is "${this.hes.id}"'s, the HES is "${this.hesId}"`);
     this.manufacturerPublicKey = holdings.manufacturerPublicKey;
     this.manufacturerKey = holdings.manufacturerKey;
     this.source = holdings.source;
@@ -144,7 +146,11 @@ export class Pki {
   /** The manufacturer's firmware-signing key; a PkiError where firmware is not rolled out. */
   firmwareSigningKey(): KeyObject {
     if (this.manufacturerKey) return this.manufacturerKey;
-    throw this.notHeld(MANUFACTURER_KEY_RECORD, "the manufacturer's firmware-signing key", "only the HES's process, which rolls firmware out, loads it");
+    throw this.notHeld(
+      MANUFACTURER_KEY_RECORD,
+      "the manufacturer's firmware-signing key",
+      "only the HES's process, which rolls firmware out, loads it",
+    );
   }
 
   private notHeld(record: string, what: string, who: string): PkiError {
@@ -219,7 +225,9 @@ export class PkiAuthority extends Pki {
     const notBefore = options.notBefore ?? new Date(Date.now() - DAY_MS);
     const validity = { notBefore, notAfter: new Date(notBefore.getTime() + (options.validityDays ?? 3650) * DAY_MS) };
     const root: Issuer = { subject: `${organization} root`, organization, ...keyPair(curve) };
-    const rootPem = toPem(issueCertificate({ subject: root.subject, organization, subjectKey: root.publicKey, role: 'ca', ...validity }, root));
+    const rootPem = toPem(
+      issueCertificate({ subject: root.subject, organization, subjectKey: root.publicKey, role: 'ca', ...validity }, root),
+    );
     const manufacturer = keyPair(curve);
     return new PkiAuthority(
       {
@@ -242,7 +250,9 @@ export class PkiAuthority extends Pki {
     const organization = material.organization;
     const privateKey = createPrivateKey(material.rootKeyPem);
     const root: Issuer = { subject: `${organization} root`, organization, privateKey, publicKey: createPublicKey(privateKey) };
-    const manufacturerKey = material.manufacturerKeyPem ? createPrivateKey(material.manufacturerKeyPem) : keyPair(material.curve).privateKey;
+    const manufacturerKey = material.manufacturerKeyPem
+      ? createPrivateKey(material.manufacturerKeyPem)
+      : keyPair(material.curve).privateKey;
     return new PkiAuthority(
       {
         curve: material.curve,

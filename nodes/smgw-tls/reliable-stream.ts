@@ -335,7 +335,9 @@ export class ReliableStream extends Duplex {
     this.rto = this.computedRto();
     this.cwnd = Math.min(
       this.options.maxWindowBytes,
-      this.cwnd < this.ssthresh ? this.cwnd + acked : this.cwnd + Math.max(1, Math.floor((this.options.mss * this.options.mss) / this.cwnd)),
+      this.cwnd < this.ssthresh
+        ? this.cwnd + acked
+        : this.cwnd + Math.max(1, Math.floor((this.options.mss * this.options.mss) / this.cwnd)),
     );
     this.rtoTimer?.cancel();
     this.rtoTimer = undefined;

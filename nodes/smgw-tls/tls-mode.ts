@@ -1,14 +1,6 @@
 import { sign } from 'node:crypto';
 import type { Topology } from '../../core/topology';
-import type {
-  AutomationReport,
-  BenchMode,
-  BootstrapReport,
-  FirmwareImage,
-  FirmwareReport,
-  MeterRoundReport,
-  RelayCommand,
-} from '../mode';
+import type { AutomationReport, BenchMode, BootstrapReport, FirmwareImage, FirmwareReport, MeterRoundReport, RelayCommand } from '../mode';
 import type { ProtocolObserver } from '../oracle/goal-oracle';
 import { MANUFACTURER_ID } from '../lean/manufacturer';
 import type { ComputeModel } from '../lean/tn';
@@ -207,9 +199,17 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
 
   for (const { id: dc, tns: segment } of topology.dcs) {
     const dcMetrics = metrics.with({ segment: dc, dc });
-    if (local(dc)) routers.push(new TlsDcRouter({ hes: topology.hes, tns: segment }, { id: dc, clock, transport: network.attach(dc), metrics: dcMetrics }));
+    if (local(dc))
+      routers.push(
+        new TlsDcRouter({ hes: topology.hes, tns: segment }, { id: dc, clock, transport: network.attach(dc), metrics: dcMetrics }),
+      );
     const tracker = new HandshakeTracker(
-      { dc, airtime: airtimeOf(dc), minStormTns: options.minStormTns ?? DEFAULTS.minStormTns, sampleIntervalMs: options.sampleIntervalMs ?? DEFAULTS.sampleIntervalMs },
+      {
+        dc,
+        airtime: airtimeOf(dc),
+        minStormTns: options.minStormTns ?? DEFAULTS.minStormTns,
+        sampleIntervalMs: options.sampleIntervalMs ?? DEFAULTS.sampleIntervalMs,
+      },
       clock,
       dcMetrics,
     );
@@ -250,7 +250,8 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
 
   const tnOf = (id: NodeId): TlsTn => {
     const tn = tns.get(id);
-    if (!tn) throw new TlsConfigError(`tn: "${id}" is not a TN of the topology${topology.roleOf(id) === 'tn' ? ' run by this process' : ''}`);
+    if (!tn)
+      throw new TlsConfigError(`tn: "${id}" is not a TN of the topology${topology.roleOf(id) === 'tn' ? ' run by this process' : ''}`);
     return tn;
   };
   const trackerOf = (dc: NodeId): HandshakeTracker => {
@@ -297,7 +298,11 @@ export function createTlsMode(options: TlsModeOptions, deps: TlsModeDeps): TlsMo
       lastAt = clock.now();
     });
     for (const tn of topology.tns) hes.send(tn, request);
-    const all = await waitFor((check) => hes.onMessage(check), () => waiting.size === 0, timeoutMs);
+    const all = await waitFor(
+      (check) => hes.onMessage(check),
+      () => waiting.size === 0,
+      timeoutMs,
+    );
     stop();
     return { missing: [...waiting], durationMs: (all ? lastAt : clock.now()) - startedAt };
   }

@@ -466,7 +466,13 @@ export class TlsTn {
    * certificate key as the key it counts under; installed firmware under the manufacturer's
    * signature and key, as a lean TN reports a manifest.
    */
-  private onMessage(channel: TnChannel, message: AppMessage, read: ReadMessage, issuedAt: number | undefined, attack: string | undefined): void {
+  private onMessage(
+    channel: TnChannel,
+    message: AppMessage,
+    read: ReadMessage,
+    issuedAt: number | undefined,
+    attack: string | undefined,
+  ): void {
     const { clock, metrics } = this.deps;
     const { firstByteAt } = read;
     const hes = this.options.hes;
@@ -511,7 +517,8 @@ export class TlsTn {
         // the image counts, as a lean TN does.
         this.cpu.after(['verify'], () => {
           const signed = firmwareSigned(message.version, message.image);
-          if (!verifySignature('sha256', signed, this.security.manufacturerPublicKey, message.signature)) return this.reject('bad-signature', hes, { attack });
+          if (!verifySignature('sha256', signed, this.security.manufacturerPublicKey, message.signature))
+            return this.reject('bad-signature', hes, { attack });
           if (message.version <= this.installedFirmware) return this.reject('firmware-rollback', hes, { attack });
           this.installedFirmware = message.version;
           metrics.emit('firmware_install', { version: message.version, duration_ms: clock.now() - firstByteAt });

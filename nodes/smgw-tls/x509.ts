@@ -51,9 +51,7 @@ const name = (cn: string, org: string): Uint8Array =>
   );
 
 const extension = (id: string, critical: boolean, value: Uint8Array): Uint8Array =>
-  critical
-    ? der.sequence(der.oid(id), der.boolean(true), der.octetString(value))
-    : der.sequence(der.oid(id), der.octetString(value));
+  critical ? der.sequence(der.oid(id), der.boolean(true), der.octetString(value)) : der.sequence(der.oid(id), der.octetString(value));
 
 export function spkiDer(key: KeyObject): Uint8Array {
   return new Uint8Array(key.export({ type: 'spki', format: 'der' }));
@@ -68,7 +66,11 @@ const POINT_BYTES = 65;
  */
 export function keyIdentifier(key: KeyObject): Uint8Array {
   const spki = spkiDer(key);
-  return new Uint8Array(createHash('sha1').update(spki.subarray(spki.length - POINT_BYTES)).digest());
+  return new Uint8Array(
+    createHash('sha1')
+      .update(spki.subarray(spki.length - POINT_BYTES))
+      .digest(),
+  );
 }
 
 function extensions(req: CertificateRequest, issuer: Issuer): Uint8Array {
@@ -79,18 +81,14 @@ function extensions(req: CertificateRequest, issuer: Issuer): Uint8Array {
   } else {
     list.push(extension(OID.basicConstraints, true, der.sequence()));
     list.push(extension(OID.keyUsage, true, der.namedBits([KEY_USAGE_BIT.digitalSignature])));
-    list.push(
-      extension(OID.extKeyUsage, false, der.sequence(der.oid(req.role === 'server' ? OID.serverAuth : OID.clientAuth))),
-    );
+    list.push(extension(OID.extKeyUsage, false, der.sequence(der.oid(req.role === 'server' ? OID.serverAuth : OID.clientAuth))));
     const names = [req.subject, ...(req.altNames ?? []).filter((n) => n !== req.subject)];
     list.push(
       extension(OID.subjectAltName, false, der.sequence(...names.map((n) => der.implicitPrimitive(2, new TextEncoder().encode(n))))),
     );
   }
   list.push(extension(OID.subjectKeyIdentifier, false, der.octetString(keyIdentifier(req.subjectKey))));
-  list.push(
-    extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicitPrimitive(0, keyIdentifier(issuer.publicKey)))),
-  );
+  list.push(extension(OID.authorityKeyIdentifier, false, der.sequence(der.implicitPrimitive(0, keyIdentifier(issuer.publicKey)))));
   return der.explicit(3, der.sequence(...list));
 }
 

@@ -33,7 +33,7 @@ export class FileNodeStore implements NodeStore {
       return new Uint8Array(readFileSync(join(this.dir, record)));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new Error(`node store ${this.dir}: cannot read ${record}: ${(err as Error).message}`);
+      throw new Error(`node store ${this.dir}: cannot read ${record}: ${(err as Error).message}`, { cause: err });
     }
   }
 

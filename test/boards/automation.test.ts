@@ -21,7 +21,10 @@ function segment(profile: ComputeProfile) {
   const boards = new Map(
     topology.tns.map((tn) => [
       tn,
-      new VirtualBoard({ kind: 'virtual', device: { load: null, bootMs: 50 } }, { tn, clock, random: random.fork(tn), metrics: metrics.with({ dc: 'dc1' }) }),
+      new VirtualBoard(
+        { kind: 'virtual', device: { load: null, bootMs: 50 } },
+        { tn, clock, random: random.fork(tn), metrics: metrics.with({ dc: 'dc1' }) },
+      ),
     ]),
   );
   const crypto = CRYPTO_BACKENDS.node;

@@ -31,7 +31,9 @@ afterEach(async () => {
 });
 
 async function serveVirtual(dir: string): Promise<ChildProcess> {
-  const server = spawn(process.execPath, [...CLI, 'virtual', '--dir', dir, '--load-w', '3600', '--boot-ms', '200'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(process.execPath, [...CLI, 'virtual', '--dir', dir, '--load-w', '3600', '--boot-ms', '200'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   servers.push(server);
   await new Promise<void>((resolve, reject) => {
     let out = '';

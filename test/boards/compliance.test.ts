@@ -15,7 +15,10 @@ function inMemory(clock: Clock): ComplianceTarget {
   return {
     clock,
     open: (metrics) =>
-      new VirtualBoard({ kind: 'virtual', device: { load: LOAD, bootMs: 200 } }, { tn: 'tn1.001', clock, random: new Random('compliance'), metrics }),
+      new VirtualBoard(
+        { kind: 'virtual', device: { load: LOAD, bootMs: 200 } },
+        { tn: 'tn1.001', clock, random: new Random('compliance'), metrics },
+      ),
     expectPulseWithinMs: 3_000,
   };
 }
@@ -29,7 +32,10 @@ afterEach(async () => {
 
 function expectAllPass(results: Awaited<ReturnType<typeof runBoardCompliance>>): void {
   expect(results.map((r) => r.name)).toEqual(BOARD_CHECKS);
-  expect(results.filter((r) => !r.ok), formatChecks(results)).toEqual([]);
+  expect(
+    results.filter((r) => !r.ok),
+    formatChecks(results),
+  ).toEqual([]);
 }
 
 describe('board compliance suite', () => {
@@ -63,7 +69,10 @@ describe('board compliance suite', () => {
     const results = await runBoardCompliance({
       clock,
       open: (metrics) => {
-        const board = new VirtualBoard({ kind: 'virtual', device: { load: null, bootMs: 50 } }, { tn: 'tn1.003', clock, random: new Random(3), metrics });
+        const board = new VirtualBoard(
+          { kind: 'virtual', device: { load: null, bootMs: 50 } },
+          { tn: 'tn1.003', clock, random: new Random(3), metrics },
+        );
         board.device.feedbackWireCut = true;
         return board;
       },

@@ -43,7 +43,10 @@ function serialBoard(tn: string, path: string, recorder: SampleRecorder, timing 
 }
 
 const statusOf = (board: TnBoard, status: StatusChange['status']): Promise<StatusChange> =>
-  nextEvent<StatusChange>((l) => board.onStatus(l), (c) => c.status === status);
+  nextEvent<StatusChange>(
+    (l) => board.onStatus(l),
+    (c) => c.status === status,
+  );
 
 describe('board faults on a pty (johnny-five on a serial path)', () => {
   it('reports a missing port with its path, keeps retrying, and attaches when the port appears', async () => {
@@ -65,7 +68,10 @@ describe('board faults on a pty (johnny-five on a serial path)', () => {
     await pty(ptyDevice('tn1.010'), dir);
     await waitOnClock(clock, attached, 10_000, 'attach after the port appeared');
     // The relay state asked for while the board was missing is applied once it is there.
-    const closed = nextEvent<RelayChange>((l) => board.onRelayChange(l), (c) => c.closed);
+    const closed = nextEvent<RelayChange>(
+      (l) => board.onRelayChange(l),
+      (c) => c.closed,
+    );
     await waitOnClock(clock, closed, 5_000, 'remembered relay state applied');
     expect(recorder.select('board', { tn: 'tn1.010', status: 'failed' })).toHaveLength(1);
   });
@@ -89,7 +95,15 @@ describe('board faults on a pty (johnny-five on a serial path)', () => {
     await link.restore();
     const change = await waitOnClock(clock, back, 10_000, 're-attach');
     expect(change.reattached).toBe(true);
-    await waitOnClock(clock, nextEvent<RelayChange>((l) => board.onRelayChange(l), (c) => c.closed), 5_000, 'relay restored');
+    await waitOnClock(
+      clock,
+      nextEvent<RelayChange>(
+        (l) => board.onRelayChange(l),
+        (c) => c.closed,
+      ),
+      5_000,
+      'relay restored',
+    );
     expect(device.relayClosed).toBe(true);
     const statuses = recorder.select('board', { tn: 'tn1.011' }).map((s) => s.tags.status);
     expect(statuses).toEqual(['attached', 'failed', 'reattached']);
@@ -120,7 +134,9 @@ describe('board faults on a pty (johnny-five on a serial path)', () => {
     expect(await waitOnClock(clock, board.ready(), 10_000, 'attach')).toBe('failed');
     const error = board.lastError();
     expect(error?.code).toBe('NO_SUCH_PIN');
-    expect(error?.message).toBe(`TN tn1.013, port ${link.path}, pin 40: relay: the board (board running GridbenchVirtualFirmata) has no pin 40 (pins 0..19)`);
+    expect(error?.message).toBe(
+      `TN tn1.013, port ${link.path}, pin 40: relay: the board (board running GridbenchVirtualFirmata) has no pin 40 (pins 0..19)`,
+    );
     await clock.sleep(300);
     expect(board.status()).toBe('failed');
   });

@@ -61,7 +61,12 @@ describe('virtual Firmata device (protocol.md, Firmata 2.5)', () => {
 
     const caps = await send(0xf0, 0x6b, 0xf7);
     expect(caps.slice(0, 2)).toEqual([0xf0, 0x6c]);
-    const pins = caps.slice(2, -1).join(',').split('127').slice(0, -1).map((p) => p.split(',').filter(Boolean).map(Number));
+    const pins = caps
+      .slice(2, -1)
+      .join(',')
+      .split('127')
+      .slice(0, -1)
+      .map((p) => p.split(',').filter(Boolean).map(Number));
     expect(pins).toHaveLength(20);
     expect(pins[0]).toEqual([]);
     expect(pins[3]).toEqual([0, 1, 11, 1, 1, 1, 3, 8, 4, 14]);

@@ -35,7 +35,11 @@ describe('TN wiring', () => {
   });
 
   it('takes analog names and leaves functions unwired with null', () => {
-    const w = resolveWiring({ analog: 'A0', s0: null, statusLed: null, relay: 'A3', pulsesPerKWh: 500 }, { tn: 't', port: 'p' }, ARDUINO_UNO);
+    const w = resolveWiring(
+      { analog: 'A0', s0: null, statusLed: null, relay: 'A3', pulsesPerKWh: 500 },
+      { tn: 't', port: 'p' },
+      ARDUINO_UNO,
+    );
     expect(w).toMatchObject({ analog: { pin: 14, channel: 0 }, relay: 17, s0: null, statusLed: null, pulsesPerKWh: 500 });
   });
 
@@ -52,12 +56,18 @@ describe('TN wiring', () => {
     const serialPin = errorOf(() => createBoard({ kind: 'virtual', wiring: { relay: 1 } }, deps()));
     expect(serialPin.code).toBe('PIN_MODE');
     expect(serialPin.pin).toBe(1);
-    expect(errorOf(() => createBoard({ kind: 'virtual', wiring: { analog: 5 } }, deps())).message).toMatch(/analog: pin 5 is not an analog input/);
+    expect(errorOf(() => createBoard({ kind: 'virtual', wiring: { analog: 5 } }, deps())).message).toMatch(
+      /analog: pin 5 is not an analog input/,
+    );
   });
 
   it('refuses malformed specs with the field named', () => {
-    expect(errorOf(() => createBoard({ kind: 'virtual', wiring: { relay: 'X9' } }, deps())).message).toMatch(/relay: "X9" is not a pin number/);
-    expect(errorOf(() => createBoard({ kind: 'virtual', wiring: { pulsesPerKWh: 0 } }, deps())).message).toMatch(/pulsesPerKWh must be a positive number/);
+    expect(errorOf(() => createBoard({ kind: 'virtual', wiring: { relay: 'X9' } }, deps())).message).toMatch(
+      /relay: "X9" is not a pin number/,
+    );
+    expect(errorOf(() => createBoard({ kind: 'virtual', wiring: { pulsesPerKWh: 0 } }, deps())).message).toMatch(
+      /pulsesPerKWh must be a positive number/,
+    );
     expect(errorOf(() => createBoard({ kind: 'real', port: '' }, deps())).code).toBe('BAD_SPEC');
     expect(errorOf(() => createBoard({ kind: 'arduino' } as unknown as BoardSpec, deps())).message).toMatch(/unknown board kind "arduino"/);
   });

@@ -20,7 +20,12 @@ describe('broker over ZeroMQ', () => {
     bench.t('dc1').send('hes', classFrame(0x11, 2));
     bench.t('hes').send('dc1', classFrame(0x10, 3));
     await waitFor(() => bench.received.length === 3, '3 frames');
-    expect(bench.at('dc1').map((r) => [r.from, seqOf(r.frame)]).sort()).toEqual([
+    expect(
+      bench
+        .at('dc1')
+        .map((r) => [r.from, seqOf(r.frame)])
+        .sort(),
+    ).toEqual([
       ['hes', 3],
       ['tn1.001', 1],
     ]);
@@ -28,7 +33,7 @@ describe('broker over ZeroMQ', () => {
     for (const r of bench.received) expect(r.sentAt).toBeGreaterThanOrEqual(before - 1);
   });
 
-  it('carries a relay\'s trace (send time, attack label) and an injection\'s label across processes', async () => {
+  it("carries a relay's trace (send time, attack label) and an injection's label across processes", async () => {
     const bench = await startBench();
     bench.t('dc1').send('hes', classFrame(0x11, 1), { sentAt: 1234.5, attack: 'replay:secure_TN_HES' });
     bench.broker.control.inject({ from: 'dc1', to: 'tn1.002', bytes: classFrame(0x13, 2) });

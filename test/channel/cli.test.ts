@@ -44,10 +44,16 @@ describe('channel config', () => {
     expect(cfg.profileFor({ kind: 'wan', dc: 'dc1' })).toEqual({ preset: 'dsl' });
   });
 
-  it('lets a link override switch loss model without keeping the kind default\'s fields of the old one', () => {
+  it("lets a link override switch loss model without keeping the kind default's fields of the old one", () => {
     const ge = '{ model: gilbert-elliott, pGoodToBad: 0.1, pBadToGood: 0.2, lossGood: 0, lossBad: 0.9 }';
     const cfg = parseChannelConfig(GOOD.replace('{ queueFrames: 16 }', `{ loss: ${ge} }`), 'ge.yaml');
-    expect(cfg.profileFor({ kind: 'plc', dc: 'dc1' }).loss).toEqual({ model: 'gilbert-elliott', pGoodToBad: 0.1, pBadToGood: 0.2, lossGood: 0, lossBad: 0.9 });
+    expect(cfg.profileFor({ kind: 'plc', dc: 'dc1' }).loss).toEqual({
+      model: 'gilbert-elliott',
+      pGoodToBad: 0.1,
+      pBadToGood: 0.2,
+      lossGood: 0,
+      lossBad: 0.9,
+    });
   });
 
   const cases: [string, string, RegExp][] = [
@@ -59,7 +65,11 @@ describe('channel config', () => {
     ['unknown link', GOOD.replace('plc:dc1:', 'plc:dc7:'), /bad\.yaml: links\.overrides\.plc:dc7: expected a link of the topology/],
     ['bad node id', GOOD.replace('tn1.002', 'tn 2'), /bad\.yaml: topology: node id "tn 2"/],
     ['bad endpoint', GOOD.replace('tcp://127.0.0.1:0', 'http://x'), /bad\.yaml: broker\.endpoint: expected a ZeroMQ endpoint/],
-    ['unknown interceptor', GOOD.replace('type: delay', 'type: teleport'), /bad\.yaml: interceptors\.0: type: unknown interceptor "teleport"/],
+    [
+      'unknown interceptor',
+      GOOD.replace('type: delay', 'type: teleport'),
+      /bad\.yaml: interceptors\.0: type: unknown interceptor "teleport"/,
+    ],
     ['bad interceptor config', GOOD.replace('ms: 5', 'ms: soon'), /bad\.yaml: interceptors\.0: interceptors\.0\.config\.ms: /],
     ['token missing', GOOD.replace('control: { port: 0 }', 'control: { host: 0.0.0.0, port: 0 }'), /bad\.yaml: control\.token: required/],
     [

@@ -60,7 +60,7 @@ describe('emulated network: addressing', () => {
     expect(b.recorder.select('channel_rejected', { reason: 'oversize' })[0]!.fields).toEqual({ count: 1, from: 'tn1.001' });
   });
 
-  it('refuses a frame an interceptor grew past the link\'s limit, as it refuses a sent one', async () => {
+  it("refuses a frame an interceptor grew past the link's limit, as it refuses a sent one", async () => {
     registerInterceptor({
       name: 'test-grow',
       summary: 'appends bytes (test only)',
@@ -101,7 +101,12 @@ describe('emulated network: PLC segment', () => {
     const b = virtualBench({ tns: 50, plc: { ...SLOW, bitRate: 0, loss: { model: 'bernoulli', p: 0.5 } } });
     for (let i = 0; i < 40; i++) b.t('dc1').send(SEGMENT_BROADCAST, classFrame(0x13, i));
     await b.clock.run();
-    const perTn = b.topology.tnsOf('dc1').map((tn) => b.at(tn).map((r) => seqOf(r.frame)).join(','));
+    const perTn = b.topology.tnsOf('dc1').map((tn) =>
+      b
+        .at(tn)
+        .map((r) => seqOf(r.frame))
+        .join(','),
+    );
     expect(new Set(perTn).size).toBe(50);
     const total = b.received.length;
     expect(Math.abs(total / 2000 - 0.5)).toBeLessThan(ci99(0.5, 2000));
@@ -269,7 +274,7 @@ describe('emulated network: transmit buffers per sender', () => {
 });
 
 describe('emulated network: attack labels', () => {
-  it('labels injected, altered and held frames for their receivers, and keeps a relay\'s label across the next hop', async () => {
+  it("labels injected, altered and held frames for their receivers, and keeps a relay's label across the next hop", async () => {
     const b = virtualBench({});
     b.control.inject({ from: 'dc1', to: 'tn1.001', bytes: bytes(4) });
     b.control.inject({ from: 'dc1', to: 'tn1.002', bytes: bytes(4), attack: 'replay:fresh_authentic_DC' });

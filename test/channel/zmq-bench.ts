@@ -16,7 +16,9 @@ export interface ZmqReceived extends ReceivedFrame {
  * A broker on a free loopback port with every node of a small topology connected over ZeroMQ,
  * each recording what it receives. close() ends every socket.
  */
-export async function zmqBench(opts: { dcs?: number; tns?: number; plc?: ProfileSpec; wan?: ProfileSpec; seed?: number; control?: boolean; skip?: NodeId[] } = {}) {
+export async function zmqBench(
+  opts: { dcs?: number; tns?: number; plc?: ProfileSpec; wan?: ProfileSpec; seed?: number; control?: boolean; skip?: NodeId[] } = {},
+) {
   const topology = Topology.build(opts.dcs ?? 1, opts.tns ?? 3);
   const broker: Broker = await startBroker({
     topology,

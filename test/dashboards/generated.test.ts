@@ -9,7 +9,14 @@ import { panelTargets, variableDefinitions } from '../../dashboards/query-check'
 const committed = (path: string) => readFileSync(join(DASHBOARDS_ROOT, path), 'utf8');
 const files = renderAll();
 const dashboard = JSON.parse(files['json/gridbench.json']!) as {
-  panels: { id: number; type: string; title: string; datasource?: { uid?: string }; targets?: { datasource?: { uid?: string } }[]; fieldConfig?: unknown }[];
+  panels: {
+    id: number;
+    type: string;
+    title: string;
+    datasource?: { uid?: string };
+    targets?: { datasource?: { uid?: string } }[];
+    fieldConfig?: unknown;
+  }[];
   templating: { list: { name: string }[] };
   uid: string;
 };
@@ -38,7 +45,15 @@ describe('dashboards as code', () => {
   it('shows attacker frames accepted in red as soon as there is one', () => {
     const stat = dashboard.panels.find((p) => p.type === 'stat' && /accepted/.test(p.title))!;
     expect(stat.fieldConfig).toMatchObject({
-      defaults: { color: { mode: 'thresholds' }, thresholds: { steps: [{ value: null, color: 'green' }, { value: 1, color: 'red' }] } },
+      defaults: {
+        color: { mode: 'thresholds' },
+        thresholds: {
+          steps: [
+            { value: null, color: 'green' },
+            { value: 1, color: 'red' },
+          ],
+        },
+      },
     });
     expect(stat).toMatchObject({ options: { colorMode: 'background' } });
     const table = dashboard.panels.find((p) => p.type === 'table' && /attack outcomes/i.test(p.title))!;

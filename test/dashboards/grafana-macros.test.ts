@@ -25,7 +25,11 @@ describe('Grafana macro expansion for InfluxQL', () => {
     expect(grafanaInterval({ from: 0, to: 86_400_000 }, 1000, 1000)).toBe(60_000); // 86.4 s -> 1 m
     expect([roundInterval(12), roundInterval(800), roundInterval(40_000)]).toEqual([10, 1000, 30_000]);
     expect([durationText(200), durationText(1000), durationText(120_000), durationText(3_600_000), durationText(1500)]).toEqual([
-      '200ms', '1s', '2m', '1h', '1500ms',
+      '200ms',
+      '1s',
+      '2m',
+      '1h',
+      '1500ms',
     ]);
   });
 

@@ -16,7 +16,6 @@ import { shortBenchRun } from './bench-run';
 const DB = 'gridbench';
 const dashboard = JSON.parse(renderAll()['json/gridbench.json']!);
 
-
 let server: InfluxServer;
 let resultsRoot: string;
 let run: RunResult;
@@ -46,7 +45,9 @@ afterAll(async () => {
 });
 
 function describeReport(report: CheckReport): string {
-  return report.results.map((r) => `${r.rows.toString().padStart(6)} rows  ${r.panel} (${r.refId})${r.error ? `  ERROR ${r.error}` : ''}`).join('\n');
+  return report.results
+    .map((r) => `${r.rows.toString().padStart(6)} rows  ${r.panel} (${r.refId})${r.error ? `  ERROR ${r.error}` : ''}`)
+    .join('\n');
 }
 
 describe('after a short bench run streamed into InfluxDB', () => {
@@ -64,14 +65,20 @@ describe('after a short bench run streamed into InfluxDB', () => {
       const rows = (response.results[0]?.series ?? []).reduce((n, s) => n + (s.values?.length ?? 0), 0);
       expect(rows, measurement).toBe(expected);
     }
-    const report = run.summary.outputs.find((o) => o.output === 'InfluxDBOutput')?.report as { received: number; written: number; remaining: { points: number } };
+    const report = run.summary.outputs.find((o) => o.output === 'InfluxDBOutput')?.report as {
+      received: number;
+      written: number;
+      remaining: { points: number };
+    };
     expect(report).toMatchObject({ received: lines.length, written: lines.length, remaining: { points: 0 } });
     expect(await countPoints(server, DB, 'automation_latency', 'latency_ms', `"run" = '${run.runId}'`)).toBeGreaterThan(0);
   });
 
   it('every panel query returns data with the dashboard defaults (newest run, all modes, all segments)', async () => {
     const report = await checkDashboardQueries(dashboard, influxQueryRunner(server.url, DB), { range });
-    console.log(`dashboard queries over ${new Date(range.from).toISOString()} .. ${new Date(range.to).toISOString()}:\n${describeReport(report)}`);
+    console.log(
+      `dashboard queries over ${new Date(range.from).toISOString()} .. ${new Date(range.to).toISOString()}:\n${describeReport(report)}`,
+    );
     expect(report.variables.run?.selected).toBe(run.runId);
     expect(report.variables.mode?.options).toEqual(expect.arrayContaining(['lean', 'smgw-tls']));
     expect(report.variables.segment?.options).toEqual(expect.arrayContaining(['dc1', 'dc2']));

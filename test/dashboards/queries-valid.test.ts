@@ -34,7 +34,9 @@ describe('dashboard queries on a real InfluxDB', () => {
   });
 
   it('reports a query InfluxDB refuses', async () => {
-    const broken = { panels: [{ title: 'broken', type: 'timeseries', targets: [{ refId: 'A', query: 'SELECT mean("x" FROM "m" WHERE $timeFilter' }] }] };
+    const broken = {
+      panels: [{ title: 'broken', type: 'timeseries', targets: [{ refId: 'A', query: 'SELECT mean("x" FROM "m" WHERE $timeFilter' }] }],
+    };
     const report = await checkDashboardQueries(broken, influxQueryRunner(server.url, 'empty'), { range: { from: 0, to: 60_000 } });
     expect(report.results[0]?.error).toMatch(/error parsing query/);
   });

@@ -22,7 +22,9 @@ describe('dashboard queries use only what measurements.ts declares', () => {
       '"latency" is not a tag or field of measurement "automation_latency" in measurements.ts',
     ]);
     expect(
-      schemaViolations(`SELECT max("value") AS "whatever" FROM "handshakes_in_progress" WHERE "tn" = 'tn1.001' AND "run" =~ /^$run$/ GROUP BY "reason"`),
+      schemaViolations(
+        `SELECT max("value") AS "whatever" FROM "handshakes_in_progress" WHERE "tn" = 'tn1.001' AND "run" =~ /^$run$/ GROUP BY "reason"`,
+      ),
     ).toEqual([
       '"tn" is not a tag or field of measurement "handshakes_in_progress" in measurements.ts',
       '"reason" is not a tag or field of measurement "handshakes_in_progress" in measurements.ts',

@@ -56,14 +56,16 @@ describe('docker/compose.yaml (the lab)', () => {
     for (const [source] of grafana.filter(([s]) => s.startsWith('/'))) expect(existsSync(source), source).toBe(true);
   });
 
-  it('runs the broker, the HES, each DC and each DC\'s TNs as separate services of the bench image', () => {
+  it("runs the broker, the HES, each DC and each DC's TNs as separate services of the bench image", () => {
     expect(commandOf(services.channel!)).toBe('gridbench channel --config /bench/channel.yaml');
     expect(commandOf(services.hes!)).toBe(nodeCommand('hes'));
     for (const dc of dcs) {
       expect(commandOf(services[dc]!), dc).toBe(nodeCommand(dc));
       expect(commandOf(services[`tns-${dc}`]!), `tns-${dc}`).toBe(nodeCommand(`tns:${dc}`));
     }
-    expect(commandOf(services.provision!)).toMatch(/^gridbench provision --scenario \/bench\/scenarios\/lab\.yaml --state \/state( --host \S+)+$/);
+    expect(commandOf(services.provision!)).toMatch(
+      /^gridbench provision --scenario \/bench\/scenarios\/lab\.yaml --state \/state( --host \S+)+$/,
+    );
     const bench = ['channel', 'provision', 'hes', ...dcs, ...dcs.map((dc) => `tns-${dc}`)];
     expect(Object.keys(services).sort()).toEqual([...bench, 'grafana', 'influxdb'].sort());
     for (const name of bench) {
@@ -96,7 +98,11 @@ describe('docker/compose.yaml (the lab)', () => {
     }
     expect(new Set(handed.values()).size).toBe(handed.size);
     for (const [name, service] of Object.entries(services))
-      if (name !== 'provision') expect(mounts(service).map(([source]) => source), name).not.toContain('state');
+      if (name !== 'provision')
+        expect(
+          mounts(service).map(([source]) => source),
+          name,
+        ).not.toContain('state');
   });
 
   it('gives the broker and the nodes one topology: channel.yaml matches the lab scenario', () => {

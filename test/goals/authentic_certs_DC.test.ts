@@ -31,10 +31,22 @@ describe('authentic_certs_DC', () => {
     // 1. a whole chain from the attacker's own root, naming dc1's real keys
     const rogueHes = b.attacker.rogueManufacturer.certifyHes('hes', keys.sign.publicKey, keys.enc.publicKey);
     const dcCertFor = (signer: Uint8Array) =>
-      issueCertificate({ role: CertRole.Dc, issuer: 'hes', subject: 'dc1', signKey: dc1Csr.signKey, encKey: dc1Csr.encKey }, signer, crypto);
-    b.attacker.inject('hes', 'dc1', encodeDcEnrolment({ dc: 'dc1', hesCert: rogueHes.bytes, dcCert: dcCertFor(keys.sign.secretKey).bytes }));
+      issueCertificate(
+        { role: CertRole.Dc, issuer: 'hes', subject: 'dc1', signKey: dc1Csr.signKey, encKey: dc1Csr.encKey },
+        signer,
+        crypto,
+      );
+    b.attacker.inject(
+      'hes',
+      'dc1',
+      encodeDcEnrolment({ dc: 'dc1', hesCert: rogueHes.bytes, dcCert: dcCertFor(keys.sign.secretKey).bytes }),
+    );
     // 2. the genuine HES certificate with a DC certificate the attacker signed
-    b.attacker.inject('hes', 'dc1', encodeDcEnrolment({ dc: 'dc1', hesCert: genuineDc2.hesCert, dcCert: dcCertFor(keys.sign.secretKey).bytes }));
+    b.attacker.inject(
+      'hes',
+      'dc1',
+      encodeDcEnrolment({ dc: 'dc1', hesCert: genuineDc2.hesCert, dcCert: dcCertFor(keys.sign.secretKey).bytes }),
+    );
     // 3. dc2's genuine chain, as sent and readdressed to dc1
     b.attacker.inject('hes', 'dc1', encodeDcEnrolment(genuineDc2));
     b.attacker.inject('hes', 'dc1', encodeDcEnrolment({ ...genuineDc2, dc: 'dc1' }));
@@ -61,12 +73,20 @@ describe('authentic_certs_DC', () => {
     // the attacker's keys under dc1's name, and a compromised dc2's keys under dc1's name
     const stolenDc2 = b.attacker.compromise('dc2');
     for (const k of [keys, stolenDc2]) {
-      const csr = signFrame({ cls: MessageClass.DcCsr, dc: 'dc1', signKey: k.sign.publicKey, encKey: k.enc.publicKey }, k.sign.secretKey, crypto);
+      const csr = signFrame(
+        { cls: MessageClass.DcCsr, dc: 'dc1', signKey: k.sign.publicKey, encKey: k.enc.publicKey },
+        k.sign.secretKey,
+        crypto,
+      );
       b.attacker.inject('dc1', 'hes', csr.frame);
     }
     // a CSR for dc1's real keys signed by someone else: no proof of possession
     const real = b.mode.keysOf('dc1');
-    const unsigned = signFrame({ cls: MessageClass.DcCsr, dc: 'dc1', signKey: real.sign.publicKey, encKey: real.enc.publicKey }, keys.sign.secretKey, crypto);
+    const unsigned = signFrame(
+      { cls: MessageClass.DcCsr, dc: 'dc1', signKey: real.sign.publicKey, encKey: real.enc.publicKey },
+      keys.sign.secretKey,
+      crypto,
+    );
     b.attacker.inject('dc1', 'hes', unsigned.frame);
     await b.wait();
     expect(b.rejected('not-expected', 'hes')).toBe(2);

@@ -40,7 +40,17 @@ describe('authentic_certs_TN', () => {
     // everything a genuine acknowledgement of this very attempt would say, the nonce sniffed from the registration
     const ackSignedBy = (secret: Uint8Array) =>
       signFrame(
-        { cls: MessageClass.TnAck, hes: 'hes', tn: 'tn1.001', dc: 'dc1', keyDigest: digest, dcKeyDigest: dcDigest, nonce: victimKey.nonce, hesCounter: 0, firmwareFloor: 0 },
+        {
+          cls: MessageClass.TnAck,
+          hes: 'hes',
+          tn: 'tn1.001',
+          dc: 'dc1',
+          keyDigest: digest,
+          dcKeyDigest: dcDigest,
+          nonce: victimKey.nonce,
+          hesCounter: 0,
+          firmwareFloor: 0,
+        },
         secret,
         crypto,
       ).frame;
@@ -48,10 +58,20 @@ describe('authentic_certs_TN', () => {
 
     // 1. a whole chain from the attacker's root, with an acknowledgement the rogue HES signed
     const rogueHes = b.attacker.rogueManufacturer.certifyHes('hes', keys.sign.publicKey, keys.enc.publicKey);
-    const rogueDc = issueCertificate({ role: CertRole.Dc, issuer: 'hes', subject: 'dc1', signKey: keys.sign.publicKey, encKey: keys.enc.publicKey }, keys.sign.secretKey, crypto);
+    const rogueDc = issueCertificate(
+      { role: CertRole.Dc, issuer: 'hes', subject: 'dc1', signKey: keys.sign.publicKey, encKey: keys.enc.publicKey },
+      keys.sign.secretKey,
+      crypto,
+    );
     send({ tn: 'tn1.001', hesCert: rogueHes.bytes, dcCert: rogueDc.bytes, ack: ackSignedBy(keys.sign.secretKey), anchor: genuine.anchor });
     // 2. the genuine chain of dc1 with an acknowledgement forged by a compromised dc1
-    send({ tn: 'tn1.001', hesCert: sameDc.hesCert, dcCert: sameDc.dcCert, ack: ackSignedBy(b.attacker.compromise('dc1').sign.secretKey), anchor: genuine.anchor });
+    send({
+      tn: 'tn1.001',
+      hesCert: sameDc.hesCert,
+      dcCert: sameDc.dcCert,
+      ack: ackSignedBy(b.attacker.compromise('dc1').sign.secretKey),
+      anchor: genuine.anchor,
+    });
     // 3. tn1.002's genuine enrolment, as sent and readdressed (its acknowledgement names tn1.002)
     send(sameDc);
     send({ ...sameDc, tn: 'tn1.001' });
@@ -65,7 +85,11 @@ describe('authentic_certs_TN', () => {
     send({ tn: 'tn1.001', hesCert: genuine.hesCert, dcCert: otherDc.dcCert, ack: genuine.ack, anchor: genuine.anchor });
     // 7. its genuine chain and acknowledgement with a counter anchor the attacker signed (to reset
     //    the TN's counters and replay old commands), and with tn1.002's genuine anchor
-    const forgedAnchor = signFrame({ cls: MessageClass.CounterAnchor, dc: 'dc1', tn: 'tn1.001', nonce: victimKey.nonce, counter: 0 }, keys.sign.secretKey, crypto).frame;
+    const forgedAnchor = signFrame(
+      { cls: MessageClass.CounterAnchor, dc: 'dc1', tn: 'tn1.001', nonce: victimKey.nonce, counter: 0 },
+      keys.sign.secretKey,
+      crypto,
+    ).frame;
     send({ ...genuine, anchor: forgedAnchor });
     send({ ...genuine, anchor: sameDc.anchor });
     await b.wait();
@@ -86,15 +110,27 @@ describe('authentic_certs_TN', () => {
     const stolen = b.attacker.compromise('tn1.002');
     const nonce = crypto.randomBytes(16);
     for (const k of [keys, stolen]) {
-      const registration = signFrame({ cls: MessageClass.TnKey, tn: 'tn1.001', dc: 'dc1', signKey: k.sign.publicKey, encKey: k.enc.publicKey, nonce }, k.sign.secretKey, crypto);
+      const registration = signFrame(
+        { cls: MessageClass.TnKey, tn: 'tn1.001', dc: 'dc1', signKey: k.sign.publicKey, encKey: k.enc.publicKey, nonce },
+        k.sign.secretKey,
+        crypto,
+      );
       b.attacker.inject('tn1.001', 'dc1', registration.frame);
     }
     // tn1.001's real keys, signed with them (tn1.001 compromised), registered through dc2 where it does not belong
     const real = b.attacker.compromise('tn1.001');
-    const moved = signFrame({ cls: MessageClass.TnKey, tn: 'tn1.001', dc: 'dc2', signKey: real.sign.publicKey, encKey: real.enc.publicKey, nonce }, real.sign.secretKey, crypto);
+    const moved = signFrame(
+      { cls: MessageClass.TnKey, tn: 'tn1.001', dc: 'dc2', signKey: real.sign.publicKey, encKey: real.enc.publicKey, nonce },
+      real.sign.secretKey,
+      crypto,
+    );
     b.attacker.inject('dc2', 'hes', moved.frame);
     // tn1.001's real keys under its own DC, but without the secret key to sign for them
-    const unproven = signFrame({ cls: MessageClass.TnKey, tn: 'tn1.001', dc: 'dc1', signKey: real.sign.publicKey, encKey: real.enc.publicKey, nonce }, keys.sign.secretKey, crypto);
+    const unproven = signFrame(
+      { cls: MessageClass.TnKey, tn: 'tn1.001', dc: 'dc1', signKey: real.sign.publicKey, encKey: real.enc.publicKey, nonce },
+      keys.sign.secretKey,
+      crypto,
+    );
     b.attacker.inject('dc1', 'hes', unproven.frame);
     await b.wait();
     expect(b.rejected('not-expected', 'hes')).toBe(3);
@@ -106,7 +142,7 @@ describe('authentic_certs_TN', () => {
     expect(b.oracle.tally('authentic_certs_TN')).toEqual({ accepted: 6, violations: 0 });
   });
 
-  it('refuses an old enrolment replayed into a re-enrolment: a replaced DC\'s TNs cannot be pinned to its old key', async () => {
+  it("refuses an old enrolment replayed into a re-enrolment: a replaced DC's TNs cannot be pinned to its old key", async () => {
     const originals = b.attacker.record({ link: 'plc:dc1', class: 'tn-enrolment' });
     await b.clock.drive(b.mode.bootstrap());
     originals.stop();
@@ -121,7 +157,11 @@ describe('authentic_certs_TN', () => {
     await b.clock.drive(b.mode.replace('dc1'));
     stop();
     expect(b.rejected('stale-counter', 'tn')).toBeGreaterThanOrEqual(3);
-    const forged = signFrame({ cls: MessageClass.Automation, dc: 'dc1', group: 'dc1', counter: 100, relay: 1 }, oldUnit.sign.secretKey, b.attacker.crypto);
+    const forged = signFrame(
+      { cls: MessageClass.Automation, dc: 'dc1', group: 'dc1', counter: 100, relay: 1 },
+      oldUnit.sign.secretKey,
+      b.attacker.crypto,
+    );
     b.attacker.inject('dc1', SEGMENT_BROADCAST, forged.frame);
     await b.wait();
     expect(b.topology.tnsOf('dc1').map((tn) => b.mode.tns.get(tn)!.relayState)).toEqual([undefined, undefined, undefined]);
@@ -131,7 +171,7 @@ describe('authentic_certs_TN', () => {
     expect(b.oracle.totalViolations).toBe(0);
   });
 
-  it('refuses an old counter anchor spliced into a replacement unit\'s enrolment', async () => {
+  it("refuses an old counter anchor spliced into a replacement unit's enrolment", async () => {
     const first = b.attacker.record({ link: 'plc:dc1', class: 'tn-enrolment', to: 'tn1.001' });
     await b.clock.drive(b.mode.bootstrap());
     first.stop();

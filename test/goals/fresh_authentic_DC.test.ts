@@ -30,7 +30,11 @@ describe('fresh_authentic_DC', () => {
   }
 
   it('refuses a command the attacker signs with a key of its own', async () => {
-    const forged = signFrame({ cls: MessageClass.Automation, dc: 'dc1', group: 'dc1', counter: 1_000, relay: 1 }, b.attacker.keys.sign.secretKey, b.attacker.crypto);
+    const forged = signFrame(
+      { cls: MessageClass.Automation, dc: 'dc1', group: 'dc1', counter: 1_000, relay: 1 },
+      b.attacker.keys.sign.secretKey,
+      b.attacker.crypto,
+    );
     b.attacker.inject('dc1', SEGMENT_BROADCAST, forged.frame);
     await b.wait();
     expect(b.rejected('bad-signature', 'tn')).toBe(3);
@@ -51,7 +55,7 @@ describe('fresh_authentic_DC', () => {
     await honestCommandStillWorks();
   });
 
-  it('refuses a genuine command of one DC replayed onto another DC\'s segment', async () => {
+  it("refuses a genuine command of one DC replayed onto another DC's segment", async () => {
     const recording = b.attacker.record({ link: 'plc:dc1', class: 'automation' });
     b.mode.automation('dc1', { relay: 'on' });
     await b.wait();
@@ -94,10 +98,18 @@ describe('fresh_authentic_DC', () => {
     expect(b.oracle.violationsOf('fresh_authentic_DC')).toBe(0);
   });
 
-  it('refuses commands made with a compromised neighbouring DC\'s key', async () => {
+  it("refuses commands made with a compromised neighbouring DC's key", async () => {
     const dc2 = b.attacker.compromise('dc2');
-    const claimingDc1 = signFrame({ cls: MessageClass.Automation, dc: 'dc1', group: 'dc1', counter: 5_000, relay: 1 }, dc2.sign.secretKey, b.attacker.crypto);
-    const asDc2ForDc1 = signFrame({ cls: MessageClass.Automation, dc: 'dc2', group: 'dc1', counter: 5_000, relay: 1 }, dc2.sign.secretKey, b.attacker.crypto);
+    const claimingDc1 = signFrame(
+      { cls: MessageClass.Automation, dc: 'dc1', group: 'dc1', counter: 5_000, relay: 1 },
+      dc2.sign.secretKey,
+      b.attacker.crypto,
+    );
+    const asDc2ForDc1 = signFrame(
+      { cls: MessageClass.Automation, dc: 'dc2', group: 'dc1', counter: 5_000, relay: 1 },
+      dc2.sign.secretKey,
+      b.attacker.crypto,
+    );
     b.attacker.inject('dc1', SEGMENT_BROADCAST, claimingDc1.frame);
     b.attacker.inject('dc1', SEGMENT_BROADCAST, asDc2ForDc1.frame);
     await b.wait();
@@ -107,9 +119,13 @@ describe('fresh_authentic_DC', () => {
     await honestCommandStillWorks();
   });
 
-  it('refuses commands signed with a compromised TN\'s key', async () => {
+  it("refuses commands signed with a compromised TN's key", async () => {
     const tn = b.attacker.compromise('tn1.002');
-    const forged = signFrame({ cls: MessageClass.Automation, dc: 'dc1', group: 'dc1', counter: 7_000, relay: 1 }, tn.sign.secretKey, b.attacker.crypto);
+    const forged = signFrame(
+      { cls: MessageClass.Automation, dc: 'dc1', group: 'dc1', counter: 7_000, relay: 1 },
+      tn.sign.secretKey,
+      b.attacker.crypto,
+    );
     b.attacker.inject('dc1', SEGMENT_BROADCAST, forged.frame);
     await b.wait();
     expect(b.rejected('bad-signature', 'tn')).toBe(3);
@@ -128,13 +144,17 @@ describe('fresh_authentic_DC', () => {
     await honestCommandStillWorks();
   });
 
-  it('after a DC is replaced, its TNs follow the new unit and refuse the old unit\'s key', async () => {
+  it("after a DC is replaced, its TNs follow the new unit and refuse the old unit's key", async () => {
     const oldUnit = b.attacker.compromise('dc1'); // the failed unit's keys, e.g. recovered from the scrap
     b.mode.automation('dc1', { relay: 'on' });
     b.mode.automation('dc1', { relay: 'off' });
     await b.wait();
     await b.clock.drive(b.mode.replace('dc1'));
-    const forged = signFrame({ cls: MessageClass.Automation, dc: 'dc1', group: 'dc1', counter: 3, relay: 1 }, oldUnit.sign.secretKey, b.attacker.crypto);
+    const forged = signFrame(
+      { cls: MessageClass.Automation, dc: 'dc1', group: 'dc1', counter: 3, relay: 1 },
+      oldUnit.sign.secretKey,
+      b.attacker.crypto,
+    );
     b.attacker.inject('dc1', SEGMENT_BROADCAST, forged.frame);
     await b.wait();
     expect(b.rejected('bad-signature', 'tn')).toBe(3);

@@ -20,8 +20,7 @@ describe('fresh_authentic_FW', () => {
   afterEach(() => b.close());
 
   const versions = () => [...b.mode.tns.values()].map((tn) => tn.firmwareVersion);
-  const rollout = (version: number, timeoutMs = 60_000) =>
-    b.clock.drive(b.mode.firmware({ version, image: image(version) }, timeoutMs));
+  const rollout = (version: number, timeoutMs = 60_000) => b.clock.drive(b.mode.firmware({ version, image: image(version) }, timeoutMs));
 
   async function honestRolloutStillWorks(version: number): Promise<void> {
     const report = await rollout(version);
@@ -41,7 +40,15 @@ describe('fresh_authentic_FW', () => {
     const rogue = b.attacker.rogueManufacturer.signFirmware(9, image(9));
     const dcKey = b.attacker.compromise('dc1').sign.secretKey;
     const dcSigned = signFrame(
-      { cls: MessageClass.FirmwareManifest, issuer: 'mfr', group: ALL_TNS, version: 9, size: 1_000, chunkSize: 200, digest: b.attacker.crypto.sha256(image(9)) },
+      {
+        cls: MessageClass.FirmwareManifest,
+        issuer: 'mfr',
+        group: ALL_TNS,
+        version: 9,
+        size: 1_000,
+        chunkSize: 200,
+        digest: b.attacker.crypto.sha256(image(9)),
+      },
       dcKey,
       b.attacker.crypto,
     );
@@ -78,7 +85,11 @@ describe('fresh_authentic_FW', () => {
     b.attacker.replay(manifests.frames[0]!);
     const fake = image(66);
     for (let index = 0; index < 5; index++)
-      b.attacker.inject('dc2', SEGMENT_BROADCAST, encodeFirmwareChunk({ version: 2, index, data: fake.subarray(index * 200, index * 200 + 200) }));
+      b.attacker.inject(
+        'dc2',
+        SEGMENT_BROADCAST,
+        encodeFirmwareChunk({ version: 2, index, data: fake.subarray(index * 200, index * 200 + 200) }),
+      );
     await b.wait();
     expect(b.rejected('firmware-digest', 'tn')).toBe(3);
     expect(versions()).toEqual([2, 2, 2, 0, 0, 0]);

@@ -26,8 +26,12 @@ describe('fresh_authentic_HES', () => {
     expect(b.oracle.violationsOf('fresh_authentic_HES')).toBe(0);
   }
 
-  it('refuses a meter request signed with the attacker\'s own key', async () => {
-    const forged = signFrame({ cls: MessageClass.MeterRequest, hes: 'hes', group: ALL_TNS, counter: 9_999, request: 0 }, b.attacker.keys.sign.secretKey, b.attacker.crypto);
+  it("refuses a meter request signed with the attacker's own key", async () => {
+    const forged = signFrame(
+      { cls: MessageClass.MeterRequest, hes: 'hes', group: ALL_TNS, counter: 9_999, request: 0 },
+      b.attacker.keys.sign.secretKey,
+      b.attacker.crypto,
+    );
     b.attacker.inject('dc1', SEGMENT_BROADCAST, forged.frame);
     b.attacker.inject('hes', 'dc2', forged.frame); // on the WAN: dc2 relays it to its TNs
     await b.wait();
@@ -76,10 +80,14 @@ describe('fresh_authentic_HES', () => {
     expect(b.oracle.violationsOf('fresh_authentic_HES')).toBe(0);
   });
 
-  it('refuses requests forged with a compromised DC\'s or TN\'s key', async () => {
+  it("refuses requests forged with a compromised DC's or TN's key", async () => {
     for (const node of ['dc1', 'tn1.002']) {
       const keys = b.attacker.compromise(node);
-      const forged = signFrame({ cls: MessageClass.MeterRequest, hes: 'hes', group: ALL_TNS, counter: 50_000, request: 0 }, keys.sign.secretKey, b.attacker.crypto);
+      const forged = signFrame(
+        { cls: MessageClass.MeterRequest, hes: 'hes', group: ALL_TNS, counter: 50_000, request: 0 },
+        keys.sign.secretKey,
+        b.attacker.crypto,
+      );
       b.attacker.inject('dc1', SEGMENT_BROADCAST, forged.frame);
     }
     await b.wait();

@@ -28,7 +28,7 @@ describe('secure_HES_TN', () => {
     expect(b.oracle.violationsOf('secure_HES_TN')).toBe(0);
   }
 
-  it('keeps a confidential message unreadable on the wire, even with a compromised DC\'s and another TN\'s keys', async () => {
+  it("keeps a confidential message unreadable on the wire, even with a compromised DC's and another TN's keys", async () => {
     const recording = b.attacker.record({ class: 'confidential' });
     b.mode.confidential('tn1.001', secret('prepaid balance 12.50 EUR'));
     await b.wait();
@@ -89,7 +89,7 @@ describe('secure_HES_TN', () => {
     await honestMessageStillWorks();
   });
 
-  it('refuses messages forged with a compromised DC\'s key, and altered ciphertext', async () => {
+  it("refuses messages forged with a compromised DC's key, and altered ciphertext", async () => {
     const dc = b.attacker.compromise('dc1');
     const victimKey = b.mode.keysOf('tn1.003').enc.publicKey;
     const forged = signThenSeal(

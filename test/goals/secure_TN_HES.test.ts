@@ -24,7 +24,7 @@ describe('secure_TN_HES', () => {
     expect(b.oracle.violationsOf('secure_TN_HES')).toBe(0);
   }
 
-  it('keeps responses unreadable on the wire, even with a compromised DC\'s and another TN\'s keys', async () => {
+  it("keeps responses unreadable on the wire, even with a compromised DC's and another TN's keys", async () => {
     const recording = b.attacker.record({ class: 'meter-response' });
     await honestRoundStillWorks();
     expect(recording.frames.length).toBe(12); // six responses, each seen on the PLC and on the WAN
@@ -78,7 +78,7 @@ describe('secure_TN_HES', () => {
     await honestRoundStillWorks();
   });
 
-  it('refuses a response forged for another TN with a compromised TN\'s keys', async () => {
+  it("refuses a response forged for another TN with a compromised TN's keys", async () => {
     const requests = b.attacker.record({ link: 'plc:dc1', class: 'meter-request' });
     const silenceVictim = b.attacker.block({ link: 'plc:dc1', class: 'meter-response', from: 'tn1.001' });
     const round = b.mode.meterRound(20_000);
@@ -99,7 +99,10 @@ describe('secure_TN_HES', () => {
     const body = meterReadingBody({ counter, registers: [[1, 2]] });
     const signedAsItself = b.attacker.crypto.sign(Uint8Array.of(...ownHeader, ...body), thief.sign.secretKey);
     const victimHeader = sealedHeader({ cls: MessageClass.MeterResponse, tn: 'tn1.001', hes: 'hes' });
-    const rewrapped = Uint8Array.of(...victimHeader, ...b.attacker.crypto.seal(Uint8Array.of(...body, ...signedAsItself), hesKey, victimHeader));
+    const rewrapped = Uint8Array.of(
+      ...victimHeader,
+      ...b.attacker.crypto.seal(Uint8Array.of(...body, ...signedAsItself), hesKey, victimHeader),
+    );
     b.attacker.inject('dc1', 'hes', forged.frame);
     b.attacker.inject('dc1', 'hes', rewrapped);
     const report = await b.clock.drive(round);

@@ -84,7 +84,9 @@ describe('a node process of a distributed bench', () => {
     handed('tns:dc1');
     expect(readFileSync(join(tnsHost, 'tn1.001', 'counter'), 'utf8')).toBe('{"value":41}');
 
-    expect(() => exportHostState(scenario, join(dir, 'nowhere'), 'dc1', join(dir, 'hosts', 'x'))).toThrow(/nowhere\/lean-provisioning\.json: missing/);
+    expect(() => exportHostState(scenario, join(dir, 'nowhere'), 'dc1', join(dir, 'hosts', 'x'))).toThrow(
+      /nowhere\/lean-provisioning\.json: missing/,
+    );
     expect(() => exportHostState(scenario, state, 'dc9', join(dir, 'hosts', 'y'))).toThrow(/--nodes dc9: "dc9" is not a node/);
   });
 

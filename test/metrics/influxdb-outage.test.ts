@@ -58,7 +58,7 @@ async function produce(
   tickMs = 10,
 ): Promise<Production> {
   const stats: Production = { slowestAddMs: 0, maxMemory: 0, maxDisk: 0 };
-  for (let sent = 0; sent < total; ) {
+  for (let sent = 0; sent < total;) {
     const batch: Sample[] = [];
     for (let i = 0; i < perTick && sent < total; i++, sent++)
       batch.push({
@@ -168,7 +168,12 @@ describe('InfluxDBOutput loses nothing', () => {
     // Everything not acknowledged is in the spill files stop() names, one line per point.
     const files = lineProtocolFiles(spillDir);
     const lines = files
-      .map((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).length)
+      .map(
+        (f) =>
+          readFileSync(f, 'utf8')
+            .split('\n')
+            .filter((l) => l && !l.startsWith('#')).length,
+      )
       .reduce((a, b) => a + b, 0);
     expect(report.remaining.points).toBeGreaterThan(0);
     expect(report.remaining.files).toEqual(files);

@@ -102,16 +102,25 @@ describe('InfluxDBOutput', () => {
 
   it('starts without a server and says where it buffers when there is none', async () => {
     const log: string[] = [];
-    const { output, dir } = makeOutput('nowhere', new Timebase('virtual', 0), {
-      addr: 'http://127.0.0.1:9',
-      pushIntervalMs: 50,
-      stopTimeoutMs: 200,
-    }, log);
+    const { output, dir } = makeOutput(
+      'nowhere',
+      new Timebase('virtual', 0),
+      {
+        addr: 'http://127.0.0.1:9',
+        pushIntervalMs: 50,
+        stopTimeoutMs: 200,
+      },
+      log,
+    );
     await output.start();
     output.addSamples([{ measurement: 'meter_round', tags: { run: 'x' }, fields: { counter: 1 }, time: 0 }]);
     await output.stop();
     expect(output.report()).toMatchObject({ written: 0, outages: 1, remaining: { points: 1, dir: join(dir, 'influxdb-spill') } });
-    expect(log[0]).toMatch(/cannot write to http:\/\/127\.0\.0\.1:9\/nowhere \(.*ECONNREFUSED.*\); buffering up to 50000 points in memory, then in .*influxdb-spill/);
-    expect(log.at(-1)).toMatch(/1 points could not be written .* they are in .*influxdb-spill\/spill-\*\.lp\. Load them later with: npx tsx bench\/metrics\/replay\.ts/);
+    expect(log[0]).toMatch(
+      /cannot write to http:\/\/127\.0\.0\.1:9\/nowhere \(.*ECONNREFUSED.*\); buffering up to 50000 points in memory, then in .*influxdb-spill/,
+    );
+    expect(log.at(-1)).toMatch(
+      /1 points could not be written .* they are in .*influxdb-spill\/spill-\*\.lp\. Load them later with: npx tsx bench\/metrics\/replay\.ts/,
+    );
   });
 });

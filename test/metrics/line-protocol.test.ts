@@ -14,9 +14,7 @@ const point = (over: Partial<Point> = {}): Point => ({
 
 describe('line protocol', () => {
   it('escapes measurement, tag and field names and string values as InfluxDB 1.x expects', () => {
-    const line = encodeLine(
-      point({ tags: { 'a b': 'x,y=z' }, fields: { 'f=1': 'say "hi" \\ ok', n: 2.5, ok: true } }),
-    );
+    const line = encodeLine(point({ tags: { 'a b': 'x,y=z' }, fields: { 'f=1': 'say "hi" \\ ok', n: 2.5, ok: true } }));
     expect(line).toBe('frame_rejected,a\\ b=x\\,y\\=z f\\=1="say \\"hi\\" \\\\ ok",n=2.5,ok=true 1700000000123456');
   });
 

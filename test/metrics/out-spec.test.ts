@@ -71,7 +71,10 @@ describe('--out influxdb settings: defaults < GRIDBENCH_INFLUXDB_* < URL', () =>
     ['influxdb=h:8086/db', /--out influxdb=h:8086\/db: the URL must start with http:\/\/ or https:\/\//],
     ['influxdb=not a url', /--out influxdb=not a url: "not a url" is not a URL/],
     ['influxdb=http://h:8086/a/b', /--out influxdb=http:\/\/h:8086\/a\/b: the database is the one path segment/],
-    ['influxdb=http://h:8086/db?flush=1s', /--out influxdb=http:\/\/h:8086\/db\?flush=1s: unknown parameter "flush"; known: retention_policy, push_interval/],
+    [
+      'influxdb=http://h:8086/db?flush=1s',
+      /--out influxdb=http:\/\/h:8086\/db\?flush=1s: unknown parameter "flush"; known: retention_policy, push_interval/,
+    ],
     ['influxdb=http://h:8086/db?push_interval=soon', /push_interval: "soon" is not a duration/],
     ['influxdb=http://h:8086/db?batch_size=0', /batch_size: must be at least 1, got 0/],
     ['influxdb=http://h:8086/db?buffer_points=10&batch_size=100', /buffer_points \(10\) must be at least batch_size \(100\)/],

@@ -43,24 +43,40 @@ describe('goal oracle', () => {
 
   it.each([
     ['content no genuine party sent', (m: GoalOracle) => m.accepted(command(9)), /no genuine party sent/],
-    ['content under another sender\'s name', (m: GoalOracle) => {
-      m.sent('dc2', bytes('automation dc1 #1'));
-      m.accepted(command(1));
-    }, /but dc2 sent it/],
-    ['content meant for another segment', (m: GoalOracle) => {
-      m.sent('dc1', bytes('automation dc1 #1'));
-      m.accepted(command(1, { node: 'tn2.001' }));
-    }, /meant for dc1/],
-    ['the same content accepted twice', (m: GoalOracle) => {
-      m.sent('dc1', bytes('automation dc1 #1'));
-      m.accepted(command(1));
-      m.accepted(command(1));
-    }, /twice/],
-    ['an older message after a newer one of the same stream', (m: GoalOracle) => {
-      for (const n of [1, 2]) m.sent('dc1', bytes(`automation dc1 #${n}`));
-      m.accepted(command(2));
-      m.accepted(command(1));
-    }, /after #2 of the same stream/],
+    [
+      "content under another sender's name",
+      (m: GoalOracle) => {
+        m.sent('dc2', bytes('automation dc1 #1'));
+        m.accepted(command(1));
+      },
+      /but dc2 sent it/,
+    ],
+    [
+      'content meant for another segment',
+      (m: GoalOracle) => {
+        m.sent('dc1', bytes('automation dc1 #1'));
+        m.accepted(command(1, { node: 'tn2.001' }));
+      },
+      /meant for dc1/,
+    ],
+    [
+      'the same content accepted twice',
+      (m: GoalOracle) => {
+        m.sent('dc1', bytes('automation dc1 #1'));
+        m.accepted(command(1));
+        m.accepted(command(1));
+      },
+      /twice/,
+    ],
+    [
+      'an older message after a newer one of the same stream',
+      (m: GoalOracle) => {
+        for (const n of [1, 2]) m.sent('dc1', bytes(`automation dc1 #${n}`));
+        m.accepted(command(2));
+        m.accepted(command(1));
+      },
+      /after #2 of the same stream/,
+    ],
   ])('flags %s', (_what, act, detail) => {
     const m = oracle();
     act(m);
@@ -78,11 +94,19 @@ describe('goal oracle', () => {
     expect(m.violations.map((v) => v.detail)).toEqual([expect.stringMatching(/twice/)]);
   });
 
-  it('keeps firmware rising per unit, and a replacement unit at or above the fleet\'s release', () => {
+  it("keeps firmware rising per unit, and a replacement unit at or above the fleet's release", () => {
     const m = oracle();
     const install = (node: string, version: number) => {
       m.sent('mfr', bytes(`manifest ${version}`));
-      m.accepted({ node, cls: MessageClass.FirmwareManifest, sender: 'mfr', recipient: '*', counter: version, signed: bytes(`manifest ${version}`), signerKey: dcKey });
+      m.accepted({
+        node,
+        cls: MessageClass.FirmwareManifest,
+        sender: 'mfr',
+        recipient: '*',
+        counter: version,
+        signed: bytes(`manifest ${version}`),
+        signerKey: dcKey,
+      });
     };
     install('tn1.001', 2);
     install('tn1.002', 3);
@@ -107,9 +131,22 @@ describe('goal oracle', () => {
       issueCertificate({ role: CertRole.Dc, issuer: 'hes', subject: 'dc1', signKey: keys, encKey: keys }, hesKey.secretKey, crypto).bytes;
     const first = cert(dcKey);
     const second = cert(otherKey);
-    const forged = issueCertificate({ role: CertRole.Dc, issuer: 'hes', subject: 'dc1', signKey: dcKey, encKey: dcKey }, crypto.generateKeyPair().secretKey, crypto).bytes;
+    const forged = issueCertificate(
+      { role: CertRole.Dc, issuer: 'hes', subject: 'dc1', signKey: dcKey, encKey: dcKey },
+      crypto.generateKeyPair().secretKey,
+      crypto,
+    ).bytes;
     const enrol = (certificate: Uint8Array) =>
-      m.accepted({ node: 'tn1.001', cls: MessageClass.TnEnrolment, sender: 'dc1', recipient: 'tn1.001', counter: 0, signed: certificate, signerKey: hesKey.publicKey, certificates: [certificate] });
+      m.accepted({
+        node: 'tn1.001',
+        cls: MessageClass.TnEnrolment,
+        sender: 'dc1',
+        recipient: 'tn1.001',
+        counter: 0,
+        signed: certificate,
+        signerKey: hesKey.publicKey,
+        certificates: [certificate],
+      });
     m.issued(first);
     enrol(first);
     expect(m.totalViolations).toBe(0);

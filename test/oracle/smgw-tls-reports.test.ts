@@ -73,14 +73,18 @@ describe('smgw-tls reports to the goal oracle', () => {
     bench.mode.automation('dc2', { relay: 'on' });
     bench.mode.confidential('tn1.002', new TextEncoder().encode('prepaid balance 12.50 EUR'));
     await bench.clock.advance(60_000);
-    expect((await bench.clock.drive(bench.mode.firmware({ version: 2, image: new Uint8Array(4_096).fill(7) }, 900_000))).missing).toEqual([]);
+    expect((await bench.clock.drive(bench.mode.firmware({ version: 2, image: new Uint8Array(4_096).fill(7) }, 900_000))).missing).toEqual(
+      [],
+    );
     await bench.clock.drive(bench.mode.renegotiateAll('dc1', 'age'));
     await bench.clock.drive(bench.mode.powerRestored('dc1'));
     // The same again on the new channels: the counters go on rising under the same keys.
     bench.mode.automation('dc1', { relay: 'off' });
     bench.mode.confidential('tn1.002', new TextEncoder().encode('prepaid balance 12.50 EUR')); // the same text: a new message
     expect((await bench.clock.drive(bench.mode.meterRound(300_000))).missing).toEqual([]);
-    expect((await bench.clock.drive(bench.mode.firmware({ version: 3, image: new Uint8Array(4_096).fill(8) }, 900_000))).missing).toEqual([]);
+    expect((await bench.clock.drive(bench.mode.firmware({ version: 3, image: new Uint8Array(4_096).fill(8) }, 900_000))).missing).toEqual(
+      [],
+    );
     await bench.clock.advance(60_000);
 
     expect(oracle.violations).toEqual([]);
@@ -192,12 +196,20 @@ describe('smgw-tls reports to the goal oracle', () => {
     await bench.close();
   });
 
-  it('is wired by the runner: smgw-tls built from a scenario reports to the run\'s oracle', async () => {
-    const scenario = parseScenario('name: oracle\nseed: 3\nmodes: [smgw-tls]\nduration: 10m\ntopology: { dcs: 1, tnsPerDc: 2 }\n', 'oracle.yaml');
+  it("is wired by the runner: smgw-tls built from a scenario reports to the run's oracle", async () => {
+    const scenario = parseScenario(
+      'name: oracle\nseed: 3\nmodes: [smgw-tls]\nduration: 10m\ntopology: { dcs: 1, tnsPerDc: 2 }\n',
+      'oracle.yaml',
+    );
     const clock = new VirtualClock();
     const topology = Topology.build(1, 2);
     const random = new Random(3);
-    const network = createEmulatedNetwork({ topology, clock, random: random.fork('channel'), profileFor: () => ({ preset: 'pass-through' }) });
+    const network = createEmulatedNetwork({
+      topology,
+      clock,
+      random: random.fork('channel'),
+      profileFor: () => ({ preset: 'pass-through' }),
+    });
     const oracle = new GoalOracle(topologyMembership(topology));
     const metrics = new SampleRecorder().metrics(clock, { run: 'test' });
     const mode = createMode('smgw-tls', { scenario, topology, clock, network, metrics, random, boards: new Map(), oracle });

@@ -10,9 +10,7 @@ const ecdsa = JSON.parse(readFileSync(new URL('../vectors/ecdsa-p256-sha256.json
 const hybrid = JSON.parse(readFileSync(new URL('../vectors/hybrid-seal.json', import.meta.url), 'utf8'));
 const backends = Object.values(CRYPTO_BACKENDS);
 const pairs = backends.flatMap((a) => backends.map((b) => [a, b] as const));
-const compressedPublicKey = hex(
-  ECDH.convertKey(ecdsa.publicKeyUncompressed, 'prime256v1', 'hex', 'hex', 'compressed') as string,
-);
+const compressedPublicKey = hex(ECDH.convertKey(ecdsa.publicKeyUncompressed, 'prime256v1', 'hex', 'hex', 'compressed') as string);
 
 describe.each(ecdsa.vectors as Array<{ clause: string; message: string; r: string; s: string }>)('$clause', (v) => {
   const s = bytesToBigInt(hex(v.s));

@@ -29,8 +29,24 @@ describe('frame codec', () => {
     ['an unknown class', Uint8Array.of(1, 0x7f), 'unknown-class'],
     ['a frame cut short', samples.automation!.subarray(0, 50), 'truncated'],
     ['a frame with a byte appended', Uint8Array.of(...samples.automation!, 0), 'trailing-bytes'],
-    ['a relay value other than 0 or 1', (() => { const f = samples.automation!.slice(); f[2 + 4 + 4 + 4] = 2; return f; })(), 'bad-field'],
-    ['a node id with a forbidden character', (() => { const f = samples.automation!.slice(); f[3] = 0x20; return f; })(), 'bad-field'],
+    [
+      'a relay value other than 0 or 1',
+      (() => {
+        const f = samples.automation!.slice();
+        f[2 + 4 + 4 + 4] = 2;
+        return f;
+      })(),
+      'bad-field',
+    ],
+    [
+      'a node id with a forbidden character',
+      (() => {
+        const f = samples.automation!.slice();
+        f[3] = 0x20;
+        return f;
+      })(),
+      'bad-field',
+    ],
   ])('rejects %s with reason %s', (_what, bytes, reason) => {
     const decoded = decodeFrame(bytes);
     expect(decoded.ok).toBe(false);

@@ -49,9 +49,7 @@ function scenarioWith(campaign: string): string {
 describe('the campaign library', () => {
   it('has one campaign per security goal, jamming, flooding, a renegotiation storm, replay and forgery', () => {
     const names = library.map((f) => f.replace(/\.\w+$/, '')).sort();
-    expect(names).toEqual(
-      [...Object.keys(GOAL_OF), 'jamming', 'flooding', 'renegotiation-storm', 'replay', 'forgery'].sort(),
-    );
+    expect(names).toEqual([...Object.keys(GOAL_OF), 'jamming', 'flooding', 'renegotiation-storm', 'replay', 'forgery'].sort());
   });
 
   it.each(library)('%s runs in both modes and its thresholds hold', async (campaign) => {

@@ -36,7 +36,13 @@ function scenario(name: string, extra: string): string {
 
 describe('gridbench run', () => {
   it('exits 0 when the thresholds hold, prints the summary table and writes the results', () => {
-    const r = gridbench('run', scenario('passing', 'thresholds: { "automation_latency_ms{mode:lean}": ["p(99)<2000"] }'), '--results', join(dir, 'results'), '--quiet');
+    const r = gridbench(
+      'run',
+      scenario('passing', 'thresholds: { "automation_latency_ms{mode:lean}": ["p(99)<2000"] }'),
+      '--results',
+      join(dir, 'results'),
+      '--quiet',
+    );
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/automation latency p50 \/ p99 \(ms\)/);
@@ -50,7 +56,13 @@ describe('gridbench run', () => {
   });
 
   it('exits 99 when a threshold fails', () => {
-    const r = gridbench('run', scenario('failing', 'thresholds: { "automation_latency_ms{mode:lean}": ["p(99)<1"] }'), '--results', join(dir, 'results'), '--quiet');
+    const r = gridbench(
+      'run',
+      scenario('failing', 'thresholds: { "automation_latency_ms{mode:lean}": ["p(99)<1"] }'),
+      '--results',
+      join(dir, 'results'),
+      '--quiet',
+    );
     expect(r.code).toBe(99);
     expect(r.stdout).toMatch(/FAILED automation_latency_ms\{mode:lean\}: p\(99\)<1/);
   });
@@ -96,7 +108,15 @@ describe('gridbench provision', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`tns:dc1: 5 nodes' secrets in ${tns}`);
     expect(existsSync(join(state, 'smgw-tls-pki', 'root-key.pem'))).toBe(true);
-    expect(readdirSync(tns).sort()).toEqual(['lean-provisioning.json', 'smgw-tls-pki', 'tn1.001', 'tn1.002', 'tn1.003', 'tn1.004', 'tn1.005']);
+    expect(readdirSync(tns).sort()).toEqual([
+      'lean-provisioning.json',
+      'smgw-tls-pki',
+      'tn1.001',
+      'tn1.002',
+      'tn1.003',
+      'tn1.004',
+      'tn1.005',
+    ]);
     expect(readdirSync(join(tns, 'smgw-tls-pki')).filter((f) => f.endsWith('-key.pem'))).toHaveLength(5);
 
     const bad = gridbench('provision', '--scenario', file, '--state', state, '--host', 'tns:dc1');

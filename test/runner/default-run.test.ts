@@ -54,10 +54,14 @@ describe('the default run', () => {
   it('writes a report.html that draws its plots offline in headless Chromium', () => {
     const profile = mkdtempSync(join(tmpdir(), 'gridbench-chromium-'));
     try {
-      const r = spawnSync('chromium', [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, '--dump-dom', `file://${join(result.runDir, 'report.html')}`], {
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const r = spawnSync(
+        'chromium',
+        [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, '--dump-dom', `file://${join(result.runDir, 'report.html')}`],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
       if (r.error) throw new Error(`chromium could not run (npm test's pretest installs it): ${r.error.message}`);
       const dom = r.stdout;
       const rendered = Number(/<body data-rendered="(\d+)"/.exec(dom)?.[1]);

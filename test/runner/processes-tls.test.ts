@@ -32,7 +32,17 @@ function points(lp: string, measurement: string): Array<Record<string, string>> 
   return lp
     .split('\n')
     .filter((l) => l.startsWith(`${measurement},`))
-    .map((l) => Object.fromEntries(l.split(' ').slice(0, 2).join(',').split(',').slice(1).map((kv) => kv.split('=') as [string, string])));
+    .map((l) =>
+      Object.fromEntries(
+        l
+          .split(' ')
+          .slice(0, 2)
+          .join(',')
+          .split(',')
+          .slice(1)
+          .map((kv) => kv.split('=') as [string, string]),
+      ),
+    );
 }
 
 describe('--processes, smgw-tls', () => {
@@ -84,11 +94,16 @@ describe('--processes, smgw-tls', () => {
 
   it('provisions the PKI once (private keys 0600), completes it for a larger topology and names what does not fit', () => {
     const state = join(dir, 'state');
-    const lines = (tnsPerDc: number, curve = 'P-256') => ['modes: [smgw-tls]', `topology: { dcs: 1, tnsPerDc: ${tnsPerDc} }`, `tls: { curve: ${curve} }`];
+    const lines = (tnsPerDc: number, curve = 'P-256') => [
+      'modes: [smgw-tls]',
+      `topology: { dcs: 1, tnsPerDc: ${tnsPerDc} }`,
+      `tls: { curve: ${curve} }`,
+    ];
     const tnsOf = (tns: string[]) => (node: string) => tns.includes(node);
     provisionState(loadScenario(scenarioFile('p2', lines(2))), state);
     const pkiDir = join(state, TLS_PKI_STORE);
-    for (const key of ['root-key.pem', 'manufacturer-key.pem', 'hes-key.pem', 'tn1.001-key.pem']) expect(statSync(join(pkiDir, key)).mode & 0o777).toBe(0o600);
+    for (const key of ['root-key.pem', 'manufacturer-key.pem', 'hes-key.pem', 'tn1.001-key.pem'])
+      expect(statSync(join(pkiDir, key)).mode & 0o777).toBe(0o600);
     expect(statSync(join(pkiDir, 'tn1.001-cert.pem')).mode & 0o777).toBe(0o644);
     const first = loadStatePki(state, Topology.build(1, 2), tnsOf(['tn1.001', 'tn1.002']));
 
@@ -123,7 +138,8 @@ describe('--processes, smgw-tls', () => {
       exportHostState(scenario, state, selection, hostDir);
       const nodes = new Set(selectNodes(selection, topology));
       const files = readdirSync(join(hostDir, TLS_PKI_STORE)).sort();
-      for (const key of files.filter((f) => f.endsWith('-key.pem'))) expect(statSync(join(hostDir, TLS_PKI_STORE, key)).mode & 0o777, key).toBe(0o600);
+      for (const key of files.filter((f) => f.endsWith('-key.pem')))
+        expect(statSync(join(hostDir, TLS_PKI_STORE, key)).mode & 0o777, key).toBe(0o600);
       return { files, pki: loadStatePki(hostDir, topology, (node) => nodes.has(node)) };
     };
 
@@ -150,6 +166,8 @@ describe('--processes, smgw-tls', () => {
     expect([tnHost.hes, tnHost.manufacturerKey, tnHost.tnIds]).toEqual([undefined, undefined, ['tn2.001']]);
     // a host handed a broken share is refused when it is handed, naming the file
     writeFileSync(join(pkiDir, 'tn2.001-cert.pem'), readFileSync(join(pkiDir, 'tn2.002-cert.pem')));
-    expect(() => exportHostState(scenario, state, 'tns:dc2', join(dir, 'hosts', 'broken'))).toThrow(/tn2\.001-cert\.pem: names .*CN=tn2\.002.*, not tn2\.001/);
+    expect(() => exportHostState(scenario, state, 'tns:dc2', join(dir, 'hosts', 'broken'))).toThrow(
+      /tn2\.001-cert\.pem: names .*CN=tn2\.002.*, not tn2\.001/,
+    );
   });
 });

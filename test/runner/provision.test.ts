@@ -35,14 +35,28 @@ describe('the lean provisioning file', () => {
 
   it('is refused, naming the field, when a key is cut short, not hex, or an entry is malformed', () => {
     const cases: Array<[unknown, RegExp]> = [
-      [{ ...provisioned, manufacturerKey: provisioned.manufacturerKey.slice(0, -1) }, /manufacturerKey: expected 33 bytes in lower-case hex/],
+      [
+        { ...provisioned, manufacturerKey: provisioned.manufacturerKey.slice(0, -1) },
+        /manufacturerKey: expected 33 bytes in lower-case hex/,
+      ],
       [{ ...provisioned, manufacturerKey: `zz${provisioned.manufacturerKey.slice(2)}` }, /manufacturerKey: expected 33 bytes/],
-      [{ ...provisioned, allowList: { ...provisioned.allowList, 'tn1.001': { role: 'tn', dc: 'dc1', fingerprint: 'abc' } } }, /allowList\.tn1\.001\.fingerprint: expected 32 bytes/],
-      [{ ...provisioned, allowList: { ...provisioned.allowList, dc1: { role: 'hes', fingerprint: provisioned.allowList.dc1!.fingerprint } } }, /allowList\.dc1\.role/],
+      [
+        { ...provisioned, allowList: { ...provisioned.allowList, 'tn1.001': { role: 'tn', dc: 'dc1', fingerprint: 'abc' } } },
+        /allowList\.tn1\.001\.fingerprint: expected 32 bytes/,
+      ],
+      [
+        {
+          ...provisioned,
+          allowList: { ...provisioned.allowList, dc1: { role: 'hes', fingerprint: provisioned.allowList.dc1!.fingerprint } },
+        },
+        /allowList\.dc1\.role/,
+      ],
       [{ allowList: provisioned.allowList }, /manufacturerKey/],
     ];
     for (const [json, error] of cases)
-      withFile(json, () => expect(() => loadLeanProvisioning(dir)).toThrow(new RegExp(`lean-provisioning\\.json: not a lean provisioning.*${error.source}`)));
+      withFile(json, () =>
+        expect(() => loadLeanProvisioning(dir)).toThrow(new RegExp(`lean-provisioning\\.json: not a lean provisioning.*${error.source}`)),
+      );
     writeFileSync(file, '{"allowList": ');
     expect(() => loadLeanProvisioning(dir)).toThrow(/lean-provisioning\.json: cannot read the lean provisioning/);
     writeFileSync(file, original);

@@ -28,7 +28,13 @@ describe('scenario files', () => {
 
   it('fills defaults: lean only, virtual clock, 10 minutes, seed 1, node:crypto', () => {
     const s = loadScenario(write(MINIMAL));
-    expect(s).toMatchObject({ modes: ['lean'], clock: 'virtual', duration: 600_000, seed: 1, crypto: { hes: 'node', dc: 'node', tn: 'node' } });
+    expect(s).toMatchObject({
+      modes: ['lean'],
+      clock: 'virtual',
+      duration: 600_000,
+      seed: 1,
+      crypto: { hes: 'node', dc: 'node', tn: 'node' },
+    });
   });
 
   it('reads durations and sizes with units', () => {
@@ -50,16 +56,48 @@ describe('scenario files', () => {
     ['an unknown preset', `${MINIMAL}channel: { plc: { preset: wifi } }\n`, /channel\.plc\.preset: unknown preset "wifi"/],
     ['a duration without a unit it knows', `${MINIMAL}duration: 3 fortnights\n`, /duration: expected a duration/],
     ['an unknown mode', `${MINIMAL}modes: [lean, tls13]\n`, /modes\.1/],
-    ['a board on a TN that does not exist', `${MINIMAL}boards: [{ tn: tn9.001, kind: virtual }]\n`, /boards\.0\.tn: "tn9\.001" is not a TN/],
-    ['a board path that does not exist', `${MINIMAL}boards: [{ tn: tn1.001, kind: real, port: /dev/ttyNOPE0 }]\n`, /boards\.0\.port: serial path \/dev\/ttyNOPE0 does not exist/],
-    ['a real board on the virtual clock', `${MINIMAL}clock: virtual\nboards: [{ tn: tn1.001, kind: real, port: /dev/null }]\n`, /clock: a scenario with real boards runs on the real clock/],
-    ['a threshold that does not parse', `${MINIMAL}thresholds: { automation_latency_ms: ["p99 < 2s"] }\n`, /thresholds\."automation_latency_ms": "p99 < 2s" is not an expression/],
-    ['an automation for an unknown DC', `${MINIMAL}workload: { automation: [{ at: 1m, dc: dc7, relay: on }] }\n`, /workload\.automation\.0\.dc: "dc7" is not a DC/],
+    [
+      'a board on a TN that does not exist',
+      `${MINIMAL}boards: [{ tn: tn9.001, kind: virtual }]\n`,
+      /boards\.0\.tn: "tn9\.001" is not a TN/,
+    ],
+    [
+      'a board path that does not exist',
+      `${MINIMAL}boards: [{ tn: tn1.001, kind: real, port: /dev/ttyNOPE0 }]\n`,
+      /boards\.0\.port: serial path \/dev\/ttyNOPE0 does not exist/,
+    ],
+    [
+      'a real board on the virtual clock',
+      `${MINIMAL}clock: virtual\nboards: [{ tn: tn1.001, kind: real, port: /dev/null }]\n`,
+      /clock: a scenario with real boards runs on the real clock/,
+    ],
+    [
+      'a threshold that does not parse',
+      `${MINIMAL}thresholds: { automation_latency_ms: ["p99 < 2s"] }\n`,
+      /thresholds\."automation_latency_ms": "p99 < 2s" is not an expression/,
+    ],
+    [
+      'an automation for an unknown DC',
+      `${MINIMAL}workload: { automation: [{ at: 1m, dc: dc7, relay: on }] }\n`,
+      /workload\.automation\.0\.dc: "dc7" is not a DC/,
+    ],
     ['a campaign that does not exist', `${MINIMAL}campaigns: [no-such-campaign]\n`, /campaigns\.0: campaign "no-such-campaign" not found/],
     ['an unknown compute profile', `${MINIMAL}compute: { default: cray-1 }\n`, /compute\.default/],
-    ['automation every zero seconds', `${MINIMAL}workload: { automation: [{ every: 0s, relay: on }] }\n`, /workload\.automation\.0\.every: expected a positive duration/],
-    ['a threshold filtering on a tag its metric lacks', `${MINIMAL}thresholds: { "automation_latency_ms{goal:x}": ["p(99)<1"] }\n`, /automation_latency_ms has no tag "goal"/],
-    ['a threshold filtering on a goal that does not exist', `${MINIMAL}thresholds: { "attack_accepted{goal:fresh_authentic_dc}": ["count==0"] }\n`, /goal "fresh_authentic_dc" is not one of/],
+    [
+      'automation every zero seconds',
+      `${MINIMAL}workload: { automation: [{ every: 0s, relay: on }] }\n`,
+      /workload\.automation\.0\.every: expected a positive duration/,
+    ],
+    [
+      'a threshold filtering on a tag its metric lacks',
+      `${MINIMAL}thresholds: { "automation_latency_ms{goal:x}": ["p(99)<1"] }\n`,
+      /automation_latency_ms has no tag "goal"/,
+    ],
+    [
+      'a threshold filtering on a goal that does not exist',
+      `${MINIMAL}thresholds: { "attack_accepted{goal:fresh_authentic_dc}": ["count==0"] }\n`,
+      /goal "fresh_authentic_dc" is not one of/,
+    ],
   ])('refuses %s, naming the file and the field', (_what, text, message) => {
     const file = text === null ? join(dir, 'missing.yaml') : write(text);
     expect(() => loadScenario(file)).toThrow(ScenarioError);

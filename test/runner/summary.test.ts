@@ -9,7 +9,14 @@ const attack = (goal: string, injected: number, accepted: number, rejected: numb
   time: 0,
 });
 
-const facts: ModeFacts = { mode: 'lean', bootstrap: { enrolled: 0, failed: [], durationMs: 0 }, commands: 0, addressed: 0, commandBytes: [], firmwareRollouts: 0 };
+const facts: ModeFacts = {
+  mode: 'lean',
+  bootstrap: { enrolled: 0, failed: [], durationMs: 0 },
+  commands: 0,
+  addressed: 0,
+  commandBytes: [],
+  firmwareRollouts: 0,
+};
 
 describe('summarizeMode', () => {
   it('tallies attacks per goal, availability (jamming, flooding) included, so the goals add up to the totals', () => {

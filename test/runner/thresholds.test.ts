@@ -2,11 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { evaluateThresholds, parseThresholds, ThresholdError } from '../../bench/thresholds';
 import type { Sample } from '../../core/metrics';
 
-const sample = (measurement: Sample['measurement'], fields: Sample['fields'], tags: Sample['tags'] = {}): Sample => ({ measurement, fields, tags, time: 0 });
+const sample = (measurement: Sample['measurement'], fields: Sample['fields'], tags: Sample['tags'] = {}): Sample => ({
+  measurement,
+  fields,
+  tags,
+  time: 0,
+});
 
 const latencies = (mode: string, values: number[]) => values.map((ms) => sample('automation_latency', { latency_ms: ms }, { mode }));
 const samples = [
-  ...latencies('lean', Array.from({ length: 100 }, (_, i) => i + 1)),
+  ...latencies(
+    'lean',
+    Array.from({ length: 100 }, (_, i) => i + 1),
+  ),
   ...latencies('smgw-tls', [500, 1500, 2500]),
   sample('attack', { injected: 10, accepted: 0, rejected: 40 }, { goal: 'fresh_authentic_DC', mode: 'lean' }),
   sample('attack', { injected: 5, accepted: 1, rejected: 4 }, { goal: 'fresh_authentic_HES', mode: 'lean' }),
@@ -35,7 +43,11 @@ describe('thresholds (k6 form)', () => {
 
   it('sums counters, per goal or overall', () => {
     const results = evaluateThresholds(
-      parseThresholds({ attack_accepted: ['count==0'], 'attack_accepted{goal:fresh_authentic_DC}': ['count==0'], attack_rejected: ['count>=44'] }),
+      parseThresholds({
+        attack_accepted: ['count==0'],
+        'attack_accepted{goal:fresh_authentic_DC}': ['count==0'],
+        attack_rejected: ['count>=44'],
+      }),
       samples,
     );
     expect(results.map((r) => [r.key, r.actual, r.ok])).toEqual([

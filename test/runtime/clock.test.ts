@@ -71,7 +71,7 @@ describe('VirtualClock.drive', () => {
     expect(clock.now()).toBe(250);
   });
 
-  it('rejects with the work\'s error', async () => {
+  it("rejects with the work's error", async () => {
     const clock = new VirtualClock();
     await expect(clock.drive(clock.sleep(5).then(() => Promise.reject(new Error('boom'))))).rejects.toThrow('boom');
   });

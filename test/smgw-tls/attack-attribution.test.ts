@@ -169,7 +169,10 @@ describe('smgw-tls: altered TLS records', () => {
     const stop = attacker.intercept({ link: 'plc:dc1', direction: 'down', to: 'tn1.001', class: 'tls-record' }, (frame, ctx) => {
       if (altered === 0 && carriesData({ bytes: frame.bytes } as TapEvent)) {
         altered++;
-        ctx.tamper(frame, flipPayloadByte(frame.bytes, (p) => p.length - 1)); // the GCM tag's last byte
+        ctx.tamper(
+          frame,
+          flipPayloadByte(frame.bytes, (p) => p.length - 1),
+        ); // the GCM tag's last byte
       } else ctx.forward(frame);
     });
     bench.mode.automation('dc1', { relay: 'on' });
@@ -181,7 +184,12 @@ describe('smgw-tls: altered TLS records', () => {
     await allUp(bench);
     bench.mode.automation('dc1', { relay: 'off' });
     await bench.clock.advance(5_000);
-    expect(switched.slice(1).map((s) => s.tn).sort()).toEqual(['tn1.001', 'tn1.002']);
+    expect(
+      switched
+        .slice(1)
+        .map((s) => s.tn)
+        .sort(),
+    ).toEqual(['tn1.001', 'tn1.002']);
     expect(refusals(bench)).toHaveLength(1);
     await bench.close();
   });
@@ -193,7 +201,10 @@ describe('smgw-tls: altered TLS records', () => {
     const stop = attacker.intercept({ link: 'plc:dc1', direction: 'up', from: 'tn1.001', class: 'tls-record' }, (frame, ctx) => {
       if (altered === 0 && carriesData({ bytes: frame.bytes } as TapEvent)) {
         altered++;
-        ctx.tamper(frame, flipPayloadByte(frame.bytes, (p) => p.length - 20)); // inside the ciphertext
+        ctx.tamper(
+          frame,
+          flipPayloadByte(frame.bytes, (p) => p.length - 20),
+        ); // inside the ciphertext
       } else ctx.forward(frame);
     });
     const round = await bench.clock.drive(bench.mode.meterRound(10_000));
@@ -223,7 +234,10 @@ describe('smgw-tls: altered TLS records', () => {
       // is the ClientHello (1) or ServerHello (2); its random starts after 5 + 4 + 2 bytes.
       if (altered === 0 && f.seq === 0 && f.payload[0] === 22 && f.payload[5] === (direction === 'down' ? 2 : 1)) {
         altered++;
-        ctx.tamper(frame, flipPayloadByte(frame.bytes, () => 5 + 4 + 2 + 7));
+        ctx.tamper(
+          frame,
+          flipPayloadByte(frame.bytes, () => 5 + 4 + 2 + 7),
+        );
       } else ctx.forward(frame);
     });
     bench.mode.tn('tn1.001').renegotiate('age');

@@ -12,20 +12,23 @@ const refusedSamples = (bench: ReturnType<typeof tlsBench>, reason: string) =>
   bench.recorder.select('frame_rejected', { role: 'hes', class: 'tls-record', reason });
 
 describe('smgw-tls channel security', () => {
-  it.each(['P-256', 'brainpoolP256r1'] as const)('negotiates TLS 1.2, ECDHE-ECDSA-AES128-GCM-SHA256 and mutual authentication on %s', async (curve) => {
-    const bench = tlsBench({ tns: 2, plc: 'pass-through', mode: { curve } });
-    const report = await bench.clock.drive(bench.mode.bootstrap());
-    expect(report).toMatchObject({ enrolled: 2, failed: [] });
-    await bench.clock.drive(bench.mode.tn('tn1.001').whenUp());
-    expect(bench.mode.tn('tn1.001').channelInfo()).toEqual({
-      protocol: 'TLSv1.2',
-      cipher: 'ECDHE-ECDSA-AES128-GCM-SHA256',
-      curve: curve === 'P-256' ? 'prime256v1' : 'brainpoolP256r1',
-      resumed: false,
-    });
-    expect(bench.mode.stats().refused).toEqual({});
-    await bench.close();
-  });
+  it.each(['P-256', 'brainpoolP256r1'] as const)(
+    'negotiates TLS 1.2, ECDHE-ECDSA-AES128-GCM-SHA256 and mutual authentication on %s',
+    async (curve) => {
+      const bench = tlsBench({ tns: 2, plc: 'pass-through', mode: { curve } });
+      const report = await bench.clock.drive(bench.mode.bootstrap());
+      expect(report).toMatchObject({ enrolled: 2, failed: [] });
+      await bench.clock.drive(bench.mode.tn('tn1.001').whenUp());
+      expect(bench.mode.tn('tn1.001').channelInfo()).toEqual({
+        protocol: 'TLSv1.2',
+        cipher: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+        curve: curve === 'P-256' ? 'prime256v1' : 'brainpoolP256r1',
+        resumed: false,
+      });
+      expect(bench.mode.stats().refused).toEqual({});
+      await bench.close();
+    },
+  );
 
   it('refuses and counts a TN whose certificate comes from a foreign CA; the others enrol', async () => {
     const foreign = createPki({ hes: 'hes', tns: ['tn1.002'], organization: 'rogue PKI' });
@@ -56,7 +59,8 @@ describe('smgw-tls channel security', () => {
       plc: 'pass-through',
       mode: {
         pki,
-        credentialOf: (tn) => (tn === 'tn1.001' ? pki.issue(tn, { notBefore: new Date('2020-01-01Z'), notAfter: new Date('2021-01-01Z') }) : pki.tn(tn)),
+        credentialOf: (tn) =>
+          tn === 'tn1.001' ? pki.issue(tn, { notBefore: new Date('2020-01-01Z'), notAfter: new Date('2021-01-01Z') }) : pki.tn(tn),
       },
     });
     const report = await bench.clock.drive(bench.mode.bootstrap());
@@ -93,7 +97,11 @@ describe('smgw-tls channel security', () => {
     const forged = encodeTlsFrame({ tn: 'tn1.002', conn: 1, flags: 0, seq: 0, ack: 0, payload: Uint8Array.of(22, 3, 3) });
     bench.network.control.inject({ from: 'tn1.001', to: 'dc1', bytes: forged });
     bench.network.control.inject({ from: 'tn1.001', to: 'dc1', bytes: Uint8Array.of(1, 0x20, 0xff) });
-    bench.network.control.inject({ from: 'hes', to: 'dc1', bytes: encodeTlsFrame({ tn: 'tn9.999', conn: 1, flags: 0, seq: 0, ack: 0, payload: new Uint8Array(0) }) });
+    bench.network.control.inject({
+      from: 'hes',
+      to: 'dc1',
+      bytes: encodeTlsFrame({ tn: 'tn9.999', conn: 1, flags: 0, seq: 0, ack: 0, payload: new Uint8Array(0) }),
+    });
     await bench.clock.advance(1_000);
     const dcRejects = bench.recorder.select('frame_rejected', { role: 'dc' }).map((s) => s.tags.reason);
     expect(dcRejects.sort()).toEqual(['bad-field', 'wrong-recipient', 'wrong-sender']);
@@ -106,8 +114,17 @@ describe('smgw-tls channel security', () => {
     await bench.clock.drive(bench.mode.bootstrap());
     const handshakesBefore = bench.mode.stats().handshakes;
     // An attacker on the segment who guessed the connection: inject junk into tn1.001's stream at the HES.
-    const conn = (bench.mode.hes as unknown as { tns: Map<string, { channel?: { conn: number; connection: { stream: { receivedOffset: number } } } }> }).tns.get('tn1.001')!.channel!;
-    const junk = encodeTlsFrame({ tn: 'tn1.001', conn: conn.conn, flags: 0, seq: conn.connection.stream.receivedOffset, ack: 0, payload: new Uint8Array(64).fill(0x17) });
+    const conn = (
+      bench.mode.hes as unknown as { tns: Map<string, { channel?: { conn: number; connection: { stream: { receivedOffset: number } } } }> }
+    ).tns.get('tn1.001')!.channel!;
+    const junk = encodeTlsFrame({
+      tn: 'tn1.001',
+      conn: conn.conn,
+      flags: 0,
+      seq: conn.connection.stream.receivedOffset,
+      ack: 0,
+      payload: new Uint8Array(64).fill(0x17),
+    });
     bench.network.control.inject({ from: 'dc1', to: 'hes', bytes: junk });
     await bench.clock.advance(120_000);
     expect(bench.recorder.select('frame_rejected', { role: 'hes', reason: 'decrypt-failed', tn: 'tn1.001' })).toHaveLength(1);

@@ -19,7 +19,14 @@ describe('side-by-side comparison', () => {
     expect(tls.storm!.measuredS).toBeGreaterThanOrEqual(tls.storm!.boundS);
     expect(lean.storm).toBeUndefined();
     const table = comparisonTable(lean, tls);
-    for (const row of ['automation p50 (ms)', 'automation p99 (ms)', 'bytes on segment per command', 'meter round (s)', 'storm duration (s)', 'storm bound N*S*8/R (s)'])
+    for (const row of [
+      'automation p50 (ms)',
+      'automation p99 (ms)',
+      'bytes on segment per command',
+      'meter round (s)',
+      'storm duration (s)',
+      'storm bound N*S*8/R (s)',
+    ])
       expect(table).toContain(row);
   });
 });

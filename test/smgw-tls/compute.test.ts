@@ -39,7 +39,7 @@ describe('smgw-tls TN compute time', () => {
     expect(Math.abs(mcu.resumed - host.resumed)).toBeLessThan(cost / 100);
   });
 
-  it('makes a renegotiation storm on G3-PLC last longer, by at least part of one handshake\'s work', async () => {
+  it("makes a renegotiation storm on G3-PLC last longer, by at least part of one handshake's work", async () => {
     const cost = computeCostMs(computeProfile(CORTEX_M), FULL_HANDSHAKE_OPS);
     const storms: number[] = [];
     for (const preset of [undefined, CORTEX_M]) {
@@ -56,7 +56,7 @@ describe('smgw-tls TN compute time', () => {
     expect(storms[1]! - storms[0]!).toBeLessThan(3 * cost);
   });
 
-  it('delays a firmware install by the one signature check on the TN\'s CPU', async () => {
+  it("delays a firmware install by the one signature check on the TN's CPU", async () => {
     const verify = computeProfile(CORTEX_M).opMs.verify;
     const installs: number[] = [];
     for (const preset of [undefined, CORTEX_M]) {

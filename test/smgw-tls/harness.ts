@@ -20,9 +20,7 @@ export interface TlsBench {
 
 export type PlcPreset = 'pass-through' | 'g3-plc-cenelec-a';
 
-export function tlsBench(
-  options: { dcs?: number; tns?: number; plc?: PlcPreset; seed?: number; mode?: TlsModeOptions } = {},
-): TlsBench {
+export function tlsBench(options: { dcs?: number; tns?: number; plc?: PlcPreset; seed?: number; mode?: TlsModeOptions } = {}): TlsBench {
   const clock = new VirtualClock();
   const topology = Topology.build(options.dcs ?? 1, options.tns ?? 3);
   const recorder = new SampleRecorder();

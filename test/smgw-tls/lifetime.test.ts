@@ -89,7 +89,12 @@ describe('smgw-tls lifetime policy', () => {
     expect(bench.mode.stats().failedHandshakes).toBe(failed.length);
     expect(bench.mode.handshakes().find((h) => h.tn === 'tn1.002' && h.ok)?.reason).toBe('reconnect');
     // The other TNs were up long before.
-    expect(bench.mode.handshakes().filter((h) => h.tn !== 'tn1.002' && h.ok).every((h) => h.finishedAt < 1_000)).toBe(true);
+    expect(
+      bench.mode
+        .handshakes()
+        .filter((h) => h.tn !== 'tn1.002' && h.ok)
+        .every((h) => h.finishedAt < 1_000),
+    ).toBe(true);
     await bench.close();
   });
 });

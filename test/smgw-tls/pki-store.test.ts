@@ -42,7 +42,9 @@ describe('the smgw-tls PKI in a state directory', () => {
     expect(loaded.hes).toBeUndefined();
     expect(loaded.manufacturerKey).toBeUndefined();
     expect(() => loaded.hesCredential()).toThrow(/state\/pki\/hes-key\.pem: the HES's private key is not held by this process/);
-    expect(() => loaded.firmwareSigningKey()).toThrow(/state\/pki\/manufacturer-key\.pem: the manufacturer's firmware-signing key is not held/);
+    expect(() => loaded.firmwareSigningKey()).toThrow(
+      /state\/pki\/manufacturer-key\.pem: the manufacturer's firmware-signing key is not held/,
+    );
     expect(() => loaded.tn('tn1.001')).toThrow(/state\/pki\/tn1\.001-key\.pem: TN "tn1\.001"'s private key is not held/);
   });
 
@@ -84,15 +86,24 @@ describe('the smgw-tls PKI in a state directory', () => {
     savePki(createPki({ hes: 'hes', tns }), store);
     expect(() => loadPki(store, { hes: false, tns: ['tn9.999'] }, 'state/pki')).toThrow(/state\/pki\/tn9\.999-cert\.pem: missing/);
     store.put('tn1.001-key.pem', store.get('tn1.002-key.pem')!);
-    expect(() => loadPki(store, { hes: false, tns: ['tn1.001'] }, 'state/pki')).toThrow(/tn1\.001-key\.pem: does not belong to tn1\.001-cert\.pem/);
+    expect(() => loadPki(store, { hes: false, tns: ['tn1.001'] }, 'state/pki')).toThrow(
+      /tn1\.001-key\.pem: does not belong to tn1\.001-cert\.pem/,
+    );
     store.put('tn1.003-cert.pem', store.get('tn1.002-cert.pem')!);
-    expect(() => loadPki(store, { hes: false, tns: ['tn1.003'] }, 'state/pki')).toThrow(/tn1\.003-cert\.pem: names .*CN=tn1\.002.*not tn1\.003/);
+    expect(() => loadPki(store, { hes: false, tns: ['tn1.003'] }, 'state/pki')).toThrow(
+      /tn1\.003-cert\.pem: names .*CN=tn1\.002.*not tn1\.003/,
+    );
     const foreign = createPki({ hes: 'hes', tns: ['tn1.002'], organization: 'rogue PKI' });
     store.put('tn1.002-cert.pem', new TextEncoder().encode(foreign.tn('tn1.002').certPem));
     store.put('tn1.002-key.pem', new TextEncoder().encode(foreign.tn('tn1.002').keyPem));
     expect(() => loadPki(store, { hes: false, tns: ['tn1.002'] }, 'state/pki')).toThrow(/tn1\.002-cert\.pem: not issued by root-cert\.pem/);
-    store.put('manufacturer-key.pem', new TextEncoder().encode(foreign.manufacturerKey.export({ type: 'pkcs8', format: 'pem' }).toString()));
-    expect(() => loadPki(store, { hes: true, tns: [] }, 'state/pki')).toThrow(/manufacturer-key\.pem: does not belong to manufacturer-pub\.pem/);
+    store.put(
+      'manufacturer-key.pem',
+      new TextEncoder().encode(foreign.manufacturerKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
+    );
+    expect(() => loadPki(store, { hes: true, tns: [] }, 'state/pki')).toThrow(
+      /manufacturer-key\.pem: does not belong to manufacturer-pub\.pem/,
+    );
   });
 
   it('refuses a pki.json whose curve is not one of its own names, inherited ones (constructor) included', () => {

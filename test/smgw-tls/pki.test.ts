@@ -31,7 +31,9 @@ describe.each(['P-256', 'brainpoolP256r1'] as const)('per-run PKI on %s', (curve
   });
 
   it('gives each TN its own key', () => {
-    const keys = new Set(tns.map((tn) => new X509Certificate(pki.tn(tn).certPem).publicKey.export({ type: 'spki', format: 'der' }).toString('hex')));
+    const keys = new Set(
+      tns.map((tn) => new X509Certificate(pki.tn(tn).certPem).publicKey.export({ type: 'spki', format: 'der' }).toString('hex')),
+    );
     expect(keys.size).toBe(tns.length);
   });
 

@@ -24,8 +24,20 @@ function pair(impairment: Impairment = {}, seed = 1) {
     const copies = random.chance(impairment.duplicate ?? 0) ? 2 : 1;
     for (let i = 0; i < copies; i++) clock.setTimer(10 + random.float() * (impairment.jitterMs ?? 0), () => to().receive(segment));
   };
-  ends.push(new ReliableStream(clock, link(() => ends[1]!), options));
-  ends.push(new ReliableStream(clock, link(() => ends[0]!), options));
+  ends.push(
+    new ReliableStream(
+      clock,
+      link(() => ends[1]!),
+      options,
+    ),
+  );
+  ends.push(
+    new ReliableStream(
+      clock,
+      link(() => ends[0]!),
+      options,
+    ),
+  );
   return { clock, a: ends[0]!, b: ends[1]! };
 }
 

@@ -21,7 +21,12 @@ function splitBench(plc: ProfileSpec = { preset: 'g3-plc-cenelec-a' }) {
   const topology = Topology.build(2, 3);
   const recorder = new SampleRecorder();
   const random = new Random(7);
-  const network = createEmulatedNetwork({ topology, clock, random: random.fork('channel'), profileFor: (link) => (link.kind === 'plc' ? plc : { preset: 'dsl' }) });
+  const network = createEmulatedNetwork({
+    topology,
+    clock,
+    random: random.fork('channel'),
+    profileFor: (link) => (link.kind === 'plc' ? plc : { preset: 'dsl' }),
+  });
   const pki = createPki({ hes: topology.hes, tns: topology.tns });
   const profile = PRESETS['g3-plc-cenelec-a'];
   const half = (label: string, local: (node: string) => boolean) =>
@@ -32,7 +37,9 @@ function splitBench(plc: ProfileSpec = { preset: 'g3-plc-cenelec-a' }) {
   const hesSide = half('hes', (node) => topology.roleOf(node) !== 'tn');
   const tnSide = half('tns', (node) => topology.roleOf(node) === 'tn');
   const latencies = (dc: string) =>
-    recorder.select('automation_latency', { dc }).map((s) => ({ tn: s.tags.tn!, counter: s.fields.counter as number, latency: s.fields.latency_ms as number, at: s.time }));
+    recorder
+      .select('automation_latency', { dc })
+      .map((s) => ({ tn: s.tags.tn!, counter: s.fields.counter as number, latency: s.fields.latency_ms as number, at: s.time }));
   return {
     clock,
     recorder,

@@ -69,7 +69,12 @@ describe('smgw-tls mode workload', () => {
     expect(bench.recorder.select('handshake', { kind: 'resumed' })).toHaveLength(1);
     const storm = await bench.clock.drive(bench.mode.renegotiateAll('dc1', 'age'));
     expect(storm?.handshakes).toBe(2);
-    expect(bench.mode.handshakes().filter((h) => h.reason === 'age').every((h) => h.full)).toBe(true);
+    expect(
+      bench.mode
+        .handshakes()
+        .filter((h) => h.reason === 'age')
+        .every((h) => h.full),
+    ).toBe(true);
     await bench.close();
   });
 

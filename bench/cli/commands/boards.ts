@@ -76,7 +76,8 @@ async function check(argv: string[]): Promise<number> {
     return EXIT.error;
   }
   const baudRate = values.baud === undefined ? undefined : Number(values.baud);
-  if (baudRate !== undefined && !(Number.isInteger(baudRate) && baudRate > 0)) throw new UsageError(`--baud must be a positive integer, got "${values.baud}"`);
+  if (baudRate !== undefined && !(Number.isInteger(baudRate) && baudRate > 0))
+    throw new UsageError(`--baud must be a positive integer, got "${values.baud}"`);
   const ppk = values['pulses-per-kwh'] === undefined ? undefined : Number(values['pulses-per-kwh']);
   // Options not given stay undefined: resolveWiring keeps the defaults for those, and refuses a
   // relay or feedback of `none` naming the field.
@@ -127,7 +128,12 @@ async function serveVirtual(argv: string[]): Promise<number> {
   const id = 'virtual-uno';
   const wiring = resolveWiring(undefined, { tn: id, port: 'pty' });
   const device = new VirtualFirmataDevice(
-    virtualDeviceOptions(id, wiring, { load: { meanW: loadW }, ...(bootMs ? { bootMs } : {}) }, { clock, random: new Random(values.seed ?? id) }),
+    virtualDeviceOptions(
+      id,
+      wiring,
+      { load: { meanW: loadW }, ...(bootMs ? { bootMs } : {}) },
+      { clock, random: new Random(values.seed ?? id) },
+    ),
   );
   const link = await exposeOnPty(device, clock, values.dir ? { dir: values.dir } : {});
   console.log(`virtual Uno (StandardFirmata 2.5 device side) on ${link.path}`);

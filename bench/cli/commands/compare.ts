@@ -89,9 +89,23 @@ export async function runMode(name: ModeName, scenario: Scenario): Promise<ModeR
   const recorder = new SampleRecorder();
   const metrics = recorder.metrics(clock, { run: 'compare', scenario: `${scenario.tns}tn-${scenario.plc}`, mode: name });
   const bench = benchScenario(scenario);
-  const network = createEmulatedNetwork({ topology, clock, random: random.fork('channel'), profileFor: (link) => scenarioProfile(bench, link) });
+  const network = createEmulatedNetwork({
+    topology,
+    clock,
+    random: random.fork('channel'),
+    profileFor: (link) => scenarioProfile(bench, link),
+  });
   // built exactly as `gridbench run` builds the modes, from the same kind of scenario
-  const mode = createMode(name, { scenario: bench, topology, clock, network, metrics, random, boards: new Map(), oracle: new GoalOracle(topologyMembership(topology)) });
+  const mode = createMode(name, {
+    scenario: bench,
+    topology,
+    clock,
+    network,
+    metrics,
+    random,
+    boards: new Map(),
+    oracle: new GoalOracle(topologyMembership(topology)),
+  });
   try {
     const boot = await clock.drive(mode.bootstrap());
     await clock.advance(SETTLE_MS);
@@ -106,7 +120,8 @@ export async function runMode(name: ModeName, scenario: Scenario): Promise<ModeR
       mode.automation(DC, { relay: i % 2 ? 'on' : 'off' });
       await clock.advance(COMMAND_WINDOW_MS);
       bytes.push(plcBytes(network) - before);
-      for (const s of recorder.samples.slice(seen)) if (s.measurement === 'automation_latency') latencies.push(s.fields.latency_ms as number);
+      for (const s of recorder.samples.slice(seen))
+        if (s.measurement === 'automation_latency') latencies.push(s.fields.latency_ms as number);
     }
 
     let storm: StormReport | undefined;
@@ -130,7 +145,9 @@ export async function runMode(name: ModeName, scenario: Scenario): Promise<ModeR
       automation: summary(latencies),
       bytesPerCommand: bytes.length ? bytes.reduce((a, b) => a + b, 0) / bytes.length : Number.NaN,
       automationDuringStorm: summary(duringStorm),
-      ...(storm ? { storm: { tns: storm.tns, measuredS: storm.durationS, boundS: storm.boundS, handshakeBytes: storm.phyBytesPerHandshake } } : {}),
+      ...(storm
+        ? { storm: { tns: storm.tns, measuredS: storm.durationS, boundS: storm.boundS, handshakeBytes: storm.phyBytesPerHandshake } }
+        : {}),
       wallS: (performance.now() - wallStart) / 1000,
     };
   } finally {
@@ -190,7 +207,8 @@ export const command: Command = {
     if (!Number.isInteger(tns) || tns < 1 || tns > 999) return bad(`--tns: "${values.tns}" must be an integer from 1 to 999`);
     if (!Number.isInteger(commands) || commands < 1) return bad(`--commands: "${values.commands}" must be a positive integer`);
     for (const opt of ['plc', 'wan'] as const)
-      if (!PRESET_NAMES.includes(values[opt] as PresetName)) return bad(`--${opt}: unknown preset "${values[opt]}" (expected one of ${PRESET_NAMES.join(', ')})`);
+      if (!PRESET_NAMES.includes(values[opt] as PresetName))
+        return bad(`--${opt}: unknown preset "${values[opt]}" (expected one of ${PRESET_NAMES.join(', ')})`);
     const scenario: Scenario = { tns, seed: values.seed!, plc: values.plc as PresetName, wan: values.wan as PresetName, commands };
     console.log(`gridbench compare: 1 DC x ${tns} TNs, PLC ${scenario.plc}, WAN ${scenario.wan}, seed ${scenario.seed}, virtual clock`);
     const lean = await runMode('lean', scenario);

@@ -16,7 +16,7 @@ const USAGE = `usage: gridbench provision --scenario FILE --state DIR [--host SE
               nodes, holding only their secrets; pass it as that process's gridbench node --state`;
 
 export const command: Command = {
-  summary: 'create the keys and certificates of a distributed bench, and each host\'s share of them',
+  summary: "create the keys and certificates of a distributed bench, and each host's share of them",
   async run(argv) {
     const parsed = parseCommandArgs('provision', USAGE, {
       args: argv,
@@ -33,7 +33,8 @@ export const command: Command = {
     const hosts: [string, string][] = [];
     for (const spec of values.host) {
       const at = spec.indexOf('=');
-      if (at <= 0 || at === spec.length - 1) return usageError('provision', USAGE, `--host ${spec}: expected SELECTION=DIR (e.g. tns:dc1=/hosts/tns-dc1)`);
+      if (at <= 0 || at === spec.length - 1)
+        return usageError('provision', USAGE, `--host ${spec}: expected SELECTION=DIR (e.g. tns:dc1=/hosts/tns-dc1)`);
       hosts.push([spec.slice(0, at), spec.slice(at + 1)]);
     }
     try {

@@ -43,7 +43,8 @@ export const command: Command = {
     if (positionals.length !== 1) return usageError('run', USAGE, 'expected one scenario file');
     try {
       const loaded = loadScenario(positionals[0]!);
-      const scenario = values.seed === undefined ? loaded : { ...loaded, seed: /^\d+$/.test(values.seed) ? Number(values.seed) : values.seed };
+      const scenario =
+        values.seed === undefined ? loaded : { ...loaded, seed: /^\d+$/.test(values.seed) ? Number(values.seed) : values.seed };
       const tty = process.stderr.isTTY;
       let lastLine = 0;
       const onProgress = values.quiet
@@ -57,7 +58,12 @@ export const command: Command = {
           };
       const clock = values.processes ? 'real clock (--processes)' : `${scenario.clock} clock`;
       console.error(`gridbench: ${scenario.name} (${scenario.file}), modes ${scenario.modes.join(' + ')}, seed ${scenario.seed}, ${clock}`);
-      const options = { out: values.out, resultsRoot: values.results, log: (line: string) => console.error(`gridbench: ${line}`), ...(onProgress ? { onProgress } : {}) };
+      const options = {
+        out: values.out,
+        resultsRoot: values.results,
+        log: (line: string) => console.error(`gridbench: ${line}`),
+        ...(onProgress ? { onProgress } : {}),
+      };
       const result = values.processes ? await runProcesses(scenario, options) : await runScenario(scenario, options);
       if (tty && onProgress) process.stderr.write('\n');
       console.log(summaryTable(result.summary));

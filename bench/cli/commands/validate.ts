@@ -8,7 +8,11 @@ const USAGE = 'usage: gridbench validate SCENARIO';
 export const command: Command = {
   summary: 'check a scenario file and its campaigns; exit 1 naming the first problem',
   async run(argv) {
-    const parsed = parseCommandArgs('validate', USAGE, { args: argv, allowPositionals: true, options: { help: { type: 'boolean', default: false } } });
+    const parsed = parseCommandArgs('validate', USAGE, {
+      args: argv,
+      allowPositionals: true,
+      options: { help: { type: 'boolean', default: false } },
+    });
     if (typeof parsed === 'number') return parsed;
     if (parsed.positionals.length !== 1) return usageError('validate', USAGE, 'expected one scenario file');
     try {

@@ -131,12 +131,8 @@ export class VirtualFirmataDevice {
     if (loadSpec) this.load = new LoadProfile(loadSpec, this.random.fork('load'));
     if (options.s0 && this.load) {
       const input = options.s0.input;
-      this.s0 = new S0Output(
-        this.clock,
-        this.load,
-        options.s0.pulsesPerKWh,
-        options.s0.pulseMs ?? DEVICE_DEFAULTS.s0PulseMs,
-        (level) => this.drive(input, level),
+      this.s0 = new S0Output(this.clock, this.load, options.s0.pulsesPerKWh, options.s0.pulseMs ?? DEVICE_DEFAULTS.s0PulseMs, (level) =>
+        this.drive(input, level),
       );
       this.drive(input, 0);
       this.s0.start();
@@ -310,6 +306,8 @@ export class VirtualFirmataDevice {
         if (this.samplingTimer) this.startSampling(true);
         return;
       }
+      default:
+      // Other sysex commands (or an empty one) are ignored, as StandardFirmata ignores them.
     }
   }
 

@@ -54,7 +54,7 @@ export class LoadProfile {
     const swing = this.spec.dailySwing ?? DEFAULT_LOAD.dailySwing!;
     const peak = this.spec.peakHour ?? DEFAULT_LOAD.peakHour!;
     const sigma = this.spec.noise ?? DEFAULT_LOAD.noise!;
-    const hours = ((t % DAY_MS) + DAY_MS) % DAY_MS / 3_600_000;
+    const hours = (((t % DAY_MS) + DAY_MS) % DAY_MS) / 3_600_000;
     const daily = 1 + swing * Math.cos((2 * Math.PI * (hours - peak)) / 24);
     // Mean-preserving log-normal factor.
     const noise = Math.exp(sigma * this.random.normal() - (sigma * sigma) / 2);
