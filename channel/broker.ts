@@ -9,11 +9,11 @@ import { control, decodeFrames, encodeFrames, envelopeEnd, EnvelopeError, MSG, t
 export interface BrokerOptions extends Omit<ChannelOptions, 'clock'> {
   /** ZeroMQ endpoint for the nodes' DEALER sockets, e.g. tcp://127.0.0.1:5555 (port 0: any free port). */
   readonly endpoint: string;
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** HTTP control endpoint; omitted: none. */
-  readonly control?: ControlServerOptions;
+  readonly control?: ControlServerOptions | undefined;
   /** Largest envelope accepted from a node; larger ones are dropped by ZeroMQ and never reach the broker. */
-  readonly maxMessageBytes?: number;
+  readonly maxMessageBytes?: number | undefined;
 }
 
 export interface Broker {

@@ -39,12 +39,12 @@ export interface ChannelOptions {
   readonly clock: Clock;
   /** The run's seeded generator; every link direction, receiver and interceptor forks its own stream. */
   readonly random: Random;
-  readonly metrics?: Metrics;
+  readonly metrics?: Metrics | undefined;
   /** The configured profile of each link (a preset plus overrides); pass-through when omitted. */
   readonly profileFor?: (link: LinkId) => ProfileSpec | undefined;
-  readonly presets?: Readonly<Record<string, LinkProfile>>;
+  readonly presets?: Readonly<Record<string, LinkProfile>> | undefined;
   /** Period of the `channel` measurement; 0 turns it off. Default 1000 ms. */
-  readonly metricsIntervalMs?: number;
+  readonly metricsIntervalMs?: number | undefined;
 }
 
 export interface ChannelHooks {

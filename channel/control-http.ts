@@ -13,7 +13,7 @@ export interface ControlServerOptions {
   /** 0: any free port. */
   readonly port: number;
   /** Clients send "Authorization: Bearer <token>". */
-  readonly token?: string;
+  readonly token?: string | undefined;
 }
 
 export interface ControlServer {

@@ -63,10 +63,10 @@ export type JitterSpec = z.infer<typeof jitterSchema>;
 export type LossSpec = z.infer<typeof lossSchema>;
 export type LinkProfile = z.infer<typeof linkProfileSchema>;
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> | T[K] : T[K] };
+type DeepPartial<T> = { [K in keyof T]?: (T[K] extends object ? DeepPartial<T[K]> | T[K] : T[K]) | undefined };
 
 /** A preset name plus field overrides; nested objects (jitter, loss) merge field by field. */
-export type ProfileSpec = { preset?: string } & DeepPartial<LinkProfile>;
+export type ProfileSpec = { preset?: string | undefined } & DeepPartial<LinkProfile>;
 
 export class ProfileError extends Error {
   constructor(message: string) {

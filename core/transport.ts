@@ -37,8 +37,8 @@ export interface ReceivedFrame {
 
 /** Measurement aids a relaying node passes along so they follow a frame across hops. */
 export interface FrameTrace {
-  readonly sentAt?: number;
-  readonly attack?: string;
+  readonly sentAt?: number | undefined;
+  readonly attack?: string | undefined;
 }
 
 export type FrameHandler = (received: ReceivedFrame) => void;

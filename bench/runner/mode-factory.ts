@@ -43,9 +43,9 @@ export interface ModeContext {
   /** The nodes this process runs (default: all; a node host runs some). */
   readonly local?: (node: NodeId) => boolean;
   /** smgw-tls: the PKI as this host was handed it by provisioning (default: a fresh one for the run). */
-  readonly pki?: Pki;
+  readonly pki?: Pki | undefined;
   /** lean in a node host: the provisioning it was handed, the manufacturer where it runs the HES, its retry timers. */
-  readonly lean?: Pick<LeanModeOptions, 'provisioned' | 'manufacturer' | 'retry'>;
+  readonly lean?: Pick<LeanModeOptions, 'provisioned' | 'manufacturer' | 'retry'> | undefined;
   /** How long bootstrap waits for the nodes (default: the mode's own). */
   readonly bootstrapTimeoutMs?: number;
 }

@@ -5,10 +5,10 @@
 import type { Clock, TimerHandle } from '../../core/clock';
 
 export interface When {
-  readonly at?: number;
-  readonly every?: number;
-  readonly first?: number;
-  readonly until?: number;
+  readonly at?: number | undefined;
+  readonly every?: number | undefined;
+  readonly first?: number | undefined;
+  readonly until?: number | undefined;
 }
 
 /** The run-relative times a `when` fires at, within [0, durationMs). */

@@ -8,9 +8,9 @@ export interface SerialBoardSpec {
   readonly kind: 'real';
   /** Serial path, e.g. /dev/ttyACM0 (serialport cannot list ports here: always give the path). */
   readonly port: string;
-  readonly baudRate?: number;
-  readonly wiring?: WiringSpec;
-  readonly timing?: AttachTiming;
+  readonly baudRate?: number | undefined;
+  readonly wiring?: WiringSpec | undefined;
+  readonly timing?: AttachTiming | undefined;
 }
 
 /**

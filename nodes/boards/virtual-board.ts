@@ -23,9 +23,9 @@ export interface VirtualDeviceSpec {
 
 export interface VirtualBoardSpec {
   readonly kind: 'virtual';
-  readonly wiring?: WiringSpec;
-  readonly device?: VirtualDeviceSpec;
-  readonly timing?: AttachTiming;
+  readonly wiring?: WiringSpec | undefined;
+  readonly device?: VirtualDeviceSpec | undefined;
+  readonly timing?: AttachTiming | undefined;
 }
 
 /**

@@ -8,14 +8,14 @@ import { ARDUINO_UNO, pinOfAnalogChannel, supports, type BoardLayout } from './l
  * `null` leaves an optional function unwired.
  */
 export interface WiringSpec {
-  readonly relay?: PinRef;
+  readonly relay?: PinRef | undefined;
   /** Input wired from the relay output (or its auxiliary contact). */
-  readonly feedback?: PinRef;
-  readonly statusLed?: PinRef | null;
-  readonly s0?: PinRef | null;
+  readonly feedback?: PinRef | undefined;
+  readonly statusLed?: PinRef | null | undefined;
+  readonly s0?: PinRef | null | undefined;
   /** Analog channel, e.g. `A0`. */
-  readonly analog?: PinRef | null;
-  readonly pulsesPerKWh?: number;
+  readonly analog?: PinRef | null | undefined;
+  readonly pulsesPerKWh?: number | undefined;
 }
 
 export type PinRef = number | string;

@@ -9,7 +9,7 @@ import type { NodeId } from '../../core/transport';
 export interface AllowListEntry {
   readonly role: 'dc' | 'tn';
   /** For a TN: the DC it registers through. */
-  readonly dc?: NodeId;
+  readonly dc?: NodeId | undefined;
   /** Hex SHA-256 of signKey || encKey. */
   readonly fingerprint: string;
 }

@@ -67,7 +67,7 @@ export class Dc {
     return this.dcCert !== undefined;
   }
 
-  get certificates(): { hesCert?: Certificate; dcCert?: Certificate } {
+  get certificates(): { hesCert: Certificate | undefined; dcCert: Certificate | undefined } {
     return { hesCert: this.hesCert, dcCert: this.dcCert };
   }
 

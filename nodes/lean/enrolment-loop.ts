@@ -8,10 +8,10 @@ import type { Clock, TimerHandle } from '../../core/clock';
 import { DEFAULT_RETRY, type RetryPolicy } from './node-deps';
 
 export class EnrolmentLoop {
-  private timer?: TimerHandle;
+  private timer: TimerHandle | undefined;
   private waiters: Array<() => void> = [];
   /** Clock time of the first registration of this attempt. */
-  startedAt?: number;
+  startedAt: number | undefined;
 
   constructor(
     private readonly clock: Clock,

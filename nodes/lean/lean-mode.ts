@@ -70,9 +70,9 @@ const POLL_MS = 1_000;
 
 export class LeanMode implements BenchMode {
   readonly name = 'lean' as const;
-  private readonly manufacturerRoot?: Manufacturer;
+  private readonly manufacturerRoot: Manufacturer | undefined;
   private readonly manufacturerKey: Uint8Array;
-  private readonly hesNode?: Hes;
+  private readonly hesNode: Hes | undefined;
   readonly dcs = new Map<NodeId, Dc>();
   readonly tns = new Map<NodeId, Tn>();
   private readonly identities = new Map<NodeId, Identity>();

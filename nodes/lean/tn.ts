@@ -84,17 +84,17 @@ interface FirmwareTransfer {
 
 export class Tn {
   readonly identity: Identity;
-  private hesCert?: Certificate;
-  private dcCert?: Certificate;
+  private hesCert: Certificate | undefined;
+  private dcCert: Certificate | undefined;
   private counters: Counters;
   private installedVersion: number;
   /** Lowest version this unit may install, from its enrolment (the fleet's latest release then). */
   private firmwareFloor: number;
-  private transfer?: FirmwareTransfer;
+  private transfer: FirmwareTransfer | undefined;
   private readonly inbox: Inbox;
   private readonly enrolment: EnrolmentLoop;
   /** Fresh random value of the current enrolment attempt, echoed by the HES and the DC. */
-  private enrolmentNonce?: Uint8Array;
+  private enrolmentNonce: Uint8Array | undefined;
   private readonly cpu: TnCpu;
   private readonly observer;
   /** Confidential payloads accepted, newest last (what an application on the TN would consume). */

@@ -60,7 +60,7 @@ interface HesChannel {
 
 interface TnState {
   readonly dc: NodeId;
-  channel?: HesChannel;
+  channel?: HesChannel | undefined;
   /** Connections of this TN that ended; their late frames are ignored, not taken for new ones. */
   readonly ended: number[];
   /** Messages waiting for the channel, with when they were issued (issue-stamps.ts). */

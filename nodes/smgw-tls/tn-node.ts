@@ -99,7 +99,7 @@ interface TnChannel {
   readonly reason: HandshakeReason;
   readonly startedAt: number;
   readonly finish: (record: HandshakeRecord) => void;
-  handshakeTimer?: TimerHandle;
+  handshakeTimer?: TimerHandle | undefined;
   established: boolean;
   /** The handshake's outcome was recorded (it finished, died or was abandoned). */
   concluded: boolean;

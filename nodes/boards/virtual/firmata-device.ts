@@ -39,27 +39,27 @@ export interface RelayHarness {
   /** Input the relay contact is wired back to. */
   readonly feedback: number;
   /** Operate and release times in ms (a small signal relay: about 10 and 5 ms). */
-  readonly closeMs?: number;
-  readonly openMs?: number;
+  readonly closeMs?: number | undefined;
+  readonly openMs?: number | undefined;
   /** Uniform extra delay in [0, jitterMs) per actuation, from the device's seeded stream. */
-  readonly jitterMs?: number;
+  readonly jitterMs?: number | undefined;
 }
 
 export interface VirtualDeviceOptions {
   readonly id: string;
   readonly clock: Clock;
   readonly random: Random;
-  readonly layout?: BoardLayout;
-  readonly baudRate?: number;
+  readonly layout?: BoardLayout | undefined;
+  readonly baudRate?: number | undefined;
   /** Reset to Firmata running: the bootloader's wait after a DTR reset. */
-  readonly bootMs?: number;
-  readonly relay?: RelayHarness;
+  readonly bootMs?: number | undefined;
+  readonly relay?: RelayHarness | undefined;
   /** The meter's S0 output wired to an input pin. */
-  readonly s0?: { readonly input: number; readonly pulsesPerKWh: number; readonly pulseMs?: number };
+  readonly s0?: { readonly input: number; readonly pulsesPerKWh: number; readonly pulseMs?: number | undefined } | undefined;
   /** An analog channel reading the load, 0 W .. fullScaleW mapped onto the ADC range. */
-  readonly analog?: { readonly channel: number; readonly fullScaleW?: number };
+  readonly analog?: { readonly channel: number; readonly fullScaleW?: number | undefined } | undefined;
   /** The household load behind the meter; null for none. */
-  readonly load?: LoadProfileSpec | null;
+  readonly load?: LoadProfileSpec | null | undefined;
 }
 
 const DEVICE_DEFAULTS = {
