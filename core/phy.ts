@@ -1,5 +1,5 @@
 /**
- * PHY arithmetic shared by the channel and the nodes. What a PLC segment costs in air time (DESIGN.md section 5), from the fields of the segment's
+ * PHY arithmetic shared by the channel and the nodes. What a PLC segment costs in air time (docs/DESIGN.md section 5), from the fields of the segment's
  * link profile that matter for it: a frame of B bytes is cut into PHY frames of at most maxPsdu
  * bytes, each carrying overheadBytes more, all at bitRate.
  */

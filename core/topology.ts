@@ -1,7 +1,7 @@
 import type { NodeId } from './transport';
 
 /**
- * Who is wired to whom (DESIGN.md section 1): one HES, DCs on WAN links to it, and one PLC
+ * Who is wired to whom (docs/DESIGN.md section 1): one HES, DCs on WAN links to it, and one PLC
  * segment per DC shared by that DC and its TNs. Frames only travel between neighbours.
  */
 export type Role = 'hes' | 'dc' | 'tn';

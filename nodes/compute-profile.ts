@@ -4,7 +4,7 @@
  * clock by the cost of the operations it did for it: both TNs (nodes/lean/tn.ts, nodes/smgw-tls/tn-node.ts)
  * take `computeModel(...)` and run their work on a `TnCpu`; `computeDelay(...)` awaits one cost.
  *
- * Operations (lean mode's hybrid scheme, DESIGN.md 2.1):
+ * Operations (lean mode's hybrid scheme, docs/DESIGN.md 2.1):
  *   sign     ECDSA P-256 signature
  *   verify   ECDSA P-256 verification
  *   encrypt  ephemeral P-256 key pair + ECDH + HKDF-SHA-256 + AES-GCM (key generation + ECDH)

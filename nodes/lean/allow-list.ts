@@ -1,5 +1,5 @@
 /**
- * The HES's list of expected nodes, provisioned out of band (DESIGN.md 2.1): which DCs and TNs may
+ * The HES's list of expected nodes, provisioned out of band (docs/DESIGN.md 2.1): which DCs and TNs may
  * register, the DC each TN belongs to, and the fingerprint of the keys each was produced with, so
  * that knowing a valid node id is not enough to register as that node.
  */

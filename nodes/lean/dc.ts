@@ -51,7 +51,7 @@ export class Dc {
     this.counter = getJson<{ value: number }>(deps.store, 'counter')?.value ?? 0;
     for (const record of deps.store.list(TN_RECORD)) this.tns.add(record.slice(TN_RECORD.length));
     // as the TN does: a stored chain that no longer verifies means the node's files or the
-    // provisioning changed under it; enrolling anew is the operator's step (DESIGN.md 2.1)
+    // provisioning changed under it; enrolling anew is the operator's step (docs/DESIGN.md 2.1)
     const stored = loadDcChain(deps.store);
     const refusal = stored && this.installCerts(stored);
     if (refusal) throw new Error(`DC ${deps.id}: stored certificates no longer verify: ${refusal.detail}`);

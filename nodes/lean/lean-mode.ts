@@ -1,6 +1,6 @@
 /**
  * Lean mode on a topology: one HES, the DCs and their TNs built on a network, provisioned the way
- * DESIGN.md 2.1 describes (node keys made at production, their fingerprints on the HES's
+ * docs/DESIGN.md 2.1 describes (node keys made at production, their fingerprints on the HES's
  * allow-list, the manufacturer certifying the HES), and driven through the BenchMode workload.
  */
 import type { Topology } from '../../core/topology';
@@ -128,7 +128,7 @@ export class LeanMode implements BenchMode {
   }
 
   /**
-   * Replaces a node by a new unit, as an operator does with a failed one (DESIGN.md 2.1: no
+   * Replaces a node by a new unit, as an operator does with a failed one (docs/DESIGN.md 2.1: no
    * revocation, the replacement registers anew): new keys in a fresh store, the allow-list
    * updated out of band with their fingerprint, then the new unit bootstraps. A DC's TNs enrol
    * again to learn the new DC certificate: those this process runs, since a TN in another process

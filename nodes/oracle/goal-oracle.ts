@@ -1,5 +1,5 @@
 /**
- * The oracle for the seven security goals of DESIGN.md 2.1. Genuine parties (manufacturer, HES,
+ * The oracle for the seven security goals of docs/DESIGN.md 2.1. Genuine parties (manufacturer, HES,
  * honest DCs and TNs) tell it what they issued and sent; every node tells it what it accepted.
  * An acceptance that no genuine party sent, or a second acceptance of the same content by the
  * same node, or a firmware install that does not raise the version, is a violation of its goal.

@@ -4,7 +4,7 @@
  *   [version u8][0x30][role u8][issuer id][subject id][signKey 33][encKey 33] | signature 64
  *
  * The manufacturer is the offline root: its public key is preinstalled in every node and it signs
- * the HES certificate; the HES signs DC certificates. No expiry and no revocation lists (DESIGN.md
+ * the HES certificate; the HES signs DC certificates. No expiry and no revocation lists (docs/DESIGN.md
  * 2.1): a failed node is deactivated and its replacement registers anew.
  */
 import { boundary, ByteReader, ByteWriter, DecodeFailure } from './bytes';

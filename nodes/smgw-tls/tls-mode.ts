@@ -22,7 +22,7 @@ import { tlsFrameHeaderBytes } from './tls-frame';
 import { hesContext, tnContext } from './tls-profile';
 
 /**
- * smgw-tls mode on a topology (DESIGN.md 2.2): every TN holds a TLS 1.2 channel to the HES, the DC
+ * smgw-tls mode on a topology (docs/DESIGN.md 2.2): every TN holds a TLS 1.2 channel to the HES, the DC
  * routes bytes, and the lean workload rides on the channels, once per TN, since nothing can be
  * multicast. Built by createTlsMode(options, deps); driven through BenchMode like lean mode.
  */
