@@ -1,6 +1,5 @@
 /** The summary table `gridbench run` prints at the end: one column per mode. */
-import type { RunSummary } from './run-results';
-import type { StormSummary } from './summary';
+import type { RunSummary, StormSummary } from './summary';
 
 const fmt = (v: number | null | undefined, digits = 1) =>
   v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits).replace(/\.0+$/, '');

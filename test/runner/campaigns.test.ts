@@ -58,7 +58,7 @@ describe('the campaign library', () => {
     expect(failed).toEqual([]);
     expect(result.exitCode).toBe(0);
     expect(result.summary.thresholds.length).toBeGreaterThan(0);
-    const { lean, tls } = result.summary.modes;
+    const { lean, 'smgw-tls': tls } = result.summary.modes;
     expect(lean!.attacks.accepted + tls!.attacks.accepted).toBe(0);
     const goal = GOAL_OF[campaign.replace(/\.\w+$/, '')];
     if (goal) {
