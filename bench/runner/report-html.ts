@@ -88,6 +88,7 @@ svg{background:#fcfcfc;border:1px solid #ddd}.axis{stroke:#888}.grid{stroke:#eee
 <h2>Renegotiation storms (handshakes in progress, with the bound)</h2><div id="storms"></div>
 <h2>Attack outcomes per goal</h2><div id="attacks"></div>
 <h2>Thresholds</h2><div id="thresholds"></div>
+<h2>Campaign steps that failed</h2><div id="steps"></div>
 <script id="data" type="application/json">${escapeJson(data)}</script>
 <script>
 (function(){
@@ -162,6 +163,9 @@ document.getElementById('attacks').appendChild(table(goals.flatMap(g => modes.ma
 })), ['goal', 'mode', 'injected', 'accepted (violations)', 'rejected']));
 
 document.getElementById('thresholds').appendChild(table(S.thresholds.map(t => [t.key, t.expression, fmt(t.actual, 2), {v: t.ok ? 'ok' : 'FAILED', cls: t.ok ? 'good' : 'bad'}]), ['metric', 'threshold', 'actual', 'result']));
+const failed = modes.flatMap(m => (S.modes[m].failedSteps || []).map(f => [f.campaign, f.step === null ? 'module' : 'steps.' + f.step + ' (' + f.kind + ')', m, fmt(f.atMs / 1000, 1), {v: f.error, cls: 'bad'}]));
+if (failed.length) document.getElementById('steps').appendChild(table(failed, ['campaign', 'step', 'mode', 'failed at (s)', 'error']));
+else { const p = document.createElement('p'); p.className = 'note'; p.textContent = 'none: every campaign step ran'; document.getElementById('steps').appendChild(p); }
 document.body.setAttribute('data-rendered', String(drawn));
 })();
 </script>

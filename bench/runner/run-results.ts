@@ -127,7 +127,7 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
         topology: { dcs: scenario.topology.dcs, tnsPerDc: scenario.topology.tnsPerDc, boards: scenario.boards.length },
         modes,
         thresholds: results,
-        ok: results.every((r) => r.ok),
+        ok: results.every((r) => r.ok) && Object.values(modes).every((m) => m.failedSteps.length === 0),
         outputs: outputs.reports(),
         ...(extra.processes ? { processes: extra.processes } : {}),
       };

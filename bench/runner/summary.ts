@@ -9,6 +9,7 @@ import type { Sample } from '../../core/metrics';
 import { mean } from '../../core/statistics';
 import type { Goal, Violation } from '../../nodes/oracle/goal-oracle';
 import { CAMPAIGN_GOALS } from '../campaign/goals';
+import type { StepFailure } from '../campaign/step';
 import { CounterSink, TrendSink } from '../metrics/sinks';
 import type { ThresholdResult } from '../thresholds';
 
@@ -49,6 +50,8 @@ export interface ModeSummary {
   /** Every security-goal violation the oracle found (the first 100), with the attack behind it. */
   readonly violations: readonly Violation[];
   readonly rejections: Readonly<Record<string, number>>;
+  /** Campaign steps that threw or rejected, with their campaign and step: any of them fails the run. */
+  readonly failedSteps: readonly StepFailure[];
   readonly channel: {
     readonly framesOffered: number;
     readonly bytesOffered: number;
@@ -74,6 +77,7 @@ export interface ModeFacts {
   readonly commandBytes: readonly number[];
   readonly firmwareRollouts: number;
   readonly violations?: readonly Violation[];
+  readonly failedSteps?: readonly StepFailure[];
 }
 
 const ATTACK_FIELDS = ['injected', 'accepted', 'rejected'] as const;
@@ -171,6 +175,7 @@ export class ModeSummarizer {
       attacks: { ...this.total, byGoal },
       violations: (facts.violations ?? []).slice(0, 100),
       rejections: { ...this.rejections },
+      failedSteps: facts.failedSteps ?? [],
       channel: { ...this.channel },
     };
   }
@@ -203,7 +208,7 @@ export interface RunSummary {
   /** Keyed by the mode's name. */
   readonly modes: Record<string, ModeSummary>;
   readonly thresholds: readonly ThresholdResult[];
-  /** Every threshold held. */
+  /** Every threshold held and no campaign step failed. */
   readonly ok: boolean;
   readonly outputs: readonly { output: string; report: unknown }[];
   /** --processes only: each OS process of the run and how it ended. */
