@@ -4,13 +4,15 @@
  * exits 99, so a campaign can run as a CI test.
  *
  * Threshold metrics are derived from the measurements (core/measurements.ts): trends
- * (a value per sample: avg, min, max, med, p(N), count) and counters (summed: count).
+ * (a value per sample: avg, min, max, med, p(N), count) and counters (summed: count). Each
+ * threshold folds the samples it selects into its own sink as they arrive (bench/metrics/sinks.ts),
+ * and its percentiles are k6's (core/statistics.ts).
  */
 import { MEASUREMENTS, RUN_TAGS, type MeasurementName } from '../core/measurements';
 import { MODE_NAMES } from '../nodes/mode';
 import type { Sample, Tags } from '../core/metrics';
-import { CAMPAIGN_GOALS } from './campaign/schema';
-import { percentile } from './perf/measure';
+import { CAMPAIGN_GOALS } from './campaign/goals';
+import { createSink, type Sink, type SinkKind } from './metrics/sinks';
 
 /** Tags whose values are known in advance, so a typo is an error instead of an empty filter. */
 const TAG_VALUES: Readonly<Record<string, readonly string[]>> = {
@@ -18,10 +20,8 @@ const TAG_VALUES: Readonly<Record<string, readonly string[]>> = {
   goal: CAMPAIGN_GOALS,
 };
 
-type Kind = 'trend' | 'counter';
-
 interface MetricSource {
-  readonly kind: Kind;
+  readonly kind: SinkKind;
   readonly measurement: MeasurementName;
   readonly value: (fields: Sample['fields']) => number;
   readonly description: string;
@@ -87,7 +87,15 @@ export const THRESHOLD_METRICS: Readonly<Record<string, MetricSource>> = {
   },
 };
 
-type Aggregation = 'avg' | 'min' | 'max' | 'med' | 'count' | 'p';
+type Aggregation = 'avg' | 'min' | 'max' | 'med' | 'count' | 'p' | 'value' | 'rate';
+
+/** What a rule may ask of each kind of metric (k6: a gauge has its value, a rate its rate). */
+const AGGREGATIONS: Readonly<Record<SinkKind, readonly Aggregation[]>> = {
+  counter: ['count'],
+  gauge: ['value'],
+  rate: ['rate'],
+  trend: ['avg', 'min', 'max', 'med', 'p', 'count'],
+};
 type Operator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
 export interface Rule {
@@ -113,25 +121,30 @@ export interface ThresholdResult {
   readonly ok: boolean;
 }
 
+/** A threshold that does not parse; field and expected let a loader name its file (core/config.ts ConfigError). */
 export class ThresholdError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(
+    /** `thresholds."key"`: where in the file. */
+    readonly field: string,
+    readonly expected: string,
+  ) {
+    super(`${field}: ${expected}`);
     this.name = 'ThresholdError';
   }
 }
 
 const KEY = /^([a-z_]+)(?:\{([^}]*)\})?$/;
-const RULE = /^\s*(avg|min|max|med|count|p\((\d+(?:\.\d+)?)\))\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/;
+const RULE = /^\s*(avg|min|max|med|count|value|rate|p\((\d+(?:\.\d+)?)\))\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/;
 
 /** Parses every threshold; the error names the key (and expression) that does not parse. */
 export function parseThresholds(spec: Readonly<Record<string, readonly string[]>>, where = 'thresholds'): Threshold[] {
   return Object.entries(spec).map(([key, expressions]) => {
+    const field = `${where}."${key}"`;
     const k = KEY.exec(key);
-    if (!k) throw new ThresholdError(`${where}."${key}": expected metric or metric{tag:value,...}`);
+    if (!k) throw new ThresholdError(field, 'expected metric or metric{tag:value,...}');
     const metric = k[1]!;
     const source = THRESHOLD_METRICS[metric];
-    if (!source)
-      throw new ThresholdError(`${where}."${key}": unknown metric "${metric}" (one of ${Object.keys(THRESHOLD_METRICS).join(', ')})`);
+    if (!source) throw new ThresholdError(field, `unknown metric "${metric}" (one of ${Object.keys(THRESHOLD_METRICS).join(', ')})`);
     const tags: Record<string, string> = {};
     const known = [...RUN_TAGS, ...MEASUREMENTS[source.measurement].tags] as string[];
     for (const pair of (k[2] ?? '')
@@ -139,58 +152,61 @@ export function parseThresholds(spec: Readonly<Record<string, readonly string[]>
       .map((p) => p.trim())
       .filter(Boolean)) {
       const [tag, value, ...rest] = pair.split(':');
-      if (!tag || value === undefined || rest.length) throw new ThresholdError(`${where}."${key}": tag filter "${pair}" is not tag:value`);
+      if (!tag || value === undefined || rest.length) throw new ThresholdError(field, `tag filter "${pair}" is not tag:value`);
       const name = tag.trim();
       // a filter that can never match would make the threshold judge nothing
-      if (!known.includes(name))
-        throw new ThresholdError(`${where}."${key}": ${metric} has no tag "${name}" (its tags: ${known.join(', ')})`);
+      if (!known.includes(name)) throw new ThresholdError(field, `${metric} has no tag "${name}" (its tags: ${known.join(', ')})`);
       const allowed = TAG_VALUES[name];
       if (allowed && !allowed.includes(value.trim()))
-        throw new ThresholdError(`${where}."${key}": ${name} "${value.trim()}" is not one of ${allowed.join(', ')}`);
+        throw new ThresholdError(field, `${name} "${value.trim()}" is not one of ${allowed.join(', ')}`);
       tags[name] = value.trim();
     }
     const rules = expressions.map((expression): Rule => {
       const r = RULE.exec(expression);
-      if (!r) throw new ThresholdError(`${where}."${key}": "${expression}" is not an expression such as p(99)<2000, avg<500 or count==0`);
+      if (!r) throw new ThresholdError(field, `"${expression}" is not an expression such as p(99)<2000, avg<500 or count==0`);
       const aggregation = (r[2] !== undefined ? 'p' : r[1]) as Aggregation;
-      if (source.kind === 'counter' && aggregation !== 'count')
-        throw new ThresholdError(`${where}."${key}": "${expression}": ${metric} is a counter; only count applies`);
+      const allowed = AGGREGATIONS[source.kind];
+      if (!allowed.includes(aggregation)) {
+        const names = allowed.map((a) => (a === 'p' ? 'p(N)' : a));
+        throw new ThresholdError(
+          field,
+          `"${expression}": ${metric} is a ${source.kind}; only ${names.join(', ')} appl${names.length > 1 ? 'y' : 'ies'}`,
+        );
+      }
       const p = r[2] !== undefined ? Number(r[2]) : undefined;
-      if (p !== undefined && (p <= 0 || p > 100))
-        throw new ThresholdError(`${where}."${key}": "${expression}": percentile must be in (0, 100]`);
+      if (p !== undefined && (p <= 0 || p > 100)) throw new ThresholdError(field, `"${expression}": percentile must be in (0, 100]`);
       return { expression, aggregation, ...(p !== undefined ? { percentile: p } : {}), operator: r[3] as Operator, value: Number(r[4]) };
     });
     return { key, metric, tags, rules };
   });
 }
 
-/** Values of one threshold metric over the samples whose tags include the filter. */
-export function metricValues(samples: readonly Sample[], metric: string, tags: Tags = {}): number[] {
-  const source = THRESHOLD_METRICS[metric];
-  if (!source) throw new ThresholdError(`unknown metric "${metric}"`);
-  const wanted = Object.entries(tags);
-  const values: number[] = [];
-  for (const s of samples) {
-    if (s.measurement !== source.measurement) continue;
-    if (wanted.every(([k, v]) => s.tags[k] === v)) values.push(source.value(s.fields));
-  }
-  return values;
-}
-
-export function aggregate(values: readonly number[], kind: Kind, aggregation: Aggregation, p?: number): number {
-  if (aggregation === 'count') return kind === 'counter' ? values.reduce((a, b) => a + b, 0) : values.length;
-  if (values.length === 0) return Number.NaN;
-  switch (aggregation) {
-    case 'avg':
-      return values.reduce((a, b) => a + b, 0) / values.length;
-    case 'min':
-      return values.reduce((a, b) => Math.min(a, b));
-    case 'max':
-      return values.reduce((a, b) => Math.max(a, b));
-    case 'med':
-      return percentile(values, 50);
-    case 'p':
-      return percentile(values, p!);
+/** The value a rule compares, from the sink of its threshold. */
+function aggregate(sink: Sink, rule: Rule): number {
+  switch (sink.kind) {
+    case 'counter':
+      return sink.value;
+    case 'gauge':
+      return sink.value;
+    case 'rate':
+      return sink.rate;
+    case 'trend':
+      switch (rule.aggregation) {
+        case 'avg':
+          return sink.avg;
+        case 'min':
+          return sink.min;
+        case 'max':
+          return sink.max;
+        case 'med':
+          return sink.percentile(50);
+        case 'p':
+          return sink.percentile(rule.percentile!);
+        case 'count':
+          return sink.count;
+        default:
+          return Number.NaN;
+      }
   }
 }
 
@@ -203,22 +219,62 @@ const compare: Record<Operator, (a: number, b: number) => boolean> = {
   '!=': (a, b) => a !== b,
 };
 
-/**
- * A metric with no samples fails every rule, count==0 included: a threshold must not pass by
- * silence (a campaign that put nothing on the wire has not shown that nothing gets through).
- */
-export function evaluateThresholds(thresholds: readonly Threshold[], samples: readonly Sample[]): ThresholdResult[] {
-  return thresholds.flatMap((t) => {
-    const values = metricValues(samples, t.metric, t.tags);
-    const kind = THRESHOLD_METRICS[t.metric]!.kind;
-    return t.rules.map((rule) => {
-      const actual = aggregate(values, kind, rule.aggregation, rule.percentile);
-      return {
-        key: t.key,
-        expression: rule.expression,
-        actual: values.length ? actual : Number.NaN,
-        ok: values.length > 0 && !Number.isNaN(actual) && compare[rule.operator](actual, rule.value),
-      };
+interface Watched {
+  readonly threshold: Threshold;
+  readonly source: MetricSource;
+  readonly sink: Sink;
+}
+
+/** The thresholds of a run, each folding the samples it selects into its sink as they arrive. */
+export class ThresholdSinks {
+  private readonly watched: Watched[];
+  private readonly byMeasurement = new Map<MeasurementName, Watched[]>();
+
+  constructor(thresholds: readonly Threshold[]) {
+    this.watched = thresholds.map((threshold) => {
+      const source = THRESHOLD_METRICS[threshold.metric];
+      if (!source) throw new ThresholdError(threshold.key, `unknown metric "${threshold.metric}"`);
+      return { threshold, source, sink: createSink(source.kind) };
     });
-  });
+    for (const w of this.watched) {
+      const list = this.byMeasurement.get(w.source.measurement) ?? [];
+      list.push(w);
+      this.byMeasurement.set(w.source.measurement, list);
+    }
+  }
+
+  add(sample: Sample): void {
+    for (const { threshold, source, sink } of this.byMeasurement.get(sample.measurement) ?? [])
+      if (matches(threshold.tags, sample.tags)) sink.add(source.value(sample.fields));
+  }
+
+  /**
+   * A metric with no samples fails every rule, count==0 included: a threshold must not pass by
+   * silence (a campaign that put nothing on the wire has not shown that nothing gets through).
+   */
+  results(): ThresholdResult[] {
+    return this.watched.flatMap(({ threshold, sink }) =>
+      threshold.rules.map((rule) => {
+        const actual = sink.count > 0 ? aggregate(sink, rule) : Number.NaN;
+        return {
+          key: threshold.key,
+          expression: rule.expression,
+          actual,
+          ok: !Number.isNaN(actual) && compare[rule.operator](actual, rule.value),
+        };
+      }),
+    );
+  }
+}
+
+function matches(wanted: Tags, tags: Tags): boolean {
+  for (const k in wanted) if (tags[k] !== wanted[k]) return false;
+  return true;
+}
+
+/** The thresholds over samples already at hand (the run folds them as they arrive: ThresholdSinks). */
+export function evaluateThresholds(thresholds: readonly Threshold[], samples: Iterable<Sample>): ThresholdResult[] {
+  const sinks = new ThresholdSinks(thresholds);
+  for (const sample of samples) sinks.add(sample);
+  return sinks.results();
 }

@@ -1,8 +1,9 @@
 /**
  * The attacker's toolbox, as the security tests and the campaigns use it. It has exactly the two
- * positions docs/DESIGN.md 3 grants: the wire (record, drop, alter, replay and inject frames through
- * the channel's control API) and compromised nodes (their keys). It forges with the same frame
- * builders honest nodes use, with whatever keys it holds, and counts what it put on the wire.
+ * positions docs/DESIGN.md section 3 grants: the wire (record, drop, alter, replay and inject
+ * frames through the channel's control API) and compromised nodes (their keys). It forges with
+ * the same frame builders honest nodes use, with whatever keys it holds, and counts what it put
+ * on the wire.
  */
 import type { ChannelControl, TapEvent } from '../../channel/channel';
 import type { InterceptorContext, Matcher } from '../../channel/interceptor';

@@ -15,7 +15,7 @@ import type { Topology } from '../../core/topology';
 import type { ModeName } from '../../nodes/mode';
 import type { Clock } from '../../core/clock';
 import type { RunnableMode } from '../runner/mode-factory';
-import type { CampaignGoal } from './schema';
+import type { CampaignGoal } from './goals';
 
 export interface CampaignApi {
   readonly name: string;

@@ -3,35 +3,21 @@
  * attackers put on the wire (injected, replayed, altered), the nodes' refusals of those frames,
  * and the goal oracle's violations (accepted). Every attacker frame carries an attack label
  * `<campaign>:<goal>[:<step>]` across the wire and relays, so a refusal is attributed exactly.
+ *
+ * Every step (and every TypeScript campaign) is awaited: one that throws or rejects is logged
+ * and kept, with its campaign and step, for the run's summary, where it fails the run.
  */
-import type { EmulatedNetwork } from '../../channel/emulated-network';
-import type { Topology } from '../../core/topology';
+import type { Sample } from '../../core/metrics';
 import { cryptoBackend } from '../../nodes/crypto';
-import type { GoalOracle } from '../../nodes/oracle/goal-oracle';
-import type { ModeName } from '../../nodes/mode';
-import type { Clock } from '../../core/clock';
-import type { Metrics, Sample } from '../../core/metrics';
-import type { Random } from '../../core/random';
 import { Attacker } from '../attack/attacker';
-import type { RunnableMode } from '../runner/mode-factory';
 import type { Schedule } from '../runner/schedule';
 import type { CampaignApi, CampaignModule } from './campaign-api';
+import type { CampaignGoal } from './goals';
 import type { LoadedCampaign } from './load';
-import type { CampaignGoal } from './schema';
+import type { CampaignContext, CampaignHost, StepAttribution, StepFailure } from './step';
 import { runTimeline } from './timeline';
 
-export interface CampaignContext {
-  readonly mode: RunnableMode;
-  readonly modeName: ModeName;
-  readonly network: EmulatedNetwork;
-  readonly clock: Clock;
-  readonly oracle: GoalOracle;
-  readonly metrics: Metrics;
-  readonly topology: Topology;
-  /** The run's seeded generator; campaigns fork their own streams. */
-  readonly random: Random;
-  readonly log?: (line: string) => void;
-}
+export type { CampaignContext } from './step';
 
 interface Tally {
   injected: number;
@@ -44,7 +30,10 @@ const TICK_MS = 1_000;
 const labelOf = (attack: string) => attack.split(':').slice(0, 2).join(':');
 const zero = (): Tally => ({ injected: 0, accepted: 0, rejected: 0 });
 
-export class CampaignRunner {
+const describe = ({ campaign, step, kind }: StepAttribution) =>
+  step === null ? `campaign ${campaign}` : `campaign ${campaign}, step ${step} (${kind})`;
+
+export class CampaignRunner implements CampaignHost {
   private readonly attackers = new Map<string, Attacker>();
   /** Refusals of attacker frames, by label. */
   private readonly rejections = new Map<string, number>();
@@ -56,6 +45,9 @@ export class CampaignRunner {
 
   /** Violations campaigns reported themselves (breach), by label. */
   private readonly breaches = new Map<string, number>();
+  private readonly running = new Set<StepAttribution>();
+  private readonly failed: StepFailure[] = [];
+  private finished = false;
 
   private constructor(
     private readonly campaigns: readonly LoadedCampaign[],
@@ -90,7 +82,7 @@ export class CampaignRunner {
     this.startedAt = this.ctx.clock.now();
     for (const c of this.campaigns) {
       if ('timeline' in c) runTimeline(c.name, c.timeline, schedule, this, this.ctx);
-      else void this.runModule(c.name, c.module);
+      else this.runModule(c.name, c.module);
     }
     if (this.campaigns.length) this.tick();
   }
@@ -107,13 +99,43 @@ export class CampaignRunner {
     this.interceptorCounts.set(id, 0);
   }
 
-  /** Emits the last tallies; violations are reported even in a run without campaigns. */
-  finish(): void {
-    this.ticker?.cancel();
-    this.emit();
+  runStep(step: StepAttribution, work: () => void | Promise<unknown>): void {
+    this.running.add(step);
+    // never rejects: a failure is recorded where it happens
+    void (async () => {
+      try {
+        await work();
+      } catch (err) {
+        this.fail(step, err);
+      } finally {
+        this.running.delete(step);
+      }
+    })();
   }
 
-  private async runModule(name: string, module: CampaignModule): Promise<void> {
+  /**
+   * Emits the last tallies (violations are reported even in a run without campaigns) and returns
+   * the steps that failed. Steps still running when the run ended are logged, not failed.
+   */
+  finish(): readonly StepFailure[] {
+    this.ticker?.cancel();
+    this.emit();
+    this.finished = true;
+    for (const step of this.running) this.ctx.log?.(`${describe(step)}: still running when the run ended`);
+    return [...this.failed];
+  }
+
+  private fail(step: StepAttribution, err: unknown): void {
+    const error = err instanceof Error ? err.message : String(err);
+    if (this.finished) {
+      this.ctx.log?.(`${describe(step)} failed after the run ended: ${error}`);
+      return;
+    }
+    this.failed.push({ ...step, atMs: this.ctx.clock.now() - this.startedAt, error });
+    this.ctx.log?.(`${describe(step)} failed: ${step.step === null && err instanceof Error ? (err.stack ?? error) : error}`);
+  }
+
+  private runModule(name: string, module: CampaignModule): void {
     const { clock } = this.ctx;
     const api: CampaignApi = {
       name,
@@ -131,11 +153,7 @@ export class CampaignRunner {
       },
       log: (message) => this.ctx.log?.(`campaign ${name}: ${message}`),
     };
-    try {
-      await module(api);
-    } catch (err) {
-      this.ctx.log?.(`campaign ${name} failed: ${(err as Error).stack ?? err}`);
-    }
+    this.runStep({ campaign: name, step: null, kind: 'module' }, () => module(api));
   }
 
   private tick(): void {

@@ -1,24 +1,16 @@
 /**
- * Reads a campaign: a YAML timeline (validated, and checked against the topology) or a TypeScript
- * module with a default export. Errors name the file and the step.
+ * Reads a campaign: a YAML timeline (through core/config.ts, validated, and checked against the
+ * topology) or a TypeScript module with a default export. Every problem is a ConfigError naming
+ * the file and the step: `replay.yaml: steps.3.replay.recording: no earlier record step "x"`.
  */
-import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
-import { describeZodIssues } from '../../channel/profile';
+import { ConfigError, loadConfig } from '../../core/config';
 import type { Topology } from '../../core/topology';
+import { parseThresholds, ThresholdError } from '../thresholds';
 import type { CampaignModule, CampaignModuleExports } from './campaign-api';
-import { parseThresholds } from '../thresholds';
 import { resolveCampaignPath } from './resolve';
 import { campaignSchema, type CampaignFile } from './schema';
 import { checkTimeline } from './timeline';
-
-export class CampaignError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CampaignError';
-  }
-}
 
 export type LoadedCampaign = {
   readonly name: string;
@@ -28,24 +20,18 @@ export type LoadedCampaign = {
 
 const nameOf = (file: string) => file.replace(/^.*[/\\]/, '').replace(/\.(ya?ml|ts)$/, '');
 
-/** A YAML campaign, validated and checked against the topology. Throws CampaignError. */
+/** A YAML campaign, validated and checked against the topology. Throws ConfigError. */
 export function readTimeline(file: string, topology: Topology): CampaignFile {
-  let raw: unknown;
+  const timeline = loadConfig(campaignSchema, file, 'campaign');
+  const [first, ...rest] = checkTimeline(timeline, topology);
+  if (first) throw new ConfigError(file, first.field, [first.message, ...rest.map((p) => `${p.field}: ${p.message}`)].join('; '));
   try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
+    parseThresholds(timeline.thresholds);
   } catch (err) {
-    throw new CampaignError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    if (err instanceof ThresholdError) throw new ConfigError(file, err.field, err.expected, { cause: err });
+    throw err;
   }
-  const parsed = campaignSchema.safeParse(raw);
-  if (!parsed.success) throw new CampaignError(`${file}: ${describeZodIssues(parsed.error)}`);
-  const problems = checkTimeline(parsed.data, topology);
-  if (problems.length) throw new CampaignError(`${file}: ${problems.join('; ')}`);
-  try {
-    parseThresholds(parsed.data.thresholds);
-  } catch (err) {
-    throw new CampaignError(`${file}: ${(err as Error).message}`);
-  }
-  return parsed.data;
+  return timeline;
 }
 
 export async function loadCampaign(ref: string, scenarioFile: string, topology: Topology): Promise<LoadedCampaign> {
@@ -55,7 +41,7 @@ export async function loadCampaign(ref: string, scenarioFile: string, topology: 
     return { name: timeline.name ?? nameOf(file), file, thresholds: timeline.thresholds, timeline };
   }
   const mod = (await import(pathToFileURL(file).href)) as Partial<Record<keyof CampaignModuleExports, unknown>>;
-  if (typeof mod.default !== 'function') throw new CampaignError(`${file}: expected a default export function (api: CampaignApi)`);
+  if (typeof mod.default !== 'function') throw new ConfigError(file, 'default', 'expected a default export function (api: CampaignApi)');
   const thresholds = (mod.thresholds ?? {}) as CampaignModuleExports['thresholds'] & object;
   return { name: typeof mod.name === 'string' ? mod.name : nameOf(file), file, thresholds, module: mod.default as CampaignModule };
 }

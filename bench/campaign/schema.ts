@@ -19,91 +19,45 @@
  *     - { at: 2m, replace: tn1.003 }                        # a new unit enrols (lean)
  *   thresholds: { attack_accepted: ["count==0"] }             # added to the scenario's
  *
- * Anything a timeline cannot say goes in a TypeScript module whose default export receives the
- * CampaignApi (campaign-api.ts).
+ * Each step is `at`, optionally `goal`, and one step kind as its key: the kinds are registered in
+ * steps/ (one file each, step.ts says what a kind is). Anything a timeline cannot say goes in a
+ * TypeScript module whose default export receives the CampaignApi (campaign-api.ts).
  */
 import { z } from 'zod';
-import { interceptorSpecSchema, matcherSchema } from '../../channel/interceptor';
-import { GOALS } from '../../nodes/oracle/goal-oracle';
-import { nodeId } from '../scenario/schema';
-import { durationSchema, sizeSchema } from '../scenario/units';
+import { durationSchema } from '../scenario/units';
+import { CAMPAIGN_GOALS } from './goals';
+import { stepKind, stepKinds } from './step';
+import './steps';
 
-const destination = z.union([nodeId, z.literal('*')]);
-const signer = z.union([z.literal('attacker'), nodeId]);
-export const CAMPAIGN_GOALS = [...GOALS, 'availability'] as const;
 const goal = z.enum(CAMPAIGN_GOALS);
-const stepId = z.string().regex(/^[A-Za-z0-9._-]{1,40}$/, 'expected 1 to 40 letters, digits or . _ -');
 
-const forgeFields = z.discriminatedUnion('class', [
-  z
-    .object({
-      class: z.literal('automation'),
-      fields: z
-        .object({
-          dc: nodeId,
-          group: nodeId,
-          counter: z.number().int().min(0).max(0xffffffff),
-          relay: z.union([z.literal(0), z.literal(1)]),
-        })
-        .strict(),
-    })
-    .strict(),
-  z
-    .object({
-      class: z.literal('meter-request'),
-      fields: z
-        .object({
-          hes: nodeId,
-          group: z.union([nodeId, z.literal('*')]),
-          counter: z.number().int().min(0).max(0xffffffff),
-          request: z.number().int().min(0).max(255).default(0),
-        })
-        .strict(),
-    })
-    .strict(),
-]);
-
-const action = z.union([
-  z.object({ record: z.object({ id: stepId, match: matcherSchema.default({}) }).strict() }),
-  z.object({
-    replay: z
-      .object({
-        recording: stepId,
-        /** Which recorded frames: the first, the last, or all of them. */
-        pick: z.enum(['first', 'last', 'all']).default('all'),
-        times: z.number().int().min(1).default(1),
-        as: z.object({ from: nodeId, to: destination }).strict().optional(),
-      })
-      .strict(),
-  }),
-  z.object({ interceptor: interceptorSpecSchema.extend({ id: stepId }) }),
-  z.object({ remove: stepId }),
-  z.object({ compromise: nodeId }),
-  z.object({
-    forge: z.intersection(forgeFields, z.object({ signer, from: nodeId, to: destination, count: z.number().int().min(1).default(1) })),
-  }),
-  z.object({ rogueFirmware: z.object({ version: z.number().int().positive(), size: sizeSchema, signer, from: nodeId }).strict() }),
-  z.object({ jam: z.object({ segment: nodeId, duration: durationSchema }).strict() }),
-  z.object({
-    flood: z
-      .object({
-        from: nodeId,
-        to: destination,
-        frames: z.number().int().min(1).max(1_000_000),
-        over: durationSchema,
-        bytes: z.number().int().min(2).max(1280).default(80),
-      })
-      .strict(),
-  }),
-  z.object({ powerRestored: nodeId }),
-  z.object({ automation: z.object({ dc: nodeId, relay: z.enum(['on', 'off']) }).strict() }),
-  z.object({
-    firmware: z.object({ version: z.number().int().positive(), size: sizeSchema, timeout: durationSchema.default(600_000) }).strict(),
-  }),
-  z.object({ replace: nodeId }),
-]);
-
-export const stepSchema = z.intersection(z.object({ at: durationSchema, goal: goal.optional() }), action);
+/** A step: its time, its goal, and the config of its one kind, checked by that kind's schema. */
+export const stepSchema = z
+  .object({ at: durationSchema, goal: goal.optional() })
+  .catchall(z.unknown())
+  .transform((raw, ctx) => {
+    const { at, goal, ...rest } = raw;
+    const keys = Object.keys(rest);
+    const names = stepKinds().map((k) => k.name);
+    if (keys.length !== 1) {
+      const message = keys.length ? `one step kind per step, got ${keys.join(', ')}` : `expected a step kind (${names.join(', ')})`;
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+    const name = keys[0]!;
+    const kind = stepKind(name);
+    if (!kind) {
+      ctx.addIssue({ code: 'custom', path: [name], message: `unknown step kind (expected one of ${names.join(', ')})` });
+      return z.NEVER;
+    }
+    const config = kind.config.safeParse(rest[name]);
+    if (!config.success) {
+      for (const issue of config.error.issues)
+        ctx.addIssue({ ...issue, path: [name, ...issue.path] } as Parameters<typeof ctx.addIssue>[0]);
+      return z.NEVER;
+    }
+    return { at, ...(goal ? { goal } : {}), kind: name, config: config.data };
+  });
 
 export const campaignSchema = z
   .object({
@@ -116,6 +70,5 @@ export const campaignSchema = z
   })
   .strict();
 
-export type CampaignGoal = (typeof CAMPAIGN_GOALS)[number];
 export type CampaignFile = z.output<typeof campaignSchema>;
 export type Step = z.output<typeof stepSchema>;

@@ -22,7 +22,8 @@ import { airtimeMs, meanJitterMs, meanLossRate, type LinkProfile, type ProfileSp
 import { fragmentSizes } from '../../core/phy';
 import { Topology } from '../../core/topology';
 import { connectTransport, type ZmqTransport } from '../../channel/zmq-transport';
-import { median, percentile, report, round } from './measure';
+import { median, nearestRankPercentile as percentile } from '../../core/statistics';
+import { report, round } from './measure';
 
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

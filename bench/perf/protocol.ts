@@ -6,7 +6,8 @@ import { CRYPTO_BACKENDS } from '../../nodes/crypto';
 import type { CryptoBackend } from '../../nodes/crypto/backend';
 import { FIRMWARE_CHUNK_BYTES } from '../../nodes/lean/manufacturer';
 import { buildSampleFrames } from '../../nodes/lean/sample-frames';
-import { median, opsPerSecond, report, round } from './measure';
+import { median } from '../../core/statistics';
+import { opsPerSecond, report, round } from './measure';
 
 const ROUNDS = 5;
 const WINDOW_MS = 300;

@@ -6,7 +6,7 @@
  * runs each mode of the scenario in turn, one set of processes per mode as in-process runs go
  * one mode after the other: it starts them, lets them bootstrap once all are attached, tells them
  * when the workload starts, gathers their samples into the run's outputs and writes the same
- * results as an in-process run (modes.lean, modes.tls). A host that dies is reported and the run
+ * results as an in-process run (modes.lean, modes['smgw-tls']). A host that dies is reported and the run
  * finishes with the rest.
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';

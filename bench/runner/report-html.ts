@@ -5,15 +5,13 @@
  * plots when the page opens, and marks <body data-rendered="N"> with the number of plots drawn.
  */
 import { writeFileSync } from 'node:fs';
-import type { ModeName } from '../../nodes/mode';
 import type { Sample } from '../../core/metrics';
-import type { RunSummary } from './run-results';
-import { MODE_KEYS } from './summary';
+import type { RunSummary } from './summary';
 
 interface ReportData {
   readonly summary: RunSummary;
-  /** Automation latencies (ms) per mode key. */
-  readonly latencies: Record<string, number[]>;
+  /** Automation latencies (ms) per mode, ascending. */
+  readonly latencies: Readonly<Record<string, readonly number[]>>;
   /** Each storm: handshakes in progress around it (s since it started) and its bound. */
   readonly storms: Record<string, StormPlot[]>;
 }
@@ -26,38 +24,47 @@ interface StormPlot {
   readonly points: [number, number][];
 }
 
-export function reportData(summary: RunSummary, samples: readonly Sample[]): ReportData {
-  const latencies: Record<string, number[]> = {};
-  const storms: ReportData['storms'] = {};
-  const modeOf = (s: Sample) => MODE_KEYS[s.tags.mode as ModeName] ?? s.tags.mode ?? '?';
-  for (const s of samples) if (s.measurement === 'automation_latency') (latencies[modeOf(s)] ??= []).push(Number(s.fields.latency_ms));
-  for (const storm of samples) {
-    if (storm.measurement !== 'storm') continue;
-    const mode = modeOf(storm);
-    const segment = storm.tags.segment ?? storm.tags.dc ?? '?';
-    const measuredS = Number(storm.fields.duration_s);
-    const start = storm.time - measuredS * 1000;
-    // the storm's own window, with some time on each side
-    const from = start - 5_000;
-    const to = storm.time + Math.max(10_000, measuredS * 200);
-    const points: [number, number][] = samples
-      .filter(
-        (s) =>
-          s.measurement === 'handshakes_in_progress' &&
-          modeOf(s) === mode &&
-          (s.tags.segment ?? s.tags.dc) === segment &&
-          s.time >= from &&
-          s.time <= to,
-      )
-      .map((s) => [(s.time - start) / 1000, Number(s.fields.value)]);
-    (storms[mode] ??= []).push({ segment, reason: storm.tags.reason ?? '', measuredS, boundS: Number(storm.fields.bound_s), points });
+const segmentOf = (s: Sample) => s.tags.segment ?? s.tags.dc ?? '?';
+
+/**
+ * What the storm plots need, gathered as samples arrive: each storm, and the handshakes-in-progress
+ * gauge of every segment (sampled only while handshakes run, so it stays small). The latency CDFs
+ * take the summary's own automation-latency values.
+ */
+export class ReportCollector {
+  private readonly storms: { mode: string; sample: Sample }[] = [];
+  private readonly inProgress = new Map<string, { time: number; value: number }[]>();
+
+  add(mode: string, sample: Sample): void {
+    if (sample.measurement === 'storm') this.storms.push({ mode, sample });
+    else if (sample.measurement === 'handshakes_in_progress') {
+      const key = `${mode}\u0000${segmentOf(sample)}`;
+      const series = this.inProgress.get(key) ?? [];
+      series.push({ time: sample.time, value: Number(sample.fields.value) });
+      this.inProgress.set(key, series);
+    }
   }
-  for (const v of Object.values(latencies)) v.sort((a, b) => a - b);
-  return { summary, latencies, storms };
+
+  data(summary: RunSummary, latencies: Readonly<Record<string, readonly number[]>>): ReportData {
+    const storms: ReportData['storms'] = {};
+    for (const { mode, sample: storm } of this.storms) {
+      const segment = segmentOf(storm);
+      const measuredS = Number(storm.fields.duration_s);
+      const start = storm.time - measuredS * 1000;
+      // the storm's own window, with some time on each side
+      const from = start - 5_000;
+      const to = storm.time + Math.max(10_000, measuredS * 200);
+      const points: [number, number][] = (this.inProgress.get(`${mode}\u0000${segment}`) ?? [])
+        .filter((p) => p.time >= from && p.time <= to)
+        .map((p) => [(p.time - start) / 1000, p.value]);
+      (storms[mode] ??= []).push({ segment, reason: storm.tags.reason ?? '', measuredS, boundS: Number(storm.fields.bound_s), points });
+    }
+    return { summary, latencies, storms };
+  }
 }
 
-export function writeReport(file: string, summary: RunSummary, samples: readonly Sample[]): void {
-  writeFileSync(file, renderReport(reportData(summary, samples)));
+export function writeReport(file: string, data: ReportData): void {
+  writeFileSync(file, renderReport(data));
 }
 
 const escapeJson = (data: unknown) => JSON.stringify(data).replace(/</g, '\\u003c');
@@ -81,11 +88,12 @@ svg{background:#fcfcfc;border:1px solid #ddd}.axis{stroke:#888}.grid{stroke:#eee
 <h2>Renegotiation storms (handshakes in progress, with the bound)</h2><div id="storms"></div>
 <h2>Attack outcomes per goal</h2><div id="attacks"></div>
 <h2>Thresholds</h2><div id="thresholds"></div>
+<h2>Campaign steps that failed</h2><div id="steps"></div>
 <script id="data" type="application/json">${escapeJson(data)}</script>
 <script>
 (function(){
 const data = JSON.parse(document.getElementById('data').textContent);
-const S = data.summary, NS = 'http://www.w3.org/2000/svg', COLORS = {lean:'#1f77b4', tls:'#d62728'};
+const S = data.summary, NS = 'http://www.w3.org/2000/svg', COLORS = {lean:'#1f77b4', 'smgw-tls':'#d62728'};
 let drawn = 0;
 const el = (tag, attrs, parent) => { const e = document.createElementNS(NS, tag); for (const k in attrs) e.setAttribute(k, attrs[k]); if (parent) parent.appendChild(e); return e; };
 const txt = (parent, x, y, s, anchor) => { const t = el('text', {x, y, 'text-anchor': anchor || 'start'}, parent); t.textContent = s; return t; };
@@ -155,6 +163,9 @@ document.getElementById('attacks').appendChild(table(goals.flatMap(g => modes.ma
 })), ['goal', 'mode', 'injected', 'accepted (violations)', 'rejected']));
 
 document.getElementById('thresholds').appendChild(table(S.thresholds.map(t => [t.key, t.expression, fmt(t.actual, 2), {v: t.ok ? 'ok' : 'FAILED', cls: t.ok ? 'good' : 'bad'}]), ['metric', 'threshold', 'actual', 'result']));
+const failed = modes.flatMap(m => (S.modes[m].failedSteps || []).map(f => [f.campaign, f.step === null ? 'module' : 'steps.' + f.step + ' (' + f.kind + ')', m, fmt(f.atMs / 1000, 1), {v: f.error, cls: 'bad'}]));
+if (failed.length) document.getElementById('steps').appendChild(table(failed, ['campaign', 'step', 'mode', 'failed at (s)', 'error']));
+else { const p = document.createElement('p'); p.className = 'note'; p.textContent = 'none: every campaign step ran'; document.getElementById('steps').appendChild(p); }
 document.body.setAttribute('data-rendered', String(drawn));
 })();
 </script>

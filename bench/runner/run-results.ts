@@ -1,45 +1,24 @@
 /**
  * The frame of every run, in process or across processes: the results directory, the metrics
  * outputs, the thresholds (scenario and campaigns), and at the end summary.json and report.html.
+ * Every sample goes to the outputs and is folded, as it arrives, into the thresholds' sinks, its
+ * mode's summary and the report's storm plots; the run keeps no list of samples.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Topology } from '../../core/topology';
 import type { ModeName } from '../../nodes/mode';
-import type { Clock } from '../../core/clock';
 import type { MetricsOutput, Sample } from '../../core/metrics';
 import { loadCampaign, mergeThresholds, type LoadedCampaign } from '../campaign/load';
 import { MetricsOutputs } from '../metrics/metrics-outputs';
 import { createOutputs, parseOutSpec } from '../metrics/out-spec';
 import { Timebase } from '../metrics/timebase';
 import type { Scenario } from '../scenario/schema';
-import { evaluateThresholds, parseThresholds, type Threshold, type ThresholdResult } from '../thresholds';
-import { writeReport } from './report-html';
-import { MODE_KEYS, summarizeMode, type ModeFacts, type ModeSummary } from './summary';
+import { parseThresholds, ThresholdSinks } from '../thresholds';
+import { ReportCollector, writeReport } from './report-html';
+import { ModeSummarizer, type ModeFacts, type ModeSummary, type ProcessOutcome, type RunSummary } from './summary';
 
-export interface ProcessOutcome {
-  readonly name: string;
-  readonly pid: number | undefined;
-  /** 'ok', or how it ended otherwise (exit code, signal, error). */
-  readonly outcome: string;
-}
-
-export interface RunSummary {
-  readonly run: string;
-  readonly scenario: string;
-  readonly seed: string | number;
-  readonly clock: Clock['kind'];
-  readonly startedAt: string;
-  readonly wallSeconds: number;
-  readonly durationMs: number;
-  readonly topology: { readonly dcs: number; readonly tnsPerDc: number; readonly boards: number };
-  readonly modes: Record<string, ModeSummary>;
-  readonly thresholds: readonly ThresholdResult[];
-  readonly ok: boolean;
-  readonly outputs: readonly { output: string; report: unknown }[];
-  /** --processes only: each OS process of the run and how it ended. */
-  readonly processes?: readonly ProcessOutcome[];
-}
+export type { ProcessOutcome, RunSummary } from './summary';
 
 export interface RunResult {
   readonly runId: string;
@@ -96,7 +75,7 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
   const runDir = join(options.resultsRoot ?? 'results', runId);
   const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
   const campaigns = await Promise.all(scenario.campaigns.map((ref) => loadCampaign(ref, scenario.file, topology)));
-  const thresholds: Threshold[] = parseThresholds(mergeThresholds(scenario.thresholds, campaigns));
+  const thresholds = new ThresholdSinks(parseThresholds(mergeThresholds(scenario.thresholds, campaigns)));
   mkdirSync(runDir, { recursive: true });
   const log = options.log ?? (() => {});
   const outputs = new MetricsOutputs([
@@ -110,8 +89,9 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
     ...(options.extraOutputs ?? []),
   ]);
   await outputs.start();
-  const samples: Sample[] = [];
   const modes: Record<string, ModeSummary> = {};
+  const latencies: Record<string, readonly number[]> = {};
+  const report = new ReportCollector();
   return {
     runId,
     runDir,
@@ -119,21 +99,23 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
     campaigns,
     log,
     startMode(name) {
-      const modeSamples: Sample[] = [];
+      const summarizer = new ModeSummarizer();
       return {
         record: (sample) => {
-          samples.push(sample);
-          modeSamples.push(sample);
           outputs.addSamples([sample]);
+          thresholds.add(sample);
+          summarizer.add(sample);
+          report.add(name, sample);
         },
         end: (facts) => {
-          modes[MODE_KEYS[name]] = summarizeMode(modeSamples, facts);
+          modes[name] = summarizer.summary(facts);
+          latencies[name] = summarizer.latencies();
         },
       };
     },
     stopOutputs: () => outputs.stop().catch((err: unknown) => log(`metrics outputs: ${(err as Error).message}`)),
     finish(extra = {}) {
-      const results = evaluateThresholds(thresholds, samples);
+      const results = thresholds.results();
       const summary: RunSummary = {
         run: runId,
         scenario: scenario.name,
@@ -145,12 +127,12 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
         topology: { dcs: scenario.topology.dcs, tnsPerDc: scenario.topology.tnsPerDc, boards: scenario.boards.length },
         modes,
         thresholds: results,
-        ok: results.every((r) => r.ok),
+        ok: results.every((r) => r.ok) && Object.values(modes).every((m) => m.failedSteps.length === 0),
         outputs: outputs.reports(),
         ...(extra.processes ? { processes: extra.processes } : {}),
       };
       writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-      writeReport(join(runDir, 'report.html'), summary, samples);
+      writeReport(join(runDir, 'report.html'), report.data(summary, latencies));
       return { runId, runDir, summary, exitCode: summary.ok ? 0 : 99 };
     },
   };

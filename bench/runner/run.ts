@@ -114,6 +114,8 @@ async function runMode(
       attacks: attacks.injected,
     });
   const ticker = setInterval(report, 1_000);
+  let closed: Promise<void> | undefined;
+  const close = () => (closed ??= mode.close());
   try {
     await onClock(clock, Promise.all([...boards.values()].map((b) => b.ready())));
     const bootstrap = await onClock(clock, mode.bootstrap());
@@ -126,15 +128,17 @@ async function runMode(
     await runFor(clock, scenario.duration);
     phase = 'closing';
     schedule.cancel();
-    attacks.finish();
-    await mode.close();
+    const failedSteps = attacks.finish();
+    await close();
     await Promise.allSettled(pending);
     report();
-    return { mode: name, bootstrap, ...facts, violations: oracle.violations };
+    return { mode: name, bootstrap, ...facts, violations: oracle.violations, failedSteps };
   } finally {
     clearInterval(ticker);
     cryptoReports.cancel();
     cryptoOps.report(metrics);
+    // the mode is closed on every path: also when bootstrap, a campaign or the workload threw
+    await close().catch((err: unknown) => options.log?.(`${name}: closing the mode failed: ${(err as Error).message}`));
     await Promise.all([...boards.values()].map((b) => b.close()));
     await network.close();
   }

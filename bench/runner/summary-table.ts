@@ -1,6 +1,5 @@
 /** The summary table `gridbench run` prints at the end: one column per mode. */
-import type { RunSummary } from './run-results';
-import type { StormSummary } from './summary';
+import type { RunSummary, StormSummary } from './summary';
 
 const fmt = (v: number | null | undefined, digits = 1) =>
   v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits).replace(/\.0+$/, '');
@@ -51,6 +50,11 @@ export function summaryTable(summary: RunSummary): string {
   const out = [line(header), ...rows.map(line)];
   for (const k of modes)
     for (const v of m(k).violations) out.push(`VIOLATION ${k}: ${v.goal}: ${v.detail}${v.attack ? ` (attack ${v.attack})` : ''}`);
+  for (const k of modes)
+    for (const f of m(k).failedSteps)
+      out.push(
+        `FAILED ${k}: campaign ${f.campaign}, ${f.step === null ? 'module' : `step ${f.step} (${f.kind})`} at ${fmt(f.atMs / 1000, 1)} s: ${f.error}`,
+      );
   if (summary.thresholds.length) {
     out.push('', 'thresholds:');
     for (const t of summary.thresholds) out.push(`  ${t.ok ? 'ok    ' : 'FAILED'} ${t.key}: ${t.expression} (actual ${fmt(t.actual, 2)})`);

@@ -1,15 +1,17 @@
 /**
- * What a run found, per mode, computed from the samples the run recorded: the numbers of the
- * summary table, summary.json and report.html. Percentiles are nearest-rank over every sample.
+ * What a run found, per mode: the numbers of the summary table, summary.json and report.html. A
+ * ModeSummarizer folds each sample into sinks as it arrives (bench/metrics/sinks.ts) and keeps no
+ * sample; percentiles are k6's (core/statistics.ts). summary.json's modes are keyed by the
+ * mode's name (lean, smgw-tls), as everywhere else.
  */
+import type { Clock } from '../../core/clock';
 import type { Sample } from '../../core/metrics';
+import { mean } from '../../core/statistics';
 import type { Goal, Violation } from '../../nodes/oracle/goal-oracle';
-import type { ModeName } from '../../nodes/mode';
-import { CAMPAIGN_GOALS } from '../campaign/schema';
-import { percentile } from '../perf/measure';
-
-/** summary.json keys of the modes. */
-export const MODE_KEYS: Readonly<Record<ModeName, string>> = { lean: 'lean', 'smgw-tls': 'tls' };
+import { CAMPAIGN_GOALS } from '../campaign/goals';
+import type { StepFailure } from '../campaign/step';
+import { CounterSink, TrendSink } from '../metrics/sinks';
+import type { ThresholdResult } from '../thresholds';
 
 export interface LatencyStats {
   readonly count: number;
@@ -48,6 +50,8 @@ export interface ModeSummary {
   /** Every security-goal violation the oracle found (the first 100), with the attack behind it. */
   readonly violations: readonly Violation[];
   readonly rejections: Readonly<Record<string, number>>;
+  /** Campaign steps that threw or rejected, with their campaign and step: any of them fails the run. */
+  readonly failedSteps: readonly StepFailure[];
   readonly channel: {
     readonly framesOffered: number;
     readonly bytesOffered: number;
@@ -60,14 +64,9 @@ export interface ModeSummary {
 const num = (v: unknown) => (typeof v === 'number' ? v : Number(v ?? 0));
 const round = (v: number | null, digits = 1) => (v === null || Number.isNaN(v) ? null : Number(v.toFixed(digits)));
 
-export function latencyStats(values: readonly number[]): LatencyStats {
-  if (values.length === 0) return { count: 0, p50Ms: null, p99Ms: null, maxMs: null };
-  return {
-    count: values.length,
-    p50Ms: round(percentile(values, 50)),
-    p99Ms: round(percentile(values, 99)),
-    maxMs: round(values.reduce((a, b) => Math.max(a, b))),
-  };
+export function latencyStats(trend: TrendSink): LatencyStats {
+  if (trend.count === 0) return { count: 0, p50Ms: null, p99Ms: null, maxMs: null };
+  return { count: trend.count, p50Ms: round(trend.percentile(50)), p99Ms: round(trend.percentile(99)), maxMs: round(trend.max) };
 }
 
 export interface ModeFacts {
@@ -78,72 +77,140 @@ export interface ModeFacts {
   readonly commandBytes: readonly number[];
   readonly firmwareRollouts: number;
   readonly violations?: readonly Violation[];
+  readonly failedSteps?: readonly StepFailure[];
 }
 
-export function summarizeMode(samples: readonly Sample[], facts: ModeFacts): ModeSummary {
-  const values = (measurement: Sample['measurement'], field: string) =>
-    samples.filter((s) => s.measurement === measurement).map((s) => num(s.fields[field]));
-  const of = (measurement: Sample['measurement']) => samples.filter((s) => s.measurement === measurement);
+const ATTACK_FIELDS = ['injected', 'accepted', 'rejected'] as const;
+const zero = (): AttackTally => ({ injected: 0, accepted: 0, rejected: 0 });
 
-  const rounds = of('meter_round');
-  const handshakes = of('handshake');
-  const rejections: Record<string, number> = {};
-  for (const s of of('frame_rejected')) rejections[s.tags.reason ?? 'unknown'] = (rejections[s.tags.reason ?? 'unknown'] ?? 0) + 1;
+/** One mode's samples, folded as they arrive into what its summary reports. */
+export class ModeSummarizer {
+  private readonly automation = new TrendSink();
+  private readonly relay = new TrendSink();
+  private readonly rounds = new TrendSink();
+  private readonly missing = new CounterSink();
+  private readonly installs = new CounterSink();
+  private readonly handshakes = new TrendSink();
+  private readonly handshakeBytes = new CounterSink();
+  private readonly storms: StormSummary[] = [];
+  private readonly rejections: Record<string, number> = {};
+  private readonly byGoal: Record<string, AttackTally> = {};
+  private readonly total = zero();
+  private readonly channel = { framesOffered: 0, bytesOffered: 0, dropsLoss: 0, dropsQueue: 0, dropsAttack: 0 };
 
-  const byGoal: Record<string, AttackTally> = {};
-  const total: AttackTally = { injected: 0, accepted: 0, rejected: 0 };
-  for (const s of of('attack')) {
-    const goal = s.tags.goal ?? 'none';
-    const t = (byGoal[goal] ??= { injected: 0, accepted: 0, rejected: 0 });
-    for (const k of ['injected', 'accepted', 'rejected'] as const) {
-      t[k] += num(s.fields[k]);
-      total[k] += num(s.fields[k]);
+  add(s: Sample): void {
+    const f = s.fields;
+    switch (s.measurement) {
+      case 'automation_latency':
+        return this.automation.add(num(f.latency_ms));
+      case 'relay_switch':
+        return this.relay.add(num(f.latency_ms));
+      case 'meter_round':
+        this.rounds.add(num(f.duration_ms));
+        return this.missing.add(num(f.missing));
+      case 'firmware_install':
+        return this.installs.add(1);
+      case 'handshake':
+        this.handshakes.add(num(f.duration_ms));
+        return this.handshakeBytes.add(num(f.bytes_up) + num(f.bytes_down));
+      case 'storm':
+        this.storms.push({
+          segment: s.tags.segment ?? s.tags.dc ?? '?',
+          tns: num(f.tns),
+          measuredS: round(num(f.duration_s), 2)!,
+          boundS: round(num(f.bound_s), 2)!,
+          bytes: num(f.bytes),
+        });
+        return;
+      case 'frame_rejected': {
+        const reason = s.tags.reason ?? 'unknown';
+        this.rejections[reason] = (this.rejections[reason] ?? 0) + 1;
+        return;
+      }
+      case 'attack': {
+        const t = (this.byGoal[s.tags.goal ?? 'none'] ??= zero());
+        for (const k of ATTACK_FIELDS) {
+          t[k] += num(f[k]);
+          this.total[k] += num(f[k]);
+        }
+        return;
+      }
+      case 'channel':
+        this.channel.framesOffered += num(f.frames_offered);
+        this.channel.bytesOffered += num(f.bytes_offered);
+        this.channel.dropsLoss += num(f.drops_loss);
+        this.channel.dropsQueue += num(f.drops_queue);
+        this.channel.dropsAttack += num(f.drops_attack);
+        return;
+      default:
+        return;
     }
   }
-  // a row for every goal a campaign can name, availability (jamming, flooding) too, so the rows add up to the totals
-  for (const goal of Object.keys(byGoal)) if (!(CAMPAIGN_GOALS as readonly string[]).includes(goal) && goal !== 'none') delete byGoal[goal];
 
-  const channel = { framesOffered: 0, bytesOffered: 0, dropsLoss: 0, dropsQueue: 0, dropsAttack: 0 };
-  for (const s of of('channel')) {
-    channel.framesOffered += num(s.fields.frames_offered);
-    channel.bytesOffered += num(s.fields.bytes_offered);
-    channel.dropsLoss += num(s.fields.drops_loss);
-    channel.dropsQueue += num(s.fields.drops_queue);
-    channel.dropsAttack += num(s.fields.drops_attack);
+  /** The automation latencies so far, ascending (the report's CDF): the sink's own values, not a copy. */
+  latencies(): readonly number[] {
+    return this.automation.sortedValues();
   }
 
-  const handshakeBytes = handshakes.map((s) => num(s.fields.bytes_up) + num(s.fields.bytes_down));
-  const roundMs = latencyStats(values('meter_round', 'duration_ms'));
-  return {
-    mode: facts.mode,
-    bootstrap: facts.bootstrap,
-    automation: { ...latencyStats(values('automation_latency', 'latency_ms')), commands: facts.commands, addressed: facts.addressed },
-    relay: latencyStats(values('relay_switch', 'latency_ms')),
-    bytesPerCommand: facts.commandBytes.length
-      ? Math.round(facts.commandBytes.reduce((a, b) => a + b, 0) / facts.commandBytes.length)
-      : null,
-    meterRounds: {
-      rounds: rounds.length,
-      p50Ms: roundMs.p50Ms,
-      maxMs: roundMs.maxMs,
-      missing: rounds.reduce((n, s) => n + num(s.fields.missing), 0),
-    },
-    firmware: { rollouts: facts.firmwareRollouts, installs: of('firmware_install').length },
-    handshakes: {
-      count: handshakes.length,
-      p50Ms: latencyStats(values('handshake', 'duration_ms')).p50Ms,
-      meanBytes: handshakeBytes.length ? Math.round(handshakeBytes.reduce((a, b) => a + b, 0) / handshakeBytes.length) : null,
-    },
-    storms: of('storm').map((s) => ({
-      segment: s.tags.segment ?? s.tags.dc ?? '?',
-      tns: num(s.fields.tns),
-      measuredS: round(num(s.fields.duration_s), 2)!,
-      boundS: round(num(s.fields.bound_s), 2)!,
-      bytes: num(s.fields.bytes),
-    })),
-    attacks: { ...total, byGoal },
-    violations: (facts.violations ?? []).slice(0, 100),
-    rejections,
-    channel,
-  };
+  summary(facts: ModeFacts): ModeSummary {
+    // a row for every goal a campaign can name, availability (jamming, flooding) too, so the rows add up to the totals
+    const byGoal: Record<string, AttackTally> = {};
+    for (const [goal, t] of Object.entries(this.byGoal))
+      if ((CAMPAIGN_GOALS as readonly string[]).includes(goal) || goal === 'none') byGoal[goal] = { ...t };
+    const rounds = latencyStats(this.rounds);
+    return {
+      mode: facts.mode,
+      bootstrap: facts.bootstrap,
+      automation: { ...latencyStats(this.automation), commands: facts.commands, addressed: facts.addressed },
+      relay: latencyStats(this.relay),
+      bytesPerCommand: facts.commandBytes.length ? Math.round(mean(facts.commandBytes)) : null,
+      meterRounds: { rounds: rounds.count, p50Ms: rounds.p50Ms, maxMs: rounds.maxMs, missing: this.missing.value },
+      firmware: { rollouts: facts.firmwareRollouts, installs: this.installs.count },
+      handshakes: {
+        count: this.handshakes.count,
+        p50Ms: latencyStats(this.handshakes).p50Ms,
+        meanBytes: this.handshakeBytes.count ? Math.round(this.handshakeBytes.value / this.handshakeBytes.count) : null,
+      },
+      storms: [...this.storms],
+      attacks: { ...this.total, byGoal },
+      violations: (facts.violations ?? []).slice(0, 100),
+      rejections: { ...this.rejections },
+      failedSteps: facts.failedSteps ?? [],
+      channel: { ...this.channel },
+    };
+  }
+}
+
+/** A mode's summary from samples at hand (a run folds them as they arrive: ModeSummarizer). */
+export function summarizeMode(samples: Iterable<Sample>, facts: ModeFacts): ModeSummary {
+  const summarizer = new ModeSummarizer();
+  for (const sample of samples) summarizer.add(sample);
+  return summarizer.summary(facts);
+}
+
+export interface ProcessOutcome {
+  readonly name: string;
+  readonly pid: number | undefined;
+  /** 'ok', or how it ended otherwise (exit code, signal, error). */
+  readonly outcome: string;
+}
+
+/** summary.json. */
+export interface RunSummary {
+  readonly run: string;
+  readonly scenario: string;
+  readonly seed: string | number;
+  readonly clock: Clock['kind'];
+  readonly startedAt: string;
+  readonly wallSeconds: number;
+  readonly durationMs: number;
+  readonly topology: { readonly dcs: number; readonly tnsPerDc: number; readonly boards: number };
+  /** Keyed by the mode's name. */
+  readonly modes: Record<string, ModeSummary>;
+  readonly thresholds: readonly ThresholdResult[];
+  /** Every threshold held and no campaign step failed. */
+  readonly ok: boolean;
+  readonly outputs: readonly { output: string; report: unknown }[];
+  /** --processes only: each OS process of the run and how it ended. */
+  readonly processes?: readonly ProcessOutcome[];
 }

@@ -1,51 +1,31 @@
 /**
- * Loads and checks a scenario file. Every problem is one ScenarioError whose message starts with
- * the file and the field path: `bench/scenarios/x.yaml: topology.tnsPerDc: expected ...`.
+ * Loads and checks a scenario file through core/config.ts. Every problem is one ConfigError whose
+ * message starts with the file and the field path: `bench/scenarios/x.yaml: topology.tnsPerDc: expected ...`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { PRESETS } from '../../channel/presets';
-import { describeZodIssues, resolveProfile, ProfileError } from '../../channel/profile';
+import { resolveProfile, ProfileError } from '../../channel/profile';
+import { ConfigError, configErrorOf, parseConfigText, readConfigText } from '../../core/config';
 import { Topology } from '../../core/topology';
 import { parseThresholds, ThresholdError } from '../thresholds';
 import { readTimeline } from '../campaign/load';
 import { resolveCampaignPath } from '../campaign/resolve';
 import { scenarioSchema, type Scenario } from './schema';
 
-export class ScenarioError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ScenarioError';
-  }
-}
-
 export function loadScenario(file: string): Scenario {
-  if (!existsSync(file)) throw new ScenarioError(`${file}: no such scenario file`);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ScenarioError(`${file}: cannot read: ${(err as Error).message}`);
-  }
-  return parseScenario(text, file);
+  return parseScenario(readConfigText(file, 'scenario'), file);
 }
 
 export function parseScenario(text: string, file: string): Scenario {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    const where = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}: ` : '';
-    throw new ScenarioError(`${file}: ${where}not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
+  const raw = parseConfigText(text, file);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
-    throw new ScenarioError(`${file}: expected a YAML mapping at the top level`);
+    throw new ConfigError(file, '(root)', 'expected a YAML mapping at the top level');
   const parsed = scenarioSchema.safeParse(raw);
-  if (!parsed.success) throw new ScenarioError(`${file}: ${describeZodIssues(parsed.error)}`);
+  if (!parsed.success) throw configErrorOf(file, parsed.error);
   const s = parsed.data;
   const fail = (path: string, message: string): never => {
-    throw new ScenarioError(`${file}: ${path}: ${message}`);
+    throw new ConfigError(file, path, message);
   };
 
   const topology = Topology.build(s.topology.dcs, s.topology.tnsPerDc);
@@ -84,7 +64,12 @@ export function parseScenario(text: string, file: string): Scenario {
     }
     parseThresholds(s.thresholds);
   } catch (err) {
-    if (err instanceof ProfileError || err instanceof ThresholdError) throw new ScenarioError(`${file}: ${err.message}`);
+    if (err instanceof ThresholdError) throw new ConfigError(file, err.field, err.expected, { cause: err });
+    if (err instanceof ProfileError) {
+      // a profile error reads "field: what was expected"
+      const at = err.message.indexOf(': ');
+      throw new ConfigError(file, err.message.slice(0, at), err.message.slice(at + 2), { cause: err });
+    }
     throw err;
   }
   s.campaigns.forEach((c, i) => {

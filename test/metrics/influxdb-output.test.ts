@@ -45,33 +45,24 @@ describeOutputCompliance('InfluxDBOutput (real InfluxDB)', async (timebase, name
 });
 
 describe('InfluxDBOutput', () => {
-  it('streams a live run: points are queryable within about one push interval (default 1 s)', async () => {
+  // How soon a point is queryable is a timing target: npm run perf:metrics measures it.
+  it('streams a live run: the flusher writes each point while the output runs, not only at stop() (default push interval 1 s)', async () => {
     const db = 'live';
     const { output } = makeOutput(db, new Timebase('real', Date.now()));
     expect(output['config'].pushIntervalMs).toBe(1000);
     await output.start();
-    const visibleAfter: number[] = [];
     try {
       for (let round = 0; round < 4; round++) {
-        const added = performance.now();
-        const t = Date.now();
         output.addSamples([
-          { measurement: 'meter_round', tags: { run: 'live', mode: 'lean' }, fields: { counter: round, duration_ms: 5 }, time: t },
+          { measurement: 'meter_round', tags: { run: 'live', mode: 'lean' }, fields: { counter: round, duration_ms: 5 }, time: Date.now() },
         ]);
-        for (;;) {
-          const count = await countPoints(server, db, 'meter_round', 'counter');
-          if (count === round + 1) break;
-          if (performance.now() - added > 10_000) throw new Error(`point ${round} not visible after 10 s`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        visibleAfter.push(Math.round(performance.now() - added));
+        // polls the server until the point is there (the suite's timeout ends a wait that never would)
+        while ((await countPoints(server, db, 'meter_round', 'counter')) < round + 1) await new Promise((r) => setTimeout(r, 50));
+        expect(await countPoints(server, db, 'meter_round', 'counter')).toBe(round + 1);
       }
     } finally {
       await output.stop();
     }
-    console.log(`influxdb output: added-to-queryable ms with the default 1 s push interval: ${visibleAfter.join(', ')}`);
-    // One push interval plus the write and the poll; loose, the machine is shared.
-    for (const ms of visibleAfter) expect(ms).toBeLessThan(3000);
     expect(output.report()).toMatchObject({ received: 4, written: 4, remaining: { points: 0 }, outages: 0 });
   });
 

@@ -1,15 +1,18 @@
 /**
  * Every campaign of the library (bench/campaigns/) runs against both modes with its own
  * thresholds, on a small topology: the run must pass them (exit 0), the attacker must really have
- * put frames on the wire, and nothing it sent may be accepted.
+ * put frames on the wire, and nothing it sent may be accepted. A campaign step that fails, at
+ * once or later (an awaited rollout), is reported with its campaign and step and fails the run.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { CAMPAIGN_LIBRARY } from '../../bench/campaign/resolve';
 import { runScenario } from '../../bench/runner/run';
+import { summaryTable } from '../../bench/runner/summary-table';
 import { loadScenario } from '../../bench/scenario/load';
+import { LeanMode } from '../../nodes/lean/lean-mode';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-campaigns-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,7 +61,7 @@ describe('the campaign library', () => {
     expect(failed).toEqual([]);
     expect(result.exitCode).toBe(0);
     expect(result.summary.thresholds.length).toBeGreaterThan(0);
-    const { lean, tls } = result.summary.modes;
+    const { lean, 'smgw-tls': tls } = result.summary.modes;
     expect(lean!.attacks.accepted + tls!.attacks.accepted).toBe(0);
     const goal = GOAL_OF[campaign.replace(/\.\w+$/, '')];
     if (goal) {
@@ -69,5 +72,53 @@ describe('the campaign library', () => {
     } else {
       expect(lean!.attacks.injected + tls!.attacks.injected + lean!.storms.length + tls!.storms.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('campaign steps that fail', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('are awaited, and a rollout that rejects and a module that throws are named in the log, summary.json and the table; the run fails', async () => {
+    vi.spyOn(LeanMode.prototype, 'firmware').mockRejectedValue(new Error('rollout refused'));
+    const timeline = join(dir, 'rollout.yaml');
+    writeFileSync(
+      timeline,
+      [
+        'name: rollout',
+        'steps:',
+        '  - { at: 5s, record: { id: fw, match: { class: firmware-manifest } } }',
+        '  - { at: 10s, firmware: { version: 2, size: 1KiB } }',
+      ].join('\n'),
+    );
+    const module = join(dir, 'gives-up.ts');
+    writeFileSync(module, "export default async function (api) {\n  await api.sleep(3_000);\n  throw new Error('module gave up');\n}\n");
+    const scenario = join(dir, 'failing-steps.yaml');
+    writeFileSync(
+      scenario,
+      [
+        'name: failing-steps',
+        'modes: [lean]',
+        'duration: 1m',
+        'topology: { dcs: 1, tnsPerDc: 2 }',
+        `campaigns: [${timeline}, ${module}]`,
+      ].join('\n'),
+    );
+    const log: string[] = [];
+    const result = await runScenario(loadScenario(scenario), { resultsRoot: join(dir, 'results'), log: (line) => log.push(line) });
+
+    const failed = [
+      { campaign: 'gives-up', step: null, kind: 'module', atMs: 3_000, error: 'module gave up' },
+      { campaign: 'rollout', step: 1, kind: 'firmware', atMs: 10_000, error: 'rollout refused' },
+    ];
+    expect(result.summary.modes.lean!.failedSteps).toEqual(failed);
+    expect(JSON.parse(readFileSync(join(result.runDir, 'summary.json'), 'utf8')).modes.lean.failedSteps).toEqual(failed);
+    expect(log).toContain('campaign rollout, step 1 (firmware) failed: rollout refused');
+    expect(log.some((line) => line.startsWith('campaign gives-up failed: Error: module gave up'))).toBe(true);
+    const table = summaryTable(result.summary);
+    expect(table).toContain('FAILED lean: campaign rollout, step 1 (firmware) at 10 s: rollout refused');
+    expect(table).toContain('FAILED lean: campaign gives-up, module at 3 s: module gave up');
+    expect(result.summary.thresholds).toEqual([]);
+    expect(result.summary.ok).toBe(false);
+    expect(result.exitCode).toBe(99);
   });
 });

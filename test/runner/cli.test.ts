@@ -81,7 +81,7 @@ describe('gridbench run', () => {
     expect(bad.stderr).toMatch(/--out influxdb=localhost:8086\/db: .*http/);
     const missing = gridbench('run', join(dir, 'nope.yaml'));
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/nope\.yaml: no such scenario file/);
+    expect(missing.stderr).toMatch(/nope\.yaml: \(file\): no such scenario file/);
   });
 });
 

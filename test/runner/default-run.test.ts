@@ -32,8 +32,8 @@ const CHROMIUM_FLAGS = [
 describe('the default run', () => {
   it('writes summary.json with both modes side by side', () => {
     const summary = JSON.parse(readFileSync(join(result.runDir, 'summary.json'), 'utf8'));
-    expect(Object.keys(summary.modes)).toEqual(['lean', 'tls']);
-    for (const mode of ['lean', 'tls']) {
+    expect(Object.keys(summary.modes)).toEqual(['lean', 'smgw-tls']);
+    for (const mode of ['lean', 'smgw-tls']) {
       const m = summary.modes[mode];
       expect(m.automation.p50Ms).toBeGreaterThan(0);
       expect(m.automation.p99Ms).toBeGreaterThanOrEqual(m.automation.p50Ms);
@@ -44,8 +44,8 @@ describe('the default run', () => {
     }
     // what the comparison is about: one signed broadcast against one TLS record per TN
     expect(summary.modes.lean.bytesPerCommand).toBeLessThanOrEqual(100);
-    expect(summary.modes.tls.bytesPerCommand).toBeGreaterThan(20 * summary.modes.lean.bytesPerCommand);
-    expect(summary.modes.tls.storms.length).toBeGreaterThan(0);
+    expect(summary.modes['smgw-tls'].bytesPerCommand).toBeGreaterThan(20 * summary.modes.lean.bytesPerCommand);
+    expect(summary.modes['smgw-tls'].storms.length).toBeGreaterThan(0);
     expect(summary.modes.lean.relay.count).toBeGreaterThan(0);
     expect(summary.ok).toBe(true);
     expect(result.exitCode).toBe(0);

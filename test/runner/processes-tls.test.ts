@@ -63,8 +63,8 @@ describe('--processes, smgw-tls', () => {
     const processes = Object.fromEntries(result.summary.processes!.map((p) => [p.name, p.outcome]));
     // the DC processes only route: had they issued the commands they would have failed
     expect(processes).toEqual({ channel: 'ok', hes: 'ok', dc1: 'ok', dc2: 'ok', 'tns:dc1': 'ok', 'tns:dc2': 'ok' });
-    expect(Object.keys(result.summary.modes)).toEqual(['tls']);
-    const tls = result.summary.modes.tls!;
+    expect(Object.keys(result.summary.modes)).toEqual(['smgw-tls']);
+    const tls = result.summary.modes['smgw-tls']!;
     expect(tls.bootstrap).toMatchObject({ enrolled: 4, failed: [] });
     expect(tls.meterRounds).toMatchObject({ rounds: 1, missing: 0 });
 

@@ -6,7 +6,8 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadScenario, ScenarioError } from '../../bench/scenario/load';
+import { ConfigError } from '../../core/config';
+import { loadScenario } from '../../bench/scenario/load';
 import { parseDuration, parseSize } from '../../bench/scenario/units';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-scenario-'));
@@ -48,7 +49,7 @@ describe('scenario files', () => {
 
   it.each([
     ['a file that does not exist', null, /no such scenario file/],
-    ['YAML that does not parse', 'topology: { dcs: 1, tnsPerDc: [\n', /line \d+: not valid YAML/],
+    ['YAML that does not parse', 'topology: { dcs: 1, tnsPerDc: [\n', /line \d+: expected valid YAML/],
     ['a list at the top level', '- 1\n', /expected a YAML mapping/],
     ['a missing topology', 'seed: 3\n', /topology: /],
     ['a negative TN count', 'topology: { dcs: 1, tnsPerDc: -3 }\n', /topology\.tnsPerDc: /],
@@ -100,7 +101,7 @@ describe('scenario files', () => {
     ],
   ])('refuses %s, naming the file and the field', (_what, text, message) => {
     const file = text === null ? join(dir, 'missing.yaml') : write(text);
-    expect(() => loadScenario(file)).toThrow(ScenarioError);
+    expect(() => loadScenario(file)).toThrow(ConfigError);
     expect(() => loadScenario(file)).toThrow(message);
     expect(() => loadScenario(file)).toThrow(file);
   });
@@ -126,5 +127,25 @@ describe('scenario files', () => {
     expect(() => loadScenario(file)).toThrow(/steps\.3\.record\.match\.link: "plc:dc7" is not a link/);
     expect(() => loadScenario(file)).toThrow(/steps\.3\.record\.match\.class: "automaton" is not a message class/);
     expect(() => loadScenario(file)).toThrow(/steps\.4\.replay\.as\.from: "dc9" is not a node/);
+  });
+
+  it('reads each campaign step through its registered kind: unknown kinds, fields inside a step, two kinds in one step', () => {
+    const campaign = join(dir, 'bad-steps.yaml');
+    writeFileSync(
+      campaign,
+      [
+        'steps:',
+        '  - { at: 1m, teleport: { to: dc1 } }',
+        '  - { at: 1m, jam: { segment: dc1 } }',
+        '  - { at: 1m, jam: { segment: dc1, duration: 1s }, flood: { from: dc1, to: "*", frames: 1, over: 1s } }',
+      ].join('\n'),
+    );
+    const file = write(`${MINIMAL}campaigns: [${campaign}]\n`);
+    expect(() => loadScenario(file)).toThrow(ConfigError);
+    expect(() => loadScenario(file)).toThrow(
+      /campaigns\.0: .*bad-steps\.yaml: steps\.0\.teleport: unknown step kind \(expected one of record, replay, .*replace\)/,
+    );
+    expect(() => loadScenario(file)).toThrow(/steps\.1\.jam\.duration: /);
+    expect(() => loadScenario(file)).toThrow(/steps\.2: one step kind per step, got jam, flood/);
   });
 });

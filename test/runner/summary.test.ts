@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarizeMode, type ModeFacts } from '../../bench/runner/summary';
+import { ModeSummarizer, summarizeMode, type ModeFacts } from '../../bench/runner/summary';
 import type { Sample } from '../../core/metrics';
 
 const attack = (goal: string, injected: number, accepted: number, rejected: number): Sample => ({
@@ -33,5 +33,13 @@ describe('summarizeMode', () => {
         availability: { injected: 3005, accepted: 0, rejected: 2739 },
       },
     });
+  });
+
+  it('folds latencies as they arrive into k6 percentiles: 1..100 ms -> p50 50.5, p99 99.01 (shown 99), max 100', () => {
+    const summarizer = new ModeSummarizer();
+    for (let ms = 100; ms >= 1; ms--)
+      summarizer.add({ measurement: 'automation_latency', fields: { latency_ms: ms }, tags: { mode: 'lean' }, time: 0 });
+    expect(summarizer.summary(facts).automation).toMatchObject({ count: 100, p50Ms: 50.5, p99Ms: 99, maxMs: 100 });
+    expect(summarizer.latencies()).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
   });
 });

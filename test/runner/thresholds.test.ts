@@ -21,23 +21,26 @@ const samples = [
 ];
 
 describe('thresholds (k6 form)', () => {
-  it('aggregates trends over the samples whose tags match, with nearest-rank percentiles', () => {
+  // k6 percentiles (TrendSink.P): i = p/100 * (count - 1), interpolated between the values at
+  // floor(i) and ceil(i). Over 1..100: p(99) has i = 98.01, 99 + 0.01 * (100 - 99) = 99.01;
+  // p(50) has i = 49.5, 50.5. Over 500, 1500, 2500: p(99) has i = 1.98, 1500 + 0.98 * 1000 = 2480.
+  it('aggregates trends over the samples whose tags match, with k6 percentiles', () => {
     const results = evaluateThresholds(
       parseThresholds({
-        'automation_latency_ms{mode:lean}': ['p(99)<100', 'p(50)==50', 'avg<51', 'max<=100', 'min>=1', 'med<60', 'count==100'],
+        'automation_latency_ms{mode:lean}': ['p(99)<100', 'p(50)==50.5', 'avg<51', 'max<=100', 'min>=1', 'med<60', 'count==100'],
         'automation_latency_ms{mode:smgw-tls}': ['p(99)<2000'],
       }),
       samples,
     );
     expect(results.map((r) => [r.expression, r.actual, r.ok])).toEqual([
-      ['p(99)<100', 99, true],
-      ['p(50)==50', 50, true],
+      ['p(99)<100', 99.01, true],
+      ['p(50)==50.5', 50.5, true],
       ['avg<51', 50.5, true],
       ['max<=100', 100, true],
       ['min>=1', 1, true],
-      ['med<60', 50, true],
+      ['med<60', 50.5, true],
       ['count==100', 100, true],
-      ['p(99)<2000', 2500, false],
+      ['p(99)<2000', 2480, false],
     ]);
   });
 

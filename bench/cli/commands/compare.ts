@@ -16,7 +16,7 @@ import { Random } from '../../../core/random';
 import type { StormReport } from '../../../nodes/smgw-tls/handshake-tracker';
 import { createMode, scenarioProfile } from '../../runner/mode-factory';
 import { scenarioSchema, type Scenario as BenchScenario } from '../../scenario/schema';
-import { percentile } from '../../perf/measure';
+import { percentile } from '../../../core/statistics';
 import { EXIT, parseCommandArgs, type Command } from '../command';
 
 export interface Scenario {
