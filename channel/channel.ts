@@ -3,9 +3,8 @@ import type { Metrics } from '../core/metrics';
 import { NO_METRICS } from '../core/metrics';
 import type { Random } from '../core/random';
 import { SEGMENT_BROADCAST, type Destination, type NodeId, type ReceivedFrame } from '../core/transport';
-import { peekClassName } from '../nodes/protocol/message-class';
 import { counterDelta, hasActivity, zeroCounters, type DirectionCounters } from './counters';
-import type { FrameSink, WireFrame } from './frame';
+import type { FrameClassifier, FrameSink, WireFrame } from './frame';
 import {
   compileMatcher,
   createInterceptor,
@@ -39,6 +38,8 @@ export interface ChannelOptions {
   readonly clock: Clock;
   /** The run's seeded generator; every link direction, receiver and interceptor forks its own stream. */
   readonly random: Random;
+  /** Names each frame's message class (matchers, taps, metrics); bench/ hands in the protocol's. */
+  readonly classify: FrameClassifier;
   readonly metrics?: Metrics | undefined;
   /** The configured profile of each link (a preset plus overrides); pass-through when omitted. */
   readonly profileFor?: (link: LinkId) => ProfileSpec | undefined;
@@ -214,6 +215,7 @@ export class Channel {
   private readonly presets: Readonly<Record<string, LinkProfile>>;
   private readonly metrics: Metrics;
   private readonly random: Random;
+  private readonly classify: FrameClassifier;
   private stages: Stage[] = [];
   private nextOrder = 0;
   private nextId = 0;
@@ -232,6 +234,7 @@ export class Channel {
     this.topology = options.topology;
     this.clock = options.clock;
     this.random = options.random;
+    this.classify = options.classify;
     this.metrics = options.metrics ?? NO_METRICS;
     this.presets = options.presets ?? PRESETS;
     this.metricsIntervalMs = options.metricsIntervalMs ?? 1000;
@@ -277,7 +280,7 @@ export class Channel {
         from,
         to,
         bytes,
-        className: peekClassName(bytes),
+        className: this.classify(bytes),
         sentAt,
         ...(sink ? { sink } : {}),
         ...(attack ? { attack } : {}),
@@ -455,7 +458,7 @@ export class Channel {
         from: forged.from,
         to: forged.to,
         bytes: forged.bytes,
-        className: peekClassName(forged.bytes),
+        className: this.classify(forged.bytes),
         sentAt: this.clock.now(),
         ...(origin ? { origin } : {}),
         attack: forged.attack ?? origin ?? 'control',
@@ -492,7 +495,7 @@ export class Channel {
       },
       tamper: (frame, bytes) => {
         stats.tampered++;
-        ctx.forward({ ...frame, bytes, className: peekClassName(bytes) });
+        ctx.forward({ ...frame, bytes, className: this.classify(bytes) });
       },
       drop: (frame) => {
         stats.dropped++;

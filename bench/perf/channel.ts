@@ -23,6 +23,7 @@ import { fragmentSizes } from '../../core/phy';
 import { Topology } from '../../core/topology';
 import { connectTransport, type ZmqTransport } from '../../channel/zmq-transport';
 import { median, percentile, report, round } from './measure';
+import { peekClassName } from '../../nodes/protocol/message-class';
 
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -266,6 +267,7 @@ async function virtualFidelity(name: PresetName): Promise<Fidelity> {
       topology,
       clock,
       random: new Random(`perf/${name}`),
+      classify: peekClassName,
       profileFor: (link) => (link.kind === (plc ? 'plc' : 'wan') ? { preset: name, ...spec } : undefined),
     });
     const arrivals: { to: string; at: number; sentAt: number; bytes: number }[] = [];
@@ -422,6 +424,7 @@ async function main(): Promise<void> {
   const inProcess = await startBroker({
     topology: Topology.build(1, 20),
     random: new Random('perf'),
+    classify: peekClassName,
     endpoint: 'tcp://127.0.0.1:0',
     profileFor: () => ({ preset: 'pass-through' }),
   });

@@ -7,7 +7,7 @@ import { SEGMENT_BROADCAST, TransportError } from '../../core/transport';
 import { startBroker } from '../../channel/broker';
 import { Topology } from '../../core/topology';
 import { connectTransport } from '../../channel/zmq-transport';
-import { classFrame, seqOf } from './helpers';
+import { classFrame, classify, seqOf } from './helpers';
 import { settle, waitFor, zmqBenchPerTest } from './zmq-bench';
 
 const startBench = zmqBenchPerTest();
@@ -98,7 +98,7 @@ describe('broker over ZeroMQ', () => {
 
   it('closes cleanly with nodes still connected', async () => {
     const topology = Topology.build(1, 1);
-    const broker = await startBroker({ topology, random: new Random(1), endpoint: 'tcp://127.0.0.1:0' });
+    const broker = await startBroker({ topology, random: new Random(1), classify, endpoint: 'tcp://127.0.0.1:0' });
     const recorder = new SampleRecorder();
     const t = await connectTransport({ endpoint: broker.endpoint, node: 'tn1.001', metrics: recorder.metrics(new RealClock()) });
     expect(broker.connected()).toEqual(['tn1.001']);
@@ -111,7 +111,7 @@ describe('broker over ZeroMQ', () => {
 
   it('counts frames no envelope can carry apart from frames sent after close', async () => {
     const topology = Topology.build(1, 1);
-    const broker = await startBroker({ topology, random: new Random(1), endpoint: 'tcp://127.0.0.1:0' });
+    const broker = await startBroker({ topology, random: new Random(1), classify, endpoint: 'tcp://127.0.0.1:0' });
     const recorder = new SampleRecorder();
     const t = await connectTransport({ endpoint: broker.endpoint, node: 'tn1.001', metrics: recorder.metrics(new RealClock()) });
     try {

@@ -7,7 +7,7 @@ import type { ChannelControl } from '../../channel/channel';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
 import { createZmqNetwork } from '../../channel/zmq-transport';
-import { classFrame, seqOf } from './helpers';
+import { classFrame, classify, seqOf } from './helpers';
 import { settle, waitFor } from './zmq-bench';
 
 /**
@@ -30,7 +30,7 @@ const topology = Topology.build(2, 3);
 const implementations: Record<string, () => Promise<Harness>> = {
   'emulated network, virtual clock': async () => {
     const clock = new VirtualClock();
-    const net = createEmulatedNetwork({ topology, clock, random: new Random(1) });
+    const net = createEmulatedNetwork({ topology, clock, random: new Random(1), classify });
     const run = () => clock.run();
     return {
       network: net,
@@ -46,11 +46,11 @@ const implementations: Record<string, () => Promise<Harness>> = {
   },
   'emulated network, real clock': async () => {
     const clock = new RealClock();
-    const net = createEmulatedNetwork({ topology, clock, random: new Random(1) });
+    const net = createEmulatedNetwork({ topology, clock, random: new Random(1), classify });
     return { network: net, control: net.control, clock, until: waitFor, quiet: () => settle(100), close: () => net.close() };
   },
   'ZeroMQ broker': async () => {
-    const broker = await startBroker({ topology, random: new Random(1), endpoint: 'tcp://127.0.0.1:0' });
+    const broker = await startBroker({ topology, random: new Random(1), classify, endpoint: 'tcp://127.0.0.1:0' });
     const net = createZmqNetwork({ endpoint: broker.endpoint, topology });
     return {
       network: {

@@ -5,6 +5,7 @@ import { startBroker, type Broker } from '../../channel/broker';
 import type { ProfileSpec } from '../../channel/profile';
 import { Topology } from '../../core/topology';
 import { connectTransport, type ZmqTransport } from '../../channel/zmq-transport';
+import { classify } from './helpers';
 
 export interface ZmqReceived extends ReceivedFrame {
   readonly to: NodeId;
@@ -23,6 +24,7 @@ export async function zmqBench(
   const broker: Broker = await startBroker({
     topology,
     random: new Random(opts.seed ?? 1),
+    classify,
     endpoint: 'tcp://127.0.0.1:0',
     profileFor: (link) => (link.kind === 'plc' ? opts.plc : opts.wan),
     ...(opts.control ? { control: { port: 0 } } : {}),
