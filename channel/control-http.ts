@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ChannelError, type ChannelControl } from './channel';
+import { ChannelError, type ChannelControl } from './control';
 import { InterceptorConfigError } from './interceptor';
 import { ProfileError, profileSpecSchema, describeZodIssues } from './profile';
 import { z } from 'zod';

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SEGMENT_BROADCAST } from '../../core/transport';
-import { ChannelError, type TapEvent } from '../../channel/channel';
+import { ChannelError } from '../../channel/control';
+import type { TapEvent } from '../../channel/taps';
 import { ControlConfigError, startControlServer } from '../../channel/control-http';
 import { InterceptorConfigError } from '../../channel/interceptor';
 import { ProfileError } from '../../channel/profile';

@@ -6,7 +6,7 @@ import { Random } from '../../core/random';
 import { startBroker, type Broker } from '../../channel/broker';
 import { BridgeError, startTcpBridge, type TcpBridge } from '../../channel/tcp-bridge';
 import { Topology } from '../../core/topology';
-import type { TapEvent } from '../../channel/channel';
+import type { TapEvent } from '../../channel/taps';
 import { classify } from './helpers';
 
 const cleanups: (() => Promise<void>)[] = [];

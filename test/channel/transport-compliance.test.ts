@@ -3,7 +3,7 @@ import { RealClock, VirtualClock, type Clock } from '../../core/clock';
 import { Random } from '../../core/random';
 import { SEGMENT_BROADCAST, type Network, type NodeId, type ReceivedFrame, type Transport } from '../../core/transport';
 import { startBroker } from '../../channel/broker';
-import type { ChannelControl } from '../../channel/channel';
+import type { ChannelControl } from '../../channel/control';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
 import { createZmqNetwork } from '../../channel/zmq-transport';

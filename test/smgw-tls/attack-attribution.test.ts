@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TapEvent } from '../../channel/channel';
+import type { TapEvent } from '../../channel/taps';
 import { signFrame } from '../../nodes/lean/frame-builders';
 import { ALL_TNS } from '../../nodes/protocol/frame';
 import { MessageClass } from '../../nodes/protocol/message-class';
