@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { ChannelError, type ChannelControl } from './control';
 import { InterceptorConfigError } from './interceptor';
-import { ProfileError, profileSpecSchema, describeZodIssues } from './profile';
+import { ProfileError, profileSpecSchema } from './profile';
+import { describeZodIssues } from '../core/config';
 import { z } from 'zod';
 import { fromHex } from '../core/bytes';
 

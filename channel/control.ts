@@ -16,7 +16,8 @@ import {
 import './interceptors';
 import type { InterceptorChain } from './interceptor-chain';
 import type { LinkState, Links } from './links';
-import { describeZodIssues, type LinkProfile, type ProfileSpec } from './profile';
+import { describeZodIssues } from '../core/config';
+import type { LinkProfile, ProfileSpec } from './profile';
 import type { TapHandler, Taps } from './taps';
 
 export interface LinkInfo {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { describeZodIssues } from '../../channel/profile';
+import { describeZodIssues } from '../../core/config';
 import type { Topology } from '../../core/topology';
 import type { CampaignModule, CampaignModuleExports } from './campaign-api';
 import { parseThresholds } from '../thresholds';

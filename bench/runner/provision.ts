@@ -16,7 +16,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { describeZodIssues } from '../../channel/profile';
+import { describeZodIssues } from '../../core/config';
 import { fromHex, toHex } from '../../core/bytes';
 import { AllowList } from '../../nodes/lean/allow-list';
 import { Topology } from '../../core/topology';

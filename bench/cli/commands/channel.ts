@@ -1,4 +1,5 @@
-import { ConfigError, loadChannelConfig } from '../../../channel/config';
+import { loadChannelConfig } from '../../../channel/config';
+import { ConfigError } from '../../../core/config';
 import { startChannelServer } from '../../../channel/server';
 import { peekClassName } from '../../../nodes/protocol/message-class';
 import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
