@@ -9,7 +9,7 @@ import { parseChannelConfig } from '../../channel/config';
 import { ConfigError } from '../../core/config';
 import { connectTransport } from '../../channel/zmq-transport';
 import { classFrame } from './helpers';
-import { waitFor } from './zmq-bench';
+import { waitFor } from './wire-bench';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-channel-'));
 const file = (name: string, text: string): string => {
