@@ -7,7 +7,7 @@ import type { Topology } from '../../core/topology';
 import { signFrame } from '../../nodes/lean/frame-builders';
 import { MESSAGE_CLASS_NAMES, MessageClass, WIRE_VERSION } from '../../nodes/protocol/message-class';
 import type { Matcher } from '../../channel/interceptor';
-import { ALL_TNS } from '../../nodes/protocol/frame';
+import { ALL_TNS } from '../../nodes/protocol/frame-fields';
 import { SEGMENT_BROADCAST } from '../../core/transport';
 import type { Schedule } from '../runner/schedule';
 import type { CampaignContext, CampaignRunner } from './campaign-runner';

@@ -27,7 +27,7 @@ import { RealClock } from '../../core/clock';
 import { NO_METRICS } from '../../core/metrics';
 import { Random } from '../../core/random';
 import type { Network, NodeId } from '../../core/transport';
-import { PUBLIC_KEY_BYTES } from '../../nodes/protocol/frame';
+import { PUBLIC_KEY_BYTES } from '../../nodes/protocol/frame-fields';
 import { FileNodeStore, type NodeStore } from '../../nodes/store/node-store';
 import { createPki, type Pki } from '../../nodes/smgw-tls/pki';
 import {

@@ -13,7 +13,7 @@ import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
 import { GoalOracle, topologyMembership, type Acceptance, type ProtocolObserver } from '../../nodes/oracle/goal-oracle';
 import { MANUFACTURER_ID } from '../../nodes/lean/manufacturer';
-import { ALL_TNS } from '../../nodes/protocol/frame';
+import { ALL_TNS } from '../../nodes/protocol/frame-fields';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import type { AppMessage } from '../../nodes/smgw-tls/app-message';
 import { VirtualClock } from '../../core/clock';
