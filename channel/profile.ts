@@ -3,7 +3,7 @@ import { describeZodIssues } from '../core/config';
 import { fragmentSizes } from '../core/phy';
 
 /**
- * What a link imposes on a frame (DESIGN.md section 3). One profile describes one medium: a PLC
+ * What a link imposes on a frame (docs/DESIGN.md section 3). One profile describes one medium: a PLC
  * segment (half duplex, both directions share it) or a WAN link (full duplex unless said otherwise).
  * Presets live in presets.ts; a scenario names a preset and overrides any field.
  */
