@@ -183,7 +183,8 @@ export class Channel {
     c.framesOffered++;
     c.bytesOffered += frame.bytes.length;
     this.measurement.arm();
-    this.taps.show(() => ({
+    if (!this.taps.listening) return;
+    this.taps.show({
       time: this.clock.now(),
       link: link.name,
       kind: link.id.kind,
@@ -194,7 +195,7 @@ export class Channel {
       bytes: frame.bytes,
       sentAt: frame.sentAt,
       ...(injectedBy ? { injectedBy } : {}),
-    }));
+    });
   }
 
   /** An attacker frame enters the link between from and to, at the chain position after `afterOrder`. */

@@ -27,13 +27,16 @@ export class Taps {
     return () => this.handlers.delete(handler);
   }
 
-  /** Shows a frame to every tap; the event is built only when someone listens. */
-  show(event: () => TapEvent): void {
-    if (this.handlers.size === 0) return;
-    const e = event();
+  /** Whether any tap listens: callers build events only then, off the hot path of an untapped wire. */
+  get listening(): boolean {
+    return this.handlers.size > 0;
+  }
+
+  /** Shows a frame to every tap. */
+  show(event: TapEvent): void {
     for (const tap of this.handlers) {
       try {
-        tap(e);
+        tap(event);
       } catch {
         // A faulty tap must not take the wire down.
       }
