@@ -1,7 +1,8 @@
 import * as zmq from 'zeromq';
 import { RealClock, type Clock } from '../core/clock';
 import type { NodeId } from '../core/transport';
-import { Channel, type ChannelControl, type ChannelOptions } from './channel';
+import { Channel, type ChannelOptions } from './channel';
+import type { ChannelControl } from './control';
 import { startControlServer, type ControlServer, type ControlServerOptions } from './control-http';
 import { control, decodeFrames, encodeFrames, envelopeEnd, EnvelopeError, MSG, type EnvelopeRecord } from './envelope';
 

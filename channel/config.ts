@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { ConfigError, parseConfig, readConfigText } from '../core/config';
 import type { NodeId } from '../core/transport';
 import { isLoopback } from './control-http';
 import { createInterceptor, interceptorSpecSchema, type InterceptorSpec } from './interceptor';
@@ -96,17 +95,6 @@ export interface ChannelConfig extends Omit<ChannelConfigFile, 'topology' | 'see
   readonly interceptors: InterceptorSpec[];
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly file: string,
-    readonly field: string,
-    readonly expected: string,
-  ) {
-    super(`${file}: ${field}: ${expected}`);
-    this.name = 'ConfigError';
-  }
-}
-
 /** An override that names a preset starts from that preset; one that does not refines the kind's spec. */
 export function mergeSpecs(base: ProfileSpec | undefined, over: ProfileSpec | undefined): ProfileSpec {
   if (!over) return base ?? {};
@@ -115,21 +103,12 @@ export function mergeSpecs(base: ProfileSpec | undefined, over: ProfileSpec | un
   return deepMerge(base as Record<string, unknown>, over as Record<string, unknown>) as ProfileSpec;
 }
 
-/** Parses and checks a config text; every error names the file, the field path and what was expected. */
+/**
+ * Parses and checks a config text; every error is core/config.ts's ConfigError, naming the file,
+ * the field path and what was expected.
+ */
 export function parseChannelConfig(text: string, file: string): ChannelConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    const where = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}` : '(yaml)';
-    throw new ConfigError(file, where, `expected valid YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
-  }
-  const parsed = channelConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(file, issue.path.map(String).join('.') || '(root)', issue.message);
-  }
-  const cfg = parsed.data;
+  const cfg = parseConfig(channelConfigSchema, text, file);
   let topology: Topology;
   try {
     topology =
@@ -191,13 +170,7 @@ export function parseChannelConfig(text: string, file: string): ChannelConfig {
 }
 
 export function loadChannelConfig(file: string): ChannelConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, '(file)', `expected a readable YAML file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  return parseChannelConfig(text, file);
+  return parseChannelConfig(readConfigText(file, 'channel config'), file);
 }
 
 export function splitHostPort(value: string): { host: string; port: number } {

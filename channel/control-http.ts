@@ -1,9 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ChannelError, type ChannelControl } from './channel';
+import { ChannelError, type ChannelControl } from './control';
 import { InterceptorConfigError } from './interceptor';
-import { ProfileError, profileSpecSchema, describeZodIssues } from './profile';
+import { ProfileError, profileSpecSchema } from './profile';
+import { describeZodIssues } from '../core/config';
 import { z } from 'zod';
 import { fromHex } from '../core/bytes';
 

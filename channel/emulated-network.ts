@@ -8,7 +8,8 @@ import {
   type ReceivedFrame,
   type Transport,
 } from '../core/transport';
-import { Channel, type ChannelControl, type ChannelOptions } from './channel';
+import { Channel, type ChannelOptions } from './channel';
+import type { ChannelControl } from './control';
 
 /** The channel's options (any clock: a VirtualClock makes the run deterministic for the seed of `random`), plus: */
 export interface EmulatedNetworkOptions extends ChannelOptions {

@@ -2,6 +2,13 @@ import type { Destination, NodeId, ReceivedFrame } from '../core/transport';
 import type { Direction, LinkId } from '../core/topology';
 
 /**
+ * Names a frame's message class from its bytes, for matchers, taps and metrics; 'unknown' for
+ * anything it cannot read. The channel is handed one (bench/ passes the protocol's
+ * peekClassName) and reads nothing else of a frame, so it stays independent of any protocol.
+ */
+export type FrameClassifier = (bytes: Uint8Array) => string;
+
+/**
  * A frame on the emulated wire, as interceptors, taps and the medium see it. Immutable: an
  * interceptor that changes a frame forwards a modified copy.
  */
@@ -15,7 +22,7 @@ export interface WireFrame {
   /** A neighbour of `from`, or SEGMENT_BROADCAST from a DC. */
   readonly to: Destination;
   readonly bytes: Uint8Array;
-  /** peekClassName(bytes): the message class in the clear, or 'unknown'. */
+  /** The channel's classifier applied to bytes: the message class in the clear, or 'unknown'. */
   readonly className: string;
   /** Clock time the sender (or the attacker) handed the frame to the network. */
   readonly sentAt: number;

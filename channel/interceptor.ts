@@ -3,7 +3,7 @@ import type { TimerHandle } from '../core/clock';
 import type { Random } from '../core/random';
 import type { Destination, NodeId } from '../core/transport';
 import type { WireFrame } from './frame';
-import { describeZodIssues } from './profile';
+import { describeZodIssues } from '../core/config';
 import type { Direction, LinkId } from '../core/topology';
 
 /**

@@ -6,7 +6,7 @@ import type { LinkProfile } from './profile';
  *
  * Byte-time overhead: PHY preamble and frame-control symbols are not bytes, but they occupy the
  * medium. They are expressed as the bytes that would take the same time at the preset's bit rate,
- * so a frame of B bytes takes (B + overheadBytes) * 8 / bitRate seconds per PHY frame (docs/DESIGN.md 5).
+ * so a frame of B bytes takes (B + overheadBytes) * 8 / bitRate seconds per PHY frame (docs/DESIGN.md section 5).
  */
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeZodIssues } from '../core/config';
 import { fragmentSizes } from '../core/phy';
 
 /**
@@ -89,16 +90,6 @@ export function deepMerge(base: Record<string, unknown>, over: Record<string, un
     out[k] = isPlainObject(b) && isPlainObject(v) && !switchesModel ? deepMerge(b, v) : v;
   }
   return out;
-}
-
-/** "loss.p: expected number <= 1, got 2" style lines, one per issue. */
-export function describeZodIssues(error: z.ZodError, prefix = ''): string {
-  return error.issues
-    .map((i) => {
-      const path = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
-      return `${path || '(root)'}: ${i.message}`;
-    })
-    .join('; ');
 }
 
 /**

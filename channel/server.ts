@@ -3,6 +3,7 @@ import { RealClock } from '../core/clock';
 import { createMetrics } from '../core/metrics';
 import { Random } from '../core/random';
 import { startBroker, type Broker } from './broker';
+import type { FrameClassifier } from './frame';
 import type { ChannelConfig } from './config';
 import { splitHostPort } from './config';
 import { startTcpBridge, type TcpBridge } from './tcp-bridge';
@@ -15,8 +16,14 @@ export interface ChannelServer {
   close(): Promise<void>;
 }
 
+/** What the config file cannot say: the code the server runs with. */
+export interface ChannelServerOptions {
+  /** Names each frame's message class (the protocol's classifier, handed in by bench/). */
+  readonly classify: FrameClassifier;
+}
+
 /** Everything `gridbench channel` runs for a config: broker, control API, interceptors, bridges, metrics file. */
-export async function startChannelServer(config: ChannelConfig): Promise<ChannelServer> {
+export async function startChannelServer(config: ChannelConfig, options: ChannelServerOptions): Promise<ChannelServer> {
   const clock = new RealClock();
   let metricsFile: WriteStream | undefined;
   if (config.metrics.file) metricsFile = createWriteStream(config.metrics.file, { flags: 'a' });
@@ -24,6 +31,7 @@ export async function startChannelServer(config: ChannelConfig): Promise<Channel
   const broker = await startBroker({
     topology: config.topology,
     random: new Random(config.seed),
+    classify: options.classify,
     endpoint: config.broker.endpoint,
     clock,
     profileFor: config.profileFor,

@@ -5,7 +5,8 @@
  * the same frame builders honest nodes use, with whatever keys it holds, and counts what it put
  * on the wire.
  */
-import type { ChannelControl, TapEvent } from '../../channel/channel';
+import type { ChannelControl } from '../../channel/control';
+import type { TapEvent } from '../../channel/taps';
 import type { InterceptorContext, Matcher } from '../../channel/interceptor';
 import type { WireFrame } from '../../channel/frame';
 import { compileMatcher } from '../../channel/interceptor';

@@ -9,7 +9,8 @@
 import type { CampaignApi } from '../campaign/campaign-api';
 import { signFrame } from '../../nodes/lean/frame-builders';
 import { CertRole, issueCertificate } from '../../nodes/protocol/certificate';
-import { decodeAs, encodeDcEnrolment, type DcEnrolment } from '../../nodes/protocol/frame';
+import { encodeDcEnrolment, type DcEnrolment } from '../../nodes/protocol/enrolment-frames';
+import { decodeAs } from '../../nodes/protocol/frame';
 import { MessageClass } from '../../nodes/protocol/message-class';
 
 export const name = 'authentic-certs-dc';

@@ -6,7 +6,8 @@
  * a different TN. In smgw-tls mode it replays and alters the TLS records instead.
  */
 import type { CampaignApi } from '../campaign/campaign-api';
-import { decodeFrame, sealedHeader } from '../../nodes/protocol/frame';
+import { decodeFrame } from '../../nodes/protocol/frame';
+import { sealedHeader } from '../../nodes/protocol/operational-frames';
 import { MessageClass } from '../../nodes/protocol/message-class';
 
 export const name = 'secure-hes-tn';

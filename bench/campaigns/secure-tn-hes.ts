@@ -7,7 +7,8 @@
  */
 import type { CampaignApi } from '../campaign/campaign-api';
 import { signThenSeal } from '../../nodes/lean/frame-builders';
-import { decodeFrame, meterReadingBody, sealedHeader } from '../../nodes/protocol/frame';
+import { decodeFrame } from '../../nodes/protocol/frame';
+import { meterReadingBody, sealedHeader } from '../../nodes/protocol/operational-frames';
 import { MessageClass } from '../../nodes/protocol/message-class';
 
 export const name = 'secure-tn-hes';

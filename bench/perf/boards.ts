@@ -33,6 +33,7 @@ import { Random } from '../../core/random';
 import { MemoryNodeStore } from '../../nodes/store/node-store';
 import { nearestRankPercentile as percentile } from '../../core/statistics';
 import { report, round } from './measure';
+import { peekClassName } from '../../nodes/protocol/message-class';
 
 const BOARDS = Number(process.env.BOARDS ?? 100);
 const ROUNDS = Number(process.env.ROUNDS ?? 20);
@@ -83,7 +84,13 @@ async function commandToPin(clock: Clock): Promise<number[]> {
   const topology = Topology.build(1, BOARDS);
   const recorder = new SampleRecorder();
   const metrics = recorder.metrics(clock);
-  const network = createEmulatedNetwork({ topology, clock, random: new Random('perf:boards/channel'), metrics: NO_METRICS });
+  const network = createEmulatedNetwork({
+    topology,
+    clock,
+    random: new Random('perf:boards/channel'),
+    classify: peekClassName,
+    metrics: NO_METRICS,
+  });
   const boards = new Map(makeBoards(topology.tns, clock, metrics).map((b) => [b.tn, b]));
   const crypto = CRYPTO_BACKENDS.node;
   const mode = new LeanMode({

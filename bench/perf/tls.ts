@@ -19,6 +19,7 @@ import { Random } from '../../core/random';
 import { createTlsMode } from '../../nodes/smgw-tls/tls-mode';
 import { DEFAULT_SCENARIO, runMode } from '../cli/commands/compare';
 import { report, round } from './measure';
+import { peekClassName } from '../../nodes/protocol/message-class';
 
 const log = (msg: string): void => void process.stderr.write(`perf:tls: ${msg}\n`);
 
@@ -31,6 +32,7 @@ async function handshakeBytes(seed: string): Promise<{ full: number; resumed: nu
     topology,
     clock,
     random: random.fork('channel'),
+    classify: peekClassName,
     profileFor: (l) => ({ preset: l.kind === 'plc' ? 'g3-plc-cenelec-a' : 'dsl' }),
   });
   const g3 = PRESETS['g3-plc-cenelec-a'];

@@ -16,7 +16,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { describeZodIssues } from '../../channel/profile';
+import { describeZodIssues } from '../../core/config';
 import { fromHex, toHex } from '../../core/bytes';
 import { AllowList } from '../../nodes/lean/allow-list';
 import { Topology } from '../../core/topology';
@@ -27,7 +27,7 @@ import { RealClock } from '../../core/clock';
 import { NO_METRICS } from '../../core/metrics';
 import { Random } from '../../core/random';
 import type { Network, NodeId } from '../../core/transport';
-import { PUBLIC_KEY_BYTES } from '../../nodes/protocol/frame';
+import { PUBLIC_KEY_BYTES } from '../../nodes/protocol/frame-fields';
 import { FileNodeStore, type NodeStore } from '../../nodes/store/node-store';
 import { createPki, type Pki } from '../../nodes/smgw-tls/pki';
 import {

@@ -20,6 +20,7 @@ import { createBoards } from './boards';
 import { countingWorkload, scheduleWorkload, type WorkloadFacts } from './workload';
 import type { ModeFacts } from './summary';
 import { startRun, type RunFrameOptions, type RunResult } from './run-results';
+import { peekClassName } from '../../nodes/protocol/message-class';
 
 export type { RunResult } from './run-results';
 
@@ -76,6 +77,7 @@ async function runMode(
     topology,
     clock,
     random: random.fork('channel'),
+    classify: peekClassName,
     metrics,
     profileFor: (link) => scenarioProfile(scenario, link),
   });

@@ -6,7 +6,8 @@
  */
 import { equalBytes } from '../../core/bytes';
 import type { Certificate } from '../protocol/certificate';
-import { encodeTnEnrolment, withSignature, type DcEnrolment, type Frame, type TnAck } from '../protocol/frame';
+import { encodeTnEnrolment, type DcEnrolment, type TnAck } from '../protocol/enrolment-frames';
+import { withSignature, type Frame } from '../protocol/frame';
 import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
 import { reject, type Rejection } from '../protocol/rejection';
 import { SEGMENT_BROADCAST, type NodeId, type ReceivedFrame } from '../../core/transport';

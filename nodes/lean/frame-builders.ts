@@ -3,7 +3,8 @@
  * recipient. Every sender (and the size tables, fuzzers and benchmarks) goes through these two.
  */
 import type { CryptoBackend } from '../crypto/backend';
-import { encodeSealed, sealedSignedBytes, signedBytes, withSignature } from '../protocol/frame';
+import { signedBytes, withSignature } from '../protocol/frame';
+import { encodeSealed, sealedSignedBytes } from '../protocol/operational-frames';
 
 export interface Protected {
   readonly frame: Uint8Array;

@@ -5,18 +5,10 @@
  */
 import { equalBytes, fromHex, toHex } from '../../core/bytes';
 import { CertRole, decodeCertificate, issueCertificate, type Certificate } from '../protocol/certificate';
-import {
-  ALL_TNS,
-  confidentialBody,
-  decodeMeterReading,
-  encodeDcEnrolment,
-  sealedHeader,
-  type DcCsr,
-  type Frame,
-  type MeterReading,
-  type MeterResponse,
-  type TnKey,
-} from '../protocol/frame';
+import { encodeDcEnrolment, type DcCsr, type TnKey } from '../protocol/enrolment-frames';
+import type { Frame } from '../protocol/frame';
+import { ALL_TNS } from '../protocol/frame-fields';
+import { confidentialBody, decodeMeterReading, sealedHeader, type MeterReading, type MeterResponse } from '../protocol/operational-frames';
 import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
 import { reject, type Rejection } from '../protocol/rejection';
 import type { TimerHandle } from '../../core/clock';

@@ -6,7 +6,8 @@ import { type CryptoBackend, type KeyPair } from '../crypto/backend';
 import { fromHex, toHex } from '../../core/bytes';
 import { getJson, putJson, type NodeStore } from '../store/node-store';
 import { CertRole, issueCertificate, type Certificate } from '../protocol/certificate';
-import { ALL_TNS, encodeFirmwareChunk, type FirmwareManifest, type Unsigned } from '../protocol/frame';
+import { ALL_TNS, type Unsigned } from '../protocol/frame-fields';
+import { encodeFirmwareChunk, type FirmwareManifest } from '../protocol/operational-frames';
 import { MessageClass } from '../protocol/message-class';
 import { signFrame } from './frame-builders';
 

@@ -5,15 +5,9 @@
  */
 import type { CryptoBackend } from '../crypto/backend';
 import { CertRole, issueCertificate } from '../protocol/certificate';
-import {
-  ALL_TNS,
-  confidentialBody,
-  encodeDcEnrolment,
-  encodeTlsRecord,
-  encodeTnEnrolment,
-  meterReadingBody,
-  sealedHeader,
-} from '../protocol/frame';
+import { encodeDcEnrolment, encodeTnEnrolment } from '../protocol/enrolment-frames';
+import { ALL_TNS } from '../protocol/frame-fields';
+import { confidentialBody, encodeTlsRecord, meterReadingBody, sealedHeader } from '../protocol/operational-frames';
 import { MessageClass } from '../protocol/message-class';
 import { signFrame, signThenSeal } from './frame-builders';
 import { keyFingerprint } from './identity';

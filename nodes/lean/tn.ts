@@ -11,21 +11,19 @@
 import { TnCpu, type ComputeModel, type CryptoOp } from '../compute-profile';
 import { equalBytes } from '../../core/bytes';
 import type { Certificate } from '../protocol/certificate';
+import type { TnEnrolment } from '../protocol/enrolment-frames';
+import { decodeFrame, type Frame } from '../protocol/frame';
+import { ALL_TNS, NONCE_BYTES } from '../protocol/frame-fields';
 import {
-  ALL_TNS,
-  NONCE_BYTES,
   decodeConfidentialContent,
-  decodeFrame,
   meterReadingBody,
   sealedHeader,
   type Automation,
   type Confidential,
   type FirmwareChunk,
   type FirmwareManifest,
-  type Frame,
   type MeterRequest,
-  type TnEnrolment,
-} from '../protocol/frame';
+} from '../protocol/operational-frames';
 import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
 import { reject, type Rejection, type Result } from '../protocol/rejection';
 import type { NodeId, ReceivedFrame } from '../../core/transport';

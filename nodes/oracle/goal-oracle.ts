@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Topology } from '../../core/topology';
 import { decodeCertificate } from '../protocol/certificate';
-import { ALL_TNS } from '../protocol/frame';
+import { ALL_TNS } from '../protocol/frame-fields';
 import { MessageClass } from '../protocol/message-class';
 import type { NodeId } from '../../core/transport';
 

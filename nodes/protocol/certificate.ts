@@ -9,7 +9,7 @@
  */
 import { boundary, ByteReader, ByteWriter, DecodeFailure } from './bytes';
 import { MessageClass, WIRE_VERSION } from './message-class';
-import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './frame';
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './frame-fields';
 import { reject, type Result } from './rejection';
 import type { CryptoBackend } from '../crypto/backend';
 

@@ -3,7 +3,7 @@ import { connect, type SecureContext, type TLSSocket } from 'node:tls';
 import { TnCpu, type ComputeModel, type CryptoOp } from '../compute-profile';
 import { NO_OBSERVER, type ProtocolObserver } from '../oracle/goal-oracle';
 import { MANUFACTURER_ID } from '../lean/manufacturer';
-import { ALL_TNS } from '../protocol/frame';
+import { ALL_TNS } from '../protocol/frame-fields';
 import { MessageClass } from '../protocol/message-class';
 import type { TimerHandle } from '../../core/clock';
 import type { NodeId, ReceivedFrame } from '../../core/transport';

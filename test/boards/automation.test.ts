@@ -9,6 +9,7 @@ import { VirtualClock } from '../../core/clock';
 import { SampleRecorder } from '../../core/metrics';
 import { Random } from '../../core/random';
 import { MemoryNodeStore } from '../../nodes/store/node-store';
+import { peekClassName } from '../../nodes/protocol/message-class';
 
 /** One DC's segment of four TNs on virtual boards, every TN with the profile's CPU. */
 function segment(profile: ComputeProfile) {
@@ -17,7 +18,7 @@ function segment(profile: ComputeProfile) {
   const recorder = new SampleRecorder();
   const metrics = recorder.metrics(clock);
   const random = new Random('automation');
-  const network = createEmulatedNetwork({ topology, clock, random: random.fork('channel'), metrics });
+  const network = createEmulatedNetwork({ topology, clock, random: random.fork('channel'), classify: peekClassName, metrics });
   const boards = new Map(
     topology.tns.map((tn) => [
       tn,

@@ -7,10 +7,10 @@ import { SEGMENT_BROADCAST, TransportError } from '../../core/transport';
 import { startBroker } from '../../channel/broker';
 import { Topology } from '../../core/topology';
 import { connectTransport } from '../../channel/zmq-transport';
-import { classFrame, seqOf } from './helpers';
-import { settle, waitFor, zmqBenchPerTest } from './zmq-bench';
+import { classFrame, classify, seqOf } from './helpers';
+import { benchPerTest, waitFor, zmqWire } from './wire-bench';
 
-const startBench = zmqBenchPerTest();
+const startBench = benchPerTest(zmqWire);
 
 describe('broker over ZeroMQ', () => {
   it('relays frames hop by hop between node processes, with sender and send time', async () => {
@@ -53,7 +53,11 @@ describe('broker over ZeroMQ', () => {
     const bench = await startBench({ dcs: 2, tns: 3 });
     bench.t('dc1').send(SEGMENT_BROADCAST, classFrame(0x13, 9));
     await waitFor(() => bench.received.length === 3, 'broadcast');
-    await settle(100);
+    // End markers behind the broadcast: at its own segment, at the HES, and on the other segment.
+    await bench.quiet('dc1', SEGMENT_BROADCAST);
+    await bench.quiet('dc1', 'hes');
+    await bench.quiet('hes', 'dc2');
+    await bench.quiet('dc2', SEGMENT_BROADCAST);
     expect(bench.received.map((r) => r.to).sort()).toEqual(['tn1.001', 'tn1.002', 'tn1.003']);
   });
 
@@ -98,7 +102,7 @@ describe('broker over ZeroMQ', () => {
 
   it('closes cleanly with nodes still connected', async () => {
     const topology = Topology.build(1, 1);
-    const broker = await startBroker({ topology, random: new Random(1), endpoint: 'tcp://127.0.0.1:0' });
+    const broker = await startBroker({ topology, random: new Random(1), classify, endpoint: 'tcp://127.0.0.1:0' });
     const recorder = new SampleRecorder();
     const t = await connectTransport({ endpoint: broker.endpoint, node: 'tn1.001', metrics: recorder.metrics(new RealClock()) });
     expect(broker.connected()).toEqual(['tn1.001']);
@@ -111,7 +115,7 @@ describe('broker over ZeroMQ', () => {
 
   it('counts frames no envelope can carry apart from frames sent after close', async () => {
     const topology = Topology.build(1, 1);
-    const broker = await startBroker({ topology, random: new Random(1), endpoint: 'tcp://127.0.0.1:0' });
+    const broker = await startBroker({ topology, random: new Random(1), classify, endpoint: 'tcp://127.0.0.1:0' });
     const recorder = new SampleRecorder();
     const t = await connectTransport({ endpoint: broker.endpoint, node: 'tn1.001', metrics: recorder.metrics(new RealClock()) });
     try {

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { command } from '../../bench/cli/commands/channel';
-import { ConfigError, parseChannelConfig } from '../../channel/config';
+import { parseChannelConfig } from '../../channel/config';
+import { ConfigError } from '../../core/config';
 import { connectTransport } from '../../channel/zmq-transport';
 import { classFrame } from './helpers';
-import { waitFor } from './zmq-bench';
+import { waitFor } from './wire-bench';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-channel-'));
 const file = (name: string, text: string): string => {
@@ -93,7 +94,7 @@ describe('gridbench channel', () => {
     expect(await command.run(['--config', file('good.yaml', GOOD), '--check'])).toBe(0);
     expect(log.mock.calls[0]![0]).toMatch(/good\.yaml is valid/);
     expect(await command.run(['--config', join(dir, 'missing.yaml'), '--check'])).toBe(1);
-    expect(err.mock.calls[0]![0]).toMatch(/missing\.yaml: \(file\): expected a readable YAML file \(ENOENT\)/);
+    expect(err.mock.calls[0]![0]).toMatch(/missing\.yaml: \(file\): no such channel config file$/);
     expect(await command.run([])).toBe(1);
     expect(await command.run(['--bogus'])).toBe(1);
   });

@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SEGMENT_BROADCAST } from '../../core/transport';
-import { ChannelError, type TapEvent } from '../../channel/channel';
+import { ChannelError } from '../../channel/control';
+import type { TapEvent } from '../../channel/taps';
 import { ControlConfigError, startControlServer } from '../../channel/control-http';
 import { InterceptorConfigError } from '../../channel/interceptor';
 import { ProfileError } from '../../channel/profile';
 import { classFrame, seqOf, virtualBench } from './helpers';
-import { waitFor, zmqBench } from './zmq-bench';
+import { waitFor, zmqWire } from './wire-bench';
 
 describe('control API object (in process)', () => {
   it('lists links with their members and effective profiles, and the presets', () => {
@@ -101,7 +102,7 @@ describe('control API object (in process)', () => {
 });
 
 describe('control API over HTTP', () => {
-  let bench: Awaited<ReturnType<typeof zmqBench>> | undefined;
+  let bench: Awaited<ReturnType<typeof zmqWire>> | undefined;
   afterEach(async () => {
     await bench?.close();
     bench = undefined;
@@ -118,7 +119,7 @@ describe('control API over HTTP', () => {
   };
 
   it('lists, adds and removes interceptors and profiles while frames flow', async () => {
-    bench = await zmqBench({ control: true });
+    bench = await zmqWire({ control: true });
     expect(bench.broker.controlUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await call('GET', '/links')).body).toHaveLength(2);
     const added = await call('POST', '/interceptors', { id: 'd1', type: 'drop', match: { class: 'automation' } });
@@ -143,7 +144,7 @@ describe('control API over HTTP', () => {
   });
 
   it('answers bad requests with a code and a message naming the field', async () => {
-    bench = await zmqBench({ control: true });
+    bench = await zmqWire({ control: true });
     const bad = await call('POST', '/interceptors', { type: 'delay', config: { ms: 'soon' } });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error: { code: 'InterceptorConfigError' } });
@@ -156,7 +157,7 @@ describe('control API over HTTP', () => {
   });
 
   it('requires a token when bound beyond loopback', async () => {
-    bench = await zmqBench();
+    bench = await zmqWire();
     await expect(startControlServer(bench.control, { host: '0.0.0.0', port: 0 })).rejects.toThrow(ControlConfigError);
     const server = await startControlServer(bench.control, { host: '0.0.0.0', port: 0, token: 's3cret' });
     try {

@@ -7,7 +7,7 @@ import type { ProfileSpec } from '../../channel/profile';
 import { Topology } from '../../core/topology';
 import { registerInterceptor } from '../../channel/interceptor';
 import { z } from 'zod';
-import { bytes, ci99, classFrame, seqOf, virtualBench } from './helpers';
+import { bytes, ci99, classFrame, classify, seqOf, virtualBench } from './helpers';
 
 /** 8 kbit/s, 10 bytes overhead: a 90-byte frame takes exactly 100 ms; 5 ms latency. */
 const SLOW: ProfileSpec = {
@@ -77,7 +77,7 @@ describe('emulated network: addressing', () => {
   });
 
   it('refuses unknown and twice-attached nodes at attach', () => {
-    const net = createEmulatedNetwork({ topology: Topology.build(1, 1), clock: new VirtualClock(), random: new Random(1) });
+    const net = createEmulatedNetwork({ topology: Topology.build(1, 1), clock: new VirtualClock(), random: new Random(1), classify });
     expect(() => net.attach('ghost')).toThrow(TransportError);
     net.attach('dc1');
     expect(() => net.attach('dc1')).toThrow(/already attached/);

@@ -5,6 +5,11 @@ import type { NodeId, ReceivedFrame, Transport } from '../../core/transport';
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../channel/emulated-network';
 import type { ProfileSpec } from '../../channel/profile';
 import { Topology, type LinkId } from '../../core/topology';
+import type { FrameClassifier } from '../../channel/frame';
+import { peekClassName } from '../../nodes/protocol/message-class';
+
+/** The protocol's classifier, as bench/ hands it to the channel: classFrame's header names the class. */
+export const classify: FrameClassifier = peekClassName;
 
 export interface Received extends ReceivedFrame {
   readonly at: number;
@@ -27,6 +32,7 @@ export function virtualBench(opts: {
     topology,
     clock,
     random: new Random(opts.seed ?? 1),
+    classify,
     metrics: recorder.metrics(clock),
     profileFor: (link: LinkId) => (link.kind === 'plc' ? opts.plc : opts.wan),
     ...(opts.metricsIntervalMs !== undefined ? { metricsIntervalMs: opts.metricsIntervalMs } : {}),

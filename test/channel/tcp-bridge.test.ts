@@ -6,7 +6,8 @@ import { Random } from '../../core/random';
 import { startBroker, type Broker } from '../../channel/broker';
 import { BridgeError, startTcpBridge, type TcpBridge } from '../../channel/tcp-bridge';
 import { Topology } from '../../core/topology';
-import type { TapEvent } from '../../channel/channel';
+import type { TapEvent } from '../../channel/taps';
+import { classify } from './helpers';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -25,6 +26,7 @@ async function bridgeOn(plc: Record<string, unknown>, upstreamPort: number): Pro
   const broker = await startBroker({
     topology: Topology.build(1, 2),
     random: new Random(1),
+    classify,
     endpoint: 'tcp://127.0.0.1:0',
     profileFor: (link) => (link.kind === 'plc' ? plc : undefined),
   });
@@ -104,7 +106,7 @@ describe('TCP bridge through an emulated link', () => {
   });
 
   it('refuses to bridge between nodes that are not neighbours', async () => {
-    const broker = await startBroker({ topology: Topology.build(1, 2), random: new Random(1), endpoint: 'tcp://127.0.0.1:0' });
+    const broker = await startBroker({ topology: Topology.build(1, 2), random: new Random(1), classify, endpoint: 'tcp://127.0.0.1:0' });
     cleanups.push(() => broker.close());
     await expect(
       startTcpBridge({

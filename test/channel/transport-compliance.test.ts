@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RealClock, VirtualClock, type Clock } from '../../core/clock';
 import { Random } from '../../core/random';
-import { SEGMENT_BROADCAST, type Network, type NodeId, type ReceivedFrame, type Transport } from '../../core/transport';
+import { SEGMENT_BROADCAST, type Destination, type Network, type NodeId, type ReceivedFrame, type Transport } from '../../core/transport';
 import { startBroker } from '../../channel/broker';
-import type { ChannelControl } from '../../channel/channel';
+import type { ChannelControl } from '../../channel/control';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
 import { createZmqNetwork } from '../../channel/zmq-transport';
-import { classFrame, seqOf } from './helpers';
-import { settle, waitFor } from './zmq-bench';
+import { classFrame, classify, seqOf } from './helpers';
+import { END_MARKER, isEndMarker, waitFor } from './wire-bench';
 
 /**
  * One suite for every Transport/Network implementation (libp2p's compliance-suite shape): node
@@ -20,8 +20,13 @@ interface Harness {
   readonly clock: Clock;
   /** Lets time pass until check() holds (or fails the test). */
   until(check: () => boolean, what: string): Promise<void>;
-  /** Lets everything in flight land. */
-  quiet(): Promise<void>;
+  /** Resolves when the network knows every attached node (a ZeroMQ client has been welcomed). */
+  ready(): Promise<void>;
+  /**
+   * On the virtual clock: runs it dry, which proves nothing more can arrive. Elsewhere undefined:
+   * the test sends an end marker behind the frames under test instead (attachAll's quiet).
+   */
+  readonly drain: (() => Promise<void>) | undefined;
   close(): Promise<void>;
 }
 
@@ -30,7 +35,7 @@ const topology = Topology.build(2, 3);
 const implementations: Record<string, () => Promise<Harness>> = {
   'emulated network, virtual clock': async () => {
     const clock = new VirtualClock();
-    const net = createEmulatedNetwork({ topology, clock, random: new Random(1) });
+    const net = createEmulatedNetwork({ topology, clock, random: new Random(1), classify });
     const run = () => clock.run();
     return {
       network: net,
@@ -40,17 +45,26 @@ const implementations: Record<string, () => Promise<Harness>> = {
         await run();
         if (!check()) throw new Error(`not reached: ${what}`);
       },
-      quiet: run,
+      ready: async () => {},
+      drain: run,
       close: () => net.close(),
     };
   },
   'emulated network, real clock': async () => {
     const clock = new RealClock();
-    const net = createEmulatedNetwork({ topology, clock, random: new Random(1) });
-    return { network: net, control: net.control, clock, until: waitFor, quiet: () => settle(100), close: () => net.close() };
+    const net = createEmulatedNetwork({ topology, clock, random: new Random(1), classify });
+    return {
+      network: net,
+      control: net.control,
+      clock,
+      until: waitFor,
+      ready: async () => {},
+      drain: undefined,
+      close: () => net.close(),
+    };
   },
   'ZeroMQ broker': async () => {
-    const broker = await startBroker({ topology, random: new Random(1), endpoint: 'tcp://127.0.0.1:0' });
+    const broker = await startBroker({ topology, random: new Random(1), classify, endpoint: 'tcp://127.0.0.1:0' });
     const net = createZmqNetwork({ endpoint: broker.endpoint, topology });
     return {
       network: {
@@ -63,10 +77,8 @@ const implementations: Record<string, () => Promise<Harness>> = {
         await net.ready();
         await waitFor(check, what);
       },
-      quiet: async () => {
-        await net.ready();
-        await settle(150);
-      },
+      ready: () => net.ready(),
+      drain: undefined,
       close: async () => {
         await net.close();
         await broker.close();
@@ -83,17 +95,34 @@ for (const [name, make] of Object.entries(implementations)) {
       h = undefined;
     });
 
-    /** Attaches and waits until the network knows them: frames to a node not yet there are lost, as on a real wire. */
+    /**
+     * Attaches and waits until the network knows them: frames to a node not yet there are lost, as
+     * on a real wire. quiet(from, to) proves nothing more is on its way there: the virtual clock
+     * is run dry; elsewhere `from` sends an end marker behind what it sent before, and the test
+     * waits for it (end markers are not recorded in `got`).
+     */
     const attachAll = async (nodes: NodeId[]) => {
       const got: (ReceivedFrame & { to: NodeId })[] = [];
+      const markers = new Map<NodeId, number>();
       const ts = new Map<NodeId, Transport>();
       for (const n of nodes) {
         const t = h!.network.attach(n);
-        t.onFrame((r) => got.push({ ...r, to: n }));
+        t.onFrame((r) => {
+          if (isEndMarker(r.frame)) markers.set(n, (markers.get(n) ?? 0) + 1);
+          else got.push({ ...r, to: n });
+        });
         ts.set(n, t);
       }
-      await h!.quiet();
-      return { got, t: (n: NodeId) => ts.get(n)! };
+      await h!.ready();
+      let sent = 0;
+      const quiet = async (from: NodeId, to: Destination): Promise<void> => {
+        if (h!.drain) return h!.drain();
+        const receivers = to === SEGMENT_BROADCAST ? topology.tnsOf(from).filter((n) => ts.has(n)) : [to];
+        const expected = new Map(receivers.map((r) => [r, (markers.get(r) ?? 0) + 1]));
+        ts.get(from)!.send(to, classFrame(END_MARKER, ++sent));
+        await h!.until(() => receivers.every((r) => (markers.get(r) ?? 0) >= expected.get(r)!), `end marker ${from} -> ${to}`);
+      };
+      return { got, t: (n: NodeId) => ts.get(n)!, quiet };
     };
 
     it('delivers to a neighbour with the link-level sender and the send time', async () => {
@@ -116,10 +145,14 @@ for (const [name, make] of Object.entries(implementations)) {
 
     it('delivers a DC broadcast once to each TN of its segment and nobody else', async () => {
       h = await make();
-      const { got, t } = await attachAll(['hes', 'dc1', 'dc2', 'tn1.001', 'tn1.002', 'tn1.003', 'tn2.001']);
+      const { got, t, quiet } = await attachAll(['hes', 'dc1', 'dc2', 'tn1.001', 'tn1.002', 'tn1.003', 'tn2.001']);
       t('dc1').send(SEGMENT_BROADCAST, classFrame(0x13, 1));
       await h.until(() => got.length >= 3, 'broadcast');
-      await h.quiet();
+      // End markers behind the broadcast at every node that must not get it.
+      await quiet('dc1', SEGMENT_BROADCAST);
+      await quiet('dc1', 'hes');
+      await quiet('hes', 'dc2');
+      await quiet('dc2', SEGMENT_BROADCAST);
       expect(got.map((r) => r.to).sort()).toEqual(['tn1.001', 'tn1.002', 'tn1.003']);
     });
 
@@ -133,15 +166,16 @@ for (const [name, make] of Object.entries(implementations)) {
 
     it('drops frames to non-neighbours and after close without throwing', async () => {
       h = await make();
-      const { got, t } = await attachAll(['hes', 'dc1', 'tn1.001', 'tn2.001']);
-      await h.quiet();
+      const { got, t, quiet } = await attachAll(['hes', 'dc1', 'tn1.001', 'tn2.001']);
       expect(() => t('tn1.001').send('hes', classFrame(0x11, 1))).not.toThrow();
       expect(() => t('tn1.001').send('tn2.001', classFrame(0x11, 2))).not.toThrow();
       await t('tn1.001').close();
       expect(() => t('tn1.001').send('dc1', classFrame(0x11, 3))).not.toThrow();
       t('dc1').send('hes', classFrame(0x11, 4));
       await h.until(() => got.length === 1, 'the one good frame');
-      await h.quiet();
+      // The refusals are the end markers of the two misaddressed frames; the third never left its sender.
+      await h.until(() => h!.control.stats().rejected['not-neighbour'] === 2, 'both misaddressed frames refused');
+      await quiet('dc1', 'hes');
       expect(got.map((r) => seqOf(r.frame))).toEqual([4]);
     });
 
@@ -149,7 +183,7 @@ for (const [name, make] of Object.entries(implementations)) {
       h = await make();
       const t1 = h.network.attach('tn1.001');
       const dc = h.network.attach('dc1');
-      await h.quiet();
+      await h.ready();
       const first: number[] = [];
       const second: number[] = [];
       const off = t1.onFrame((r) => first.push(seqOf(r.frame)));

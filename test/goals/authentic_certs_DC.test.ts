@@ -6,7 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signFrame } from '../../nodes/lean/frame-builders';
 import { CertRole, issueCertificate } from '../../nodes/protocol/certificate';
-import { decodeAs, encodeDcEnrolment } from '../../nodes/protocol/frame';
+import { encodeDcEnrolment } from '../../nodes/protocol/enrolment-frames';
+import { decodeAs } from '../../nodes/protocol/frame';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import { leanBench, type LeanBench } from './lean-bench';
 

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signFrame } from '../../nodes/lean/frame-builders';
-import { ALL_TNS } from '../../nodes/protocol/frame';
+import { ALL_TNS } from '../../nodes/protocol/frame-fields';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import { SEGMENT_BROADCAST } from '../../core/transport';
 import { leanBench, type LeanBench } from './lean-bench';

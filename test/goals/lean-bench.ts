@@ -13,6 +13,7 @@ import { VirtualClock } from '../../core/clock';
 import { SampleRecorder } from '../../core/metrics';
 import { Random } from '../../core/random';
 import { MemoryNodeStore } from '../../nodes/store/node-store';
+import { peekClassName } from '../../nodes/protocol/message-class';
 
 export interface LeanBench {
   readonly clock: VirtualClock;
@@ -35,7 +36,13 @@ export async function leanBench(options: { dcs?: number; tnsPerDc?: number; boot
   const random = new Random(options.seed ?? 'goals');
   const recorder = new SampleRecorder();
   const oracle = new GoalOracle(topologyMembership(topology));
-  const network = createEmulatedNetwork({ topology, clock, random: random.fork('channel'), metrics: recorder.metrics(clock) });
+  const network = createEmulatedNetwork({
+    topology,
+    clock,
+    random: random.fork('channel'),
+    classify: peekClassName,
+    metrics: recorder.metrics(clock),
+  });
   const crypto = CRYPTO_BACKENDS.node;
   const mode = new LeanMode({
     topology,

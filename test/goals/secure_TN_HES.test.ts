@@ -4,7 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signThenSeal } from '../../nodes/lean/frame-builders';
-import { decodeAs, meterReadingBody, sealedHeader } from '../../nodes/protocol/frame';
+import { decodeAs } from '../../nodes/protocol/frame';
+import { meterReadingBody, sealedHeader } from '../../nodes/protocol/operational-frames';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import { leanBench, type LeanBench } from './lean-bench';
 

@@ -15,6 +15,7 @@ import { LeanMode } from '../../nodes/lean/lean-mode';
 import { VirtualClock } from '../../core/clock';
 import { NO_METRICS } from '../../core/metrics';
 import { Random } from '../../core/random';
+import { peekClassName } from '../../nodes/protocol/message-class';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-distributed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,7 +26,7 @@ const scenario = parseScenario('topology: { dcs: 2, tnsPerDc: 2 }\n', 'inline.ya
 /** A node process of the bench running the `local` nodes from stateDir, on its own emulated wire. */
 function nodeProcess(stateDir: string, local: (node: string) => boolean) {
   const clock = new VirtualClock();
-  const network = createEmulatedNetwork({ topology, clock, random: new Random(1) });
+  const network = createEmulatedNetwork({ topology, clock, random: new Random(1), classify: peekClassName });
   const crypto = CRYPTO_BACKENDS.node;
   const mode = new LeanMode({
     topology,

@@ -13,6 +13,7 @@ import { SampleRecorder } from '../../core/metrics';
 import { Random } from '../../core/random';
 import { FileNodeStore, getJson } from '../../nodes/store/node-store';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
+import { peekClassName } from '../../nodes/protocol/message-class';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -48,7 +49,7 @@ describe('restart', () => {
     const clock = new VirtualClock();
     const topology = Topology.build(1, 3);
     const recorder = new SampleRecorder();
-    const network = createEmulatedNetwork({ topology, clock, random: new Random(7).fork('channel') });
+    const network = createEmulatedNetwork({ topology, clock, random: new Random(7).fork('channel'), classify: peekClassName });
     const frames: Uint8Array[] = [];
     network.control.tap((event) => frames.push(event.bytes));
     const oracle = new GoalOracle(topologyMembership(topology));

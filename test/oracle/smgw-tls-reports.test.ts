@@ -13,7 +13,7 @@ import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
 import { GoalOracle, topologyMembership, type Acceptance, type ProtocolObserver } from '../../nodes/oracle/goal-oracle';
 import { MANUFACTURER_ID } from '../../nodes/lean/manufacturer';
-import { ALL_TNS } from '../../nodes/protocol/frame';
+import { ALL_TNS } from '../../nodes/protocol/frame-fields';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import type { AppMessage } from '../../nodes/smgw-tls/app-message';
 import { VirtualClock } from '../../core/clock';
@@ -21,6 +21,7 @@ import { SampleRecorder } from '../../core/metrics';
 import { Random } from '../../core/random';
 import type { TlsModeOptions } from '../../nodes/smgw-tls/tls-mode';
 import { attackerOn, refusals, tlsBench, type PlcPreset } from '../smgw-tls/harness';
+import { peekClassName } from '../../nodes/protocol/message-class';
 
 const DCS = 2;
 const TNS = 3;
@@ -208,6 +209,7 @@ describe('smgw-tls reports to the goal oracle', () => {
       topology,
       clock,
       random: random.fork('channel'),
+      classify: peekClassName,
       profileFor: () => ({ preset: 'pass-through' }),
     });
     const oracle = new GoalOracle(topologyMembership(topology));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { TapEvent } from '../../channel/channel';
+import type { TapEvent } from '../../channel/taps';
 import { signFrame } from '../../nodes/lean/frame-builders';
-import { ALL_TNS } from '../../nodes/protocol/frame';
+import { ALL_TNS } from '../../nodes/protocol/frame-fields';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import { SEGMENT_BROADCAST } from '../../core/transport';
 import type { AppMessage } from '../../nodes/smgw-tls/app-message';

@@ -7,6 +7,7 @@ import { VirtualClock } from '../../core/clock';
 import { SampleRecorder } from '../../core/metrics';
 import { Random } from '../../core/random';
 import { createTlsMode, type TlsMode, type TlsModeOptions } from '../../nodes/smgw-tls/tls-mode';
+import { peekClassName } from '../../nodes/protocol/message-class';
 
 /** smgw-tls mode on the channel's in-process emulated network, on a virtual clock. */
 export interface TlsBench {
@@ -30,6 +31,7 @@ export function tlsBench(options: { dcs?: number; tns?: number; plc?: PlcPreset;
     topology,
     clock,
     random: random.fork('channel'),
+    classify: peekClassName,
     profileFor: (link) => ({ preset: link.kind === 'plc' ? plc : 'dsl' }),
   });
   const profile = PRESETS[plc];

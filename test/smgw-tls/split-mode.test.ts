@@ -15,6 +15,7 @@ import { SampleRecorder } from '../../core/metrics';
 import { Random } from '../../core/random';
 import { createPki } from '../../nodes/smgw-tls/pki';
 import { createTlsMode } from '../../nodes/smgw-tls/tls-mode';
+import { peekClassName } from '../../nodes/protocol/message-class';
 
 function splitBench(plc: ProfileSpec = { preset: 'g3-plc-cenelec-a' }) {
   const clock = new VirtualClock();
@@ -25,6 +26,7 @@ function splitBench(plc: ProfileSpec = { preset: 'g3-plc-cenelec-a' }) {
     topology,
     clock,
     random: random.fork('channel'),
+    classify: peekClassName,
     profileFor: (link) => (link.kind === 'plc' ? plc : { preset: 'dsl' }),
   });
   const pki = createPki({ hes: topology.hes, tns: topology.tns });

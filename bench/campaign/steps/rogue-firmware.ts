@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SEGMENT_BROADCAST } from '../../../core/transport';
 import { signFrame } from '../../../nodes/lean/frame-builders';
-import { ALL_TNS } from '../../../nodes/protocol/frame';
+import { ALL_TNS } from '../../../nodes/protocol/frame-fields';
 import { MessageClass } from '../../../nodes/protocol/message-class';
 import { nodeId } from '../../scenario/schema';
 import { sizeSchema } from '../../scenario/units';

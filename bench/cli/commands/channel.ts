@@ -1,5 +1,7 @@
-import { ConfigError, loadChannelConfig } from '../../../channel/config';
+import { loadChannelConfig } from '../../../channel/config';
+import { ConfigError } from '../../../core/config';
 import { startChannelServer } from '../../../channel/server';
+import { peekClassName } from '../../../nodes/protocol/message-class';
 import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
 
 const HELP = `usage: gridbench channel --config FILE [--check]
@@ -35,7 +37,7 @@ export const command: Command = {
       console.log(`gridbench channel: ${values.config} is valid`);
       return EXIT.ok;
     }
-    const server = await startChannelServer(config);
+    const server = await startChannelServer(config, { classify: peekClassName });
     console.log(JSON.stringify({ channel: 'ready', ...server.summary }));
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

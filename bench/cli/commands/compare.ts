@@ -18,6 +18,7 @@ import { createMode, scenarioProfile } from '../../runner/mode-factory';
 import { scenarioSchema, type Scenario as BenchScenario } from '../../scenario/schema';
 import { percentile } from '../../../core/statistics';
 import { EXIT, parseCommandArgs, type Command } from '../command';
+import { peekClassName } from '../../../nodes/protocol/message-class';
 
 export interface Scenario {
   readonly tns: number;
@@ -93,6 +94,7 @@ export async function runMode(name: ModeName, scenario: Scenario): Promise<ModeR
     topology,
     clock,
     random: random.fork('channel'),
+    classify: peekClassName,
     profileFor: (link) => scenarioProfile(bench, link),
   });
   // built exactly as `gridbench run` builds the modes, from the same kind of scenario
