@@ -139,6 +139,13 @@ export class JohnnyFiveBoard implements TnBoard {
     return this.feedback.state();
   }
 
+  /** What the firmware reported itself as (REPORT_FIRMWARE), once it has; undefined while detached. */
+  firmware(): { name: string; major: number; minor: number } | undefined {
+    const fw = this.session?.io.firmware;
+    if (!fw?.name || !fw.version) return undefined;
+    return { name: fw.name, major: fw.version.major, minor: fw.version.minor };
+  }
+
   switchRelay(closed: boolean, timing?: CommandTiming): boolean {
     if (this.current === 'closed') return false;
     this.desired = closed;

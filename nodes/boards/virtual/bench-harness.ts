@@ -11,6 +11,12 @@ import { S0Output } from './s0-output';
  * real firmware in the AVR emulator): a relay on an output whose contact is wired back to an
  * input, a meter's S0 output on an input driven by a household load, and an analog input reading
  * that load. It runs on the clock it is given and tells the board what it drives onto which pin.
+ *
+ * The relay contact puts the relay's supply on the feedback line: if the firmware holds that pin
+ * low as an output (StandardFirmata's default for every digital pin after a reset) while the
+ * contact is closed, two outputs drive against each other; the boards count those shorts. The S0
+ * output is an open collector whose current the meter limits (DIN EN 62053-31: at most 27 mA), so
+ * its line is not counted.
  */
 
 export interface RelayHarness extends RelayTimes {

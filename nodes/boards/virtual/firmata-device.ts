@@ -13,6 +13,7 @@ import {
   stringData,
   versionReport,
 } from './firmata-replies';
+import type { DevicePort, DeviceSession, SerialDevice } from './serial-device';
 import { SerialLine } from './serial-line';
 
 /**
@@ -29,21 +30,7 @@ import { SerialLine } from './serial-line';
  * pty-link.ts (a pseudo-terminal).
  */
 
-/** Where the device's TX wire goes: a host-side stream. */
-export interface DevicePort {
-  write(bytes: Uint8Array): void;
-  /** The link went away on the device's side (cable pulled). */
-  hangup(): void;
-}
-
-/** One connection of a host to the device. */
-export interface DeviceSession {
-  /** Bytes the host put on the device's RX wire; line time is added by the device. */
-  receive(bytes: Uint8Array): void;
-  /** The host closed its end. */
-  close(): void;
-}
-
+export type { DevicePort, DeviceSession } from './serial-device';
 export type { RelayHarness } from './bench-harness';
 
 /** The device and the bench around its pins (bench-harness.ts); the layout defaults to an Uno. */
@@ -70,7 +57,7 @@ interface Connection extends DeviceSession {
   booted: boolean;
 }
 
-export class VirtualFirmataDevice {
+export class VirtualFirmataDevice implements SerialDevice {
   readonly id: string;
   readonly layout: BoardLayout;
   readonly baudRate: number;
@@ -130,10 +117,7 @@ export class VirtualFirmataDevice {
     return this.bench.relayClosed;
   }
 
-  /**
-   * Times a signal wired to an input (the relay contact, the S0 output) drove a pin high that the
-   * firmware held low as an output: two outputs against each other on a real bench.
-   */
+  /** Times the relay contact drove the feedback pin high while the firmware held it low as an output (see BenchHarness). */
   get shorts(): number {
     return this.shortCount;
   }
@@ -399,6 +383,7 @@ export class VirtualFirmataDevice {
   }
 
   private checkShort(pin: number, external: 0 | 1 | undefined): void {
+    if (pin !== this.options.relay?.feedback) return;
     if (external === 1 && this.modes[pin] === PIN_MODE.OUTPUT && this.states[pin] === 0) this.shortCount++;
   }
 
