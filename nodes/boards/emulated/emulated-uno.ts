@@ -12,15 +12,15 @@ import { CYCLES_PER_MS, Machine } from './atmega328p';
  *
  * Time. A pty is real I/O, so the emulated board runs on the real clock, and the CPU's 16 MHz
  * cycle clock is mapped onto it: cycle c of a power-up happens at epoch + c / 16,000 ms. The CPU
- * runs in slices: whenever the node clock's timer fires (about every millisecond) it executes the
- * cycles real time has reached since the last slice, at most 50 ms worth at once, so the event
- * loop keeps turning. Within a slice the firmware's own time is exact (millis(), its sampling
- * interval, each byte taking 10 bit times at the baud rate the firmware set, 57,600 nominal,
- * 58,824 on a 16 MHz Uno); against real time it is late by up to a slice: bytes from the host
- * enter the UART at the next slice, bytes the firmware sent leave at the end of its slice, and the
- * bench's relay and meter, on the node clock, reach the pins between slices. If the host cannot
- * keep up (avr8js runs StandardFirmata at about 4 times real speed on one core of the CI
- * machine) the firmware falls behind real time; stats() says by how much.
+ * runs in slices: whenever the node clock's timer fires (about every millisecond), and at once
+ * when bytes arrive from the host or the bench changes an input, it executes the cycles real time
+ * has reached since the last slice, at most 50 ms worth at once, so the event loop keeps turning.
+ * Within a slice the firmware's own time is exact (millis(), its sampling interval, each byte
+ * taking 10 bit times at the baud rate the firmware set, 57,600 nominal, 58,824 on a 16 MHz Uno);
+ * against real time it is late by up to a slice: bytes the firmware sent leave at the end of the
+ * slice they were sent in, and a pin it writes reaches the bench's relay then. If the host cannot
+ * keep up (StandardFirmata's loop never sleeps: keeping up takes a quarter to a half of a core)
+ * the firmware falls behind real time and catches up; stats() says by how much.
  *
  * Reset. reset('external') is the reset pin (the DTR line a host opening the port pulses, the
  * reset button): the Uno's bootloader (Optiboot) then waits for an upload before it starts the
@@ -50,11 +50,13 @@ const SLICE_MAX_MS = 50;
 export interface EmulatorStats {
   /** Firmware time since the last reset (CPU cycles / 16,000), ms. */
   readonly cpuMs: number;
-  /** Real time since the last reset, bootloader wait included, ms. */
+  /** Real time since the firmware started (the last reset, after the bootloader's wait), ms. */
   readonly realMs: number;
   /** Largest amount the CPU has been behind real time at the end of a slice, ms. */
   readonly maxLagMs: number;
   readonly resets: number;
+  /** Why the emulated CPU stopped, if it did (an instruction avr8js cannot execute). */
+  readonly halted?: string;
 }
 
 export class EmulatedUno implements SerialDevice {
@@ -67,8 +69,10 @@ export class EmulatedUno implements SerialDevice {
   private machine: Machine | undefined;
   /** Real clock time of cycle 0 of the current power-up. */
   private epoch = 0;
-  private resetAt = 0;
   private timer: TimerHandle | undefined;
+  private stepping = false;
+  private halted: string | undefined;
+  private closed = false;
   private conn: { port: DevicePort; alive: boolean } | undefined;
   private pluggedIn = true;
   private readonly rxQueue: number[] = [];
@@ -93,16 +97,17 @@ export class EmulatedUno implements SerialDevice {
     this.bench.start();
   }
 
-  /** Resets the chip (and powers it up the first time); the serial port stays open. */
+  /** Resets the chip (and powers it up the first time); the serial port stays open. Nothing after close(). */
   reset(cause: ResetCause): void {
+    if (this.closed) return;
     const machine = new Machine(this.program);
     machine.onPortWrite((pins) => pins.forEach((pin) => this.outputChanged(pin)));
     machine.usart.onByteTransmit = (byte) => this.txBuffer.push(byte);
     machine.usart.onRxComplete = () => this.feedRx();
     for (const [pin, level] of this.external) machine.setInput(pin, level);
     this.machine = machine;
-    this.resetAt = this.clock.now();
-    this.epoch = this.resetAt + (cause === 'external' ? this.bootloaderMs : 0);
+    this.halted = undefined;
+    this.epoch = this.clock.now() + (cause === 'external' ? this.bootloaderMs : 0);
     this.rxQueue.length = 0;
     this.txBuffer = [];
     this.resetCount++;
@@ -113,6 +118,7 @@ export class EmulatedUno implements SerialDevice {
 
   /** Stops the CPU and the bench; the device is not used again. */
   close(): void {
+    this.closed = true;
     this.timer?.cancel();
     this.timer = undefined;
     this.machine = undefined;
@@ -127,7 +133,9 @@ export class EmulatedUno implements SerialDevice {
     this.conn = conn;
     return {
       receive: (bytes) => {
-        if (conn.alive) this.rxQueue.push(...bytes);
+        if (!conn.alive) return;
+        this.rxQueue.push(...bytes);
+        this.runNow();
       },
       close: () => {
         conn.alive = false;
@@ -161,27 +169,45 @@ export class EmulatedUno implements SerialDevice {
 
   stats(): EmulatorStats {
     const cpuMs = (this.machine?.cpu.cycles ?? 0) / CYCLES_PER_MS;
-    return { cpuMs, realMs: this.clock.now() - this.resetAt, maxLagMs: this.maxLagMs, resets: this.resetCount };
+    const stats = { cpuMs, realMs: Math.max(0, this.clock.now() - this.epoch), maxLagMs: this.maxLagMs, resets: this.resetCount };
+    return this.halted === undefined ? stats : { ...stats, halted: this.halted };
   }
 
   // ---- the pacing loop ----
+
+  /** Runs the CPU up to now at once: an input just changed, and waiting for the next slice would delay the firmware's answer. */
+  private runNow(): void {
+    if (this.stepping || !this.machine) return;
+    this.timer?.cancel();
+    this.step();
+  }
 
   private readonly step = (): void => {
     this.timer = undefined;
     const machine = this.machine;
     if (!machine) return;
-    const target = (this.clock.now() - this.epoch) * CYCLES_PER_MS;
+    this.stepping = true;
     let behind = false;
-    if (target > machine.cpu.cycles) {
-      if (this.analogChannel !== undefined) {
-        machine.adc.channelValues[this.analogChannel] = (this.bench.analogValue(this.analogChannel) * 5) / 1023;
+    try {
+      const target = (this.clock.now() - this.epoch) * CYCLES_PER_MS;
+      if (target > machine.cpu.cycles) {
+        if (this.analogChannel !== undefined) {
+          machine.adc.channelValues[this.analogChannel] = (this.bench.analogValue(this.analogChannel) * 5) / 1023;
+        }
+        this.feedRx();
+        machine.runUntil(Math.min(target, machine.cpu.cycles + SLICE_MAX_MS * CYCLES_PER_MS));
+        this.flushTx();
+        const lagMs = (target - machine.cpu.cycles) / CYCLES_PER_MS;
+        this.maxLagMs = Math.max(this.maxLagMs, lagMs);
+        behind = lagMs > 1;
       }
-      this.feedRx();
-      machine.runUntil(Math.min(target, machine.cpu.cycles + SLICE_MAX_MS * CYCLES_PER_MS));
-      this.flushTx();
-      const lagMs = (target - machine.cpu.cycles) / CYCLES_PER_MS;
-      this.maxLagMs = Math.max(this.maxLagMs, lagMs);
-      behind = lagMs > 1;
+    } catch (err) {
+      // The emulator met something it cannot execute: the chip stops, as a crashed board goes silent.
+      this.halted = err instanceof Error ? err.message : String(err);
+      this.machine = undefined;
+      return;
+    } finally {
+      this.stepping = false;
     }
     this.timer = this.clock.setTimer(behind ? 0 : 1, this.step);
   };
@@ -212,6 +238,7 @@ export class EmulatedUno implements SerialDevice {
     this.external.set(pin, level);
     this.machine?.setInput(pin, level);
     this.checkShort(pin);
+    this.runNow();
   }
 
   private outputChanged(pin: number): void {
