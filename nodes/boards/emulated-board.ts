@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { BoardError, type BoardDeps } from './board';
 import { EmulatedUno } from './emulated/emulated-uno';
 import { loadHexFile, loadStandardFirmata } from './emulated/firmware';
-import { JohnnyFiveBoard, type AttachTiming } from './johnny-five-board';
+import { JohnnyFiveBoard } from './johnny-five-board';
 import { ARDUINO_UNO } from './layout';
 import { openSerial } from './serial-board';
-import type { VirtualDeviceSpec } from './virtual-board';
+import { virtualDeviceOptions, type VirtualBoardSpec, type VirtualDeviceSpec } from './virtual-board';
 import { exposeOnPty, type PtyLink } from './virtual/pty-link';
-import { resolveWiring, type WiringSpec } from './wiring';
+import { resolveWiring } from './wiring';
 
 /** The bench around the emulated Uno (as a virtual board's), and the firmware it runs. */
 export interface EmulatedDeviceSpec extends Omit<VirtualDeviceSpec, 'bootMs' | 'baudRate'> {
@@ -19,11 +19,9 @@ export interface EmulatedDeviceSpec extends Omit<VirtualDeviceSpec, 'bootMs' | '
   readonly firmware?: string;
 }
 
-export interface EmulatedBoardSpec {
+export interface EmulatedBoardSpec extends Omit<VirtualBoardSpec, 'kind' | 'device'> {
   readonly kind: 'emulated';
-  readonly wiring?: WiringSpec | undefined;
   readonly device?: EmulatedDeviceSpec | undefined;
-  readonly timing?: AttachTiming | undefined;
 }
 
 /**
@@ -52,16 +50,11 @@ export class EmulatedBoard extends JohnnyFiveBoard {
     const dir = mkdtempSync(join(tmpdir(), 'gridbench-emulated-'));
     const path = join(dir, 'host');
     const wiring = resolveWiring(spec.wiring, { tn: deps.tn, port: path }, ARDUINO_UNO);
+    // The same bench around the pins as a virtual board's; the chip and its firmware are the difference.
     const uno = new EmulatedUno({
-      id: `emulated:${deps.tn}`,
-      clock: deps.clock,
-      random: deps.random.fork('device'),
+      ...virtualDeviceOptions(`emulated:${deps.tn}`, wiring, device, deps),
       flash,
       bootloaderMs: device.bootloaderMs,
-      relay: { out: wiring.relay, feedback: wiring.feedback, closeMs: device.closeMs, openMs: device.openMs, jitterMs: device.jitterMs },
-      ...(wiring.s0 !== null ? { s0: { input: wiring.s0, pulsesPerKWh: wiring.pulsesPerKWh, pulseMs: device.s0PulseMs } } : {}),
-      ...(wiring.analog !== null ? { analog: { channel: wiring.analog.channel, fullScaleW: device.analogFullScaleW } } : {}),
-      load: device.load,
     });
     // The opener runs inside super(), before `this` exists: it works on these locals.
     const pty: { link?: Promise<PtyLink> } = {};

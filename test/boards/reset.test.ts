@@ -6,7 +6,6 @@ import { Random } from '../../core/random';
 import type { RelayChange, RelayTimeout, StatusChange } from '../../nodes/boards/board';
 import { PIN_MODE } from '../../nodes/boards/firmata-constants';
 import { VirtualBoard, type VirtualDeviceSpec } from '../../nodes/boards/virtual-board';
-import { VirtualFirmataDevice } from '../../nodes/boards/virtual/firmata-device';
 
 const boards: VirtualBoard[] = [];
 afterEach(async () => {
@@ -34,35 +33,6 @@ async function switched(clock: VirtualClock, b: VirtualBoard, closed: boolean): 
 }
 
 describe('a board that resets with its port open', () => {
-  it('StandardFirmata leaves the feedback pin an output held low, so closing the relay without setting the pins up again shorts the feedback line', async () => {
-    // The hazard itself, on the device alone: what a host that does not notice the reset would do.
-    const clock = new VirtualClock();
-    const device = new VirtualFirmataDevice({
-      id: 'raw',
-      clock,
-      random: new Random('raw'),
-      bootMs: 50,
-      relay: { out: 7, feedback: 8, closeMs: 0, openMs: 0 },
-      load: null,
-    });
-    const session = device.attach({ write: () => {}, hangup: () => {} });
-    const send = async (...bytes: number[]) => {
-      session.receive(Uint8Array.from(bytes));
-      await clock.advance(20);
-    };
-    await clock.advance(100);
-    await send(0xf4, 8, PIN_MODE.INPUT);
-    await send(0xf5, 7, 1);
-    expect(device.relayClosed).toBe(true);
-    expect(device.shorts).toBe(0);
-    device.reset();
-    await clock.advance(100);
-    expect(device.pinMode(8)).toBe(PIN_MODE.OUTPUT);
-    await send(0xf5, 7, 1);
-    expect(device.shorts).toBe(1);
-    device.close();
-  });
-
   it('is noticed: status reset, the feedback pin made an input before the relay is driven again, the relay restored, `board` samples', async () => {
     // The relay line wired straight back to the feedback pin (no operate time): any output
     // driven before the feedback pin is an input again would short it.
