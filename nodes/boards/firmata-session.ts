@@ -20,7 +20,8 @@ export interface BoardLink {
 
 /**
  * Opens a fresh link per attach attempt; throws (or rejects with) a BoardError when the port is
- * not there. A link that needs set-up first (an emulated board's pty) is opened asynchronously.
+ * not there. A link that needs set-up first (an emulated board's pty) is opened asynchronously,
+ * which only a real clock waits for: a VirtualClock does not see that promise.
  */
 export type LinkOpener = () => BoardLink | Promise<BoardLink>;
 
