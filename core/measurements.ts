@@ -33,6 +33,12 @@ export const MEASUREMENTS = {
       state: 'relay state after the switch (true = closed)',
     },
   },
+  relay_timeout: {
+    description:
+      "A relay switch a board issued whose feedback input did not report the change within the board's feedback timeout (a broken feedback wire, a relay that did not move, a board that lost its pin setup).",
+    tags: ['segment', 'dc', 'tn', 'board'],
+    fields: { count: 'always 1', state: 'relay state asked for (true = closed)', timeout_ms: 'the feedback timeout that ran out' },
+  },
   frame_accepted: {
     description: 'A protocol message accepted by a node after every check.',
     tags: ['role', 'class', 'segment', 'dc', 'tn'],
@@ -127,9 +133,14 @@ export const MEASUREMENTS = {
     fields: { count: 'operations in the interval' },
   },
   board: {
-    description: 'Board status changes of a TN (attached, failed, re-attached).',
+    description:
+      'Board status changes of a TN, by status: attached, failed, reattached (attached again after a failure or a reset), reset (the board restarted with its port open, from its reset button, a brown-out or another program opening the port, and announced its firmware again unasked; its pins are configured again and it is reattached once its feedback input reports).',
     tags: ['tn', 'board', 'status', 'segment', 'dc'],
-    fields: { up: '1 when attached, 0 when failed', port: 'serial path or virtual id', error: 'the fault, if any' },
+    fields: {
+      up: '1 when attached, 0 when failed or reset',
+      port: 'serial path or virtual id',
+      error: 'the fault, or what the reset looked like',
+    },
   },
 } as const satisfies Record<string, MeasurementSpec>;
 

@@ -16,7 +16,13 @@
  * There the two latencies come out equal, as they should: with no compute profile and a
  * pass-through channel, signing, verifying and forwarding take no virtual time, so all that is
  * left of a command is the board's link and relay.
- * Last line: one JSON object. BOARDS and ROUNDS override the size.
+ *
+ *   firmwareTiming     the virtual device's timing against the real firmware's (StandardFirmata in
+ *                      the AVR emulator): start-up and relay toggle p50/p99 side by side, with the
+ *                      clock and transport each ran on (firmware-timing.ts)
+ *
+ * Last line: one JSON object. BOARDS and ROUNDS override the size, FIRMWARE_ROUNDS the toggles
+ * of the firmware comparison.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -34,9 +40,11 @@ import { MemoryNodeStore } from '../../nodes/store/node-store';
 import { nearestRankPercentile as percentile } from '../../core/statistics';
 import { report, round } from './measure';
 import { peekClassName } from '../../nodes/protocol/message-class';
+import { firmwareTiming, firmwareTimingLines } from './firmware-timing';
 
 const BOARDS = Number(process.env.BOARDS ?? 100);
 const ROUNDS = Number(process.env.ROUNDS ?? 20);
+const FIRMWARE_ROUNDS = Number(process.env.FIRMWARE_ROUNDS ?? 40);
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -147,6 +155,7 @@ async function main(): Promise<void> {
   const wallStart = performance.now();
   const virtual = await measure(new VirtualClock(), ids);
   const wallMs = Math.round(performance.now() - wallStart);
+  const firmware = await firmwareTiming(FIRMWARE_ROUNDS);
   const result = {
     boards: BOARDS,
     heapBytesPerBoard: real.heapBytesPerBoard,
@@ -155,6 +164,7 @@ async function main(): Promise<void> {
     clock: 'real',
     rounds: ROUNDS,
     virtualClock: { relayToggle: stats(virtual.toggles), commandToPin: stats(virtual.commands), wallMs },
+    firmwareTiming: firmware,
   };
   report(result, [
     `${BOARDS} virtual boards through johnny-five in one process, ${ROUNDS} rounds`,
@@ -163,6 +173,7 @@ async function main(): Promise<void> {
     `real clock    signed automation command, DC send to relay pin change: p50 ${result.commandToPin.p50Ms} ms, p99 ${result.commandToPin.p99Ms} ms`,
     `virtual clock relay toggle p50 ${result.virtualClock.relayToggle.p50Ms} / p99 ${result.virtualClock.relayToggle.p99Ms} ms, ` +
       `command to pin p50 ${result.virtualClock.commandToPin.p50Ms} / p99 ${result.virtualClock.commandToPin.p99Ms} ms (${wallMs} ms wall)`,
+    ...firmwareTimingLines(firmware),
   ]);
 }
 

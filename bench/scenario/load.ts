@@ -49,7 +49,9 @@ export function parseScenario(text: string, file: string): Scenario {
     (e, i) => isDc(e.powerRestored) || fail(`events.${i}.powerRestored`, `"${e.powerRestored}" is not a DC (segment) of this topology`),
   );
 
-  const hasRealBoard = s.boards.some((b) => b.kind === 'real');
+  const hasRealBoard = s.boards.some((b) => b.kind === 'real' || b.kind === 'emulated');
+  if (s.boards.some((b) => b.kind === 'emulated') && s.clock === 'virtual')
+    fail('clock', 'a scenario with emulated boards runs on the real clock (their serial ports are ptys)');
   if (hasRealBoard && s.clock === 'virtual') fail('clock', 'a scenario with real boards runs on the real clock');
   const clock = s.clock ?? (hasRealBoard ? 'real' : 'virtual');
 

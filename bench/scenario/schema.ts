@@ -27,6 +27,8 @@ const wiringSchema = z
 
 const boardSchema = z.discriminatedUnion('kind', [
   z.object({ tn: nodeId, kind: z.literal('virtual'), wiring: wiringSchema.optional() }).strict(),
+  /** StandardFirmata on an emulated Uno behind a pty (nodes/boards/README.md); runs on the real clock. */
+  z.object({ tn: nodeId, kind: z.literal('emulated'), wiring: wiringSchema.optional() }).strict(),
   z
     .object({
       tn: nodeId,

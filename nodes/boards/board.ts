@@ -4,28 +4,38 @@
  * LED, an S0 pulse input from the meter, an optional analog input, and a feedback input wired from
  * the relay output, so the board itself reports when the relay really switched.
  *
- * Three implementations, one interface, made by createBoard(spec, deps) (create-board.ts):
- *   real     johnny-five on a serial path: a microcontroller running StandardFirmata
- *   virtual  johnny-five over an in-memory stream to a virtual Firmata device (an Uno); the same
- *            device can also be put on a pseudo-terminal (virtual/pty-link.ts)
- *   none     protocol-only TNs for mass emulation: no I/O, no timers, no samples
+ * Four implementations, one interface, made by createBoard(spec, deps) (create-board.ts):
+ *   real      johnny-five on a serial path: a microcontroller running StandardFirmata
+ *   emulated  johnny-five on a pty to real StandardFirmata firmware running in an AVR emulator
+ *             (emulated/, real clock only; see nodes/boards/README.md)
+ *   virtual   johnny-five over an in-memory stream to a virtual Firmata device (an Uno); the same
+ *             device can also be put on a pseudo-terminal (virtual/pty-link.ts)
+ *   none      protocol-only TNs for mass emulation: no I/O, no timers, no samples
  *
  * What the TN calls:
- *   switchRelay(closed, { sentAt, receivedAt })   returns at once. If the board is attached the
- *       johnny-five call is made before it returns (true); otherwise the state is remembered and
- *       applied when the board is (re-)attached (false). When the feedback input reports the
- *       change, a `relay_switch` sample is emitted (latency_ms = seen - sentAt, processing_ms =
- *       issued - receivedAt) and onRelayChange listeners are told, with the clock time it was seen.
- *       Switching to the state the relay already reports changes no pin, so it records nothing.
+ *   switchRelay(closed, { sentAt, receivedAt })   returns at once: true when the johnny-five call
+ *       was made to an attached board, false when the state is only remembered (detached, or
+ *       reconfiguring after a reset) and applied once the board is (re-)attached. Issued is not
+ *       done: the switch is done when the feedback input reports the change, which emits a
+ *       `relay_switch` sample (latency_ms = seen - sentAt, processing_ms = issued - receivedAt) and
+ *       tells onRelayChange listeners, with the clock time it was seen. A switch whose feedback
+ *       does not come within the feedback timeout is a `relay_timeout` sample and an
+ *       onRelayTimeout event. Switching to the state the relay already reports changes no pin, so
+ *       it records nothing.
  *   onRelayChange(fn)   fn({ closed, seenAt, command? }) for every change the feedback reports.
+ *   onRelayTimeout(fn)  fn({ closed, issuedAt, detectedAt, timing? }) for every switch without feedback.
  *   readMeter()         S0 pulses counted from the input's rising edges, and Wh from pulsesPerKWh.
- *   status(), onStatus(fn), ready()   attaching | attached | failed | closed; every attach and
- *       failure is a `board` sample (tags tn, board, status; fields up, port, error).
+ *   status(), onStatus(fn), ready()   attaching | attached | reset | failed | closed; every attach,
+ *       failure and reset is a `board` sample (tags tn, board, status; fields up, port, error).
  *   close()             stops retries and timers and closes the port; the relay keeps its state.
  *
  * Faults (port missing, cable pulled, no Firmata answer within the attach timeout) never throw: the
  * board goes to `failed` naming the port, the TN keeps running its protocol, and the board retries
- * with backoff on the node's clock until it is re-attached. A wiring the board cannot honour (a pin
+ * with backoff on the node's clock until it is re-attached. A board that restarts while its port
+ * stays open (reset button, brown-out, another program opening the port) announces its firmware
+ * again unasked: the board goes to `reset`, configures its pins again (inputs first, so the
+ * feedback pin the firmware left as an output held low is an input before the relay is driven)
+ * and is `attached` again once the feedback input reports. A wiring the board cannot honour (a pin
  * it lacks, a pin used twice) is a BoardError naming the TN, port and pin: thrown by createBoard
  * when the spec is wrong on its face, reported as `failed` (no retry) when a real board's reported
  * capabilities lack a pin.
@@ -38,10 +48,14 @@ import type { Metrics } from '../../core/metrics';
 import type { Random } from '../../core/random';
 import type { NodeId } from '../../core/transport';
 
-export type BoardKind = 'real' | 'virtual' | 'none';
+export type BoardKind = 'real' | 'emulated' | 'virtual' | 'none';
 
-/** A `none` board is always `attached`: it has nothing that can fail. */
-export type BoardStatus = 'attaching' | 'attached' | 'failed' | 'closed';
+/**
+ * `reset`: the board restarted with its port open and its pins are being configured again; it is
+ * `attached` again once its feedback input reports. A `none` board is always `attached`: it has
+ * nothing that can fail.
+ */
+export type BoardStatus = 'attaching' | 'attached' | 'reset' | 'failed' | 'closed';
 
 export interface StatusChange {
   readonly status: BoardStatus;
@@ -74,6 +88,17 @@ export interface RelayChange {
   };
 }
 
+/** A switch the board issued whose feedback input did not report the change in time. */
+export interface RelayTimeout {
+  /** Relay state asked for (true = closed). */
+  readonly closed: boolean;
+  /** Clock time the johnny-five call was made. */
+  readonly issuedAt: number;
+  /** Clock time the feedback timeout ran out. */
+  readonly detectedAt: number;
+  readonly timing?: CommandTiming;
+}
+
 export interface MeterReading {
   /** S0 pulses counted while the board was attached. */
   readonly pulses: number;
@@ -88,7 +113,7 @@ export interface MeterReading {
 export interface TnBoard {
   readonly kind: BoardKind;
   readonly tn: NodeId;
-  /** Serial path, `virtual:<tn>`, or `none`. */
+  /** Serial path (the pty of an emulated board), `virtual:<tn>`, or `none`. */
   readonly port: string;
   status(): BoardStatus;
   lastError(): BoardError | undefined;
@@ -99,6 +124,7 @@ export interface TnBoard {
   /** Relay state last reported by the feedback input; undefined while unknown (detached). */
   relayState(): boolean | undefined;
   onRelayChange(listener: (change: RelayChange) => void): () => void;
+  onRelayTimeout(listener: (timeout: RelayTimeout) => void): () => void;
   readMeter(): MeterReading;
   close(): Promise<void>;
 }
@@ -113,7 +139,7 @@ export interface BoardDeps {
 }
 
 export type BoardErrorCode =
-  'BAD_SPEC' | 'NO_SUCH_PIN' | 'PIN_IN_USE' | 'PIN_MODE' | 'PORT_MISSING' | 'NO_FIRMATA' | 'DISCONNECTED' | 'TRANSPORT';
+  'BAD_SPEC' | 'NO_SUCH_PIN' | 'PIN_IN_USE' | 'PIN_MODE' | 'PORT_MISSING' | 'NO_FIRMATA' | 'NO_FIRMWARE' | 'DISCONNECTED' | 'TRANSPORT';
 
 export class BoardError extends Error {
   constructor(

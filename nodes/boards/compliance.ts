@@ -1,6 +1,6 @@
 import type { Clock } from '../../core/clock';
 import { SampleRecorder, type Metrics } from '../../core/metrics';
-import type { CommandTiming, RelayChange, TnBoard } from './board';
+import type { BoardStatus, CommandTiming, RelayChange, StatusChange, TnBoard } from './board';
 import { nextEvent, pollOnClock, waitOnClock } from '../../core/clock-wait';
 
 /**
@@ -21,6 +21,11 @@ export interface ComplianceTarget {
   readonly quietMs?: number;
   /** When set, the S0 input must count at least one pulse within this many clock ms. */
   readonly expectPulseWithinMs?: number;
+  /**
+   * Restarts the board with its port left open (a virtual device's or an emulated AVR's reset);
+   * when given, the suite also checks that the board notices and comes back.
+   */
+  readonly reset?: () => void | Promise<void>;
 }
 
 export interface CheckResult {
@@ -170,12 +175,51 @@ const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   ],
 ];
 
+/** Run before `closes cleanly` when the target can reset its board. */
+export const RESET_CHECK = 'notices a reset with its port open and comes back';
+
+const resetCheck: Check = async (ctx) => {
+  const board = attachedBoard(ctx);
+  const reset = ctx.target.reset!;
+  const { clock } = ctx;
+  if (board.relayState() !== true) await toggleTo(ctx, true);
+  const statuses: BoardStatus[] = [];
+  const off = board.onStatus((c) => statuses.push(c.status));
+  const back = nextEvent<StatusChange>(
+    (l) => board.onStatus(l),
+    (c) => c.status === 'attached',
+  );
+  try {
+    await reset();
+    const change = await waitOnClock(clock, back, ctx.target.attachTimeoutMs ?? 15_000, 'attached again after the reset');
+    expectThat(change.reattached, 'the status change after the reset is not marked reattached');
+  } finally {
+    off();
+  }
+  expectThat(statuses.join(' ') === 'reset attached', `status went ${statuses.join(' -> ') || 'nowhere'}, expected reset -> attached`);
+  const [sample] = ctx.recorder.select('board', { tn: board.tn, status: 'reset' });
+  expectThat(sample?.fields.up === 0, 'no `board` sample with status reset and up=0');
+  const restored = await pollOnClock(clock, () => board.relayState() === true, ctx.target.feedbackTimeoutMs ?? 2_000, 10);
+  expectThat(restored, `relay not closed again after the reset (feedback says ${String(board.relayState())})`);
+  await toggleTo(ctx, false);
+  return 'reset reported, pins configured again, relay restored and switching';
+};
+
 export const BOARD_CHECKS: readonly string[] = CHECKS.map(([name]) => name);
+
+/** The checks run against a target, in order: the reset check only when the target can reset its board. */
+function checksFor(target: ComplianceTarget): ReadonlyArray<readonly [string, Check]> {
+  if (!target.reset) return CHECKS;
+  return [...CHECKS.slice(0, -1), [RESET_CHECK, resetCheck], CHECKS.at(-1)!];
+}
+
+/** Names of the checks runBoardCompliance runs against this target. */
+export const checkNames = (target: ComplianceTarget): string[] => checksFor(target).map(([name]) => name);
 
 export async function runBoardCompliance(target: ComplianceTarget): Promise<CheckResult[]> {
   const ctx: Context = { target, clock: target.clock, recorder: new SampleRecorder(), board: undefined, seen: [] };
   const results: CheckResult[] = [];
-  for (const [name, check] of CHECKS) {
+  for (const [name, check] of checksFor(target)) {
     try {
       results.push({ name, ok: true, detail: await check(ctx) });
     } catch (err) {

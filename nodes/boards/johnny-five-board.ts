@@ -1,6 +1,4 @@
-import type { EventEmitter } from 'node:events';
-import firmataIo, { type Firmata } from 'firmata-io';
-import five, { type Board as J5Board, type Led, type Relay } from 'johnny-five';
+import five from 'johnny-five';
 import type { Clock, TimerHandle } from '../../core/clock';
 import type { Metrics } from '../../core/metrics';
 import type { Random } from '../../core/random';
@@ -12,30 +10,25 @@ import {
   type CommandTiming,
   type MeterReading,
   type RelayChange,
+  type RelayTimeout,
   type StatusChange,
   type TnBoard,
 } from './board';
-import { NO_ANALOG_CHANNEL, PIN_MODE, type PinMode } from './firmata-constants';
-import type { BoardLayout } from './layout';
+import { PIN_MODE } from './firmata-constants';
+import { closeSession, layoutOf, message, openSession, type BoardLink, type LinkOpener, type Session } from './firmata-session';
+import { RelayFeedback, safely } from './relay-feedback';
 import { checkWiring, definedOnly, type Wiring } from './wiring';
 
+export type { BoardLink, LinkOpener } from './firmata-session';
+
 /**
- * The real and virtual boards: johnny-five (Relay, Led) and firmata-io over whatever serial
- * transport an opener hands out. Only event-driven johnny-five paths are used, so the relay and
- * feedback path is exact on a VirtualClock too: the relay write goes out synchronously, and the
- * feedback and S0 inputs are read with firmata-io's digital-read events as each report is parsed.
- * johnny-five's own input components (Pin, Button, Switch, Sensor) poll their value on a real
- * setInterval that is never cleared, so none of them is used here.
+ * The real, emulated and virtual boards: johnny-five (Relay, Led) and firmata-io over whatever
+ * serial transport an opener hands out. Only event-driven johnny-five paths are used, so the relay
+ * and feedback path is exact on a VirtualClock too: the relay write goes out synchronously, and
+ * the feedback and S0 inputs are read with firmata-io's digital-read events as each report is
+ * parsed. johnny-five's own input components (Pin, Button, Switch, Sensor) poll their value on a
+ * real setInterval that is never cleared, so none of them is used here.
  */
-
-/** A connection to the board: the stream firmata-io talks to, and how to let go of it. */
-export interface BoardLink {
-  readonly stream: EventEmitter & { write(data: Buffer, callback?: (error?: Error | null) => void): unknown };
-  close(): void;
-}
-
-/** Opens a fresh link per attach attempt; throws a BoardError when the port is not there. */
-export type LinkOpener = () => BoardLink;
 
 export interface AttachTiming {
   /** Clock ms from opening the port to johnny-five ready before the board counts as not answering. */
@@ -45,6 +38,8 @@ export interface AttachTiming {
   readonly retryMaxMs?: number;
   /** Real ms firmata-io waits for the board's own version report before asking for it. */
   readonly reportVersionTimeoutMs?: number;
+  /** Clock ms a relay switch may wait for its feedback report before it counts as failed. */
+  readonly feedbackTimeoutMs?: number;
 }
 
 export const ATTACH_DEFAULTS = {
@@ -52,6 +47,7 @@ export const ATTACH_DEFAULTS = {
   retryMinMs: 500,
   retryMaxMs: 30_000,
   reportVersionTimeoutMs: 1_000,
+  feedbackTimeoutMs: 1_000,
 } as const satisfies Required<AttachTiming>;
 
 export interface JohnnyFiveBoardConfig {
@@ -63,27 +59,7 @@ export interface JohnnyFiveBoardConfig {
   readonly clock: Clock;
   readonly random: Random;
   readonly metrics: Metrics;
-  readonly timing?: AttachTiming;
-}
-
-/** Largest delay setTimeout takes; johnny-five's connect timeout is parked there (see attach). */
-const MAX_REAL_TIMER_MS = 2_147_483_647;
-/** Switches awaiting their feedback; older ones are dropped if a feedback wire is broken. */
-const MAX_PENDING = 16;
-
-interface Session {
-  readonly link: BoardLink;
-  readonly io: Firmata;
-  j5?: J5Board;
-  relay?: Relay;
-  led?: Led;
-  timeout?: TimerHandle;
-}
-
-interface PendingSwitch {
-  readonly closed: boolean;
-  readonly issuedAt: number;
-  readonly timing?: CommandTiming;
+  readonly timing?: AttachTiming | undefined;
 }
 
 const noop = (): void => {};
@@ -97,6 +73,7 @@ export class JohnnyFiveBoard implements TnBoard {
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly timing: Required<AttachTiming>;
+  private readonly feedback: RelayFeedback;
   private current: BoardStatus = 'attaching';
   private error: BoardError | undefined;
   private everAttached = false;
@@ -106,13 +83,10 @@ export class JohnnyFiveBoard implements TnBoard {
   private retryTimer: TimerHandle | undefined;
   private failedAttempts = 0;
   private desired: boolean | undefined;
-  private reported: boolean | undefined;
-  private pending: PendingSwitch[] = [];
   private s0Level: number | undefined;
   private pulses = 0;
   private analog: number | undefined;
   private readonly statusListeners = new Set<(change: StatusChange) => void>();
-  private readonly relayListeners = new Set<(change: RelayChange) => void>();
   private readonly firstSettled: Promise<BoardStatus>;
   private settleFirst: (status: BoardStatus) => void = noop;
 
@@ -125,6 +99,13 @@ export class JohnnyFiveBoard implements TnBoard {
     this.clock = config.clock;
     this.random = config.random;
     this.timing = { ...ATTACH_DEFAULTS, ...definedOnly(config.timing ?? {}) };
+    this.feedback = new RelayFeedback({
+      tn: this.tn,
+      kind: this.kind,
+      clock: this.clock,
+      metrics: config.metrics,
+      timeoutMs: this.timing.feedbackTimeoutMs,
+    });
     this.firstSettled = new Promise((resolve) => (this.settleFirst = resolve));
     this.attach();
   }
@@ -147,12 +128,22 @@ export class JohnnyFiveBoard implements TnBoard {
   }
 
   onRelayChange(listener: (change: RelayChange) => void): () => void {
-    this.relayListeners.add(listener);
-    return () => this.relayListeners.delete(listener);
+    return this.feedback.onChange(listener);
+  }
+
+  onRelayTimeout(listener: (timeout: RelayTimeout) => void): () => void {
+    return this.feedback.onTimeout(listener);
   }
 
   relayState(): boolean | undefined {
-    return this.reported;
+    return this.feedback.state();
+  }
+
+  /** What the firmware reported itself as (REPORT_FIRMWARE), once it has; undefined while detached. */
+  firmware(): { name: string; major: number; minor: number } | undefined {
+    const fw = this.session?.io.firmware;
+    if (!fw?.name || !fw.version) return undefined;
+    return { name: fw.name, major: fw.version.major, minor: fw.version.minor };
   }
 
   switchRelay(closed: boolean, timing?: CommandTiming): boolean {
@@ -168,10 +159,7 @@ export class JohnnyFiveBoard implements TnBoard {
       this.fault(new BoardError('TRANSPORT', this.tn, this.port, `relay write failed: ${message(err)}`, this.wiring.relay));
       return false;
     }
-    if (this.reported !== closed || this.pending.length > 0) {
-      this.pending.push(timing ? { closed, issuedAt, timing } : { closed, issuedAt });
-      if (this.pending.length > MAX_PENDING) this.pending.shift();
-    }
+    this.feedback.issued(closed, issuedAt, timing);
     return true;
   }
 
@@ -190,7 +178,7 @@ export class JohnnyFiveBoard implements TnBoard {
     this.retryTimer?.cancel();
     this.retryTimer = undefined;
     this.teardown();
-    this.pending = [];
+    this.feedback.forget();
     this.setStatus('closed');
     this.settleFirst('closed');
   }
@@ -199,133 +187,174 @@ export class JohnnyFiveBoard implements TnBoard {
 
   private attach(): void {
     this.setStatus('attaching');
-    let link: BoardLink;
+    let opened: BoardLink | Promise<BoardLink>;
     try {
-      link = this.config.open();
+      opened = this.config.open();
     } catch (err) {
-      this.fault(err instanceof BoardError ? err : new BoardError('PORT_MISSING', this.tn, this.port, message(err)));
+      this.openFailed(err);
       return;
     }
-    // Bind before anything can emit: an unheard 'error' event would throw into the bench.
-    link.stream.on('error', noop);
-    const io = new firmataIo.Firmata(link.stream, { reportVersionTimeout: this.timing.reportVersionTimeoutMs });
-    const session: Session = { link, io };
-    this.session = session;
+    if (!(opened instanceof Promise)) {
+      this.start(opened);
+      return;
+    }
+    opened.then(
+      (link) => {
+        // Closed (or failed and retrying) while the link was being set up: it is not wanted.
+        if (this.current !== 'attaching' || this.session) safely(() => link.close());
+        else this.start(link);
+      },
+      (err: unknown) => {
+        if (this.current === 'attaching' && !this.session) this.openFailed(err);
+      },
+    );
+  }
+
+  private openFailed(err: unknown): void {
+    this.fault(err instanceof BoardError ? err : new BoardError('PORT_MISSING', this.tn, this.port, message(err)));
+  }
+
+  private start(link: BoardLink): void {
+    // openSession reports nothing before it returns, so every callback sees the session assigned.
+    let session!: Session;
     const fail = (code: BoardError['code'], detail: string): void => {
       if (this.session === session) this.fault(new BoardError(code, this.tn, this.port, detail));
     };
-    io.on('error', (err: unknown) => {
-      const code = codeOfTransportError(err);
-      fail(code, code === 'DISCONNECTED' ? `the serial port went away (cable pulled?): ${message(err)}` : message(err));
-    });
-    io.on('disconnect', () => fail('DISCONNECTED', 'the serial port went away (cable pulled?)'));
-    io.on('close', () => fail('DISCONNECTED', 'the serial port closed'));
-    session.timeout = this.clock.setTimer(this.timing.attachTimeoutMs, () =>
-      fail('NO_FIRMATA', `no Firmata answer within ${this.timing.attachTimeoutMs} ms (is StandardFirmata running?)`),
-    );
-    try {
-      // johnny-five starts a real 10 s "connect" timer of its own; the attach timeout above runs on
-      // the node's clock instead, so that one is parked and cleared on teardown.
-      const j5 = new five.Board({ io, id: this.tn, repl: false, debug: false, sigint: false, timeout: MAX_REAL_TIMER_MS });
-      session.j5 = j5;
-      j5.on('error', (event: unknown) => fail('TRANSPORT', message(event)));
-      j5.on('fail', (event: unknown) => fail('TRANSPORT', message(event)));
-      j5.once('ready', () => {
+    session = openSession(link, {
+      id: this.tn,
+      reportVersionTimeoutMs: this.timing.reportVersionTimeoutMs,
+      fail,
+      ready: () => {
         if (this.session !== session) return;
         session.timeout?.cancel();
         this.configure(session);
-      });
-    } catch (err) {
-      fail('TRANSPORT', message(err));
+      },
+      announced: () => {
+        if (this.session === session) this.onReset(session);
+      },
+    });
+    this.session = session;
+    if (session.setupError !== undefined) {
+      fail('TRANSPORT', session.setupError);
+      return;
     }
+    session.timeout = this.clock.setTimer(this.timing.attachTimeoutMs, () =>
+      fail('NO_FIRMATA', `no Firmata answer within ${this.timing.attachTimeoutMs} ms (is StandardFirmata running?)`),
+    );
   }
 
   private configure(session: Session): void {
-    const { io } = session;
-    const j5 = session.j5!;
-    const problem = checkWiring(this.wiring, layoutOf(io), { tn: this.tn, port: this.port });
+    const problem = checkWiring(this.wiring, layoutOf(session.io), { tn: this.tn, port: this.port });
     if (problem) {
       this.fault(problem, false);
       return;
     }
     const w = this.wiring;
+    const j5 = session.j5!;
     try {
-      io.pinMode(w.relay, PIN_MODE.OUTPUT);
-      session.relay = new five.Relay({ pin: w.relay, board: j5 });
-      if (w.statusLed !== null) session.led = new five.Led({ pin: w.statusLed, board: j5 });
-      io.pinMode(w.feedback, PIN_MODE.INPUT);
-      j5.digitalRead(w.feedback, (value) => this.onFeedback(session, value));
-      if (w.s0 !== null) {
-        io.pinMode(w.s0, PIN_MODE.INPUT);
-        j5.digitalRead(w.s0, (value) => this.onS0(session, value));
-      }
+      this.setInputs(session);
+      j5.digitalRead(w.feedback, (value) => {
+        if (this.session === session) this.onFeedback(value);
+      });
+      if (w.s0 !== null) j5.digitalRead(w.s0, (value) => this.session === session && this.onS0(value));
       if (w.analog !== null) {
-        const channel = io.pins[w.analog.pin]?.analogChannel ?? w.analog.channel;
+        const channel = session.io.pins[w.analog.pin]?.analogChannel ?? w.analog.channel;
         j5.analogRead(channel, (value) => {
           if (this.session === session) this.analog = value;
         });
       }
-      // A reset board has its relay open; put it back where the last accepted command wanted it.
-      if (this.desired !== undefined) {
-        if (this.desired) session.relay.close();
-        else session.relay.open();
-        this.pending.push({ closed: this.desired, issuedAt: this.clock.now() });
-      }
-      session.led?.on();
+      session.relay = new five.Relay({ pin: w.relay, board: j5 });
+      if (w.statusLed !== null) session.led = new five.Led({ pin: w.statusLed, board: j5 });
+      this.setOutputs(session, false);
     } catch (err) {
       this.fault(new BoardError('TRANSPORT', this.tn, this.port, `configuring pins failed: ${message(err)}`));
       return;
     }
+    session.configured = true;
     this.failedAttempts = 0;
     this.error = undefined;
     this.setStatus('attached');
     this.settleFirst('attached');
   }
 
-  // ---- inputs ----
+  /** Inputs first: until then a pin wired to the relay line may still be an output (StandardFirmata's reset default). */
+  private setInputs(session: Session): void {
+    const { io } = session;
+    io.pinMode(this.wiring.feedback, PIN_MODE.INPUT);
+    if (this.wiring.s0 !== null) io.pinMode(this.wiring.s0, PIN_MODE.INPUT);
+  }
 
-  private onFeedback(session: Session, value: number): void {
-    if (this.session !== session) return;
-    const closed = value === 1;
-    const seenAt = this.clock.now();
-    if (this.reported === undefined) {
-      // The first report after attaching is the state the relay is in, not a switch; a lone
-      // pending switch that state already satisfies will bring no change, so it is dropped.
-      this.reported = closed;
-      if (this.pending.length === 1 && this.pending[0]!.closed === closed) this.pending = [];
+  /**
+   * Then the outputs; a board that reset has its relay open, so it goes back where the last
+   * command wanted it. (johnny-five's Led sets its pin's mode when it is made; its Relay does not.)
+   */
+  private setOutputs(session: Session, afterReset: boolean): void {
+    session.io.pinMode(this.wiring.relay, PIN_MODE.OUTPUT);
+    if (this.desired !== undefined) {
+      const issuedAt = this.clock.now();
+      if (this.desired) session.relay!.close();
+      else session.relay!.open();
+      this.feedback.issued(this.desired, issuedAt);
+    }
+    if (session.led) {
+      if (afterReset) session.io.pinMode(this.wiring.statusLed!, PIN_MODE.OUTPUT);
+      session.led.on();
+    }
+  }
+
+  /**
+   * The board restarted with the port open: every pin is back at the firmware's default (outputs
+   * held low), reporting is off, and what the inputs said before no longer holds. The pins are set
+   * up again in the safe order; the board is attached again when the feedback input reports.
+   */
+  private onReset(session: Session): void {
+    if (this.current !== 'attached' && this.current !== 'reset') return;
+    const { io } = session;
+    this.feedback.forget();
+    this.s0Level = undefined;
+    this.setStatus('reset', undefined, 'the board restarted with its port open (it announced its firmware again unasked)');
+    // firmata-io still holds the port levels from before the reset and writes them back with the
+    // next pin write; after a reset every output is low (and a 1 on an input turns its pull-up on).
+    io.ports.fill(0);
+    try {
+      this.setInputs(session);
+      io.reportDigitalPin(this.wiring.feedback, 1);
+      if (this.wiring.s0 !== null) io.reportDigitalPin(this.wiring.s0, 1);
+      if (this.wiring.analog !== null) io.reportAnalogPin(io.pins[this.wiring.analog.pin]?.analogChannel ?? this.wiring.analog.channel, 1);
+      this.setOutputs(session, true);
+    } catch (err) {
+      this.fault(new BoardError('TRANSPORT', this.tn, this.port, `configuring pins after a reset failed: ${message(err)}`));
       return;
     }
-    if (closed === this.reported) return;
-    this.reported = closed;
-    const match = this.dropPendingUpTo(closed);
-    const change: RelayChange = match
-      ? { closed, seenAt, command: match.timing ? { issuedAt: match.issuedAt, timing: match.timing } : { issuedAt: match.issuedAt } }
-      : { closed, seenAt };
-    if (match?.timing) {
-      this.config.metrics.emit(
-        'relay_switch',
-        {
-          latency_ms: seenAt - match.timing.sentAt,
-          processing_ms: match.issuedAt - match.timing.receivedAt,
-          state: closed,
-        },
-        { tn: this.tn, board: this.kind },
-      );
-    }
-    for (const listener of this.relayListeners) safely(() => listener(change));
+    session.timeout?.cancel();
+    session.timeout = this.clock.setTimer(this.timing.attachTimeoutMs, () => {
+      if (this.session === session && this.current === 'reset') {
+        this.fault(
+          new BoardError(
+            'NO_FIRMATA',
+            this.tn,
+            this.port,
+            `no feedback report within ${this.timing.attachTimeoutMs} ms after the board reset`,
+          ),
+        );
+      }
+    });
   }
 
-  /** Removes pending switches up to the first one asking for `closed` and returns it. */
-  private dropPendingUpTo(closed: boolean): PendingSwitch | undefined {
-    while (this.pending.length > 0) {
-      const next = this.pending.shift()!;
-      if (next.closed === closed) return next;
+  // ---- inputs ----
+
+  private onFeedback(value: number): void {
+    this.feedback.report(value);
+    if (this.current === 'reset') {
+      this.session?.timeout?.cancel();
+      this.setStatus('attached');
+      // A command that came while the pins were being set up again was only remembered.
+      const relay = this.session?.relay;
+      if (relay && this.desired !== undefined && relay.isClosed !== this.desired) this.switchRelay(this.desired);
     }
-    return undefined;
   }
 
-  private onS0(session: Session, value: number): void {
-    if (this.session !== session) return;
+  private onS0(value: number): void {
     if (this.s0Level === 0 && value === 1) this.pulses++;
     this.s0Level = value;
   }
@@ -336,9 +365,8 @@ export class JohnnyFiveBoard implements TnBoard {
     if (this.current === 'closed') return;
     this.teardown();
     this.error = error;
-    this.reported = undefined;
+    this.feedback.forget();
     this.s0Level = undefined;
-    this.pending = [];
     this.setStatus('failed', error);
     this.settleFirst('failed');
     if (!retry) return;
@@ -355,36 +383,25 @@ export class JohnnyFiveBoard implements TnBoard {
     const session = this.session;
     if (!session) return;
     this.session = undefined;
-    session.timeout?.cancel();
-    const { io, j5, link } = session;
-    clearTimeout(io.reportVersionTimeoutId);
-    io.removeAllListeners();
-    io.on('error', noop);
-    if (j5) {
-      if (j5.timer) clearTimeout(j5.timer);
-      j5.removeAllListeners();
-      j5.on('error', noop);
-      const cached = five.Board.cache.indexOf(j5);
-      if (cached >= 0) five.Board.cache.splice(cached, 1);
-    }
-    safely(() => link.close());
+    closeSession(session);
   }
 
   /**
-   * Listeners hear every change, retries included; the `board` measurement only records the
-   * transitions up and down, so a board that stays away for hours is one failed sample.
+   * Listeners hear every change, retries included; the `board` measurement records the
+   * transitions up and down and every reset, so a board that stays away for hours is one failed
+   * sample, and a reset is a reset sample followed by a reattached one.
    */
-  private setStatus(status: BoardStatus, error?: BoardError): void {
+  private setStatus(status: BoardStatus, error?: BoardError, detail?: string): void {
     if (status === this.current) return;
     this.current = status;
     const reattached = status === 'attached' && this.everAttached;
     if (status === 'attached') this.everAttached = true;
-    const flips = (status === 'attached' && this.down !== false) || (status === 'failed' && this.down !== true);
+    const flips = status === 'reset' || (status === 'attached' && this.down !== false) || (status === 'failed' && this.down !== true);
     if (flips) {
-      this.down = status === 'failed';
+      this.down = status !== 'attached';
       this.config.metrics.emit(
         'board',
-        { up: status === 'attached' ? 1 : 0, port: this.port, error: error?.message ?? '' },
+        { up: status === 'attached' ? 1 : 0, port: this.port, error: error?.message ?? detail ?? '' },
         { tn: this.tn, board: this.kind, status: reattached ? 'reattached' : status },
       );
     }
@@ -392,41 +409,5 @@ export class JohnnyFiveBoard implements TnBoard {
       ? { status, at: this.clock.now(), port: this.port, reattached, error }
       : { status, at: this.clock.now(), port: this.port, reattached };
     for (const listener of this.statusListeners) safely(() => listener(change));
-  }
-}
-
-/** The layout a board reported through its capability and analog mapping responses. */
-export function layoutOf(io: Firmata): BoardLayout {
-  return {
-    name: io.firmware.name ? `board running ${io.firmware.name}` : 'board',
-    pins: io.pins.map((pin) => ({
-      modes: pin.supportedModes.map((mode) => [mode as PinMode, 1] as const),
-      ...(pin.analogChannel !== undefined && pin.analogChannel !== NO_ANALOG_CHANNEL ? { analogChannel: pin.analogChannel } : {}),
-    })),
-  };
-}
-
-function codeOfTransportError(err: unknown): BoardError['code'] {
-  const text = `${message(err)} ${String((err as { code?: unknown } | undefined)?.code ?? '')}`;
-  if (/no such file|ENOENT|cannot open/i.test(text)) return 'PORT_MISSING';
-  // What a vanished tty gives an open port: I/O errors on read or write, or a dead descriptor.
-  if ((err as { disconnected?: unknown } | undefined)?.disconnected || /EIO|EBADF|ENXIO|bad file descriptor/i.test(text)) {
-    return 'DISCONNECTED';
-  }
-  return 'TRANSPORT';
-}
-
-function message(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  if (err && typeof err === 'object' && 'message' in err) return String((err as { message: unknown }).message);
-  return String(err);
-}
-
-/** Listener code must not break the board (or the message loop that called it). */
-function safely(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    // A listener's own bug is its own; the board keeps going.
   }
 }

@@ -27,6 +27,8 @@ declare module 'firmata-io' {
     readonly analogPins: number[];
     readonly firmware: { name?: string; version?: { major: number; minor: number } };
     readonly version: { major?: number; minor?: number };
+    /** Last level written or reported per digital port; digitalWrite sends the whole port from it. */
+    readonly ports: number[];
     isReady: boolean;
     reportVersionTimeoutId: ReturnType<typeof setTimeout> | undefined;
     pinMode(pin: number, mode: number): void;
@@ -34,6 +36,8 @@ declare module 'firmata-io' {
     digitalRead(pin: number, callback: (value: number) => void): void;
     analogRead(channel: number, callback: (value: number) => void): void;
     queryPinState(pin: number, callback: () => void): void;
+    reportDigitalPin(pin: number, value: 0 | 1): void;
+    reportAnalogPin(channel: number, value: 0 | 1): void;
     setSamplingInterval(ms: number): void;
   }
 

@@ -1,6 +1,6 @@
 import type { Clock } from '../../core/clock';
 import type { NodeId } from '../../core/transport';
-import type { BoardStatus, CommandTiming, MeterReading, RelayChange, StatusChange, TnBoard } from './board';
+import type { BoardStatus, CommandTiming, MeterReading, RelayChange, RelayTimeout, StatusChange, TnBoard } from './board';
 
 /**
  * No board: protocol-only TNs for mass emulation. The relay is a variable that follows commands at
@@ -53,6 +53,11 @@ export class NoBoard implements TnBoard {
   onRelayChange(listener: (change: RelayChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The relay is a variable: a switch cannot go without feedback. */
+  onRelayTimeout(_listener: (timeout: RelayTimeout) => void): () => void {
+    return () => {};
   }
 
   readMeter(): MeterReading {

@@ -39,7 +39,7 @@ export class SerialBoard extends JohnnyFiveBoard {
   }
 }
 
-function openSerial(tn: string, path: string, baudRate: number): BoardLink {
+export function openSerial(tn: string, path: string, baudRate: number): BoardLink {
   if (!existsSync(path)) throw new BoardError('PORT_MISSING', tn, path, 'the serial port does not exist');
   const port = new SerialPort({ path, baudRate });
   return {

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fetchStandardFirmata } from '../../nodes/boards/emulated/firmware';
 
 const CLI = ['--import', 'tsx', 'bench/cli/gridbench.ts', 'boards'];
 
@@ -30,8 +31,14 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function serveVirtual(dir: string): Promise<ChildProcess> {
-  const server = spawn(process.execPath, [...CLI, 'virtual', '--dir', dir, '--load-w', '3600', '--boot-ms', '200'], {
+beforeAll(async () => {
+  await fetchStandardFirmata();
+}, 180_000);
+
+async function serveVirtual(dir: string, kind: 'virtual' | 'emulate' = 'virtual'): Promise<ChildProcess> {
+  const args =
+    kind === 'virtual' ? ['virtual', '--dir', dir, '--load-w', '3600', '--boot-ms', '200'] : ['emulate', '--dir', dir, '--load-w', '3600'];
+  const server = spawn(process.execPath, [...CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   servers.push(server);
@@ -61,6 +68,15 @@ describe('gridbench boards', () => {
     expect(await exited).toBe(0);
     // The server stopped its socat: the serial path is gone.
     expect(existsSync(join(dir, 'host'))).toBe(false);
+  });
+
+  it('check passes against StandardFirmata running on an emulated Uno served on a pty', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridbench-cli-'));
+    dirs.push(dir);
+    await serveVirtual(dir, 'emulate');
+    const result = await run(['check', '--port', join(dir, 'host'), '--expect-pulse-ms', '4000', '--attach-timeout', '10000']);
+    expect(result.stdout, result.stderr).toContain('8/8 checks passed');
+    expect(result.code).toBe(0);
   });
 
   it('check exits 1 with a clear message for a port that does not exist', async () => {

@@ -157,6 +157,26 @@ describe('virtual Firmata device (protocol.md, Firmata 2.5)', () => {
     expect(device.relayClosed).toBe(false);
   });
 
+  it('restarts with the port open on reset(): StandardFirmata defaults leave the feedback pin an output held low, so closing the relay before setting it up again shorts the feedback line', async () => {
+    // The relay line wired straight back to the feedback pin: what a host that does not notice the reset would do.
+    const { clock, send, device, bytes } = rawClient({ relay: { out: 7, feedback: 8, closeMs: 0, openMs: 0 } });
+    await clock.advance(200);
+    await send(0xf4, 8, 0);
+    await send(0xf5, 7, 1);
+    expect(device.relayClosed).toBe(true);
+    expect(device.shorts).toBe(0);
+    const before = bytes().length;
+    device.reset();
+    expect(device.pinMode(8)).toBe(0);
+    await clock.advance(200);
+    // announced again, unasked
+    expect(bytes().slice(before, before + 3)).toEqual([0xf9, 2, 5]);
+    expect(device.pinMode(8)).toBe(1);
+    expect(device.relayClosed).toBe(false);
+    await send(0xf5, 7, 1);
+    expect(device.shorts).toBe(1);
+  });
+
   it('pulses S0 at the rate of the load: 1 kW at 1000 imp/kWh is one pulse every 3.6 s', async () => {
     const { clock, send, received, device } = rawClient({
       s0: { input: 2, pulsesPerKWh: 1000 },

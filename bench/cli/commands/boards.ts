@@ -1,10 +1,12 @@
 /**
  * gridbench boards: the lab bench's board tools.
  *   check --port PATH   runs the board compliance suite against a board on a serial path (a real
- *                       microcontroller with StandardFirmata, or a virtual one on a pty) and prints
- *                       a pass/fail table; exit 0 when every check passes, 1 otherwise.
+ *                       microcontroller with StandardFirmata, or a virtual or emulated one on a
+ *                       pty) and prints a pass/fail table; exit 0 when every check passes, 1 otherwise.
  *   virtual             puts a virtual Uno on a pseudo-terminal and serves it until interrupted,
  *                       so johnny-five or any other Firmata client can open it as a serial path.
+ *   emulate             the same with StandardFirmata running on an emulated ATmega328P.
+ *   firmware            fetches and checks the StandardFirmata hex the emulated board runs.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -12,6 +14,8 @@ import { BoardError } from '../../../nodes/boards/board';
 import { formatChecks, runBoardCompliance } from '../../../nodes/boards/compliance';
 import { SerialBoard } from '../../../nodes/boards/serial-board';
 import { virtualDeviceOptions } from '../../../nodes/boards/virtual-board';
+import { EmulatedUno } from '../../../nodes/boards/emulated/emulated-uno';
+import { FirmwareError, fetchStandardFirmata, loadStandardFirmata, STANDARD_FIRMATA } from '../../../nodes/boards/emulated/firmware';
 import { VirtualFirmataDevice } from '../../../nodes/boards/virtual/firmata-device';
 import { exposeOnPty } from '../../../nodes/boards/virtual/pty-link';
 import { resolveWiring, type WiringSpec } from '../../../nodes/boards/wiring';
@@ -33,7 +37,11 @@ const USAGE = `usage:
       --feedback-timeout MS  time allowed for a relay change to come back (default 2000)
       --expect-pulse-ms MS   also require an S0 pulse within MS
   gridbench boards virtual [--dir DIR] [--seed S] [--load-w W] [--boot-ms MS]
-      serves a virtual Uno on a pty (DIR/host is the serial path) until Ctrl-C`;
+      serves a virtual Uno on a pty (DIR/host is the serial path) until Ctrl-C
+  gridbench boards emulate [--dir DIR] [--seed S] [--load-w W]
+      serves StandardFirmata on an emulated Uno on a pty (DIR/host) until Ctrl-C
+  gridbench boards firmware
+      fetches the StandardFirmata hex the emulated board runs (once; needs the npm registry)`;
 
 class UsageError extends Error {}
 
@@ -111,32 +119,37 @@ async function check(argv: string[]): Promise<number> {
   return results.every((r) => r.ok) ? EXIT.ok : EXIT.error;
 }
 
-async function serveVirtual(argv: string[]): Promise<number> {
+async function serve(argv: string[], kind: 'virtual' | 'emulated'): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
       dir: { type: 'string' },
-      seed: { type: 'string', default: 'virtual-uno' },
+      seed: { type: 'string', default: `${kind}-uno` },
       'load-w': { type: 'string' },
-      'boot-ms': { type: 'string' },
+      ...(kind === 'virtual' ? { 'boot-ms': { type: 'string' } } : {}),
     },
   });
   const clock = new RealClock();
   const loadW = values['load-w'] === undefined ? 500 : Number(values['load-w']);
-  if (!(loadW >= 0)) throw new UsageError(`--load-w must be >= 0, got "${values['load-w']}"`);
-  const bootMs = msOption('boot-ms', values['boot-ms']);
-  const id = 'virtual-uno';
+  if (!(loadW >= 0)) throw new UsageError(`--load-w must be >= 0, got "${String(values['load-w'])}"`);
+  const id = `${kind}-uno`;
   const wiring = resolveWiring(undefined, { tn: id, port: 'pty' });
-  const device = new VirtualFirmataDevice(
-    virtualDeviceOptions(
-      id,
-      wiring,
-      { load: { meanW: loadW }, ...(bootMs ? { bootMs } : {}) },
-      { clock, random: new Random(values.seed ?? id) },
-    ),
+  const options = virtualDeviceOptions(id, wiring, { load: { meanW: loadW } }, { clock, random: new Random(String(values.seed ?? id)) });
+  let device: VirtualFirmataDevice | EmulatedUno;
+  if (kind === 'virtual') {
+    const bootMs = msOption('boot-ms', values['boot-ms'] as string | undefined);
+    device = new VirtualFirmataDevice({ ...options, ...(bootMs ? { bootMs } : {}) });
+  } else {
+    device = new EmulatedUno({ ...options, clock, flash: loadStandardFirmata() });
+  }
+  const link = await exposeOnPty(device, clock, values.dir ? { dir: String(values.dir) } : {});
+  // A pty has no DTR line, so opening it does not reset the chip: it is powered up here, once.
+  if (device instanceof EmulatedUno) device.reset('power');
+  console.log(
+    kind === 'virtual'
+      ? `virtual Uno (StandardFirmata 2.5 device side) on ${link.path}`
+      : `emulated Uno running ${STANDARD_FIRMATA.name} (${STANDARD_FIRMATA.package}) on ${link.path}; it announces itself about 1.9 s after power-up`,
   );
-  const link = await exposeOnPty(device, clock, values.dir ? { dir: values.dir } : {});
-  console.log(`virtual Uno (StandardFirmata 2.5 device side) on ${link.path}`);
   console.log(`wiring: relay D${wiring.relay}, feedback D${wiring.feedback}, S0 D${wiring.s0}, LED D${wiring.statusLed}; load ${loadW} W`);
   console.log('Ctrl-C to stop');
   await new Promise<void>((resolve) => {
@@ -148,17 +161,29 @@ async function serveVirtual(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
+async function firmware(): Promise<number> {
+  const { path, fetched } = await fetchStandardFirmata();
+  console.log(`${fetched ? 'fetched' : 'already there'}: ${path}`);
+  console.log(`${STANDARD_FIRMATA.name} for the Arduino Uno, ${STANDARD_FIRMATA.path} of ${STANDARD_FIRMATA.package}`);
+  console.log(`checked: tarball ${STANDARD_FIRMATA.integrity}, hex sha256 ${STANDARD_FIRMATA.sha256}`);
+  console.log('licences: StandardFirmata LGPL-2.1-or-later, avrgirl-arduino MIT (nodes/boards/README.md)');
+  return EXIT.ok;
+}
+
 export const command: Command = {
-  summary: 'check a board on a serial path against the board compliance suite, or serve a virtual Uno on a pty',
+  summary:
+    'check a board on a serial path against the board compliance suite, serve a virtual or emulated Uno on a pty, fetch its firmware',
   async run(argv) {
     const [sub, ...rest] = argv;
     try {
       if (sub === 'check') return await check(rest);
-      if (sub === 'virtual') return await serveVirtual(rest);
+      if (sub === 'virtual') return await serve(rest, 'virtual');
+      if (sub === 'emulate') return await serve(rest, 'emulated');
+      if (sub === 'firmware') return await firmware();
       console.log(USAGE);
       return sub === '--help' || sub === '-h' ? EXIT.ok : EXIT.error;
     } catch (err) {
-      if (err instanceof BoardError) {
+      if (err instanceof BoardError || err instanceof FirmwareError) {
         console.error(`gridbench boards: ${err.message}`);
         return EXIT.error;
       }

@@ -1,10 +1,19 @@
 import type { Clock, TimerHandle } from '../../../core/clock';
-import type { Random } from '../../../core/random';
-import { CAPABILITY_END, FIRMATA, NO_ANALOG_CHANNEL, PIN_MODE, SYSEX, to7bit } from '../firmata-constants';
+import { FIRMATA, PIN_MODE, SYSEX } from '../firmata-constants';
 import { ARDUINO_UNO, pinOfAnalogChannel, supports, type BoardLayout } from '../layout';
+import { BenchHarness, type HarnessOptions } from './bench-harness';
 import { commandType, FirmataParser } from './firmata-parser';
-import { DEFAULT_LOAD, LoadProfile, type LoadProfileSpec } from './load-profile';
-import { S0Output } from './s0-output';
+import {
+  analogMappingResponse,
+  analogReport,
+  capabilityResponse,
+  digitalPortReport,
+  firmwareReport,
+  pinStateResponse,
+  stringData,
+  versionReport,
+} from './firmata-replies';
+import type { DevicePort, DeviceSession, SerialDevice } from './serial-device';
 import { SerialLine } from './serial-line';
 
 /**
@@ -15,90 +24,52 @@ import { SerialLine } from './serial-line';
  * Everything runs on the node's clock: both directions of the serial link cost 10 bit times per
  * byte, a new connection resets the board (the DTR reset of a real Uno) and Firmata answers only
  * after the boot delay, then announces its version and firmware unasked, as StandardFirmata does.
- * A host reaches it through memory-link.ts (in-process) or pty-link.ts (a pseudo-terminal).
+ * reset() restarts it the same way with the port left open (the reset button, a brown-out). A
+ * reset makes every pin an input until the firmware starts and sets its defaults (outputs held
+ * low), as the ATmega328P does. A host reaches it through memory-link.ts (in-process) or
+ * pty-link.ts (a pseudo-terminal).
  */
 
-/** Where the device's TX wire goes: a host-side stream. */
-export interface DevicePort {
-  write(bytes: Uint8Array): void;
-  /** The link went away on the device's side (cable pulled). */
-  hangup(): void;
-}
+export type { DevicePort, DeviceSession } from './serial-device';
+export type { RelayHarness } from './bench-harness';
 
-/** One connection of a host to the device. */
-export interface DeviceSession {
-  /** Bytes the host put on the device's RX wire; line time is added by the device. */
-  receive(bytes: Uint8Array): void;
-  /** The host closed its end. */
-  close(): void;
-}
-
-export interface RelayHarness {
-  /** Output pin driving the relay coil. */
-  readonly out: number;
-  /** Input the relay contact is wired back to. */
-  readonly feedback: number;
-  /** Operate and release times in ms (a small signal relay: about 10 and 5 ms). */
-  readonly closeMs?: number | undefined;
-  readonly openMs?: number | undefined;
-  /** Uniform extra delay in [0, jitterMs) per actuation, from the device's seeded stream. */
-  readonly jitterMs?: number | undefined;
-}
-
-export interface VirtualDeviceOptions {
-  readonly id: string;
-  readonly clock: Clock;
-  readonly random: Random;
+/** The device and the bench around its pins (bench-harness.ts); the layout defaults to an Uno. */
+export interface VirtualDeviceOptions extends Omit<HarnessOptions, 'layout'> {
   readonly layout?: BoardLayout | undefined;
   readonly baudRate?: number | undefined;
   /** Reset to Firmata running: the bootloader's wait after a DTR reset. */
   readonly bootMs?: number | undefined;
-  readonly relay?: RelayHarness | undefined;
-  /** The meter's S0 output wired to an input pin. */
-  readonly s0?: { readonly input: number; readonly pulsesPerKWh: number; readonly pulseMs?: number | undefined } | undefined;
-  /** An analog channel reading the load, 0 W .. fullScaleW mapped onto the ADC range. */
-  readonly analog?: { readonly channel: number; readonly fullScaleW?: number | undefined } | undefined;
-  /** The household load behind the meter; null for none. */
-  readonly load?: LoadProfileSpec | null | undefined;
 }
 
 const DEVICE_DEFAULTS = {
   baudRate: 57_600,
   bootMs: 500,
   firmware: { name: 'GridbenchVirtualFirmata', major: 2, minor: 5 },
-  closeMs: 10,
-  openMs: 5,
-  s0PulseMs: 30,
-  fullScaleW: 5_000,
   samplingMs: 19,
 } as const;
 
-const PROTOCOL_VERSION = [2, 5] as const;
-const ADC_MAX = 1023;
+const PROTOCOL_VERSION = { major: 2, minor: 5 } as const;
 
 interface Connection extends DeviceSession {
   readonly port: DevicePort;
-  readonly parser: FirmataParser;
+  parser: FirmataParser;
   alive: boolean;
   booted: boolean;
 }
 
-export class VirtualFirmataDevice {
+export class VirtualFirmataDevice implements SerialDevice {
   readonly id: string;
   readonly layout: BoardLayout;
   readonly baudRate: number;
   /** When true the device ignores its RX wire and sends nothing: a board without Firmata. */
   muted = false;
-  /** When true the relay contact no longer reaches the feedback input: a broken feedback wire. */
-  feedbackWireCut = false;
+  /** The relay, the meter and the load wired to the pins. */
+  readonly bench: BenchHarness;
   private pluggedIn = true;
   private readonly clock: Clock;
-  private readonly random: Random;
   private readonly options: VirtualDeviceOptions;
   private readonly rx: SerialLine;
   private readonly tx: SerialLine;
-  private readonly load: LoadProfile | undefined;
-  private readonly s0: S0Output | undefined;
   private conn: Connection | undefined;
   private bootTimer: TimerHandle | undefined;
   private samplingTimer: TimerHandle | undefined;
@@ -110,34 +81,21 @@ export class VirtualFirmataDevice {
   private readonly reportDigital: boolean[] = [];
   private readonly lastPortReport: Array<number | undefined> = [];
   private readonly reportAnalog: boolean[] = [];
-  private coil: 0 | 1 = 0;
-  private contact: 0 | 1 = 0;
-  private contactDueAt = -Infinity;
+  private shortCount = 0;
 
   constructor(options: VirtualDeviceOptions) {
     this.options = options;
     this.id = options.id;
     this.clock = options.clock;
-    this.random = options.random;
     this.layout = options.layout ?? ARDUINO_UNO;
     this.baudRate = options.baudRate ?? DEVICE_DEFAULTS.baudRate;
     this.rx = new SerialLine(this.clock, this.baudRate);
     this.tx = new SerialLine(this.clock, this.baudRate);
     this.modes = new Array<number>(this.layout.pins.length).fill(PIN_MODE.OUTPUT);
     this.states = new Array<number>(this.layout.pins.length).fill(0);
-    this.checkHarness();
+    this.bench = new BenchHarness({ ...options, layout: this.layout }, (pin, level) => this.drive(pin, level));
     this.resetFirmata();
-    const loadSpec = options.load === undefined ? DEFAULT_LOAD : options.load;
-    if (loadSpec) this.load = new LoadProfile(loadSpec, this.random.fork('load'));
-    if (options.s0 && this.load) {
-      const input = options.s0.input;
-      this.s0 = new S0Output(this.clock, this.load, options.s0.pulsesPerKWh, options.s0.pulseMs ?? DEVICE_DEFAULTS.s0PulseMs, (level) =>
-        this.drive(input, level),
-      );
-      this.drive(input, 0);
-      this.s0.start();
-    }
-    if (options.relay) this.drive(options.relay.feedback, 0);
+    this.bench.start();
   }
 
   /** True while the board is connected to its host port (the virtual USB cable). */
@@ -145,14 +103,28 @@ export class VirtualFirmataDevice {
     return this.pluggedIn;
   }
 
+  /** When true the relay contact no longer reaches the feedback input: a broken feedback wire. */
+  get feedbackWireCut(): boolean {
+    return this.bench.feedbackWireCut;
+  }
+
+  set feedbackWireCut(cut: boolean) {
+    this.bench.feedbackWireCut = cut;
+  }
+
   /** Relay contact state (true = closed), as the feedback wire carries it. */
   get relayClosed(): boolean {
-    return this.contact === 1;
+    return this.bench.relayClosed;
+  }
+
+  /** Times the relay contact drove the feedback pin high while the firmware held it low as an output (see BenchHarness). */
+  get shorts(): number {
+    return this.shortCount;
   }
 
   /** S0 pulses the meter has emitted, whether or not a host counted them. */
   get s0Pulses(): number {
-    return this.s0?.pulses ?? 0;
+    return this.bench.s0Pulses;
   }
 
   pinMode(pin: number): number | undefined {
@@ -168,10 +140,7 @@ export class VirtualFirmataDevice {
     this.detach();
     const conn: Connection = {
       port,
-      parser: new FirmataParser({
-        command: (command, data) => this.handleCommand(command, data),
-        sysex: (data) => this.handleSysex(data),
-      }),
+      parser: this.newParser(),
       alive: true,
       booted: false,
       receive: (bytes) => {
@@ -185,14 +154,46 @@ export class VirtualFirmataDevice {
       },
     };
     this.conn = conn;
-    this.resetFirmata();
+    this.boot();
+    return conn;
+  }
+
+  /**
+   * Restarts the board with the port left open (the reset button, a brown-out): what the firmware
+   * had been told is gone, and after bootMs it announces itself again, unasked.
+   */
+  reset(): void {
+    this.boot();
+  }
+
+  /** Hardware reset, then the firmware's start-up: pin defaults, then version and firmware announced. */
+  private boot(): void {
+    this.bootTimer?.cancel();
+    this.stopSampling();
+    this.reportDigital.length = 0;
+    this.lastPortReport.length = 0;
+    this.reportAnalog.length = 0;
+    this.modes.fill(PIN_MODE.INPUT);
+    this.states.fill(0);
+    this.allPinsLow();
+    const conn = this.conn;
+    if (!conn) return;
+    conn.booted = false;
+    conn.parser = this.newParser();
     this.bootTimer = this.clock.setTimer(this.options.bootMs ?? DEVICE_DEFAULTS.bootMs, () => {
       this.bootTimer = undefined;
+      this.resetFirmata();
       conn.booted = true;
       this.sendVersion();
       this.sendFirmware();
     });
-    return conn;
+  }
+
+  private newParser(): FirmataParser {
+    return new FirmataParser({
+      command: (command, data) => this.handleCommand(command, data),
+      sysex: (data) => this.handleSysex(data),
+    });
   }
 
   /** Pulls the cable: the host's port goes away until plug(). */
@@ -210,7 +211,7 @@ export class VirtualFirmataDevice {
   /** Stops the meter and every timer; the device is not used again. */
   close(): void {
     this.detach();
-    this.s0?.stop();
+    this.bench.close();
   }
 
   private detach(): void {
@@ -219,23 +220,6 @@ export class VirtualFirmataDevice {
     this.bootTimer?.cancel();
     this.bootTimer = undefined;
     this.stopSampling();
-  }
-
-  private checkHarness(): void {
-    const { relay, s0, analog } = this.options;
-    const need = (pin: number, mode: number, what: string): void => {
-      if (!supports(this.layout, pin, mode)) {
-        throw new Error(`virtual device ${this.id}: ${what} pin ${pin} does not exist or cannot do that on ${this.layout.name}`);
-      }
-    };
-    if (relay) {
-      need(relay.out, PIN_MODE.OUTPUT, 'relay output');
-      need(relay.feedback, PIN_MODE.INPUT, 'relay feedback');
-    }
-    if (s0) need(s0.input, PIN_MODE.INPUT, 'S0 input');
-    if (analog && pinOfAnalogChannel(this.layout, analog.channel) === undefined) {
-      throw new Error(`virtual device ${this.id}: ${this.layout.name} has no analog channel ${analog.channel}`);
-    }
   }
 
   /** StandardFirmata's systemResetCallback: analog-capable pins analog, the rest outputs, low. */
@@ -250,7 +234,12 @@ export class VirtualFirmataDevice {
     this.reportAnalog.length = 0;
     this.samplingMs = DEVICE_DEFAULTS.samplingMs;
     this.stopSampling();
-    this.setCoil(0);
+    this.allPinsLow();
+    this.driven.forEach((level, pin) => this.checkShort(pin, level));
+  }
+
+  private allPinsLow(): void {
+    for (let pin = 0; pin < this.layout.pins.length; pin++) this.bench.output(pin, 0);
   }
 
   // ---- the wire ----
@@ -312,51 +301,36 @@ export class VirtualFirmataDevice {
   }
 
   private sendVersion(): void {
-    this.send([FIRMATA.REPORT_VERSION, ...PROTOCOL_VERSION]);
+    this.send(versionReport(PROTOCOL_VERSION.major, PROTOCOL_VERSION.minor));
   }
 
   private sendFirmware(): void {
     const fw = DEVICE_DEFAULTS.firmware;
-    const name = [...Buffer.from(fw.name, 'utf8')].flatMap((c) => to7bit(c));
-    this.send([FIRMATA.START_SYSEX, SYSEX.REPORT_FIRMWARE, fw.major, fw.minor, ...name, FIRMATA.END_SYSEX]);
+    this.send(firmwareReport(fw.name, fw.major, fw.minor));
   }
 
   private sendCapabilities(): void {
-    const out: number[] = [FIRMATA.START_SYSEX, SYSEX.CAPABILITY_RESPONSE];
-    for (const pin of this.layout.pins) {
-      for (const [mode, resolution] of pin.modes) out.push(mode, resolution);
-      out.push(CAPABILITY_END);
-    }
-    out.push(FIRMATA.END_SYSEX);
-    this.send(out);
+    this.send(capabilityResponse(this.layout));
   }
 
   private sendAnalogMapping(): void {
-    const channels = this.layout.pins.map((p) => p.analogChannel ?? NO_ANALOG_CHANNEL);
-    this.send([FIRMATA.START_SYSEX, SYSEX.ANALOG_MAPPING_RESPONSE, ...channels, FIRMATA.END_SYSEX]);
+    this.send(analogMappingResponse(this.layout));
   }
 
   private sendPinState(pin: number): void {
     if (pin >= this.layout.pins.length) return;
-    const state = this.states[pin] ?? 0;
-    const bytes = [state & 0x7f];
-    for (let rest = state >> 7; rest > 0; rest >>= 7) bytes.push(rest & 0x7f);
-    this.send([FIRMATA.START_SYSEX, SYSEX.PIN_STATE_RESPONSE, pin, this.modes[pin] ?? 0, ...bytes, FIRMATA.END_SYSEX]);
-  }
-
-  private sendString(text: string): void {
-    const chars = [...Buffer.from(text, 'utf8')].flatMap((c) => to7bit(c));
-    this.send([FIRMATA.START_SYSEX, SYSEX.STRING_DATA, ...chars, FIRMATA.END_SYSEX]);
+    this.send(pinStateResponse(pin, this.modes[pin] ?? 0, this.states[pin] ?? 0));
   }
 
   private setPinMode(pin: number, mode: number): void {
     if (!supports(this.layout, pin, mode)) {
-      this.sendString('Unknown pin mode');
+      this.send(stringData('Unknown pin mode'));
       return;
     }
     this.modes[pin] = mode;
     this.states[pin] = mode === PIN_MODE.PULLUP ? 1 : 0;
-    if (this.options.relay?.out === pin) this.setCoil(0);
+    this.bench.output(pin, 0);
+    this.checkShort(pin, this.driven.get(pin));
     const port = pin >> 3;
     if (this.reportDigital[port]) this.reportPort(port, false);
   }
@@ -382,7 +356,8 @@ export class VirtualFirmataDevice {
 
   private setOutput(pin: number, level: 0 | 1): void {
     this.states[pin] = level;
-    if (this.options.relay?.out === pin) this.setCoil(level);
+    this.bench.output(pin, level);
+    this.checkShort(pin, this.driven.get(pin));
   }
 
   private setReportDigital(port: number, on: boolean): void {
@@ -402,8 +377,14 @@ export class VirtualFirmataDevice {
   /** An external signal on an input pin (the relay contact, the S0 output). */
   private drive(pin: number, level: 0 | 1): void {
     this.driven.set(pin, level);
+    this.checkShort(pin, level);
     const port = pin >> 3;
     if (this.reportDigital[port]) this.reportPort(port, false);
+  }
+
+  private checkShort(pin: number, external: 0 | 1 | undefined): void {
+    if (pin !== this.options.relay?.feedback) return;
+    if (external === 1 && this.modes[pin] === PIN_MODE.OUTPUT && this.states[pin] === 0) this.shortCount++;
   }
 
   private level(pin: number): number {
@@ -421,37 +402,13 @@ export class VirtualFirmataDevice {
     }
     if (!force && this.lastPortReport[port] === value) return;
     this.lastPortReport[port] = value;
-    this.send([FIRMATA.DIGITAL_MESSAGE | port, ...to7bit(value)]);
-  }
-
-  /** The coil follows the output pin; the contact follows the coil after its actuation time. */
-  private setCoil(level: 0 | 1): void {
-    if (level === this.coil) return;
-    this.coil = level;
-    const relay = this.options.relay;
-    if (!relay) return;
-    const base = level ? (relay.closeMs ?? DEVICE_DEFAULTS.closeMs) : (relay.openMs ?? DEVICE_DEFAULTS.openMs);
-    const jitter = relay.jitterMs ? this.random.float() * relay.jitterMs : 0;
-    // The contact moves in the order the coil did, even when a release is quicker than an operate.
-    const at = Math.max(this.clock.now() + base + jitter, this.contactDueAt);
-    this.contactDueAt = at;
-    this.clock.setTimer(at - this.clock.now(), () => {
-      this.contact = level;
-      if (!this.feedbackWireCut) this.drive(relay.feedback, level);
-    });
-  }
-
-  private analogValue(channel: number): number {
-    const analog = this.options.analog;
-    if (!analog || analog.channel !== channel || !this.load) return 0;
-    const watts = this.load.powerAt(this.clock.now());
-    return Math.round(Math.min(1, watts / (analog.fullScaleW ?? DEVICE_DEFAULTS.fullScaleW)) * ADC_MAX);
+    this.send(digitalPortReport(port, value));
   }
 
   private sendAnalog(channel: number): void {
     const pin = pinOfAnalogChannel(this.layout, channel);
     if (pin === undefined || this.modes[pin] !== PIN_MODE.ANALOG) return;
-    this.send([FIRMATA.ANALOG_MESSAGE | channel, ...to7bit(this.analogValue(channel))]);
+    this.send(analogReport(channel, this.bench.analogValue(channel)));
   }
 
   private startSampling(restart: boolean): void {

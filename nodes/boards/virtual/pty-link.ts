@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import type { Clock } from '../../../core/clock';
-import type { DeviceSession, VirtualFirmataDevice } from './firmata-device';
+import type { DeviceSession, SerialDevice } from './serial-device';
 
 /**
- * A virtual device on a pseudo-terminal pair made by socat: the device holds one end, and `path`
- * is a serial path johnny-five (or any Firmata client) opens like a USB board. pull() kills socat,
- * so the path vanishes the way a pulled cable takes /dev/ttyACM0 away; restore() brings it back at
- * the same path. A pty is real I/O, so this needs a RealClock.
+ * A device (the virtual Firmata device, or firmware in the AVR emulator) on a pseudo-terminal pair
+ * made by socat: the device holds one end, and `path` is a serial path johnny-five (or any Firmata
+ * client) opens like a USB board. pull() kills socat, so the path vanishes the way a pulled cable
+ * takes /dev/ttyACM0 away; restore() brings it back at the same path. A pty is real I/O, so this
+ * needs a RealClock.
  */
 export interface PtyLink {
   /** Serial path for the host. */
@@ -27,9 +28,9 @@ export interface PtyOptions {
   readonly startTimeoutMs?: number;
 }
 
-export async function exposeOnPty(device: VirtualFirmataDevice, clock: Clock, options: PtyOptions = {}): Promise<PtyLink> {
+export async function exposeOnPty(device: SerialDevice, clock: Clock, options: PtyOptions = {}): Promise<PtyLink> {
   if (clock.kind !== 'real') {
-    throw new Error(`virtual device ${device.id}: a pty is real I/O; expose it on a pty only under a RealClock`);
+    throw new Error(`device ${device.id}: a pty is real I/O; expose it on a pty only under a RealClock`);
   }
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'gridbench-pty-'));
