@@ -45,3 +45,56 @@ export function nextEvent<T>(
     });
   });
 }
+
+/**
+ * Waits for `work`, or until `ms` of clock time passed, whichever is first; true when the work
+ * finished in time (its failure is thrown). Unlike waitOnClock it never drives a VirtualClock (the
+ * caller runs the clock, as a mode's operations expect) and a late work is not an error.
+ */
+export async function finishWithin(clock: Clock, ms: number, work: Promise<unknown>): Promise<boolean> {
+  if (ms <= 0) return false;
+  let timer: { cancel(): void } | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = clock.setTimer(ms, () => resolve(false))));
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } finally {
+    timer?.cancel();
+  }
+}
+
+/**
+ * Resolves true when `done()` holds, checked at once and after every event a subscribe-style API
+ * delivers, or false once `timeoutMs` of clock time passed (or `stop` aborted: its owner closed).
+ * Event driven (no polling), so the time it resolves at is the time of the event that completed
+ * it; the caller runs the clock.
+ */
+export function untilDone(
+  clock: Clock,
+  subscribe: (check: () => void) => () => void,
+  done: () => boolean,
+  timeoutMs: number,
+  stop?: AbortSignal,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (done()) return resolve(true);
+    if (stop?.aborted) return resolve(false);
+    let settled = false;
+    let unsubscribe: (() => void) | undefined;
+    const finish = (outcome: boolean) => {
+      if (settled) return;
+      settled = true;
+      timer.cancel();
+      unsubscribe?.();
+      stop?.removeEventListener('abort', aborted);
+      resolve(outcome);
+    };
+    const aborted = () => finish(false);
+    const timer = clock.setTimer(timeoutMs, () => finish(false));
+    stop?.addEventListener('abort', aborted, { once: true });
+    const off = subscribe(() => {
+      if (done()) finish(true);
+    });
+    if (settled) off();
+    else unsubscribe = off;
+  });
+}
