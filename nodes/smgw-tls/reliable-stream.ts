@@ -1,6 +1,8 @@
 import { Duplex } from 'node:stream';
 import type { Clock, TimerHandle } from '../../core/clock';
 import { TlsChannelError } from './errors';
+import { ReorderBuffer, type SegmentFate } from './reorder-buffer';
+import { RttEstimator } from './rtt-estimator';
 import { FLAG } from './tls-frame';
 
 /**
@@ -10,6 +12,7 @@ import { FLAG } from './tls-frame';
  * rule and exponential backoff), fast and early retransmit on duplicate acks (RFC 5681, 5827), and a Reno-style
  * congestion window so that a hundred channels pushing firmware through one segment back off
  * instead of flooding its queue. Out-of-order segments are kept and delivered once the gap fills.
+ * The receive side's reassembly is reorder-buffer.ts, the timeout's estimation rtt-estimator.ts.
  *
  * Connection set-up is implicit (the first segment opens it: no SYN round trip), close is one FIN
  * or RST frame. Timers run on the node's Clock.
@@ -64,13 +67,7 @@ export interface SegmentMeta {
 
 export type SegmentSink = (segment: Segment, meta: SegmentMeta) => void;
 
-/**
- * What the stream did with a segment from the wire. 'duplicate': everything it carried was had
- * before (data already delivered, an acknowledgement already taken); 'out-of-window': data too far
- * ahead of the gap, or an acknowledgement of bytes never sent. Both are dropped without effect;
- * their owner decides whether that is a refusal worth counting (an attacker's replay is).
- */
-export type SegmentFate = 'accepted' | 'duplicate' | 'out-of-window';
+export type { SegmentFate } from './reorder-buffer';
 
 export interface ReliableStreamStats {
   segmentsSent: number;
@@ -99,18 +96,14 @@ export class ReliableStream extends Duplex {
   private sndNxt = 0;
   private cwnd: number;
   private ssthresh: number;
-  private srtt: number | undefined;
-  private rttvar = 0;
-  private rto: number;
+  private readonly rtt: RttEstimator;
   private rtoTimer: TimerHandle | undefined;
   private dupAcks = 0;
   private finRequested: (() => void) | undefined;
   private finSent = false;
   private pumpScheduled = false;
   // receiving
-  private rcvNxt = 0;
-  private readonly reorder = new Map<number, Uint8Array>();
-  private reorderBytes = 0;
+  private readonly received: ReorderBuffer;
   private finAt: number | undefined;
   private ackTimer: TimerHandle | undefined;
   private unackedSegments = 0;
@@ -137,12 +130,16 @@ export class ReliableStream extends Duplex {
     if (!(options.mss > 0)) throw new RangeError(`reliable stream: mss ${options.mss} must be positive`);
     this.cwnd = options.initialWindowSegments * options.mss;
     this.ssthresh = options.maxWindowBytes;
-    this.rto = options.initialRtoMs;
+    this.rtt = new RttEstimator(options);
+    this.received = new ReorderBuffer(options.reorderBufferBytes, this.stats, (bytes) => {
+      this.onDeliver?.(bytes);
+      this.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    });
   }
 
   /** Next stream offset expected from the peer: payload ending at or before it is a duplicate. */
   get receivedOffset(): number {
-    return this.rcvNxt;
+    return this.received.expected;
   }
 
   /** Stream offset up to which the peer acknowledged: nothing before it is sent again. */
@@ -296,7 +293,7 @@ export class ReliableStream extends Duplex {
     this.unackedSegments = 0;
     this.stats.segmentsSent++;
     if (retransmission) this.stats.retransmissions++;
-    this.sink({ flags, seq, ack: this.rcvNxt, payload }, { retransmission });
+    this.sink({ flags, seq, ack: this.received.expected, payload }, { retransmission });
   }
 
   /**
@@ -331,8 +328,7 @@ export class ReliableStream extends Duplex {
       // The peer took part of a segment (it never does today, but a sender must not resend acked bytes).
       this.outstanding[0] = { ...partial, seq: ack, payload: partial.payload.subarray(ack - partial.seq) };
     }
-    if (sample !== undefined) this.updateRtt(sample);
-    this.rto = this.computedRto();
+    this.rtt.acknowledged(sample);
     this.cwnd = Math.min(
       this.options.maxWindowBytes,
       this.cwnd < this.ssthresh
@@ -346,24 +342,9 @@ export class ReliableStream extends Duplex {
     return 'accepted';
   }
 
-  private updateRtt(sample: number): void {
-    if (this.srtt === undefined) {
-      this.srtt = sample;
-      this.rttvar = sample / 2;
-    } else {
-      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - sample);
-      this.srtt = 0.875 * this.srtt + 0.125 * sample;
-    }
-  }
-
-  private computedRto(): number {
-    const base = this.srtt === undefined ? this.options.initialRtoMs : this.srtt + 4 * this.rttvar;
-    return Math.min(this.options.maxRtoMs, Math.max(this.options.minRtoMs, base));
-  }
-
   private armRto(): void {
     if (this.rtoTimer || this.outstanding.length === 0) return;
-    this.rtoTimer = this.clock.setTimer(this.rto, () => this.onRtoExpired());
+    this.rtoTimer = this.clock.setTimer(this.rtt.rto, () => this.onRtoExpired());
   }
 
   private onRtoExpired(): void {
@@ -376,7 +357,7 @@ export class ReliableStream extends Duplex {
     }
     this.ssthresh = Math.max(2 * this.options.mss, Math.floor((this.sndNxt - this.sndUna) / 2));
     this.cwnd = this.options.mss;
-    this.rto = Math.min(this.options.maxRtoMs, this.rto * 2);
+    this.rtt.backOff();
     this.resend(head);
     this.armRto();
   }
@@ -394,49 +375,12 @@ export class ReliableStream extends Duplex {
   }
 
   private onData(seq: number, payload: Uint8Array): SegmentFate {
-    const end = seq + payload.length;
-    if (end <= this.rcvNxt) {
-      this.stats.duplicatesReceived++;
-      this.sendAckNow(); // our acknowledgement was lost: repeat it
-      return 'duplicate';
-    }
-    if (seq > this.rcvNxt) {
-      this.stats.outOfOrderReceived++;
-      let fate: SegmentFate = 'accepted';
-      if (this.reorder.has(seq)) fate = 'duplicate';
-      else if (end > this.rcvNxt + this.options.reorderBufferBytes || this.reorderBytes + payload.length > this.options.reorderBufferBytes)
-        fate = 'out-of-window';
-      else {
-        this.reorder.set(seq, payload);
-        this.reorderBytes += payload.length;
-      }
-      this.sendAckNow(); // a duplicate ack tells the sender about the gap
-      return fate;
-    }
-    this.deliver(payload.subarray(this.rcvNxt - seq));
-    for (let next = this.reorder.get(this.rcvNxt); next !== undefined; next = this.reorder.get(this.rcvNxt)) {
-      const at = this.rcvNxt;
-      this.reorder.delete(at);
-      this.reorderBytes -= next.length;
-      this.deliver(next);
-    }
-    // Segments that start inside what was just delivered are stale now.
-    for (const [at, bytes] of this.reorder) {
-      if (at < this.rcvNxt) {
-        this.reorder.delete(at);
-        this.reorderBytes -= bytes.length;
-        if (at + bytes.length > this.rcvNxt) this.deliver(bytes.subarray(this.rcvNxt - at));
-      }
-    }
-    if (++this.unackedSegments >= 2) this.ackSoon();
+    const { fate, inOrder } = this.received.take(seq, payload);
+    // A duplicate: our acknowledgement was lost, repeat it. Ahead of a gap: a duplicate ack tells the sender about the gap.
+    if (!inOrder) this.sendAckNow();
+    else if (++this.unackedSegments >= 2) this.ackSoon();
     else this.scheduleAck();
-    return 'accepted';
-  }
-
-  private deliver(bytes: Uint8Array): void {
-    this.rcvNxt += bytes.length;
-    this.onDeliver?.(bytes);
-    this.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return fate;
   }
 
   private scheduleAck(): void {
@@ -467,7 +411,7 @@ export class ReliableStream extends Duplex {
   }
 
   private maybeEnd(): void {
-    if (this.finAt !== undefined && this.rcvNxt >= this.finAt && !this.ended) {
+    if (this.finAt !== undefined && this.received.expected >= this.finAt && !this.ended) {
       this.ended = true;
       this.push(null);
     }
