@@ -9,7 +9,7 @@
  * and its percentiles are k6's (core/statistics.ts).
  */
 import { MEASUREMENTS, RUN_TAGS, type MeasurementName } from '../core/measurements';
-import { MODE_NAMES } from '../nodes/mode';
+import { MODE_NAMES } from '../nodes/modes';
 import type { Sample, Tags } from '../core/metrics';
 import { CAMPAIGN_GOALS } from './campaign/goals';
 import { createSink, type Sink, type SinkKind } from './metrics/sinks';

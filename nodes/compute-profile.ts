@@ -27,7 +27,7 @@
  *                 getSharedSecret 1.36 ms, getPublicKey 212 us (the TN backend the bench ships).
  *   none          no delay: the crypto's own run time is all there is (a RealClock run on the host).
  */
-import type { Clock } from '../core/clock';
+import type { Clock, TimerHandle } from '../core/clock';
 
 export type CryptoOp = 'sign' | 'verify' | 'encrypt' | 'decrypt';
 
@@ -128,6 +128,8 @@ export class TnCpu {
   /** Bumped by a power cut or close: work queued before it never completes. */
   private generation = 0;
   private stopped = false;
+  /** Effects waiting on the CPU: a power cut or close cancels them. */
+  private readonly waiting = new Set<TimerHandle>();
 
   constructor(
     private readonly clock: Clock,
@@ -149,21 +151,30 @@ export class TnCpu {
     const delay = this.occupy(ops) - this.clock.now();
     if (delay <= 0) return effect();
     const generation = this.generation;
-    this.clock.setTimer(delay, () => {
+    const timer = this.clock.setTimer(delay, () => {
+      this.waiting.delete(timer);
       if (generation === this.generation) effect();
     });
+    this.waiting.add(timer);
   }
 
   /** The CPU came back from a power cut: what it was computing is lost, new work starts now. */
   restart(): void {
     this.busyUntil = 0;
     this.generation++;
+    this.cancelWaiting();
   }
 
   /** The node closed: no effect still waiting on the CPU takes place, and none is taken on. */
   stop(): void {
     this.stopped = true;
     this.generation++;
+    this.cancelWaiting();
+  }
+
+  private cancelWaiting(): void {
+    for (const timer of this.waiting) timer.cancel();
+    this.waiting.clear();
   }
 }
 

@@ -12,7 +12,7 @@
  */
 import type { Attacker } from '../attack/attacker';
 import type { Topology } from '../../core/topology';
-import type { ModeName } from '../../nodes/mode';
+import type { ModeName } from '../../nodes/modes';
 import type { Clock } from '../../core/clock';
 import type { RunnableMode } from '../runner/mode-factory';
 import type { CampaignGoal } from './goals';

@@ -16,7 +16,7 @@ import type { Metrics } from '../../core/metrics';
 import type { Random } from '../../core/random';
 import type { Topology } from '../../core/topology';
 import type { NodeId } from '../../core/transport';
-import type { ModeName } from '../../nodes/mode';
+import type { ModeName } from '../../nodes/modes';
 import type { GoalOracle } from '../../nodes/oracle/goal-oracle';
 import type { Attacker, Recording } from '../attack/attacker';
 import type { RunnableMode } from '../runner/mode-factory';

@@ -20,7 +20,9 @@ export const thresholds = {
 };
 
 export default async function campaign(api: CampaignApi): Promise<void> {
-  if (!api.mode.replace) return api.log(`needs node replacement, which ${api.modeName} mode does not do; skipped`);
+  // lean enrolment frames and node keys to attack: every mode replaces units, only lean speaks this protocol
+  if (!api.mode.keysOf)
+    return api.log(`needs the lean protocol's enrolment and node keys, which ${api.modeName} mode does not have; skipped`);
   const [dc1, dc2] = api.topology.dcs.map((d) => d.id);
   if (!dc1 || !dc2) return api.log('needs two DCs; skipped');
   const attacker = api.attacker('authentic_certs_DC');

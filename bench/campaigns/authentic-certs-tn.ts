@@ -22,7 +22,9 @@ export const thresholds = {
 const enrolmentOf = (bytes: Uint8Array): TnEnrolment => decodeAs(bytes, MessageClass.TnEnrolment);
 
 export default async function campaign(api: CampaignApi): Promise<void> {
-  if (!api.mode.replace) return api.log(`needs node replacement, which ${api.modeName} mode does not do; skipped`);
+  // lean enrolment frames and node keys to attack: every mode replaces units, only lean speaks this protocol
+  if (!api.mode.keysOf)
+    return api.log(`needs the lean protocol's enrolment and node keys, which ${api.modeName} mode does not have; skipped`);
   const attacker = api.attacker('authentic_certs_TN');
   const [victim, sibling] = api.topology.tnsOf('dc1');
   const stranger = api.topology.dcs[1] ? api.topology.tnsOf(api.topology.dcs[1].id)[0] : undefined;

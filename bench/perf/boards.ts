@@ -31,12 +31,10 @@ import { Topology } from '../../core/topology';
 import type { RelayChange } from '../../nodes/boards/board';
 import { VirtualBoard } from '../../nodes/boards/virtual-board';
 import { nextEvent, pollOnClock, waitOnClock } from '../../core/clock-wait';
-import { CRYPTO_BACKENDS } from '../../nodes/crypto';
-import { LeanMode } from '../../nodes/lean/lean-mode';
+import { createMode } from '../../nodes/modes';
 import { RealClock, VirtualClock, type Clock } from '../../core/clock';
 import { NO_METRICS, SampleRecorder, type Metrics } from '../../core/metrics';
 import { Random } from '../../core/random';
-import { MemoryNodeStore } from '../../nodes/store/node-store';
 import { nearestRankPercentile as percentile } from '../../core/statistics';
 import { report, round } from './measure';
 import { peekClassName } from '../../nodes/protocol/message-class';
@@ -100,17 +98,7 @@ async function commandToPin(clock: Clock): Promise<number[]> {
     metrics: NO_METRICS,
   });
   const boards = new Map(makeBoards(topology.tns, clock, metrics).map((b) => [b.tn, b]));
-  const crypto = CRYPTO_BACKENDS.node;
-  const mode = new LeanMode({
-    topology,
-    network,
-    clock,
-    crypto: { hes: crypto, dc: crypto, tn: crypto },
-    metrics,
-    random: new Random('perf:boards/lean'),
-    storeFor: () => new MemoryNodeStore(),
-    relayFor: (tn) => boards.get(tn),
-  });
+  const mode = createMode('lean', { topology, network, clock, metrics, random: new Random('perf:boards/lean'), boards });
   try {
     await attachAll(clock, [...boards.values()]);
     const boot = await waitOnClock(clock, mode.bootstrap(), 600_000, 'lean bootstrap');

@@ -16,7 +16,7 @@ import { Topology } from '../../core/topology';
 import { VirtualClock } from '../../core/clock';
 import { NO_METRICS } from '../../core/metrics';
 import { Random } from '../../core/random';
-import { createTlsMode } from '../../nodes/smgw-tls/tls-mode';
+import { createMode } from '../../nodes/modes';
 import { DEFAULT_SCENARIO, runMode } from '../cli/commands/compare';
 import { report, round } from './measure';
 import { peekClassName } from '../../nodes/protocol/message-class';
@@ -36,7 +36,7 @@ async function handshakeBytes(seed: string): Promise<{ full: number; resumed: nu
     profileFor: (l) => ({ preset: l.kind === 'plc' ? 'g3-plc-cenelec-a' : 'dsl' }),
   });
   const g3 = PRESETS['g3-plc-cenelec-a'];
-  const mode = createTlsMode({ airtime: g3, maxFrameBytes: g3.maxFrameBytes }, { clock, network, topology, random, metrics: NO_METRICS });
+  const mode = createMode('smgw-tls', { clock, network, topology, random, metrics: NO_METRICS, plc: () => g3 });
   try {
     await clock.drive(mode.bootstrap());
     const full = mode.handshakes()[0]!;

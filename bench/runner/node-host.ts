@@ -1,37 +1,36 @@
 /**
  * gridbench node: one OS process running some nodes of a scenario (the HES, a DC, or a DC's TNs)
  * over the channel broker (ZeroMQ TCP) on the real clock, as the docker lab and `gridbench run
- * --processes` do, in either mode (--mode lean | smgw-tls). Keys, certificates and counters live in
- * the state directory provisioning handed this host (exportHostState: its own nodes' stores, and
- * of the smgw-tls PKI the root certificate, the HES's credential and the manufacturer's firmware
- * key only if it runs the HES, and its own TNs' credentials; never a root's private key). The
- * process issues the part of the workload its own nodes originate.
+ * --processes` do, in any mode of the registry (--mode lean | smgw-tls). Keys, certificates and
+ * counters live in the state directory provisioning handed this host (exportHostState: only its
+ * own nodes' secrets, never a root's private key); the mode's definition says what it loads from
+ * there (ModeDefinition.loadHostState). The process issues the part of the workload its own nodes
+ * originate.
  *
- * With a parent (--processes) it reports over IPC (samples, bootstrap, the commands it issued),
- * bootstraps once every host is attached and starts the workload when told; on its own (docker)
- * it starts once its nodes have bootstrapped and writes its metrics through --out.
+ * With a parent (--processes) it reports over IPC (started, connected, samples, bootstrap, the
+ * commands it issued), bootstraps once every host is attached and starts the workload when told;
+ * on its own (docker) it starts once its nodes have bootstrapped and writes its metrics through
+ * --out.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Topology } from '../../core/topology';
 import { createZmqNetwork } from '../../channel/zmq-transport';
-import { Manufacturer } from '../../nodes/lean/manufacturer';
-import { cryptoBackend } from '../../nodes/crypto';
 import { CryptoOpCounter } from '../../nodes/crypto/op-counter';
-import type { ModeName } from '../../nodes/mode';
+import { MODE_NAMES, modeDefinition, type ModeName } from '../../nodes/modes';
 import { RealClock, type TimerHandle } from '../../core/clock';
 import { createMetrics, type Sample } from '../../core/metrics';
 import { Random } from '../../core/random';
-import { FileNodeStore } from '../../nodes/store/node-store';
+import { stateStoreFor } from '../../nodes/store/state-dir';
 import { MetricsOutputs } from '../metrics/metrics-outputs';
 import { createOutputs } from '../metrics/out-spec';
 import { Timebase } from '../metrics/timebase';
 import type { Scenario } from '../scenario/schema';
 import { createBoards } from './boards';
 import type { HostMessage, ParentMessage } from './host-messages';
-import { createMode, type ModeContext } from './mode-factory';
+import { createScenarioMode } from './mode-factory';
 import { hostDirName, selectNodes } from './node-selection';
-import { LEAN_PROVISIONING, loadLeanProvisioning, loadStatePki, MANUFACTURER_STORE, stateStoreFor, TLS_PKI_STORE } from './provision';
+import { loadHostState } from './provision';
 import { CRYPTO_REPORT_MS, every, Schedule } from './schedule';
 import { countingWorkload, scheduleWorkload, type WorkloadFacts } from './workload';
 
@@ -51,22 +50,15 @@ export interface HostOptions {
 }
 
 const FLUSH_MS = 250;
-/** Registration frames lost while another process is not up yet are sent again soon. */
-const RETRY = { firstMs: 2_000, maxMs: 30_000 };
 const BOOTSTRAP_TIMEOUT_MS = 120_000;
-
-/** What a mode needs in the state directory, as provisioning leaves it. */
-const PROVISIONED: Readonly<Record<ModeName, string>> = {
-  lean: LEAN_PROVISIONING,
-  'smgw-tls': join(TLS_PKI_STORE, 'pki.json'),
-};
 
 export async function hostNodes(options: HostOptions): Promise<void> {
   const { scenario, log } = options;
-  if (!(options.mode in PROVISIONED)) throw new Error(`--mode ${String(options.mode)}: not a mode (lean, smgw-tls)`);
-  if (!existsSync(join(options.stateDir, PROVISIONED[options.mode])))
+  if (!MODE_NAMES.includes(options.mode)) throw new Error(`--mode ${String(options.mode)}: not a mode (${MODE_NAMES.join(', ')})`);
+  const definition = modeDefinition(options.mode);
+  if (!existsSync(join(options.stateDir, definition.provisionedMarker)))
     throw new Error(
-      `${options.stateDir} is not a state directory provisioned for ${options.mode} (no ${PROVISIONED[options.mode]}; run: gridbench provision --scenario FILE --state DIR with a scenario whose modes include ${options.mode})`,
+      `${options.stateDir} is not a state directory provisioned for ${options.mode} (no ${definition.provisionedMarker}; run: gridbench provision --scenario FILE --state DIR with a scenario whose modes include ${options.mode})`,
     );
   const parent = typeof process.send === 'function' ? (m: HostMessage) => process.send!(m) : undefined;
   // samples go to the parent only: once it is gone (killed, crashed) there is no run to serve,
@@ -78,14 +70,16 @@ export async function hostNodes(options: HostOptions): Promise<void> {
       log(`${options.selection}: the parent process is gone; stopping`);
       process.exit(1);
     });
+  // from here on a parent that goes away is noticed: say so (a parent waits for it, not for a fixed time)
+  parent?.({ type: 'started' });
   const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
   const nodes = new Set(selectNodes(options.selection, topology));
   const local = (node: string) => nodes.has(node);
   const clock = new RealClock();
   const random = new Random(scenario.seed).fork(`host/${options.selection}`);
-  // before anything that keeps the process alive: a broken state directory fails at once
-  // smgw-tls: the root certificate, and the secrets of this process's own nodes only
-  const pki = options.mode === 'smgw-tls' ? loadStatePki(options.stateDir, topology, local) : undefined;
+  // before anything that keeps the process alive: a broken state directory fails at once; what
+  // the mode loads is its part of the provisioning, and the secrets of this process's nodes only
+  const hostState = loadHostState(scenario, options.stateDir, options.mode, local);
 
   let pendingSamples: Sample[] = [];
   const outputs = parent
@@ -117,7 +111,7 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   // a listener still waiting for the parent holds the IPC channel open: a host that failed would not exit
   const parentGone = new AbortController();
   try {
-    const built = createMode(options.mode, {
+    const built = createScenarioMode(options.mode, {
       scenario,
       topology,
       clock,
@@ -129,8 +123,7 @@ export async function hostNodes(options: HostOptions): Promise<void> {
       cryptoOps,
       storeFor: stateStoreFor(options.stateDir),
       bootstrapTimeoutMs: BOOTSTRAP_TIMEOUT_MS,
-      ...(pki ? { pki } : {}),
-      ...(options.mode === 'lean' ? { lean: leanProvisioning() } : {}),
+      hostState,
     });
     const mode = countingWorkload(built, facts);
     await network.ready();
@@ -144,7 +137,10 @@ export async function hostNodes(options: HostOptions): Promise<void> {
     const report = await mode.bootstrap();
     const started = parent ? parentSignal('start', parentGone.signal) : undefined;
     parent?.({ type: 'bootstrapped', report });
-    log(`${options.selection}: ${report.enrolled} enrolled${report.failed.length ? `, failed: ${report.failed.join(', ')}` : ''}`);
+    const dcs = report.dcsEnrolled ? `, ${report.dcsEnrolled} DCs` : '';
+    log(
+      `${options.selection}: ${report.enrolled} TNs enrolled${dcs}${report.failed.length ? `, failed: ${report.failed.join(', ')}` : ''}`,
+    );
     const startAt = started ? (await started).startAt : clock.now();
     await clock.sleep(startAt - clock.now());
     const schedule = new Schedule(clock, startAt);
@@ -175,23 +171,6 @@ export async function hostNodes(options: HostOptions): Promise<void> {
     await new Promise<void>((resolve) => process.send!({ type: 'done', facts } satisfies HostMessage, () => resolve()));
     lettingGo = true;
     process.disconnect();
-  }
-
-  /** What lean needs of this host's state: the public provisioning, and the manufacturer with the HES. */
-  function leanProvisioning(): ModeContext['lean'] {
-    return {
-      provisioned: loadLeanProvisioning(options.stateDir),
-      // the bench plays the manufacturer where firmware is rolled out (the HES); nowhere else
-      ...(local(topology.hes)
-        ? {
-            manufacturer: Manufacturer.fromStore(
-              new FileNodeStore(join(options.stateDir, MANUFACTURER_STORE)),
-              cryptoBackend(scenario.crypto.hes),
-            ),
-          }
-        : {}),
-      retry: RETRY,
-    };
   }
 }
 

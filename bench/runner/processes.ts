@@ -6,8 +6,9 @@
  * runs each mode of the scenario in turn, one set of processes per mode as in-process runs go
  * one mode after the other: it starts them, lets them bootstrap once all are attached, tells them
  * when the workload starts, gathers their samples into the run's outputs and writes the same
- * results as an in-process run (modes.lean, modes['smgw-tls']). A host that dies is reported and the run
- * finishes with the rest.
+ * results as an in-process run (modes.lean, modes['smgw-tls']). A host that dies is reported and
+ * the run finishes with the rest. Every wait for a child is for what the child says
+ * (host-messages.ts) or for its exit, with a deadline; none is a fixed sleep.
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
 import type { Sample } from '../../core/metrics';
-import type { BootstrapReport, ModeName } from '../../nodes/mode';
+import type { BootstrapReport } from '../../nodes/mode';
+import type { ModeName } from '../../nodes/modes';
 import type { Scenario } from '../scenario/schema';
 import type { HostMessage, ParentMessage } from './host-messages';
 import { hostDirName, processLayout } from './node-selection';
@@ -42,6 +44,7 @@ export interface ProcessRunOptions extends RunOptions {
 interface Host {
   readonly name: string;
   readonly child: ChildProcess;
+  started?: boolean;
   connected?: boolean;
   bootstrap?: BootstrapReport;
   facts?: WorkloadFacts;
@@ -165,6 +168,11 @@ async function runModeProcesses(
   });
   log(`channel broker at ${endpoint} (pid ${broker.pid})`);
 
+  // whoever waits on the hosts looks again whenever one of them says something or exits
+  const waiters = new Set<() => void>();
+  const heard = () => {
+    for (const check of [...waiters]) check();
+  };
   const hosts: Host[] = [...hostStates].map(([selection, hostState]) => {
     const name = named(selection);
     const child = fork(
@@ -206,15 +214,18 @@ async function runModeProcesses(
               `process ${name} (pid ${child.pid}) ${host.outcome}; the run goes on with the rest${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`,
             );
           resolve();
+          heard();
         }),
       ),
     };
     child.on('message', (m: HostMessage) => {
       if (m.type === 'samples') for (const s of m.samples) record(s);
+      else if (m.type === 'started') host.started = true;
       else if (m.type === 'connected') host.connected = true;
       else if (m.type === 'bootstrapped') host.bootstrap = m.report;
       else if (m.type === 'done') host.facts = m.facts;
       else if (m.type === 'failed') host.outcome = `failed: ${m.error}`;
+      heard();
     });
     options.onProcess?.(name, child);
     return host;
@@ -227,18 +238,33 @@ async function runModeProcesses(
   const progress = (phase: Progress['phase'], simulatedMs: number) =>
     options.onProgress?.({ mode, phase, wallMs: Date.now() - wallStart, simulatedMs, durationMs: real.duration, frames: 0, attacks: 0 });
 
+  let bootstrapTicker: NodeJS.Timeout | undefined;
+  let giveUp: NodeJS.Timeout | undefined;
   try {
-    const deadline = Date.now() + BOOTSTRAP_TIMEOUT_MS;
-    const waitFor = async (done: (h: Host) => boolean) => {
-      while (alive().some((h) => !done(h)) && Date.now() < deadline) {
-        progress('bootstrap', 0);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    };
+    let pastDeadline = false;
+    /** Until every living host says `done`, or the bootstrap deadline. */
+    const waitFor = (done: (h: Host) => boolean) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (alive().some((h) => !done(h)) && !pastDeadline) return;
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      });
+    progress('bootstrap', 0);
+    bootstrapTicker = setInterval(() => progress('bootstrap', 0), 1_000);
+    giveUp = setTimeout(() => {
+      pastDeadline = true;
+      heard();
+    }, BOOTSTRAP_TIMEOUT_MS);
     // every node attached to the broker before any sends (host-messages.ts)
     await waitFor((h) => h.connected === true);
     for (const h of alive()) send(h, { type: 'bootstrap' });
     await waitFor((h) => h.bootstrap !== undefined);
+    clearInterval(bootstrapTicker);
+    clearTimeout(giveUp);
     const startAt = Date.now() + START_DELAY_MS;
     for (const h of alive()) send(h, { type: 'start', startAt });
     log(`workload starts on ${alive().length} node processes`);
@@ -249,6 +275,8 @@ async function runModeProcesses(
     for (const h of alive()) send(h, { type: 'stop' });
     await Promise.race([Promise.all(hosts.map((h) => h.exited)), timeout(options.stopTimeoutMs ?? STOP_TIMEOUT_MS)]);
   } finally {
+    clearInterval(bootstrapTicker);
+    clearTimeout(giveUp);
     for (const h of alive()) {
       // a host that reported its failure and then hung keeps the failure as its outcome
       h.outcome ??= 'did not stop in time; killed';
@@ -278,8 +306,10 @@ async function runModeProcesses(
     { commands: 0, addressed: 0, commandBytes: [] as number[], firmwareRollouts: 0 },
   );
   const reports = hosts.flatMap((h) => (h.bootstrap ? [h.bootstrap] : []));
-  const bootstrap = {
+  const dcsEnrolled = reports.filter((r) => r.dcsEnrolled !== undefined);
+  const bootstrap: BootstrapReport = {
     enrolled: reports.reduce((n, r) => n + r.enrolled, 0),
+    ...(dcsEnrolled.length ? { dcsEnrolled: dcsEnrolled.reduce((n, r) => n + r.dcsEnrolled!, 0) } : {}),
     failed: [...reports.flatMap((r) => r.failed), ...hosts.filter((h) => !h.bootstrap).map((h) => h.name)],
     durationMs: reports.reduce((m, r) => Math.max(m, r.durationMs), 0),
   };

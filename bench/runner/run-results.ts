@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Topology } from '../../core/topology';
-import type { ModeName } from '../../nodes/mode';
+import type { ModeName } from '../../nodes/modes';
 import type { MetricsOutput, Sample } from '../../core/metrics';
 import { loadCampaign, mergeThresholds, type LoadedCampaign } from '../campaign/load';
 import { MetricsOutputs } from '../metrics/metrics-outputs';

@@ -6,7 +6,7 @@
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
 import { GoalOracle, topologyMembership } from '../../nodes/oracle/goal-oracle';
-import type { ModeName } from '../../nodes/mode';
+import type { ModeName } from '../../nodes/modes';
 import { RealClock, VirtualClock, type Clock } from '../../core/clock';
 import { CryptoOpCounter } from '../../nodes/crypto/op-counter';
 import { createMetrics, type Sample } from '../../core/metrics';
@@ -14,7 +14,7 @@ import { Random } from '../../core/random';
 import { CampaignRunner } from '../campaign/campaign-runner';
 import type { LoadedCampaign } from '../campaign/load';
 import type { Scenario } from '../scenario/schema';
-import { createMode, scenarioProfile } from './mode-factory';
+import { createScenarioMode, scenarioProfile } from './mode-factory';
 import { CRYPTO_REPORT_MS, every, Schedule } from './schedule';
 import { createBoards } from './boards';
 import { countingWorkload, scheduleWorkload, type WorkloadFacts } from './workload';
@@ -86,7 +86,7 @@ async function runMode(
   const facts: WorkloadFacts = { commands: 0, addressed: 0, commandBytes: [], firmwareRollouts: 0 };
   const cryptoOps = new CryptoOpCounter();
   const mode = countingWorkload(
-    createMode(name, { scenario, topology, clock, network, metrics, random, boards, oracle, cryptoOps }),
+    createScenarioMode(name, { scenario, topology, clock, network, metrics, random, boards, oracle, cryptoOps }),
     facts,
   );
   const cryptoReports = every(clock, CRYPTO_REPORT_MS, () => cryptoOps.report(metrics));

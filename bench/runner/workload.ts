@@ -10,9 +10,9 @@ import type { Schedule } from './schedule';
 
 /**
  * `local` tells which originators run here: in a distributed bench each process issues only what
- * its own nodes originate (the HES: meter rounds, confidential messages, firmware; a DC: its
- * automation commands in lean mode; every process with a node of a segment: the segment's grid
- * events, each for its own nodes).
+ * its own nodes originate (the HES: meter rounds, confidential messages, firmware; a segment's
+ * automation issuer, as the mode names it: its automation commands; every process with a node of
+ * a segment: the segment's grid events, each for its own nodes).
  */
 export function scheduleWorkload(
   scenario: Scenario,
@@ -23,14 +23,11 @@ export function scheduleWorkload(
   local: (node: NodeId) => boolean = () => true,
 ): void {
   const { workload, duration } = scenario;
-  // The TNs are what loses power (smgw-tls: their channels, in the TN hosts); the DC too.
+  // The TNs are what loses power (their sessions live in the TN hosts); the DC too.
   const segmentHere = (dc: NodeId) => local(dc) || topology.tnsOf(dc).some(local);
-  for (const e of scenario.events) if (segmentHere(e.powerRestored)) schedule.at(e.at, () => mode.powerRestored?.(e.powerRestored));
-  // A lean DC signs and broadcasts its commands; in smgw-tls the HES sends each down every TN's
-  // channel (the DC only routes bytes), so the HES's process issues them.
-  const issuer = (dc: NodeId) => (mode.name === 'smgw-tls' ? topology.hes : dc);
+  for (const e of scenario.events) if (segmentHere(e.powerRestored)) schedule.at(e.at, () => mode.powerRestored(e.powerRestored));
   for (const a of workload.automation) {
-    const dcs = (a.dc === 'all' ? topology.dcs.map((d) => d.id) : [a.dc]).filter((dc) => local(issuer(dc)));
+    const dcs = (a.dc === 'all' ? topology.dcs.map((d) => d.id) : [a.dc]).filter((dc) => local(mode.automationIssuer(dc)));
     const pattern = typeof a.relay === 'string' ? [a.relay] : a.relay;
     if (dcs.length)
       schedule.add(a, duration, (i) => {
@@ -64,6 +61,7 @@ export function countingWorkload(mode: RunnableMode, facts: WorkloadFacts): Runn
     name: mode.name,
     bootstrap: () => mode.bootstrap(),
     meterRound: (timeoutMs) => mode.meterRound(timeoutMs),
+    automationIssuer: (dc) => mode.automationIssuer(dc),
     automation: (dc, command) => {
       const issued = mode.automation(dc, command);
       facts.commands++;
@@ -76,9 +74,10 @@ export function countingWorkload(mode: RunnableMode, facts: WorkloadFacts): Runn
       facts.firmwareRollouts++;
       return mode.firmware(image, timeoutMs);
     },
+    powerRestored: (dc) => mode.powerRestored(dc),
+    replace: (node) => mode.replace(node),
+    stats: () => mode.stats(),
     close: () => mode.close(),
-    ...(mode.powerRestored ? { powerRestored: (dc: NodeId) => mode.powerRestored!(dc) } : {}),
     ...(mode.keysOf ? { keysOf: (node: NodeId) => mode.keysOf!(node) } : {}),
-    ...(mode.replace ? { replace: (node: NodeId) => mode.replace!(node) } : {}),
   };
 }

@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { profileSpecSchema } from '../../channel/profile';
 import { COMPUTE_PROFILES } from '../../nodes/compute-profile';
-import { MODE_NAMES } from '../../nodes/mode';
+import type { ScenarioUnits } from '../../nodes/mode';
+import { MODE_NAMES, MODES, type ModeName } from '../../nodes/modes';
 import { durationSchema, sizeSchema } from './units';
 
 export const nodeId = z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'expected a node id such as dc1 or tn1.001');
@@ -65,6 +66,11 @@ const automationSchema = onceOrEvery(
     .strict(),
 );
 
+/** Each mode's own section, under the mode's name (ModeDefinition.scenarioSection). */
+const UNITS: ScenarioUnits = { duration: durationSchema, size: sizeSchema };
+type ModeSections = { [N in ModeName]: ReturnType<(typeof MODES)[N]['scenarioSection']> };
+const modeSections = Object.fromEntries(MODE_NAMES.map((name) => [name, MODES[name].scenarioSection(UNITS)])) as ModeSections;
+
 export const scenarioSchema = z
   .object({
     name: z.string().min(1).optional(),
@@ -97,15 +103,9 @@ export const scenarioSchema = z
       .object({ default: computePreset.default('none'), tns: z.record(nodeId, computePreset).default({}) })
       .strict()
       .default({ default: 'none', tns: {} }),
-    tls: z
-      .object({
-        maxAge: durationSchema.default(48 * 3_600_000),
-        maxBytes: sizeSchema.default(5_000_000),
-        reconnect: z.enum(['spread', 'synchronized']).default('spread'),
-        curve: z.enum(['P-256', 'brainpoolP256r1']).default('P-256'),
-      })
-      .strict()
-      .default({ maxAge: 48 * 3_600_000, maxBytes: 5_000_000, reconnect: 'spread', curve: 'P-256' }),
+    ...modeSections,
+    /** The smgw-tls options' old key: refused, naming the new one. */
+    tls: z.undefined({ error: 'renamed: write the smgw-tls options under "smgw-tls:" (the mode\'s name)' }).optional(),
     workload: z
       .object({
         meterRounds: onceOrEvery(z.object({ ...when, timeout: durationSchema.default(120_000) }).strict()).optional(),

@@ -1,5 +1,5 @@
-import type { MeterSource } from '../lean/tn';
-import { REGISTER_ENERGY_IMPORT_WH } from '../lean/synthetic-meter';
+import type { MeterSource } from '../mode';
+import { REGISTER_ENERGY_IMPORT_WH } from '../meter';
 import type { TnBoard } from './board';
 
 /**

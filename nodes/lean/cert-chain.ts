@@ -8,7 +8,7 @@ import { CertRole, verifyCertificate, type Certificate } from '../protocol/certi
 import type { Result } from '../protocol/rejection';
 import type { NodeId } from '../../core/transport';
 import { getJson, putJson, type NodeStore } from '../store/node-store';
-import { MANUFACTURER_ID } from './manufacturer';
+import { MANUFACTURER_ID } from '../oracle/goal-oracle';
 
 export interface DcChain {
   readonly hesCert: Certificate;

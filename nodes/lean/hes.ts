@@ -21,7 +21,7 @@ import { signFrame, signThenSeal } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';
 import type { Manufacturer, SignedFirmware } from './manufacturer';
 import type { LeanNodeDeps } from './node-deps';
-import type { MeterRoundReport } from '../mode';
+import type { MeterRegisters, MeterRoundReport } from '../mode';
 
 export interface HesOptions {
   readonly allowList: AllowList;
@@ -46,6 +46,7 @@ interface Round {
   readonly startedAt: number;
   readonly expected: Set<NodeId>;
   readonly answered: Set<NodeId>;
+  readonly readings: Map<NodeId, MeterRegisters>;
   readonly finish: () => void;
   open: boolean;
   retries: number;
@@ -123,6 +124,7 @@ export class Hes {
         startedAt,
         expected: new Set(this.tns.keys()),
         answered: new Set(),
+        readings: new Map(),
         open: true,
         retries: 0,
         finish: () => {
@@ -141,7 +143,7 @@ export class Hes {
             missing: missing.length,
             retries: round.retries,
           });
-          resolve({ round: counter, durationMs, responses: round.answered.size, missing });
+          resolve({ round: counter, durationMs, responses: round.answered.size, missing, readings: round.readings });
         },
       };
       this.rounds.set(counter, round);
@@ -187,7 +189,8 @@ export class Hes {
   /**
    * Sends a manufacturer-signed image to every DC for broadcast: the manifest, then the chunks
    * paced `chunkIntervalMs` apart so the PLC queues are not flooded; `passes` times over, as a
-   * broadcast carousel, so TNs that lost a chunk complete the image on a later pass.
+   * broadcast carousel, so TNs that lost a chunk complete the image on a later pass. A closed HES
+   * sends no more (its pause is a timer close() cancels).
    */
   async distributeFirmware(firmware: SignedFirmware, options: { passes: number; chunkIntervalMs: number }): Promise<void> {
     if (firmware.version > this.firmwareFloor) {
@@ -197,7 +200,13 @@ export class Hes {
     for (let pass = 0; pass < options.passes; pass++) {
       for (const frame of [firmware.manifest, ...firmware.chunks]) {
         for (const dc of this.options.dcs) this.deps.transport.send(dc, frame);
-        await this.deps.clock.sleep(options.chunkIntervalMs);
+        await new Promise<void>((resolve) => {
+          const pause = this.deps.clock.setTimer(options.chunkIntervalMs, () => {
+            this.timers.delete(pause);
+            resolve();
+          });
+          this.timers.add(pause);
+        });
       }
     }
   }
@@ -305,6 +314,7 @@ export class Hes {
       return reject('no-outstanding-request', `${response.tn} was not asked in round ${reading.counter}`);
     if (round.answered.has(response.tn)) return reject('duplicate-response', `${response.tn} already answered round ${reading.counter}`);
     round.answered.add(response.tn);
+    round.readings.set(response.tn, reading.registers);
     this.readings.set(response.tn, reading);
     this.accepted(MessageClass.MeterResponse, response.tn, reading.counter);
     this.observer.accepted({

@@ -9,9 +9,9 @@ import { CertRole, issueCertificate, type Certificate } from '../protocol/certif
 import { ALL_TNS, type Unsigned } from '../protocol/frame-fields';
 import { encodeFirmwareChunk, type FirmwareManifest } from '../protocol/operational-frames';
 import { MessageClass } from '../protocol/message-class';
+import { MANUFACTURER_ID } from '../oracle/goal-oracle';
 import { signFrame } from './frame-builders';
 
-export const MANUFACTURER_ID = 'mfr';
 /** Chunk payload size: a chunk frame (8 bytes of header) stays one G3-PLC PSDU (239 bytes). */
 export const FIRMWARE_CHUNK_BYTES = 200;
 

@@ -12,7 +12,7 @@ import { MessageClass } from '../protocol/message-class';
 import { signFrame, signThenSeal } from './frame-builders';
 import { keyFingerprint } from './identity';
 import { Manufacturer } from './manufacturer';
-import { REGISTER_ENERGY_IMPORT_WH } from './synthetic-meter';
+import { REGISTER_ENERGY_IMPORT_WH } from '../meter';
 
 export const SAMPLE_IDS = { hes: 'hes', dc: 'dc1', tn: 'tn1.001' } as const;
 

@@ -27,30 +27,15 @@ import {
 import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
 import { reject, type Rejection, type Result } from '../protocol/rejection';
 import type { NodeId, ReceivedFrame } from '../../core/transport';
+import type { MeterSource, RelayActuator } from '../mode';
 import { getJson, putJson } from '../store/node-store';
 import { loadDcChain, saveDcChain, verifyDcChain, type DcChainBytes } from './cert-chain';
-import { NO_OBSERVER, type Acceptance } from '../oracle/goal-oracle';
+import { MANUFACTURER_ID, NO_OBSERVER, type Acceptance } from '../oracle/goal-oracle';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
 import { signFrame, signThenSeal } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';
-import { MANUFACTURER_ID } from './manufacturer';
 import { EnrolmentLoop } from './enrolment-loop';
 import type { LeanNodeDeps, RetryPolicy } from './node-deps';
-
-/** Where the modes take the TN's compute model from, with its other options. */
-export type { ComputeModel };
-
-/** Where meter readings come from: a board's S0 pulse counter, or a synthetic meter. */
-export interface MeterSource {
-  /** Register code (1 = active energy import, Wh) to value. */
-  registers(): ReadonlyArray<readonly [number, number]>;
-}
-
-/** What the TN drives when an automation command is accepted: a board's relay. */
-export interface RelayActuator {
-  /** Switches the relay at once; the board reports the pin change itself. */
-  switchRelay(on: boolean, timing: { sentAt: number; receivedAt: number }): void;
-}
 
 export interface TnOptions {
   readonly dc: NodeId;
@@ -59,6 +44,8 @@ export interface TnOptions {
   readonly relay?: RelayActuator;
   readonly compute?: ComputeModel;
   readonly retry?: RetryPolicy;
+  /** Told of every firmware image this TN installs, when it is installed (the mode's rollout waits on it). */
+  readonly onFirmwareInstalled?: (version: number) => void;
 }
 
 /**
@@ -138,6 +125,15 @@ export class Tn {
   /** Sends its public keys to its DC, and again with backoff until enrolled (or closed). */
   bootstrap(): Promise<void> {
     return this.enrolled ? Promise.resolve() : this.enrolment.run();
+  }
+
+  /**
+   * The TN lost power and got it back: the work on its CPU and a firmware transfer in progress
+   * (held in memory) are gone; keys, certificates, counters and the installed version are on disk.
+   */
+  powerRestored(): void {
+    this.cpu.restart();
+    this.transfer = undefined;
   }
 
   async close(): Promise<void> {
@@ -420,6 +416,7 @@ export class Tn {
       signed: manifest.signed,
       signerKey: this.deps.manufacturerKey,
     });
+    this.options.onFirmwareInstalled?.(manifest.version);
   }
 
   // ---- bookkeeping ----------------------------------------------------------------------------

@@ -12,6 +12,12 @@ import { ALL_TNS } from '../protocol/frame-fields';
 import { MessageClass } from '../protocol/message-class';
 import type { NodeId } from '../../core/transport';
 
+/**
+ * The manufacturer's id: the issuer of firmware in both modes (and of the HES certificate in lean),
+ * the sender the oracle judges an install under.
+ */
+export const MANUFACTURER_ID = 'mfr';
+
 export const GOALS = [
   'authentic_certs_DC',
   'authentic_certs_TN',

@@ -9,11 +9,13 @@
  *
  *   [length u32][type u8][body]   length counts type and body
  */
+import type { MeterRegisters } from '../mode';
 import { ByteReader, ByteWriter, DecodeFailure } from '../protocol/bytes';
 
 export type AppMessage =
   | { readonly type: 'meter-request'; readonly round: number }
-  | { readonly type: 'meter-response'; readonly round: number; readonly energyWh: number; readonly pulses: number }
+  /** The TN's meter registers (code, value), as a lean meter reading carries them. */
+  | { readonly type: 'meter-response'; readonly round: number; readonly registers: MeterRegisters }
   | { readonly type: 'confidential'; readonly counter: number; readonly payload: Uint8Array }
   | { readonly type: 'automation'; readonly counter: number; readonly relay: 'on' | 'off' }
   | { readonly type: 'firmware'; readonly version: number; readonly signature: Uint8Array; readonly image: Uint8Array }
@@ -38,7 +40,8 @@ export function encodeAppMessage(message: AppMessage): Uint8Array {
       body.u32(message.round);
       break;
     case 'meter-response':
-      body.u32(message.round).u64(message.energyWh).u32(message.pulses);
+      body.u32(message.round).u8(message.registers.length);
+      for (const [code, value] of message.registers) body.u8(code).u64(value);
       break;
     case 'confidential':
       body.u32(message.counter).bytes(message.payload);
@@ -67,9 +70,13 @@ function decodeBody(bytes: Uint8Array): AppMessage {
     case TYPE_CODE['meter-request']:
       message = { type: 'meter-request', round: r.u32('round') };
       break;
-    case TYPE_CODE['meter-response']:
-      message = { type: 'meter-response', round: r.u32('round'), energyWh: r.u64('energyWh'), pulses: r.u32('pulses') };
+    case TYPE_CODE['meter-response']: {
+      const round = r.u32('round');
+      const registers: Array<readonly [number, number]> = [];
+      for (let n = r.u8('register count'); n > 0; n--) registers.push([r.u8('register code'), r.u64('register value')]);
+      message = { type: 'meter-response', round, registers };
       break;
+    }
     case TYPE_CODE.confidential:
       message = { type: 'confidential', counter: r.u32('counter'), payload: r.rest().slice() };
       break;

@@ -3,6 +3,7 @@ import type { Metrics } from '../../core/metrics';
 import type { NodeId } from '../../core/transport';
 import type { HandshakeReason } from './lifetime-policy';
 import { stormBoundS, type SegmentAirtime } from '../../core/phy';
+import type { StormReport } from '../mode';
 
 /**
  * Handshakes of one PLC segment: the `handshakes_in_progress` gauge and storm detection. A storm is
@@ -23,22 +24,6 @@ export interface HandshakeRecord {
   readonly bytesDown: number;
   /** Byte-times on the segment of the handshake's first transmissions, PHY overhead included. */
   readonly cleanPhyBytes: number;
-}
-
-export interface StormReport {
-  readonly dc: NodeId;
-  readonly reason: HandshakeReason;
-  readonly tns: number;
-  readonly handshakes: number;
-  readonly failed: number;
-  readonly startedAt: number;
-  readonly finishedAt: number;
-  readonly durationS: number;
-  /** N * S * 8 / R with S the mean clean byte-times of the storm's completed full handshakes. */
-  readonly boundS: number;
-  readonly phyBytesPerHandshake: number;
-  /** Frame bytes of all its handshakes, both directions, retransmissions included. */
-  readonly bytes: number;
 }
 
 export interface HandshakeTrackerConfig {

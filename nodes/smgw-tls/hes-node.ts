@@ -80,6 +80,8 @@ export class TlsHes {
   private readonly acceptListeners = new Set<(tn: NodeId) => void>();
   private readonly root: X509Certificate;
   private readonly resuming = new Set<NodeId>();
+  /** The certificate (DER) of each replaced TN's current unit: the only one accepted for that TN. */
+  private readonly units = new Map<NodeId, Uint8Array>();
   private readonly unsubscribe: () => void;
   private readonly observer: ProtocolObserver;
 
@@ -108,6 +110,16 @@ export class TlsHes {
   allowResumption(tn: NodeId, allowed: boolean): void {
     if (allowed) this.resuming.add(tn);
     else this.resuming.delete(tn);
+  }
+
+  /**
+   * A new unit replaced a TN (registered out of band, as a lean HES's allow-list entry is): from
+   * now on only its certificate is accepted for that TN, and the old unit's channel ends.
+   */
+  installUnit(tn: NodeId, certDer: Uint8Array): void {
+    this.units.set(tn, certDer);
+    const state = this.state(tn);
+    if (state?.channel) this.retire(state, state.channel, true);
   }
 
   isAccepted(tn: NodeId): boolean {
@@ -286,7 +298,7 @@ export class TlsHes {
 
   private onSecure(tn: NodeId, state: TnState, channel: HesChannel): void {
     const now = this.security.certificateTime?.() ?? new Date();
-    const verdict = verifyClientCertificate(channel.socket, tn, this.root, now);
+    const verdict = verifyClientCertificate(channel.socket, tn, this.root, now, this.units.get(tn));
     if (!verdict.ok) {
       this.stats.refused[verdict.reason] = (this.stats.refused[verdict.reason] ?? 0) + 1;
       this.reject(verdict.reason, state.dc, tn, channel.connection.lastAttack);

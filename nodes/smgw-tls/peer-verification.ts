@@ -9,9 +9,12 @@ import { spkiDer } from './x509';
  * any client certificate and never looks at OpenSSL's verification result, whatever
  * rejectUnauthorized says. So the HES asks for that result itself (the call tls.Server makes) and
  * checks again with the public X509Certificate API: issued by the run's root, valid now, meant for
- * TLS clients, and naming the TN whose address the channel uses.
+ * TLS clients, naming the TN whose address the channel uses and, once the TN was replaced, the
+ * very certificate of the unit installed last (no revocation lists: the old unit's certificate is
+ * still valid, it is just no longer the one the operator registered for that TN).
  */
-export type CertificateRefusal = 'no-certificate' | 'untrusted-certificate' | 'certificate-expired' | 'wrong-identity' | 'wrong-usage';
+export type CertificateRefusal =
+  'no-certificate' | 'untrusted-certificate' | 'certificate-expired' | 'wrong-identity' | 'wrong-usage' | 'not-expected';
 
 export type CertificateVerdict =
   { readonly ok: true } | { readonly ok: false; readonly reason: CertificateRefusal; readonly detail: string };
@@ -39,7 +42,14 @@ export function commonNames(cert: X509Certificate): string[] {
     .map((line) => line.slice(3));
 }
 
-export function verifyClientCertificate(socket: TLSSocket, expected: NodeId, root: X509Certificate, now: Date): CertificateVerdict {
+/** `unit`: the DER of the certificate of the TN's current unit, where it was replaced; any certificate otherwise. */
+export function verifyClientCertificate(
+  socket: TLSSocket,
+  expected: NodeId,
+  root: X509Certificate,
+  now: Date,
+  unit?: Uint8Array,
+): CertificateVerdict {
   const cert = socket.getPeerX509Certificate();
   if (!cert) return { ok: false, reason: 'no-certificate', detail: 'the client sent no certificate' };
   const openssl = opensslVerdict(socket);
@@ -53,6 +63,8 @@ export function verifyClientCertificate(socket: TLSSocket, expected: NodeId, roo
   const names = commonNames(cert);
   if (names.length !== 1 || names[0] !== expected)
     return { ok: false, reason: 'wrong-identity', detail: `certificate names "${names.join(',')}", the channel is ${expected}'s` };
+  if (unit && !Buffer.from(unit).equals(cert.raw))
+    return { ok: false, reason: 'not-expected', detail: `certificate of a unit of ${expected} that was replaced` };
   return { ok: true };
 }
 

@@ -3,12 +3,10 @@ import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
 import { VirtualBoard } from '../../nodes/boards/virtual-board';
 import { COMPUTE_PROFILES, computeModel, computeProfile, type ComputeProfile } from '../../nodes/compute-profile';
-import { CRYPTO_BACKENDS } from '../../nodes/crypto';
-import { LeanMode } from '../../nodes/lean/lean-mode';
+import { createMode } from '../../nodes/modes';
 import { VirtualClock } from '../../core/clock';
 import { SampleRecorder } from '../../core/metrics';
 import { Random } from '../../core/random';
-import { MemoryNodeStore } from '../../nodes/store/node-store';
 import { peekClassName } from '../../nodes/protocol/message-class';
 
 /** One DC's segment of four TNs on virtual boards, every TN with the profile's CPU. */
@@ -28,18 +26,7 @@ function segment(profile: ComputeProfile) {
       ),
     ]),
   );
-  const crypto = CRYPTO_BACKENDS.node;
-  const mode = new LeanMode({
-    topology,
-    network,
-    clock,
-    crypto: { hes: crypto, dc: crypto, tn: crypto },
-    metrics,
-    random,
-    storeFor: () => new MemoryNodeStore(),
-    relayFor: (tn) => boards.get(tn),
-    computeFor: () => computeModel(profile),
-  });
+  const mode = createMode('lean', { topology, network, clock, metrics, random, boards, computeFor: () => computeModel(profile) });
   const close = async () => {
     await mode.close();
     await network.close();

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../core/clock';
-import { COMPUTE_PROFILES, TnCpu, computeCostMs, computeDelay, computeModel, computeProfile } from '../../nodes/compute-profile';
-import type { ComputeModel } from '../../nodes/lean/tn';
+import {
+  COMPUTE_PROFILES,
+  TnCpu,
+  computeCostMs,
+  computeDelay,
+  computeModel,
+  computeProfile,
+  type ComputeModel,
+} from '../../nodes/compute-profile';
 
 describe('compute profile', () => {
   it('turns the published nRF52840 cycle counts into ms at 64 and 168 MHz', () => {

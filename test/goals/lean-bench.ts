@@ -6,13 +6,13 @@ import { Attacker } from '../../bench/attack/attacker';
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
+import type { LeanMode } from '../../nodes/lean/lean-mode';
+import { createMode } from '../../nodes/modes';
 import { GoalOracle, topologyMembership } from '../../nodes/oracle/goal-oracle';
-import { LeanMode } from '../../nodes/lean/lean-mode';
 import type { RejectionReason } from '../../nodes/protocol/rejection';
 import { VirtualClock } from '../../core/clock';
 import { SampleRecorder } from '../../core/metrics';
 import { Random } from '../../core/random';
-import { MemoryNodeStore } from '../../nodes/store/node-store';
 import { peekClassName } from '../../nodes/protocol/message-class';
 
 export interface LeanBench {
@@ -44,17 +44,14 @@ export async function leanBench(options: { dcs?: number; tnsPerDc?: number; boot
     metrics: recorder.metrics(clock),
   });
   const crypto = CRYPTO_BACKENDS.node;
-  const mode = new LeanMode({
+  const mode = createMode('lean', {
     topology,
     network,
     clock,
-    crypto: { hes: crypto, dc: crypto, tn: crypto },
     metrics: recorder.metrics(clock),
     random,
-    storeFor: () => new MemoryNodeStore(),
     observer: oracle,
-    retry: { firstMs: 5_000, maxMs: 20_000 },
-    firmware: { passes: 1, chunkIntervalMs: 10 },
+    options: { retry: { firstMs: 5_000, maxMs: 20_000 }, firmware: { passes: 1, chunkIntervalMs: 10 } },
   });
   const attacker = new Attacker({ control: network.control, crypto, keysOf: (node) => mode.keysOf(node) });
   if (options.bootstrap !== false) {

@@ -6,12 +6,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportHostState, loadLeanProvisioning, MANUFACTURER_STORE, provisionState, stateStoreFor } from '../../bench/runner/provision';
+import { exportHostState, provisionState } from '../../bench/runner/provision';
 import { parseScenario } from '../../bench/scenario/load';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
-import { CRYPTO_BACKENDS } from '../../nodes/crypto';
-import { LeanMode } from '../../nodes/lean/lean-mode';
+import { loadLeanProvisioning, MANUFACTURER_STORE } from '../../nodes/lean/provisioning';
+import { createMode } from '../../nodes/modes';
+import { stateStoreFor } from '../../nodes/store/state-dir';
 import { VirtualClock } from '../../core/clock';
 import { NO_METRICS } from '../../core/metrics';
 import { Random } from '../../core/random';
@@ -27,17 +28,15 @@ const scenario = parseScenario('topology: { dcs: 2, tnsPerDc: 2 }\n', 'inline.ya
 function nodeProcess(stateDir: string, local: (node: string) => boolean) {
   const clock = new VirtualClock();
   const network = createEmulatedNetwork({ topology, clock, random: new Random(1), classify: peekClassName });
-  const crypto = CRYPTO_BACKENDS.node;
-  const mode = new LeanMode({
+  const mode = createMode('lean', {
     topology,
     network,
     clock,
-    crypto: { hes: crypto, dc: crypto, tn: crypto },
     metrics: NO_METRICS,
     random: new Random(1),
     storeFor: stateStoreFor(stateDir),
-    provisioned: loadLeanProvisioning(stateDir),
     local,
+    options: { provisioned: loadLeanProvisioning(stateDir) },
   });
   return { mode, clock, close: () => Promise.all([mode.close(), network.close()]) };
 }

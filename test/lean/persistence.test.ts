@@ -6,8 +6,8 @@ import { Topology } from '../../core/topology';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
 import { toHex } from '../../core/bytes';
 import { GoalOracle, topologyMembership } from '../../nodes/oracle/goal-oracle';
-import { LeanMode } from '../../nodes/lean/lean-mode';
 import { Manufacturer } from '../../nodes/lean/manufacturer';
+import { createMode } from '../../nodes/modes';
 import { VirtualClock } from '../../core/clock';
 import { SampleRecorder } from '../../core/metrics';
 import { Random } from '../../core/random';
@@ -53,16 +53,15 @@ describe('restart', () => {
     const frames: Uint8Array[] = [];
     network.control.tap((event) => frames.push(event.bytes));
     const oracle = new GoalOracle(topologyMembership(topology));
-    const mode = new LeanMode({
+    const mode = createMode('lean', {
       topology,
       network,
       clock,
-      crypto: { hes: CRYPTO_BACKENDS.node, dc: CRYPTO_BACKENDS.node, tn: CRYPTO_BACKENDS.node },
       metrics: recorder.metrics(clock),
       random: new Random(7),
       storeFor: (node) => new FileNodeStore(join(root, node)),
-      manufacturer: Manufacturer.fromStore(new FileNodeStore(join(root, 'manufacturer')), CRYPTO_BACKENDS.node),
       observer: oracle,
+      options: { manufacturer: Manufacturer.fromStore(new FileNodeStore(join(root, 'manufacturer')), CRYPTO_BACKENDS.node) },
     });
     return { clock, network, frames, recorder, mode, oracle };
   }

@@ -7,12 +7,11 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createMode } from '../../bench/runner/mode-factory';
+import { createScenarioMode } from '../../bench/runner/mode-factory';
 import { parseScenario } from '../../bench/scenario/load';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
-import { GoalOracle, topologyMembership, type Acceptance, type ProtocolObserver } from '../../nodes/oracle/goal-oracle';
-import { MANUFACTURER_ID } from '../../nodes/lean/manufacturer';
+import { GoalOracle, MANUFACTURER_ID, topologyMembership, type Acceptance, type ProtocolObserver } from '../../nodes/oracle/goal-oracle';
 import { ALL_TNS } from '../../nodes/protocol/frame-fields';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import type { AppMessage } from '../../nodes/smgw-tls/app-message';
@@ -43,7 +42,7 @@ function oracleBench(options: { plc?: PlcPreset; mode?: TlsModeOptions } = {}) {
     },
     replaced: (n) => oracle.replaced(n),
   };
-  const bench = tlsBench({ dcs: DCS, tns: TNS, plc: options.plc ?? 'pass-through', mode: { ...options.mode, observer } });
+  const bench = tlsBench({ dcs: DCS, tns: TNS, plc: options.plc ?? 'pass-through', mode: options.mode ?? {}, setup: { observer } });
   const of = (cls: MessageClass, node?: string) => accepted.filter((a) => a.cls === cls && (node === undefined || a.node === node));
   return { bench, oracle, accepted, sent, of };
 }
@@ -214,7 +213,7 @@ describe('smgw-tls reports to the goal oracle', () => {
     });
     const oracle = new GoalOracle(topologyMembership(topology));
     const metrics = new SampleRecorder().metrics(clock, { run: 'test' });
-    const mode = createMode('smgw-tls', { scenario, topology, clock, network, metrics, random, boards: new Map(), oracle });
+    const mode = createScenarioMode('smgw-tls', { scenario, topology, clock, network, metrics, random, boards: new Map(), oracle });
     await clock.drive(mode.bootstrap());
     mode.automation('dc1', { relay: 'on' });
     await clock.drive(mode.meterRound(60_000));

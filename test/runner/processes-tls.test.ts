@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectNodes } from '../../bench/runner/node-selection';
 import { runProcesses } from '../../bench/runner/processes';
-import { exportHostState, loadStatePki, provisionState, TLS_PKI_STORE } from '../../bench/runner/provision';
+import { exportHostState, provisionState } from '../../bench/runner/provision';
 import { loadScenario } from '../../bench/scenario/load';
 import { Topology } from '../../core/topology';
 import { PkiAuthority } from '../../nodes/smgw-tls/pki';
+import { loadStatePki, TLS_PKI_STORE } from '../../nodes/smgw-tls/provisioning';
 import { tlsFrameHeaderBytes } from '../../nodes/smgw-tls/tls-frame';
 import { automationPlaintextBytes, TLS_RECORD_OVERHEAD } from '../../nodes/smgw-tls/tls-mode';
 
@@ -97,7 +98,7 @@ describe('--processes, smgw-tls', () => {
     const lines = (tnsPerDc: number, curve = 'P-256') => [
       'modes: [smgw-tls]',
       `topology: { dcs: 1, tnsPerDc: ${tnsPerDc} }`,
-      `tls: { curve: ${curve} }`,
+      `smgw-tls: { curve: ${curve} }`,
     ];
     const tnsOf = (tns: string[]) => (node: string) => tns.includes(node);
     provisionState(loadScenario(scenarioFile('p2', lines(2))), state);
@@ -119,7 +120,7 @@ describe('--processes, smgw-tls', () => {
     expect(statSync(join(pkiDir, 'manufacturer-key.pem')).mode & 0o777).toBe(0o600);
 
     expect(() => provisionState(loadScenario(scenarioFile('pb', lines(3, 'brainpoolP256r1'))), state)).toThrow(
-      /smgw-tls-pki\/pki\.json: the PKI is on P-256, the scenario's tls\.curve is brainpoolP256r1/,
+      /smgw-tls-pki\/pki\.json: the PKI is on P-256, the scenario's smgw-tls\.curve is brainpoolP256r1/,
     );
     const four = Topology.build(1, 4);
     expect(() => loadStatePki(state, four, tnsOf(['tn1.004']))).toThrow(/smgw-tls-pki\/tn1\.004-cert\.pem: missing/);

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LEAN_PROVISIONING, loadLeanProvisioning, provisionState } from '../../bench/runner/provision';
+import { provisionState } from '../../bench/runner/provision';
+import { LEAN_PROVISIONING, loadLeanProvisioning } from '../../nodes/lean/provisioning';
 import { parseScenario } from '../../bench/scenario/load';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-provision-'));

@@ -39,7 +39,8 @@ async function upBench(options: { dcs?: number; tns?: number } = {}) {
     dcs: options.dcs ?? 2,
     tns: options.tns ?? 2,
     plc: 'pass-through',
-    mode: { relayFor: (tn) => ({ switchRelay: (on) => switched.push({ tn, on }) }), backoff: { firstMs: 2_000, maxMs: 2_000 } },
+    mode: { backoff: { firstMs: 2_000, maxMs: 2_000 } },
+    setup: { relayFor: (tn) => ({ switchRelay: (on) => switched.push({ tn, on }) }) },
   });
   const atHes: Array<{ tn: string; message: AppMessage }> = [];
   bench.mode.hes.onMessage((tn, message) => atHes.push({ tn, message }));

@@ -82,7 +82,7 @@ describe('smgw-tls channel security', () => {
 
   it('a TN refuses and counts a HES whose certificate is not from its PKI', async () => {
     const impostor = createPki({ hes: 'hes', tns: [], organization: 'impostor' });
-    const bench = tlsBench({ tns: 2, plc: 'pass-through', mode: { hesCredential: impostor.hes, bootstrapTimeoutMs: 60_000 } });
+    const bench = tlsBench({ tns: 2, plc: 'pass-through', mode: { hesCredential: impostor.hes }, setup: { bootstrapTimeoutMs: 60_000 } });
     const report = await bench.clock.drive(bench.mode.bootstrap());
     expect(report.enrolled).toBe(0);
     expect(bench.recorder.select('handshake', { kind: 'full' })).toHaveLength(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeCostMs, computeModel, computeProfile } from '../../nodes/compute-profile';
-import { FULL_HANDSHAKE_OPS } from '../../nodes/smgw-tls/tn-node';
+import { FULL_HANDSHAKE_OPS } from '../../nodes/smgw-tls/tn-channel';
 import { tlsBench, type PlcPreset } from './harness';
 
 /**
@@ -10,7 +10,7 @@ import { tlsBench, type PlcPreset } from './harness';
 const CORTEX_M = 'cortex-m4-48mhz-generic';
 
 function bench(preset: string | undefined, tns: number, plc: PlcPreset) {
-  return tlsBench({ tns, plc, mode: preset ? { computeFor: () => computeModel(computeProfile(preset)) } : {} });
+  return tlsBench({ tns, plc, setup: preset ? { computeFor: () => computeModel(computeProfile(preset)) } : {} });
 }
 
 async function handshakeDurations(preset: string | undefined) {

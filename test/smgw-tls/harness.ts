@@ -6,7 +6,8 @@ import { CRYPTO_BACKENDS } from '../../nodes/crypto';
 import { VirtualClock } from '../../core/clock';
 import { SampleRecorder } from '../../core/metrics';
 import { Random } from '../../core/random';
-import { createTlsMode, type TlsMode, type TlsModeOptions } from '../../nodes/smgw-tls/tls-mode';
+import { createMode, type ModeSetup } from '../../nodes/modes';
+import type { TlsMode, TlsModeOptions } from '../../nodes/smgw-tls/tls-mode';
 import { peekClassName } from '../../nodes/protocol/message-class';
 
 /** smgw-tls mode on the channel's in-process emulated network, on a virtual clock. */
@@ -21,7 +22,17 @@ export interface TlsBench {
 
 export type PlcPreset = 'pass-through' | 'g3-plc-cenelec-a';
 
-export function tlsBench(options: { dcs?: number; tns?: number; plc?: PlcPreset; seed?: number; mode?: TlsModeOptions } = {}): TlsBench {
+/** `mode`: smgw-tls's own options; `setup`: the generic context (relays, compute, observer, timeouts). */
+export function tlsBench(
+  options: {
+    dcs?: number;
+    tns?: number;
+    plc?: PlcPreset;
+    seed?: number;
+    mode?: TlsModeOptions;
+    setup?: Omit<ModeSetup<TlsModeOptions>, 'topology' | 'clock' | 'network' | 'random' | 'options'>;
+  } = {},
+): TlsBench {
   const clock = new VirtualClock();
   const topology = Topology.build(options.dcs ?? 1, options.tns ?? 3);
   const recorder = new SampleRecorder();
@@ -35,10 +46,16 @@ export function tlsBench(options: { dcs?: number; tns?: number; plc?: PlcPreset;
     profileFor: (link) => ({ preset: link.kind === 'plc' ? plc : 'dsl' }),
   });
   const profile = PRESETS[plc];
-  const mode = createTlsMode(
-    { airtime: profile, maxFrameBytes: Math.min(profile.maxFrameBytes, 1280), ...options.mode },
-    { clock, network, topology, random, metrics: recorder.metrics(clock, { run: 'test' }) },
-  );
+  const mode = createMode('smgw-tls', {
+    clock,
+    network,
+    topology,
+    random,
+    metrics: recorder.metrics(clock, { run: 'test' }),
+    plc: () => ({ ...profile, maxFrameBytes: Math.min(profile.maxFrameBytes, 1280) }),
+    ...options.setup,
+    options: options.mode ?? {},
+  });
   return {
     clock,
     topology,

@@ -13,8 +13,8 @@ import { Topology } from '../../core/topology';
 import { VirtualClock } from '../../core/clock';
 import { SampleRecorder } from '../../core/metrics';
 import { Random } from '../../core/random';
+import { createMode } from '../../nodes/modes';
 import { createPki } from '../../nodes/smgw-tls/pki';
-import { createTlsMode } from '../../nodes/smgw-tls/tls-mode';
 import { peekClassName } from '../../nodes/protocol/message-class';
 
 function splitBench(plc: ProfileSpec = { preset: 'g3-plc-cenelec-a' }) {
@@ -32,10 +32,16 @@ function splitBench(plc: ProfileSpec = { preset: 'g3-plc-cenelec-a' }) {
   const pki = createPki({ hes: topology.hes, tns: topology.tns });
   const profile = PRESETS['g3-plc-cenelec-a'];
   const half = (label: string, local: (node: string) => boolean) =>
-    createTlsMode(
-      { airtime: profile, maxFrameBytes: profile.maxFrameBytes, pki, local },
-      { clock, network, topology, random: random.fork(label), metrics: recorder.metrics(clock, { run: 'test', half: label }) },
-    );
+    createMode('smgw-tls', {
+      clock,
+      network,
+      topology,
+      random: random.fork(label),
+      metrics: recorder.metrics(clock, { run: 'test', half: label }),
+      plc: () => profile,
+      local,
+      options: { pki },
+    });
   const hesSide = half('hes', (node) => topology.roleOf(node) !== 'tn');
   const tnSide = half('tns', (node) => topology.roleOf(node) === 'tn');
   const latencies = (dc: string) =>

@@ -91,7 +91,7 @@ describe('smgw-tls mode with boards', () => {
     const bench = tlsBench({
       tns: 2,
       plc: 'pass-through',
-      mode: { relayFor: (tn) => ({ switchRelay: (on, timing) => switched.push({ tn, on, ...timing }) }) },
+      setup: { relayFor: (tn) => ({ switchRelay: (on, timing) => switched.push({ tn, on, ...timing }) }) },
     });
     await bench.clock.drive(bench.mode.bootstrap());
     const report = bench.mode.automation('dc1', { relay: 'on' });

@@ -10,6 +10,6 @@ export const powerRestored = registerStep({
   summary: "every TN of a DC's segment loses and regains power",
   config: nodeId,
   check: (dc, at) => at.node(dc, '', 'dc'),
-  inapplicable: (_dc, mode) => (mode.powerRestored ? undefined : 'need a power restoration'),
-  run: (dc, { context }) => context.mode.powerRestored!(dc),
+  // every mode restores power (nodes/mode.ts): the step applies to all
+  run: (dc, { context }) => context.mode.powerRestored(dc),
 });

@@ -10,6 +10,6 @@ export const replace = registerStep({
     const role = at.topology.roleOf(node);
     if (role !== 'dc' && role !== 'tn') at.problem('', `"${node}" is not a DC or TN of this topology`);
   },
-  inapplicable: (_node, mode) => (mode.replace ? undefined : 'need node replacement'),
-  run: (node, { context }) => context.mode.replace!(node),
+  // every mode replaces DCs and TNs (nodes/mode.ts): the step applies to all
+  run: (node, { context }) => context.mode.replace(node),
 });

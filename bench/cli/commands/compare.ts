@@ -1,7 +1,7 @@
 /**
  * gridbench compare: one scenario in both security architectures, on identical channel settings
  * and seed, side by side. Lean mode (signed multicast) and smgw-tls mode (a TLS channel per TN)
- * run the same workload through BenchMode on the in-process emulated network and a virtual clock:
+ * run the same workload through the mode contract (nodes/mode.ts) on the in-process emulated network and a virtual clock:
  * bootstrap, a meter round, automation commands in normal operation, then a power restoration
  * on the segment (a renegotiation storm in smgw-tls mode) with one more command issued during it.
  */
@@ -9,12 +9,12 @@ import { createEmulatedNetwork, type EmulatedNetwork } from '../../../channel/em
 import { PRESET_NAMES, type PresetName } from '../../../channel/presets';
 import { Topology } from '../../../core/topology';
 import { GoalOracle, topologyMembership } from '../../../nodes/oracle/goal-oracle';
-import { MODE_NAMES, type ModeName } from '../../../nodes/mode';
+import type { StormReport } from '../../../nodes/mode';
+import { MODE_NAMES, type ModeName } from '../../../nodes/modes';
 import { VirtualClock } from '../../../core/clock';
 import { SampleRecorder } from '../../../core/metrics';
 import { Random } from '../../../core/random';
-import type { StormReport } from '../../../nodes/smgw-tls/handshake-tracker';
-import { createMode, scenarioProfile } from '../../runner/mode-factory';
+import { createScenarioMode, scenarioProfile } from '../../runner/mode-factory';
 import { scenarioSchema, type Scenario as BenchScenario } from '../../scenario/schema';
 import { percentile } from '../../../core/statistics';
 import { EXIT, parseCommandArgs, type Command } from '../command';
@@ -39,7 +39,10 @@ export interface LatencySummary {
 
 export interface ModeResult {
   readonly mode: ModeName;
+  /** TNs enrolled (BootstrapReport.enrolled: the same meaning in both modes). */
   readonly enrolled: number;
+  /** DCs enrolled, where the mode enrols DCs (lean); absent where DCs only route (smgw-tls). */
+  readonly dcsEnrolled?: number;
   readonly bootstrapS: number;
   readonly meterRoundS: number;
   readonly meterResponses: number;
@@ -66,7 +69,7 @@ function plcBytes(network: EmulatedNetwork): number {
   return link ? link.up.bytesOffered + link.down.bytesOffered : 0;
 }
 
-/** The compare scenario as a bench scenario, so both modes are built by the runner's factories. */
+/** The compare scenario as a bench scenario, so both modes are built as the runner builds them. */
 export function benchScenario(scenario: Scenario): BenchScenario {
   return {
     ...scenarioSchema.parse({
@@ -98,7 +101,7 @@ export async function runMode(name: ModeName, scenario: Scenario): Promise<ModeR
     profileFor: (link) => scenarioProfile(bench, link),
   });
   // built exactly as `gridbench run` builds the modes, from the same kind of scenario
-  const mode = createMode(name, {
+  const mode = createScenarioMode(name, {
     scenario: bench,
     topology,
     clock,
@@ -126,12 +129,11 @@ export async function runMode(name: ModeName, scenario: Scenario): Promise<ModeR
         if (s.measurement === 'automation_latency') latencies.push(s.fields.latency_ms as number);
     }
 
-    let storm: StormReport | undefined;
     const stormSeen = recorder.samples.length;
-    const restored = mode.powerRestored?.(DC);
+    const restored = mode.powerRestored(DC);
     await clock.advance(1_000);
     mode.automation(DC, { relay: 'on' });
-    if (restored) storm = (await clock.drive(restored)) as StormReport | undefined;
+    const storm: StormReport | undefined = await clock.drive(restored);
     await clock.advance(COMMAND_WINDOW_MS);
     const duringStorm = recorder.samples
       .slice(stormSeen)
@@ -141,6 +143,7 @@ export async function runMode(name: ModeName, scenario: Scenario): Promise<ModeR
     return {
       mode: name,
       enrolled: boot.enrolled,
+      ...(boot.dcsEnrolled !== undefined ? { dcsEnrolled: boot.dcsEnrolled } : {}),
       bootstrapS: boot.durationMs / 1000,
       meterRoundS: round.durationMs / 1000,
       meterResponses: round.responses,
@@ -162,7 +165,8 @@ const fmt = (v: number | undefined, digits = 1): string => (v === undefined || N
 
 export function comparisonTable(lean: ModeResult, tls: ModeResult): string {
   const rows: Array<[string, string, string]> = [
-    ['TNs enrolled', String(lean.enrolled - 1), String(tls.enrolled)],
+    ['TNs enrolled', String(lean.enrolled), String(tls.enrolled)],
+    ['DCs enrolled', String(lean.dcsEnrolled ?? '-'), String(tls.dcsEnrolled ?? '-')],
     ['meter round (s)', fmt(lean.meterRoundS, 2), fmt(tls.meterRoundS, 2)],
     ['meter responses', String(lean.meterResponses), String(tls.meterResponses)],
     ['automation p50 (ms)', fmt(lean.automation.p50Ms), fmt(tls.automation.p50Ms)],

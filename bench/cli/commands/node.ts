@@ -4,7 +4,7 @@
  * Runs some nodes of a scenario in this process over the channel broker (see node-host.ts).
  */
 import { hostNodes } from '../../runner/node-host';
-import { MODE_NAMES } from '../../../nodes/mode';
+import { MODE_NAMES } from '../../../nodes/modes';
 import { loadScenario } from '../../scenario/load';
 import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
 
