@@ -7,6 +7,17 @@ export class WaitTimeout extends Error {
   }
 }
 
+/** Awaits work that needs the clock to move: a virtual clock is driven until it settles, a real one just waited on. */
+export function onClock<T>(clock: Clock, work: Promise<T>): Promise<T> {
+  return clock instanceof VirtualClock ? clock.drive(work) : work;
+}
+
+/** Lets `ms` of the clock pass: a virtual clock runs its timers up to then, a real one sleeps. */
+export async function passTime(clock: Clock, ms: number): Promise<void> {
+  if (clock instanceof VirtualClock) await clock.advance(ms);
+  else await clock.sleep(ms);
+}
+
 /**
  * Awaits a promise whose progress depends on the clock, for at most timeoutMs of that clock. A
  * VirtualClock is driven until the promise settles (the caller must not be running it); a real
@@ -19,7 +30,7 @@ export async function waitOnClock<T>(clock: Clock, promise: Promise<T>, timeoutM
   });
   const first = Promise.race([promise, timeout]);
   try {
-    return clock instanceof VirtualClock ? await clock.drive(first) : await first;
+    return await onClock(clock, first);
   } finally {
     timer?.cancel();
   }

@@ -8,6 +8,7 @@ import { Topology } from '../../core/topology';
 import { GoalOracle, topologyMembership } from '../../nodes/oracle/goal-oracle';
 import type { ModeName } from '../../nodes/modes';
 import { RealClock, VirtualClock, type Clock } from '../../core/clock';
+import { onClock, passTime } from '../../core/clock-wait';
 import { CryptoOpCounter } from '../../nodes/crypto/op-counter';
 import { createMetrics, type Sample } from '../../core/metrics';
 import { Random } from '../../core/random';
@@ -127,7 +128,7 @@ async function runMode(
     const pending: Promise<unknown>[] = [];
     scheduleWorkload(scenario, topology, mode, schedule, pending);
     attacks.start(schedule);
-    await runFor(clock, scenario.duration);
+    await passTime(clock, scenario.duration);
     phase = 'closing';
     schedule.cancel();
     const failedSteps = attacks.finish();
@@ -144,16 +145,6 @@ async function runMode(
     await Promise.all([...boards.values()].map((b) => b.close()));
     await network.close();
   }
-}
-
-/** Awaits work that needs the clock to move: a virtual clock is driven, a real one just waited on. */
-export function onClock<T>(clock: Clock, work: Promise<T>): Promise<T> {
-  return clock instanceof VirtualClock ? clock.drive(work) : work;
-}
-
-async function runFor(clock: Clock, ms: number): Promise<void> {
-  if (clock instanceof VirtualClock) await clock.advance(ms);
-  else await clock.sleep(ms);
 }
 
 function framesOffered(network: EmulatedNetwork): number {
