@@ -8,7 +8,7 @@ import type { MeasurementName } from './measurements';
  *
  * Shape follows InfluxDB: a measurement, tags (low-cardinality labels to group by) and fields
  * (the values). Sample time is the emitting clock's time in ms; outputs turn it into an epoch
- * timestamp with the run's start time, and report which clock it was.
+ * timestamp with the run's placement (bench/metrics/timebase.ts), and report which clock it was.
  */
 export type FieldValue = number | boolean | string;
 export type Tags = Readonly<Record<string, string>>;

@@ -40,6 +40,7 @@ export class LineProtocolFileOutput implements MetricsOutput {
   private timer: NodeJS.Timeout | undefined;
   private points = 0;
   private stopped = false;
+  private headerWritten = false;
 
   constructor(private readonly options: LineProtocolFileOptions) {
     this.maker = new PointMaker(options.timebase);
@@ -50,7 +51,7 @@ export class LineProtocolFileOutput implements MetricsOutput {
   }
 
   async start(): Promise<void> {
-    const { path, timebase, header = {} } = this.options;
+    const { path } = this.options;
     try {
       mkdirSync(dirname(path), { recursive: true });
     } catch (err) {
@@ -65,13 +66,6 @@ export class LineProtocolFileOutput implements MetricsOutput {
       stream.once('error', (err) => reject(new Error(`metrics file ${path}: ${err.message}`)));
     });
     this.stream = stream;
-    const info = timebase.info();
-    const lines = [
-      `# gridbench metrics: InfluxDB line protocol, timestamps in epoch microseconds (precision=${LINE_PRECISION})`,
-      `# clock=${info.clock} start=${info.startIso}` + (info.clock === 'virtual' ? ' (virtual time 0 is placed at start)' : ''),
-      ...Object.entries(header).map(([k, v]) => `# ${k}=${v.replace(/[\r\n]+/g, ' ')}`),
-    ];
-    stream.write(lines.join('\n') + '\n');
     this.timer = setInterval(() => this.flush(), this.options.flushIntervalMs ?? 1000);
     this.timer.unref();
   }
@@ -107,8 +101,26 @@ export class LineProtocolFileOutput implements MetricsOutput {
     return { path: this.options.path, points: this.points, invalid: this.maker.invalid };
   }
 
+  /**
+   * The header goes out with the first lines or at stop: a virtual-clock run is placed when it
+   * ends, and its samples (held until then) come after the placement is known.
+   */
+  private writeHeader(stream: WriteStream): void {
+    if (this.headerWritten) return;
+    this.headerWritten = true;
+    const { timebase, header = {} } = this.options;
+    const lines = [
+      `# gridbench metrics: InfluxDB line protocol, timestamps in epoch microseconds (precision=${LINE_PRECISION})`,
+      `# ${timebase.placed ? timebase.describe() : `clock=${timebase.clock} (not placed: the run ended before its samples were)`}`,
+      ...Object.entries(header).map(([k, v]) => `# ${k}=${v.replace(/[\r\n]+/g, ' ')}`),
+    ];
+    stream.write(lines.join('\n') + '\n');
+  }
+
   private flush(): void {
-    if (!this.stream || this.pending.length === 0) return;
+    if (!this.stream) return;
+    if (this.pending.length > 0 || this.stopped) this.writeHeader(this.stream);
+    if (this.pending.length === 0) return;
     this.stream.write(this.pending.join(''));
     this.pending = [];
     this.pendingChars = 0;
