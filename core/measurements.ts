@@ -24,6 +24,26 @@ export const MEASUREMENTS = {
       counter: 'the DC counter of the command',
     },
   },
+  automation_command: {
+    description:
+      "An automation command issued for a segment (by its DC in lean, by the HES down every TN's channel in smgw-tls), by the scenario's workload or a campaign step.",
+    tags: ['segment', 'dc'],
+    fields: {
+      addressed: 'TNs the command is addressed to',
+      bytes: 'bytes the command puts on the segment, every repeat or TLS record counted (protocol frames, without PHY overhead)',
+    },
+  },
+  automation_delivery: {
+    description:
+      "One automation command's delivery on its segment, from the runner: TNs that accepted it against TNs it was addressed to, and what it cost on the segment. Timed at the command's issue; emitted once its TNs had until the segment's next command (or the end of the run) to accept it.",
+    tags: ['segment', 'dc'],
+    fields: {
+      addressed: 'TNs the command was addressed to',
+      accepted: 'TNs that accepted it',
+      ratio: 'accepted / addressed (0..1)',
+      bytes: 'bytes the command put on the segment, every repeat or TLS record counted (protocol frames, without PHY overhead)',
+    },
+  },
   relay_switch: {
     description: 'A relay switched by an accepted automation command, as reported back by the board feedback pin.',
     tags: ['segment', 'dc', 'tn', 'board'],
@@ -140,6 +160,15 @@ export const MEASUREMENTS = {
       up: '1 when attached, 0 when failed or reset',
       port: 'serial path or virtual id',
       error: 'the fault, or what the reset looked like',
+    },
+  },
+  event: {
+    description:
+      "Something a person wants to see on the dashboard's time axis (its annotations), by kind: campaign-step (a step of an attack campaign began), power-restored (every TN of a segment lost and regained power), storm (a renegotiation storm, timed at its start), board-reset (a board restarted with its port open).",
+    tags: ['kind', 'campaign', 'segment', 'dc', 'tn'],
+    fields: {
+      text: 'what happened, in a sentence',
+      duration_ms: 'how long it lasted, where it lasts (a storm), else 0',
     },
   },
 } as const satisfies Record<string, MeasurementSpec>;

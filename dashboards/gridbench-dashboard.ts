@@ -15,39 +15,21 @@ import * as heatmap from '@grafana/grafana-foundation-sdk/heatmap';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import * as table from '@grafana/grafana-foundation-sdk/table';
-import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { annotationBuilders } from './annotations';
+import { deliveryPanels } from './delivery-panels';
 import { INFLUX_DATASOURCE } from './datasource';
 import { influxql, selectFrom } from './influxql';
+import { DASHBOARD_UID } from './run-link';
+import { series } from './series';
 import { variableBuilders } from './variables';
 
 /**
  * The bench's live dashboard: one row per question a lab engineer asks while a run goes on.
  * Every query is raw InfluxQL built from the schema in core/measurements.ts.
  */
-export const DASHBOARD_UID = 'gridbench-overview';
 
 const RED = 'red';
 const GREEN = 'green';
-
-function series(title: string, description: string, unit: string): timeseries.PanelBuilder {
-  return new timeseries.PanelBuilder()
-    .title(title)
-    .description(description)
-    .datasource(INFLUX_DATASOURCE)
-    .unit(unit)
-    .height(8)
-    .span(12)
-    .lineWidth(1)
-    .fillOpacity(10)
-    .showPoints(common.VisibilityMode.Auto)
-    .legend(
-      new common.VizLegendOptionsBuilder()
-        .showLegend(true)
-        .displayMode(common.LegendDisplayMode.List)
-        .placement(common.LegendPlacement.Bottom),
-    )
-    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending));
-}
 
 const redWhenNonZero = () =>
   new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([
@@ -80,6 +62,7 @@ function automationRow(d: DashboardBuilder): void {
       ).alias('$tag_mode $col'),
     ),
   );
+  for (const panel of deliveryPanels()) d.withPanel(panel);
   d.withPanel(
     new heatmap.PanelBuilder()
       .title('Automation latency distribution')
@@ -375,7 +358,9 @@ function boardRow(d: DashboardBuilder): void {
 export function gridbenchDashboard(): Dashboard {
   const d = new DashboardBuilder('gridbench')
     .uid(DASHBOARD_UID)
-    .description('A bench run live: automation latency, renegotiation storms, meter rounds, attacks, channel and boards.')
+    .description(
+      'A bench run: automation latency and delivery, renegotiation storms, meter rounds, attacks, channel and boards; campaign steps, power restorations, storms and board resets as annotations. `gridbench run` prints the link that opens one run over its whole span.',
+    )
     .tags(['gridbench'])
     .editable()
     .tooltip(DashboardCursorSync.Crosshair)
@@ -383,6 +368,7 @@ export function gridbenchDashboard(): Dashboard {
     .time({ from: 'now-15m', to: 'now' })
     .timezone('browser');
   for (const variable of variableBuilders()) d.withVariable(variable);
+  for (const annotation of annotationBuilders()) d.annotation(annotation);
   automationRow(d);
   stormRow(d);
   meterRow(d);

@@ -36,6 +36,7 @@ interface DashboardJson {
     targets?: { refId?: string; query?: string; hide?: boolean }[];
     panels?: DashboardJson['panels'];
   }[];
+  annotations?: { list?: { name?: string; enable?: boolean; target?: { refId?: string; query?: string } }[] };
   templating?: {
     list?: { name: string; type: string; query?: unknown; multi?: boolean; includeAll?: boolean; allValue?: string; sort?: number }[];
   };
@@ -62,6 +63,20 @@ export function panelTargets(dashboard: unknown): PanelTarget[] {
   };
   visit((dashboard as DashboardJson).panels);
   return out;
+}
+
+/** Every enabled annotation query, by its name (rows' refId is the annotation's name). */
+export function annotationTargets(dashboard: unknown): PanelTarget[] {
+  return ((dashboard as DashboardJson).annotations?.list ?? [])
+    .filter((a) => a.enable !== false && typeof a.target?.query === 'string')
+    .map((a) => ({
+      panelId: undefined,
+      panel: `annotation: ${a.name ?? '(unnamed)'}`,
+      panelType: 'annotation',
+      refId: a.target!.refId ?? 'Anno',
+      query: a.target!.query!,
+      maxDataPoints: undefined,
+    }));
 }
 
 export function variableDefinitions(dashboard: unknown): VariableDefinition[] {
@@ -137,6 +152,8 @@ export interface CheckReport {
     { readonly options: readonly string[]; readonly selected: string | readonly string[]; readonly error?: string }
   >;
   readonly results: readonly QueryResult[];
+  /** The annotation queries, run the same way. */
+  readonly annotations: readonly QueryResult[];
 }
 
 function errorOf(response: InfluxResponse): string | undefined {
@@ -178,20 +195,23 @@ export async function checkDashboardQueries(dashboard: unknown, run: QueryRunner
     const error = errorOf(response);
     variables[def.name] = { options: values, selected, ...(error ? { error } : {}) };
   }
-  const results: QueryResult[] = [];
-  for (const target of panelTargets(dashboard)) {
-    const intervalMs = grafanaInterval(range, target.maxDataPoints ?? maxDataPoints, minIntervalMs);
-    const expanded = expandQuery(target.query, { range, intervalMs, variables: states });
-    const response = await run(expanded);
-    const error = errorOf(response);
-    results.push({
-      panel: target.panel,
-      refId: target.refId,
-      query: target.query,
-      expanded,
-      ...(error ? { error } : {}),
-      ...count(response),
-    });
-  }
-  return { variables, results };
+  const runAll = async (targets: readonly PanelTarget[]): Promise<QueryResult[]> => {
+    const results: QueryResult[] = [];
+    for (const target of targets) {
+      const intervalMs = grafanaInterval(range, target.maxDataPoints ?? maxDataPoints, minIntervalMs);
+      const expanded = expandQuery(target.query, { range, intervalMs, variables: states });
+      const response = await run(expanded);
+      const error = errorOf(response);
+      results.push({
+        panel: target.panel,
+        refId: target.refId,
+        query: target.query,
+        expanded,
+        ...(error ? { error } : {}),
+        ...count(response),
+      });
+    }
+    return results;
+  };
+  return { variables, results: await runAll(panelTargets(dashboard)), annotations: await runAll(annotationTargets(dashboard)) };
 }

@@ -10,6 +10,7 @@
 import type { Sample } from '../../core/metrics';
 import { cryptoBackend } from '../../nodes/crypto';
 import { Attacker } from '../attack/attacker';
+import { emitEvent } from '../runner/run-events';
 import type { Schedule } from '../runner/schedule';
 import type { CampaignApi, CampaignModule } from './campaign-api';
 import type { CampaignGoal } from './goals';
@@ -101,6 +102,7 @@ export class CampaignRunner implements CampaignHost {
 
   runStep(step: StepAttribution, work: () => void | Promise<unknown>): void {
     this.running.add(step);
+    emitEvent(this.ctx.metrics, 'campaign-step', `${describe(step)} began`, { campaign: step.campaign });
     // never rejects: a failure is recorded where it happens
     void (async () => {
       try {

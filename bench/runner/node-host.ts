@@ -125,7 +125,7 @@ export async function hostNodes(options: HostOptions): Promise<void> {
       bootstrapTimeoutMs: BOOTSTRAP_TIMEOUT_MS,
       hostState,
     });
-    const mode = countingWorkload(built, facts);
+    const mode = countingWorkload(built, facts, metrics);
     await network.ready();
     log(`${options.selection}: ${nodes.size} node(s) connected to ${options.broker}`);
     await Promise.all([...boards.values()].map((b) => b.ready()));

@@ -83,6 +83,7 @@ svg{background:#fcfcfc;border:1px solid #ddd}.axis{stroke:#888}.grid{stroke:#eee
 <body data-rendered="0">
 <h1>gridbench run ${data.summary.run}</h1>
 <p class="note" id="meta"></p>
+<p class="note">In Grafana (once its points are in InfluxDB): <a id="dashboard"></a></p>
 <h2>Summary</h2><div id="summary"></div>
 <h2>Automation latency (CDF per mode)</h2><div id="cdf"></div>
 <h2>Renegotiation storms (handshakes in progress, with the bound)</h2><div id="storms"></div>
@@ -100,6 +101,8 @@ const txt = (parent, x, y, s, anchor) => { const t = el('text', {x, y, 'text-anc
 const fmt = (v, d) => v === null || v === undefined || Number.isNaN(v) ? '-' : (typeof v === 'number' ? +v.toFixed(d === undefined ? 1 : d) : v);
 document.getElementById('meta').textContent = 'scenario ' + S.scenario + ', seed ' + S.seed + ', ' + S.clock + ' clock, ' + S.topology.dcs + ' DCs x ' + S.topology.tnsPerDc + ' TNs, run ' + (S.durationMs/1000) + ' s, started ' + S.startedAt + ', wall ' + S.wallSeconds + ' s';
 
+const link = document.getElementById('dashboard'); link.href = S.dashboard; link.textContent = S.placement.from + ' to ' + S.placement.to + ' (' + S.placement.placement + ')';
+
 function table(rows, head) {
   const t = document.createElement('table');
   const tr = t.insertRow(); for (const h of head) { const th = document.createElement('th'); th.textContent = h; tr.appendChild(th); }
@@ -110,7 +113,7 @@ const modes = Object.keys(S.modes);
 document.getElementById('summary').appendChild(table([
   ['automation latency p50 (ms)', ...modes.map(m => fmt(S.modes[m].automation.p50Ms))],
   ['automation latency p99 (ms)', ...modes.map(m => fmt(S.modes[m].automation.p99Ms))],
-  ['TNs accepted / addressed', ...modes.map(m => S.modes[m].automation.count + ' / ' + S.modes[m].automation.addressed)],
+  ['automation delivered (accepted / addressed)', ...modes.map(m => { const a = S.modes[m].automation; return (a.deliveryRatio === null ? '-' : fmt(a.deliveryRatio * 100, 2) + ' %') + ' (' + a.count + ' / ' + a.addressed + ')'; })],
   ['bytes on the segment per command', ...modes.map(m => fmt(S.modes[m].bytesPerCommand, 0))],
   ['relay pin latency p50 / p99 (ms)', ...modes.map(m => fmt(S.modes[m].relay.p50Ms) + ' / ' + fmt(S.modes[m].relay.p99Ms))],
   ['meter rounds (p50 ms, missing)', ...modes.map(m => S.modes[m].meterRounds.rounds + ' (' + fmt(S.modes[m].meterRounds.p50Ms) + ', ' + S.modes[m].meterRounds.missing + ')')],

@@ -12,10 +12,15 @@ import type { MetricsOutput, Sample } from '../../core/metrics';
 import { loadCampaign, mergeThresholds, type LoadedCampaign } from '../campaign/load';
 import { MetricsOutputs } from '../metrics/metrics-outputs';
 import { createOutputs, parseOutSpec } from '../metrics/out-spec';
+import { runDashboardUrl } from '../../dashboards/run-link';
+import { HeldSamples } from '../metrics/held-samples';
 import { Timebase } from '../metrics/timebase';
 import type { Scenario } from '../scenario/schema';
 import { parseThresholds, ThresholdSinks } from '../thresholds';
+import { DeliveryTally } from './delivery';
 import { ReportCollector, writeReport } from './report-html';
+import { grafanaBaseUrl, runPlacement } from './run-placement';
+import { eventOf } from './run-events';
 import { ModeSummarizer, type ModeFacts, type ModeSummary, type ProcessOutcome, type RunSummary } from './summary';
 
 export type { ProcessOutcome, RunSummary } from './summary';
@@ -37,6 +42,8 @@ export interface RunFrameOptions {
   /** Outputs added to the ones --out asks for (tests). */
   readonly extraOutputs?: readonly MetricsOutput[];
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Grafana's address for the run's dashboard link (default: GRIDBENCH_GRAFANA_URL, then http://localhost:3000). */
+  readonly grafana?: string;
 }
 
 export function makeRunId(scenario: string, at = new Date()): string {
@@ -70,6 +77,7 @@ export interface StartedRun {
 export async function startRun(scenario: Scenario, options: RunFrameOptions): Promise<StartedRun> {
   // a bad --out must fail before anything is created
   for (const spec of options.out ?? []) parseOutSpec(spec, options.env ?? process.env);
+  const grafana = grafanaBaseUrl(options.grafana, options.env ?? process.env);
   const startedWall = Date.now();
   const runId = options.runId ?? makeRunId(scenario.name, new Date(startedWall));
   const runDir = join(options.resultsRoot ?? 'results', runId);
@@ -78,10 +86,22 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
   const thresholds = new ThresholdSinks(parseThresholds(mergeThresholds(scenario.thresholds, campaigns)));
   mkdirSync(runDir, { recursive: true });
   const log = options.log ?? (() => {});
+  // a virtual-clock run is placed when it ends, so that all of it is in the past then; its
+  // samples wait for that (timebase.ts, held-samples.ts)
+  const timebase = scenario.clock === 'virtual' ? Timebase.atRunEnd() : new Timebase('real', startedWall);
+  const held = scenario.clock === 'virtual' ? new HeldSamples(runDir) : undefined;
+  let endedWall: number | undefined;
+  /** When the run ended; a virtual-clock run's timeline is placed to end then (its last sample 1 ms
+   * before: points of one series at one instant are spread by microseconds). */
+  const place = (): number => {
+    endedWall ??= Date.now();
+    if (held && !timebase.placed) timebase.placeEnd(held.count > 0 ? held.last + 1 : 0, endedWall);
+    return endedWall;
+  };
   const outputs = new MetricsOutputs([
     ...createOutputs(options.out ?? [], {
       runDir,
-      timebase: new Timebase(scenario.clock, startedWall),
+      timebase,
       header: { run: runId, scenario: scenario.name, seed: String(scenario.seed), clock: scenario.clock },
       ...(options.env ? { env: options.env } : {}),
       log,
@@ -100,21 +120,38 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
     log,
     startMode(name) {
       const summarizer = new ModeSummarizer();
+      const fold = (sample: Sample) => {
+        if (held) held.add(sample);
+        else outputs.addSamples([sample]);
+        thresholds.add(sample);
+        summarizer.add(sample);
+        report.add(name, sample);
+      };
+      const delivery = new DeliveryTally(fold);
       return {
         record: (sample) => {
-          outputs.addSamples([sample]);
-          thresholds.add(sample);
-          summarizer.add(sample);
-          report.add(name, sample);
+          fold(sample);
+          const event = eventOf(sample);
+          if (event) fold(event);
+          delivery.observe(sample);
         },
         end: (facts) => {
+          delivery.finish();
           modes[name] = summarizer.summary(facts);
           latencies[name] = summarizer.latencies();
         },
       };
     },
-    stopOutputs: () => outputs.stop().catch((err: unknown) => log(`metrics outputs: ${(err as Error).message}`)),
+    async stopOutputs() {
+      place();
+      if (held) {
+        if (held.error) log(`metrics: ${held.error}`);
+        await held.release((samples) => outputs.addSamples(samples));
+      }
+      await outputs.stop().catch((err: unknown) => log(`metrics outputs: ${(err as Error).message}`));
+    },
     finish(extra = {}) {
+      const end = place();
       const results = thresholds.results();
       const summary: RunSummary = {
         run: runId,
@@ -129,6 +166,8 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
         thresholds: results,
         ok: results.every((r) => r.ok) && Object.values(modes).every((m) => m.failedSteps.length === 0),
         outputs: outputs.reports(),
+        placement: runPlacement(timebase, end),
+        dashboard: runDashboardUrl(grafana, { run: runId, fromMs: timebase.startEpochMs, toMs: end }),
         ...(extra.processes ? { processes: extra.processes } : {}),
       };
       writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);

@@ -22,6 +22,7 @@ import { countingWorkload, scheduleWorkload, type WorkloadFacts } from './worklo
 import type { ModeFacts } from './summary';
 import { startRun, type RunFrameOptions, type RunResult } from './run-results';
 import { peekClassName } from '../../nodes/protocol/message-class';
+import type { TnBoard } from '../../nodes/boards/board';
 
 export type { RunResult } from './run-results';
 
@@ -38,6 +39,8 @@ export interface Progress {
 
 export interface RunOptions extends RunFrameOptions {
   readonly onProgress?: (progress: Progress) => void;
+  /** Called with each mode's boards and clock once they are built (tests use it to reset one). */
+  readonly onBoards?: (mode: ModeName, boards: ReadonlyMap<string, TnBoard>, clock: Clock) => void;
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
@@ -83,12 +86,14 @@ async function runMode(
     profileFor: (link) => scenarioProfile(scenario, link),
   });
   const boards = createBoards(scenario, topology, clock, random, metrics);
+  options.onBoards?.(name, boards, clock);
   const oracle = new GoalOracle(topologyMembership(topology));
   const facts: WorkloadFacts = { commands: 0, addressed: 0, commandBytes: [], firmwareRollouts: 0 };
   const cryptoOps = new CryptoOpCounter();
   const mode = countingWorkload(
     createScenarioMode(name, { scenario, topology, clock, network, metrics, random, boards, oracle, cryptoOps }),
     facts,
+    metrics,
   );
   const cryptoReports = every(clock, CRYPTO_REPORT_MS, () => cryptoOps.report(metrics));
   campaigns = CampaignRunner.create(loadedCampaigns, {

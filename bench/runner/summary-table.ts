@@ -1,5 +1,6 @@
 /** The summary table `gridbench run` prints at the end: one column per mode. */
-import type { RunSummary, StormSummary } from './summary';
+import { formatDuration } from '../scenario/units';
+import type { ModeSummary, RunSummary, StormSummary } from './summary';
 
 const fmt = (v: number | null | undefined, digits = 1) =>
   v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits).replace(/\.0+$/, '');
@@ -12,12 +13,37 @@ function storms(list: readonly StormSummary[]): string {
   return `${list.length} storms, worst ${fmt(worst.measuredS, 1)} / ${fmt(worst.boundS, 1)} (${fmt(worst.measuredS / worst.boundS, 2)} x)`;
 }
 
+/** Delivery ratio with its counts: "98.83 % (593 / 600)". */
+export function delivered(a: ModeSummary['automation']): string {
+  const ratio = a.deliveryRatio === null ? '-' : `${fmt(a.deliveryRatio * 100, 2)} %`;
+  return `${ratio} (${a.count} / ${a.addressed})`;
+}
+
+/** The default time range of the dashboard, which a run longer than this does not fit. */
+const DEFAULT_RANGE_MS = 15 * 60_000;
+
+/** The lines after the table: the run's dashboard link, what it shows, and how to get the points there. */
+export function dashboardLines(summary: RunSummary, runDir: string, out: readonly string[]): string[] {
+  const p = summary.placement;
+  const spanMs = p.toMs - p.fromMs;
+  const lines = [`dashboard: ${summary.dashboard}`];
+  const where = p.placement === 'run-end' ? 'virtual clock, placed so that it ended when the run ended' : 'real clock, where it happened';
+  lines.push(`  this run's whole span: ${p.from} to ${p.to} (${formatDuration(spanMs)}, ${where})`);
+  if (spanMs > DEFAULT_RANGE_MS)
+    lines.push("  the dashboard's default range, the last 15 minutes, shows only its end: open this link to see all of it");
+  if (!out.some((spec) => spec.trim().startsWith('influxdb')))
+    lines.push(
+      `  its points reach InfluxDB with --out influxdb=URL, or afterwards: npx tsx bench/metrics/replay.ts ${runDir}/metrics.lp influxdb=http://localhost:8086/gridbench`,
+    );
+  return lines;
+}
+
 export function summaryTable(summary: RunSummary): string {
   const modes = Object.keys(summary.modes);
   const m = (key: string) => summary.modes[key]!;
   const rows: [string, ...string[]][] = [
     ['automation latency p50 / p99 (ms)', ...modes.map((k) => `${fmt(m(k).automation.p50Ms)} / ${fmt(m(k).automation.p99Ms)}`)],
-    ['automation accepted / addressed', ...modes.map((k) => `${m(k).automation.count} / ${m(k).automation.addressed}`)],
+    ['automation delivered (accepted / addressed)', ...modes.map((k) => delivered(m(k).automation))],
     ['bytes on the segment per command', ...modes.map((k) => fmt(m(k).bytesPerCommand, 0))],
     ['relay pin latency p50 / p99 (ms)', ...modes.map((k) => `${fmt(m(k).relay.p50Ms)} / ${fmt(m(k).relay.p99Ms)}`)],
     [

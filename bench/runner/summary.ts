@@ -12,6 +12,7 @@ import { CAMPAIGN_GOALS } from '../campaign/goals';
 import type { StepFailure } from '../campaign/step';
 import { CounterSink, TrendSink } from '../metrics/sinks';
 import type { ThresholdResult } from '../thresholds';
+import type { RunPlacement } from './run-placement';
 
 export interface LatencyStats {
   readonly count: number;
@@ -37,7 +38,8 @@ export interface StormSummary {
 export interface ModeSummary {
   readonly mode: string;
   readonly bootstrap: { readonly enrolled: number; readonly failed: readonly string[]; readonly durationMs: number };
-  readonly automation: LatencyStats & { readonly commands: number; readonly addressed: number };
+  /** `count` TNs accepted a command, of `addressed`; deliveryRatio = count / addressed (null without commands). */
+  readonly automation: LatencyStats & { readonly commands: number; readonly addressed: number; readonly deliveryRatio: number | null };
   /** Command send to relay pin change reported by a board. */
   readonly relay: LatencyStats;
   /** Bytes one automation command put on its PLC segment (protocol frames, without PHY overhead). */
@@ -161,7 +163,12 @@ export class ModeSummarizer {
     return {
       mode: facts.mode,
       bootstrap: facts.bootstrap,
-      automation: { ...latencyStats(this.automation), commands: facts.commands, addressed: facts.addressed },
+      automation: {
+        ...latencyStats(this.automation),
+        commands: facts.commands,
+        addressed: facts.addressed,
+        deliveryRatio: facts.addressed > 0 ? Number((this.automation.count / facts.addressed).toFixed(5)) : null,
+      },
       relay: latencyStats(this.relay),
       bytesPerCommand: facts.commandBytes.length ? Math.round(mean(facts.commandBytes)) : null,
       meterRounds: { rounds: rounds.count, p50Ms: rounds.p50Ms, maxMs: rounds.maxMs, missing: this.missing.value },
@@ -211,6 +218,10 @@ export interface RunSummary {
   /** Every threshold held and no campaign step failed. */
   readonly ok: boolean;
   readonly outputs: readonly { output: string; report: unknown }[];
+  /** Where the run sits in time (a virtual-clock run ends when the run ended), as metrics.lp and InfluxDB have it. */
+  readonly placement: RunPlacement;
+  /** The run on the Grafana dashboard: its span, its run id. */
+  readonly dashboard: string;
   /** --processes only: each OS process of the run and how it ended. */
   readonly processes?: readonly ProcessOutcome[];
 }

@@ -2,10 +2,12 @@
  * The scenario's workload on a mode: meter rounds, automation broadcasts with their relay
  * patterns, confidential messages and firmware rollouts, each at its run time.
  */
+import { NO_METRICS, type Metrics } from '../../core/metrics';
 import type { Topology } from '../../core/topology';
 import type { NodeId } from '../../core/transport';
 import type { Scenario } from '../scenario/schema';
 import type { RunnableMode } from './mode-factory';
+import { emitEvent } from './run-events';
 import type { Schedule } from './schedule';
 
 /**
@@ -55,8 +57,12 @@ export interface WorkloadFacts {
   firmwareRollouts: number;
 }
 
-/** The mode, counting the commands and rollouts issued to it (by the workload or by campaigns). */
-export function countingWorkload(mode: RunnableMode, facts: WorkloadFacts): RunnableMode {
+/**
+ * The mode, counting the commands and rollouts issued to it (by the workload or by campaigns);
+ * with `metrics`, each command is an `automation_command` sample and each power restoration an
+ * event (run-events.ts).
+ */
+export function countingWorkload(mode: RunnableMode, facts: WorkloadFacts, metrics: Metrics = NO_METRICS): RunnableMode {
   return {
     name: mode.name,
     bootstrap: () => mode.bootstrap(),
@@ -67,6 +73,7 @@ export function countingWorkload(mode: RunnableMode, facts: WorkloadFacts): Runn
       facts.commands++;
       facts.addressed += issued.addressed;
       facts.commandBytes.push(issued.segmentBytes);
+      metrics.emit('automation_command', { addressed: issued.addressed, bytes: issued.segmentBytes }, { segment: dc, dc });
       return issued;
     },
     confidential: (tn, payload) => mode.confidential(tn, payload),
@@ -74,7 +81,10 @@ export function countingWorkload(mode: RunnableMode, facts: WorkloadFacts): Runn
       facts.firmwareRollouts++;
       return mode.firmware(image, timeoutMs);
     },
-    powerRestored: (dc) => mode.powerRestored(dc),
+    powerRestored: (dc) => {
+      emitEvent(metrics, 'power-restored', `power restored on ${dc}: every TN of the segment lost and regained power`, { segment: dc, dc });
+      return mode.powerRestored(dc);
+    },
     replace: (node) => mode.replace(node),
     stats: () => mode.stats(),
     close: () => mode.close(),

@@ -18,6 +18,15 @@ const dashboard = JSON.parse(files['json/gridbench.json']!) as {
     fieldConfig?: unknown;
   }[];
   templating: { list: { name: string }[] };
+  annotations: {
+    list: {
+      name: string;
+      enable: boolean;
+      iconColor: string;
+      datasource: { uid: string };
+      target: Record<string, unknown> & { query: string };
+    }[];
+  };
   uid: string;
 };
 
@@ -38,8 +47,21 @@ describe('dashboards as code', () => {
     expect(has('timeseries', /channel drops by reason/i)).toBe(true);
     expect(has('timeseries', /queue delay/i)).toBe(true);
     expect(has('state-timeline', /board status/i)).toBe(true);
+    expect(has('stat', /automation delivery ratio by mode/i)).toBe(true);
+    expect(has('timeseries', /delivery and bytes per command/i)).toBe(true);
     expect(dashboard.templating.list.map((v) => v.name)).toEqual(['run', 'mode', 'segment']);
     expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
+  });
+
+  it('marks campaign steps, power restorations, storms and board resets on the time axis, each switchable on its own', () => {
+    const annotations = dashboard.annotations.list;
+    expect(annotations.map((a) => a.name)).toEqual(['Campaign steps', 'Power restorations', 'Renegotiation storms', 'Board resets']);
+    for (const a of annotations) {
+      expect(a).toMatchObject({ enable: true, datasource: { uid: INFLUX_DATASOURCE.uid } });
+      expect(a.target).toMatchObject({ rawQuery: true, fromAnnotations: true, textColumn: 'text', tagsColumn: 'kind,mode' });
+      expect(a.target.query).toMatch(/^SELECT "text", "kind", "mode" FROM "event" WHERE \$timeFilter AND "run" =~ \/\^\$run\$\//);
+    }
+    expect(new Set(annotations.map((a) => a.iconColor)).size).toBe(annotations.length);
   });
 
   it('shows attacker frames accepted in red as soon as there is one', () => {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderAll } from '../../dashboards/generate';
 import { ALL } from '../../dashboards/grafana-macros';
-import { checkDashboardQueries, influxQueryRunner, panelTargets } from '../../dashboards/query-check';
+import { annotationTargets, checkDashboardQueries, influxQueryRunner, panelTargets } from '../../dashboards/query-check';
 import { startInfluxd, type InfluxServer } from '../setup/influxdb';
 
 const dashboard = JSON.parse(renderAll()['json/gridbench.json']!);
@@ -27,7 +27,8 @@ describe('dashboard queries on a real InfluxDB', () => {
     const report = await checkDashboardQueries(dashboard, influxQueryRunner(server.url, 'empty'), { range, selections });
     for (const [name, v] of Object.entries(report.variables)) expect(v.error, `variable ${name}`).toBeUndefined();
     expect(report.results).toHaveLength(panelTargets(dashboard).length);
-    for (const r of report.results) {
+    expect(report.annotations).toHaveLength(annotationTargets(dashboard).length);
+    for (const r of [...report.results, ...report.annotations]) {
       expect(r.error, `${r.panel} (${r.refId}): ${r.expanded}`).toBeUndefined();
       expect(r.expanded, r.panel).not.toMatch(/\$\w|\[\[/);
     }

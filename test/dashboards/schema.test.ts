@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { renderAll } from '../../dashboards/generate';
-import { panelTargets, variableDefinitions } from '../../dashboards/query-check';
+import { annotationTargets, panelTargets, variableDefinitions } from '../../dashboards/query-check';
 import { schemaViolations } from '../../dashboards/schema-check';
 
 const dashboard = JSON.parse(renderAll()['json/gridbench.json']!);
 
 describe('dashboard queries use only what measurements.ts declares', () => {
   it.each(panelTargets(dashboard).map((t) => [`${t.panel} (${t.refId})`, t.query]))('%s', (_name, query) => {
+    expect(schemaViolations(query)).toEqual([]);
+  });
+
+  it.each(annotationTargets(dashboard).map((t) => [t.panel, t.query]))('%s', (_name, query) => {
     expect(schemaViolations(query)).toEqual([]);
   });
 

@@ -38,6 +38,9 @@ describe('the default run', () => {
       expect(m.automation.p50Ms).toBeGreaterThan(0);
       expect(m.automation.p99Ms).toBeGreaterThanOrEqual(m.automation.p50Ms);
       expect(m.bytesPerCommand).toBeGreaterThan(0);
+      // delivery ratio next to latency and bytes: TNs that accepted a command over TNs it addressed
+      expect(m.automation.addressed).toBe(m.automation.commands * 50);
+      expect(m.automation.deliveryRatio).toBeCloseTo(m.automation.count / m.automation.addressed, 5);
       expect(m.attacks).toEqual(expect.objectContaining({ injected: expect.any(Number), accepted: 0, rejected: expect.any(Number) }));
       expect(m.attacks.injected).toBeGreaterThan(0);
       expect(m.attacks.rejected).toBeGreaterThan(0);

@@ -6,13 +6,15 @@
 import { loadScenario } from '../../scenario/load';
 import { runScenario, type Progress } from '../../runner/run';
 import { runProcesses } from '../../runner/processes';
-import { summaryTable } from '../../runner/summary-table';
+import { dashboardLines, summaryTable } from '../../runner/summary-table';
+import { DEFAULT_GRAFANA_URL, GRAFANA_URL_ENV } from '../../../dashboards/run-link';
 import { formatDuration } from '../../scenario/units';
 import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
 
-const USAGE = `usage: gridbench run SCENARIO [--out influxdb=URL]... [--seed N] [--processes] [--results DIR] [--quiet]
+const USAGE = `usage: gridbench run SCENARIO [--out influxdb=URL]... [--grafana URL] [--seed N] [--processes] [--results DIR] [--quiet]
 
   --out influxdb=http://host:8086/db   also stream metrics to InfluxDB 1.x (settings: GRIDBENCH_INFLUXDB_*)
+  --grafana http://host:3000           Grafana of the printed dashboard link (default: ${GRAFANA_URL_ENV}, else ${DEFAULT_GRAFANA_URL})
   --seed N                             override the scenario's seed
   --processes                          broker, HES, each DC and the TN hosts as separate processes (ZeroMQ TCP, real clock)
   --results DIR                        where results/<run-id>/ goes (default: results)
@@ -31,6 +33,7 @@ export const command: Command = {
       allowPositionals: true,
       options: {
         out: { type: 'string', multiple: true, default: [] },
+        grafana: { type: 'string' },
         seed: { type: 'string' },
         processes: { type: 'boolean', default: false },
         results: { type: 'string', default: 'results' },
@@ -60,6 +63,7 @@ export const command: Command = {
       console.error(`gridbench: ${scenario.name} (${scenario.file}), modes ${scenario.modes.join(' + ')}, seed ${scenario.seed}, ${clock}`);
       const options = {
         out: values.out,
+        ...(values.grafana !== undefined ? { grafana: values.grafana } : {}),
         resultsRoot: values.results,
         log: (line: string) => console.error(`gridbench: ${line}`),
         ...(onProgress ? { onProgress } : {}),
@@ -68,6 +72,7 @@ export const command: Command = {
       if (tty && onProgress) process.stderr.write('\n');
       console.log(summaryTable(result.summary));
       console.log(`\nresults: ${result.runDir}/ (summary.json, metrics.lp, report.html)`);
+      console.log(dashboardLines(result.summary, result.runDir, values.out).join('\n'));
       return result.exitCode;
     } catch (err) {
       console.error(`gridbench run: ${(err as Error).message}`);
