@@ -17,18 +17,23 @@ import { NO_OBSERVER } from '../oracle/goal-oracle';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
 import { signFrame } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';
+import { BroadcastRepeater, type BroadcastRepeats } from './broadcast-repeats';
 import { EnrolmentLoop } from './enrolment-loop';
 import type { LeanNodeDeps, RetryPolicy } from './node-deps';
 
 export interface DcOptions {
   readonly hes: NodeId;
   readonly retry?: RetryPolicy;
+  /** Automation broadcasts sent again, the same frame (./broadcast-repeats.ts); none by default. */
+  readonly repeats?: BroadcastRepeats;
 }
 
 export interface IssuedCommand {
   readonly counter: number;
   readonly frame: Uint8Array;
   readonly issuedAt: number;
+  /** Times the frame goes on the segment: 1 + the repetition policy's repeats. */
+  readonly copies: number;
 }
 
 const TN_RECORD = 'tn-';
@@ -42,6 +47,7 @@ export class Dc {
   private readonly inbox: Inbox;
   private readonly enrolment: EnrolmentLoop;
   private readonly observer;
+  private readonly repeater: BroadcastRepeater;
 
   private constructor(
     private readonly deps: LeanNodeDeps,
@@ -57,6 +63,9 @@ export class Dc {
     const refusal = stored && this.installCerts(stored);
     if (refusal) throw new Error(`DC ${deps.id}: stored certificates no longer verify: ${refusal.detail}`);
     this.enrolment = new EnrolmentLoop(deps.clock, () => this.sendCsr(), options.retry);
+    this.repeater = new BroadcastRepeater(deps.clock, options.repeats ?? { repeats: 0, spacingMs: 0 }, (frame, sentAt) =>
+      deps.transport.send(SEGMENT_BROADCAST, frame, { sentAt }),
+    );
     this.inbox = openInbox('dc', deps.transport, deps.metrics, (frame, rx) => this.handle(frame, rx));
   }
 
@@ -77,7 +86,7 @@ export class Dc {
     return this.enrolled ? Promise.resolve() : this.enrolment.run();
   }
 
-  /** Signs and broadcasts an automation command to every TN of the segment. */
+  /** Signs and broadcasts an automation command to every TN of the segment (and its repeats, if any). */
   automation(relay: 0 | 1): IssuedCommand {
     this.counter++;
     putJson(this.deps.store, 'counter', { value: this.counter });
@@ -89,10 +98,12 @@ export class Dc {
     this.observer.sent(this.deps.id, signed);
     const issuedAt = this.deps.clock.now();
     this.deps.transport.send(SEGMENT_BROADCAST, frame);
-    return { counter: this.counter, frame, issuedAt };
+    this.repeater.repeat(frame, issuedAt);
+    return { counter: this.counter, frame, issuedAt, copies: this.repeater.copies };
   }
 
   async close(): Promise<void> {
+    this.repeater.stop();
     this.inbox.stop();
     this.enrolment.stop();
     await this.deps.transport.close();

@@ -9,6 +9,7 @@ import { Random } from '../../core/random';
 import type { Network } from '../../core/transport';
 import type { ModeDefinition } from '../mode';
 import { stateStoreFor } from '../store/state-dir';
+import { MAX_REPEATS, type BroadcastRepeats } from './broadcast-repeats';
 import { LeanMode, type LeanOptions } from './lean-mode';
 import { exportLeanHostState, LEAN_PROVISIONING, loadLeanHostState, saveLeanProvisioning, stateManufacturer } from './provisioning';
 
@@ -21,8 +22,23 @@ const NO_NETWORK: Network = {
 
 export const LEAN_MODE: ModeDefinition<LeanMode, LeanOptions> = {
   summary: 'signed multicast and signed+encrypted unicast at application level (ECDSA/ECDH P-256, AES-128-GCM)',
-  // lean takes nothing from a scenario yet: an empty section is all it accepts
-  scenarioSection: () => z.object({}).strict().prefault({}),
+  // lean: { automation: { repeats: 2, spacing: 200ms } }: the DC sends each automation
+  // broadcast twice more, 200 ms apart (./broadcast-repeats.ts); no repeats without it
+  scenarioSection: (units) =>
+    z
+      .object({
+        automation: z
+          .object({
+            repeats: z.number().int().min(0).max(MAX_REPEATS),
+            spacing: units.duration.default(200),
+          })
+          .strict()
+          .refine((a) => a.repeats === 0 || a.spacing > 0, { message: 'expected a positive spacing between repeats', path: ['spacing'] })
+          .transform((a): BroadcastRepeats => ({ repeats: a.repeats, spacingMs: a.spacing }))
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
   create: (ctx) => new LeanMode(ctx),
   provisionedMarker: LEAN_PROVISIONING,
   provision(ctx) {

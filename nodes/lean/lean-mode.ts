@@ -25,6 +25,7 @@ import { MANUFACTURER_ID } from '../oracle/goal-oracle';
 import { RefusalTally } from '../refusal-tally';
 import type { NodeStore } from '../store/node-store';
 import { AllowList } from './allow-list';
+import { RepeatWindow, type BroadcastRepeats } from './broadcast-repeats';
 import { Dc } from './dc';
 import { Hes, provisionHes } from './hes';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
@@ -47,6 +48,8 @@ export interface LeanOptions {
   readonly retry?: RetryPolicy;
   /** The firmware carousel: passes over the image and the pause between chunks. */
   readonly firmware?: { readonly passes: number; readonly chunkIntervalMs: number };
+  /** Automation broadcasts repeated by their DC, deduplicated by the TNs (./broadcast-repeats.ts); none by default. */
+  readonly automation?: BroadcastRepeats | undefined;
 }
 
 /** The public part of lean provisioning: who may enrol with which keys, and the manufacturer's key. */
@@ -192,7 +195,12 @@ export class LeanMode implements BenchMode {
     const node = this.dcs.get(dc);
     if (!node) throw new Error(`lean mode: no DC "${dc}"`);
     const issued = node.automation(command.relay === 'on' ? 1 : 0);
-    return { issuedAt: issued.issuedAt, addressed: this.ctx.topology.tnsOf(dc).length, segmentBytes: issued.frame.length };
+    // every copy of a repeated broadcast is on the segment
+    return {
+      issuedAt: issued.issuedAt,
+      addressed: this.ctx.topology.tnsOf(dc).length,
+      segmentBytes: issued.frame.length * issued.copies,
+    };
   }
 
   confidential(tn: NodeId, payload: Uint8Array): void {
@@ -292,10 +300,11 @@ export class LeanMode implements BenchMode {
 
   /** The unit of a DC (the current generation): keys provisioned, allow-listed, attached. */
   private createDc(dc: NodeId): Dc {
-    const { retry } = this.ctx.options;
+    const { retry, automation } = this.ctx.options;
     return Dc.create(this.depsOf(dc, this.ctx.crypto.dc, this.metrics.with({ dc, segment: dc })), {
       hes: this.ctx.topology.hes,
       ...(retry ? { retry } : {}),
+      ...(automation ? { repeats: automation } : {}),
     });
   }
 
@@ -303,7 +312,7 @@ export class LeanMode implements BenchMode {
     const { ctx } = this;
     const relay = ctx.relayFor(tn);
     const compute = ctx.computeFor(tn);
-    const { retry } = ctx.options;
+    const { retry, automation } = ctx.options;
     return Tn.create(this.depsOf(tn, ctx.crypto.tn, this.metrics.with({ dc, segment: dc, tn })), {
       dc,
       hes: ctx.topology.hes,
@@ -314,6 +323,7 @@ export class LeanMode implements BenchMode {
       ...(relay ? { relay } : {}),
       ...(compute ? { compute } : {}),
       ...(retry ? { retry } : {}),
+      ...(automation?.repeats ? { repeats: new RepeatWindow(ctx.clock, automation) } : {}),
     });
   }
 

@@ -35,6 +35,7 @@ import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity'
 import { signFrame, signThenSeal } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';
 import { EnrolmentLoop } from './enrolment-loop';
+import type { RepeatWindow } from './broadcast-repeats';
 import type { LeanNodeDeps, RetryPolicy } from './node-deps';
 
 export interface TnOptions {
@@ -46,6 +47,8 @@ export interface TnOptions {
   readonly retry?: RetryPolicy;
   /** Told of every firmware image this TN installs, when it is installed (the mode's rollout waits on it). */
   readonly onFirmwareInstalled?: (version: number) => void;
+  /** The copies of its DC's repeated automation broadcasts it may still see (./broadcast-repeats.ts). */
+  readonly repeats?: RepeatWindow;
 }
 
 /**
@@ -335,11 +338,14 @@ export class Tn {
     if (!this.dcCert) return reject('not-enrolled', 'automation command before enrolment');
     if (command.dc !== this.options.dc) return reject('wrong-sender', `command from ${command.dc}, this TN belongs to ${this.options.dc}`);
     if (command.group !== this.options.dc) return reject('wrong-recipient', `command for group ${command.group}`);
+    if (command.counter <= this.counters.dc && this.options.repeats?.isRepeat(rx.frame))
+      return reject('duplicate-command', `a repeat of DC counter ${command.counter}, accepted already`);
     if (!this.deps.crypto.verify(command.signature, command.signed, this.dcCert.signKey))
       return this.spent(['verify'], reject('bad-signature', 'automation command'));
     if (command.counter <= this.counters.dc)
       return this.spent(['verify'], reject('stale-counter', `DC counter ${command.counter} <= ${this.counters.dc}`));
     this.saveCounters({ dc: command.counter });
+    this.options.repeats?.accepted(rx.frame);
     const dcKey = this.dcCert.signKey;
     const receivedAt = this.deps.clock.now();
     this.cpu.after(['verify'], () => {

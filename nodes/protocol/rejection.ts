@@ -21,6 +21,8 @@ export const REJECTION_REASONS = [
   'stale-counter',
   'firmware-rollback',
   'duplicate-response',
+  // a copy of the automation command a TN accepted last, as its DC's repetition policy sends them
+  'duplicate-command',
   'no-outstanding-request',
   // authentic and fresh but not acceptable now
   'not-enrolled',

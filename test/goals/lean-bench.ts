@@ -6,7 +6,7 @@ import { Attacker } from '../../bench/attack/attacker';
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
-import type { LeanMode } from '../../nodes/lean/lean-mode';
+import type { LeanMode, LeanOptions } from '../../nodes/lean/lean-mode';
 import { createMode } from '../../nodes/modes';
 import { GoalOracle, topologyMembership } from '../../nodes/oracle/goal-oracle';
 import type { RejectionReason } from '../../nodes/protocol/rejection';
@@ -30,7 +30,9 @@ export interface LeanBench {
   close(): Promise<void>;
 }
 
-export async function leanBench(options: { dcs?: number; tnsPerDc?: number; bootstrap?: boolean; seed?: string } = {}): Promise<LeanBench> {
+export async function leanBench(
+  options: { dcs?: number; tnsPerDc?: number; bootstrap?: boolean; seed?: string; lean?: LeanOptions } = {},
+): Promise<LeanBench> {
   const clock = new VirtualClock();
   const topology = Topology.build(options.dcs ?? 2, options.tnsPerDc ?? 3);
   const random = new Random(options.seed ?? 'goals');
@@ -51,7 +53,7 @@ export async function leanBench(options: { dcs?: number; tnsPerDc?: number; boot
     metrics: recorder.metrics(clock),
     random,
     observer: oracle,
-    options: { retry: { firstMs: 5_000, maxMs: 20_000 }, firmware: { passes: 1, chunkIntervalMs: 10 } },
+    options: { retry: { firstMs: 5_000, maxMs: 20_000 }, firmware: { passes: 1, chunkIntervalMs: 10 }, ...options.lean },
   });
   const attacker = new Attacker({ control: network.control, crypto, keysOf: (node) => mode.keysOf(node) });
   if (options.bootstrap !== false) {
