@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenario, type RunResult } from '../../bench/runner/run';
 import { loadScenario } from '../../bench/scenario/load';
+import { delivered } from '../../bench/runner/summary-table';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-default-'));
 let result: RunResult;
@@ -73,6 +74,11 @@ describe('the default run', () => {
       expect((dom.match(/class="storm-line"/g) ?? []).length).toBeGreaterThan(0);
       expect((dom.match(/class="bound-line"/g) ?? []).length).toBeGreaterThan(0);
       expect(dom).toMatch(/fresh_authentic_DC/);
+      const { lean, 'smgw-tls': tls } = result.summary.modes;
+      expect(dom).toContain(
+        `automation delivered (accepted / addressed)</td><td>${delivered(lean!.automation)}</td><td>${delivered(tls!.automation)}</td>`,
+      );
+      expect(dom).toContain(`href="${result.summary.dashboard.replace(/&/g, '&amp;')}"`);
     } finally {
       rmSync(profile, { recursive: true, force: true });
     }
