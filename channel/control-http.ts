@@ -70,6 +70,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
  * plus /inject, /reset and /stats. JSON in and out; errors are {"error": {"code", "message"}}.
  *
  *   GET    /links                 GET /links/{name}     POST /links/{name}  {preset?, ...fields}
+ *     (fields without a preset refine the link's present profile, as in a config file)
  *   GET    /presets               GET /interceptor-types
  *   GET    /interceptors          POST /interceptors    {type, id?, match?, probability?, config?}
  *   GET    /interceptors/{id}     DELETE /interceptors/{id}

@@ -17,7 +17,7 @@ import './interceptors';
 import type { InterceptorChain } from './interceptor-chain';
 import type { LinkState, Links } from './links';
 import { describeZodIssues } from '../core/config';
-import type { LinkProfile, ProfileSpec } from './profile';
+import { deepMerge, type LinkProfile, type ProfileSpec } from './profile';
 import type { TapHandler, Taps } from './taps';
 
 export interface LinkInfo {
@@ -54,7 +54,11 @@ export interface CustomInterceptorOptions {
 export interface ChannelControl {
   links(): LinkInfo[];
   presets(): Readonly<Record<string, LinkProfile>>;
-  /** Replaces a link's profile while frames flow; queued frames keep their place. Throws ProfileError. */
+  /**
+   * Changes a link's profile while frames flow; queued frames keep their place. Throws ProfileError.
+   * A spec without a preset refines the link's present spec field by field (as an override in a
+   * config file refines its preset); a spec naming a preset replaces it.
+   */
   setProfile(link: string, spec: ProfileSpec): LinkProfile;
   interceptorTypes(): { name: string; summary: string }[];
   /** Adds a registered interceptor by type name. Throws InterceptorConfigError naming the field. */
@@ -124,7 +128,11 @@ export function createChannelControl(channel: ControlledChannel): ChannelControl
   return {
     links: () => [...links.all()].map(linkInfo),
     presets: () => channel.presets,
-    setProfile: (name, spec) => links.setProfile(findLink(name), spec),
+    setProfile: (name, spec) => {
+      const link = findLink(name);
+      const refined = spec.preset === undefined ? (deepMerge(link.spec, spec) as ProfileSpec) : spec;
+      return links.setProfile(link, refined);
+    },
     interceptorTypes: () => interceptorTypes().map((t) => ({ name: t.name, summary: t.summary })),
     addInterceptor: (spec) => {
       const parsed = interceptorSpecSchema.safeParse(spec);

@@ -35,8 +35,18 @@ export class RealClock implements Clock {
     return performance.timeOrigin + performance.now();
   }
 
+  /**
+   * Never fires before delayMs have passed: Node's timers count whole milliseconds of a cached
+   * loop time and may fire up to 1 ms early, so an early timer is armed again for the rest.
+   */
   setTimer(delayMs: number, fn: () => void): TimerHandle {
-    const handle = setTimeout(fn, Math.max(0, delayMs));
+    const due = this.now() + Math.max(0, delayMs);
+    const fire = (): void => {
+      const left = due - this.now();
+      if (left > 0) handle = setTimeout(fire, Math.ceil(left));
+      else fn();
+    };
+    let handle = setTimeout(fire, Math.ceil(Math.max(0, delayMs)));
     return { cancel: () => clearTimeout(handle) };
   }
 

@@ -34,6 +34,14 @@ describe('control API object (in process)', () => {
     expect(second.at - second.sentAt).toBe(0);
   });
 
+  it('refines the present profile with a few fields, and replaces it when a preset is named', () => {
+    const b = virtualBench({ plc: { preset: 'g3-plc-cenelec-a', loss: { p: 0.1 } } });
+    const g3 = b.control.links().find((l) => l.name === 'plc:dc1')!.profile;
+    expect(b.control.setProfile('plc:dc1', { loss: { p: 0 } })).toEqual({ ...g3, loss: { model: 'bernoulli', p: 0 } });
+    expect(b.control.setProfile('plc:dc1', { latencyMs: 7 })).toEqual({ ...g3, loss: { model: 'bernoulli', p: 0 }, latencyMs: 7 });
+    expect(b.control.setProfile('plc:dc1', { preset: 'lan' })).toEqual(b.control.presets()['lan']);
+  });
+
   it('refuses bad profiles and unknown links with errors naming the field', () => {
     const b = virtualBench({});
     expect(() => b.control.setProfile('plc:dc9', {})).toThrow(ChannelError);
@@ -132,6 +140,10 @@ describe('control API over HTTP', () => {
     expect((await call('DELETE', '/interceptors/d1')).status).toBe(404);
     const set = await call('POST', '/links/plc:dc1', { preset: 'g3-plc-cenelec-a' });
     expect(set.body).toMatchObject({ profile: { maxPsdu: 239 } });
+    // A few fields refine the link's profile, as an override in a config file refines its preset.
+    const refined = await call('POST', '/links/plc:dc1', { loss: { p: 0 } });
+    expect(refined.body).toMatchObject({ profile: { maxPsdu: 239, duplex: 'half', retries: 3, loss: { model: 'bernoulli', p: 0 } } });
+    expect((refined.body!.profile as { bitRate: number }).bitRate).toBeGreaterThan(0);
     expect((await call('POST', '/inject', { from: 'hes', to: 'dc1', hex: '0112aa' })).status).toBe(202);
     await waitFor(() => bench!.at('dc1').length === 1, 'injected frame');
     expect(bench.at('dc1')[0]!.from).toBe('hes');

@@ -94,6 +94,8 @@ describe('gridbench validate and presets', () => {
     expect(p.code).toBe(0);
     expect(p.stdout).toMatch(/g3-plc-cenelec-a/);
     expect(p.stdout).toMatch(/prime-1\.3-cenelec-a/);
+    // The uplink rate of an asymmetric link is shown beside its downlink rate.
+    expect(p.stdout).toMatch(/^dsl +14490\.6 kbit\/s +905\.7 kbit\/s/m);
   });
 });
 

@@ -60,6 +60,24 @@ describe('RealClock', () => {
     await clock.sleep(15);
     expect(clock.now() - start).toBeGreaterThanOrEqual(14);
   });
+
+  it('never fires a timer before its delay, fractional delays included', async () => {
+    const clock = new RealClock();
+    const early: number[] = [];
+    await Promise.all(
+      [0.3, 1, 1.5, 2.7, 3.2, 5.9, 7.01, 10.5].map(
+        (d) =>
+          new Promise<void>((resolve) => {
+            const due = clock.now() + d;
+            clock.setTimer(d, () => {
+              if (clock.now() < due) early.push(due - clock.now());
+              resolve();
+            });
+          }),
+      ),
+    );
+    expect(early).toEqual([]);
+  });
 });
 
 describe('VirtualClock.drive', () => {
