@@ -5,7 +5,7 @@
  */
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
-import { GoalOracle, topologyMembership } from '../../nodes/oracle/goal-oracle';
+import { GoalOracle, judgeConfidentiality, topologyMembership } from '../../nodes/oracle/goal-oracle';
 import type { ModeName } from '../../nodes/modes';
 import { RealClock, VirtualClock, type Clock } from '../../core/clock';
 import { onClock, passTime } from '../../core/clock-wait';
@@ -95,6 +95,7 @@ async function runMode(
     facts,
     metrics,
   );
+  const untap = judgeConfidentiality(oracle, mode, network, topology);
   const cryptoReports = every(clock, CRYPTO_REPORT_MS, () => cryptoOps.report(metrics));
   campaigns = CampaignRunner.create(loadedCampaigns, {
     mode,
@@ -143,6 +144,7 @@ async function runMode(
     return { mode: name, bootstrap, ...facts, violations: oracle.violations, failedSteps };
   } finally {
     clearInterval(ticker);
+    untap();
     cryptoReports.cancel();
     cryptoOps.report(metrics);
     // the mode is closed on every path: also when bootstrap, a campaign or the workload threw

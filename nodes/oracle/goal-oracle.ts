@@ -11,6 +11,8 @@ import { decodeCertificate } from '../protocol/certificate';
 import { ALL_TNS } from '../protocol/frame-fields';
 import { MessageClass } from '../protocol/message-class';
 import type { NodeId } from '../../core/transport';
+import { ConfidentialityJudge, type KeyCustody } from './confidentiality';
+import { CRYPTO_BACKENDS } from '../crypto';
 
 /**
  * The manufacturer's id: the issuer of firmware in both modes (and of the HES certificate in lean),
@@ -52,7 +54,11 @@ export interface Acceptance {
 /** What nodes report to. A node without an observer reports nowhere. */
 export interface ProtocolObserver {
   issued(certificate: Uint8Array): void;
-  sent(sender: NodeId, signed: Uint8Array): void;
+  /**
+   * A genuine party sent content. `recipient` is the node it was meant for when the content does
+   * not name it (smgw-tls: the TLS channel it went down); content sent to several is told once per recipient.
+   */
+  sent(sender: NodeId, signed: Uint8Array, recipient?: NodeId): void;
   accepted(acceptance: Acceptance): void;
   /** A new unit took a node's place: its own firmware history starts (messages stay judged per node). */
   replaced(node: NodeId): void;
@@ -93,6 +99,12 @@ const GOAL_OF_CLASS: Partial<Record<MessageClass, Goal>> = {
   [MessageClass.FirmwareManifest]: 'fresh_authentic_FW',
 };
 
+/**
+ * Commands a replacement unit must never take if they were sent before it existed: it was not
+ * their recipient (meter requests are polls the HES sends again while a round is open).
+ */
+const FOR_EXISTING_UNITS: ReadonlySet<MessageClass> = new Set([MessageClass.Automation, MessageClass.Confidential]);
+
 /** Counters that must rise from one accepted message to the next, per receiving node and signer key. */
 const COUNTER_SPACE: Partial<Record<MessageClass, string>> = {
   [MessageClass.MeterRequest]: 'hes-request',
@@ -115,6 +127,14 @@ export class GoalOracle implements ProtocolObserver {
   private readonly latestCert = new Map<string, string>();
   /** digest of signed bytes -> genuine sender */
   private readonly genuine = new Map<string, NodeId>();
+  /** digest of signed bytes -> the nodes a genuine sender said it was for (when the content does not say) */
+  private readonly recipients = new Map<string, Set<NodeId>>();
+  /** digest of signed bytes -> the oracle's event count when a genuine party last sent it */
+  private readonly sentAt = new Map<string, number>();
+  /** node -> the oracle's event count when its current unit took its place */
+  private readonly replacedAt = new Map<NodeId, number>();
+  private events = 0;
+  private confidentiality?: ConfidentialityJudge;
   private readonly seen = new Set<string>();
   private readonly lastCounter = new Map<string, number>();
   private readonly installedVersion = new Map<NodeId, number>();
@@ -132,11 +152,36 @@ export class GoalOracle implements ProtocolObserver {
     if (cert.ok) this.latestCert.set(cert.value.subject, d);
   }
 
-  sent(sender: NodeId, signed: Uint8Array): void {
-    this.genuine.set(digest(signed), sender);
+  sent(sender: NodeId, signed: Uint8Array, recipient?: NodeId): void {
+    const d = digest(signed);
+    this.genuine.set(d, sender);
+    this.sentAt.set(d, ++this.events);
+    if (recipient !== undefined) {
+      const set = this.recipients.get(d) ?? new Set();
+      this.recipients.set(d, set.add(recipient));
+    }
+  }
+
+  /**
+   * Judges confidentiality from now on (ConfidentialityJudge): every sealed frame passed to
+   * `frame()` that a unit other than its recipient's current one can open is a violation.
+   */
+  judgeConfidentiality(custody: KeyCustody): void {
+    this.confidentiality = new ConfidentialityJudge(custody);
+  }
+
+  /** A frame seen on the wire (the runner taps every link), judged for confidentiality. */
+  frame(bytes: Uint8Array, attack?: string): void {
+    const exposure = this.confidentiality?.frame(bytes);
+    if (!exposure) return;
+    this.tallies.get(exposure.goal)!.violations++;
+    this.violations.push({ goal: exposure.goal, node: exposure.recipient, detail: exposure.detail, ...(attack ? { attack } : {}) });
   }
 
   replaced(node: NodeId): void {
+    // the retiring unit's key stays known to the judge: whoever holds the old unit may read with it
+    this.confidentiality?.refresh();
+    this.replacedAt.set(node, ++this.events);
     // the new unit comes with factory firmware: its history starts, but not below the fleet's
     const fleet = Math.max(0, ...this.installedVersion.values());
     this.installedVersion.delete(node);
@@ -184,6 +229,11 @@ export class GoalOracle implements ProtocolObserver {
     if (sender === undefined) return `${a.node} accepted ${what} that no genuine party sent`;
     if (sender !== a.sender) return `${a.node} accepted ${what} from ${a.sender}, but ${sender} sent it`;
     if (this.membership && !this.membership(a.node, a.recipient)) return `${a.node} accepted ${what} meant for ${a.recipient}`;
+    const meantFor = this.recipients.get(d);
+    if (meantFor && this.membership && ![...meantFor].some((r) => this.membership!(a.node, r)))
+      return `${a.node} accepted ${what} the sender meant for ${[...meantFor].join(', ')}`;
+    if (FOR_EXISTING_UNITS.has(a.cls) && (this.replacedAt.get(a.node) ?? 0) > (this.sentAt.get(d) ?? 0))
+      return `${a.node}, a replacement unit, accepted ${what} sent before it took the node's place`;
     if (a.cls === MessageClass.FirmwareManifest) {
       const before = this.installedVersion.get(a.node) ?? 0;
       const floor = this.floor.get(a.node) ?? 0;
@@ -203,4 +253,40 @@ export class GoalOracle implements ProtocolObserver {
     }
     return undefined;
   }
+}
+
+/** What judgeConfidentiality needs of a mode and its wire. */
+export interface ConfidentialitySetup {
+  readonly mode: { keysOf?(node: NodeId): { enc: { secretKey: Uint8Array; publicKey: Uint8Array } } };
+  readonly wire: { tap(handler: (event: { bytes: Uint8Array }) => void): () => void };
+}
+
+/**
+ * Has the oracle judge confidentiality on every frame entering the wire, in a mode whose nodes
+ * hold decryption keys (lean's keysOf); returns the function that stops it (a no-op otherwise).
+ */
+export function judgeConfidentiality(
+  oracle: GoalOracle,
+  mode: ConfidentialitySetup['mode'],
+  network: { control: ConfidentialitySetup['wire'] },
+  topology: Pick<Topology, 'nodes'>,
+  crypto: KeyCustody['crypto'] = CRYPTO_BACKENDS.node,
+): () => void {
+  const keysOf = mode.keysOf?.bind(mode);
+  if (!keysOf) return () => {};
+  const nodes = topology.nodes.filter((n) => {
+    try {
+      keysOf(n);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  oracle.judgeConfidentiality({
+    nodes,
+    keysOf: (n) => ({ encSecretKey: keysOf(n).enc.secretKey, encPublicKey: keysOf(n).enc.publicKey }),
+    crypto,
+  });
+  // an exposure is the sealer's fault, whoever carries the frame: it is not attributed to an attack
+  return network.control.tap((event) => oracle.frame(event.bytes));
 }

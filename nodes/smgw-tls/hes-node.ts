@@ -140,7 +140,7 @@ export class TlsHes {
       }
     }
     const channel = state.channel;
-    if (channel?.accepted && channel.socket.writable) this.write(channel, bytes, issuedAt);
+    if (channel?.accepted && channel.socket.writable) this.write(channel, bytes, issuedAt, tn);
     else {
       state.queue.push({ bytes, issuedAt });
       if (state.queue.length > this.options.maxQueuedMessages) {
@@ -151,9 +151,12 @@ export class TlsHes {
     return bytes.length;
   }
 
-  /** Hands a message to TLS, telling the channel's stamps when it was issued; the oracle learns it as the HES's genuine content. */
-  private write(channel: HesChannel, bytes: Uint8Array, issuedAt: number): void {
-    this.observer.sent(this.deps.id, bytes);
+  /**
+   * Hands a message to TLS, telling the channel's stamps when it was issued; the oracle learns it
+   * as the HES's genuine content for `tn` (the content names no recipient: the channel does).
+   */
+  private write(channel: HesChannel, bytes: Uint8Array, issuedAt: number, tn: NodeId): void {
+    this.observer.sent(this.deps.id, bytes, tn);
     channel.connection.outbound?.written(bytes.length, issuedAt);
     channel.socket.write(bytes);
   }
@@ -311,7 +314,7 @@ export class TlsHes {
     this.stats.accepted++;
     const queued = state.queue;
     state.queue = [];
-    for (const { bytes, issuedAt } of queued) this.write(channel, bytes, issuedAt);
+    for (const { bytes, issuedAt } of queued) this.write(channel, bytes, issuedAt, tn);
     for (const listener of this.acceptListeners) listener(tn);
   }
 

@@ -8,7 +8,7 @@ import { Topology } from '../../core/topology';
 import { CRYPTO_BACKENDS } from '../../nodes/crypto';
 import type { LeanMode, LeanOptions } from '../../nodes/lean/lean-mode';
 import { createMode } from '../../nodes/modes';
-import { GoalOracle, topologyMembership } from '../../nodes/oracle/goal-oracle';
+import { GoalOracle, judgeConfidentiality, topologyMembership } from '../../nodes/oracle/goal-oracle';
 import type { RejectionReason } from '../../nodes/protocol/rejection';
 import { VirtualClock } from '../../core/clock';
 import { SampleRecorder } from '../../core/metrics';
@@ -56,6 +56,7 @@ export async function leanBench(
     options: { retry: { firstMs: 5_000, maxMs: 20_000 }, firmware: { passes: 1, chunkIntervalMs: 10 }, ...options.lean },
   });
   const attacker = new Attacker({ control: network.control, crypto, keysOf: (node) => mode.keysOf(node) });
+  const untap = judgeConfidentiality(oracle, mode, network, topology, crypto);
   if (options.bootstrap !== false) {
     const report = await clock.drive(mode.bootstrap());
     if (report.failed.length) throw new Error(`bench bootstrap failed for ${report.failed.join(', ')}`);
@@ -71,6 +72,7 @@ export async function leanBench(
     rejected: (reason, role) => recorder.select('frame_rejected', { reason, ...(role ? { role } : {}) }).length,
     wait: (ms = 1_000) => clock.advance(ms),
     close: async () => {
+      untap();
       await mode.close();
       await network.close();
     },
