@@ -73,7 +73,12 @@ export class CampaignRunner implements CampaignHost {
     let a = this.attackers.get(label);
     if (!a) {
       const keysOf = this.ctx.mode.keysOf?.bind(this.ctx.mode);
-      a = new Attacker({ control: this.ctx.network.control, crypto: cryptoBackend('node'), name: label, ...(keysOf ? { keysOf } : {}) });
+      a = new Attacker({
+        control: this.ctx.network.control,
+        crypto: cryptoBackend(this.ctx.crypto ?? 'node'),
+        name: label,
+        ...(keysOf ? { keysOf } : {}),
+      });
       this.attackers.set(label, a);
     }
     return a;

@@ -8,6 +8,7 @@
  *     restoration) is awaited by the campaign runner, and a failure, thrown or rejected, is
  *     reported with its campaign and step and fails the run.
  */
+import type { BackendName } from '../../nodes/crypto/backend';
 import { z } from 'zod';
 import type { EmulatedNetwork } from '../../channel/emulated-network';
 import type { Matcher } from '../../channel/interceptor';
@@ -34,6 +35,8 @@ export interface CampaignContext {
   readonly topology: Topology;
   /** The run's seeded generator; campaigns fork their own streams. */
   readonly random: Random;
+  /** The attackers' crypto backend: the TNs' (an ideal-crypto run's attacker signs the ideal way), else node. */
+  readonly crypto?: BackendName;
   readonly log?: (line: string) => void;
 }
 

@@ -14,6 +14,7 @@ import type { Network, NodeId } from '../../core/transport';
 import type { TnBoard } from '../../nodes/boards/board';
 import { computeModel, computeProfile } from '../../nodes/compute-profile';
 import { cryptoBackend } from '../../nodes/crypto';
+import { seededRandomSource } from '../../nodes/crypto/seeded';
 import type { CryptoOpCounter } from '../../nodes/crypto/op-counter';
 import type { Identity } from '../../nodes/lean/identity';
 import type { BenchMode, CryptoBackends } from '../../nodes/mode';
@@ -42,6 +43,8 @@ export interface ScenarioModeContext<N extends ModeName = ModeName> {
   readonly local?: (node: NodeId) => boolean;
   /** What a node host loaded from its state directory (ModeDefinition.loadHostState). */
   readonly hostState?: Partial<OptionsOf<N>>;
+  /** The stream of the run's seed the nodes' keys and nonces come from (default: the mode's name); each process of a distributed run has its own. */
+  readonly cryptoLabel?: string;
   /** How long bootstrap waits for the nodes (default: the mode's own). */
   readonly bootstrapTimeoutMs?: number;
 }
@@ -57,10 +60,15 @@ export function scenarioProfile(scenario: Scenario, link: LinkId): ProfileSpec {
   return { ...(link.kind === 'plc' ? scenario.channel.plc : scenario.channel.wan), ...scenario.channel.overrides?.[linkName(link)] };
 }
 
-/** The scenario's crypto backend per role, counted where the run counts crypto operations. */
-export function scenarioCrypto(scenario: Scenario, cryptoOps?: CryptoOpCounter): CryptoBackends {
+/**
+ * The scenario's crypto backend per role, counted where the run counts crypto operations. With
+ * seeded randomness each role of each mode draws from its own stream of the run's seed (`label`:
+ * the mode, or the process's part of it), so a run's keys and nonces repeat.
+ */
+export function scenarioCrypto(scenario: Scenario, cryptoOps?: CryptoOpCounter, label = ''): CryptoBackends {
   const backend = (role: 'hes' | 'dc' | 'tn') => {
-    const b = cryptoBackend(scenario.crypto[role]);
+    const seeded = scenario.crypto.randomness === 'seeded';
+    const b = cryptoBackend(scenario.crypto[role], seeded ? seededRandomSource(scenario.seed, `${label}/${role}`) : undefined);
     return cryptoOps ? cryptoOps.wrap(b, role) : b;
   };
   return { hes: backend('hes'), dc: backend('dc'), tn: backend('tn') };
@@ -83,7 +91,7 @@ export function createScenarioMode<N extends ModeName>(name: N, ctx: ScenarioMod
     meterFor: tnMeters(ctx.boards, clock, ctx.random),
     relayFor: (tn) => ctx.boards.get(tn),
     computeFor,
-    crypto: scenarioCrypto(scenario, ctx.cryptoOps),
+    crypto: scenarioCrypto(scenario, ctx.cryptoOps, ctx.cryptoLabel ?? name),
     ...(ctx.oracle ? { observer: ctx.oracle } : {}),
     ...(ctx.storeFor ? { storeFor: ctx.storeFor } : {}),
     ...(ctx.local ? { local: ctx.local } : {}),

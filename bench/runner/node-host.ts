@@ -122,6 +122,7 @@ export async function hostNodes(options: HostOptions): Promise<void> {
       local,
       cryptoOps,
       storeFor: stateStoreFor(options.stateDir),
+      cryptoLabel: `${options.mode}/host/${options.selection}`,
       bootstrapTimeoutMs: BOOTSTRAP_TIMEOUT_MS,
       hostState,
     });

@@ -26,7 +26,7 @@ function provisionContext<N extends ModeName>(
   stateDir: string,
   mode: N,
 ): ProvisionContext<OptionsOf<N>> {
-  return { topology, stateDir, crypto: scenarioCrypto(scenario), options: scenario[mode] as OptionsOf<N> };
+  return { topology, stateDir, crypto: scenarioCrypto(scenario, undefined, `provision/${mode}`), options: scenario[mode] as OptionsOf<N> };
 }
 
 /** The mode's definition, typed for its own provisioning context. */

@@ -162,6 +162,7 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
         wallSeconds: Number(((Date.now() - startedWall) / 1000).toFixed(1)),
         durationMs: scenario.duration,
         topology: { dcs: scenario.topology.dcs, tnsPerDc: scenario.topology.tnsPerDc, boards: scenario.boards.length },
+        crypto: scenario.crypto,
         modes,
         thresholds: results,
         ok: results.every((r) => r.ok) && Object.values(modes).every((m) => m.failedSteps.length === 0),

@@ -106,6 +106,7 @@ async function runMode(
     metrics,
     topology,
     random: random.fork('campaigns'),
+    crypto: scenario.crypto.tn,
     ...(options.log ? { log: options.log } : {}),
   });
   const attacks = campaigns;

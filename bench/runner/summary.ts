@@ -7,6 +7,7 @@
 import type { Clock } from '../../core/clock';
 import type { Sample } from '../../core/metrics';
 import { mean } from '../../core/statistics';
+import type { BackendName } from '../../nodes/crypto/backend';
 import type { Goal, Violation } from '../../nodes/oracle/goal-oracle';
 import { CAMPAIGN_GOALS } from '../campaign/goals';
 import type { StepFailure } from '../campaign/step';
@@ -212,6 +213,13 @@ export interface RunSummary {
   readonly wallSeconds: number;
   readonly durationMs: number;
   readonly topology: { readonly dcs: number; readonly tnsPerDc: number; readonly boards: number };
+  /** Which crypto backend each role ran (ideal: the ideal functionality, nodes/crypto/ideal.ts) and where keys and nonces came from. */
+  readonly crypto: {
+    readonly hes: BackendName;
+    readonly dc: BackendName;
+    readonly tn: BackendName;
+    readonly randomness: 'seeded' | 'system';
+  };
   /** Keyed by the mode's name. */
   readonly modes: Record<string, ModeSummary>;
   readonly thresholds: readonly ThresholdResult[];

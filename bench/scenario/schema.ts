@@ -14,6 +14,7 @@ export const nodeId = z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'expected a nod
 const pin = z.union([z.number().int().nonnegative(), z.string().regex(/^A\d$/, 'expected a pin number or A0..A5')]);
 const computePreset = z.enum(Object.keys(COMPUTE_PROFILES) as [string, ...string[]]);
 const relay = z.enum(['on', 'off']);
+const backendName = z.enum(['node', 'noble', 'ideal']);
 
 const wiringSchema = z
   .object({
@@ -81,7 +82,7 @@ export const scenarioSchema = z
     clock: z.enum(['virtual', 'real']).optional(),
     /** Simulated run time after bootstrap. */
     duration: durationSchema.default(600_000),
-    topology: z.object({ dcs: z.number().int().min(1).max(999), tnsPerDc: z.number().int().min(1).max(9999) }).strict(),
+    topology: z.object({ dcs: z.number().int().min(1).max(10_000), tnsPerDc: z.number().int().min(1).max(9999) }).strict(),
     boards: z.array(boardSchema).default([]),
     channel: z
       .object({
@@ -91,14 +92,24 @@ export const scenarioSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * The crypto backend per role (one name for all: `crypto: ideal`), and where keys and nonces
+     * come from: `seeded` from the run's seed (the default: a run repeats byte for byte) or the
+     * `system` CSPRNG. Real crypto (node) is the default backend.
+     */
     crypto: z
-      .object({
-        hes: z.enum(['node', 'noble']).default('node'),
-        dc: z.enum(['node', 'noble']).default('node'),
-        tn: z.enum(['node', 'noble']).default('node'),
-      })
-      .strict()
-      .default({ hes: 'node', dc: 'node', tn: 'node' }),
+      .union([
+        backendName.transform((b) => ({ hes: b, dc: b, tn: b, randomness: 'seeded' as const })),
+        z
+          .object({
+            hes: backendName.default('node'),
+            dc: backendName.default('node'),
+            tn: backendName.default('node'),
+            randomness: z.enum(['seeded', 'system']).default('seeded'),
+          })
+          .strict(),
+      ])
+      .default({ hes: 'node', dc: 'node', tn: 'node', randomness: 'seeded' }),
     compute: z
       .object({ default: computePreset.default('none'), tns: z.record(nodeId, computePreset).default({}) })
       .strict()

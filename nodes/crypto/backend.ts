@@ -10,9 +10,13 @@
  * - SHA-256.
  *
  * verify returns false and open returns undefined for any bad input: wrong key, wrong length,
- * a point not on the curve. Neither throws. Two backends implement this: noble (pure JS, the
+ * a point not on the curve. Neither throws. Two real backends implement this: noble (pure JS, the
  * reference) and node (node:crypto, about 25 times faster at verifying), proven interchangeable
- * by the tests.
+ * by the tests. A third, ideal (ideal.ts), is the ideal functionality they approximate, for the
+ * largest runs: same sizes on the wire, no public-key arithmetic.
+ *
+ * Every backend draws its keys, ephemeral keys and nonces from a RandomSource: the system CSPRNG
+ * by default, or one seeded from the run's seed (seeded.ts), so that a run repeats exactly.
  */
 export interface KeyPair {
   /** 32-byte scalar. Never logged. */
@@ -21,7 +25,13 @@ export interface KeyPair {
   readonly publicKey: Uint8Array;
 }
 
-export type BackendName = 'noble' | 'node';
+/** The backends computing real ECDSA and ECIES, interchangeable on the wire. */
+export type RealBackendName = 'noble' | 'node';
+export type BackendName = RealBackendName | 'ideal';
+export const BACKEND_NAMES: readonly BackendName[] = ['node', 'noble', 'ideal'];
+
+/** n bytes of key material or nonce. */
+export type RandomSource = (n: number) => Uint8Array;
 
 export interface CryptoBackend {
   readonly name: BackendName;
@@ -31,7 +41,7 @@ export interface CryptoBackend {
   seal(plaintext: Uint8Array, recipientPublicKey: Uint8Array, associatedData: Uint8Array): Uint8Array;
   open(sealed: Uint8Array, secretKey: Uint8Array, associatedData: Uint8Array): Uint8Array | undefined;
   sha256(data: Uint8Array): Uint8Array;
-  /** n bytes from the CSPRNG (nonces; never the simulation's seeded Random). */
+  /** n bytes from the backend's RandomSource (nonces; never the simulation's Random). */
   randomBytes(n: number): Uint8Array;
 }
 
@@ -44,3 +54,13 @@ export const EPHEMERAL_KEY_BYTES = 33;
 /** Order n of the P-256 group, and n/2 for the low-s rule. */
 export const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 export const P256_HALF_N = P256_N >> 1n;
+
+/** A secret scalar in [1, n) from the source, by rejection (almost never more than one draw). */
+export function secretScalar(random: RandomSource): Uint8Array {
+  for (;;) {
+    const d = random(32);
+    let v = 0n;
+    for (const b of d) v = (v << 8n) | BigInt(b);
+    if (v > 0n && v < P256_N) return d;
+  }
+}

@@ -10,8 +10,10 @@ import {
   GCM_NONCE_BYTES,
   GCM_TAG_BYTES,
   HYBRID_INFO,
+  secretScalar,
   type CryptoBackend,
   type KeyPair,
+  type RandomSource,
 } from './backend';
 import { concatBytes } from '../../core/bytes';
 
@@ -20,51 +22,60 @@ function deriveKeyAndNonce(sharedPoint: Uint8Array, ephemeral: Uint8Array, recip
   return { key: okm.subarray(0, AES_KEY_BYTES), nonce: okm.subarray(AES_KEY_BYTES) };
 }
 
-export const nobleBackend: CryptoBackend = {
-  name: 'noble',
+function keyPair(random: RandomSource): KeyPair {
+  const secretKey = secretScalar(random);
+  return { secretKey, publicKey: p256.getPublicKey(secretKey, true) };
+}
 
-  generateKeyPair(): KeyPair {
-    const { secretKey, publicKey } = p256.keygen();
-    return { secretKey, publicKey };
-  },
+/** The noble backend drawing keys and nonces from `random` (signatures are RFC 6979, deterministic). */
+export function createNobleBackend(random: RandomSource = randomBytes): CryptoBackend {
+  return {
+    name: 'noble',
 
-  sign(message, secretKey) {
-    // prehash with SHA-256, RFC 6979 nonces, low-s: noble's defaults, stated for the reader
-    return p256.sign(message, secretKey, { prehash: true, lowS: true });
-  },
+    generateKeyPair(): KeyPair {
+      return keyPair(random);
+    },
 
-  verify(signature, message, publicKey) {
-    try {
-      return p256.verify(signature, message, publicKey, { prehash: true, lowS: true });
-    } catch {
-      return false;
-    }
-  },
+    sign(message, secretKey) {
+      // prehash with SHA-256, RFC 6979 nonces, low-s: noble's defaults, stated for the reader
+      return p256.sign(message, secretKey, { prehash: true, lowS: true });
+    },
 
-  seal(plaintext, recipientPublicKey, associatedData) {
-    const ephemeral = p256.keygen();
-    const shared = p256.getSharedSecret(ephemeral.secretKey, recipientPublicKey, true);
-    const { key, nonce } = deriveKeyAndNonce(shared, ephemeral.publicKey, recipientPublicKey);
-    return concatBytes(ephemeral.publicKey, gcm(key, nonce, associatedData).encrypt(plaintext));
-  },
+    verify(signature, message, publicKey) {
+      try {
+        return p256.verify(signature, message, publicKey, { prehash: true, lowS: true });
+      } catch {
+        return false;
+      }
+    },
 
-  open(sealed, secretKey, associatedData) {
-    if (sealed.length < EPHEMERAL_KEY_BYTES + GCM_TAG_BYTES) return undefined;
-    try {
-      const ephemeral = sealed.subarray(0, EPHEMERAL_KEY_BYTES);
-      const shared = p256.getSharedSecret(secretKey, ephemeral, true);
-      const { key, nonce } = deriveKeyAndNonce(shared, ephemeral, p256.getPublicKey(secretKey, true));
-      return gcm(key, nonce, associatedData).decrypt(sealed.subarray(EPHEMERAL_KEY_BYTES));
-    } catch {
-      return undefined;
-    }
-  },
+    seal(plaintext, recipientPublicKey, associatedData) {
+      const ephemeral = keyPair(random);
+      const shared = p256.getSharedSecret(ephemeral.secretKey, recipientPublicKey, true);
+      const { key, nonce } = deriveKeyAndNonce(shared, ephemeral.publicKey, recipientPublicKey);
+      return concatBytes(ephemeral.publicKey, gcm(key, nonce, associatedData).encrypt(plaintext));
+    },
 
-  sha256(data) {
-    return sha256(data);
-  },
+    open(sealed, secretKey, associatedData) {
+      if (sealed.length < EPHEMERAL_KEY_BYTES + GCM_TAG_BYTES) return undefined;
+      try {
+        const ephemeral = sealed.subarray(0, EPHEMERAL_KEY_BYTES);
+        const shared = p256.getSharedSecret(secretKey, ephemeral, true);
+        const { key, nonce } = deriveKeyAndNonce(shared, ephemeral, p256.getPublicKey(secretKey, true));
+        return gcm(key, nonce, associatedData).decrypt(sealed.subarray(EPHEMERAL_KEY_BYTES));
+      } catch {
+        return undefined;
+      }
+    },
 
-  randomBytes(n) {
-    return randomBytes(n);
-  },
-};
+    sha256(data) {
+      return sha256(data);
+    },
+
+    randomBytes(n) {
+      return random(n);
+    },
+  };
+}
+
+export const nobleBackend: CryptoBackend = createNobleBackend();

@@ -25,8 +25,10 @@ import {
   HYBRID_INFO,
   P256_HALF_N,
   P256_N,
+  secretScalar,
   type CryptoBackend,
   type KeyPair,
+  type RandomSource,
 } from './backend';
 import { bigIntTo32Bytes, bytesToBigInt, concatBytes } from '../../core/bytes';
 
@@ -79,70 +81,85 @@ function deriveKeyAndNonce(sharedX: Buffer, ephemeral: Uint8Array, recipient: Ui
   return { key: okm.subarray(0, AES_KEY_BYTES), nonce: okm.subarray(AES_KEY_BYTES) };
 }
 
-export const nodeBackend: CryptoBackend = {
-  name: 'node',
+const systemRandom: RandomSource = (n) => new Uint8Array(randomBytes(n));
 
-  generateKeyPair(): KeyPair {
-    const ecdh = createECDH(CURVE);
-    ecdh.generateKeys();
-    // getPrivateKey drops leading zero bytes; keys are always 32 bytes on the wire and on disk
-    const secretKey = bigIntTo32Bytes(bytesToBigInt(ecdh.getPrivateKey()));
-    return { secretKey, publicKey: new Uint8Array(ecdh.getPublicKey(undefined, 'compressed')) };
-  },
+/** An ECDH object holding a fresh key pair from the source. */
+function freshEcdh(random: RandomSource): ECDH {
+  const ecdh = createECDH(CURVE);
+  ecdh.setPrivateKey(asBuffer(secretScalar(random)));
+  return ecdh;
+}
 
-  sign(message, secretKey) {
-    const sig = nodeSign('sha256', message, { key: privateKeyObject(secretKey), dsaEncoding: 'ieee-p1363' });
-    const s = bytesToBigInt(sig.subarray(32));
-    if (s <= P256_HALF_N) return new Uint8Array(sig);
-    return concatBytes(sig.subarray(0, 32), bigIntTo32Bytes(P256_N - s));
-  },
+/**
+ * The node backend drawing keys and nonces from `random`. Signatures still take OpenSSL's own
+ * random ECDSA nonce (node:crypto offers no RFC 6979): they differ between runs, never in size.
+ */
+export function createNodeBackend(random: RandomSource = systemRandom): CryptoBackend {
+  return {
+    name: 'node',
 
-  verify(signature, message, publicKey) {
-    if (signature.length !== 64) return false;
-    const s = bytesToBigInt(signature.subarray(32));
-    if (s === 0n || s > P256_HALF_N) return false;
-    try {
-      return nodeVerify('sha256', message, { key: publicKeyObject(publicKey), dsaEncoding: 'ieee-p1363' }, signature);
-    } catch {
-      return false;
-    }
-  },
+    generateKeyPair(): KeyPair {
+      const ecdh = freshEcdh(random);
+      // getPrivateKey drops leading zero bytes; keys are always 32 bytes on the wire and on disk
+      const secretKey = bigIntTo32Bytes(bytesToBigInt(ecdh.getPrivateKey()));
+      return { secretKey, publicKey: new Uint8Array(ecdh.getPublicKey(undefined, 'compressed')) };
+    },
 
-  seal(plaintext, recipientPublicKey, associatedData) {
-    const ecdh = createECDH(CURVE);
-    ecdh.generateKeys();
-    const ephemeral = ecdh.getPublicKey(undefined, 'compressed');
-    const shared = ecdh.computeSecret(asBuffer(recipientPublicKey));
-    const { key, nonce } = deriveKeyAndNonce(shared, ephemeral, recipientPublicKey);
-    const cipher = createCipheriv('aes-128-gcm', key, nonce);
-    cipher.setAAD(associatedData);
-    const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-    return concatBytes(ephemeral, body);
-  },
+    sign(message, secretKey) {
+      const sig = nodeSign('sha256', message, { key: privateKeyObject(secretKey), dsaEncoding: 'ieee-p1363' });
+      const s = bytesToBigInt(sig.subarray(32));
+      if (s <= P256_HALF_N) return new Uint8Array(sig);
+      return concatBytes(sig.subarray(0, 32), bigIntTo32Bytes(P256_N - s));
+    },
 
-  open(sealed, secretKey, associatedData) {
-    if (sealed.length < EPHEMERAL_KEY_BYTES + GCM_TAG_BYTES) return undefined;
-    try {
-      const ecdh = createECDH(CURVE);
-      ecdh.setPrivateKey(asBuffer(secretKey));
-      const ephemeral = sealed.subarray(0, EPHEMERAL_KEY_BYTES);
-      const shared = ecdh.computeSecret(asBuffer(ephemeral));
-      const { key, nonce } = deriveKeyAndNonce(shared, ephemeral, ecdh.getPublicKey(undefined, 'compressed'));
-      const decipher = createDecipheriv('aes-128-gcm', key, nonce);
-      decipher.setAAD(associatedData);
-      decipher.setAuthTag(asBuffer(sealed.subarray(sealed.length - GCM_TAG_BYTES)));
-      const body = sealed.subarray(EPHEMERAL_KEY_BYTES, sealed.length - GCM_TAG_BYTES);
-      return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]));
-    } catch {
-      return undefined;
-    }
-  },
+    verify(signature, message, publicKey) {
+      if (signature.length !== 64) return false;
+      const s = bytesToBigInt(signature.subarray(32));
+      if (s === 0n || s > P256_HALF_N) return false;
+      try {
+        return nodeVerify('sha256', message, { key: publicKeyObject(publicKey), dsaEncoding: 'ieee-p1363' }, signature);
+      } catch {
+        return false;
+      }
+    },
 
-  sha256(data) {
-    return new Uint8Array(createHash('sha256').update(data).digest());
-  },
+    seal(plaintext, recipientPublicKey, associatedData) {
+      const ecdh = freshEcdh(random);
+      const ephemeral = ecdh.getPublicKey(undefined, 'compressed');
+      const shared = ecdh.computeSecret(asBuffer(recipientPublicKey));
+      const { key, nonce } = deriveKeyAndNonce(shared, ephemeral, recipientPublicKey);
+      const cipher = createCipheriv('aes-128-gcm', key, nonce);
+      cipher.setAAD(associatedData);
+      const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+      return concatBytes(ephemeral, body);
+    },
 
-  randomBytes(n) {
-    return new Uint8Array(randomBytes(n));
-  },
-};
+    open(sealed, secretKey, associatedData) {
+      if (sealed.length < EPHEMERAL_KEY_BYTES + GCM_TAG_BYTES) return undefined;
+      try {
+        const ecdh = createECDH(CURVE);
+        ecdh.setPrivateKey(asBuffer(secretKey));
+        const ephemeral = sealed.subarray(0, EPHEMERAL_KEY_BYTES);
+        const shared = ecdh.computeSecret(asBuffer(ephemeral));
+        const { key, nonce } = deriveKeyAndNonce(shared, ephemeral, ecdh.getPublicKey(undefined, 'compressed'));
+        const decipher = createDecipheriv('aes-128-gcm', key, nonce);
+        decipher.setAAD(associatedData);
+        decipher.setAuthTag(asBuffer(sealed.subarray(sealed.length - GCM_TAG_BYTES)));
+        const body = sealed.subarray(EPHEMERAL_KEY_BYTES, sealed.length - GCM_TAG_BYTES);
+        return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]));
+      } catch {
+        return undefined;
+      }
+    },
+
+    sha256(data) {
+      return new Uint8Array(createHash('sha256').update(data).digest());
+    },
+
+    randomBytes(n) {
+      return random(n);
+    },
+  };
+}
+
+export const nodeBackend: CryptoBackend = createNodeBackend();

@@ -9,12 +9,12 @@ import { CertRole, issueCertificate } from '../../nodes/protocol/certificate';
 import { encodeDcEnrolment } from '../../nodes/protocol/enrolment-frames';
 import { decodeAs } from '../../nodes/protocol/frame';
 import { MessageClass } from '../../nodes/protocol/message-class';
-import { leanBench, type LeanBench } from './lean-bench';
+import { GOAL_BACKENDS, leanBench, type LeanBench } from './lean-bench';
 
-describe('authentic_certs_DC', () => {
+describe.each(GOAL_BACKENDS)('authentic_certs_DC (%s crypto)', (crypto) => {
   let b: LeanBench;
   beforeEach(async () => {
-    b = await leanBench({ bootstrap: false });
+    b = await leanBench({ crypto, bootstrap: false });
   });
   afterEach(() => b.close());
 

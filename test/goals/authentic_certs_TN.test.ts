@@ -11,12 +11,12 @@ import { encodeTnEnrolment, type TnEnrolment } from '../../nodes/protocol/enrolm
 import { decodeAs } from '../../nodes/protocol/frame';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import { SEGMENT_BROADCAST } from '../../core/transport';
-import { leanBench, type LeanBench } from './lean-bench';
+import { GOAL_BACKENDS, leanBench, type LeanBench } from './lean-bench';
 
-describe('authentic_certs_TN', () => {
+describe.each(GOAL_BACKENDS)('authentic_certs_TN (%s crypto)', (crypto) => {
   let b: LeanBench;
   beforeEach(async () => {
-    b = await leanBench({ bootstrap: false });
+    b = await leanBench({ crypto, bootstrap: false });
     await b.clock.drive(Promise.all([...b.mode.dcs.values()].map((dc) => dc.bootstrap())));
   });
   afterEach(() => b.close());

@@ -6,14 +6,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signFrame } from '../../nodes/lean/frame-builders';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import { SEGMENT_BROADCAST } from '../../core/transport';
-import { leanBench, type LeanBench } from './lean-bench';
+import { GOAL_BACKENDS, leanBench, type LeanBench } from './lean-bench';
 
 const RELAY_OFFSET = 14; // [ver][cls][3 "dc1"][3 "dc1"][counter u32] -> relay byte
 
-describe('fresh_authentic_DC', () => {
+describe.each(GOAL_BACKENDS)('fresh_authentic_DC (%s crypto)', (crypto) => {
   let b: LeanBench;
   beforeEach(async () => {
-    b = await leanBench();
+    b = await leanBench({ crypto });
   });
   afterEach(() => b.close());
 

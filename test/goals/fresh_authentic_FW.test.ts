@@ -9,14 +9,14 @@ import { ALL_TNS } from '../../nodes/protocol/frame-fields';
 import { encodeFirmwareChunk } from '../../nodes/protocol/operational-frames';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import { SEGMENT_BROADCAST } from '../../core/transport';
-import { leanBench, type LeanBench } from './lean-bench';
+import { GOAL_BACKENDS, leanBench, type LeanBench } from './lean-bench';
 
 const image = (version: number, size = 1_000) => new Uint8Array(size).map((_, i) => (i * version) & 0xff);
 
-describe('fresh_authentic_FW', () => {
+describe.each(GOAL_BACKENDS)('fresh_authentic_FW (%s crypto)', (crypto) => {
   let b: LeanBench;
   beforeEach(async () => {
-    b = await leanBench();
+    b = await leanBench({ crypto });
   });
   afterEach(() => b.close());
 

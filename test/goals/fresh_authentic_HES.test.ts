@@ -7,14 +7,14 @@ import { signFrame } from '../../nodes/lean/frame-builders';
 import { ALL_TNS } from '../../nodes/protocol/frame-fields';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import { SEGMENT_BROADCAST } from '../../core/transport';
-import { leanBench, type LeanBench } from './lean-bench';
+import { GOAL_BACKENDS, leanBench, type LeanBench } from './lean-bench';
 
 const COUNTER_OFFSET = 2 + 4 + 2; // [ver][cls][3 "hes"][1 "*"] -> counter u32
 
-describe('fresh_authentic_HES', () => {
+describe.each(GOAL_BACKENDS)('fresh_authentic_HES (%s crypto)', (crypto) => {
   let b: LeanBench;
   beforeEach(async () => {
-    b = await leanBench();
+    b = await leanBench({ crypto });
   });
   afterEach(() => b.close());
 

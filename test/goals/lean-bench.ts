@@ -5,7 +5,8 @@
 import { Attacker } from '../../bench/attack/attacker';
 import { createEmulatedNetwork, type EmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
-import { CRYPTO_BACKENDS } from '../../nodes/crypto';
+import { ALL_BACKENDS } from '../../nodes/crypto';
+import type { BackendName } from '../../nodes/crypto/backend';
 import type { LeanMode, LeanOptions } from '../../nodes/lean/lean-mode';
 import { createMode } from '../../nodes/modes';
 import { GoalOracle, judgeConfidentiality, topologyMembership } from '../../nodes/oracle/goal-oracle';
@@ -30,8 +31,11 @@ export interface LeanBench {
   close(): Promise<void>;
 }
 
+/** The goal tests run on real crypto and on the ideal functionality (nodes/crypto/ideal.ts). */
+export const GOAL_BACKENDS: readonly BackendName[] = ['node', 'ideal'];
+
 export async function leanBench(
-  options: { dcs?: number; tnsPerDc?: number; bootstrap?: boolean; seed?: string; lean?: LeanOptions } = {},
+  options: { dcs?: number; tnsPerDc?: number; bootstrap?: boolean; seed?: string; lean?: LeanOptions; crypto?: BackendName } = {},
 ): Promise<LeanBench> {
   const clock = new VirtualClock();
   const topology = Topology.build(options.dcs ?? 2, options.tnsPerDc ?? 3);
@@ -45,8 +49,9 @@ export async function leanBench(
     classify: peekClassName,
     metrics: recorder.metrics(clock),
   });
-  const crypto = CRYPTO_BACKENDS.node;
+  const crypto = ALL_BACKENDS[options.crypto ?? 'node'];
   const mode = createMode('lean', {
+    crypto: { hes: crypto, dc: crypto, tn: crypto },
     topology,
     network,
     clock,

@@ -6,14 +6,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GOALS } from '../../nodes/oracle/goal-oracle';
 import { Random } from '../../core/random';
 import { mutate } from '../helpers/mutate';
-import { leanBench, type LeanBench } from './lean-bench';
+import { GOAL_BACKENDS, leanBench, type LeanBench } from './lean-bench';
 
 const FRAMES = 6_000;
 
-describe('message loops under mutated frames', () => {
+describe.each(GOAL_BACKENDS)('message loops under mutated frames (%s crypto)', (crypto) => {
   let b: LeanBench;
   beforeEach(async () => {
-    b = await leanBench({ tnsPerDc: 2 });
+    b = await leanBench({ crypto, tnsPerDc: 2 });
   });
   afterEach(() => b.close());
 

@@ -8,14 +8,14 @@ import { signThenSeal } from '../../nodes/lean/frame-builders';
 import { decodeAs } from '../../nodes/protocol/frame';
 import { confidentialBody, sealedHeader } from '../../nodes/protocol/operational-frames';
 import { MessageClass } from '../../nodes/protocol/message-class';
-import { leanBench, type LeanBench } from './lean-bench';
+import { GOAL_BACKENDS, leanBench, type LeanBench } from './lean-bench';
 
 const secret = (text: string) => new TextEncoder().encode(text);
 
-describe('secure_HES_TN', () => {
+describe.each(GOAL_BACKENDS)('secure_HES_TN (%s crypto)', (crypto) => {
   let b: LeanBench;
   beforeEach(async () => {
-    b = await leanBench();
+    b = await leanBench({ crypto });
   });
   afterEach(() => b.close());
 

@@ -7,12 +7,12 @@ import { signThenSeal } from '../../nodes/lean/frame-builders';
 import { decodeAs } from '../../nodes/protocol/frame';
 import { meterReadingBody, sealedHeader } from '../../nodes/protocol/operational-frames';
 import { MessageClass } from '../../nodes/protocol/message-class';
-import { leanBench, type LeanBench } from './lean-bench';
+import { GOAL_BACKENDS, leanBench, type LeanBench } from './lean-bench';
 
-describe('secure_TN_HES', () => {
+describe.each(GOAL_BACKENDS)('secure_TN_HES (%s crypto)', (crypto) => {
   let b: LeanBench;
   beforeEach(async () => {
-    b = await leanBench();
+    b = await leanBench({ crypto });
   });
   afterEach(() => b.close());
 
