@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ChannelError, type ChannelControl } from './control';
-import { InterceptorConfigError } from './interceptor';
+import { boundedHex, InterceptorConfigError } from './interceptor';
 import { ProfileError, profileSpecSchema } from './profile';
 import { describeZodIssues } from '../core/config';
 import { z } from 'zod';
@@ -42,9 +42,53 @@ class HttpError extends Error {
   }
 }
 
-const injectSchema = z
-  .object({ from: z.string(), to: z.string(), hex: z.string().regex(/^([0-9a-fA-F]{2})*$/, 'expected hex digits') })
-  .strict();
+const injectSchema = z.object({ from: z.string().min(1).max(255), to: z.string().min(1).max(255), hex: boundedHex }).strict();
+
+const WILDCARD = new Set(['0.0.0.0', '::', '[::]']);
+
+/** The host name of a Host header or an Origin ("name", "name:port", "[v6]:port"); undefined when malformed. */
+function hostnameOf(authority: string): { name: string; port: string } | undefined {
+  try {
+    const u = new URL(`http://${authority}`);
+    if (u.username || u.password || u.pathname !== '/' || u.search || u.hash) return undefined;
+    return { name: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: u.port || '80' };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Refuses what a web page the operator opens could send (channel/README.md, "Who may use the
+ * control API"): a Host header naming another host (DNS rebinding: 421), a foreign Origin or a cross-site
+ * fetch (CSRF: 403), and a mutating request whose body is not declared JSON, which a page can send
+ * without a CORS preflight (415).
+ */
+function guard(req: IncomingMessage, bound: string, port: () => number): void {
+  const hostOk = (name: string): boolean => isLoopback(name) || name === bound.replace(/^\[(.*)\]$/, '$1') || WILDCARD.has(bound);
+  const host = req.headers.host;
+  if (host !== undefined) {
+    const h = hostnameOf(host);
+    if (!h || !hostOk(h.name)) throw new HttpError(421, 'MISDIRECTED', `host: "${host.slice(0, 100)}" is not this control API`);
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    const m = /^http:\/\/([^/]+)$/.exec(origin);
+    const o = m ? hostnameOf(m[1]!) : undefined;
+    if (!o || !hostOk(o.name) || o.port !== String(port()))
+      throw new HttpError(403, 'FOREIGN_ORIGIN', `origin: "${origin.slice(0, 100)}" may not use this control API`);
+  }
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site')
+    throw new HttpError(403, 'FOREIGN_ORIGIN', `sec-fetch-site: ${site} requests may not use this control API`);
+  const method = req.method ?? 'GET';
+  if (method !== 'GET' && method !== 'HEAD') {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const hasBody =
+      req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    if (type !== 'application/json' && (method === 'POST' || hasBody))
+      throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `content-type: expected application/json, got "${type.slice(0, 100) || 'none'}"`);
+  }
+}
 
 const MAX_BODY = 1 << 20;
 
@@ -89,8 +133,14 @@ export async function startControlServer(control: ChannelControl, options: Contr
       if (got.length !== expected.length || !timingSafeEqual(got, expected))
         throw new HttpError(401, 'UNAUTHORIZED', 'authorization: expected "Bearer <token>"');
     }
+    guard(req, host, () => (server.address() as AddressInfo).port);
     const url = new URL(req.url ?? '/', 'http://control');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    let parts: string[];
+    try {
+      parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw new HttpError(400, 'BAD_PATH', `path: "${url.pathname.slice(0, 100)}" is not a valid URI path`);
+    }
     const method = req.method ?? 'GET';
     const [resource, name] = parts;
     if (parts.length > 2) throw new HttpError(404, 'NOT_FOUND', `path: no resource ${url.pathname}`);
@@ -155,8 +205,10 @@ export async function startControlServer(control: ChannelControl, options: Contr
         if (err instanceof HttpError) return respond(res, err.status, { error: { code: err.code, message: err.message } });
         if (err instanceof ProfileError || err instanceof InterceptorConfigError)
           return respond(res, 400, { error: { code: err.name, message: err.message } });
-        if (err instanceof ChannelError)
-          return respond(res, err.code === 'UNKNOWN_LINK' ? 404 : 409, { error: { code: err.code, message: err.message } });
+        if (err instanceof ChannelError) {
+          const status = err.code === 'UNKNOWN_LINK' ? 404 : err.code === 'TOO_MANY' ? 400 : 409;
+          return respond(res, status, { error: { code: err.code, message: err.message } });
+        }
         respond(res, 500, { error: { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) } });
       },
     );

@@ -6,6 +6,7 @@ import {
   interceptorSpecSchema,
   interceptorTypes,
   InterceptorConfigError,
+  LIMITS,
   type ForgedFrame,
   type Interceptor,
   type InterceptorContext,
@@ -79,7 +80,7 @@ export interface ChannelControl {
 
 export class ChannelError extends Error {
   constructor(
-    readonly code: 'UNKNOWN_LINK' | 'DUPLICATE_ID' | 'BAD_FRAME',
+    readonly code: 'UNKNOWN_LINK' | 'DUPLICATE_ID' | 'BAD_FRAME' | 'TOO_MANY',
     message: string,
   ) {
     super(message);
@@ -121,6 +122,8 @@ export function createChannelControl(channel: ControlledChannel): ChannelControl
     config: unknown,
     options: { id?: string | undefined; match?: Matcher | undefined; probability?: number | undefined },
   ): InterceptorInfo => {
+    if (chain.list().length >= LIMITS.interceptors)
+      throw new ChannelError('TOO_MANY', `interceptors: at most ${LIMITS.interceptors} at a time (remove one first)`);
     const id = options.id ?? chain.newId(type);
     if (chain.has(id)) throw new ChannelError('DUPLICATE_ID', `id: interceptor "${id}" already exists`);
     return chain.add(interceptor, type, config, { ...options, id });

@@ -95,6 +95,38 @@ export function matcherCovers(m: Matcher, link: LinkId, name: string, direction:
   return (!links || links.has(name) || links.has(link.kind)) && (!m.direction || m.direction === direction);
 }
 
+/**
+ * What one client may ask of the wire (docs/EXTENDING.md: bound every count or size a config takes):
+ * a control API request asking beyond these is refused with 400 naming the field, not obeyed.
+ */
+export const LIMITS = {
+  /** Interceptors in one chain. */
+  interceptors: 256,
+  /** Frames one inject burst sends, jams one jammer makes. */
+  count: 10_000,
+  /** Copies a duplicate interceptor adds per frame, times a replay resends each frame. */
+  copies: 100,
+  /** Receivers one replay interceptor names. */
+  receivers: 64,
+  /** Frames a replay interceptor records, a reorder window holds. */
+  held: 10_000,
+  /** Bits one tamper flips per frame. */
+  flipBits: 4096,
+  /** Any delay, period or duration (one day). */
+  ms: 86_400_000,
+  /** Bytes of a forged frame (hex digits are twice as many). */
+  frameBytes: 65_536,
+} as const;
+
+/** A duration or delay in ms, bounded (a timer beyond 2^31 ms would fire at once). */
+export const boundedMs = z.number().min(0).max(LIMITS.ms);
+
+/** A forged frame's bytes as hex, bounded. */
+export const boundedHex = z
+  .string()
+  .max(2 * LIMITS.frameBytes, `expected at most ${LIMITS.frameBytes} bytes`)
+  .regex(/^([0-9a-fA-F]{2})+$/, 'expected an even number of hex digits');
+
 export class InterceptorConfigError extends Error {
   constructor(message: string) {
     super(message);

@@ -9,11 +9,27 @@ import { fragmentSizes } from '../core/phy';
  */
 const probability = z.number().min(0).max(1);
 
+/** Bounds a control API client cannot go past (docs/EXTENDING.md): a day of delay, 15 retries, 16-byte PHY frames. */
+const MAX_MS = 86_400_000;
+const ms = z.number().min(0).max(MAX_MS);
+const retries = z.number().int().min(0).max(15);
+const maxPsdu = z
+  .number()
+  .int()
+  .min(16)
+  .max(1 << 24);
+const maxFrameBytes = z
+  .number()
+  .int()
+  .positive()
+  .max(1 << 24);
+const queueFrames = z.number().int().min(0).max(1_000_000);
+
 export const jitterSchema = z
   .object({
     /** none: 0; uniform: U(0, ms); normal: |N(0, ms)|; exponential: Exp(mean ms). Never negative. */
     distribution: z.enum(['none', 'uniform', 'normal', 'exponential']),
-    ms: z.number().min(0),
+    ms,
   })
   .strict();
 
@@ -41,20 +57,20 @@ export const linkProfileSchema = z
     /** PHY/MAC bytes added to every PHY frame (preamble and frame control as byte-time, headers, FCS). */
     overheadBytes: z.number().int().min(0),
     /** Largest payload of one PHY frame; longer frames are fragmented. null: never fragment. */
-    maxPsdu: z.number().int().positive().nullable(),
+    maxPsdu: maxPsdu.nullable(),
     /** Largest frame the link accepts from a node; longer ones are rejected (counted). */
-    maxFrameBytes: z.number().int().positive(),
+    maxFrameBytes,
     /** One-way propagation and processing latency added after the last bit is sent. */
-    latencyMs: z.number().min(0),
+    latencyMs: ms,
     jitter: jitterSchema,
     loss: lossSchema,
     /**
      * Link-layer retransmissions per PHY frame (unicast only: broadcasts are never acknowledged).
      * Each attempt costs the fragment's airtime again; acknowledgements are folded into overheadBytes.
      */
-    retries: z.number().int().min(0),
+    retries,
     /** Frames each sender's transmit buffer holds while waiting for the medium (not counting the one being sent); drop-tail beyond. */
-    queueFrames: z.number().int().min(0),
+    queueFrames,
     /** half: both directions queue on one medium (PLC); full: one medium per direction. */
     duplex: z.enum(['half', 'full']),
   })
@@ -117,13 +133,13 @@ export const profileSpecSchema = z
     bitRate: z.number().min(0).optional(),
     uplinkBitRate: z.number().min(0).optional(),
     overheadBytes: z.number().int().min(0).optional(),
-    maxPsdu: z.number().int().positive().nullable().optional(),
-    maxFrameBytes: z.number().int().positive().optional(),
-    latencyMs: z.number().min(0).optional(),
+    maxPsdu: maxPsdu.nullable().optional(),
+    maxFrameBytes: maxFrameBytes.optional(),
+    latencyMs: ms.optional(),
     jitter: jitterSchema.partial().optional(),
     loss: z.record(z.string(), z.unknown()).optional(),
-    retries: z.number().int().min(0).optional(),
-    queueFrames: z.number().int().min(0).optional(),
+    retries: retries.optional(),
+    queueFrames: queueFrames.optional(),
     duplex: z.enum(['half', 'full']).optional(),
   })
   .strict();

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { TimerHandle } from '../../core/clock';
 import type { WireFrame } from '../frame';
-import { registerInterceptor, type StoppingInterceptor } from '../interceptor';
+import { boundedMs, registerInterceptor, type StoppingInterceptor } from '../interceptor';
 
 /** Holds each matching frame for ms (+ uniform jitter) before it goes on; on removal held frames go at once. */
 export const delay = registerInterceptor({
   name: 'delay',
   summary: 'hold matching frames for ms (plus uniform jitterMs) before the medium',
-  config: z.object({ ms: z.number().min(0), jitterMs: z.number().min(0).default(0) }).strict(),
+  config: z.object({ ms: boundedMs, jitterMs: boundedMs.default(0) }).strict(),
   create: ({ ms, jitterMs }): StoppingInterceptor => {
     const held = new Map<WireFrame, TimerHandle>();
     return {

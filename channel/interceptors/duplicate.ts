@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { registerInterceptor } from '../interceptor';
+import { boundedMs, LIMITS, registerInterceptor } from '../interceptor';
 
 /** Forwards each matching frame and puts `copies` more on the wire, `delayMs` later. */
 export const duplicate = registerInterceptor({
   name: 'duplicate',
   summary: 'forward matching frames and inject copies of them (after delayMs)',
-  config: z.object({ copies: z.number().int().min(1).default(1), delayMs: z.number().min(0).default(0) }).strict(),
+  config: z.object({ copies: z.number().int().min(1).max(LIMITS.copies).default(1), delayMs: boundedMs.default(0) }).strict(),
   create: ({ copies, delayMs }) => ({
     onFrame(frame, ctx) {
       ctx.forward(frame);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { fromHex } from '../../core/bytes';
-import { registerInterceptor, type StartingInterceptor } from '../interceptor';
+import { boundedHex, boundedMs, LIMITS, registerInterceptor, type StartingInterceptor } from '../interceptor';
 
 /**
  * Puts attacker-made frames on the wire claiming any sender: `count` frames, `everyMs` apart,
@@ -12,11 +12,11 @@ export const inject = registerInterceptor({
   summary: 'send attacker-made frames (hex) from any claimed sender, on start or per matching frame',
   config: z
     .object({
-      from: z.string(),
-      to: z.string(),
-      hex: z.string().regex(/^([0-9a-fA-F]{2})+$/, 'expected an even number of hex digits'),
-      count: z.number().int().min(1).default(1),
-      everyMs: z.number().min(0).default(0),
+      from: z.string().min(1).max(255),
+      to: z.string().min(1).max(255),
+      hex: boundedHex,
+      count: z.number().int().min(1).max(LIMITS.count).default(1),
+      everyMs: boundedMs.default(0),
       trigger: z.enum(['start', 'frame']).default('start'),
     })
     .strict(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { registerInterceptor, type StartingInterceptor } from '../interceptor';
+import { boundedMs, LIMITS, registerInterceptor, type StartingInterceptor } from '../interceptor';
 
 /**
  * Occupies the medium of the matched links for durationMs when added, then `count - 1` more
@@ -10,9 +10,9 @@ export const jam = registerInterceptor({
   summary: 'occupy the medium of the matched links for durationMs (count times, everyMs apart)',
   config: z
     .object({
-      durationMs: z.number().positive(),
-      count: z.number().int().min(1).default(1),
-      everyMs: z.number().positive().optional(),
+      durationMs: boundedMs.positive(),
+      count: z.number().int().min(1).max(LIMITS.count).default(1),
+      everyMs: boundedMs.positive().optional(),
     })
     .strict()
     .refine((c) => c.count === 1 || c.everyMs !== undefined, { message: 'expected everyMs when count > 1' }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { TimerHandle } from '../../core/clock';
 import type { WireFrame } from '../frame';
-import { registerInterceptor, type InterceptorContext, type StoppingInterceptor } from '../interceptor';
+import { boundedMs, LIMITS, registerInterceptor, type InterceptorContext, type StoppingInterceptor } from '../interceptor';
 
 /**
  * Holds matching frames until `window` of them are waiting (or maxHoldMs passed since the first),
@@ -12,9 +12,9 @@ export const reorder = registerInterceptor({
   summary: 'collect window frames and release them reversed or shuffled',
   config: z
     .object({
-      window: z.number().int().min(2).default(2),
+      window: z.number().int().min(2).max(LIMITS.held).default(2),
       order: z.enum(['reverse', 'shuffle']).default('reverse'),
-      maxHoldMs: z.number().min(0).default(1000),
+      maxHoldMs: boundedMs.default(1000),
     })
     .strict(),
   create: ({ window, order, maxHoldMs }): StoppingInterceptor => {

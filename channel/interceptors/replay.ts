@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { registerInterceptor } from '../interceptor';
+import { boundedMs, LIMITS, registerInterceptor } from '../interceptor';
 
 /**
  * Records matching frames and sends them again afterMs later, `times` times, to the original
@@ -10,12 +10,12 @@ export const replay = registerInterceptor({
   summary: 'record matching frames and resend them afterMs later (optionally to other receivers)',
   config: z
     .object({
-      afterMs: z.number().min(0).default(1000),
-      times: z.number().int().min(1).default(1),
-      to: z.array(z.string()).min(1).optional(),
-      from: z.string().optional(),
+      afterMs: boundedMs.default(1000),
+      times: z.number().int().min(1).max(LIMITS.copies).default(1),
+      to: z.array(z.string().min(1).max(255)).min(1).max(LIMITS.receivers).optional(),
+      from: z.string().min(1).max(255).optional(),
       /** Frames recorded at most; later ones pass unrecorded. */
-      limit: z.number().int().min(1).default(1000),
+      limit: z.number().int().min(1).max(LIMITS.held).default(1000),
     })
     .strict(),
   create: ({ afterMs, times, to, from, limit }) => {

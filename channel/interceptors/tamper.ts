@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { fromHex } from '../../core/bytes';
-import { registerInterceptor } from '../interceptor';
-
-const hex = z.string().regex(/^([0-9a-fA-F]{2})+$/, 'expected an even number of hex digits');
+import { boundedHex, LIMITS, registerInterceptor } from '../interceptor';
 
 /**
  * Changes matching frames in flight: flips `flipBits` random bits at or after `minOffset` (the
@@ -14,10 +12,10 @@ export const tamper = registerInterceptor({
   summary: 'flip random bits or overwrite a byte range of matching frames',
   config: z
     .object({
-      flipBits: z.number().int().min(0).default(0),
-      minOffset: z.number().int().min(0).default(2),
-      offset: z.number().int().default(0),
-      overwrite: hex.optional(),
+      flipBits: z.number().int().min(0).max(LIMITS.flipBits).default(0),
+      minOffset: z.number().int().min(0).max(LIMITS.frameBytes).default(2),
+      offset: z.number().int().min(-LIMITS.frameBytes).max(LIMITS.frameBytes).default(0),
+      overwrite: boundedHex.optional(),
     })
     .strict()
     .refine((c) => c.flipBits > 0 || c.overwrite !== undefined, { message: 'expected flipBits > 0 or overwrite' }),

@@ -164,7 +164,11 @@ describe('control API over HTTP', () => {
     expect((await call('POST', '/links/plc:dc1', { bitRate: -5 })).body).toMatchObject({ error: { code: 'BAD_PROFILE' } });
     expect((await call('POST', '/links/plc:zz', {})).status).toBe(404);
     expect((await call('GET', '/nothing')).status).toBe(404);
-    const badJson = await fetch(`${bench.broker.controlUrl}/interceptors`, { method: 'POST', body: '{' });
+    const badJson = await fetch(`${bench.broker.controlUrl}/interceptors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{',
+    });
     expect(badJson.status).toBe(400);
   });
 

@@ -143,7 +143,11 @@ async function realFidelity(name: PresetName): Promise<Fidelity> {
   const frame = new Uint8Array(frameBytes).fill(7);
   const broker = await startBrokerProcess(`links:\n  plc: { preset: ${name}, queueFrames: 100000 }\ncontrol: { port: 0 }`);
   const setLoss = async (spec: unknown): Promise<void> => {
-    const res = await fetch(`${broker.control}/links/plc:dc1`, { method: 'POST', body: JSON.stringify(spec) });
+    const res = await fetch(`${broker.control}/links/plc:dc1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(spec),
+    });
     if (!res.ok) throw new Error(`control API: ${res.status} ${await res.text()}`);
   };
   const dc = await connectTransport({ endpoint: broker.endpoint, node: 'dc1' });
