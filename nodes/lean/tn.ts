@@ -29,6 +29,7 @@ import { reject, type Rejection, type Result } from '../protocol/rejection';
 import type { NodeId, ReceivedFrame } from '../../core/transport';
 import type { MeterSource, RelayActuator } from '../mode';
 import { getJson, putJson } from '../store/node-store';
+import { FirmwareReceiver } from './firmware-receiver';
 import { loadDcChain, saveDcChain, verifyDcChain, type DcChainBytes } from './cert-chain';
 import { MANUFACTURER_ID, NO_OBSERVER, type Acceptance } from '../oracle/goal-oracle';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
@@ -63,22 +64,12 @@ interface Counters {
   dc: number;
 }
 
-interface FirmwareTransfer {
-  readonly manifest: FirmwareManifest;
-  readonly chunks: Map<number, Uint8Array>;
-  readonly chunkCount: number;
-  readonly startedAt: number;
-}
-
 export class Tn {
   readonly identity: Identity;
   private hesCert: Certificate | undefined;
   private dcCert: Certificate | undefined;
   private counters: Counters;
-  private installedVersion: number;
-  /** Lowest version this unit may install, from its enrolment (the fleet's latest release then). */
-  private firmwareFloor: number;
-  private transfer: FirmwareTransfer | undefined;
+  private readonly firmware: FirmwareReceiver;
   private readonly inbox: Inbox;
   private readonly enrolment: EnrolmentLoop;
   /** Fresh random value of the current enrolment attempt, echoed by the HES and the DC. */
@@ -97,9 +88,7 @@ export class Tn {
     this.cpu = new TnCpu(deps.clock, options.compute);
     this.identity = loadOrCreateIdentity(deps.store, deps.crypto);
     this.counters = { hes: 0, confidential: 0, dc: 0, ...getJson<Partial<Counters>>(deps.store, 'counters') };
-    const firmware = getJson<{ version: number; floor?: number }>(deps.store, 'firmware');
-    this.installedVersion = firmware?.version ?? 0;
-    this.firmwareFloor = firmware?.floor ?? 0;
+    this.firmware = new FirmwareReceiver({ ...deps, spent: (ops) => this.cpu.occupy(ops) });
     const stored = loadDcChain(deps.store);
     if (stored) {
       const checked = this.checkEnrolment(stored);
@@ -118,7 +107,7 @@ export class Tn {
   }
 
   get firmwareVersion(): number {
-    return this.installedVersion;
+    return this.firmware.version;
   }
 
   get lastCounters(): Readonly<Counters> {
@@ -136,7 +125,7 @@ export class Tn {
    */
   powerRestored(): void {
     this.cpu.restart();
-    this.transfer = undefined;
+    this.firmware.powerRestored();
   }
 
   async close(): Promise<void> {
@@ -195,8 +184,7 @@ export class Tn {
       confidential: Math.max(this.counters.confidential, anchors.value.hes),
       dc: anchors.value.dc,
     });
-    this.firmwareFloor = Math.max(this.firmwareFloor, anchors.value.firmwareFloor);
-    this.saveFirmware();
+    this.firmware.raiseFloor(anchors.value.firmwareFloor);
     this.enrolmentNonce = undefined;
     saveDcChain(this.deps.store, enrolment);
     this.deps.metrics.emit('bootstrap', { duration_ms: this.enrolment.done() }, { role: 'tn' });
@@ -366,54 +354,19 @@ export class Tn {
 
   // ---- firmware -------------------------------------------------------------------------------
 
+  // Nothing before the enrolment set this unit's floors: a superseded release replayed to a
+  // replacement unit whose enrolment the attacker holds back is refused, not installed.
   private onManifest(manifest: FirmwareManifest): Rejection | void {
-    if (manifest.issuer !== MANUFACTURER_ID) return reject('wrong-sender', `manifest issued by ${manifest.issuer}`);
-    if (manifest.group !== ALL_TNS) return reject('wrong-recipient', `manifest for group ${manifest.group}`);
-    if (manifest.version <= this.installedVersion)
-      return reject('firmware-rollback', `version ${manifest.version} <= installed ${this.installedVersion}`);
-    if (manifest.version < this.firmwareFloor)
-      return reject(
-        'firmware-rollback',
-        `version ${manifest.version} below ${this.firmwareFloor}, the release current when this unit enrolled`,
-      );
-    if (this.transfer && this.transfer.manifest.version >= manifest.version && equalBytes(this.transfer.manifest.signed, manifest.signed))
-      return; // the same manifest again (a carousel pass): the transfer goes on
-    if (!this.deps.crypto.verify(manifest.signature, manifest.signed, this.deps.manufacturerKey))
-      return this.spent(['verify'], reject('bad-signature', 'firmware manifest'));
-    if (this.transfer && this.transfer.manifest.version > manifest.version)
-      return this.spent(['verify'], reject('firmware-rollback', `version ${manifest.version} below the transfer in progress`));
-    const chunkCount = Math.max(1, Math.ceil(manifest.size / manifest.chunkSize));
-    if (chunkCount > 0xffff) return reject('bad-field', `image of ${manifest.size} bytes needs more than 65535 chunks`);
-    this.transfer = { manifest, chunks: new Map(), chunkCount, startedAt: this.deps.clock.now() };
-    this.spent(['verify']);
+    if (!this.enrolled) return reject('not-enrolled', 'firmware manifest before enrolment');
+    return this.firmware.onManifest(manifest);
   }
 
   private onChunk(chunk: FirmwareChunk, rx: ReceivedFrame): Rejection | void {
-    const transfer = this.transfer;
-    // a later carousel pass of the installed image: a duplicate, not something to refuse
-    if (!transfer && chunk.version <= this.installedVersion) return;
-    if (!transfer || chunk.version !== transfer.manifest.version)
-      return reject('firmware-mismatch', `chunk of version ${chunk.version} with no matching transfer`);
-    const { manifest, chunkCount } = transfer;
-    if (chunk.index >= chunkCount) return reject('bad-field', `chunk ${chunk.index} of ${chunkCount}`);
-    const expectedLength = chunk.index === chunkCount - 1 ? manifest.size - manifest.chunkSize * chunk.index : manifest.chunkSize;
-    if (chunk.data.length !== expectedLength)
-      return reject('bad-field', `chunk ${chunk.index} has ${chunk.data.length} bytes, expected ${expectedLength}`);
-    if (transfer.chunks.has(chunk.index)) return;
-    transfer.chunks.set(chunk.index, chunk.data.slice());
-    if (transfer.chunks.size < chunkCount) return;
-
-    const image = new Uint8Array(manifest.size);
-    for (const [index, data] of transfer.chunks) image.set(data, index * manifest.chunkSize);
-    this.transfer = undefined;
-    if (!equalBytes(this.deps.crypto.sha256(image), manifest.digest)) {
-      // keep the manifest so the next carousel pass can complete a clean copy
-      this.transfer = { manifest, chunks: new Map(), chunkCount, startedAt: transfer.startedAt };
-      return reject('firmware-digest', `image of version ${manifest.version} does not match its signed digest`);
-    }
-    this.installedVersion = manifest.version;
-    this.saveFirmware();
-    this.deps.metrics.emit('firmware_install', { version: manifest.version, duration_ms: this.deps.clock.now() - transfer.startedAt });
+    if (!this.enrolled) return reject('not-enrolled', 'firmware chunk before enrolment');
+    const result = this.firmware.onChunk(chunk);
+    if (!result || 'ok' in result) return result;
+    const { manifest, durationMs } = result;
+    this.deps.metrics.emit('firmware_install', { version: manifest.version, duration_ms: durationMs });
     this.report(rx, {
       cls: MessageClass.FirmwareManifest,
       sender: MANUFACTURER_ID,
@@ -426,10 +379,6 @@ export class Tn {
   }
 
   // ---- bookkeeping ----------------------------------------------------------------------------
-
-  private saveFirmware(): void {
-    putJson(this.deps.store, 'firmware', { version: this.installedVersion, floor: this.firmwareFloor });
-  }
 
   private saveCounters(update: Partial<Counters>): void {
     this.counters = { ...this.counters, ...update };

@@ -25,6 +25,7 @@ const GOAL_OF: Record<string, string> = {
   'fresh-authentic-fw': 'fresh_authentic_FW',
   'secure-tn-hes': 'secure_TN_HES',
   'secure-hes-tn': 'secure_HES_TN',
+  'firmware-before-enrolment': 'fresh_authentic_FW',
 };
 
 const library = readdirSync(CAMPAIGN_LIBRARY).filter((f) => /\.(ya?ml|ts)$/.test(f));
@@ -50,7 +51,7 @@ function scenarioWith(campaign: string): string {
 }
 
 describe('the campaign library', () => {
-  it('has one campaign per security goal, jamming, flooding, a renegotiation storm, replay and forgery', () => {
+  it('has a campaign per security goal and per attack issue 11 found, jamming, flooding, a renegotiation storm, replay and forgery', () => {
     const names = library.map((f) => f.replace(/\.\w+$/, '')).sort();
     expect(names).toEqual([...Object.keys(GOAL_OF), 'jamming', 'flooding', 'renegotiation-storm', 'replay', 'forgery'].sort());
   });

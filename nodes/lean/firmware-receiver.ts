@@ -1,0 +1,118 @@
+/**
+ * A lean TN's side of a firmware rollout (docs/DESIGN.md 2.1, "firmware update"): a
+ * manufacturer-signed manifest opens a transfer, its chunks are collected, and the image is
+ * installed when it is complete and matches what the manufacturer signed. The installed version
+ * and the floor (the release current when the unit enrolled) are on disk: a version at or below
+ * the installed one, or below the floor, is a rollback.
+ */
+import { equalBytes } from '../../core/bytes';
+import type { Clock } from '../../core/clock';
+import type { CryptoOp } from '../compute-profile';
+import type { CryptoBackend } from '../crypto/backend';
+import { MANUFACTURER_ID } from '../oracle/goal-oracle';
+import { ALL_TNS } from '../protocol/frame-fields';
+import type { FirmwareChunk, FirmwareManifest } from '../protocol/operational-frames';
+import { reject, type Rejection } from '../protocol/rejection';
+import { getJson, putJson, type NodeStore } from '../store/node-store';
+
+interface FirmwareTransfer {
+  readonly manifest: FirmwareManifest;
+  readonly chunks: Map<number, Uint8Array>;
+  readonly chunkCount: number;
+  readonly startedAt: number;
+}
+
+export interface FirmwareReceiverDeps {
+  readonly clock: Clock;
+  readonly store: NodeStore;
+  readonly crypto: CryptoBackend;
+  readonly manufacturerKey: Uint8Array;
+  /** Occupies the TN's CPU with the operations a frame cost. */
+  readonly spent: (ops: readonly CryptoOp[]) => void;
+}
+
+/** An image installed: its manifest and how long its transfer took. */
+export interface Installed {
+  readonly manifest: FirmwareManifest;
+  readonly durationMs: number;
+}
+
+export class FirmwareReceiver {
+  private installedVersion: number;
+  /** Lowest version this unit may install, from its enrolment (the fleet's latest release then). */
+  private floor: number;
+  private transfer: FirmwareTransfer | undefined;
+
+  constructor(private readonly deps: FirmwareReceiverDeps) {
+    const firmware = getJson<{ version: number; floor?: number }>(deps.store, 'firmware');
+    this.installedVersion = firmware?.version ?? 0;
+    this.floor = firmware?.floor ?? 0;
+  }
+
+  get version(): number {
+    return this.installedVersion;
+  }
+
+  /** The enrolment stated the fleet's latest release: nothing older may be installed from now on. */
+  raiseFloor(floor: number): void {
+    this.floor = Math.max(this.floor, floor);
+    this.save();
+  }
+
+  /** A transfer in progress is held in memory: a power cut loses it. */
+  powerRestored(): void {
+    this.transfer = undefined;
+  }
+
+  onManifest(manifest: FirmwareManifest): Rejection | void {
+    if (manifest.issuer !== MANUFACTURER_ID) return reject('wrong-sender', `manifest issued by ${manifest.issuer}`);
+    if (manifest.group !== ALL_TNS) return reject('wrong-recipient', `manifest for group ${manifest.group}`);
+    if (manifest.version <= this.installedVersion)
+      return reject('firmware-rollback', `version ${manifest.version} <= installed ${this.installedVersion}`);
+    if (manifest.version < this.floor)
+      return reject('firmware-rollback', `version ${manifest.version} below ${this.floor}, the release current when this unit enrolled`);
+    if (this.transfer && this.transfer.manifest.version >= manifest.version && equalBytes(this.transfer.manifest.signed, manifest.signed))
+      return; // the same manifest again (a carousel pass): the transfer goes on
+    this.deps.spent(['verify']);
+    if (!this.deps.crypto.verify(manifest.signature, manifest.signed, this.deps.manufacturerKey))
+      return reject('bad-signature', 'firmware manifest');
+    if (this.transfer && this.transfer.manifest.version > manifest.version)
+      return reject('firmware-rollback', `version ${manifest.version} below the transfer in progress`);
+    const chunkCount = Math.max(1, Math.ceil(manifest.size / manifest.chunkSize));
+    if (chunkCount > 0xffff) return reject('bad-field', `image of ${manifest.size} bytes needs more than 65535 chunks`);
+    this.transfer = { manifest, chunks: new Map(), chunkCount, startedAt: this.deps.clock.now() };
+  }
+
+  /** Takes a chunk; returns the install when it completed an image that matches its manifest. */
+  onChunk(chunk: FirmwareChunk): Rejection | Installed | undefined {
+    const transfer = this.transfer;
+    // a later carousel pass of the installed image: a duplicate, not something to refuse
+    if (!transfer && chunk.version <= this.installedVersion) return undefined;
+    if (!transfer || chunk.version !== transfer.manifest.version)
+      return reject('firmware-mismatch', `chunk of version ${chunk.version} with no matching transfer`);
+    const { manifest, chunkCount } = transfer;
+    if (chunk.index >= chunkCount) return reject('bad-field', `chunk ${chunk.index} of ${chunkCount}`);
+    const expectedLength = chunk.index === chunkCount - 1 ? manifest.size - manifest.chunkSize * chunk.index : manifest.chunkSize;
+    if (chunk.data.length !== expectedLength)
+      return reject('bad-field', `chunk ${chunk.index} has ${chunk.data.length} bytes, expected ${expectedLength}`);
+    if (transfer.chunks.has(chunk.index)) return undefined;
+    transfer.chunks.set(chunk.index, chunk.data.slice());
+    if (transfer.chunks.size < chunkCount) return undefined;
+
+    const image = new Uint8Array(manifest.size);
+    for (const [index, data] of transfer.chunks) image.set(data, index * manifest.chunkSize);
+    this.transfer = undefined;
+    if (!equalBytes(this.deps.crypto.sha256(image), manifest.digest)) {
+      // keep the manifest so the next carousel pass can complete a clean copy
+      this.transfer = { manifest, chunks: new Map(), chunkCount, startedAt: transfer.startedAt };
+      return reject('firmware-digest', `image of version ${manifest.version} does not match its signed digest`);
+    }
+    this.installedVersion = manifest.version;
+    this.save();
+    return { manifest, durationMs: this.deps.clock.now() - transfer.startedAt };
+  }
+
+  private save(): void {
+    putJson(this.deps.store, 'firmware', { version: this.installedVersion, floor: this.floor });
+  }
+}
