@@ -23,6 +23,7 @@ import { linkName, Topology, type LinkId } from '../core/topology';
  *       plc:dc2: { preset: prime-1.3-cenelec-a }
  *   broker: { endpoint: tcp://127.0.0.1:5555 }
  *   control: { host: 127.0.0.1, port: 8474 }   # token required when host is not loopback
+ *   attack: { endpoint: tcp://127.0.0.1:5600, token: <16+ characters> }   # campaigns in another process
  *   metrics: { intervalMs: 1000, file: channel-metrics.jsonl }
  *   interceptors: [{ type: drop, match: { class: automation }, probability: 0.1 }]
  *   bridges:                          # TCP through an emulated link, both directions shaped
@@ -61,6 +62,14 @@ export const channelConfigSchema = z
       .default({ endpoint: 'tcp://127.0.0.1:5555' }),
     control: z
       .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535), token: z.string().min(8).optional() })
+      .strict()
+      .optional(),
+    /** The attacker's position for campaigns in another process (attack-port.ts). */
+    attack: z
+      .object({
+        endpoint: z.string().regex(/^(tcp|ipc|inproc):\/\/.+/, 'expected a ZeroMQ endpoint such as tcp://127.0.0.1:5600'),
+        token: z.string().min(16, 'expected at least 16 characters'),
+      })
       .strict()
       .optional(),
     metrics: z

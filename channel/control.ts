@@ -2,6 +2,7 @@ import type { NodeId } from '../core/transport';
 import type { DirectionCounters } from './counters';
 import type { WireFrame } from './frame';
 import {
+  compileMatcher,
   createInterceptor,
   interceptorSpecSchema,
   interceptorTypes,
@@ -71,8 +72,12 @@ export interface ChannelControl {
   interceptor(id: string): InterceptorInfo | undefined;
   /** Removes every interceptor and restores every link's configured profile. */
   reset(): void;
-  /** Sees every frame entering a link (node frames and injected ones); returns the unsubscriber. */
-  tap(handler: TapHandler): () => void;
+  /**
+   * Sees every frame entering a link (node frames and injected ones), or with `match` those it
+   * selects; returns the unsubscriber. A remote control (bench/attack/remote-control.ts) applies
+   * the matcher where the wire is, so only those frames travel to the attacker.
+   */
+  tap(handler: TapHandler, match?: Matcher): () => void;
   /** Puts an attacker-made frame on the wire between from and to, as if from sent it now. */
   inject(frame: ForgedFrame): void;
   stats(): ChannelStats;
@@ -154,7 +159,13 @@ export function createChannelControl(channel: ControlledChannel): ChannelControl
       chain.clear();
       for (const l of links.all()) links.setProfile(l, links.configured(l));
     },
-    tap: (handler) => taps.add(handler),
+    tap: (handler, match) => {
+      if (!match) return taps.add(handler);
+      const test = compileMatcher(match);
+      return taps.add((e) => {
+        if (test({ ...e, linkName: e.link, link: { kind: e.kind, dc: e.link.slice(e.link.indexOf(':') + 1) } })) handler(e);
+      });
+    },
     inject: (frame) => channel.inject(frame),
     stats: () => {
       const out: ChannelStats['links'] = {};

@@ -2,6 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { RealClock } from '../core/clock';
 import { createMetrics } from '../core/metrics';
 import { Random } from '../core/random';
+import { startAttackPort, type AttackPort } from './attack-port';
 import { startBroker, type Broker } from './broker';
 import type { FrameClassifier } from './frame';
 import type { ChannelConfig } from './config';
@@ -41,7 +42,9 @@ export async function startChannelServer(config: ChannelConfig, options: Channel
     ...(config.control ? { control: config.control } : {}),
   });
   const bridges: TcpBridge[] = [];
+  let attack: AttackPort | undefined;
   try {
+    if (config.attack) attack = await startAttackPort(broker.control, config.attack);
     for (const spec of config.interceptors) broker.control.addInterceptor(spec);
     for (const b of config.bridges)
       bridges.push(
@@ -56,6 +59,7 @@ export async function startChannelServer(config: ChannelConfig, options: Channel
       );
   } catch (err) {
     for (const b of bridges) await b.close();
+    await attack?.close();
     await broker.close();
     throw err;
   }
@@ -65,6 +69,7 @@ export async function startChannelServer(config: ChannelConfig, options: Channel
     summary: {
       endpoint: broker.endpoint,
       control: broker.controlUrl ?? null,
+      attack: attack?.endpoint ?? null,
       seed: config.seed,
       clock: clock.kind,
       nodes: config.topology.nodes.length,
@@ -74,6 +79,7 @@ export async function startChannelServer(config: ChannelConfig, options: Channel
     },
     async close() {
       for (const b of bridges) await b.close();
+      await attack?.close();
       await broker.close();
       await new Promise<void>((resolve) => (metricsFile ? metricsFile.end(resolve) : resolve()));
     },

@@ -9,7 +9,6 @@ import type { ChannelControl } from '../../channel/control';
 import type { TapEvent } from '../../channel/taps';
 import type { InterceptorContext, Matcher } from '../../channel/interceptor';
 import type { WireFrame } from '../../channel/frame';
-import { compileMatcher } from '../../channel/interceptor';
 import type { CryptoBackend } from '../../nodes/crypto/backend';
 import type { Identity } from '../../nodes/lean/identity';
 import { Manufacturer } from '../../nodes/lean/manufacturer';
@@ -60,13 +59,10 @@ export class Attacker {
 
   /** Records every frame the matcher selects, from now until stop(). */
   record(match: Matcher = {}): Recording {
-    const test = compileMatcher(match);
     const frames: TapEvent[] = [];
     const stop = this.options.control.tap((event) => {
-      if (event.injectedBy) return;
-      const link = { kind: event.kind, dc: event.link.slice(event.link.indexOf(':') + 1) };
-      if (test({ ...event, linkName: event.link, link })) frames.push(event);
-    });
+      if (!event.injectedBy) frames.push(event);
+    }, match);
     return { frames, stop };
   }
 
