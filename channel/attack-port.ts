@@ -22,7 +22,15 @@ import { fromHex, toHex } from '../core/bytes';
 import type { Destination, NodeId } from '../core/transport';
 import type { ChannelControl } from './control';
 import type { WireFrame } from './frame';
-import { compileMatcher, matcherSchema, type InterceptorContext, type InterceptorStats, type Matcher } from './interceptor';
+import {
+  boundedHex,
+  compileMatcher,
+  LIMITS,
+  matcherSchema,
+  type InterceptorContext,
+  type InterceptorStats,
+  type Matcher,
+} from './interceptor';
 import type { TapEvent } from './taps';
 
 export interface AttackPortOptions {
@@ -40,7 +48,13 @@ export interface AttackPort {
 }
 
 /** Bounds on what one client can ask for. */
-export const ATTACK_PORT_LIMITS = { sessions: 8, taps: 256, interceptors: 256, heldFrames: 10_000, messageBytes: 4 << 20 } as const;
+export const ATTACK_PORT_LIMITS = {
+  sessions: 8,
+  taps: 256,
+  interceptors: LIMITS.interceptors,
+  heldFrames: LIMITS.held,
+  messageBytes: 4 << 20,
+} as const;
 
 /** How often interceptor stats are pushed while they change. */
 const STATS_MS = 250;
@@ -112,10 +126,10 @@ const tapFrame = (e: TapEvent): PortFrame => ({
   time: e.time,
 });
 
-const HEX = /^([0-9a-fA-F]{2})*$/;
 const bytesOf = (hex: unknown, field: string): Uint8Array => {
-  if (typeof hex !== 'string' || !HEX.test(hex)) throw new Error(`${field}: expected hex digits`);
-  return fromHex(hex);
+  const parsed = boundedHex.safeParse(hex);
+  if (!parsed.success) throw new Error(`${field}: ${parsed.error.issues[0]?.message ?? 'expected hex digits'}`);
+  return fromHex(parsed.data);
 };
 const nameOf = (v: unknown, field: string): string => {
   if (typeof v !== 'string' || v.length === 0 || v.length > 64) throw new Error(`${field}: expected a name of 1 to 64 characters`);
@@ -241,7 +255,7 @@ export async function startAttackPort(control: ChannelControl, options: AttackPo
         });
         return false;
       case 'jam':
-        if (typeof action.ms !== 'number' || !(action.ms > 0 && action.ms <= 3_600_000)) throw new Error('ms: expected 1 to 3600000');
+        if (typeof action.ms !== 'number' || !(action.ms > 0 && action.ms <= LIMITS.ms)) throw new Error(`ms: expected 1 to ${LIMITS.ms}`);
         h.ctx.jam(action.ms);
         return false;
       default:
