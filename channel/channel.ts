@@ -116,6 +116,9 @@ export class Channel {
       if (!(bytes instanceof Uint8Array)) return this.reject('malformed-envelope', from);
       const route = this.admit(from, to, bytes);
       if (!route) return;
+      // A view into a larger message (a ZeroMQ envelope) would keep all of it alive while this frame
+      // waits in a queue, refused neighbours included: the admitted frame gets its own copy.
+      if (bytes.byteLength !== bytes.buffer.byteLength) bytes = new Uint8Array(bytes);
       const frame: WireFrame = {
         link: route.link.id,
         linkName: route.link.name,
