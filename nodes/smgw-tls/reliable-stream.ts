@@ -3,54 +3,24 @@ import type { Clock, TimerHandle } from '../../core/clock';
 import { TlsChannelError } from './errors';
 import { ReorderBuffer, type SegmentFate } from './reorder-buffer';
 import { RttEstimator } from './rtt-estimator';
+import { initialWindowBytes, type ReliableStreamOptions } from './tcp-parameters';
 import { FLAG } from './tls-frame';
 
 /**
  * A reliable, ordered byte stream over lossy frames: the part of TCP that TLS needs beneath it on
  * a PLC segment, kept small. Byte sequence numbers and cumulative acknowledgements (piggybacked on
- * data, or sent after a short delay), an adaptive retransmission timeout (RFC 6298 with Karn's
- * rule and exponential backoff), fast and early retransmit on duplicate acks (RFC 5681, 5827), and a Reno-style
- * congestion window so that a hundred channels pushing firmware through one segment back off
- * instead of flooding its queue. Out-of-order segments are kept and delivered once the gap fills.
- * The receive side's reassembly is reorder-buffer.ts, the timeout's estimation rtt-estimator.ts.
+ * data, or delayed by TCP's rules), an initial window of 10 segments, an adaptive retransmission
+ * timeout (RFC 6298 with Karn's rule and exponential backoff), fast and early retransmit on
+ * duplicate acks (RFC 5681, 5827), and a Reno-style congestion window so that a hundred channels
+ * pushing firmware through one segment back off instead of flooding its queue. Out-of-order
+ * segments are kept and delivered once the gap fills. The parameters and where they come from are
+ * tcp-parameters.ts; the receive side's reassembly is reorder-buffer.ts, the timeout's estimation
+ * rtt-estimator.ts.
  *
  * Connection set-up is implicit (the first segment opens it: no SYN round trip), close is one FIN
  * or RST frame. Timers run on the node's Clock.
  */
-export interface ReliableStreamOptions {
-  /** Largest payload of one segment (the link's frame limit less the frame header). */
-  readonly mss: number;
-  readonly initialRtoMs: number;
-  readonly minRtoMs: number;
-  readonly maxRtoMs: number;
-  /** How long an acknowledgement waits for outgoing data to ride on. */
-  readonly ackDelayMs: number;
-  readonly initialWindowSegments: number;
-  readonly maxWindowBytes: number;
-  /** Retransmissions of one segment before the connection is declared dead. */
-  readonly maxRetransmits: number;
-  /** Out-of-order bytes kept at most; more are dropped and come again by retransmission. */
-  readonly reorderBufferBytes: number;
-}
-
-/**
- * Tuned for a shared PLC segment, where a frame can wait behind a full queue of other channels'
- * frames (64 frames of up to 250 ms air time each on G3-PLC: 16 s). A retransmission timer below
- * that fires for frames that are only queued, and their copies crowd the queue further; so the
- * first timeout of a connection is 16 s (RFC 6298 allows a larger initial value) and the floor is
- * 3 s. A new connection starts with one segment in flight, as single-MSS constrained stacks do
- * (RFC 9006): a storm's server flights then fit the queue instead of overflowing it.
- */
-export const DEFAULT_RELIABLE_OPTIONS: Omit<ReliableStreamOptions, 'mss'> = {
-  initialRtoMs: 16_000,
-  minRtoMs: 3_000,
-  maxRtoMs: 120_000,
-  ackDelayMs: 200,
-  initialWindowSegments: 1,
-  maxWindowBytes: 16_384,
-  maxRetransmits: 8,
-  reorderBufferBytes: 65_536,
-};
+export { DEFAULT_RELIABLE_OPTIONS, type ReliableStreamOptions } from './tcp-parameters';
 
 /** What the stream hands to the wire; the owner adds the TN id and connection number. */
 export interface Segment {
@@ -78,6 +48,7 @@ export interface ReliableStreamStats {
 
 interface Outstanding {
   readonly seq: number;
+  readonly flags: number;
   readonly payload: Uint8Array;
   sentAt: number;
   retransmits: number;
@@ -106,7 +77,7 @@ export class ReliableStream extends Duplex {
   private readonly received: ReorderBuffer;
   private finAt: number | undefined;
   private ackTimer: TimerHandle | undefined;
-  private unackedSegments = 0;
+  private unackedBytes = 0;
   private ackSoonPending = false;
   private ended = false;
   private resetByPeer = false;
@@ -128,7 +99,7 @@ export class ReliableStream extends Duplex {
   ) {
     super({ allowHalfOpen: true });
     if (!(options.mss > 0)) throw new RangeError(`reliable stream: mss ${options.mss} must be positive`);
-    this.cwnd = options.initialWindowSegments * options.mss;
+    this.cwnd = initialWindowBytes(options);
     this.ssthresh = options.maxWindowBytes;
     this.rtt = new RttEstimator(options);
     this.received = new ReorderBuffer(options.reorderBufferBytes, this.stats, (bytes) => {
@@ -189,7 +160,7 @@ export class ReliableStream extends Duplex {
     const pureAck = segment.payload.length === 0 && !(segment.flags & FLAG.fin);
     const ackFate = this.onAck(segment.ack, pureAck);
     let fate: SegmentFate = pureAck ? ackFate : 'accepted';
-    if (segment.payload.length > 0) fate = this.onData(segment.seq, segment.payload);
+    if (segment.payload.length > 0) fate = this.onData(segment.seq, segment.payload, (segment.flags & FLAG.psh) !== 0);
     if (segment.flags & FLAG.fin) {
       if (this.finAt !== undefined && segment.payload.length === 0) fate = 'duplicate';
       this.finAt = segment.seq + segment.payload.length;
@@ -257,8 +228,10 @@ export class ReliableStream extends Duplex {
       const inFlight = this.sndNxt - this.sndUna;
       if (inFlight > 0 && inFlight + size > this.cwnd) break;
       const payload = this.takeUnsent(size);
-      this.outstanding.push({ seq: this.sndNxt, payload, sentAt: this.clock.now(), retransmits: 0 });
-      this.emitSegment(0, this.sndNxt, payload, false);
+      // PSH on the segment that ends what the application wrote: the receiver need not wait for more.
+      const flags = this.unsentBytes === 0 ? FLAG.psh : 0;
+      this.outstanding.push({ seq: this.sndNxt, flags, payload, sentAt: this.clock.now(), retransmits: 0 });
+      this.emitSegment(flags, this.sndNxt, payload, false);
       this.sndNxt += payload.length;
       this.armRto();
     }
@@ -290,7 +263,7 @@ export class ReliableStream extends Duplex {
   private emitSegment(flags: number, seq: number, payload: Uint8Array, retransmission: boolean): void {
     this.ackTimer?.cancel();
     this.ackTimer = undefined;
-    this.unackedSegments = 0;
+    this.unackedBytes = 0;
     this.stats.segmentsSent++;
     if (retransmission) this.stats.retransmissions++;
     this.sink({ flags, seq, ack: this.received.expected, payload }, { retransmission });
@@ -371,14 +344,23 @@ export class ReliableStream extends Duplex {
   private resend(segment: Outstanding): void {
     segment.retransmits++;
     segment.sentAt = this.clock.now();
-    this.emitSegment(0, segment.seq, segment.payload, true);
+    this.emitSegment(segment.flags, segment.seq, segment.payload, true);
   }
 
-  private onData(seq: number, payload: Uint8Array): SegmentFate {
+  /**
+   * Delayed acknowledgement (tcp-parameters.ts): at once for a duplicate or a segment ahead of a
+   * gap, soon for every second full segment and for the end of the sender's flight, otherwise
+   * after ackDelayMs unless data leaves first and carries it.
+   */
+  private onData(seq: number, payload: Uint8Array, push: boolean): SegmentFate {
     const { fate, inOrder } = this.received.take(seq, payload);
     // A duplicate: our acknowledgement was lost, repeat it. Ahead of a gap: a duplicate ack tells the sender about the gap.
-    if (!inOrder) this.sendAckNow();
-    else if (++this.unackedSegments >= 2) this.ackSoon();
+    if (!inOrder) {
+      this.sendAckNow();
+      return fate;
+    }
+    this.unackedBytes += payload.length;
+    if (push || this.unackedBytes >= 2 * this.options.mss) this.ackSoon();
     else this.scheduleAck();
     return fate;
   }
@@ -401,7 +383,7 @@ export class ReliableStream extends Duplex {
     this.ackSoonPending = true;
     this.clock.setTimer(0, () => {
       this.ackSoonPending = false;
-      if (this.unackedSegments > 0) this.sendAckNow();
+      if (this.unackedBytes > 0) this.sendAckNow();
     });
   }
 

@@ -18,8 +18,10 @@ export const FLAG = {
   fin: 0x01,
   /** The sender dropped the connection (refused, aborted or unknown); the receiver drops it too. */
   rst: 0x02,
+  /** The segment ends what the sender's application wrote (TCP's PSH): the receiver acknowledges it without delay. */
+  psh: 0x04,
 } as const;
-const KNOWN_FLAGS = FLAG.fin | FLAG.rst;
+const KNOWN_FLAGS = FLAG.fin | FLAG.rst | FLAG.psh;
 
 export interface TlsFrame {
   readonly tn: NodeId;

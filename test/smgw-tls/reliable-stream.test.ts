@@ -4,6 +4,7 @@ import { VirtualClock } from '../../core/clock';
 import { Random } from '../../core/random';
 import { TlsChannelError } from '../../nodes/smgw-tls/errors';
 import { DEFAULT_RELIABLE_OPTIONS, ReliableStream, type Segment } from '../../nodes/smgw-tls/reliable-stream';
+import { FLAG } from '../../nodes/smgw-tls/tls-frame';
 
 interface Impairment {
   loss?: number;
@@ -173,5 +174,93 @@ describe('reliable stream under TLS', () => {
       { at: 1_200, bytes: 6 }, // the answer, once the CPU is done
     ]);
     stream.destroy();
+  });
+
+  describe('as the TCP of a smart meter gateway (tcp-parameters.ts)', () => {
+    /** One stream whose segments are recorded, with the time each left. */
+    function recorded(overrides: Partial<typeof DEFAULT_RELIABLE_OPTIONS> = {}) {
+      const clock = new VirtualClock();
+      const sent: Array<{ at: number; flags: number; seq: number; bytes: number; retransmission: boolean }> = [];
+      const stream = new ReliableStream(
+        clock,
+        (s, meta) =>
+          sent.push({ at: clock.now(), flags: s.flags, seq: s.seq, bytes: s.payload.length, retransmission: meta.retransmission }),
+        { ...DEFAULT_RELIABLE_OPTIONS, mss: 200, ...overrides },
+      );
+      stream.resume();
+      stream.on('error', () => {});
+      return { clock, sent, stream };
+    }
+    const data = (seq: number, bytes: number, flags = 0) => ({ flags, seq, ack: 0, payload: new Uint8Array(bytes) });
+
+    it('sends a flight of up to 10 segments at once (RFC 6928), PSH on the last', async () => {
+      const { clock, sent, stream } = recorded();
+      stream.write(Buffer.alloc(2_500));
+      await clock.run(10);
+      expect(sent.map((s) => [s.at, s.bytes])).toEqual([...Array.from({ length: 10 }, () => [0, 200])]);
+      stream.receive({ flags: 0, seq: 0, ack: 2_000, payload: new Uint8Array(0) });
+      await clock.run(10);
+      expect(sent.slice(10).map((s) => [s.bytes, s.flags])).toEqual([
+        [200, 0],
+        [200, 0],
+        [100, FLAG.psh],
+      ]);
+      expect(sent.slice(0, 10).every((s) => s.flags === 0)).toBe(true);
+      stream.destroy();
+    });
+
+    it('acknowledges every second full segment and the end of a flight at once, a lone segment after the delay', async () => {
+      const { clock, sent, stream } = recorded({ ackDelayMs: 200 });
+      stream.receive(data(0, 200));
+      await clock.advance(50);
+      expect(sent).toEqual([]); // one full segment: the acknowledgement waits
+      stream.receive(data(200, 200));
+      await clock.advance(50);
+      expect(sent.map((s) => [s.at, s.bytes])).toEqual([[50, 0]]); // the second: at once
+      stream.receive(data(400, 80, FLAG.psh));
+      await clock.advance(50);
+      expect(sent.length).toBe(2); // the end of the flight: at once
+      stream.receive(data(480, 200));
+      await clock.advance(1_000);
+      expect(sent.map((s) => s.at)).toEqual([50, 100, 350]); // a lone segment: after 200 ms
+      stream.destroy();
+    });
+
+    it('lets an answer written in the same turn carry the acknowledgement of a flight', async () => {
+      const { clock, sent, stream } = recorded();
+      stream.on('data', () => stream.write(Buffer.from('answer')));
+      stream.receive(data(0, 120, FLAG.psh));
+      await clock.run(1_000);
+      expect(sent.map((s) => [s.bytes, s.seq])).toEqual([[6, 0]]);
+      stream.destroy();
+    });
+
+    it('times out at 16 s before a sample, backs off by doubling up to 60 s, and takes no sample from a retransmission (Karn)', async () => {
+      const { clock, sent, stream } = recorded({ maxRetransmits: 3 });
+      stream.write(Buffer.from('hello'));
+      await clock.run(200_000);
+      expect(sent.filter((s) => s.bytes > 0).map((s) => s.at)).toEqual([0, 16_000, 48_000, 108_000]);
+      const karn = recorded();
+      karn.stream.write(Buffer.from('a'));
+      await karn.clock.run(16_500); // one retransmission at 16 s
+      karn.stream.receive({ flags: 0, seq: 0, ack: 1, payload: new Uint8Array(0) }); // acknowledged 500 ms later
+      karn.stream.write(Buffer.from('b'));
+      await karn.clock.run(100_000);
+      // no sample from the retransmitted segment: the next timeout is the initial one again, not 3 x 500 ms
+      const b = karn.sent.filter((s) => s.seq === 1 && s.bytes > 0).map((s) => s.at - 16_500);
+      expect(b).toEqual([0, 16_000, 48_000]);
+      karn.stream.destroy();
+    });
+
+    it('after a clean sample the timeout follows the round trip (SRTT + 4 RTTVAR, at least 1 s)', async () => {
+      const { clock, sent, stream } = recorded();
+      stream.write(Buffer.from('a'));
+      await clock.run(400);
+      stream.receive({ flags: 0, seq: 0, ack: 1, payload: new Uint8Array(0) }); // sample 400 ms: RTO 400 + 4 x 200 = 1.2 s
+      stream.write(Buffer.from('b'));
+      await clock.run(5_000);
+      expect(sent.filter((s) => s.seq === 1 && s.bytes > 0).map((s) => s.at - 400)).toEqual([0, 1_200, 3_600]);
+      stream.destroy();
+    });
   });
 });
