@@ -22,6 +22,11 @@ export class AllowList {
     return this;
   }
 
+  /** The role an id is provisioned for, if any. */
+  roleOf(id: NodeId): 'dc' | 'tn' | undefined {
+    return this.entries.get(id)?.role;
+  }
+
   /** What was provisioned, to hand to a HES in another process (plain JSON). */
   toJSON(): Record<NodeId, AllowListEntry> {
     return Object.fromEntries(this.entries);

@@ -55,6 +55,8 @@ interface Round {
 /** Store record prefix of a registered TN (one record each, so registering is O(1) on disk). */
 const TN_RECORD = 'tn-';
 const DEFAULT_METER_RETRY_MS = 10_000;
+/** Confidential messages kept per TN while it has no current registration; the oldest go first beyond it. */
+const MAX_WAITING_MESSAGES = 16;
 
 /** Generates (or loads) the HES's keys and has the manufacturer certify them: done once, offline. */
 export function provisionHes(store: NodeStore, deps: Pick<LeanNodeDeps, 'crypto' | 'id'>, manufacturer: Manufacturer): Certificate {
@@ -75,6 +77,8 @@ export class Hes {
   /** Last accepted reading per TN. */
   readonly readings = new Map<NodeId, MeterReading>();
   private readonly tns = new Map<NodeId, RegisteredTn>();
+  /** Confidential payloads for TNs whose current unit has not registered yet, sent when it does. */
+  private readonly waiting = new Map<NodeId, Uint8Array[]>();
   private readonly rounds = new Map<number, Round>();
   private counter: number;
   /** The latest firmware version rolled out: what a newly enrolled TN must not go below. */
@@ -169,10 +173,22 @@ export class Hes {
     });
   }
 
-  /** Signs, then encrypts for the TN, a confidential message. Returns the HES counter used. */
-  sendConfidential(tn: NodeId, payload: Uint8Array): number {
-    const registration = this.tns.get(tn);
-    if (!registration) throw new Error(`HES: cannot send a confidential message to ${tn}: it is not registered`);
+  /**
+   * Signs, then encrypts for the TN, a confidential message; returns the HES counter used. For a
+   * TN whose unit was replaced and whose new unit has not registered yet, the message waits (up
+   * to MAX_WAITING_MESSAGES) and goes out when it does: it is never sealed to the old unit's key.
+   */
+  sendConfidential(tn: NodeId, payload: Uint8Array): number | undefined {
+    const registration = this.registrationOf(tn);
+    if (!registration) {
+      if (this.options.allowList.roleOf(tn) !== 'tn')
+        throw new Error(`HES: cannot send a confidential message to ${tn}: it is not registered`);
+      const waiting = this.waiting.get(tn) ?? [];
+      waiting.push(payload.slice());
+      if (waiting.length > MAX_WAITING_MESSAGES) waiting.shift();
+      this.waiting.set(tn, waiting);
+      return undefined;
+    }
     const counter = this.nextCounter();
     const { frame, signed } = signThenSeal(
       sealedHeader({ cls: MessageClass.Confidential, hes: this.deps.id, tn }),
@@ -184,6 +200,20 @@ export class Hes {
     this.observer.sent(this.deps.id, signed);
     this.deps.transport.send(registration.dc, frame);
     return counter;
+  }
+
+  /**
+   * A TN's registration while it still names the keys the allow-list holds for it: once the
+   * operator put a replacement unit's fingerprint there, the old unit's registration is withdrawn,
+   * so nothing is sealed to its key nor accepted under it (docs/DESIGN.md 2.1, "replaced").
+   */
+  private registrationOf(tn: NodeId): RegisteredTn | undefined {
+    const registration = this.tns.get(tn);
+    if (!registration) return undefined;
+    const fingerprint = keyFingerprint(fromHex(registration.signKey), fromHex(registration.encKey), this.deps.crypto);
+    if (!this.options.allowList.check(tn, 'tn', fingerprint, registration.dc)) return registration;
+    this.tns.delete(tn); // its record stays on disk until the new unit's replaces it; it is checked again on load
+    return undefined;
   }
 
   /**
@@ -287,20 +317,28 @@ export class Hes {
     );
     this.accepted(MessageClass.TnKey, key.tn, 0);
     this.deps.transport.send(key.dc, ack.frame);
+    const waiting = this.waiting.get(key.tn) ?? [];
+    this.waiting.delete(key.tn);
+    for (const payload of waiting) this.sendConfidential(key.tn, payload);
   }
 
-  /** The certificate the HES issued last to a DC (its current unit), if any. */
+  /**
+   * The certificate the HES issued last to a DC, while it names the keys the allow-list holds for
+   * that DC: after a DC replacement no TN is acknowledged under the old unit's certificate.
+   */
   private issuedDcCertificate(dc: NodeId): Certificate | undefined {
     const bytes = this.deps.store.get(`dc-cert-${dc}`);
     const cert = bytes && decodeCertificate(bytes);
-    return cert && cert.ok ? cert.value : undefined;
+    if (!cert || !cert.ok) return undefined;
+    const fingerprint = keyFingerprint(cert.value.signKey, cert.value.encKey, this.deps.crypto);
+    return this.options.allowList.check(dc, 'dc', fingerprint) ? undefined : cert.value;
   }
 
   private onMeterResponse(response: MeterResponse, rx: ReceivedFrame): Rejection | void {
     const { crypto } = this.deps;
     if (response.hes !== this.deps.id) return reject('wrong-recipient', `response addressed to ${response.hes}`);
-    const registration = this.tns.get(response.tn);
-    if (!registration) return reject('unknown-sender', `${response.tn} is not registered`);
+    const registration = this.registrationOf(response.tn);
+    if (!registration) return reject('unknown-sender', `${response.tn} is not registered, or was replaced and its new unit is not`);
     const plaintext = crypto.open(response.sealed, this.identity.enc.secretKey, response.header);
     if (!plaintext) return reject('decrypt-failed', `response from ${response.tn}`);
     const opened = decodeMeterReading(response.header, plaintext);

@@ -26,6 +26,7 @@ const GOAL_OF: Record<string, string> = {
   'secure-tn-hes': 'secure_TN_HES',
   'secure-hes-tn': 'secure_HES_TN',
   'firmware-before-enrolment': 'fresh_authentic_FW',
+  'replaced-unit-keys': 'secure_TN_HES',
 };
 
 const library = readdirSync(CAMPAIGN_LIBRARY).filter((f) => /\.(ya?ml|ts)$/.test(f));
