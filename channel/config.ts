@@ -28,6 +28,8 @@ import { linkName, Topology, type LinkId } from '../core/topology';
  *   interceptors: [{ type: drop, match: { class: automation }, probability: 0.1 }]
  *   bridges:                          # TCP through an emulated link, both directions shaped
  *     - { listen: 127.0.0.1:9000, upstream: 127.0.0.1:8443, client: tn1.001, server: dc1 }
+ *       # optional: segmentBytes, bufferBytes (64 KiB), maxConnections (64), maxRetransmits (8),
+ *       #           rto: { initialRtoMs: 1000, minRtoMs: 1000, maxRtoMs: 60000 }
  */
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9000');
 
@@ -86,7 +88,16 @@ export const channelConfigSchema = z
             /** The node whose place the TCP client takes, and the neighbour whose place the upstream takes. */
             client: z.string(),
             server: z.string(),
-            chunkBytes: z.number().int().positive().optional(),
+            /** The bridge's TCP (channel/README.md, "TCP bridge"); each defaults to what the link implies. */
+            segmentBytes: z.number().int().positive().optional(),
+            bufferBytes: z.number().int().positive().optional(),
+            maxConnections: z.number().int().positive().optional(),
+            maxRetransmits: z.number().int().min(0).optional(),
+            rto: z
+              .object({ initialRtoMs: z.number().positive(), minRtoMs: z.number().positive(), maxRtoMs: z.number().positive() })
+              .partial()
+              .strict()
+              .optional(),
           })
           .strict(),
       )

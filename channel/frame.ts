@@ -39,12 +39,14 @@ export interface WireFrame {
 }
 
 /**
- * Receiver of a byte stream carried through a link (the TCP bridge). Stream frames are
- * retransmitted by the link until they get through and never dropped at a full queue, as a TCP
- * sender would; an interceptor can still drop them.
+ * Receiver of a byte stream carried through a link (the TCP bridge, bridge-stream.ts). Stream
+ * frames meet the link like any frame (queue, retries, loss, interceptors); the bridge's TCP
+ * sends again what the link lost.
  */
 export interface FrameSink {
   deliver(received: ReceivedFrame): void;
-  /** The frame left the wire without being delivered (an interceptor dropped it, or a jam hit it). */
+  /** The frame left the wire without being delivered (loss beyond retries, a full queue, a drop or a jam). */
   dropped(): void;
+  /** True once the stream's connection is gone: its frames still waiting are withdrawn from the medium. */
+  readonly closed?: boolean;
 }

@@ -55,9 +55,6 @@ interface Jam {
   readonly owner: string;
 }
 
-/** Unreachable in practice; bounds a stream frame's retransmissions on a link that loses everything. */
-const STREAM_MAX_ATTEMPTS = 1000;
-
 /**
  * One transmission medium: a FIFO queue in front of a transmitter that sends one
  * frame at a time at the profile's bit rate, then delivers it to each receiver after propagation
@@ -102,7 +99,7 @@ export class Medium {
     if (this.closed) return;
     const profile = this.env.profile();
     const queued = this.waitingFrom.get(frame.from) ?? 0;
-    if (queued >= profile.queueFrames && !frame.sink && (this.inFlight || this.waiting > 0)) {
+    if (queued >= profile.queueFrames && (this.inFlight || this.waiting > 0)) {
       this.env.events.lost(frame, undefined, 'queue');
       return;
     }
@@ -140,6 +137,8 @@ export class Medium {
         this.queue.splice(0, this.head);
         this.head = 0;
       }
+      // A frame of a closed bridge connection is withdrawn: it no longer occupies the medium.
+      if (item.frame.sink?.closed) continue;
       const start = this.clearOfJams(Math.max(item.enqueuedAt, this.busyUntil));
       const flight = this.transmit(item, start);
       this.busyUntil = flight.end;
@@ -170,7 +169,7 @@ export class Medium {
     const lost: boolean[] = [];
     if (receivers.length === 1 && frame.to !== SEGMENT_BROADCAST) {
       const loss = this.env.lossProcess(frame.direction, receivers[0]!);
-      const attempts = frame.sink ? STREAM_MAX_ATTEMPTS : profile.retries + 1;
+      const attempts = profile.retries + 1;
       let gone = false;
       for (const f of fragments) {
         let delivered = false;

@@ -54,7 +54,11 @@ export async function startChannelServer(config: ChannelConfig, options: Channel
           upstream: splitHostPort(b.upstream),
           client: b.client,
           server: b.server,
-          ...(b.chunkBytes ? { chunkBytes: b.chunkBytes } : {}),
+          ...(b.segmentBytes ? { segmentBytes: b.segmentBytes } : {}),
+          ...(b.bufferBytes ? { bufferBytes: b.bufferBytes } : {}),
+          ...(b.maxConnections ? { maxConnections: b.maxConnections } : {}),
+          ...(b.maxRetransmits !== undefined ? { maxRetransmits: b.maxRetransmits } : {}),
+          ...(b.rto ? { rto: b.rto } : {}),
         }),
       );
   } catch (err) {
