@@ -15,6 +15,7 @@ import { createOutputs, parseOutSpec } from '../metrics/out-spec';
 import { runDashboardUrl } from '../../dashboards/run-link';
 import { HeldSamples } from '../metrics/held-samples';
 import { Timebase } from '../metrics/timebase';
+import { retag } from '../metrics/tagging';
 import type { Scenario } from '../scenario/schema';
 import { parseThresholds, ThresholdSinks } from '../thresholds';
 import { DeliveryTally } from './delivery';
@@ -109,6 +110,7 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
     ...(options.extraOutputs ?? []),
   ]);
   await outputs.start();
+  const tagged = retag(scenario.metrics.tagging);
   const modes: Record<string, ModeSummary> = {};
   const latencies: Record<string, readonly number[]> = {};
   const report = new ReportCollector();
@@ -121,8 +123,9 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
     startMode(name) {
       const summarizer = new ModeSummarizer();
       const fold = (sample: Sample) => {
-        if (held) held.add(sample);
-        else outputs.addSamples([sample]);
+        const out = tagged(sample);
+        if (held) held.add(out);
+        else outputs.addSamples([out]);
         thresholds.add(sample);
         summarizer.add(sample);
         report.add(name, sample);

@@ -142,6 +142,11 @@ export const scenarioSchema = z
     /** Campaign names from bench/campaigns/, or paths (YAML timelines or TypeScript modules). */
     campaigns: z.array(z.string().min(1)).default([]),
     thresholds: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}),
+    /** per-tn: the TN id a tag (one series per TN); per-segment: a field (bench/metrics/tagging.ts). */
+    metrics: z
+      .object({ tagging: z.enum(['per-tn', 'per-segment']).default('per-tn') })
+      .strict()
+      .default({ tagging: 'per-tn' }),
   })
   .strict();
 
