@@ -29,6 +29,8 @@ export interface AttackerOptions {
    * refusals and violations are attributed to it; campaigns use `<campaign>:<goal>`.
    */
   readonly name?: string;
+  /** Told of every node the attacker compromises (the campaigns tell the goal oracle). */
+  readonly onCompromise?: (node: NodeId) => void;
 }
 
 export class Attacker {
@@ -39,6 +41,7 @@ export class Attacker {
   /** Frames this attacker put on the wire (injected, replayed or altered). */
   injected = 0;
   private interceptors = 0;
+  private readonly compromised = new Map<NodeId, Identity>();
   private readonly name: string;
 
   constructor(private readonly options: AttackerOptions) {
@@ -51,10 +54,18 @@ export class Attacker {
     return this.options.crypto;
   }
 
-  /** Hands the attacker a node's keys: from now on it can sign and decrypt as that node. */
+  /**
+   * Hands the attacker a node's keys: from now on it can sign and decrypt as that node. They are
+   * the keys of the unit it compromised: a replacement unit's new keys are not the attacker's.
+   */
   compromise(node: NodeId): Identity {
     if (!this.options.keysOf) throw new Error(`cannot compromise ${node}: this mode has no lean-protocol keys to hand out`);
-    return this.options.keysOf(node);
+    let keys = this.compromised.get(node);
+    if (!keys) {
+      this.compromised.set(node, (keys = this.options.keysOf(node)));
+      this.options.onCompromise?.(node);
+    }
+    return keys;
   }
 
   /** Records every frame the matcher selects, from now until stop(). */

@@ -77,6 +77,7 @@ export class CampaignRunner implements CampaignHost {
         control: this.ctx.network.control,
         crypto: cryptoBackend(this.ctx.crypto ?? 'node'),
         name: label,
+        onCompromise: (node) => this.ctx.oracle.compromised(node),
         ...(keysOf ? { keysOf } : {}),
       });
       this.attackers.set(label, a);
@@ -87,6 +88,10 @@ export class CampaignRunner implements CampaignHost {
   start(schedule: Schedule): void {
     this.startedAt = this.ctx.clock.now();
     for (const c of this.campaigns) {
+      // a zero tally to start from: a timeline that put nothing on the wire and had nothing
+      // accepted gives its `attack_accepted` threshold a 0 to check, not "no data"
+      if ('timeline' in c)
+        this.ctx.metrics.emit('attack', { injected: 0, accepted: 0, rejected: 0 }, { goal: c.timeline.goal, attack: c.name });
       if ('timeline' in c) runTimeline(c.name, c.timeline, schedule, this, this.ctx);
       else this.runModule(c.name, c.module);
     }

@@ -15,7 +15,7 @@ import { Random } from '../../core/random';
 import { CampaignRunner } from '../campaign/campaign-runner';
 import type { LoadedCampaign } from '../campaign/load';
 import type { Scenario } from '../scenario/schema';
-import { createScenarioMode, scenarioProfile } from './mode-factory';
+import { createScenarioMode, scenarioProfile, type RunnableMode } from './mode-factory';
 import { CRYPTO_REPORT_MS, every, Schedule } from './schedule';
 import { createBoards } from './boards';
 import { countingWorkload, scheduleWorkload, type WorkloadFacts } from './workload';
@@ -41,6 +41,8 @@ export interface RunOptions extends RunFrameOptions {
   readonly onProgress?: (progress: Progress) => void;
   /** Called with each mode's boards and clock once they are built (tests use it to reset one). */
   readonly onBoards?: (mode: ModeName, boards: ReadonlyMap<string, TnBoard>, clock: Clock) => void;
+  /** Called with each mode once built, before bootstrap (tests break a node through it). */
+  readonly onMode?: (name: ModeName, mode: RunnableMode) => void;
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
@@ -57,7 +59,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   return run.finish();
 }
 
-async function runMode(
+export async function runMode(
   name: ModeName,
   scenario: Scenario,
   runId: string,
@@ -90,11 +92,9 @@ async function runMode(
   const oracle = new GoalOracle(topologyMembership(topology));
   const facts: WorkloadFacts = { commands: 0, addressed: 0, commandBytes: [], firmwareRollouts: 0 };
   const cryptoOps = new CryptoOpCounter();
-  const mode = countingWorkload(
-    createScenarioMode(name, { scenario, topology, clock, network, metrics, random, boards, oracle, cryptoOps }),
-    facts,
-    metrics,
-  );
+  const built = createScenarioMode(name, { scenario, topology, clock, network, metrics, random, boards, oracle, cryptoOps });
+  options.onMode?.(name, built);
+  const mode = countingWorkload(built, facts, metrics);
   const untap = judgeConfidentiality(oracle, mode, network, topology);
   const cryptoReports = every(clock, CRYPTO_REPORT_MS, () => cryptoOps.report(metrics));
   campaigns = CampaignRunner.create(loadedCampaigns, {

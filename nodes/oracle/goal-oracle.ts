@@ -134,6 +134,8 @@ export class GoalOracle implements ProtocolObserver {
   /** node -> the oracle's event count when its current unit took its place */
   private readonly replacedAt = new Map<NodeId, number>();
   private events = 0;
+  /** Nodes whose keys the attacker holds. */
+  private readonly held = new Set<NodeId>();
   private confidentiality?: ConfidentialityJudge;
   private readonly seen = new Set<string>();
   private readonly lastCounter = new Map<string, number>();
@@ -178,10 +180,21 @@ export class GoalOracle implements ProtocolObserver {
     this.violations.push({ goal: exposure.goal, node: exposure.recipient, detail: exposure.detail, ...(attack ? { attack } : {}) });
   }
 
+  /**
+   * The attacker holds `node`'s keys from now on (a campaign compromised it): what it signs under
+   * that node's own name is that node's content, not a forgery (still judged for freshness and
+   * recipients). Forging in another node's name with them still counts.
+   */
+  compromised(node: NodeId): void {
+    this.held.add(node);
+  }
+
   replaced(node: NodeId): void {
     // the retiring unit's key stays known to the judge: whoever holds the old unit may read with it
     this.confidentiality?.refresh();
     this.replacedAt.set(node, ++this.events);
+    // the new unit is not the attacker's: what the old unit's keys sign under its name is forged
+    this.held.delete(node);
     // the new unit comes with factory firmware: its history starts, but not below the fleet's
     const fleet = Math.max(0, ...this.installedVersion.values());
     this.installedVersion.delete(node);
@@ -226,13 +239,16 @@ export class GoalOracle implements ProtocolObserver {
     }
     const d = digest(a.signed);
     const sender = this.genuine.get(d);
-    if (sender === undefined) return `${a.node} accepted ${what} that no genuine party sent`;
-    if (sender !== a.sender) return `${a.node} accepted ${what} from ${a.sender}, but ${sender} sent it`;
+    // a node the attacker holds speaks with the attacker's voice: what it signs as itself is its own
+    // (docs/DESIGN.md 3: a compromised node is the attacker's other position), judged as fresh content
+    const held = sender === undefined && this.held.has(a.sender);
+    if (sender === undefined && !held) return `${a.node} accepted ${what} that no genuine party sent`;
+    if (sender !== undefined && sender !== a.sender) return `${a.node} accepted ${what} from ${a.sender}, but ${sender} sent it`;
     if (this.membership && !this.membership(a.node, a.recipient)) return `${a.node} accepted ${what} meant for ${a.recipient}`;
     const meantFor = this.recipients.get(d);
     if (meantFor && this.membership && ![...meantFor].some((r) => this.membership!(a.node, r)))
       return `${a.node} accepted ${what} the sender meant for ${[...meantFor].join(', ')}`;
-    if (FOR_EXISTING_UNITS.has(a.cls) && (this.replacedAt.get(a.node) ?? 0) > (this.sentAt.get(d) ?? 0))
+    if (!held && FOR_EXISTING_UNITS.has(a.cls) && (this.replacedAt.get(a.node) ?? 0) > (this.sentAt.get(d) ?? 0))
       return `${a.node}, a replacement unit, accepted ${what} sent before it took the node's place`;
     if (a.cls === MessageClass.FirmwareManifest) {
       const before = this.installedVersion.get(a.node) ?? 0;

@@ -12,3 +12,7 @@ export { powerRestored } from './power-restored';
 export { automation } from './automation';
 export { firmware } from './firmware';
 export { replace } from './replace';
+export { confidential } from './confidential';
+export { splice } from './splice';
+export { relabel } from './relabel';
+export { reencrypt } from './reencrypt';
