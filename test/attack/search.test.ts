@@ -18,19 +18,16 @@ import type { LeanMode } from '../../nodes/lean/lean-mode';
 
 /** A HES that seals each confidential message for a TN to the key of another TN of the fleet. */
 const brokenHes: RunOptions['onMode'] = (_name, mode) => {
-  const hes = (mode as LeanMode).hes;
-  const registrations = (hes as unknown as { tns: Map<string, { encKey: string }> }).tns;
-  const send = hes.sendConfidential.bind(hes);
-  hes.sendConfidential = (tn, payload) => {
-    const own = registrations.get(tn)!;
-    const other = [...registrations.entries()].find(([id]) => id !== tn)![1];
-    const kept = own.encKey;
-    own.encKey = other.encKey;
-    try {
-      return send(tn, payload);
-    } finally {
-      own.encKey = kept;
-    }
+  type Registration = { encKey: string };
+  const hes = (mode as LeanMode).hes as unknown as {
+    tns: Map<string, Registration>;
+    registrationOf(tn: string): Registration | undefined;
+  };
+  const registrationOf = hes.registrationOf.bind(hes);
+  hes.registrationOf = (tn) => {
+    const own = registrationOf(tn);
+    const other = [...hes.tns.entries()].find(([id]) => id !== tn)?.[1];
+    return own && other ? { ...own, encKey: other.encKey } : own;
   };
 };
 
