@@ -10,7 +10,7 @@
  */
 import type { BackendName } from '../../nodes/crypto/backend';
 import { z } from 'zod';
-import type { EmulatedNetwork } from '../../channel/emulated-network';
+import type { ChannelControl } from '../../channel/control';
 import type { Matcher } from '../../channel/interceptor';
 import type { Clock } from '../../core/clock';
 import type { Metrics } from '../../core/metrics';
@@ -28,7 +28,8 @@ import type { CampaignGoal } from './goals';
 export interface CampaignContext {
   readonly mode: RunnableMode;
   readonly modeName: ModeName;
-  readonly network: EmulatedNetwork;
+  /** The wire's control: the in-process network's, or the broker's attack port (bench/attack/remote-control.ts). */
+  readonly network: { readonly control: ChannelControl };
   readonly clock: Clock;
   readonly oracle: GoalOracle;
   readonly metrics: Metrics;

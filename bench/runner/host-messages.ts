@@ -9,10 +9,36 @@
  * the parent has heard it from every host. On the real clock a frame to a node whose process is
  * not attached yet is lost, and what is lost at bootstrap waits out a retry timer (a TLS
  * ClientHello: the 16 s initial retransmission timeout).
+ *
+ * With campaigns (campaign-relay.ts), a host also relays what its nodes tell the goal oracle
+ * (observed), its nodes' keys (keys), and runs the mode operations a campaign asks for (op ->
+ * op-done). The IPC channel uses structured-clone serialization, so bytes cross as bytes.
  */
 import type { BootstrapReport } from '../../nodes/mode';
 import type { Sample } from '../../core/metrics';
+import type { NodeId } from '../../core/transport';
+import type { Identity } from '../../nodes/lean/identity';
+import type { Acceptance } from '../../nodes/oracle/goal-oracle';
 import type { WorkloadFacts } from './workload';
+
+/**
+ * What a host's nodes told the goal oracle (nodes/oracle/goal-oracle.ts ProtocolObserver), with
+ * the real-clock time it happened: the parent judges them all in time order (campaign-relay.ts).
+ */
+export type Observed =
+  | { readonly at: number; readonly kind: 'issued'; readonly certificate: Uint8Array }
+  | { readonly at: number; readonly kind: 'sent'; readonly sender: NodeId; readonly signed: Uint8Array; readonly recipient?: NodeId }
+  | { readonly at: number; readonly kind: 'accepted'; readonly acceptance: Acceptance }
+  | { readonly at: number; readonly kind: 'replaced'; readonly node: NodeId };
+
+/** A mode operation a campaign asks of the nodes (BenchMode's), run by the host whose nodes it needs. */
+export type HostOp =
+  | { readonly op: 'automation'; readonly dc: NodeId; readonly relay: 'on' | 'off' }
+  | { readonly op: 'meterRound'; readonly timeoutMs: number }
+  | { readonly op: 'confidential'; readonly tn: NodeId; readonly payload: Uint8Array }
+  | { readonly op: 'firmware'; readonly version: number; readonly image: Uint8Array; readonly timeoutMs: number }
+  | { readonly op: 'powerRestored'; readonly dc: NodeId }
+  | { readonly op: 'replace'; readonly node: NodeId };
 
 export type HostMessage =
   | { readonly type: 'started' }
@@ -20,7 +46,16 @@ export type HostMessage =
   | { readonly type: 'samples'; readonly samples: readonly Sample[] }
   | { readonly type: 'bootstrapped'; readonly report: BootstrapReport }
   | { readonly type: 'done'; readonly facts: WorkloadFacts }
-  | { readonly type: 'failed'; readonly error: string };
+  | { readonly type: 'failed'; readonly error: string }
+  /** What the host's nodes told the oracle since the last batch (a --processes run with campaigns). */
+  | { readonly type: 'observed'; readonly events: readonly Observed[] }
+  /** Keys of the host's nodes, for an attacker that compromises one (a mode with node keys: keysOf). */
+  | { readonly type: 'keys'; readonly keys: Readonly<Record<NodeId, Identity>> }
+  /** The end of an `op`: `mine` false when this host runs none of the nodes it needs. */
+  | { readonly type: 'op-done'; readonly id: number; readonly mine: boolean; readonly value?: unknown; readonly error?: string };
 
 export type ParentMessage =
-  { readonly type: 'bootstrap' } | { readonly type: 'start'; readonly startAt: number } | { readonly type: 'stop' };
+  | { readonly type: 'bootstrap' }
+  | { readonly type: 'start'; readonly startAt: number }
+  | { readonly type: 'stop' }
+  | ({ readonly type: 'op'; readonly id: number } & HostOp);

@@ -19,7 +19,7 @@ import type { CryptoOpCounter } from '../../nodes/crypto/op-counter';
 import type { Identity } from '../../nodes/lean/identity';
 import type { BenchMode, CryptoBackends } from '../../nodes/mode';
 import { createMode, tnMeters, type ModeName, type OptionsOf } from '../../nodes/modes';
-import type { GoalOracle } from '../../nodes/oracle/goal-oracle';
+import type { ProtocolObserver } from '../../nodes/oracle/goal-oracle';
 import type { NodeStore } from '../../nodes/store/node-store';
 import type { Scenario } from '../scenario/schema';
 
@@ -33,8 +33,8 @@ export interface ScenarioModeContext<N extends ModeName = ModeName> {
   /** The run's seeded generator: the meters of board-less TNs come from it, the mode's own stream is forked by name. */
   readonly random: Random;
   readonly boards: ReadonlyMap<NodeId, TnBoard>;
-  /** The goal oracle (both modes); campaigns need it, a node host runs none. */
-  readonly oracle?: GoalOracle;
+  /** The goal oracle (both modes); campaigns need it. A node host relays to the parent's (host-ops.ts). */
+  readonly oracle?: ProtocolObserver;
   /** Default: a fresh in-memory store per unit. */
   readonly storeFor?: (node: NodeId, generation: number) => NodeStore;
   /** Counts the nodes' crypto operations (lean mode's explicit crypto). */

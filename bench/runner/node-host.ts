@@ -26,9 +26,11 @@ import { MetricsOutputs } from '../metrics/metrics-outputs';
 import { createOutputs } from '../metrics/out-spec';
 import { Timebase } from '../metrics/timebase';
 import type { Scenario } from '../scenario/schema';
+import type { NodeId } from '../../core/transport';
 import { createBoards } from './boards';
-import type { HostMessage, ParentMessage } from './host-messages';
-import { createScenarioMode } from './mode-factory';
+import type { HostMessage, Observed, ParentMessage } from './host-messages';
+import { localKeys, relayObserver, runHostOp } from './host-ops';
+import { createScenarioMode, type RunnableMode } from './mode-factory';
 import { hostDirName, selectNodes } from './node-selection';
 import { loadHostState } from './provision';
 import { CRYPTO_REPORT_MS, every, Schedule } from './schedule';
@@ -82,6 +84,9 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   const hostState = loadHostState(scenario, options.stateDir, options.mode, local);
 
   let pendingSamples: Sample[] = [];
+  // a run with campaigns judges goals in the parent: what the nodes tell the oracle goes there
+  const relaying = parent !== undefined && scenario.campaigns.length > 0;
+  const observed: Observed[] = [];
   const outputs = parent
     ? undefined
     : new MetricsOutputs(
@@ -94,6 +99,9 @@ export async function hostNodes(options: HostOptions): Promise<void> {
       );
   await outputs?.start();
   const flush = () => {
+    if (observed.length) {
+      parent?.({ type: 'observed', events: observed.splice(0) });
+    }
     if (pendingSamples.length === 0) return;
     const batch = pendingSamples;
     pendingSamples = [];
@@ -110,6 +118,7 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   const cryptoReports = every(clock, CRYPTO_REPORT_MS, () => cryptoOps.report(metrics));
   // a listener still waiting for the parent holds the IPC channel open: a host that failed would not exit
   const parentGone = new AbortController();
+  let stopOps: (() => void) | undefined;
   try {
     const built = createScenarioMode(options.mode, {
       scenario,
@@ -125,8 +134,14 @@ export async function hostNodes(options: HostOptions): Promise<void> {
       cryptoLabel: `${options.mode}/host/${options.selection}`,
       bootstrapTimeoutMs: BOOTSTRAP_TIMEOUT_MS,
       hostState,
+      ...(relaying ? { oracle: relayObserver(clock, observed) } : {}),
     });
     const mode = countingWorkload(built, facts, metrics);
+    if (relaying) {
+      stopOps = serveOps(mode, topology, local, log);
+      const keys = localKeys(mode, nodes);
+      if (keys) parent({ type: 'keys', keys });
+    }
     await network.ready();
     log(`${options.selection}: ${nodes.size} node(s) connected to ${options.broker}`);
     await Promise.all([...boards.values()].map((b) => b.ready()));
@@ -158,6 +173,7 @@ export async function hostNodes(options: HostOptions): Promise<void> {
     await mode.close();
     await Promise.allSettled(pending);
   } finally {
+    stopOps?.();
     parentGone.abort();
     await Promise.all([...boards.values()].map((b) => b.close()));
     await network.close();
@@ -173,6 +189,31 @@ export async function hostNodes(options: HostOptions): Promise<void> {
     lettingGo = true;
     process.disconnect();
   }
+}
+
+/** Runs the mode operations the parent asks for (a campaign's), answering each; returns the function that stops. */
+function serveOps(mode: RunnableMode, topology: Topology, local: (node: NodeId) => boolean, log: (line: string) => void): () => void {
+  const onMessage = (m: ParentMessage) => {
+    if (m.type !== 'op') return;
+    const answer = (a: Omit<Extract<HostMessage, { type: 'op-done' }>, 'type' | 'id'>) => {
+      if (process.connected) process.send!({ type: 'op-done', id: m.id, ...a } satisfies HostMessage);
+    };
+    runHostOp(mode, topology, local, m).then(
+      (done) => {
+        // a new unit has new keys: the attacker who compromises it later gets those
+        const keys = m.op === 'replace' && done.mine ? localKeys(mode, [m.node]) : undefined;
+        if (keys && process.connected) process.send!({ type: 'keys', keys } satisfies HostMessage);
+        answer(done);
+      },
+      (err: unknown) => {
+        const error = err instanceof Error ? err.message : String(err);
+        log(`campaign operation ${m.op} failed: ${error}`);
+        answer({ mine: true, error });
+      },
+    );
+  };
+  process.on('message', onMessage);
+  return () => process.off('message', onMessage);
 }
 
 /**

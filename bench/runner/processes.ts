@@ -7,10 +7,13 @@
  * one mode after the other: it starts them, lets them bootstrap once all are attached, tells them
  * when the workload starts, gathers their samples into the run's outputs and writes the same
  * results as an in-process run (modes.lean, modes['smgw-tls']). A host that dies is reported and
- * the run finishes with the rest. Every wait for a child is for what the child says
+ * the run finishes with the rest. The scenario's campaigns run in the parent against each mode's
+ * set (campaign-relay.ts): the attacker works from the broker's attack port, the hosts run the
+ * mode operations a campaign asks for and relay what their nodes tell the goal oracle. Every wait for a child is for what the child says
  * (host-messages.ts) or for its exit, with a deadline; none is a fixed sleep.
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -20,6 +23,7 @@ import type { Sample } from '../../core/metrics';
 import type { BootstrapReport } from '../../nodes/mode';
 import type { ModeName } from '../../nodes/modes';
 import type { Scenario } from '../scenario/schema';
+import { CampaignRelay } from './campaign-relay';
 import type { HostMessage, ParentMessage } from './host-messages';
 import { hostDirName, processLayout } from './node-selection';
 import { exportHostState, provisionState } from './provision';
@@ -75,8 +79,6 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 }
 
 export async function runProcesses(scenario: Scenario, options: ProcessRunOptions = {}): Promise<RunResult> {
-  if (scenario.campaigns.length)
-    throw new Error('--processes runs no campaigns: the attacker needs the in-process wire tap; run the scenario without --processes');
   const real: Scenario = { ...scenario, clock: 'real' };
   const run = await startRun(real, options);
   const stateDir = join(run.runDir, 'state');
@@ -117,6 +119,10 @@ async function runModeProcesses(
   const { log } = run;
   const brokerPort = await freePort();
   const endpoint = `tcp://127.0.0.1:${brokerPort}`;
+  // campaigns attack from here through the broker's attack port (campaign-relay.ts)
+  const attack = run.campaigns.length
+    ? { endpoint: `tcp://127.0.0.1:${await freePort()}`, token: randomBytes(24).toString('hex') }
+    : undefined;
   const channelConfig = join(run.runDir, `channel-${mode}.yaml`);
   const channelMetrics = join(run.runDir, `channel-metrics-${mode}.jsonl`);
   writeFileSync(
@@ -127,6 +133,7 @@ async function runModeProcesses(
       links: real.channel,
       broker: { endpoint },
       metrics: { intervalMs: 1000, file: channelMetrics },
+      ...(attack ? { attack } : {}),
     }),
   );
   const broker = spawn(process.execPath, ['--import', 'tsx', CLI, 'channel', '--config', channelConfig], {
@@ -167,6 +174,29 @@ async function runModeProcesses(
     });
   });
   log(`channel broker at ${endpoint} (pid ${broker.pid})`);
+  let relay: CampaignRelay | undefined;
+  if (attack)
+    try {
+      relay = await CampaignRelay.connect({
+        scenario: real,
+        modeName: mode,
+        topology: run.topology,
+        campaigns: run.campaigns,
+        tags: { run: run.runId, scenario: real.name, mode },
+        attack,
+        hosts: () =>
+          hosts.map((h) => ({
+            name: h.name,
+            alive: () => h.child.exitCode === null && h.child.signalCode === null,
+            send: (m) => send(h, m),
+          })),
+        record,
+        log,
+      });
+    } catch (err) {
+      broker.kill('SIGKILL');
+      throw err;
+    }
 
   // whoever waits on the hosts looks again whenever one of them says something or exits
   const waiters = new Set<() => void>();
@@ -192,7 +222,8 @@ async function runModeProcesses(
         '--mode',
         mode,
       ],
-      { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] },
+      // structured clone: what nodes tell the oracle carries bytes (host-messages.ts)
+      { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' },
     );
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {
@@ -213,13 +244,19 @@ async function runModeProcesses(
             log(
               `process ${name} (pid ${child.pid}) ${host.outcome}; the run goes on with the rest${stderr ? `: ${stderr.trim().split('\n').at(-1)}` : ''}`,
             );
+          relay?.hostGone(name);
           resolve();
           heard();
         }),
       ),
     };
     child.on('message', (m: HostMessage) => {
-      if (m.type === 'samples') for (const s of m.samples) record(s);
+      relay?.hostMessage(name, m);
+      if (m.type === 'samples')
+        for (const s of m.samples) {
+          record(s);
+          relay?.observe(s);
+        }
       else if (m.type === 'started') host.started = true;
       else if (m.type === 'connected') host.connected = true;
       else if (m.type === 'bootstrapped') host.bootstrap = m.report;
@@ -238,6 +275,7 @@ async function runModeProcesses(
   const progress = (phase: Progress['phase'], simulatedMs: number) =>
     options.onProgress?.({ mode, phase, wallMs: Date.now() - wallStart, simulatedMs, durationMs: real.duration, frames: 0, attacks: 0 });
 
+  let campaignOutcome: Awaited<ReturnType<CampaignRelay['finish']>> | undefined;
   let bootstrapTicker: NodeJS.Timeout | undefined;
   let giveUp: NodeJS.Timeout | undefined;
   try {
@@ -267,6 +305,7 @@ async function runModeProcesses(
     clearTimeout(giveUp);
     const startAt = Date.now() + START_DELAY_MS;
     for (const h of alive()) send(h, { type: 'start', startAt });
+    relay?.start(startAt);
     log(`workload starts on ${alive().length} node processes`);
     const ticker = setInterval(() => progress('run', Math.max(0, Date.now() - startAt)), 1_000);
     await Promise.race([timeout(startAt - Date.now() + real.duration + 2_000), Promise.all(hosts.map((h) => h.exited))]);
@@ -283,6 +322,11 @@ async function runModeProcesses(
       h.child.kill('SIGKILL');
     }
     await Promise.all(hosts.map((h) => h.exited));
+    // after the hosts' last batches: what they told the oracle is all in
+    campaignOutcome = await relay?.finish().catch((err: unknown) => {
+      log(`${mode}: ending the campaigns failed: ${(err as Error).message}`);
+      return undefined;
+    });
     stoppingBroker = true;
     broker.kill('SIGTERM');
     await brokerExit;
@@ -314,7 +358,7 @@ async function runModeProcesses(
     durationMs: reports.reduce((m, r) => Math.max(m, r.durationMs), 0),
   };
   return {
-    facts: { mode, bootstrap, ...facts },
+    facts: { mode, bootstrap, ...facts, ...(campaignOutcome ?? {}) },
     processes: [
       { name: named('channel'), pid: broker.pid, outcome: brokerOutcome },
       ...hosts.map((h) => ({ name: h.name, pid: h.child.pid, outcome: h.outcome ?? 'ok' })),

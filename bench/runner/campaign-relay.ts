@@ -1,0 +1,220 @@
+/**
+ * The campaigns of a --processes run (or any run whose nodes live in other processes): the same
+ * CampaignRunner as in process, in the parent, with
+ *   - the wire: the broker's attack port (bench/attack/remote-control.ts), the attacker's position;
+ *   - the mode: a stand-in whose operations the host processes run (host-ops.ts), each by the host
+ *     that runs the nodes it needs, and whose keysOf hands out the keys the hosts reported;
+ *   - the goal oracle: here, judging what every host's nodes told it, in the order it happened
+ *     (events are judged LAG_MS after their time, when every host's batch of that moment is in);
+ *   - refusals: the hosts' frame_rejected samples, which carry the attack label of the frame across
+ *     the broker, so that the per-goal rows of the summary mean what they mean in process.
+ */
+import { RealClock } from '../../core/clock';
+import { createMetrics, type Sample } from '../../core/metrics';
+import { Random } from '../../core/random';
+import type { Topology } from '../../core/topology';
+import type { NodeId } from '../../core/transport';
+import type { Identity } from '../../nodes/lean/identity';
+import type { ModeStats } from '../../nodes/mode';
+import type { ModeName } from '../../nodes/modes';
+import { GoalOracle, topologyMembership, type Violation } from '../../nodes/oracle/goal-oracle';
+import { connectRemoteControl, type RemoteControl } from '../attack/remote-control';
+import { CampaignRunner } from '../campaign/campaign-runner';
+import type { LoadedCampaign } from '../campaign/load';
+import type { StepFailure } from '../campaign/step';
+import type { Scenario } from '../scenario/schema';
+import type { HostMessage, HostOp, Observed, ParentMessage } from './host-messages';
+import type { RunnableMode } from './mode-factory';
+import { Schedule } from './schedule';
+
+/** How long after an event's time it is judged: above a host's batch period (250 ms) and the IPC's delay. */
+const LAG_MS = 1_500;
+const DRAIN_MS = 500;
+
+/** A host process as the relay sees it. */
+export interface RelayHost {
+  readonly name: string;
+  alive(): boolean;
+  send(m: ParentMessage): void;
+}
+
+export interface CampaignRelayOptions {
+  readonly scenario: Scenario;
+  readonly modeName: ModeName;
+  readonly topology: Topology;
+  readonly campaigns: readonly LoadedCampaign[];
+  readonly tags: Readonly<Record<string, string>>;
+  /** The broker's attack port. */
+  readonly attack: { readonly endpoint: string; readonly token: string };
+  readonly hosts: () => readonly RelayHost[];
+  readonly record: (sample: Sample) => void;
+  readonly log: (line: string) => void;
+}
+
+interface PendingOp {
+  readonly waiting: Set<string>;
+  readonly results: { mine: boolean; value?: unknown; error?: string }[];
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: Error) => void;
+  readonly op: HostOp;
+}
+
+export class CampaignRelay {
+  private readonly clock = new RealClock();
+  private readonly oracle: GoalOracle;
+  private readonly queue: Observed[] = [];
+  private readonly keys = new Map<NodeId, Identity>();
+  private readonly pending = new Map<number, PendingOp>();
+  private nextOp = 0;
+  private drainer: NodeJS.Timeout | undefined;
+  private runner: CampaignRunner | undefined;
+  private startTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly options: CampaignRelayOptions,
+    private readonly control: RemoteControl,
+  ) {
+    this.oracle = new GoalOracle(topologyMembership(options.topology));
+    this.drainer = setInterval(() => this.drain(this.clock.now() - LAG_MS), DRAIN_MS);
+  }
+
+  static async connect(options: CampaignRelayOptions): Promise<CampaignRelay> {
+    const control = await connectRemoteControl({
+      ...options.attack,
+      seed: `${options.scenario.seed}`,
+      onError: (m) => options.log(`${options.modeName}: attack port: ${m}`),
+    });
+    return new CampaignRelay(options, control);
+  }
+
+  /** Everything a host says passes here (samples go through observe). */
+  hostMessage(host: string, m: HostMessage): void {
+    if (m.type === 'observed') this.queue.push(...m.events);
+    else if (m.type === 'keys') for (const [node, k] of Object.entries(m.keys)) this.keys.set(node, k);
+    else if (m.type === 'op-done') this.answered(host, m.id, m);
+  }
+
+  /** A host ended: operations that waited on it go on without it. */
+  hostGone(host: string): void {
+    for (const [id] of this.pending) this.answered(host, id, { mine: false });
+  }
+
+  observe(sample: Sample): void {
+    this.runner?.observe(sample);
+  }
+
+  /** Starts the campaigns at the workload's start (clock time `startAt`). */
+  start(startAt: number): void {
+    const { options } = this;
+    const metrics = createMetrics(
+      this.clock,
+      (s) => {
+        options.record(s);
+        this.runner?.observe(s);
+      },
+      options.tags,
+    );
+    this.runner = CampaignRunner.create(options.campaigns, {
+      mode: this.mode(),
+      modeName: options.modeName,
+      network: { control: this.control },
+      clock: this.clock,
+      oracle: this.oracle,
+      metrics,
+      topology: options.topology,
+      random: new Random(options.scenario.seed).fork('campaigns'),
+      log: options.log,
+    });
+    const runner = this.runner;
+    this.startTimer = setTimeout(() => runner.start(new Schedule(this.clock, startAt)), Math.max(0, startAt - this.clock.now()));
+  }
+
+  /** Judges what is left, emits the last tallies and ends the attacker's session. */
+  async finish(): Promise<{ violations: readonly Violation[]; failedSteps: readonly StepFailure[] }> {
+    clearTimeout(this.startTimer);
+    clearInterval(this.drainer);
+    this.drain(Infinity);
+    const failedSteps = this.runner?.finish() ?? [];
+    for (const p of this.pending.values()) p.reject(new Error(`${p.op.op}: the run ended first`));
+    this.pending.clear();
+    await this.control.close();
+    return { violations: this.oracle.violations, failedSteps };
+  }
+
+  private drain(until: number): void {
+    if (!this.queue.some((e) => e.at <= until)) return;
+    const due = this.queue.filter((e) => e.at <= until).sort((a, b) => a.at - b.at);
+    const rest = this.queue.filter((e) => e.at > until);
+    this.queue.length = 0;
+    this.queue.push(...rest);
+    for (const e of due) {
+      if (e.kind === 'issued') this.oracle.issued(e.certificate);
+      else if (e.kind === 'sent') this.oracle.sent(e.sender, e.signed, e.recipient);
+      else if (e.kind === 'accepted') this.oracle.accepted(e.acceptance);
+      else this.oracle.replaced(e.node);
+    }
+  }
+
+  private ask(op: HostOp): Promise<unknown> {
+    const hosts = this.options.hosts().filter((h) => h.alive());
+    const id = ++this.nextOp;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { waiting: new Set(hosts.map((h) => h.name)), results: [], resolve, reject, op });
+      for (const h of hosts) h.send({ type: 'op', id, ...op });
+      this.answered('', id, undefined);
+    });
+  }
+
+  private answered(host: string, id: number, result: PendingOp['results'][number] | undefined): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    if (result && p.waiting.delete(host)) p.results.push(result);
+    if (p.waiting.size > 0) return;
+    this.pending.delete(id);
+    const mine = p.results.filter((r) => r.mine);
+    const failed = mine.find((r) => r.error !== undefined);
+    if (failed) p.reject(new Error(`${p.op.op}: ${failed.error}`));
+    else if (mine.length === 0) p.reject(new Error(`${p.op.op}: no process running now runs the nodes it needs`));
+    else p.resolve(mine[0]!.value);
+  }
+
+  /** The mode as a campaign sees it: its operations run where their nodes are. */
+  private mode(): RunnableMode {
+    const { topology, modeName } = this.options;
+    const unavailable = (what: string) => () => {
+      throw new Error(`${what}: not offered to a campaign of a run whose nodes are in other processes`);
+    };
+    const fire = (op: HostOp) => {
+      this.ask(op).catch((err: unknown) => this.options.log(`${modeName}: campaign operation failed: ${(err as Error).message}`));
+    };
+    const stats: ModeStats = { channelsUp: 0, handshakes: 0, failedHandshakes: 0, lostChannels: 0, refused: {} };
+    const mode: RunnableMode = {
+      name: modeName,
+      bootstrap: unavailable('bootstrap'),
+      meterRound: (timeoutMs) => this.ask({ op: 'meterRound', timeoutMs }) as ReturnType<RunnableMode['meterRound']>,
+      automationIssuer: unavailable('automationIssuer'),
+      automation: (dc, command) => {
+        fire({ op: 'automation', dc, relay: command.relay });
+        return { issuedAt: this.clock.now(), addressed: topology.tnsOf(dc).length, segmentBytes: 0 };
+      },
+      confidential: (tn, payload) => fire({ op: 'confidential', tn, payload }),
+      firmware: (image, timeoutMs) =>
+        this.ask({ op: 'firmware', version: image.version, image: image.image, timeoutMs }) as ReturnType<RunnableMode['firmware']>,
+      powerRestored: (dc) => this.ask({ op: 'powerRestored', dc }) as ReturnType<RunnableMode['powerRestored']>,
+      replace: async (node) => {
+        await this.ask({ op: 'replace', node });
+      },
+      stats: () => stats,
+      close: async () => {},
+    };
+    if (this.keys.size === 0) return mode;
+    return {
+      ...mode,
+      keysOf: (node) => {
+        const k = this.keys.get(node);
+        if (!k) throw new Error(`keysOf: no process reported the keys of "${node}"`);
+        return k;
+      },
+    };
+  }
+}

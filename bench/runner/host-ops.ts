@@ -1,0 +1,76 @@
+/**
+ * The node host's side of a campaign run from another process (campaign-relay.ts is the
+ * parent's): what its nodes tell the goal oracle goes to the parent with its time, its nodes' keys
+ * go to the attacker who may compromise them, and the mode operations a campaign asks for run
+ * here when this host runs the nodes they need (BenchMode says which: the HES for rounds,
+ * confidential messages and firmware; the issuer for automation; the TNs of a segment for a power
+ * restoration; the node and the HES for a replacement).
+ */
+import type { Clock } from '../../core/clock';
+import type { Topology } from '../../core/topology';
+import type { NodeId } from '../../core/transport';
+import type { Identity } from '../../nodes/lean/identity';
+import type { ProtocolObserver } from '../../nodes/oracle/goal-oracle';
+import type { HostOp, Observed } from './host-messages';
+import type { RunnableMode } from './mode-factory';
+
+/** An observer that queues every event with its time, for the next batch to the parent. */
+export function relayObserver(clock: Clock, queue: Observed[]): ProtocolObserver {
+  return {
+    issued: (certificate) => queue.push({ at: clock.now(), kind: 'issued', certificate }),
+    sent: (sender, signed, recipient) =>
+      queue.push({ at: clock.now(), kind: 'sent', sender, signed, ...(recipient !== undefined ? { recipient } : {}) }),
+    accepted: (acceptance) => queue.push({ at: clock.now(), kind: 'accepted', acceptance }),
+    replaced: (node) => queue.push({ at: clock.now(), kind: 'replaced', node }),
+  };
+}
+
+/** Keys of the host's nodes, in a mode that has node keys to hand out; undefined otherwise. */
+export function localKeys(mode: RunnableMode, nodes: Iterable<NodeId>): Record<NodeId, Identity> | undefined {
+  if (!mode.keysOf) return undefined;
+  const keys: Record<NodeId, Identity> = {};
+  for (const node of nodes) {
+    try {
+      keys[node] = mode.keysOf(node);
+    } catch {
+      // a node whose keys this process does not hold
+    }
+  }
+  return keys;
+}
+
+/**
+ * Runs `op` if this host runs the nodes it needs: resolves with its value, or with `mine: false`
+ * when another host's nodes are the ones to act.
+ */
+export async function runHostOp(
+  mode: RunnableMode,
+  topology: Topology,
+  local: (node: NodeId) => boolean,
+  op: HostOp,
+): Promise<{ mine: boolean; value?: unknown }> {
+  const hes = local(topology.hes);
+  switch (op.op) {
+    case 'automation':
+      if (!local(mode.automationIssuer(op.dc))) return { mine: false };
+      return { mine: true, value: mode.automation(op.dc, { relay: op.relay }) };
+    case 'meterRound':
+      return hes ? { mine: true, value: summary(await mode.meterRound(op.timeoutMs)) } : { mine: false };
+    case 'confidential':
+      if (!hes) return { mine: false };
+      mode.confidential(op.tn, op.payload);
+      return { mine: true };
+    case 'firmware':
+      return hes ? { mine: true, value: await mode.firmware({ version: op.version, image: op.image }, op.timeoutMs) } : { mine: false };
+    case 'powerRestored':
+      if (!topology.tnsOf(op.dc).some(local)) return { mine: false };
+      return { mine: true, value: await mode.powerRestored(op.dc) };
+    case 'replace':
+      if (!local(op.node)) return { mine: false };
+      await mode.replace(op.node);
+      return { mine: true };
+  }
+}
+
+/** A round's report without its readings map (what a campaign awaits is the round, not the registers). */
+const summary = (r: Awaited<ReturnType<RunnableMode['meterRound']>>) => ({ ...r, readings: new Map(r.readings) });
