@@ -26,6 +26,8 @@ export interface BridgeStats {
   retransmissions: number;
   bytesUp: number;
   bytesDown: number;
+  /** Most bytes one direction held at once (read from its source, not yet taken by its sink). */
+  peakBufferedBytes: number;
 }
 
 /**
@@ -156,6 +158,7 @@ export class StreamDirection {
     };
     this.segments.push(seg);
     this.buffered += bytes.length;
+    if (this.buffered > this.stats.peakBufferedBytes) this.stats.peakBufferedBytes = this.buffered;
   }
 
   /** Offers ready segments, oldest first, while the link's queue has room for them. */

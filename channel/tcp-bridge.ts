@@ -74,7 +74,7 @@ export async function startTcpBridge(options: TcpBridgeOptions): Promise<TcpBrid
     maxRtoMs: options.rto?.maxRtoMs ?? BRIDGE_DEFAULTS.rto.maxRtoMs,
   };
   const maxConnections = options.maxConnections ?? BRIDGE_DEFAULTS.maxConnections;
-  const stats: BridgeStats = { connections: 0, refused: 0, resets: 0, retransmissions: 0, bytesUp: 0, bytesDown: 0 };
+  const stats: BridgeStats = { connections: 0, refused: 0, resets: 0, retransmissions: 0, bytesUp: 0, bytesDown: 0, peakBufferedBytes: 0 };
   const open = new Set<() => void>();
 
   const listener = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (downstream) => {
