@@ -1,6 +1,6 @@
 /**
  * smgw-tls mode's registry entry (nodes/modes.ts): how the bench builds, provisions and hosts it,
- * and its scenario section (`smgw-tls: { maxAge, maxBytes, reconnect, curve }`).
+ * and its scenario section (`smgw-tls: { maxAge, maxBytes, reconnect, curve, chainWithRoot }`).
  */
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -18,10 +18,16 @@ export const SMGW_TLS_MODE: ModeDefinition<TlsMode, TlsModeOptions> = {
         maxBytes: units.size.default(5_000_000),
         reconnect: z.enum(['spread', 'synchronized']).default('spread'),
         curve: z.enum(['P-256', 'brainpoolP256r1']).default('P-256'),
+        // Certificate messages carry the self-signed root too (tls-profile.ts); off: the peer trusts it already.
+        chainWithRoot: z.boolean().default(false),
       })
       .strict()
       .prefault({})
-      .transform(({ maxAge, maxBytes, reconnect, curve }) => ({ curve, lifetime: { maxAgeMs: maxAge, maxBytes, reconnect } })),
+      .transform(({ maxAge, maxBytes, reconnect, curve, chainWithRoot }) => ({
+        curve,
+        chainWithRoot,
+        lifetime: { maxAgeMs: maxAge, maxBytes, reconnect },
+      })),
   create: createTlsMode,
   provisionedMarker: join(TLS_PKI_STORE, 'pki.json'),
   provision: provisionTlsPki,

@@ -35,6 +35,8 @@ export interface TlsHesSecurity {
   /** The context for TNs allowed to resume (allowResumption): it issues and accepts session tickets. */
   readonly resumptionContext: SecureContext;
   readonly rootPem: string;
+  /** The contexts trust the root (chains sent with it): OpenSSL's verdict on a TN's certificate counts too. */
+  readonly rootInStore: boolean;
   /** Time certificates are checked against. OpenSSL reads the host's clock; so does this by default. */
   readonly certificateTime?: () => Date;
 }
@@ -301,7 +303,7 @@ export class TlsHes {
 
   private onSecure(tn: NodeId, state: TnState, channel: HesChannel): void {
     const now = this.security.certificateTime?.() ?? new Date();
-    const verdict = verifyClientCertificate(channel.socket, tn, this.root, now, this.units.get(tn));
+    const verdict = verifyClientCertificate(channel.socket, tn, this.root, now, this.units.get(tn), this.security.rootInStore);
     if (!verdict.ok) {
       this.stats.refused[verdict.reason] = (this.stats.refused[verdict.reason] ?? 0) + 1;
       this.reject(verdict.reason, state.dc, tn, channel.connection.lastAttack);

@@ -20,6 +20,7 @@ export type CertificateVerdict =
   { readonly ok: true } | { readonly ok: false; readonly reason: CertificateRefusal; readonly detail: string };
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const EXPIRY_CODES = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 
 interface VerifyingHandle {
@@ -42,30 +43,67 @@ export function commonNames(cert: X509Certificate): string[] {
     .map((line) => line.slice(3));
 }
 
-/** `unit`: the DER of the certificate of the TN's current unit, where it was replaced; any certificate otherwise. */
+/**
+ * The checks OpenSSL makes of a one-level chain, made with the public X509Certificate API: issued
+ * and signed by the run's root, valid now, meant for `usage`, naming `expected` (the one CN).
+ */
+function checkCertificate(cert: X509Certificate, expected: NodeId, root: X509Certificate, now: Date, usage: string): CertificateVerdict {
+  if (!cert.checkIssued(root) || !cert.verify(root.publicKey))
+    return { ok: false, reason: 'untrusted-certificate', detail: `issuer "${cert.issuer.replace(/\n/g, ', ')}" is not the run's root` };
+  if (now < new Date(cert.validFrom) || now > new Date(cert.validTo))
+    return { ok: false, reason: 'certificate-expired', detail: `valid ${cert.validFrom} to ${cert.validTo}` };
+  if (!(cert.keyUsage ?? []).includes(usage))
+    return {
+      ok: false,
+      reason: 'wrong-usage',
+      detail: `certificate is not for TLS ${usage === CLIENT_AUTH ? 'client' : 'server'} authentication`,
+    };
+  const names = commonNames(cert);
+  if (names.length !== 1 || names[0] !== expected)
+    return { ok: false, reason: 'wrong-identity', detail: `certificate names "${names.join(',')}", expected ${expected}` };
+  return { ok: true };
+}
+
+/**
+ * `unit`: the DER of the certificate of the TN's current unit, where it was replaced; any
+ * certificate otherwise. `rootInStore`: the HES's context trusts the root, so OpenSSL's own
+ * verdict counts too; without it (chains sent without the root, tls-profile.ts) OpenSSL cannot
+ * verify anything and only these checks decide.
+ */
 export function verifyClientCertificate(
   socket: TLSSocket,
   expected: NodeId,
   root: X509Certificate,
   now: Date,
   unit?: Uint8Array,
+  rootInStore = true,
 ): CertificateVerdict {
   const cert = socket.getPeerX509Certificate();
   if (!cert) return { ok: false, reason: 'no-certificate', detail: 'the client sent no certificate' };
-  const openssl = opensslVerdict(socket);
+  const openssl = rootInStore ? opensslVerdict(socket) : undefined;
   if (openssl) return openssl;
-  if (!cert.checkIssued(root) || !cert.verify(root.publicKey))
-    return { ok: false, reason: 'untrusted-certificate', detail: `issuer "${cert.issuer.replace(/\n/g, ', ')}" is not the run's root` };
-  if (now < new Date(cert.validFrom) || now > new Date(cert.validTo))
-    return { ok: false, reason: 'certificate-expired', detail: `valid ${cert.validFrom} to ${cert.validTo}` };
-  if (!(cert.keyUsage ?? []).includes(CLIENT_AUTH))
-    return { ok: false, reason: 'wrong-usage', detail: 'certificate is not for TLS client authentication' };
-  const names = commonNames(cert);
-  if (names.length !== 1 || names[0] !== expected)
-    return { ok: false, reason: 'wrong-identity', detail: `certificate names "${names.join(',')}", the channel is ${expected}'s` };
+  const verdict = checkCertificate(cert, expected, root, now, CLIENT_AUTH);
+  if (!verdict.ok) return verdict;
   if (unit && !Buffer.from(unit).equals(cert.raw))
     return { ok: false, reason: 'not-expected', detail: `certificate of a unit of ${expected} that was replaced` };
   return { ok: true };
+}
+
+/**
+ * The TN's check of the HES's certificate where its context does not trust the root (chains
+ * sent without it): what OpenSSL and checkServerIdentity check otherwise. Node's TLS client checks
+ * only once the handshake is done, so the TN gives up at the same point either way. `cert` is the
+ * socket's getPeerX509Certificate(), taken once: on a client socket node takes it out of the
+ * peer's chain, so a second call yields the next certificate of the chain, or none.
+ */
+export function verifyServerCertificate(
+  cert: X509Certificate | undefined,
+  expected: NodeId,
+  root: X509Certificate,
+  now: Date,
+): CertificateVerdict {
+  if (!cert) return { ok: false, reason: 'no-certificate', detail: 'the server sent no certificate' };
+  return checkCertificate(cert, expected, root, now, SERVER_AUTH);
 }
 
 /**

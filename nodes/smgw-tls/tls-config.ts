@@ -11,6 +11,7 @@ import type { Credential, Pki, TlsCurve } from './pki';
 import { DEFAULT_RELIABLE_OPTIONS, type ReliableStreamOptions } from './reliable-stream';
 import type { BackoffPolicy } from './tn-channel';
 import { tlsFrameHeaderBytes } from './tls-frame';
+import type { ChainChoice } from './tls-profile';
 
 export interface TlsModeOptions {
   /** Curve of the PKI and of ECDHE. Default P-256. */
@@ -21,6 +22,11 @@ export interface TlsModeOptions {
   readonly handshakeTimeoutMs?: number;
   /** Reconnect backoff after a lost channel or a failed handshake. Default 5 s doubling to 10 min, jittered. */
   readonly backoff?: Partial<BackoffPolicy>;
+  /**
+   * Certificate messages carry the self-signed root as well as the node's own certificate.
+   * Default false: the peer already trusts the root (tls-profile.ts).
+   */
+  readonly chainWithRoot?: boolean;
   /** Transport tuning below TLS (RTO, delayed ack, window). */
   readonly reliable?: Partial<Omit<ReliableStreamOptions, 'mss'>>;
   /** Largest frame the links accept. Default: the smallest of the PLC segments' (ModeContext.plc). */
@@ -57,6 +63,7 @@ export interface TlsModeOptions {
 export interface TlsConfig {
   readonly lifetime: LifetimePolicy;
   readonly reliable: ReliableStreamOptions;
+  readonly chain: ChainChoice;
   readonly backoff: BackoffPolicy;
   readonly handshakeTimeoutMs: number;
   readonly minStormTns: number;
@@ -95,6 +102,7 @@ export function resolveTlsConfig(ctx: ModeContext<TlsModeOptions>): TlsConfig {
   return {
     lifetime,
     reliable: { ...DEFAULT_RELIABLE_OPTIONS, ...options.reliable, mss },
+    chain: { withRoot: options.chainWithRoot ?? false },
     backoff: { ...DEFAULTS.backoff, ...options.backoff },
     handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs),
     minStormTns: options.minStormTns ?? DEFAULTS.minStormTns,

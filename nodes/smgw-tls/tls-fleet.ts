@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 /**
  * The smgw-tls nodes this process runs (docs/DESIGN.md 2.2): the HES terminating every TN's TLS
  * channel, each DC's router, each TN with its own credential, and one handshake tracker per
@@ -43,9 +44,10 @@ export class TlsFleet {
             ...(observer ? { observer } : {}),
           },
           {
-            context: hesContext(pki, false, options.hesCredential),
-            resumptionContext: hesContext(pki, true, options.hesCredential),
+            context: hesContext(pki, config.chain, false, options.hesCredential),
+            resumptionContext: hesContext(pki, config.chain, true, options.hesCredential),
             rootPem: pki.rootPem,
+            rootInStore: config.chain.withRoot,
           },
           { id: topology.hes, clock, transport: network.attach(topology.hes), metrics },
         )
@@ -123,7 +125,11 @@ export class TlsFleet {
         ...(compute ? { compute } : {}),
         ...(ctx.options.skipCounterChecks?.(tn) ? { skipCounterChecks: true } : {}),
       },
-      { context: tnContext(pki, credential), manufacturerPublicKey: pki.manufacturerPublicKey },
+      {
+        context: tnContext(pki, credential, config.chain),
+        manufacturerPublicKey: pki.manufacturerPublicKey,
+        ...(config.chain.withRoot ? {} : { root: new X509Certificate(pki.rootPem) }),
+      },
       {
         tracker: this.tracker(dc),
         ...(relay ? { relay } : {}),

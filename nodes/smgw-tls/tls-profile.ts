@@ -17,13 +17,25 @@ const SIGALGS = 'ECDSA+SHA256';
  */
 const SESSION_ID_CONTEXT = 'gridbench-smgw-tls';
 
-function context(pki: Pki, own: Credential, tickets: boolean): SecureContext {
+/**
+ * What a node's Certificate message carries. OpenSSL builds the chain it sends from the context's
+ * trust store, so with the root there (`ca`) every Certificate message carries the self-signed root
+ * too, about 465 bytes the peer already trusts. By default (TlsModeOptions.chainWithRoot false) the
+ * context holds no root: each side sends its own certificate only, the HES's CertificateRequest
+ * names no CA, and since OpenSSL then cannot verify the peer, the nodes check it themselves with
+ * the same checks (peer-verification.ts).
+ */
+export interface ChainChoice {
+  readonly withRoot: boolean;
+}
+
+function context(pki: Pki, own: Credential, tickets: boolean, chain: ChainChoice): SecureContext {
   return createSecureContext({
     sessionIdContext: SESSION_ID_CONTEXT,
     ...(tickets ? {} : { secureOptions: constants.SSL_OP_NO_TICKET }),
     key: own.keyPem,
     cert: own.certPem,
-    ca: pki.rootPem,
+    ...(chain.withRoot ? { ca: pki.rootPem } : {}),
     ciphers: TLS_CIPHER,
     ecdhCurve: OPENSSL_CURVE[pki.curve],
     sigalgs: SIGALGS,
@@ -38,8 +50,8 @@ function context(pki: Pki, own: Credential, tickets: boolean): SecureContext {
  * about 700 bytes to every full handshake for nothing. `tickets` makes the context that the one
  * measurement of an abbreviated handshake uses.
  */
-export const hesContext = (pki: Pki, tickets = false, credential: Credential = pki.hesCredential()): SecureContext =>
-  context(pki, credential, tickets);
+export const hesContext = (pki: Pki, chain: ChainChoice, tickets = false, credential: Credential = pki.hesCredential()): SecureContext =>
+  context(pki, credential, tickets, chain);
 
 /** A TN side; a TN may hold a credential the PKI did not issue to it (attack tests do). */
-export const tnContext = (pki: Pki, credential: Credential): SecureContext => context(pki, credential, true);
+export const tnContext = (pki: Pki, credential: Credential, chain: ChainChoice): SecureContext => context(pki, credential, true, chain);

@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import { connect, type SecureContext, type TLSSocket } from 'node:tls';
 import type { TimerHandle } from '../../core/clock';
 import type { SegmentAirtime } from '../../core/phy';
@@ -8,7 +9,8 @@ import { ChannelConnection } from './channel-connection';
 import type { HandshakeRecord, HandshakeTracker } from './handshake-tracker';
 import { renegotiateAt, type HandshakeReason, type LifetimePolicy } from './lifetime-policy';
 import type { TlsTnDeps } from './node-deps';
-import { peerKeyOf } from './peer-verification';
+import { peerKeyOf, verifyServerCertificate } from './peer-verification';
+import { spkiDer } from './x509';
 import { decodeRefusal, tlsFailureReason, type RefusalTags } from './refusal';
 import type { ReliableStreamOptions } from './reliable-stream';
 import { decodeTlsFrame } from './tls-frame';
@@ -34,6 +36,8 @@ export interface TnChannelOptions {
   readonly airtime: SegmentAirtime;
   /** The TN's CPU models its public-key work (FULL_HANDSHAKE_OPS) when it has a compute model. */
   readonly modelsCompute: boolean;
+  /** The root, where the context does not trust it: the HES's certificate is checked against it here (peer-verification.ts). */
+  readonly root?: X509Certificate;
 }
 
 /**
@@ -220,7 +224,7 @@ export class TnChannel {
       socket: connection.stream,
       secureContext: this.context,
       servername: hes,
-      rejectUnauthorized: true,
+      rejectUnauthorized: this.options.root === undefined,
       ...(session ? { session } : {}),
       checkServerIdentity: (_host, cert) =>
         cert.subject?.CN === hes ? undefined : new Error(`server certificate names "${String(cert.subject?.CN)}", not ${hes}`),
@@ -285,11 +289,18 @@ export class TnChannel {
 
   private onEstablished(channel: OpenChannel): void {
     if (channel.retired) return;
+    const { root, hes } = this.options;
+    const cert = channel.socket.getPeerX509Certificate(); // once: node takes it out of the peer's chain (peer-verification.ts)
+    const verdict = root && !channel.socket.isSessionReused() && verifyServerCertificate(cert, hes, root, new Date());
+    if (verdict && !verdict.ok) {
+      this.events.reject('untrusted-certificate', hes, { attack: channel.connection.lastAttack });
+      return void channel.socket.destroy();
+    }
     const { clock } = this.deps;
     channel.handshakeTimer?.cancel();
     channel.established = true;
     channel.connection.handshakeDone = true;
-    channel.peerKey = peerKeyOf(channel.socket);
+    channel.peerKey = cert ? spkiDer(cert.publicKey) : new Uint8Array(0);
     this.attempts = 0;
     this.stats.handshakes++;
     this.conclude(channel, true);

@@ -1,4 +1,4 @@
-import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { createHash, verify as verifySignature, type KeyObject, type X509Certificate } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
 import type { NodeId } from '../../core/transport';
 import { TnCpu, type ComputeModel } from '../compute-profile';
@@ -37,6 +37,8 @@ export interface TlsTnSecurity {
   readonly context: SecureContext;
   /** Verifies firmware signatures: the manufacturer's public key (the PKI's, not its root's). */
   readonly manufacturerPublicKey: KeyObject;
+  /** The root, where the context does not trust it (chains sent without it): the TN checks the HES's certificate itself. */
+  readonly root?: X509Certificate;
 }
 
 export interface TlsTnExtras {
@@ -74,7 +76,7 @@ export class TlsTn {
     this.observer = extras.observer ?? NO_OBSERVER;
     this.manufacturerKey = spkiDer(security.manufacturerPublicKey);
     this.channel = new TnChannel(
-      { ...options, modelsCompute: options.compute !== undefined },
+      { ...options, modelsCompute: options.compute !== undefined, ...(security.root ? { root: security.root } : {}) },
       security.context,
       this.cpu,
       {

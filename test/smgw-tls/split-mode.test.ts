@@ -119,8 +119,8 @@ describe('smgw-tls split across processes', () => {
     const samples = bench.latencies('dc1');
     expect(samples).toHaveLength(6 * 3);
     for (const s of samples) expect(s.at - s.latency).toBeCloseTo(issued.get(s.counter)!, 6);
-    // some record went again after a retransmission timeout (3 s at least), and still counts from its issue
-    expect(Math.max(...samples.map((s) => s.latency))).toBeGreaterThan(3_000);
+    // some record went again after a retransmission timeout (1 s at least, tcp-parameters.ts), and still counts from its issue
+    expect(Math.max(...samples.map((s) => s.latency))).toBeGreaterThan(1_000);
     await bench.close();
   });
 });

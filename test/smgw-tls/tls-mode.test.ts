@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TlsConfigError } from '../../nodes/smgw-tls/errors';
+import { X509Certificate } from 'node:crypto';
+import { decodeTlsFrame } from '../../nodes/smgw-tls/tls-frame';
 import { segmentBytes, tlsBench } from './harness';
 
 /** The lean workload carried over TLS, through BenchMode, on the emulated G3-PLC segment. */
@@ -65,7 +67,8 @@ describe('smgw-tls mode workload', () => {
     const full = bench.mode.handshakes()[0]!;
     const resumed = await bench.clock.drive(bench.mode.measureResumedHandshake('tn1.001'));
     expect(resumed).toMatchObject({ tn: 'tn1.001', ok: true, full: false });
-    expect(resumed!.bytesUp + resumed!.bytesDown).toBeLessThan((full.bytesUp + full.bytesDown) / 2);
+    // about 1,000 bytes against 1,650 (chains without the root): no certificate, no key exchange
+    expect(resumed!.bytesUp + resumed!.bytesDown).toBeLessThan((full.bytesUp + full.bytesDown) * 0.65);
     expect(bench.recorder.select('handshake', { kind: 'resumed' })).toHaveLength(1);
     const storm = await bench.clock.drive(bench.mode.renegotiateAll('dc1', 'age'));
     expect(storm?.handshakes).toBe(2);
@@ -105,5 +108,28 @@ describe('smgw-tls mode with boards', () => {
       expect(s.receivedAt).toBeGreaterThan(s.sentAt);
     }
     await bench.close();
+  });
+
+  it('sends chains without the self-signed root by default; chainWithRoot puts it in both Certificate messages', async () => {
+    const wire = async (chainWithRoot: boolean) => {
+      const bench = tlsBench({ tns: 1, mode: { chainWithRoot } });
+      const payloads: Buffer[] = [];
+      bench.network.control.tap((e) => {
+        const frame = decodeTlsFrame(e.bytes);
+        if (e.kind === 'plc' && frame.ok) payloads.push(Buffer.from(frame.value.payload));
+      });
+      await bench.clock.drive(bench.mode.bootstrap());
+      const hs = bench.mode.handshakes()[0]!;
+      const root = Buffer.from(new X509Certificate(bench.mode.pki.rootPem).raw);
+      const stream = Buffer.concat(payloads);
+      const roots = [stream.indexOf(root), stream.lastIndexOf(root)].filter((at) => at >= 0);
+      await bench.close();
+      return { ok: hs.ok, bytes: hs.bytesUp + hs.bytesDown, roots: new Set(roots).size, rootBytes: root.length };
+    };
+    const without = await wire(false);
+    const withRoot = await wire(true);
+    expect(without).toMatchObject({ ok: true, roots: 0 });
+    expect(withRoot).toMatchObject({ ok: true, roots: 2 }); // the HES's Certificate and the TN's
+    expect(withRoot.bytes - without.bytes).toBeGreaterThanOrEqual(2 * withRoot.rootBytes);
   });
 });
