@@ -11,6 +11,8 @@ import type { Scenario } from '../scenario/schema';
 import { campaignSchema, type CampaignFile } from '../campaign/schema';
 import { checkTimeline } from '../campaign/timeline';
 import type { LoadedCampaign } from '../campaign/load';
+import type { CampaignGoal } from '../campaign/goals';
+import type { Sample } from '../../core/metrics';
 import { runMode, type RunOptions } from '../runner/run';
 import { Random } from '../../core/random';
 import { Topology } from '../../core/topology';
@@ -46,6 +48,8 @@ export interface TrialResult {
   readonly violations: readonly Violation[];
   /** Steps that threw (a move the mode cannot take is a failed trial, not a finding). */
   readonly failed: number;
+  /** Frames the trial's attacker put on the wire. */
+  readonly injected: number;
 }
 
 export interface Finding {
@@ -102,19 +106,24 @@ export class TrialRunner {
   }
 
   /** The campaign of a sequence of steps; undefined when it is not a valid timeline (a shrink removed what a step needs). */
-  campaign(steps: readonly RawStep[], name = 'attack-search'): CampaignFile | undefined {
-    const parsed = campaignSchema.safeParse({ name, goal: 'availability', steps });
+  campaign(steps: readonly RawStep[], goal: CampaignGoal = 'availability'): CampaignFile | undefined {
+    const parsed = campaignSchema.safeParse({ name: 'attack-search', goal, steps });
     if (!parsed.success) return undefined;
     return checkTimeline(parsed.data, this.topology).length ? undefined : parsed.data;
   }
 
-  async run(steps: readonly RawStep[]): Promise<TrialResult | undefined> {
-    const timeline = this.campaign(steps);
+  /** Runs the steps as one campaign whose frames count against `goal`. */
+  async run(steps: readonly RawStep[], goal: CampaignGoal = 'availability'): Promise<TrialResult | undefined> {
+    const timeline = this.campaign(steps, goal);
     if (!timeline) return undefined;
     this.runs++;
+    let injected = 0;
+    const count = (sample: Sample) => {
+      if (sample.measurement === 'attack') injected += Number(sample.fields.injected ?? 0);
+    };
     const loaded: LoadedCampaign = { name: 'attack-search', file: 'attack-search.yaml', thresholds: {}, timeline };
-    const facts = await runMode(this.mode, this.scenario, `search-${this.runs}`, [loaded], () => {}, this.runOptions);
-    return { violations: facts.violations ?? [], failed: facts.failedSteps?.length ?? 0 };
+    const facts = await runMode(this.mode, this.scenario, `search-${this.runs}`, [loaded], count, this.runOptions);
+    return { violations: facts.violations ?? [], failed: facts.failedSteps?.length ?? 0, injected };
   }
 }
 
