@@ -3,14 +3,14 @@ import { RttEstimator, type RtoBounds } from '../core/rto';
 import type { NodeId } from '../core/transport';
 import type { Channel } from './channel';
 import type { FrameSink } from './frame';
-import type { LinkProfile } from './profile';
+import { bitRateOf, type LinkProfile } from './profile';
 
 /** The TCP a bridged stream gets on its link (channel/README.md, "TCP bridge"). */
 export interface BridgeTcpOptions extends RtoBounds {
   /** Payload bytes of one segment; undefined: what the link's profile implies (segmentBytesFor). */
   readonly segmentBytes: number | undefined;
-  /** Bytes of one direction the bridge holds (read from the source, not yet written to the sink). */
-  readonly bufferBytes: number;
+  /** Bytes of one direction the bridge holds (read from the source, not yet written to the sink); undefined: bufferBytesFor. */
+  readonly bufferBytes: number | undefined;
   /** Retransmissions of one segment (the SYN included) before the connection is reset. */
   readonly maxRetransmits: number;
 }
@@ -38,6 +38,16 @@ export interface BridgeStats {
 export function segmentBytesFor(profile: LinkProfile): number {
   if (profile.maxPsdu !== null && profile.maxPsdu >= 536) return profile.maxPsdu;
   return Math.max(1, Math.min(1460, profile.maxFrameBytes - 60));
+}
+
+/**
+ * What a direction holds by default: twice its bandwidth-delay product (the round trip counted
+ * as two latencies and 2 ms of timer slack), at least four segments. Enough to keep the link
+ * busy, small enough that the source's sender sees the link's rate instead of the bridge's buffer.
+ */
+export function bufferBytesFor(profile: LinkProfile, up: boolean): number {
+  const bdp = (bitRateOf(profile, up) / 8000) * (2 * profile.latencyMs + 2);
+  return Math.max(4 * segmentBytesFor(profile), Math.ceil(2 * bdp));
 }
 
 type Kind = 'syn' | 'data' | 'fin' | 'rst';
@@ -121,7 +131,7 @@ export class StreamDirection {
     const size = this.options.segmentBytes ?? segmentBytesFor(this.profile());
     for (let o = 0; o < data.length; o += size) this.add('data', data.subarray(o, Math.min(data.length, o + size)));
     this.pump();
-    this.full = this.buffered >= this.options.bufferBytes;
+    this.full = this.buffered >= this.bufferBytes();
     return !this.full;
   }
 
@@ -143,6 +153,10 @@ export class StreamDirection {
 
   private profile(): LinkProfile {
     return this.channel.profileOf(this.route.link)!;
+  }
+
+  private bufferBytes(): number {
+    return this.options.bufferBytes ?? bufferBytesFor(this.profile(), this.up);
   }
 
   private add(kind: Kind, bytes: Uint8Array): void {
@@ -249,7 +263,7 @@ export class StreamDirection {
     const i = this.segments.indexOf(seg);
     if (i >= 0) this.segments.splice(i, 1);
     this.buffered -= seg.bytes.length;
-    if (this.full && this.buffered < this.options.bufferBytes / 2) {
+    if (this.full && this.buffered < this.bufferBytes() / 2) {
       this.full = false;
       this.events.drained();
     }

@@ -28,7 +28,7 @@ import { linkName, Topology, type LinkId } from '../core/topology';
  *   interceptors: [{ type: drop, match: { class: automation }, probability: 0.1 }]
  *   bridges:                          # TCP through an emulated link, both directions shaped
  *     - { listen: 127.0.0.1:9000, upstream: 127.0.0.1:8443, client: tn1.001, server: dc1 }
- *       # optional: segmentBytes, bufferBytes (64 KiB), maxConnections (64), maxRetransmits (8),
+ *       # optional: segmentBytes, bufferBytes (2 x bandwidth-delay), maxConnections (64), maxRetransmits (8),
  *       #           rto: { initialRtoMs: 1000, minRtoMs: 1000, maxRtoMs: 60000 }
  */
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9000');

@@ -5,7 +5,7 @@ import type { RtoBounds } from '../core/rto';
 import { StreamDirection, type BridgeStats, type BridgeTcpOptions } from './bridge-stream';
 import type { Channel } from './channel';
 
-export { segmentBytesFor, type BridgeStats } from './bridge-stream';
+export { bufferBytesFor, segmentBytesFor, type BridgeStats } from './bridge-stream';
 
 export interface TcpBridgeOptions {
   readonly channel: Channel;
@@ -17,7 +17,7 @@ export interface TcpBridgeOptions {
   readonly server: NodeId;
   /** Payload bytes of one segment. Default: the link's (segmentBytesFor: 1460 on gprs and lan, 1452 on dsl, 1220 on PLC). */
   readonly segmentBytes?: number;
-  /** Bytes per direction the bridge holds before it stops reading the source. Default 64 KiB. */
+  /** Bytes per direction the bridge holds before it stops reading the source. Default: bufferBytesFor (2 x bandwidth-delay, at least 4 segments). */
   readonly bufferBytes?: number;
   /** Connections at once; a client beyond is reset. Default 64. */
   readonly maxConnections?: number;
@@ -45,7 +45,6 @@ export class BridgeError extends Error {
 
 /** Defaults of the bridge's TCP; channel/README.md states them. */
 export const BRIDGE_DEFAULTS = {
-  bufferBytes: 64 * 1024,
   maxConnections: 64,
   maxRetransmits: 8,
   rto: { initialRtoMs: 1000, minRtoMs: 1000, maxRtoMs: 60_000 },
@@ -67,7 +66,7 @@ export async function startTcpBridge(options: TcpBridgeOptions): Promise<TcpBrid
   if (!route) throw new BridgeError(`bridge: "${server}" is not a neighbour of "${client}"`);
   const tcp: BridgeTcpOptions = {
     segmentBytes: options.segmentBytes,
-    bufferBytes: options.bufferBytes ?? BRIDGE_DEFAULTS.bufferBytes,
+    bufferBytes: options.bufferBytes,
     maxRetransmits: options.maxRetransmits ?? BRIDGE_DEFAULTS.maxRetransmits,
     initialRtoMs: options.rto?.initialRtoMs ?? BRIDGE_DEFAULTS.rto.initialRtoMs,
     minRtoMs: options.rto?.minRtoMs ?? BRIDGE_DEFAULTS.rto.minRtoMs,

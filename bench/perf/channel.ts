@@ -4,12 +4,15 @@
  *   forwarding  64-byte frames through the broker process (pass-through) vs raw zeromq.js PUSH/PULL
  *   overhead    latency the broker adds at 1,000 frames/s (broker path minus a direct ZeroMQ hop)
  *   fidelity    per preset: configured vs measured bit rate, loss and latency on a saturated link
+ *   bridge      per WAN preset through the TCP bridge: set-up round trip to the first echoed byte,
+ *               a socat upload (when socat had written it, when it arrived) against the model
  * Measurements alternate between the compared variants (the machine is small and shared) and
  * report medians. Each says which clock it ran on. One file per measurement under channel/.
  */
 import { cpus } from 'node:os';
 import { connectTransport } from '../../channel/zmq-transport';
 import { startBrokerProcess } from './channel/broker-process';
+import { measureBridge } from './channel/bridge';
 import { measureFidelity } from './channel/fidelity';
 import { measureForwarding } from './channel/forwarding';
 import { measureOverhead } from './channel/overhead';
@@ -29,11 +32,13 @@ async function main(): Promise<void> {
   await passThrough.stop();
 
   const fidelity = await measureFidelity();
+  const bridge = await measureBridge();
 
   const result = {
     forwarding,
     overhead,
     fidelity,
+    bridge,
     targets: {
       forwardingRatio: { target: '>= 0.5', met: forwarding.ratio >= 0.5 },
       overheadP99Ms: { target: '<= 1', met: overhead.p99Ms <= 1 },
