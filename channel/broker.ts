@@ -4,7 +4,9 @@ import type { NodeId } from '../core/transport';
 import { Channel, type ChannelOptions } from './channel';
 import type { ChannelControl } from './control';
 import { startControlServer, type ControlServer, type ControlServerOptions } from './control-http';
-import { control, decodeFrames, encodeFrames, envelopeEnd, EnvelopeError, MSG, type EnvelopeRecord } from './envelope';
+import { serverCurve, startZap, type BrokerAuth } from './broker-auth';
+import { BrokerPeers } from './broker-peers';
+import { decodeFrames, encodeFrames, envelopeEnd, EnvelopeError, MSG, type EnvelopeRecord } from './envelope';
 
 /** The channel's options on the real clock unless another is given, plus: */
 export interface BrokerOptions extends Omit<ChannelOptions, 'clock'> {
@@ -15,6 +17,10 @@ export interface BrokerOptions extends Omit<ChannelOptions, 'clock'> {
   readonly control?: ControlServerOptions | undefined;
   /** Largest envelope accepted from a node; larger ones are dropped by ZeroMQ and never reach the broker. */
   readonly maxMessageBytes?: number | undefined;
+  /** Nodes prove who they are (CURVE and the HELLO proof, broker-auth.ts); omitted: the routing id is believed. */
+  readonly auth?: BrokerAuth | undefined;
+  /** ZeroMQ heartbeat period (ms) with which the broker notices a dead peer; 0: none. Default 1000. */
+  readonly heartbeatMs?: number | undefined;
 }
 
 export interface Broker {
@@ -24,29 +30,43 @@ export interface Broker {
   readonly controlUrl: string | undefined;
   readonly control: ChannelControl;
   readonly channel: Channel;
-  /** Nodes that said HELLO (or sent frames) and have not said BYE. */
+  /** Nodes registered (HELLO, or frames without authentication) and not gone (BYE, no connection). */
   connected(): NodeId[];
   close(): Promise<void>;
 }
 
 /**
  * The channel emulator as a process: a ROUTER socket whose peers are the nodes (identity = their
- * ZeroMQ routing id, refused and counted when not in the topology), the channel core on the real
- * clock, and optionally the HTTP control API. Frames a node sends in one burst arrive as one
- * envelope; frames for one node that become due together leave as one envelope.
+ * ZeroMQ routing id, refused and counted when not in the topology or, with authentication, not
+ * proven: broker-peers.ts), the channel core on the real clock, and optionally the HTTP control
+ * API. Frames a node sends in one burst arrive as one envelope; frames for one node that become
+ * due together leave as one envelope.
  */
 export async function startBroker(options: BrokerOptions): Promise<Broker> {
   const clock = options.clock ?? new RealClock();
+  const heartbeatMs = options.heartbeatMs ?? 1000;
+  // With authentication the broker's ZAP handler is its context's: one context per broker.
+  const context = options.auth ? new zmq.Context() : undefined;
+  const zap = context && options.auth ? await startZap(context, options.auth) : undefined;
   const router = new zmq.Router({
+    ...(context ? { context } : {}),
+    ...(options.auth ? serverCurve(options.auth) : {}),
     maxMessageSize: options.maxMessageBytes ?? 16 * 1024 * 1024,
     receiveHighWaterMark: 100_000,
     sendHighWaterMark: 100_000,
     linger: 0,
+    // A send to a node with no connection fails, so the broker forgets it until it says HELLO again.
+    mandatory: true,
+    ...(heartbeatMs > 0 ? { heartbeatInterval: heartbeatMs, heartbeatTimeout: 3 * heartbeatMs } : {}),
   });
-  await router.bind(options.endpoint);
+  try {
+    await router.bind(options.endpoint);
+  } catch (err) {
+    router.close();
+    await zap?.close();
+    throw err;
+  }
   const endpoint = router.lastEndpoint ?? options.endpoint;
-
-  const connected = new Set<NodeId>();
   const ids = new Map<NodeId, Buffer>();
   const outbox = new Map<NodeId, EnvelopeRecord[]>();
   const ready: [Buffer, Buffer][] = [];
@@ -63,9 +83,19 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   const write = async (): Promise<void> => {
     writing = true;
     try {
-      while (ready.length > 0 && !closed) await router.send(ready.shift()!);
+      while (ready.length > 0 && !closed) {
+        const [to, msg] = ready.shift()!;
+        try {
+          await router.send([to, msg]);
+        } catch (err) {
+          if (closed || (err as { code?: string }).code !== 'EHOSTUNREACH') throw err;
+          // No connection for this node (it died, or the broker restarted and it has not come back):
+          // what the message carried is lost in the gap and counted.
+          lostInGap(to.toString('latin1'), msg);
+        }
+      }
     } catch {
-      // Closing the socket ends the writer; nothing else makes send fail with linger 0 and no mandatory routing.
+      // Closing the socket ends the writer.
     } finally {
       writing = false;
     }
@@ -92,7 +122,11 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     { ...options, clock },
     {
       deliver(to, received) {
-        if (!connected.has(to)) return false;
+        if (!peers.has(to)) {
+          // Not registered (never came, gone, or not back after a restart): counted, broadcasts too.
+          channel.reject('not-registered', received.from);
+          return true;
+        }
         let list = outbox.get(to);
         if (!list) outbox.set(to, (list = []));
         list.push({
@@ -111,20 +145,35 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     },
   );
 
+  const peers = new BrokerPeers({
+    topology: options.topology,
+    auth: options.auth,
+    reject: (reason, from) => channel.reject(reason, from),
+    reply: (to, msg) => enqueueMessage(to, msg),
+  });
+
+  /** A message that found no connection: its frames are counted as lost (the sender's), the node forgotten. */
+  const lostInGap = (id: NodeId, msg: Buffer): void => {
+    peers.lost(id);
+    if (msg[0] !== MSG.FRAMES) return;
+    try {
+      decodeFrames(msg, (peer) => channel.reject('not-registered', peer));
+    } catch {
+      // The broker encoded it: it decodes.
+    }
+  };
+
   const handle = (idBuf: Buffer, msg: Buffer | undefined): void => {
     const id = idBuf.toString('latin1');
-    if (!options.topology.has(id)) {
-      channel.reject('unknown-identity', id.slice(0, 64));
-      if (msg?.[0] === MSG.HELLO) enqueueMessage(idBuf, control(MSG.REFUSED, `identity "${id.slice(0, 64)}" is not in the topology`));
-      return;
-    }
+    if (!peers.known(id, idBuf, msg)) return;
     switch (msg?.[0]) {
-      case MSG.FRAMES:
-        connected.add(id);
+      case MSG.FRAMES: {
+        const refusal = peers.refusal(id, idBuf);
         try {
-          decodeFrames(msg, (peer, sentAt, bytes, attack) =>
-            channel.offer(id, peer, bytes, Number.isFinite(sentAt) ? sentAt : clock.now(), undefined, attack),
-          );
+          decodeFrames(msg, (peer, sentAt, bytes, attack) => {
+            if (refusal) channel.reject(refusal, id);
+            else channel.offer(id, peer, bytes, Number.isFinite(sentAt) ? sentAt : clock.now(), undefined, attack);
+          });
         } catch (err) {
           if (!(err instanceof EnvelopeError)) throw err;
           channel.reject('malformed-envelope', id);
@@ -132,17 +181,30 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
         // What this envelope made due leaves now, batched per receiver, without waiting a turn.
         flush();
         return;
+      }
       case MSG.HELLO:
-        connected.add(id);
-        enqueueMessage(id, control(MSG.WELCOME));
+        peers.hello(id, idBuf, msg);
         return;
       case MSG.BYE:
-        connected.delete(id);
+        peers.bye(id);
         return;
       default:
         channel.reject('malformed-envelope', id);
     }
   };
+
+  // A client that fails the CURVE handshake (no key, or one the ZAP handler does not know) never gets a routing id.
+  const watching = options.auth
+    ? (async () => {
+        try {
+          for await (const event of router.events)
+            if (event.type.startsWith('handshake:error'))
+              channel.reject('unauthenticated', 'address' in event ? String(event.address) : '?');
+        } catch {
+          // The socket was closed under the loop.
+        }
+      })()
+    : undefined;
 
   const receiving = (async () => {
     try {
@@ -164,6 +226,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   } catch (err) {
     router.close();
     channel.close();
+    await zap?.close();
     throw err;
   }
 
@@ -172,7 +235,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     controlUrl: controlServer?.url,
     control: channel.control,
     channel,
-    connected: () => [...connected],
+    connected: () => peers.list(),
     async close() {
       if (closed) return;
       closed = true;
@@ -180,6 +243,8 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
       channel.close();
       router.close();
       await receiving;
+      await watching;
+      await zap?.close();
     },
   };
 }

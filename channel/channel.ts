@@ -15,7 +15,15 @@ import type { LinkProfile, ProfileSpec } from './profile';
 import { Taps } from './taps';
 
 /** Reasons the channel refuses a frame (tag `reason` of channel_rejected). */
-export type RejectReason = 'unknown-identity' | 'not-neighbour' | 'oversize' | 'closed' | 'malformed-envelope' | 'receiver-absent';
+export type RejectReason =
+  | 'unknown-identity'
+  | 'unauthenticated'
+  | 'not-registered'
+  | 'not-neighbour'
+  | 'oversize'
+  | 'closed'
+  | 'malformed-envelope'
+  | 'receiver-absent';
 
 export interface ChannelOptions {
   readonly topology: Topology;

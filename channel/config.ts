@@ -21,7 +21,7 @@ import { linkName, Topology, type LinkId } from '../core/topology';
  *     plc: { preset: g3-plc-cenelec-a, loss: { p: 0.05 } }   # every PLC segment
  *     overrides:                      # one link; a preset here replaces the kind's, fields merge
  *       plc:dc2: { preset: prime-1.3-cenelec-a }
- *   broker: { endpoint: tcp://127.0.0.1:5555 }
+ *   broker: { endpoint: tcp://127.0.0.1:5555, keys: /state/channel-host }   # keys: nodes prove who they are (CURVE)
  *   control: { host: 127.0.0.1, port: 8474 }   # token required when host is not loopback
  *   attack: { endpoint: tcp://127.0.0.1:5600, token: <16+ characters> }   # campaigns in another process
  *   metrics: { intervalMs: 1000, file: channel-metrics.jsonl }
@@ -59,6 +59,8 @@ export const channelConfigSchema = z
       .object({
         endpoint: z.string().regex(/^(tcp|ipc|inproc):\/\/.+/, 'expected a ZeroMQ endpoint such as tcp://127.0.0.1:5555'),
         maxMessageBytes: z.number().int().positive().optional(),
+        /** A state directory holding the broker's keys (gridbench provision --host channel=DIR): nodes must prove who they are. */
+        keys: z.string().min(1).optional(),
       })
       .strict()
       .default({ endpoint: 'tcp://127.0.0.1:5555' }),

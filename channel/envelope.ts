@@ -5,12 +5,14 @@
  *   FRAMES  0x01, then records: peerLen u8, peer (ASCII), sentAt f64 BE, attackLen u8, attack
  *           (ASCII, the frame's attack label, usually empty), length u32 BE, bytes
  *           node -> broker: peer is the destination; broker -> node: peer is the link-level sender
- *   HELLO   0x03                      node announces itself (identity = its ZeroMQ routing id)
+ *   HELLO   0x03 [, proof (32 bytes)] node announces itself (identity = its ZeroMQ routing id; the
+ *                                     proof of its key when the broker authenticates, broker-auth.ts)
  *   WELCOME 0x04                      broker accepted the identity
  *   REFUSED 0x05, reason (UTF-8)      broker refused it (not in the topology)
  *   BYE     0x06                      node leaves
+ *   HELLO_AGAIN 0x07                  broker does not know the node (it restarted): say HELLO again
  */
-export const MSG = { FRAMES: 0x01, HELLO: 0x03, WELCOME: 0x04, REFUSED: 0x05, BYE: 0x06 } as const;
+export const MSG = { FRAMES: 0x01, HELLO: 0x03, WELCOME: 0x04, REFUSED: 0x05, BYE: 0x06, HELLO_AGAIN: 0x07 } as const;
 
 export interface EnvelopeRecord {
   readonly peer: string;

@@ -4,6 +4,7 @@ import { createMetrics } from '../core/metrics';
 import { Random } from '../core/random';
 import { startAttackPort, type AttackPort } from './attack-port';
 import { startBroker, type Broker } from './broker';
+import { loadBrokerAuth } from './broker-auth';
 import type { FrameClassifier } from './frame';
 import type { ChannelConfig } from './config';
 import { splitHostPort } from './config';
@@ -40,6 +41,7 @@ export async function startChannelServer(config: ChannelConfig, options: Channel
     ...(metrics ? { metrics } : {}),
     ...(config.broker.maxMessageBytes ? { maxMessageBytes: config.broker.maxMessageBytes } : {}),
     ...(config.control ? { control: config.control } : {}),
+    ...(config.broker.keys ? { auth: loadBrokerAuth(config.broker.keys) } : {}),
   });
   const bridges: TcpBridge[] = [];
   let attack: AttackPort | undefined;
@@ -72,6 +74,7 @@ export async function startChannelServer(config: ChannelConfig, options: Channel
     bridges,
     summary: {
       endpoint: broker.endpoint,
+      authentication: config.broker.keys ? 'curve' : 'none',
       control: broker.controlUrl ?? null,
       attack: attack?.endpoint ?? null,
       seed: config.seed,

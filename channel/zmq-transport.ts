@@ -10,6 +10,7 @@ import {
   type NodeId,
   type Transport,
 } from '../core/transport';
+import { clientCurve, helloProof, type NodeAuth } from './broker-auth';
 import { control, decodeFrames, encodeFrames, envelopeEnd, MSG, type EnvelopeRecord } from './envelope';
 
 export interface ZmqTransportOptions {
@@ -24,6 +25,10 @@ export interface ZmqTransportOptions {
   readonly onHandlerError?: (error: unknown) => void;
   /** Frames refused before they reach the broker (sent after close, unsendable) count here as channel_rejected. */
   readonly metrics?: Metrics;
+  /** This node's keys and the broker's public key when the broker authenticates (broker-auth.ts). */
+  readonly auth?: NodeAuth | undefined;
+  /** ZeroMQ heartbeat period (ms) with which the node notices a dead broker; 0: none. Default 1000. */
+  readonly heartbeatMs?: number | undefined;
 }
 
 export interface ZmqTransportStats {
@@ -35,6 +40,8 @@ export interface ZmqTransportStats {
   droppedUnsendable: number;
   /** Envelopes from the broker that could not be decoded. */
   malformed: number;
+  /** HELLOs said again: after a reconnection, or when the broker asked (it restarted). */
+  rehellos: number;
 }
 
 /**
@@ -43,7 +50,14 @@ export interface ZmqTransportStats {
  * with their link-level sender and send time.
  */
 export class ZmqTransport implements Transport {
-  readonly stats: ZmqTransportStats = { sent: 0, received: 0, droppedClosed: 0, droppedUnsendable: 0, malformed: 0 };
+  readonly stats: ZmqTransportStats = {
+    sent: 0,
+    received: 0,
+    droppedClosed: 0,
+    droppedUnsendable: 0,
+    malformed: 0,
+    rehellos: 0,
+  };
   /** Resolves when the broker accepted this node's identity; rejects with TransportError otherwise. */
   readonly ready: Promise<void>;
   private readonly handlers = new Set<FrameHandler>();
@@ -54,12 +68,15 @@ export class ZmqTransport implements Transport {
   private writeArmed = false;
   private open = true;
   private readonly receiving: Promise<void>;
+  private readonly watching: Promise<void>;
   private welcome: ((outcome: Error | undefined) => void) | undefined;
   private drained: (() => void) | undefined;
   private readonly socket: zmq.Dealer;
   private readonly clock: Clock;
   private readonly onHandlerError: (error: unknown) => void;
   private readonly metrics: Metrics;
+  private readonly hello: Buffer;
+  private readonly curve: boolean;
   readonly self: NodeId;
 
   /**
@@ -71,7 +88,17 @@ export class ZmqTransport implements Transport {
     this.clock = options.clock ?? new RealClock();
     this.metrics = options.metrics ?? NO_METRICS;
     this.onHandlerError = options.onHandlerError ?? ((err) => console.error(`zmq transport ${options.node}: frame handler threw:`, err));
-    this.socket = new zmq.Dealer({ routingId: options.node, linger: 2000, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000 });
+    const heartbeatMs = options.heartbeatMs ?? 1000;
+    this.curve = options.auth !== undefined;
+    this.socket = new zmq.Dealer({
+      routingId: options.node,
+      linger: 2000,
+      sendHighWaterMark: 100_000,
+      receiveHighWaterMark: 100_000,
+      ...(options.auth ? clientCurve(options.auth) : {}),
+      ...(heartbeatMs > 0 ? { heartbeatInterval: heartbeatMs, heartbeatTimeout: 3 * heartbeatMs } : {}),
+    });
+    this.hello = options.auth ? Buffer.concat([Buffer.of(MSG.HELLO), helloProof(options.node, options.auth)]) : control(MSG.HELLO);
     const outcome = new Promise<Error | undefined>((resolve) => (this.welcome = resolve));
     try {
       this.socket.connect(options.endpoint);
@@ -81,7 +108,8 @@ export class ZmqTransport implements Transport {
       );
     }
     this.receiving = this.receiveLoop();
-    this.queueControl(control(MSG.HELLO));
+    this.watching = this.watchConnections();
+    this.queueControl(this.hello);
     const timeoutMs = options.connectTimeoutMs ?? 5000;
     const timer = this.clock.setTimer(timeoutMs, () =>
       this.welcome?.(new TransportError('CONNECT_FAILED', `connect ${options.endpoint}: no answer from the broker within ${timeoutMs} ms`)),
@@ -141,6 +169,28 @@ export class ZmqTransport implements Transport {
     if (this.writing || this.writeArmed) await new Promise<void>((resolve) => (this.drained = resolve));
     this.socket.close();
     await this.receiving;
+    await this.watching;
+  }
+
+  /** Says HELLO again (the broker restarted or asked), ahead of the frames waiting to go. */
+  private rehello(): void {
+    if (!this.open) return;
+    this.stats.rehellos++;
+    this.queueControl(this.hello);
+  }
+
+  /** Every connection after the first is a reconnection: the broker may not know this node any more. */
+  private async watchConnections(): Promise<void> {
+    let connections = 0;
+    try {
+      for await (const event of this.socket.events)
+        if (event.type === 'handshake' || event.type === 'connect') {
+          // With CURVE a connection is usable once its handshake succeeded; without, once connected.
+          if (event.type === (this.curve ? 'handshake' : 'connect') && ++connections > 1) this.rehello();
+        }
+    } catch {
+      // Socket closed.
+    }
   }
 
   private queueControl(msg: Buffer): void {
@@ -207,6 +257,9 @@ export class ZmqTransport implements Transport {
           case MSG.WELCOME:
             this.welcome?.(undefined);
             break;
+          case MSG.HELLO_AGAIN:
+            this.rehello();
+            break;
           case MSG.REFUSED:
             this.welcome?.(new TransportError('UNKNOWN_NODE', `broker refused "${this.self}": ${msg.subarray(1).toString('utf8')}`));
             break;
@@ -229,6 +282,8 @@ export interface ZmqNetworkOptions {
   readonly topology?: { has(node: NodeId): boolean };
   readonly clock?: Clock;
   readonly connectTimeoutMs?: number;
+  /** Each node's keys when the broker authenticates (broker-auth.ts loadNodeAuth). */
+  readonly authFor?: ((node: NodeId) => NodeAuth) | undefined;
 }
 
 export interface ZmqNetwork extends Network {
@@ -250,6 +305,7 @@ export function createZmqNetwork(options: ZmqNetworkOptions): ZmqNetwork {
         node,
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+        ...(options.authFor ? { auth: options.authFor(node) } : {}),
       });
       attached.set(node, t);
       return t;

@@ -133,7 +133,7 @@ export const MEASUREMENTS = {
   },
   channel_rejected: {
     description:
-      'Frames the channel refused, by reason: unknown-identity, not-neighbour (no link to the destination), oversize, closed (sent after close), malformed-envelope, receiver-absent (nobody attached at the destination).',
+      'Frames the channel refused, by reason: unknown-identity, unauthenticated (a client that did not prove its identity to the broker), not-registered (a node the broker does not know at the moment: lost in a restart or a disconnection), not-neighbour (no link to the destination), oversize, closed (sent after close), malformed-envelope, receiver-absent (nobody attached at the destination).',
     tags: ['reason'],
     fields: { count: 'always 1', from: 'claimed sender' },
   },

@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Topology } from '../../core/topology';
 import { createZmqNetwork } from '../../channel/zmq-transport';
+import { hasChannelKeys, loadNodeAuth } from '../../channel/broker-auth';
 import { CryptoOpCounter } from '../../nodes/crypto/op-counter';
 import { MODE_NAMES, modeDefinition, type ModeName } from '../../nodes/modes';
 import { RealClock, type TimerHandle } from '../../core/clock';
@@ -111,7 +112,9 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   const flusher = setInterval(flush, FLUSH_MS);
   const metrics = createMetrics(clock, (s) => pendingSamples.push(s), { run: options.runId, scenario: scenario.name, mode: options.mode });
 
-  const network = createZmqNetwork({ endpoint: options.broker, topology, clock });
+  // Provisioned with channel keys: each node proves who it is to the broker (channel/broker-auth.ts).
+  const authFor = hasChannelKeys(options.stateDir) ? (node: string) => loadNodeAuth(options.stateDir, node) : undefined;
+  const network = createZmqNetwork({ endpoint: options.broker, topology, clock, authFor });
   const boards = createBoards(scenario, topology, clock, random, metrics, local);
   const facts: WorkloadFacts = { commands: 0, addressed: 0, commandBytes: [], firmwareRollouts: 0 };
   const cryptoOps = new CryptoOpCounter();

@@ -26,7 +26,7 @@ import type { Scenario } from '../scenario/schema';
 import { CampaignRelay } from './campaign-relay';
 import type { HostMessage, ParentMessage } from './host-messages';
 import { hostDirName, processLayout } from './node-selection';
-import { exportHostState, provisionState } from './provision';
+import { CHANNEL_HOST, exportHostState, provisionState } from './provision';
 import type { Progress, RunOptions } from './run';
 import { startRun, type ModeRecorder, type ProcessOutcome, type RunResult, type StartedRun } from './run-results';
 import type { ModeFacts } from './summary';
@@ -88,6 +88,9 @@ export async function runProcesses(scenario: Scenario, options: ProcessRunOption
     processLayout(run.topology).map((selection) => [selection, join(run.runDir, 'host-state', hostDirName(selection))]),
   );
   for (const [selection, dir] of hostStates) exportHostState(real, stateDir, selection, dir);
+  // the broker's keys: every node proves who it is (channel/broker-auth.ts)
+  const brokerState = join(run.runDir, 'host-state', CHANNEL_HOST);
+  exportHostState(real, stateDir, CHANNEL_HOST, brokerState);
   const processes: ProcessOutcome[] = [];
   try {
     for (const mode of real.modes) {
@@ -95,7 +98,7 @@ export async function runProcesses(scenario: Scenario, options: ProcessRunOption
       // with several modes, a process's name says which mode's set it belongs to
       const named = (name: string) => (real.modes.length > 1 ? `${mode}/${name}` : name);
       const recorder = run.startMode(mode);
-      const outcome = await runModeProcesses(mode, real, run, recorder.record, hostStates, named, options);
+      const outcome = await runModeProcesses(mode, real, run, recorder.record, hostStates, brokerState, named, options);
       recorder.end(outcome.facts);
       processes.push(...outcome.processes);
     }
@@ -113,6 +116,8 @@ async function runModeProcesses(
   record: ModeRecorder['record'],
   /** Each host's selection and the state directory it was handed. */
   hostStates: ReadonlyMap<string, string>,
+  /** The broker host's state directory: its keys and the nodes' public keys. */
+  brokerState: string,
   named: (name: string) => string,
   options: ProcessRunOptions,
 ): Promise<{ facts: ModeFacts; processes: ProcessOutcome[] }> {
@@ -131,7 +136,7 @@ async function runModeProcesses(
       seed: real.seed,
       topology: { generate: { dcs: real.topology.dcs, tnsPerDc: real.topology.tnsPerDc } },
       links: real.channel,
-      broker: { endpoint },
+      broker: { endpoint, keys: brokerState },
       metrics: { intervalMs: 1000, file: channelMetrics },
       ...(attack ? { attack } : {}),
     }),

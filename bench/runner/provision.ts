@@ -11,6 +11,7 @@
  * --processes child) finds no other node's key and no root key on its disk either.
  */
 import { mkdirSync } from 'node:fs';
+import { exportChannelKeys, provisionChannelKeys } from '../../channel/broker-auth';
 import { Topology } from '../../core/topology';
 import type { NodeId } from '../../core/transport';
 import type { ModeDefinition, ProvisionContext } from '../../nodes/mode';
@@ -40,8 +41,13 @@ const definitionOf = <N extends ModeName>(mode: N) => modeDefinition(mode) as un
 export function provisionState(scenario: Scenario, stateDir: string): { nodes: number } {
   const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
   for (const mode of scenario.modes) definitionOf(mode).provision(provisionContext(scenario, topology, stateDir, mode));
+  // Every node's key for the broker's wire, and the broker's (channel/broker-auth.ts).
+  provisionChannelKeys(stateDir, topology.nodes);
   return { nodes: topology.nodes.length };
 }
+
+/** The selection naming the channel broker's host in exportHostState (`gridbench provision --host channel=DIR`). */
+export const CHANNEL_HOST = 'channel';
 
 /**
  * Copies into hostDir what the process running `selection` (hes, dc1, tns:dc1, TN ids) may hold of
@@ -50,8 +56,14 @@ export function provisionState(scenario: Scenario, stateDir: string): { nodes: n
  */
 export function exportHostState(scenario: Scenario, stateDir: string, selection: string, hostDir: string): { nodes: number } {
   const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
-  const nodes = selectNodes(selection, topology);
   mkdirSync(hostDir, { recursive: true, mode: 0o700 });
+  // The broker's host (selection `channel`): its own keys and the nodes' public keys, no node's secret.
+  if (selection === CHANNEL_HOST) {
+    exportChannelKeys(stateDir, hostDir, [], true);
+    return { nodes: 0 };
+  }
+  const nodes = selectNodes(selection, topology);
+  exportChannelKeys(stateDir, hostDir, nodes);
   for (const mode of scenario.modes)
     definitionOf(mode).exportHostState(provisionContext(scenario, topology, stateDir, mode), hostDir, new Set(nodes));
   return { nodes: nodes.length };

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadBrokerAuth, loadNodeAuth, provisionChannelKeys } from '../../channel/broker-auth';
 import { afterEach, describe } from 'vitest';
 import { Random } from '../../core/random';
 import { SEGMENT_BROADCAST, type Destination, type NodeId, type ReceivedFrame, type Transport } from '../../core/transport';
@@ -83,8 +87,13 @@ export async function virtualWire(opts: WireOptions = {}): Promise<WireBench> {
 }
 
 /** The broker on a free loopback port, every node of the topology a ZeroMQ client. */
-export async function zmqWire(opts: WireOptions & { control?: boolean; skip?: NodeId[] } = {}): Promise<WireBench & { broker: Broker }> {
+export async function zmqWire(
+  opts: WireOptions & { control?: boolean; skip?: NodeId[]; auth?: boolean } = {},
+): Promise<WireBench & { broker: Broker; stateDir?: string }> {
   const topology = Topology.build(opts.dcs ?? 1, opts.tns ?? 3);
+  // With auth: keys provisioned as `gridbench provision` does, in a directory removed on close.
+  const stateDir = opts.auth ? mkdtempSync(join(tmpdir(), 'gridbench-keys-')) : undefined;
+  if (stateDir) provisionChannelKeys(stateDir, topology.nodes);
   const broker = await startBroker({
     topology,
     random: new Random(opts.seed ?? 1),
@@ -92,6 +101,7 @@ export async function zmqWire(opts: WireOptions & { control?: boolean; skip?: No
     endpoint: 'tcp://127.0.0.1:0',
     profileFor: (link) => (link.kind === 'plc' ? opts.plc : opts.wan),
     ...(opts.control ? { control: { port: 0 } } : {}),
+    ...(stateDir ? { auth: loadBrokerAuth(stateDir) } : {}),
   });
   const now = (): number => performance.timeOrigin + performance.now();
   const received: WireReceived[] = [];
@@ -100,7 +110,7 @@ export async function zmqWire(opts: WireOptions & { control?: boolean; skip?: No
   try {
     for (const node of topology.nodes) {
       if (opts.skip?.includes(node)) continue;
-      const t = await connectTransport({ endpoint: broker.endpoint, node });
+      const t = await connectTransport({ endpoint: broker.endpoint, node, ...(stateDir ? { auth: loadNodeAuth(stateDir, node) } : {}) });
       t.onFrame((r) => {
         if (isEndMarker(r.frame)) markers.set(node, (markers.get(node) ?? 0) + 1);
         else received.push({ ...r, to: node, at: now() });
@@ -110,6 +120,7 @@ export async function zmqWire(opts: WireOptions & { control?: boolean; skip?: No
   } catch (err) {
     for (const t of transports.values()) await t.close();
     await broker.close();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     throw err;
   }
   const t = (node: NodeId): ZmqTransport => {
@@ -120,6 +131,7 @@ export async function zmqWire(opts: WireOptions & { control?: boolean; skip?: No
   let sentMarkers = 0;
   return {
     broker,
+    ...(stateDir ? { stateDir } : {}),
     control: broker.control,
     topology,
     received,
@@ -137,6 +149,7 @@ export async function zmqWire(opts: WireOptions & { control?: boolean; skip?: No
     async close() {
       for (const tr of transports.values()) await tr.close();
       await broker.close();
+      if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }

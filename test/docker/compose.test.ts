@@ -96,6 +96,10 @@ describe('docker/compose.yaml (the lab)', () => {
       expect(state, name).toEqual([[handed.get(selection), '/state']]);
       expect(state[0]![0], name).not.toBe('state');
     }
+    // the broker gets its keys and the nodes' public keys (its share, --host channel), after provision made them
+    expect(mounts(services.channel!).filter(([, target]) => target === '/state')).toEqual([[handed.get('channel'), '/state']]);
+    expect(services.channel!.depends_on?.provision).toEqual({ condition: 'service_completed_successfully' });
+    expect(loadChannelConfig(join(ROOT, 'docker', 'lab', 'channel.yaml')).broker.keys).toBe('/state');
     expect(new Set(handed.values()).size).toBe(handed.size);
     for (const [name, service] of Object.entries(services))
       if (name !== 'provision')

@@ -151,6 +151,9 @@ describe('the distributed bench across hosts', () => {
       '--state',
       join(dir, 'state'),
       ...groups.flatMap(([g]) => ['--host', `${g}=${state(g)}`]),
+      // the broker's keys: nodes prove who they are on its wire (channel/broker-auth.ts)
+      '--host',
+      `channel=${state('channel')}`,
     ]);
     const channel = join(dir, 'channel.yaml');
     writeFileSync(
@@ -159,7 +162,7 @@ describe('the distributed bench across hosts', () => {
         'seed: 3',
         'topology: { generate: { dcs: 2, tnsPerDc: 2 } }',
         'links: { wan: { preset: dsl }, plc: { preset: g3-plc-cenelec-a } }',
-        `broker: { endpoint: "tcp://${addr('broker')}:5555" }`,
+        `broker: { endpoint: "tcp://${addr('broker')}:5555", keys: ${state('channel')} }`,
         `control: { host: ${addr('broker')}, port: 8474, token: ${TOKEN} }`,
         `attack: { endpoint: "tcp://${addr('broker')}:5600", token: ${TOKEN} }`,
       ].join('\n'),
