@@ -26,7 +26,8 @@ export interface FirmwareReceiverDeps {
   readonly clock: Clock;
   readonly store: NodeStore;
   readonly crypto: CryptoBackend;
-  readonly manufacturerKey: Uint8Array;
+  /** The key releases are signed with: the HES's, as its certificate (manufacturer -> HES) states. */
+  readonly signerKey: () => Uint8Array | undefined;
   /** Occupies the TN's CPU with the operations a frame cost. */
   readonly spent: (ops: readonly CryptoOp[]) => void;
 }
@@ -73,9 +74,10 @@ export class FirmwareReceiver {
       return reject('firmware-rollback', `version ${manifest.version} below ${this.floor}, the release current when this unit enrolled`);
     if (this.transfer && this.transfer.manifest.version >= manifest.version && equalBytes(this.transfer.manifest.signed, manifest.signed))
       return; // the same manifest again (a carousel pass): the transfer goes on
+    const signerKey = this.deps.signerKey();
+    if (!signerKey) return reject('not-enrolled', 'firmware manifest before the HES certificate is known');
     this.deps.spent(['verify']);
-    if (!this.deps.crypto.verify(manifest.signature, manifest.signed, this.deps.manufacturerKey))
-      return reject('bad-signature', 'firmware manifest');
+    if (!this.deps.crypto.verify(manifest.signature, manifest.signed, signerKey)) return reject('bad-signature', 'firmware manifest');
     if (this.transfer && this.transfer.manifest.version > manifest.version)
       return reject('firmware-rollback', `version ${manifest.version} below the transfer in progress`);
     const chunkCount = Math.max(1, Math.ceil(manifest.size / manifest.chunkSize));

@@ -19,7 +19,7 @@ import { NO_OBSERVER } from '../oracle/goal-oracle';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
 import { signFrame, signThenSeal } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';
-import type { Manufacturer, SignedFirmware } from './manufacturer';
+import { signFirmware, type Manufacturer, type SignedFirmware } from './manufacturer';
 import type { LeanNodeDeps } from './node-deps';
 import type { MeterRegisters, MeterRoundReport } from '../mode';
 
@@ -217,7 +217,16 @@ export class Hes {
   }
 
   /**
-   * Sends a manufacturer-signed image to every DC for broadcast: the manifest, then the chunks
+   * Signs a firmware release with the HES's own key, the one the manufacturer certified: TNs
+   * verify it under the HES certificate of their enrolment chain. The manufacturer's root stays
+   * offline (docs/DESIGN.md 2.1, "firmware update").
+   */
+  signFirmware(version: number, image: Uint8Array): SignedFirmware {
+    return signFirmware(this.identity.sign.secretKey, this.deps.crypto, version, image);
+  }
+
+  /**
+   * Sends a signed image to every DC for broadcast: the manifest, then the chunks
    * paced `chunkIntervalMs` apart so the PLC queues are not flooded; `passes` times over, as a
    * broadcast carousel, so TNs that lost a chunk complete the image on a later pass. A closed HES
    * sends no more (its pause is a timer close() cancels).

@@ -214,8 +214,7 @@ export class LeanMode implements BenchMode {
   async firmware(image: FirmwareImage, timeoutMs: number): Promise<FirmwareReport> {
     const { clock, observer } = this.ctx;
     const startedAt = clock.now();
-    if (!this.manufacturerRoot) throw new Error('lean mode: firmware is signed by the manufacturer, whose key this process does not hold');
-    const signed = this.manufacturerRoot.signFirmware(image.version, image.image);
+    const signed = this.hes.signFirmware(image.version, image.image);
     observer?.sent(MANUFACTURER_ID, signed.manifestSigned);
     const outdated = () => [...this.tns].filter(([, tn]) => tn.firmwareVersion < image.version).map(([id]) => id);
     let lastInstallAt = startedAt;

@@ -1,6 +1,9 @@
 /**
  * The manufacturer: the offline root of trust. Its public key is preinstalled in every node; its
- * secret key signs the HES certificate and every firmware manifest, and never goes online.
+ * secret key certifies the HES's key, and never goes online: it stays in the operator's state
+ * (gridbench provision), never on a node host. Firmware releases are signed with the key it
+ * certified for the HES (docs/DESIGN.md 2.1, "firmware update"), which TNs know from the chain
+ * manufacturer -> HES they verified at enrolment.
  */
 import { type CryptoBackend, type KeyPair } from '../crypto/backend';
 import { fromHex, toHex } from '../../core/bytes';
@@ -57,20 +60,32 @@ export class Manufacturer {
     );
   }
 
+  /** Firmware signed with the root itself: what a TN must refuse (only the key certified for the HES signs releases). */
   signFirmware(version: number, image: Uint8Array, chunkSize = FIRMWARE_CHUNK_BYTES): SignedFirmware {
-    const unsigned: Unsigned<FirmwareManifest> = {
-      cls: MessageClass.FirmwareManifest,
-      issuer: MANUFACTURER_ID,
-      group: ALL_TNS,
-      version,
-      size: image.length,
-      chunkSize,
-      digest: this.crypto.sha256(image),
-    };
-    const { frame: manifest, signed, signature } = signFrame(unsigned, this.key.secretKey, this.crypto);
-    const chunks: Uint8Array[] = [];
-    for (let index = 0, at = 0; at < image.length || index === 0; index++, at += chunkSize)
-      chunks.push(encodeFirmwareChunk({ version, index, data: image.subarray(at, at + chunkSize) }));
-    return { version, manifest, chunks, manifestSigned: signed, manifestSignature: signature };
+    return signFirmware(this.key.secretKey, this.crypto, version, image, chunkSize);
   }
+}
+
+/** A firmware release: the signed manifest and the chunks of the image, signed with `secretKey`. */
+export function signFirmware(
+  secretKey: Uint8Array,
+  crypto: CryptoBackend,
+  version: number,
+  image: Uint8Array,
+  chunkSize = FIRMWARE_CHUNK_BYTES,
+): SignedFirmware {
+  const unsigned: Unsigned<FirmwareManifest> = {
+    cls: MessageClass.FirmwareManifest,
+    issuer: MANUFACTURER_ID,
+    group: ALL_TNS,
+    version,
+    size: image.length,
+    chunkSize,
+    digest: crypto.sha256(image),
+  };
+  const { frame: manifest, signed, signature } = signFrame(unsigned, secretKey, crypto);
+  const chunks: Uint8Array[] = [];
+  for (let index = 0, at = 0; at < image.length || index === 0; index++, at += chunkSize)
+    chunks.push(encodeFirmwareChunk({ version, index, data: image.subarray(at, at + chunkSize) }));
+  return { version, manifest, chunks, manifestSigned: signed, manifestSignature: signature };
 }

@@ -3,8 +3,9 @@
  * before any node process starts (docs/DESIGN.md 2.1: keys are made at production): every node's
  * store with its keys (generation 0), the manufacturer's root key and the HES's certificate, and
  * the public part every process may know (LEAN_PROVISIONING: the allow-list, the manufacturer's
- * public key). A host is handed the public part, its own nodes' stores and, with the HES, the
- * manufacturer's store; nothing else.
+ * public key). A host is handed the public part and its own nodes' stores; nothing else. The
+ * root's secret stays in the operator's state directory: the HES signs with its own key, which
+ * the root certified here (its certificate is in the HES's store).
  */
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,12 +72,12 @@ export function loadLeanProvisioning(stateDir: string): LeanProvisioned {
 }
 
 /**
- * Copies a host its share: the public provisioning, its nodes' stores (every generation) and,
- * with the HES, the manufacturer's store. Handed again (the lab provisions at every start), a
+ * Copies a host its share: the public provisioning and its nodes' stores (every generation),
+ * never the manufacturer's store. Handed again (the lab provisions at every start), a
  * host keeps the stores it already has: their counters are newer than provisioning's.
  */
 export function exportLeanHostState(ctx: ProvisionContext<LeanOptions>, hostDir: string, nodes: ReadonlySet<NodeId>): void {
-  const { stateDir, topology } = ctx;
+  const { stateDir } = ctx;
   const provisioning = join(stateDir, LEAN_PROVISIONING);
   if (!existsSync(provisioning))
     throw new Error(`${provisioning}: missing: ${stateDir} is not provisioned for lean (run gridbench provision)`);
@@ -90,18 +91,15 @@ export function exportLeanHostState(ctx: ProvisionContext<LeanOptions>, hostDir:
       throw new Error(`${join(stateDir, node)}: missing: ${node} is not provisioned (run gridbench provision with this scenario)`);
     for (const name of stores.filter((entry) => isUnitStoreOf(node, entry))) copyStore(name);
   }
-  if (nodes.has(topology.hes)) copyStore(MANUFACTURER_STORE);
 }
 
 /**
- * What lean needs of a host's state: the public provisioning, the manufacturer where the host runs
- * the HES (the bench plays the manufacturer where firmware is rolled out, nowhere else), and
- * registration timers for processes that come up at different times.
+ * What lean needs of a host's state: the public provisioning and registration timers for
+ * processes that come up at different times. The HES's host signs firmware with the HES's key.
  */
-export function loadLeanHostState(ctx: ProvisionContext<LeanOptions>, local: (node: NodeId) => boolean): Partial<LeanOptions> {
+export function loadLeanHostState(ctx: ProvisionContext<LeanOptions>, _local: (node: NodeId) => boolean): Partial<LeanOptions> {
   return {
     provisioned: loadLeanProvisioning(ctx.stateDir),
-    ...(local(ctx.topology.hes) ? { manufacturer: stateManufacturer(ctx) } : {}),
     retry: HOST_RETRY,
   };
 }

@@ -88,7 +88,7 @@ export class Tn {
     this.cpu = new TnCpu(deps.clock, options.compute);
     this.identity = loadOrCreateIdentity(deps.store, deps.crypto);
     this.counters = { hes: 0, confidential: 0, dc: 0, ...getJson<Partial<Counters>>(deps.store, 'counters') };
-    this.firmware = new FirmwareReceiver({ ...deps, spent: (ops) => this.cpu.occupy(ops) });
+    this.firmware = new FirmwareReceiver({ ...deps, signerKey: () => this.hesCert?.signKey, spent: (ops) => this.cpu.occupy(ops) });
     const stored = loadDcChain(deps.store);
     if (stored) {
       const checked = this.checkEnrolment(stored);
@@ -373,7 +373,7 @@ export class Tn {
       recipient: manifest.group,
       counter: manifest.version,
       signed: manifest.signed,
-      signerKey: this.deps.manufacturerKey,
+      signerKey: this.hesCert!.signKey,
     });
     this.options.onFirmwareInstalled?.(manifest.version);
   }

@@ -10,7 +10,7 @@ import { exportHostState, provisionState } from '../../bench/runner/provision';
 import { parseScenario } from '../../bench/scenario/load';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
-import { loadLeanProvisioning, MANUFACTURER_STORE } from '../../nodes/lean/provisioning';
+import { loadLeanProvisioning } from '../../nodes/lean/provisioning';
 import { createMode } from '../../nodes/modes';
 import { stateStoreFor } from '../../nodes/store/state-dir';
 import { VirtualClock } from '../../core/clock';
@@ -47,7 +47,9 @@ describe('a node process of a distributed bench', () => {
     const { mode: dcProcess, close } = nodeProcess(dir, (node) => node === 'dc1');
     expect(dcProcess.keysOf('dc1').sign.secretKey).toHaveLength(32);
     for (const other of ['hes', 'dc2', 'tn1.001']) expect(() => dcProcess.keysOf(other)).toThrow(/no node/);
-    await expect(dcProcess.firmware({ version: 2, image: new Uint8Array(10) }, 1_000)).rejects.toThrow(/does not hold/);
+    await expect(dcProcess.firmware({ version: 2, image: new Uint8Array(10) }, 1_000)).rejects.toThrow(
+      /the HES does not run in this process/,
+    );
     expect(dcProcess.allowList.check('tn1.001', 'tn', new Uint8Array(32), 'dc1')).toMatch(/other than the provisioned/);
     await close();
   });
@@ -66,7 +68,7 @@ describe('a node process of a distributed bench', () => {
       const mode = statSync(join(tnsHost, 'tn1.001', record)).mode & 0o777;
       expect(mode, record).toBe(statSync(join(state, 'tn1.001', record)).mode & 0o777);
     }
-    expect(readdirSync(handed('hes')).sort()).toEqual(['hes', 'lean-provisioning.json', MANUFACTURER_STORE].sort());
+    expect(readdirSync(handed('hes')).sort()).toEqual(['hes', 'lean-provisioning.json']);
     expect(readdirSync(handed('dc2')).sort()).toEqual(['dc2', 'lean-provisioning.json']);
 
     const tnHost = nodeProcess(tnsHost, (node) => node === 'tn1.001' || node === 'tn1.002');

@@ -27,6 +27,7 @@ const GOAL_OF: Record<string, string> = {
   'secure-hes-tn': 'secure_HES_TN',
   'firmware-before-enrolment': 'fresh_authentic_FW',
   'replaced-unit-keys': 'secure_TN_HES',
+  'hes-host-compromise': 'authentic_certs_TN',
 };
 
 const library = readdirSync(CAMPAIGN_LIBRARY).filter((f) => /\.(ya?ml|ts)$/.test(f));
