@@ -23,7 +23,7 @@ export function emitFinding(dir: string, mode: ModeName, seed: number, f: Findin
     `# shrunk from ${f.movesBefore} moves to ${f.movesAfter}. The oracle's verdict: ${f.violation.detail}`,
     `# Reproduce: gridbench run ${scenario}`,
   ].join('\n');
-  const body = stringify({ name: f.campaign, description: `${f.goal}: ${f.violation.detail}`, goal: f.goal });
+  const body = stringify({ name: `search-${mode}-s${seed}`, description: `${f.goal}: ${f.violation.detail}`, goal: f.goal });
   // one step a line, in YAML's flow style (JSON is YAML)
   const steps = f.steps.map((step) => `  - ${JSON.stringify(step)}`).join('\n');
   const thresholds = 'thresholds:\n  attack_accepted: ["count==0"]';

@@ -6,7 +6,7 @@
  *   - honest traffic to attack: firmware rollouts (rising versions), automation commands,
  *     confidential messages (meter rounds come from the scenario's workload);
  *   - lifecycle events: a DC or TN replaced (optionally with its enrolment held back on the wire
- *     meanwhile), power restored on a segment;
+ *     meanwhile, and the new unit fed recorded traffic in that window), power restored on a segment;
  *   - wire moves: drop, delay, reorder or duplicate a class on a link for a while; replay recorded
  *     frames on their link or to any receiver; splice fields of two recorded frames; relabel a
  *     recorded frame's class;
@@ -94,7 +94,7 @@ export function drawTrial(space: SearchSpace, random: Random): Trial {
   // first some honest traffic for the attacker to learn from, then moves of every kind
   for (let i = random.int(4); i > 0; i--) {
     next();
-    moves.push(pick(random, [firmware, automation, confidential])(space, random, state));
+    moves.push(pick(random, [firmware, firmware, automation, confidential])(space, random, state));
   }
   for (let i = 1 + random.int(space.depth); i > 0; i--) {
     next();
@@ -162,6 +162,12 @@ const replace: Draw = (space, random, s) => {
     const match = { link: `plc:${segmentOf(space, node)}`, class: [...RECORDED.enrolment!] };
     steps.unshift({ at: at(Math.max(0, s.t - 1)), interceptor: { id, type: 'drop', match } });
     steps.push({ at: at(s.t + held), remove: id });
+    if (s.made.size && random.chance(0.5)) {
+      // ...and feeds the new unit, in that window, all it recorded of some honest traffic
+      const recording = `${pick(random, [...s.made])}-${segmentOf(space, node)}`;
+      const to = space.topology.roleOf(node) === 'tn' ? node : '*';
+      steps.push({ at: at(s.t + 2), replay: { recording, pick: 'all', as: { from: segmentOf(space, node), to } } });
+    }
   }
   return { kind: 'replace', steps };
 };

@@ -41,7 +41,7 @@ thresholds:
 }
 
 /** Simulated run time of a trial; moves come at most HORIZON_S into it. */
-export const SEARCH_DURATION_S = 420;
+export const SEARCH_DURATION_S = 330;
 const HORIZON_S = 240;
 
 export interface TrialResult {
@@ -148,7 +148,8 @@ export async function searchAttacks(options: SearchOptions): Promise<SearchRepor
       `trial ${n} (${(foundAfterMs / 1000).toFixed(1)} s): ${fresh.goal} violated: ${fresh.detail}; shrinking ${trial.moves.length} moves`,
     );
     const shrunk = await shrink(runner, trial, fresh.goal);
-    const campaign = `attack-search-${mode}-${fresh.goal}-seed${seed}`;
+    // short: the campaign's interceptors are named `<campaign>:<goal>:<id>`, at most 64 characters
+    const campaign = `search-${mode}-${fresh.goal}-s${seed}`;
     const finding: Finding = {
       goal: fresh.goal,
       trial: n,
