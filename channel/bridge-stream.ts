@@ -52,6 +52,9 @@ export function bufferBytesFor(profile: LinkProfile, up: boolean): number {
 
 type Kind = 'syn' | 'data' | 'fin' | 'rst';
 
+/** Later segments acknowledged that mark an unacknowledged one lost (RFC 6675's DupThresh). */
+const DUP_THRESHOLD = 3;
+
 /** TCP options of a SYN (MSS, SACK permitted, timestamps, window scale): its bytes on the wire. */
 const SYN_OPTION_BYTES = 20;
 
@@ -62,6 +65,8 @@ interface Segment {
   state: 'ready' | 'onLink' | 'lost' | 'acked';
   retransmits: number;
   sentAt: number;
+  /** Later segments acknowledged since this one was last sent (three mark it lost, as SACK does). */
+  later: number;
   /** Acknowledged and (data) written by the receiving end: its buffer space is free. */
   acked: boolean;
   written: boolean;
@@ -85,9 +90,10 @@ export interface DirectionEvents {
  * in the link's queue (at most queueFrames at a time) with its airtime, loss and link-layer
  * retries. The receiving end acknowledges every segment it gets (selectively, as SACK does); the
  * acknowledgement reaches the sender one link latency later and takes no airtime. A segment the
- * link lost (loss beyond its retries, a full queue, a drop or jam interceptor) is sent again when
- * the retransmission timer expires (RFC 6298: SRTT + 4 RTTVAR, doubled on each expiry, no sample
- * from a retransmitted segment); the receiving end writes bytes in order only, so a loss costs
+ * link lost (loss beyond its retries, a full queue, a drop or jam interceptor) is sent again once
+ * three later segments are acknowledged (fast retransmit), or when the retransmission timer
+ * expires (RFC 6298: SRTT + 4 RTTVAR, doubled on each expiry, no sample from a retransmitted
+ * segment); the receiving end writes bytes in order only, so a loss costs
  * time, never a hole. After maxRetransmits in vain the connection is reset.
  */
 export class StreamDirection {
@@ -167,6 +173,7 @@ export class StreamDirection {
       state: 'ready',
       retransmits: 0,
       sentAt: 0,
+      later: 0,
       acked: false,
       written: kind !== 'data',
     };
@@ -186,6 +193,7 @@ export class StreamDirection {
 
   private offer(seg: Segment): void {
     seg.state = 'onLink';
+    seg.later = 0;
     if (seg.retransmits === 0) seg.sentAt = this.clock.now();
     this.onLink++;
     let settled = false;
@@ -256,6 +264,14 @@ export class StreamDirection {
     this.timer = undefined;
     if (this.segments.some((s) => s.state === 'onLink' || s.state === 'lost')) this.arm();
     this.release(seg);
+    // Fast retransmit (RFC 5681 3.2, RFC 6675): three later segments acknowledged mark an earlier one lost.
+    for (const s of this.segments) {
+      if (s.index >= seg.index || s.state !== 'lost' || ++s.later < DUP_THRESHOLD) continue;
+      if (++s.retransmits > this.options.maxRetransmits) return this.events.gaveUp();
+      s.state = 'ready';
+      this.stats.retransmissions++;
+    }
+    this.pump();
   }
 
   private release(seg: Segment): void {

@@ -22,6 +22,27 @@ describe('TCP bridge: what a lost frame costs a bridged stream', () => {
     expect(bridge.stats.retransmissions).toBeGreaterThanOrEqual(plc.up.dropsLoss + plc.down.dropsLoss);
   });
 
+  it('sends a lost segment again once three later ones are acknowledged, without waiting for the timeout', async () => {
+    const sink = await sinkServer();
+    const { bridge, broker } = await bridgeOn({}, sink.port, { rto: { initialRtoMs: 10_000, minRtoMs: 10_000 } });
+    let upFrames = 0;
+    broker.control.addCustomInterceptor(
+      (frame, ctx) => (frame.direction === 'up' && upFrames++ === 3 ? ctx.drop(frame) : ctx.forward(frame)),
+      {
+        id: 'one-loss',
+      },
+    );
+    const data = randomBytes(30_000);
+    const t0 = Date.now();
+    await exchange(bridge.port, data);
+    const { received, ended } = await sink.outcomes[0]!;
+    expect(ended).toBe('eof');
+    expect(sha(received)).toBe(sha(data));
+    expect(bridge.stats.retransmissions).toBe(1);
+    // The timer's floor is 10 s: the loss cost far less.
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
   it('sends again what a jam destroys', async () => {
     const sink = await sinkServer();
     const { bridge, broker } = await bridgeOn({ bitRate: 400_000, overheadBytes: 0, maxPsdu: null, duplex: 'half' }, sink.port, FAST_RTO);
