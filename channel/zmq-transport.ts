@@ -77,6 +77,8 @@ export class ZmqTransport implements Transport {
   private readonly metrics: Metrics;
   private readonly hello: Buffer;
   private readonly curve: boolean;
+  /** The broker has welcomed this node once: later connections are reconnections. */
+  private welcomed = false;
   readonly self: NodeId;
 
   /**
@@ -181,13 +183,11 @@ export class ZmqTransport implements Transport {
 
   /** Every connection after the first is a reconnection: the broker may not know this node any more. */
   private async watchConnections(): Promise<void> {
-    let connections = 0;
     try {
       for await (const event of this.socket.events)
-        if (event.type === 'handshake' || event.type === 'connect') {
-          // With CURVE a connection is usable once its handshake succeeded; without, once connected.
-          if (event.type === (this.curve ? 'handshake' : 'connect') && ++connections > 1) this.rehello();
-        }
+        // With CURVE a connection is usable once its handshake succeeded; without, once connected.
+        // A connection after the broker's welcome is a reconnection: the broker may not know this node.
+        if (event.type === (this.curve ? 'handshake' : 'connect') && this.welcomed) this.rehello();
     } catch {
       // Socket closed.
     }
@@ -255,6 +255,7 @@ export class ZmqTransport implements Transport {
             }
             break;
           case MSG.WELCOME:
+            this.welcomed = true;
             this.welcome?.(undefined);
             break;
           case MSG.HELLO_AGAIN:
