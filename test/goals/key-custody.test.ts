@@ -112,7 +112,7 @@ describe('key custody', () => {
     const hosts = args
       .flatMap((arg, i) => (args[i - 1] === '--host' ? [arg.split('=') as [string, string]] : []))
       .map(([selection, volume]): [string, string] => [selection, join(dir, 'lab', volume)]);
-    expect(hosts.map(([s]) => s)).toEqual(['hes', 'dc1', 'dc2', 'tns:dc1', 'tns:dc2']);
+    expect(hosts.map(([s]) => s)).toEqual(['hes', 'dc1', 'dc2', 'tns:dc1', 'tns:dc2', 'channel']);
     const leaks = await provisioned(scenario, join(dir, 'lab', 'state'), hosts);
     expect(leaks).toEqual(Object.fromEntries(hosts.map(([s]) => [s, []])));
   });

@@ -63,17 +63,17 @@ describe('a node process of a distributed bench', () => {
       return hostDir;
     };
     const tnsHost = handed('tns:dc1');
-    expect(readdirSync(tnsHost).sort()).toEqual(['lean-provisioning.json', 'tn1.001', 'tn1.002']);
+    expect(readdirSync(tnsHost).sort()).toEqual(['channel', 'lean-provisioning.json', 'tn1.001', 'tn1.002']);
     for (const record of readdirSync(join(tnsHost, 'tn1.001'))) {
       const mode = statSync(join(tnsHost, 'tn1.001', record)).mode & 0o777;
       expect(mode, record).toBe(statSync(join(state, 'tn1.001', record)).mode & 0o777);
     }
-    expect(readdirSync(handed('hes')).sort()).toEqual(['hes', 'lean-provisioning.json']);
-    expect(readdirSync(handed('dc2')).sort()).toEqual(['dc2', 'lean-provisioning.json']);
+    expect(readdirSync(handed('hes')).sort()).toEqual(['channel', 'hes', 'lean-provisioning.json']);
+    expect(readdirSync(handed('dc2')).sort()).toEqual(['channel', 'dc2', 'lean-provisioning.json']);
 
     const tnHost = nodeProcess(tnsHost, (node) => node === 'tn1.001' || node === 'tn1.002');
     // running opens no store of a node the host was not handed
-    expect(readdirSync(tnsHost).sort()).toEqual(['lean-provisioning.json', 'tn1.001', 'tn1.002']);
+    expect(readdirSync(tnsHost).sort()).toEqual(['channel', 'lean-provisioning.json', 'tn1.001', 'tn1.002']);
     // the keys it runs with are the provisioned ones, not new ones made in its own directory
     const provisioned = nodeProcess(state, (node) => node === 'tn1.001');
     const tnProcess = tnHost.mode;
