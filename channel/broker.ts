@@ -51,6 +51,8 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   const router = new zmq.Router({
     ...(context ? { context } : {}),
     ...(options.auth ? serverCurve(options.auth) : {}),
+    // a node that comes back (a replacement unit, a restarted host) takes its identity over
+    handover: true,
     maxMessageSize: options.maxMessageBytes ?? 16 * 1024 * 1024,
     receiveHighWaterMark: 100_000,
     sendHighWaterMark: 100_000,

@@ -162,6 +162,11 @@ export class ZmqTransport implements Transport {
     return () => this.handlers.delete(handler);
   }
 
+  /** False once close() was called. */
+  get isOpen(): boolean {
+    return this.open;
+  }
+
   /** Flushes what was sent, says BYE, closes the socket. */
   async close(): Promise<void> {
     if (!this.open) return this.receiving;
@@ -300,7 +305,8 @@ export function createZmqNetwork(options: ZmqNetworkOptions): ZmqNetwork {
     attach(node) {
       if (options.topology && !options.topology.has(node))
         throw new TransportError('UNKNOWN_NODE', `attach: node "${node}" is not in the topology`);
-      if (attached.has(node)) throw new TransportError('ALREADY_ATTACHED', `attach: node "${node}" is already attached`);
+      // a node whose transport closed may attach again (a replacement unit, as on the in-process network)
+      if (attached.get(node)?.isOpen) throw new TransportError('ALREADY_ATTACHED', `attach: node "${node}" is already attached`);
       const t = new ZmqTransport({
         endpoint: options.endpoint,
         node,

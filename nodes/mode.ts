@@ -246,6 +246,12 @@ export interface ModeContext<Options> {
   readonly plc: (dc: NodeId) => PlcSegment;
   /** How long bootstrap waits for this process's nodes (default: the mode's own). */
   readonly bootstrapTimeoutMs?: number;
+  /**
+   * The operator's out-of-band channel in a distributed bench: registers a replacement unit's
+   * credential with the HES in another process (what replace() does in process), resolving once
+   * the HES admits it. Absent where the HES runs in this process.
+   */
+  readonly operator?: { register(node: NodeId, credential: unknown): Promise<void> };
   /** The mode's own options: its scenario section, a host's provisioned state, a test's knobs. */
   readonly options: Options;
 }

@@ -73,6 +73,8 @@ export interface ModeSetup<Options> {
   /** Default: DEFAULT_PLC on every segment. */
   readonly plc?: ModeContext<Options>['plc'];
   readonly bootstrapTimeoutMs?: number;
+  /** ModeContext.operator: a distributed bench's channel to the HES in another process. */
+  readonly operator?: ModeContext<Options>['operator'];
   /** Default: {} (the mode's defaults). */
   readonly options?: Options;
 }
@@ -110,6 +112,7 @@ export function createMode<N extends ModeName>(name: N, setup: ModeSetup<Options
     local: setup.local ?? (() => true),
     plc: setup.plc ?? (() => DEFAULT_PLC),
     ...(setup.bootstrapTimeoutMs !== undefined ? { bootstrapTimeoutMs: setup.bootstrapTimeoutMs } : {}),
+    ...(setup.operator ? { operator: setup.operator } : {}),
     options: setup.options ?? ({} as OptionsOf<N>),
   };
   return (modeDefinition(name).create as (ctx: ModeContext<OptionsOf<N>>) => BenchMode)(ctx) as ModeOf<N>;

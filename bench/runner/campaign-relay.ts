@@ -92,6 +92,14 @@ export class CampaignRelay {
     if (m.type === 'observed') this.queue.push(...m.events);
     else if (m.type === 'keys') for (const [node, k] of Object.entries(m.keys)) this.keys.set(node, k);
     else if (m.type === 'op-done') this.answered(host, m.id, m);
+    else if (m.type === 'register') {
+      // the operator registers a replacement unit with the HES, out of band
+      const from = this.options.hosts().find((h) => h.name === host);
+      this.ask({ op: 'admit', node: m.node, credential: m.credential }).then(
+        () => from?.send({ type: 'registered', id: m.id }),
+        (err: unknown) => from?.send({ type: 'registered', id: m.id, error: (err as Error).message }),
+      );
+    }
   }
 
   /** A host ended: operations that waited on it go on without it. */
@@ -203,6 +211,8 @@ export class CampaignRelay {
       powerRestored: (dc) => this.ask({ op: 'powerRestored', dc }) as ReturnType<RunnableMode['powerRestored']>,
       replace: async (node) => {
         await this.ask({ op: 'replace', node });
+        // a new DC unit: its TNs in other processes enrol again to learn its credential
+        if (topology.roleOf(node) === 'dc') await this.ask({ op: 'reenrol', dc: node }).catch(() => undefined);
       },
       stats: () => stats,
       close: async () => {},

@@ -38,7 +38,11 @@ export type HostOp =
   | { readonly op: 'confidential'; readonly tn: NodeId; readonly payload: Uint8Array }
   | { readonly op: 'firmware'; readonly version: number; readonly image: Uint8Array; readonly timeoutMs: number }
   | { readonly op: 'powerRestored'; readonly dc: NodeId }
-  | { readonly op: 'replace'; readonly node: NodeId };
+  | { readonly op: 'replace'; readonly node: NodeId }
+  /** The HES's host admits a replacement unit registered by another host (ModeContext.operator). */
+  | { readonly op: 'admit'; readonly node: NodeId; readonly credential: unknown }
+  /** The TNs of a replaced DC's segment enrol again. */
+  | { readonly op: 'reenrol'; readonly dc: NodeId };
 
 export type HostMessage =
   | { readonly type: 'started' }
@@ -52,10 +56,13 @@ export type HostMessage =
   /** Keys of the host's nodes, for an attacker that compromises one (a mode with node keys: keysOf). */
   | { readonly type: 'keys'; readonly keys: Readonly<Record<NodeId, Identity>> }
   /** The end of an `op`: `mine` false when this host runs none of the nodes it needs. */
-  | { readonly type: 'op-done'; readonly id: number; readonly mine: boolean; readonly value?: unknown; readonly error?: string };
+  | { readonly type: 'op-done'; readonly id: number; readonly mine: boolean; readonly value?: unknown; readonly error?: string }
+  /** A replacement unit's credential, for the HES in another host (the operator's out-of-band registration). */
+  | { readonly type: 'register'; readonly id: number; readonly node: NodeId; readonly credential: unknown };
 
 export type ParentMessage =
   | { readonly type: 'bootstrap' }
   | { readonly type: 'start'; readonly startAt: number }
   | { readonly type: 'stop' }
-  | ({ readonly type: 'op'; readonly id: number } & HostOp);
+  | ({ readonly type: 'op'; readonly id: number } & HostOp)
+  | { readonly type: 'registered'; readonly id: number; readonly error?: string };

@@ -11,7 +11,7 @@ import type { Topology } from '../../core/topology';
 import type { NodeId } from '../../core/transport';
 import type { Identity } from '../../nodes/lean/identity';
 import type { ProtocolObserver } from '../../nodes/oracle/goal-oracle';
-import type { HostOp, Observed } from './host-messages';
+import type { HostMessage, HostOp, Observed, ParentMessage } from './host-messages';
 import type { RunnableMode } from './mode-factory';
 
 /** An observer that queues every event with its time, for the next batch to the parent. */
@@ -69,7 +69,42 @@ export async function runHostOp(
       if (!local(op.node)) return { mine: false };
       await mode.replace(op.node);
       return { mine: true };
+    case 'admit':
+      if (!hes || !mode.admit) return { mine: false };
+      mode.admit(op.node, op.credential);
+      return { mine: true };
+    case 'reenrol':
+      if (!mode.reenrol || !topology.tnsOf(op.dc).some(local)) return { mine: false };
+      await mode.reenrol(op.dc);
+      return { mine: true };
   }
+}
+
+/**
+ * The operator's out-of-band channel of a host (ModeContext.operator): a registration goes to the
+ * parent, which has the HES's host admit it, and resolves when it did.
+ */
+export function parentOperator(send: (m: HostMessage) => void): {
+  register(node: NodeId, credential: unknown): Promise<void>;
+  answered(m: ParentMessage): void;
+} {
+  let next = 0;
+  const waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  return {
+    register: (node, credential) =>
+      new Promise<void>((resolve, reject) => {
+        const id = ++next;
+        waiting.set(id, { resolve, reject });
+        send({ type: 'register', id, node, credential });
+      }),
+    answered: (m) => {
+      if (m.type !== 'registered') return;
+      const w = waiting.get(m.id);
+      waiting.delete(m.id);
+      if (m.error !== undefined) w?.reject(new Error(`registering the new unit with the HES: ${m.error}`));
+      else w?.resolve();
+    },
+  };
 }
 
 /** A round's report without its readings map (what a campaign awaits is the round, not the registers). */

@@ -47,12 +47,18 @@ export interface ScenarioModeContext<N extends ModeName = ModeName> {
   readonly cryptoLabel?: string;
   /** How long bootstrap waits for the nodes (default: the mode's own). */
   readonly bootstrapTimeoutMs?: number;
+  /** A node host's channel to the HES in another process, for replacements (ModeContext.operator). */
+  readonly operator?: { register(node: NodeId, credential: unknown): Promise<void> };
 }
 
 /** What the runner and campaigns may ask of a mode beyond the contract. */
 export interface RunnableMode extends BenchMode {
   /** Keys of a node, for campaigns that hand an attacker a compromised node (lean's protocol keys). */
   keysOf?(node: NodeId): Identity;
+  /** In the HES's process: admits a replacement unit's credential registered from another (ModeContext.operator). */
+  admit?(node: NodeId, credential: unknown): void;
+  /** The TNs of a DC's segment in this process enrol again, to learn a replaced DC's new credential. */
+  reenrol?(dc: NodeId): Promise<void>;
 }
 
 /** A link's profile spec as the scenario sets it: the kind's spec with the link's overrides. */
@@ -97,6 +103,7 @@ export function createScenarioMode<N extends ModeName>(name: N, ctx: ScenarioMod
     ...(ctx.local ? { local: ctx.local } : {}),
     plc,
     ...(ctx.bootstrapTimeoutMs ? { bootstrapTimeoutMs: ctx.bootstrapTimeoutMs } : {}),
+    ...(ctx.operator ? { operator: ctx.operator } : {}),
     options,
   });
 }

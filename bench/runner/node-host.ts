@@ -30,7 +30,7 @@ import type { Scenario } from '../scenario/schema';
 import type { NodeId } from '../../core/transport';
 import { createBoards } from './boards';
 import type { HostMessage, Observed, ParentMessage } from './host-messages';
-import { localKeys, relayObserver, runHostOp } from './host-ops';
+import { localKeys, parentOperator, relayObserver, runHostOp } from './host-ops';
 import { createScenarioMode, type RunnableMode } from './mode-factory';
 import { hostDirName, selectNodes } from './node-selection';
 import { loadHostState } from './provision';
@@ -122,6 +122,7 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   // a listener still waiting for the parent holds the IPC channel open: a host that failed would not exit
   const parentGone = new AbortController();
   let stopOps: (() => void) | undefined;
+  const operator = parentOperator((m) => parent?.(m));
   try {
     const built = createScenarioMode(options.mode, {
       scenario,
@@ -137,11 +138,11 @@ export async function hostNodes(options: HostOptions): Promise<void> {
       cryptoLabel: `${options.mode}/host/${options.selection}`,
       bootstrapTimeoutMs: BOOTSTRAP_TIMEOUT_MS,
       hostState,
-      ...(relaying ? { oracle: relayObserver(clock, observed) } : {}),
+      ...(relaying ? { oracle: relayObserver(clock, observed), operator } : {}),
     });
     const mode = countingWorkload(built, facts, metrics);
     if (relaying) {
-      stopOps = serveOps(mode, topology, local, log);
+      stopOps = serveOps(mode, topology, local, log, operator.answered);
       const keys = localKeys(mode, nodes);
       if (keys) parent({ type: 'keys', keys });
     }
@@ -195,8 +196,15 @@ export async function hostNodes(options: HostOptions): Promise<void> {
 }
 
 /** Runs the mode operations the parent asks for (a campaign's), answering each; returns the function that stops. */
-function serveOps(mode: RunnableMode, topology: Topology, local: (node: NodeId) => boolean, log: (line: string) => void): () => void {
+function serveOps(
+  mode: RunnableMode,
+  topology: Topology,
+  local: (node: NodeId) => boolean,
+  log: (line: string) => void,
+  registered: (m: ParentMessage) => void,
+): () => void {
   const onMessage = (m: ParentMessage) => {
+    registered(m);
     if (m.type !== 'op') return;
     const answer = (a: Omit<Extract<HostMessage, { type: 'op-done' }>, 'type' | 'id'>) => {
       if (process.connected) process.send!({ type: 'op-done', id: m.id, ...a } satisfies HostMessage);

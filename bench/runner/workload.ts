@@ -89,5 +89,7 @@ export function countingWorkload(mode: RunnableMode, facts: WorkloadFacts, metri
     stats: () => mode.stats(),
     close: () => mode.close(),
     ...(mode.keysOf ? { keysOf: (node: NodeId) => mode.keysOf!(node) } : {}),
+    ...(mode.admit ? { admit: (node: NodeId, credential: unknown) => mode.admit!(node, credential) } : {}),
+    ...(mode.reenrol ? { reenrol: (dc: NodeId) => mode.reenrol!(dc) } : {}),
   };
 }

@@ -24,7 +24,7 @@ import type {
 import { MANUFACTURER_ID } from '../oracle/goal-oracle';
 import { RefusalTally } from '../refusal-tally';
 import type { NodeStore } from '../store/node-store';
-import { AllowList } from './allow-list';
+import { AllowList, type AllowListEntry } from './allow-list';
 import { RepeatWindow, type BroadcastRepeats } from './broadcast-repeats';
 import { Dc } from './dc';
 import { Hes, provisionHes } from './hes';
@@ -140,15 +140,18 @@ export class LeanMode implements BenchMode {
     const { topology, crypto } = this.ctx;
     const role = topology.roleOf(node);
     if (role !== 'dc' && role !== 'tn') throw new Error(`lean mode: only DCs and TNs can be replaced, not "${node}"`);
-    // the HES takes the new unit's fingerprint from this process's allow-list
-    if (!(role === 'dc' ? this.dcs : this.tns).has(node) || !this.hesNode)
+    // the HES takes the new unit's fingerprint from this process's allow-list, or from the operator
+    const { operator } = this.ctx;
+    if (!(role === 'dc' ? this.dcs : this.tns).has(node) || (!this.hesNode && !operator))
       throw new Error(`lean mode: replacing ${node} needs ${node} and the HES in this process`);
     this.generation.set(node, (this.generation.get(node) ?? 0) + 1);
     this.ctx.observer?.replaced(node);
     // the operator registers the new unit's fingerprint out of band before it is installed
     const dc = role === 'dc' ? node : topology.dcOf(node)!;
     const fingerprint = this.provision(node, role === 'dc' ? crypto.dc : crypto.tn);
-    this.allowList.expect(node, role === 'dc' ? { role, fingerprint } : { role, dc, fingerprint });
+    const entry: AllowListEntry = role === 'dc' ? { role, fingerprint } : { role, dc, fingerprint };
+    this.allowList.expect(node, entry);
+    if (!this.hesNode) await operator!.register(node, entry);
     if (role === 'dc') {
       await this.dcs.get(node)!.close();
       const unit = this.createDc(node);
@@ -161,6 +164,17 @@ export class LeanMode implements BenchMode {
       this.tns.set(node, unit);
       await unit.bootstrap();
     }
+  }
+
+  /** The HES's side of a replacement registered from another process (ModeContext.operator). */
+  admit(node: NodeId, credential: unknown): void {
+    if (!this.hesNode) throw new Error(`lean mode: admitting ${node} needs the HES in this process`);
+    this.allowList.expect(node, credential as AllowListEntry);
+  }
+
+  /** This process's TNs of a segment enrol again (their DC was replaced in another process). */
+  async reenrol(dc: NodeId): Promise<void> {
+    await Promise.all(this.ctx.topology.tnsOf(dc).flatMap((tn) => this.tns.get(tn)?.reenrol() ?? []));
   }
 
   /** A node's keys, as an attacker who compromised it would hold them (campaigns use this). */

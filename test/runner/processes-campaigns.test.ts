@@ -4,7 +4,8 @@
  * what every host's nodes accepted, and refusals in other processes come back attributed to the
  * campaign and goal. One short run per mode on the real clock (about 50 s each on 2 cores), with a
  * timeline of the library's wire steps and a TypeScript campaign (programmatic interceptor, keys of
- * compromised nodes, a meter round and confidential messages run by the HES's process).
+ * compromised nodes, a meter round and confidential messages run by the HES's process), and a
+ * library campaign whose DCs are replaced by new units (lean, about 60 s).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,4 +112,31 @@ describe('campaigns under --processes', () => {
     },
     240_000,
   );
+
+  it('lean: replace works across processes - the HES in its own process admits the new unit, the TNs of a new DC enrol again', async () => {
+    const file = join(dir, 'replace.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: replace',
+        'seed: 7',
+        'modes: [lean]',
+        'duration: 45s',
+        'topology: { dcs: 2, tnsPerDc: 2 }',
+        'channel: { wan: { preset: dsl }, plc: { preset: g3-plc-cenelec-a } }',
+        'workload:',
+        '  automation: [{ every: 10s, dc: all, relay: [on, off] }]',
+        'campaigns: [authentic-certs-dc]',
+      ].join('\n'),
+    );
+    const log: string[] = [];
+    const run = await runProcesses(loadScenario(file), { resultsRoot: join(dir, 'results'), log: (l) => log.push(l) });
+    const lean = run.summary.modes.lean!;
+    expect(lean.failedSteps).toEqual([]);
+    expect(lean.violations).toEqual([]);
+    expect(log.some((l) => /dc1 and its TNs enrolled with the genuine chain/.test(l))).toBe(true);
+    expect(lean.attacks.byGoal.authentic_certs_DC).toMatchObject({ accepted: 0 });
+    expect(lean.attacks.byGoal.authentic_certs_DC!.rejected).toBeGreaterThan(3);
+    expect(run.exitCode).toBe(0);
+  }, 240_000);
 });
