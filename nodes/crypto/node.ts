@@ -56,6 +56,28 @@ class KeyCache<T> {
 
 const publicKeys = new KeyCache<KeyObject>();
 const privateKeys = new KeyCache<KeyObject>();
+/** A recipient's ECDH object and public key: setting a private key computes its public key, a scalar multiplication per opening. */
+const openers = new KeyCache<{ ecdh: ECDH; publicKey: Buffer }>();
+
+/**
+ * Recent verifications and their outcome. Verification is a pure function of signature, message
+ * and key, and on the bench the same one is asked for by every TN of a segment (a broadcast
+ * command, each TN checking it as its own CPU would: the time that takes is charged by the TN's
+ * compute profile); the host computes it once.
+ */
+const VERIFIED_LIMIT = 4_096;
+const verified = new Map<string, boolean>();
+
+function memoVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array, compute: () => boolean): boolean {
+  const id = `${asBuffer(signature).toString('latin1')}${asBuffer(publicKey).toString('latin1')}${asBuffer(message).toString('latin1')}`;
+  let ok = verified.get(id);
+  if (ok === undefined) {
+    ok = compute();
+    if (verified.size >= VERIFIED_LIMIT) verified.delete(verified.keys().next().value as string);
+    verified.set(id, ok);
+  }
+  return ok;
+}
 
 function publicKeyObject(compressed: Uint8Array): KeyObject {
   return publicKeys.get(compressed, () => {
@@ -116,11 +138,13 @@ export function createNodeBackend(random: RandomSource = systemRandom): CryptoBa
       if (signature.length !== 64) return false;
       const s = bytesToBigInt(signature.subarray(32));
       if (s === 0n || s > P256_HALF_N) return false;
-      try {
-        return nodeVerify('sha256', message, { key: publicKeyObject(publicKey), dsaEncoding: 'ieee-p1363' }, signature);
-      } catch {
-        return false;
-      }
+      return memoVerify(signature, message, publicKey, () => {
+        try {
+          return nodeVerify('sha256', message, { key: publicKeyObject(publicKey), dsaEncoding: 'ieee-p1363' }, signature);
+        } catch {
+          return false;
+        }
+      });
     },
 
     seal(plaintext, recipientPublicKey, associatedData) {
@@ -137,11 +161,14 @@ export function createNodeBackend(random: RandomSource = systemRandom): CryptoBa
     open(sealed, secretKey, associatedData) {
       if (sealed.length < EPHEMERAL_KEY_BYTES + GCM_TAG_BYTES) return undefined;
       try {
-        const ecdh = createECDH(CURVE);
-        ecdh.setPrivateKey(asBuffer(secretKey));
+        const { ecdh, publicKey } = openers.get(secretKey, () => {
+          const e = createECDH(CURVE);
+          e.setPrivateKey(asBuffer(secretKey));
+          return { ecdh: e, publicKey: e.getPublicKey(undefined, 'compressed') };
+        });
         const ephemeral = sealed.subarray(0, EPHEMERAL_KEY_BYTES);
         const shared = ecdh.computeSecret(asBuffer(ephemeral));
-        const { key, nonce } = deriveKeyAndNonce(shared, ephemeral, ecdh.getPublicKey(undefined, 'compressed'));
+        const { key, nonce } = deriveKeyAndNonce(shared, ephemeral, publicKey);
         const decipher = createDecipheriv('aes-128-gcm', key, nonce);
         decipher.setAAD(associatedData);
         decipher.setAuthTag(asBuffer(sealed.subarray(sealed.length - GCM_TAG_BYTES)));
