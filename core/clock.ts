@@ -80,9 +80,15 @@ export class VirtualClock implements Clock {
   private holds = 0;
   private activity = 0;
   private running = false;
+  private firedCount = 0;
 
   now(): number {
     return this.t;
+  }
+
+  /** Timers fired so far: the simulation's events (perf:scale reports them per second). */
+  get fired(): number {
+    return this.firedCount;
   }
 
   setTimer(delayMs: number, fn: () => void): TimerHandle {
@@ -166,6 +172,7 @@ export class VirtualClock implements Clock {
         if (!next || (until !== undefined && next.at > until)) return;
         this.heap.pop();
         this.t = Math.max(this.t, next.at);
+        this.firedCount++;
         next.fn();
       }
     } finally {

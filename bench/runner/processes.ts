@@ -278,7 +278,16 @@ async function runModeProcesses(
   };
   const wallStart = Date.now();
   const progress = (phase: Progress['phase'], simulatedMs: number) =>
-    options.onProgress?.({ mode, phase, wallMs: Date.now() - wallStart, simulatedMs, durationMs: real.duration, frames: 0, attacks: 0 });
+    options.onProgress?.({
+      mode,
+      phase,
+      wallMs: Date.now() - wallStart,
+      simulatedMs,
+      durationMs: real.duration,
+      frames: 0,
+      attacks: 0,
+      events: 0,
+    });
 
   let campaignOutcome: Awaited<ReturnType<CampaignRelay['finish']>> | undefined;
   let bootstrapTicker: NodeJS.Timeout | undefined;

@@ -35,10 +35,14 @@ export interface Progress {
   readonly durationMs: number;
   readonly frames: number;
   readonly attacks: number;
+  /** Events (timers) the virtual clock fired so far; 0 on the real clock. */
+  readonly events: number;
 }
 
 export interface RunOptions extends RunFrameOptions {
   readonly onProgress?: (progress: Progress) => void;
+  /** Called as each phase ends, after a last progress report of it (perf:scale measures the heap after bootstrap). */
+  readonly onPhaseEnd?: (progress: Progress) => void;
   /** Called with each mode's boards and clock once they are built (tests use it to reset one). */
   readonly onBoards?: (mode: ModeName, boards: ReadonlyMap<string, TnBoard>, clock: Clock) => void;
   /** Called with each mode once built, before bootstrap (tests break a node through it). */
@@ -113,22 +117,28 @@ export async function runMode(
   const wallStart = Date.now();
   let phase: Progress['phase'] = 'bootstrap';
   let startedAt = clock.now();
-  const report = () =>
-    options.onProgress?.({
-      mode: name,
-      phase,
-      wallMs: Date.now() - wallStart,
-      simulatedMs: phase === 'bootstrap' ? 0 : Math.min(scenario.duration, clock.now() - startedAt),
-      durationMs: scenario.duration,
-      frames: framesOffered(network),
-      attacks: attacks.injected,
-    });
+  const progress = (): Progress => ({
+    mode: name,
+    phase,
+    wallMs: Date.now() - wallStart,
+    simulatedMs: phase === 'bootstrap' ? 0 : Math.min(scenario.duration, clock.now() - startedAt),
+    durationMs: scenario.duration,
+    frames: framesOffered(network),
+    attacks: attacks.injected,
+    events: clock instanceof VirtualClock ? clock.fired : 0,
+  });
+  const report = () => options.onProgress?.(progress());
+  const phaseEnded = () => {
+    report();
+    options.onPhaseEnd?.(progress());
+  };
   const ticker = setInterval(report, 1_000);
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= mode.close());
   try {
     await onClock(clock, Promise.all([...boards.values()].map((b) => b.ready())));
     const bootstrap = await onClock(clock, mode.bootstrap());
+    phaseEnded();
     phase = 'run';
     startedAt = clock.now();
     const schedule = new Schedule(clock, startedAt);
@@ -136,12 +146,13 @@ export async function runMode(
     scheduleWorkload(scenario, topology, mode, schedule, pending);
     attacks.start(schedule);
     await passTime(clock, scenario.duration);
+    phaseEnded();
     phase = 'closing';
     schedule.cancel();
     const failedSteps = attacks.finish();
     await close();
     await Promise.allSettled(pending);
-    report();
+    phaseEnded();
     return { mode: name, bootstrap, ...facts, violations: oracle.violations, failedSteps };
   } finally {
     clearInterval(ticker);

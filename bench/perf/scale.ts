@@ -1,0 +1,219 @@
+/**
+ * perf:scale: utility-scale runs on the virtual clock (issue 13). Each scenario and mode runs in a
+ * child process of its own (so that its peak memory is its own); human-readable lines first, then
+ * one JSON object as the last line:
+ *   {"scenarios":[{"name","mode","wallS","simulatedS","peakRssBytes","eventsPerS","deliveriesPerS",
+ *     "phases":{...},"bytesPerTn",...}],"machine":{...}}
+ * phases (wall seconds): setup (topology, nodes, outputs), bootstrap (every TN enrolled or
+ * connected), run (the simulated duration), closing (the mode closed), summary (summary.json,
+ * report.html, the held samples written). bytesPerTn: heap after bootstrap, less the heap
+ * before the run, per TN. The machine's load average is reported with every run: the machine is
+ * shared, and a busy core makes a run slower.
+ *
+ * usage: npm run perf:scale -- [--national] [--only NAME] [--mode MODE] [--duration 2h]
+ *   --national     also the national-1m scenario (a million TNs; long)
+ *   --only NAME    only this scenario (utility-48h, city-100k, national-1m)
+ *   --mode MODE    only this mode of each scenario
+ *   --duration D   a scaled-down run: D of simulated time instead of the scenario's own (the
+ *                  result says so: simulatedS, and scenarioDurationS for the full run)
+ *   --dcs N        a scaled-down run: N of the scenario's DCs (segments are alike: the result's
+ *                  tns says how many ran, scenarioTns how many the full run has)
+ *   --cpu-prof DIR write a V8 CPU profile of each run to DIR (node --cpu-prof)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { runScenario, type Progress } from '../runner/run';
+import { loadScenario } from '../scenario/load';
+import { durationSchema } from '../scenario/units';
+import { report, round } from './measure';
+
+const SCENARIOS = ['utility-48h', 'city-100k'];
+const NATIONAL = 'national-1m';
+const log = (msg: string): void => void process.stderr.write(`perf:scale: ${msg}\n`);
+const load = () => loadavg().map((v) => round(v, 2));
+
+interface ScaleResult {
+  readonly name: string;
+  readonly mode: string;
+  readonly crypto: string;
+  readonly tns: number;
+  readonly scenarioTns: number;
+  readonly wallS: number;
+  readonly simulatedS: number;
+  readonly scenarioDurationS: number;
+  readonly peakRssBytes: number;
+  readonly events: number;
+  readonly eventsPerS: number;
+  readonly deliveries: number;
+  readonly deliveriesPerS: number;
+  readonly phases: Record<'setupS' | 'bootstrapS' | 'runS' | 'closingS' | 'summaryS', number>;
+  readonly bytesPerTn: number;
+  readonly enrolled: number;
+  readonly loadAverage: { readonly before: number[]; readonly after: number[] };
+}
+
+/** One scenario and mode in this process: the child's side. */
+async function measure(file: string, mode: string, duration: number | undefined, dcs: number | undefined): Promise<ScaleResult> {
+  const loaded = loadScenario(file);
+  if (!loaded.modes.includes(mode as never)) throw new Error(`${file}: no mode ${mode}`);
+  const topology = { ...loaded.topology, dcs: Math.min(dcs ?? loaded.topology.dcs, loaded.topology.dcs) };
+  const scenario = {
+    ...loaded,
+    modes: [mode as (typeof loaded.modes)[number]],
+    duration: duration ?? loaded.duration,
+    topology,
+    // the grid events of the segments that are left
+    events: loaded.events.filter((e) => Number(e.powerRestored.replace(/^dc/, '')) <= topology.dcs),
+  };
+  const tns = scenario.topology.dcs * scenario.topology.tnsPerDc;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const before = load();
+  const results = mkdtempSync(join(tmpdir(), 'gridbench-perf-scale-'));
+  const start = performance.now();
+  const ends: Partial<Record<Progress['phase'], number>> = {};
+  let runStart: number | undefined;
+  let heapAfterBootstrap = 0;
+  let events = 0;
+  let lastLog = 0;
+  try {
+    const result = await runScenario(scenario, {
+      resultsRoot: results,
+      runId: 'perf-scale',
+      onProgress: (p) => {
+        runStart ??= performance.now() - p.wallMs;
+        events = p.events;
+        if (performance.now() - lastLog > 30_000) {
+          lastLog = performance.now();
+          log(
+            `${scenario.name} ${mode}: ${p.phase}, ${round(p.wallMs / 1000)} s wall, ${round(p.simulatedMs / 1000)} s simulated, load ${load().join(' ')}`,
+          );
+        }
+      },
+      onPhaseEnd: (p) => {
+        ends[p.phase] = performance.now();
+        events = p.events;
+        if (p.phase !== 'bootstrap') return;
+        // the heap after bootstrap, after a full collection: the nodes' state
+        gc?.();
+        heapAfterBootstrap = process.memoryUsage().heapUsed;
+      },
+    });
+    const end = performance.now();
+    const m = result.summary.modes[mode]!;
+    const deliveries = m.channel.framesOffered - m.channel.dropsLoss - m.channel.dropsQueue - m.channel.dropsAttack;
+    const wallS = (end - start) / 1000;
+    const at = (t: number | undefined, fallback: number) => t ?? fallback;
+    const t0 = at(runStart, start);
+    const tBoot = at(ends.bootstrap, t0);
+    const tRun = at(ends.run, tBoot);
+    const tClose = at(ends.closing, tRun);
+    return {
+      name: scenario.name,
+      mode,
+      crypto: `${scenario.crypto.tn}/${scenario.crypto.randomness}`,
+      tns,
+      scenarioTns: loaded.topology.dcs * loaded.topology.tnsPerDc,
+      wallS: round(wallS, 1),
+      simulatedS: round(scenario.duration / 1000),
+      scenarioDurationS: round(loaded.duration / 1000),
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      events,
+      eventsPerS: round(events / wallS),
+      deliveries,
+      deliveriesPerS: round(deliveries / wallS),
+      phases: {
+        setupS: round((t0 - start) / 1000, 1),
+        bootstrapS: round((tBoot - t0) / 1000, 1),
+        runS: round((tRun - tBoot) / 1000, 1),
+        closingS: round((tClose - tRun) / 1000, 1),
+        summaryS: round((end - tClose) / 1000, 1),
+      },
+      bytesPerTn: round(Math.max(0, heapAfterBootstrap - heapBefore) / tns),
+      enrolled: m.bootstrap.enrolled,
+      loadAverage: { before, after: load() },
+    };
+  } finally {
+    rmSync(results, { recursive: true, force: true });
+  }
+}
+
+function scenarioFile(name: string): string {
+  return fileURLToPath(new URL(`../scenarios/${name}.yaml`, import.meta.url));
+}
+
+/** The parent: one child per scenario and mode, its JSON line collected. */
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      national: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      mode: { type: 'string' },
+      duration: { type: 'string' },
+      dcs: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      child: { type: 'string' },
+    },
+  });
+  const duration = values.duration === undefined ? undefined : durationSchema.parse(values.duration);
+  if (values.child !== undefined) {
+    const [file, mode] = values.child.split('#') as [string, string];
+    measure(file, mode, duration, values.dcs === undefined ? undefined : Number(values.dcs)).then(
+      (r) => report(r),
+      (err: unknown) => {
+        log(`${(err as Error).stack ?? String(err)}`);
+        process.exitCode = 1;
+      },
+    );
+    return;
+  }
+  const names = [...SCENARIOS, ...(values.national ? [NATIONAL] : [])].filter((n) => values.only === undefined || n === values.only);
+  if (values.only !== undefined && names.length === 0)
+    throw new Error(`--only ${values.only}: one of ${[...SCENARIOS, NATIONAL].join(', ')}`);
+  // the heap may take most of the machine's memory: a million TNs do not fit Node's default limit
+  const heapMb = Math.floor((totalmem() / 1024 / 1024) * 0.85);
+  const scenarios: ScaleResult[] = [];
+  const lines: string[] = [];
+  for (const name of names) {
+    const file = scenarioFile(name);
+    for (const mode of loadScenario(file).modes.filter((m) => values.mode === undefined || m === values.mode)) {
+      const scaled = [values.duration && `${values.duration} simulated`, values.dcs && `${values.dcs} DCs`].filter(Boolean).join(', ');
+      log(`${name} ${mode}${scaled ? ` (scaled down: ${scaled})` : ''}: starting, load ${load().join(' ')}`);
+      const child = spawnSync(
+        process.execPath,
+        [
+          ...process.execArgv,
+          '--expose-gc',
+          ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
+          `--max-old-space-size=${heapMb}`,
+          fileURLToPath(import.meta.url),
+          '--child',
+          `${file}#${mode}`,
+          ...(values.duration ? ['--duration', values.duration] : []),
+          ...(values.dcs ? ['--dcs', values.dcs] : []),
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
+      );
+      const last = child.stdout.trim().split('\n').pop() ?? '';
+      if (child.status !== 0 || !last.startsWith('{')) {
+        log(`${name} ${mode}: failed (exit ${child.status ?? child.signal})`);
+        process.exitCode = 1;
+        continue;
+      }
+      const r = JSON.parse(last) as ScaleResult;
+      scenarios.push(r);
+      lines.push(
+        `${name} ${mode} (${r.crypto}): ${r.wallS} s wall for ${r.simulatedS} s simulated, peak ${round(r.peakRssBytes / 2 ** 20)} MiB, ` +
+          `${r.eventsPerS} events/s, ${r.deliveriesPerS} deliveries/s, ${r.bytesPerTn} B/TN, load ${r.loadAverage.before.join(' ')} -> ${r.loadAverage.after.join(' ')}`,
+      );
+    }
+  }
+  report({ scenarios, machine: { cores: cpus().length, totalMemBytes: totalmem(), node: process.version } }, lines);
+}
+
+main();
