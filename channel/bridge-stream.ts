@@ -42,12 +42,13 @@ export function segmentBytesFor(profile: LinkProfile): number {
 
 /**
  * What a direction holds by default: twice its bandwidth-delay product (the round trip counted
- * as two latencies and 2 ms of timer slack), at least four segments. Enough to keep the link
- * busy, small enough that the source's sender sees the link's rate instead of the bridge's buffer.
+ * as two latencies and 2 ms of timer slack), at least 16 segments (fast retransmit needs later
+ * segments to go by). Enough to keep the link busy, small enough that the source's sender sees
+ * the link's rate instead of the bridge's buffer.
  */
 export function bufferBytesFor(profile: LinkProfile, up: boolean): number {
   const bdp = (bitRateOf(profile, up) / 8000) * (2 * profile.latencyMs + 2);
-  return Math.max(4 * segmentBytesFor(profile), Math.ceil(2 * bdp));
+  return Math.max(16 * segmentBytesFor(profile), Math.ceil(2 * bdp));
 }
 
 type Kind = 'syn' | 'data' | 'fin' | 'rst';

@@ -17,7 +17,7 @@ export interface TcpBridgeOptions {
   readonly server: NodeId;
   /** Payload bytes of one segment. Default: the link's (segmentBytesFor: 1460 on gprs and lan, 1452 on dsl, 1220 on PLC). */
   readonly segmentBytes?: number;
-  /** Bytes per direction the bridge holds before it stops reading the source. Default: bufferBytesFor (2 x bandwidth-delay, at least 4 segments). */
+  /** Bytes per direction the bridge holds before it stops reading the source. Default: bufferBytesFor (2 x bandwidth-delay, at least 16 segments). */
   readonly bufferBytes?: number;
   /** Connections at once; a client beyond is reset. Default 64. */
   readonly maxConnections?: number;
