@@ -5,7 +5,8 @@
  *   - the mode: a stand-in whose operations the host processes run (host-ops.ts), each by the host
  *     that runs the nodes it needs, and whose keysOf hands out the keys the hosts reported;
  *   - the goal oracle: here, judging what every host's nodes told it, in the order it happened
- *     (events are judged LAG_MS after their time, when every host's batch of that moment is in);
+ *     (events are judged LAG_MS after their time, when every host's batch of that moment is in),
+ *     and the sealed frames on the wire for who can read them;
  *   - refusals: the hosts' frame_rejected samples, which carry the attack label of the frame across
  *     the broker, so that the per-goal rows of the summary mean what they mean in process.
  */
@@ -17,7 +18,7 @@ import type { NodeId } from '../../core/transport';
 import type { Identity } from '../../nodes/lean/identity';
 import type { ModeStats } from '../../nodes/mode';
 import type { ModeName } from '../../nodes/modes';
-import { GoalOracle, topologyMembership, type Violation } from '../../nodes/oracle/goal-oracle';
+import { GoalOracle, judgeConfidentiality, topologyMembership, type Violation } from '../../nodes/oracle/goal-oracle';
 import { connectRemoteControl, type RemoteControl } from '../attack/remote-control';
 import { CampaignRunner } from '../campaign/campaign-runner';
 import type { LoadedCampaign } from '../campaign/load';
@@ -122,8 +123,16 @@ export class CampaignRelay {
       },
       options.tags,
     );
+    const mode = this.mode();
+    // as in process, sealed frames on the wire are judged for who can read them (run.ts)
+    judgeConfidentiality(
+      this.oracle,
+      mode,
+      { control: { tap: (handler) => this.control.tap(handler, { class: ['confidential', 'meter-response'] }) } },
+      options.topology,
+    );
     this.runner = CampaignRunner.create(options.campaigns, {
-      mode: this.mode(),
+      mode,
       modeName: options.modeName,
       network: { control: this.control },
       clock: this.clock,
