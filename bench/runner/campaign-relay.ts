@@ -108,6 +108,11 @@ export class CampaignRelay {
     for (const [id] of this.pending) this.answered(host, id, { mine: false });
   }
 
+  /** Frames the campaigns' attackers put on the wire so far. */
+  get injected(): number {
+    return this.runner?.injected ?? 0;
+  }
+
   observe(sample: Sample): void {
     this.runner?.observe(sample);
   }

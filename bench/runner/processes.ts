@@ -285,7 +285,7 @@ async function runModeProcesses(
       simulatedMs,
       durationMs: real.duration,
       frames: 0,
-      attacks: 0,
+      attacks: relay?.injected ?? 0,
       events: 0,
     });
 
