@@ -56,3 +56,42 @@ describe('a lean run repeats', () => {
     expect(summary.modes.lean.channel.dropsLoss).toBeGreaterThan(0);
   });
 });
+
+/**
+ * smgw-tls: real TLS draws its own randomness (ECDSA signatures in certificates and handshakes
+ * are DER, a byte or two longer or shorter), so byte counts and the timings that follow from them
+ * may differ between runs, within bounds; what the run counts (enrolments, commands, deliveries,
+ * frames, rejections, attacks) does not.
+ */
+describe('an smgw-tls run repeats', () => {
+  it('in its counts exactly, in bytes and timings within bounds', async () => {
+    const run = async (n: number) => {
+      const text = scenario('node').replace('modes: [lean]', 'modes: [smgw-tls]');
+      const result = await runScenario(parseScenario(text, join(dir, 'determinism-tls.yaml')), {
+        resultsRoot: join(dir, `tls-${n}`),
+        runId: 'determinism',
+      });
+      return result.summary.modes['smgw-tls']!;
+    };
+    const [a, b] = [await run(1), await run(2)];
+    expect(b.bootstrap.enrolled).toBe(a.bootstrap.enrolled);
+    expect(b.bootstrap.failed).toEqual(a.bootstrap.failed);
+    expect(b.automation.count).toBe(a.automation.count);
+    expect(b.automation.addressed).toBe(a.automation.addressed);
+    expect(b.meterRounds.rounds).toBe(a.meterRounds.rounds);
+    expect(b.meterRounds.missing).toBe(a.meterRounds.missing);
+    expect(b.handshakes.count).toBe(a.handshakes.count);
+    expect(b.channel.framesOffered).toBe(a.channel.framesOffered);
+    expect(b.rejections).toEqual(a.rejections);
+    // bytes: within 0.5 %; latencies: within 2 % or 50 ms
+    const near = (x: number | null, y: number | null, relative: number, absolute = 0) => {
+      expect(x === null).toBe(y === null);
+      if (x !== null && y !== null) expect(Math.abs(x - y)).toBeLessThanOrEqual(Math.max(absolute, relative * Math.abs(x)));
+    };
+    near(a.channel.bytesOffered, b.channel.bytesOffered, 0.005);
+    near(a.handshakes.meanBytes, b.handshakes.meanBytes, 0.005);
+    near(a.automation.p50Ms, b.automation.p50Ms, 0.02, 50);
+    near(a.automation.p99Ms, b.automation.p99Ms, 0.02, 50);
+    near(a.bootstrap.durationMs, b.bootstrap.durationMs, 0.02, 50);
+  });
+});
