@@ -46,6 +46,8 @@ export interface HandshakeRun {
   readonly tlsBytes: number;
   /** First handshake's start to the last one's end, ms. */
   readonly spanMs: number;
+  /** Bench only: byte-times on the segment of the first TN's handshake, PHY overhead included (the storm bound's S). */
+  readonly phyBytes?: number;
 }
 
 const profileFor =
@@ -100,6 +102,7 @@ export async function benchHandshakes(
       durationsMs: handshakes.map((h) => h.finishedAt - h.startedAt),
       tlsBytes: tls.filter((t) => t.time <= own.finishedAt).reduce((sum, t) => sum + t.bytes, 0),
       spanMs: Math.max(...handshakes.map((h) => h.finishedAt)) - Math.min(...handshakes.map((h) => h.startedAt)),
+      phyBytes: own.cleanPhyBytes,
     };
   } finally {
     await mode.close();
