@@ -1,7 +1,7 @@
 /**
  * A lean TN's side of a firmware rollout (docs/DESIGN.md 2.1, "firmware update"): a
- * manufacturer-signed manifest opens a transfer, its chunks are collected, and the image is
- * installed when it is complete and matches what the manufacturer signed. The installed version
+ * signed manifest opens a transfer, each chunk is checked against the release's hash chain as it
+ * arrives (./firmware-chain.ts), and the image is installed when every chunk is in. The installed version
  * and the floor (the release current when the unit enrolled) are on disk: a version at or below
  * the installed one, or below the floor, is a rollback.
  */
@@ -14,13 +14,22 @@ import { ALL_TNS } from '../protocol/frame-fields';
 import type { FirmwareChunk, FirmwareManifest } from '../protocol/operational-frames';
 import { reject, type Rejection } from '../protocol/rejection';
 import { getJson, putJson, type NodeStore } from '../store/node-store';
+import type { ReceivedFrame } from '../../core/transport';
+import { chunkLink } from './firmware-chain';
 
 interface FirmwareTransfer {
   readonly manifest: FirmwareManifest;
   readonly chunks: Map<number, Uint8Array>;
+  /** The link each chunk must match, once known: chunk 0's is the manifest's digest. */
+  readonly links: Map<number, Uint8Array>;
+  /** Chunks that arrived before their link was known, with the frame that carried them. */
+  readonly held: Map<number, Array<{ readonly chunk: FirmwareChunk; readonly rx: ReceivedFrame }>>;
   readonly chunkCount: number;
   readonly startedAt: number;
 }
+
+/** Unchecked copies of one chunk kept until its link is known; more are refused. */
+const MAX_HELD = 4;
 
 export interface FirmwareReceiverDeps {
   readonly clock: Clock;
@@ -28,6 +37,8 @@ export interface FirmwareReceiverDeps {
   readonly crypto: CryptoBackend;
   /** The key releases are signed with: the HES's, as its certificate (manufacturer -> HES) states. */
   readonly signerKey: () => Uint8Array | undefined;
+  /** Counts a refusal found after its frame was taken in (a held chunk judged later). */
+  readonly refuse: (rejection: Rejection, rx: ReceivedFrame) => void;
   /** Occupies the TN's CPU with the operations a frame cost. */
   readonly spent: (ops: readonly CryptoOp[]) => void;
 }
@@ -82,11 +93,23 @@ export class FirmwareReceiver {
       return reject('firmware-rollback', `version ${manifest.version} below the transfer in progress`);
     const chunkCount = Math.max(1, Math.ceil(manifest.size / manifest.chunkSize));
     if (chunkCount > 0xffff) return reject('bad-field', `image of ${manifest.size} bytes needs more than 65535 chunks`);
-    this.transfer = { manifest, chunks: new Map(), chunkCount, startedAt: this.deps.clock.now() };
+    this.transfer = {
+      manifest,
+      chunks: new Map(),
+      links: new Map([[0, manifest.digest]]),
+      held: new Map(),
+      chunkCount,
+      startedAt: this.deps.clock.now(),
+    };
   }
 
-  /** Takes a chunk; returns the install when it completed an image that matches its manifest. */
-  onChunk(chunk: FirmwareChunk): Rejection | Installed | undefined {
+  /**
+   * Takes a chunk; returns the install when it completed the image. A chunk whose link is known
+   * (chunk 0's from the manifest, a later one's from its verified predecessor) is checked at once
+   * and a forged one refused; one that arrived ahead of its predecessor (a chunk lost earlier in
+   * the pass) is held, up to MAX_HELD candidates per index, and judged when its link is known.
+   */
+  onChunk(chunk: FirmwareChunk, rx: ReceivedFrame): Rejection | Installed | undefined {
     const transfer = this.transfer;
     // a later carousel pass of the installed image: a duplicate, not something to refuse
     if (!transfer && chunk.version <= this.installedVersion) return undefined;
@@ -98,20 +121,43 @@ export class FirmwareReceiver {
     if (chunk.data.length !== expectedLength)
       return reject('bad-field', `chunk ${chunk.index} has ${chunk.data.length} bytes, expected ${expectedLength}`);
     if (transfer.chunks.has(chunk.index)) return undefined;
-    transfer.chunks.set(chunk.index, chunk.data.slice());
-    if (transfer.chunks.size < chunkCount) return undefined;
-
-    const image = new Uint8Array(manifest.size);
-    for (const [index, data] of transfer.chunks) image.set(data, index * manifest.chunkSize);
-    this.transfer = undefined;
-    if (!equalBytes(this.deps.crypto.sha256(image), manifest.digest)) {
-      // keep the manifest so the next carousel pass can complete a clean copy
-      this.transfer = { manifest, chunks: new Map(), chunkCount, startedAt: transfer.startedAt };
-      return reject('firmware-digest', `image of version ${manifest.version} does not match its signed digest`);
+    const link = transfer.links.get(chunk.index);
+    if (!link) {
+      const held = transfer.held.get(chunk.index) ?? [];
+      if (held.some((h) => equalBytes(h.chunk.data, chunk.data) && equalBytes(h.chunk.next, chunk.next))) return undefined;
+      if (held.length >= MAX_HELD) return reject('firmware-mismatch', `chunk ${chunk.index}: ${MAX_HELD} unchecked copies held already`);
+      held.push({ chunk, rx });
+      transfer.held.set(chunk.index, held);
+      return undefined;
     }
+    if (!equalBytes(chunkLink(chunk, this.deps.crypto), link)) return this.forged(chunk.index, manifest.version);
+    for (let at: FirmwareChunk | undefined = chunk; at;) at = this.take(transfer, at);
+    if (transfer.chunks.size < chunkCount) return undefined;
+    this.transfer = undefined;
     this.installedVersion = manifest.version;
     this.save();
     return { manifest, durationMs: this.deps.clock.now() - transfer.startedAt };
+  }
+
+  /** Stores a verified chunk; judges the copies held for its index and returns the held successor that verifies, if any. */
+  private take(transfer: FirmwareTransfer, chunk: FirmwareChunk): FirmwareChunk | undefined {
+    transfer.chunks.set(chunk.index, chunk.data.slice());
+    transfer.links.set(chunk.index + 1, chunk.next);
+    for (const h of transfer.held.get(chunk.index) ?? [])
+      if (!equalBytes(h.chunk.data, chunk.data) || !equalBytes(h.chunk.next, chunk.next))
+        this.deps.refuse(this.forged(chunk.index, chunk.version), h.rx);
+    transfer.held.delete(chunk.index);
+    const following = chunk.index + 1;
+    if (following >= transfer.chunkCount || transfer.chunks.has(following)) return undefined;
+    let verified: FirmwareChunk | undefined;
+    for (const h of transfer.held.get(following) ?? []) {
+      if (!verified && equalBytes(chunkLink(h.chunk, this.deps.crypto), chunk.next)) verified = h.chunk;
+    }
+    return verified;
+  }
+
+  private forged(index: number, version: number): Rejection {
+    return reject('firmware-digest', `chunk ${index} of version ${version} does not match the release's signed hash chain`);
   }
 
   private save(): void {

@@ -12,6 +12,8 @@ export type FrameHandler = (frame: Frame, received: ReceivedFrame) => Rejection 
 
 export interface Inbox {
   stop(): void;
+  /** Counts a refusal of a frame the handler took in and judged later (a held firmware chunk). */
+  refuse(rejection: Rejection, received: ReceivedFrame): void;
 }
 
 export function openInbox(role: string, transport: Transport, metrics: Metrics, handle: FrameHandler): Inbox {
@@ -38,5 +40,5 @@ export function openInbox(role: string, transport: Transport, metrics: Metrics, 
       refuse(decoded.value.cls, { ok: false, reason: 'internal-error', detail: String(err) }, received);
     }
   });
-  return { stop };
+  return { stop, refuse: (rejection, received) => refuse(undefined, rejection, received) };
 }

@@ -60,7 +60,7 @@ export interface LeanProvisioned {
 
 /**
  * Three carousel passes: with 2% independent loss per broadcast chunk, a TN misses some chunk of a
- * 41-chunk (8 KiB) image in one pass with probability 56%, in all three with about 0.03%.
+ * 42-chunk (8 KiB) image in one pass with probability 57%, in all three with about 0.03%.
  */
 const FIRMWARE_DEFAULTS = { passes: 3, chunkIntervalMs: 150 };
 

@@ -14,9 +14,13 @@ import { encodeFirmwareChunk, type FirmwareManifest } from '../protocol/operatio
 import { MessageClass } from '../protocol/message-class';
 import { MANUFACTURER_ID } from '../oracle/goal-oracle';
 import { signFrame } from './frame-builders';
+import { chainImage } from './firmware-chain';
 
-/** Chunk payload size: a chunk frame (8 bytes of header) stays one G3-PLC PSDU (239 bytes). */
-export const FIRMWARE_CHUNK_BYTES = 200;
+/**
+ * Chunk payload size: a chunk frame (10 bytes of header, 32 of hash-chain link) stays one G3-PLC
+ * PSDU (239 bytes).
+ */
+export const FIRMWARE_CHUNK_BYTES = 196;
 
 export interface SignedFirmware {
   readonly version: number;
@@ -74,6 +78,7 @@ export function signFirmware(
   image: Uint8Array,
   chunkSize = FIRMWARE_CHUNK_BYTES,
 ): SignedFirmware {
+  const chain = chainImage(version, image, chunkSize, crypto);
   const unsigned: Unsigned<FirmwareManifest> = {
     cls: MessageClass.FirmwareManifest,
     issuer: MANUFACTURER_ID,
@@ -81,11 +86,9 @@ export function signFirmware(
     version,
     size: image.length,
     chunkSize,
-    digest: crypto.sha256(image),
+    digest: chain.head,
   };
   const { frame: manifest, signed, signature } = signFrame(unsigned, secretKey, crypto);
-  const chunks: Uint8Array[] = [];
-  for (let index = 0, at = 0; at < image.length || index === 0; index++, at += chunkSize)
-    chunks.push(encodeFirmwareChunk({ version, index, data: image.subarray(at, at + chunkSize) }));
+  const chunks = chain.chunks.map((chunk) => encodeFirmwareChunk(chunk));
   return { version, manifest, chunks, manifestSigned: signed, manifestSignature: signature };
 }

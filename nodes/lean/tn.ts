@@ -88,7 +88,12 @@ export class Tn {
     this.cpu = new TnCpu(deps.clock, options.compute);
     this.identity = loadOrCreateIdentity(deps.store, deps.crypto);
     this.counters = { hes: 0, confidential: 0, dc: 0, ...getJson<Partial<Counters>>(deps.store, 'counters') };
-    this.firmware = new FirmwareReceiver({ ...deps, signerKey: () => this.hesCert?.signKey, spent: (ops) => this.cpu.occupy(ops) });
+    this.firmware = new FirmwareReceiver({
+      ...deps,
+      signerKey: () => this.hesCert?.signKey,
+      refuse: (rejection, rx) => this.inbox.refuse(rejection, rx),
+      spent: (ops) => this.cpu.occupy(ops),
+    });
     const stored = loadDcChain(deps.store);
     if (stored) {
       const checked = this.checkEnrolment(stored);
@@ -363,7 +368,7 @@ export class Tn {
 
   private onChunk(chunk: FirmwareChunk, rx: ReceivedFrame): Rejection | void {
     if (!this.enrolled) return reject('not-enrolled', 'firmware chunk before enrolment');
-    const result = this.firmware.onChunk(chunk);
+    const result = this.firmware.onChunk(chunk, rx);
     if (!result || 'ok' in result) return result;
     const { manifest, durationMs } = result;
     this.deps.metrics.emit('firmware_install', { version: manifest.version, duration_ms: durationMs });

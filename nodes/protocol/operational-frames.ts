@@ -61,11 +61,17 @@ export interface FirmwareManifest extends Signed {
   readonly digest: Uint8Array;
 }
 
+/**
+ * A piece of a firmware image. `next` is the link of the following chunk in the release's hash
+ * chain (zeros for the last): a chunk is checked on arrival against its own link, which the
+ * manifest signs (chunk 0) or the chunk before it carries (nodes/lean/firmware-chain.ts).
+ */
 export interface FirmwareChunk {
   readonly cls: MessageClass.FirmwareChunk;
   readonly version: number;
   readonly index: number;
   readonly data: Uint8Array;
+  readonly next: Uint8Array;
 }
 
 export interface TlsRecord {
@@ -89,7 +95,7 @@ export function operationalSignedBytes(f: Unsigned<MeterRequest> | Unsigned<Auto
 }
 
 export function encodeFirmwareChunk(f: Omit<FirmwareChunk, 'cls'>): Uint8Array {
-  return header(MessageClass.FirmwareChunk).u32(f.version).u16(f.index).blob16(f.data).finish();
+  return header(MessageClass.FirmwareChunk).u32(f.version).u16(f.index).blob16(f.data).bytes(digest(f.next)).finish();
 }
 
 export function encodeTlsRecord(f: Omit<TlsRecord, 'cls'>): Uint8Array {
@@ -206,7 +212,7 @@ export function decodeOperationalBody(cls: MessageClass, r: ByteReader): Operati
       return { cls, issuer, group, version, size, chunkSize, digest, ...signature(r) };
     }
     case MessageClass.FirmwareChunk:
-      return { cls, version: r.u32('version'), index: r.u16('index'), data: r.blob16('data') };
+      return { cls, version: r.u32('version'), index: r.u16('index'), data: r.blob16('data'), next: r.bytes(DIGEST_BYTES, 'next') };
     case MessageClass.TlsRecord:
       return { cls, tn: r.id('tn'), payload: r.rest() };
     default:

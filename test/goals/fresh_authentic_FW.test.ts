@@ -89,7 +89,7 @@ describe.each(GOAL_BACKENDS)('fresh_authentic_FW (%s crypto)', (crypto) => {
       b.attacker.inject(
         'dc2',
         SEGMENT_BROADCAST,
-        encodeFirmwareChunk({ version: 2, index, data: fake.subarray(index * 200, index * 200 + 200) }),
+        encodeFirmwareChunk({ version: 2, index, data: fake.subarray(index * 196, index * 196 + 196), next: new Uint8Array(32) }),
       );
     await b.wait();
     expect(b.rejected('firmware-digest', 'tn')).toBe(3);

@@ -28,6 +28,7 @@ const GOAL_OF: Record<string, string> = {
   'firmware-before-enrolment': 'fresh_authentic_FW',
   'replaced-unit-keys': 'secure_TN_HES',
   'hes-host-compromise': 'authentic_certs_TN',
+  'firmware-forged-pieces': 'fresh_authentic_FW',
 };
 
 const library = readdirSync(CAMPAIGN_LIBRARY).filter((f) => /\.(ya?ml|ts)$/.test(f));
