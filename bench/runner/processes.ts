@@ -26,6 +26,7 @@ import type { Scenario } from '../scenario/schema';
 import { CampaignRelay } from './campaign-relay';
 import type { HostMessage, ParentMessage } from './host-messages';
 import { hostDirName, processLayout } from './node-selection';
+import { processFailures } from './process-failures';
 import { CHANNEL_HOST, exportHostState, provisionState } from './provision';
 import type { Progress, RunOptions } from './run';
 import { startRun, type ModeRecorder, type ProcessOutcome, type RunResult, type StartedRun } from './run-results';
@@ -92,6 +93,7 @@ export async function runProcesses(scenario: Scenario, options: ProcessRunOption
   const brokerState = join(run.runDir, 'host-state', CHANNEL_HOST);
   exportHostState(real, stateDir, CHANNEL_HOST, brokerState);
   const processes: ProcessOutcome[] = [];
+  const failures: string[] = [];
   try {
     for (const mode of real.modes) {
       run.log(`${mode}: starting`);
@@ -101,11 +103,13 @@ export async function runProcesses(scenario: Scenario, options: ProcessRunOption
       const outcome = await runModeProcesses(mode, real, run, recorder.record, hostStates, brokerState, named, options);
       recorder.end(outcome.facts);
       processes.push(...outcome.processes);
+      failures.push(...processFailures(mode, outcome.processes, run.topology, named));
     }
   } finally {
     await run.stopOutputs();
   }
-  return run.finish({ processes });
+  for (const failure of failures) run.log(`the run failed: ${failure}`);
+  return run.finish({ processes, failures });
 }
 
 /** One mode: the broker and every node host, from start to their last sample. */

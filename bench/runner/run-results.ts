@@ -30,7 +30,7 @@ export interface RunResult {
   readonly runId: string;
   readonly runDir: string;
   readonly summary: RunSummary;
-  readonly exitCode: 0 | 99;
+  readonly exitCode: 0 | 1 | 99;
 }
 
 export interface RunFrameOptions {
@@ -72,7 +72,7 @@ export interface StartedRun {
   startMode(name: ModeName): ModeRecorder;
   stopOutputs(): Promise<void>;
   /** Evaluates the thresholds, writes summary.json and report.html. */
-  finish(extra?: { processes?: readonly ProcessOutcome[] }): RunResult;
+  finish(extra?: { processes?: readonly ProcessOutcome[]; failures?: readonly string[] }): RunResult;
 }
 
 export async function startRun(scenario: Scenario, options: RunFrameOptions): Promise<StartedRun> {
@@ -168,15 +168,20 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
         crypto: scenario.crypto,
         modes,
         thresholds: results,
-        ok: results.every((r) => r.ok) && Object.values(modes).every((m) => m.failedSteps.length === 0),
+        ok:
+          results.every((r) => r.ok) &&
+          Object.values(modes).every((m) => m.failedSteps.length === 0) &&
+          (extra.failures ?? []).length === 0,
         outputs: outputs.reports(),
         placement: runPlacement(timebase, end),
         dashboard: runDashboardUrl(grafana, { run: runId, fromMs: timebase.startEpochMs, toMs: end }),
         ...(extra.processes ? { processes: extra.processes } : {}),
+        ...(extra.failures?.length ? { failures: extra.failures } : {}),
       };
       writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
       writeReport(join(runDir, 'report.html'), report.data(summary, latencies));
-      return { runId, runDir, summary, exitCode: summary.ok ? 0 : 99 };
+      // a run that lost its broker, its HES or every TN is an error (1), not a failed threshold (99)
+      return { runId, runDir, summary, exitCode: summary.failures ? 1 : summary.ok ? 0 : 99 };
     },
   };
 }

@@ -85,5 +85,6 @@ export function summaryTable(summary: RunSummary): string {
     out.push('', 'thresholds:');
     for (const t of summary.thresholds) out.push(`  ${t.ok ? 'ok    ' : 'FAILED'} ${t.key}: ${t.expression} (actual ${fmt(t.actual, 2)})`);
   }
+  for (const f of summary.failures ?? []) out.push(`FAILED run: ${f}`);
   return out.join('\n');
 }

@@ -223,8 +223,10 @@ export interface RunSummary {
   /** Keyed by the mode's name. */
   readonly modes: Record<string, ModeSummary>;
   readonly thresholds: readonly ThresholdResult[];
-  /** Every threshold held and no campaign step failed. */
+  /** Every threshold held, no campaign step failed and the run has no failures. */
   readonly ok: boolean;
+  /** --processes only: why the run failed whatever its thresholds say (its broker, its HES or every TN host lost). */
+  readonly failures?: readonly string[];
   readonly outputs: readonly { output: string; report: unknown }[];
   /** Where the run sits in time (a virtual-clock run ends when the run ended), as metrics.lp and InfluxDB have it. */
   readonly placement: RunPlacement;

@@ -1,7 +1,8 @@
 /**
  * gridbench run SCENARIO: runs a scenario, shows progress, prints the summary table, writes
  * results/<run-id>/ (summary.json, metrics.lp, report.html). Exit 0 when every threshold holds,
- * 99 when one fails, 1 on an error.
+ * 99 when one fails, 1 on an error (with --processes also when the broker, the HES or every TN
+ * host was lost: summary.failures).
  */
 import { loadScenario } from '../../scenario/load';
 import { runScenario, type Progress } from '../../runner/run';
