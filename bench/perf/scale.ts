@@ -18,6 +18,7 @@
  *                  result says so: simulatedS, and scenarioDurationS for the full run)
  *   --dcs N        a scaled-down run: N of the scenario's DCs (segments are alike: the result's
  *                  tns says how many ran, scenarioTns how many the full run has)
+ *   --crypto NAME  every role on this backend (ideal: nodes/crypto/ideal.ts) instead of the scenario's
  *   --cpu-prof DIR write a V8 CPU profile of each run to DIR (node --cpu-prof)
  */
 import { spawnSync } from 'node:child_process';
@@ -30,6 +31,7 @@ import { runScenario, type Progress } from '../runner/run';
 import { loadScenario } from '../scenario/load';
 import { durationSchema } from '../scenario/units';
 import { report, round } from './measure';
+import { BACKEND_NAMES, type BackendName } from '../../nodes/crypto/backend';
 
 const SCENARIOS = ['utility-48h', 'city-100k'];
 const NATIONAL = 'national-1m';
@@ -57,7 +59,13 @@ interface ScaleResult {
 }
 
 /** One scenario and mode in this process: the child's side. */
-async function measure(file: string, mode: string, duration: number | undefined, dcs: number | undefined): Promise<ScaleResult> {
+async function measure(
+  file: string,
+  mode: string,
+  duration: number | undefined,
+  dcs: number | undefined,
+  crypto: BackendName | undefined,
+): Promise<ScaleResult> {
   const loaded = loadScenario(file);
   if (!loaded.modes.includes(mode as never)) throw new Error(`${file}: no mode ${mode}`);
   const topology = { ...loaded.topology, dcs: Math.min(dcs ?? loaded.topology.dcs, loaded.topology.dcs) };
@@ -66,6 +74,7 @@ async function measure(file: string, mode: string, duration: number | undefined,
     modes: [mode as (typeof loaded.modes)[number]],
     duration: duration ?? loaded.duration,
     topology,
+    crypto: crypto ? { hes: crypto, dc: crypto, tn: crypto, randomness: loaded.crypto.randomness } : loaded.crypto,
     // the grid events of the segments that are left
     events: loaded.events.filter((e) => Number(e.powerRestored.replace(/^dc/, '')) <= topology.dcs),
   };
@@ -143,6 +152,12 @@ async function measure(file: string, mode: string, duration: number | undefined,
   }
 }
 
+function cryptoName(name: string | undefined): BackendName | undefined {
+  if (name === undefined) return undefined;
+  if (!(BACKEND_NAMES as readonly string[]).includes(name)) throw new Error(`--crypto ${name}: one of ${BACKEND_NAMES.join(', ')}`);
+  return name as BackendName;
+}
+
 function scenarioFile(name: string): string {
   return fileURLToPath(new URL(`../scenarios/${name}.yaml`, import.meta.url));
 }
@@ -156,6 +171,7 @@ function main(): void {
       mode: { type: 'string' },
       duration: { type: 'string' },
       dcs: { type: 'string' },
+      crypto: { type: 'string' },
       'cpu-prof': { type: 'string' },
       child: { type: 'string' },
     },
@@ -163,7 +179,7 @@ function main(): void {
   const duration = values.duration === undefined ? undefined : durationSchema.parse(values.duration);
   if (values.child !== undefined) {
     const [file, mode] = values.child.split('#') as [string, string];
-    measure(file, mode, duration, values.dcs === undefined ? undefined : Number(values.dcs)).then(
+    measure(file, mode, duration, values.dcs === undefined ? undefined : Number(values.dcs), cryptoName(values.crypto)).then(
       (r) => report(r),
       (err: unknown) => {
         log(`${(err as Error).stack ?? String(err)}`);
@@ -196,6 +212,7 @@ function main(): void {
           `${file}#${mode}`,
           ...(values.duration ? ['--duration', values.duration] : []),
           ...(values.dcs ? ['--dcs', values.dcs] : []),
+          ...(values.crypto ? ['--crypto', values.crypto] : []),
         ],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
       );

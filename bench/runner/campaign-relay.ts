@@ -23,6 +23,7 @@ import { connectRemoteControl, type RemoteControl } from '../attack/remote-contr
 import { CampaignRunner } from '../campaign/campaign-runner';
 import type { LoadedCampaign } from '../campaign/load';
 import type { StepFailure } from '../campaign/step';
+import { cryptoBackend } from '../../nodes/crypto';
 import type { Scenario } from '../scenario/schema';
 import type { HostMessage, HostOp, Observed, ParentMessage } from './host-messages';
 import type { RunnableMode } from './mode-factory';
@@ -135,6 +136,7 @@ export class CampaignRelay {
       mode,
       { control: { tap: (handler) => this.control.tap(handler, { class: ['confidential', 'meter-response'] }) } },
       options.topology,
+      cryptoBackend(options.scenario.crypto.tn),
     );
     this.runner = CampaignRunner.create(options.campaigns, {
       mode,

@@ -9,6 +9,7 @@ import { GoalOracle, judgeConfidentiality, topologyMembership } from '../../node
 import type { ModeName } from '../../nodes/modes';
 import { RealClock, VirtualClock, type Clock } from '../../core/clock';
 import { onClock, passTime } from '../../core/clock-wait';
+import { cryptoBackend } from '../../nodes/crypto';
 import { CryptoOpCounter } from '../../nodes/crypto/op-counter';
 import { createMetrics, type Sample } from '../../core/metrics';
 import { Random } from '../../core/random';
@@ -99,7 +100,8 @@ export async function runMode(
   const built = createScenarioMode(name, { scenario, topology, clock, network, metrics, random, boards, oracle, cryptoOps });
   options.onMode?.(name, built);
   const mode = countingWorkload(built, facts, metrics);
-  const untap = judgeConfidentiality(oracle, mode, network, topology);
+  // the judge opens with the scenario's backend: an ideal box does not open under real ECIES
+  const untap = judgeConfidentiality(oracle, mode, network, topology, cryptoBackend(scenario.crypto.tn));
   const cryptoReports = every(clock, CRYPTO_REPORT_MS, () => cryptoOps.report(metrics));
   campaigns = CampaignRunner.create(loadedCampaigns, {
     mode,
