@@ -13,12 +13,13 @@ export interface BrokerProcess {
 }
 
 /** The broker as deployed: `gridbench channel --config FILE` in its own process. */
-export async function startBrokerProcess(links: string): Promise<BrokerProcess> {
+/** `keys`: a state directory with the broker's keys (channel/broker-auth.ts): nodes must prove who they are. */
+export async function startBrokerProcess(links: string, keys?: string): Promise<BrokerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'perf-channel-'));
   const config = join(dir, 'channel.yaml');
   writeFileSync(
     config,
-    `seed: perf\ntopology: { generate: { dcs: 1, tnsPerDc: 20 } }\n${links}\nbroker: { endpoint: "tcp://127.0.0.1:0" }\nmetrics: { intervalMs: 0 }\n`,
+    `seed: perf\ntopology: { generate: { dcs: 1, tnsPerDc: 20 } }\n${links}\nbroker: { endpoint: "tcp://127.0.0.1:0"${keys ? `, keys: "${keys}"` : ''} }\nmetrics: { intervalMs: 0 }\n`,
   );
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/cli/gridbench.ts', 'channel', '--config', config], {
     stdio: ['ignore', 'pipe', 'inherit'],

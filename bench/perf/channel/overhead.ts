@@ -1,4 +1,5 @@
 import * as zmq from 'zeromq';
+import { loadBrokerAuth, loadNodeAuth } from '../../../channel/broker-auth';
 import { Random } from '../../../core/random';
 import { Topology } from '../../../core/topology';
 import { startBroker } from '../../../channel/broker';
@@ -103,16 +104,18 @@ async function relayLatencies(fps: number, durationMs: number): Promise<number[]
  * also started in this process, which measures the broker without a third process's wake-ups
  * (on a loaded two-core machine those are the scheduler's tail, not the broker's).
  */
-export async function measureOverhead(tx: ZmqTransport, rx: ZmqTransport) {
+export async function measureOverhead(tx: ZmqTransport, rx: ZmqTransport, keys?: string) {
   const inProcess = await startBroker({
+    ...(keys ? { auth: loadBrokerAuth(keys) } : {}),
     topology: Topology.build(1, 20),
     random: new Random('perf'),
     classify: peekClassName,
     endpoint: 'tcp://127.0.0.1:0',
     profileFor: () => ({ preset: 'pass-through' }),
   });
-  const itx = await connectTransport({ endpoint: inProcess.endpoint, node: 'tn1.001' });
-  const irx = await connectTransport({ endpoint: inProcess.endpoint, node: 'dc1' });
+  const auth = (node: string) => (keys ? { auth: loadNodeAuth(keys, node) } : {});
+  const itx = await connectTransport({ endpoint: inProcess.endpoint, node: 'tn1.001', ...auth('tn1.001') });
+  const irx = await connectTransport({ endpoint: inProcess.endpoint, node: 'dc1', ...auth('dc1') });
 
   log('overhead: 1,000 frames/s');
   await rawLatencies(1000, 500);
