@@ -52,6 +52,7 @@ export interface TlsHesStats {
 }
 
 interface HesChannel {
+  readonly tn: NodeId;
   readonly conn: number;
   readonly connection: ChannelConnection;
   readonly socket: TLSSocket;
@@ -63,6 +64,11 @@ interface HesChannel {
 interface TnState {
   readonly dc: NodeId;
   channel?: HesChannel | undefined;
+  /**
+   * A newer connection of the TN that has not authenticated yet: the established channel stays
+   * until it does, so an unauthenticated open (a forged frame) cannot cut the TN off.
+   */
+  pending?: HesChannel | undefined;
   /** Connections of this TN that ended; their late frames are ignored, not taken for new ones. */
   readonly ended: number[];
   /** Messages waiting for the channel, with when they were issued (issue-stamps.ts). */
@@ -121,6 +127,7 @@ export class TlsHes {
   installUnit(tn: NodeId, certDer: Uint8Array): void {
     this.units.set(tn, certDer);
     const state = this.state(tn);
+    if (state?.pending) this.retire(state, state.pending, true);
     if (state?.channel) this.retire(state, state.channel, true);
   }
 
@@ -142,7 +149,8 @@ export class TlsHes {
       }
     }
     const channel = state.channel;
-    if (channel?.accepted && channel.socket.writable) this.write(channel, bytes, issuedAt, tn);
+    // while a newer connection authenticates, messages wait for it (the TN may have restarted)
+    if (channel?.accepted && channel.socket.writable && !state.pending) this.write(channel, bytes, issuedAt, tn);
     else {
       state.queue.push({ bytes, issuedAt });
       if (state.queue.length > this.options.maxQueuedMessages) {
@@ -165,8 +173,8 @@ export class TlsHes {
 
   async close(): Promise<void> {
     this.unsubscribe();
-    for (const state of this.tns.values()) state.channel?.connection.stream.discard();
-    for (const state of this.tns.values()) state.channel?.socket.destroy();
+    for (const state of this.tns.values()) for (const c of [state.channel, state.pending]) c?.connection.stream.discard();
+    for (const state of this.tns.values()) for (const c of [state.channel, state.pending]) c?.socket.destroy();
     await this.deps.transport.close();
   }
 
@@ -191,7 +199,7 @@ export class TlsHes {
     const state = this.state(f.tn);
     if (!state) return this.reject('unknown-sender', from, undefined, attack); // no tag: the id is the sender's choice
     if (state.dc !== from) return this.reject('wrong-sender', from, f.tn, attack);
-    const channel = state.channel;
+    const channel = state.pending?.conn === f.conn ? state.pending : state.channel;
     if (channel && channel.conn === f.conn) {
       // A duplicate or out-of-window segment is routine on a lossy link (a lost acknowledgement
       // makes the TN resend); an attacker's replayed or forged one is a refusal of the attack.
@@ -219,7 +227,10 @@ export class TlsHes {
   }
 
   private open(tn: NodeId, state: TnState, first: TlsFrame): HesChannel {
-    if (state.channel) this.retire(state, state.channel, true);
+    if (state.pending) this.retire(state, state.pending, true);
+    // an established channel stays until the new connection authenticates (onSecure)
+    const keep = state.channel?.accepted ? state.channel : undefined;
+    if (state.channel && !keep) this.retire(state, state.channel, true);
     const connection = new ChannelConnection(
       tn,
       first.conn,
@@ -235,8 +246,9 @@ export class TlsHes {
       requestCert: true,
       rejectUnauthorized: true,
     });
-    const channel: HesChannel = { conn: first.conn, connection, socket, accepted: false };
-    state.channel = channel;
+    const channel: HesChannel = { tn, conn: first.conn, connection, socket, accepted: false };
+    if (keep) state.pending = channel;
+    else state.channel = channel;
     this.stats.opened++;
     const reader = new AppMessageReader(() => this.deps.clock.now());
     socket.on('secure', () => this.onSecure(tn, state, channel));
@@ -310,6 +322,12 @@ export class TlsHes {
       channel.socket.destroy();
       return;
     }
+    if (state.pending === channel) {
+      const established = state.channel;
+      state.pending = undefined;
+      state.channel = channel;
+      if (established) this.retire(state, established, true);
+    }
     channel.accepted = true;
     channel.connection.handshakeDone = true;
     channel.peerKey = peerKeyOf(channel.socket);
@@ -322,6 +340,16 @@ export class TlsHes {
 
   private retire(state: TnState, channel: HesChannel, replaced: boolean): void {
     if (state.channel === channel) state.channel = undefined;
+    if (state.pending === channel) {
+      // a newer connection that never authenticated: the established channel carries on
+      state.pending = undefined;
+      const established = state.channel;
+      if (established?.accepted && established.socket.writable) {
+        const queued = state.queue;
+        state.queue = [];
+        for (const { bytes, issuedAt } of queued) this.write(established, bytes, issuedAt, established.tn);
+      }
+    }
     if (!state.ended.includes(channel.conn)) {
       state.ended.push(channel.conn);
       if (state.ended.length > REMEMBERED_CONNECTIONS) state.ended.shift();

@@ -56,7 +56,9 @@ function scenarioWith(campaign: string): string {
 describe('the campaign library', () => {
   it('has a campaign per security goal and per attack issue 11 found, jamming, flooding, a renegotiation storm, replay and forgery', () => {
     const names = library.map((f) => f.replace(/\.\w+$/, '')).sort();
-    expect(names).toEqual([...Object.keys(GOAL_OF), 'jamming', 'flooding', 'renegotiation-storm', 'replay', 'forgery'].sort());
+    expect(names).toEqual(
+      [...Object.keys(GOAL_OF), 'jamming', 'flooding', 'renegotiation-storm', 'replay', 'forgery', 'forged-open'].sort(),
+    );
   });
 
   it.each(library)('%s runs in both modes and its thresholds hold', async (campaign) => {
