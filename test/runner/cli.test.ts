@@ -111,6 +111,7 @@ describe('gridbench provision', () => {
     expect(r.stdout).toContain(`tns:dc1: 5 nodes' secrets in ${tns}`);
     expect(existsSync(join(state, 'smgw-tls-pki', 'root-key.pem'))).toBe(true);
     expect(readdirSync(tns).sort()).toEqual([
+      'channel',
       'lean-provisioning.json',
       'smgw-tls-pki',
       'tn1.001',
@@ -120,6 +121,11 @@ describe('gridbench provision', () => {
       'tn1.005',
     ]);
     expect(readdirSync(join(tns, 'smgw-tls-pki')).filter((f) => f.endsWith('-key.pem'))).toHaveLength(5);
+    // The host proves its nodes to the broker with their own CURVE keys, and never holds the broker's secret.
+    expect(readdirSync(join(tns, 'channel')).sort()).toEqual(['broker.pub', 'nodes']);
+    expect(readdirSync(join(tns, 'channel', 'nodes')).sort()).toEqual(
+      ['tn1.001', 'tn1.002', 'tn1.003', 'tn1.004', 'tn1.005'].map((tn) => `${tn}.key.json`),
+    );
 
     const bad = gridbench('provision', '--scenario', file, '--state', state, '--host', 'tns:dc1');
     expect(bad.code).toBe(1);
