@@ -135,6 +135,8 @@ export interface ModeStats {
 
 export interface BenchMode {
   readonly name: string;
+  /** What the mode runs with that results state (smgw-tls: the TCP beneath TLS, the chain); summary.json's `parameters`. */
+  readonly parameters?: Readonly<Record<string, unknown>>;
   /**
    * Enrols this process's nodes (lean: DC certificate requests, TN key registrations and
    * certificate chains; smgw-tls: each TN's first TLS handshake with mutual authentication);

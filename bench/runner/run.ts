@@ -155,7 +155,7 @@ export async function runMode(
     await close();
     await Promise.allSettled(pending);
     phaseEnded();
-    return { mode: name, bootstrap, ...facts, violations: oracle.violations, failedSteps };
+    return { mode: name, parameters: built.parameters, bootstrap, ...facts, violations: oracle.violations, failedSteps };
   } finally {
     clearInterval(ticker);
     untap();

@@ -38,6 +38,8 @@ export interface StormSummary {
 
 export interface ModeSummary {
   readonly mode: string;
+  /** What the mode ran with (BenchMode.parameters: smgw-tls's TCP parameters and chain choice). */
+  readonly parameters?: Readonly<Record<string, unknown>>;
   readonly bootstrap: { readonly enrolled: number; readonly failed: readonly string[]; readonly durationMs: number };
   /** `count` TNs accepted a command, of `addressed`; deliveryRatio = count / addressed (null without commands). */
   readonly automation: LatencyStats & { readonly commands: number; readonly addressed: number; readonly deliveryRatio: number | null };
@@ -74,6 +76,7 @@ export function latencyStats(trend: TrendSink): LatencyStats {
 
 export interface ModeFacts {
   readonly mode: string;
+  readonly parameters?: Readonly<Record<string, unknown>> | undefined;
   readonly bootstrap: ModeSummary['bootstrap'];
   readonly commands: number;
   readonly addressed: number;
@@ -163,6 +166,7 @@ export class ModeSummarizer {
     const rounds = latencyStats(this.rounds);
     return {
       mode: facts.mode,
+      ...(facts.parameters ? { parameters: facts.parameters } : {}),
       bootstrap: facts.bootstrap,
       automation: {
         ...latencyStats(this.automation),

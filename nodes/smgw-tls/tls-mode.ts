@@ -32,6 +32,7 @@ import { createPki, PkiAuthority, type Credential, type Pki } from './pki';
 import { resolveTlsConfig, type TlsModeOptions } from './tls-config';
 import { awaitEnrolment } from './tls-enrolment';
 import { TlsFleet } from './tls-fleet';
+import { describeTcp } from './tcp-parameters';
 import { tlsFrameHeaderBytes } from './tls-frame';
 import { measureResumedHandshake, stormOf } from './tls-storms';
 import { firmwareSigned, type TlsTn } from './tn-node';
@@ -92,6 +93,7 @@ export function createTlsMode(ctx: ModeContext<TlsModeOptions>): TlsMode {
   const closed = new AbortController();
   return {
     name: 'smgw-tls',
+    parameters: { tcp: describeTcp(config.reliable), chainWithRoot: config.chain.withRoot },
     pki,
     get hes() {
       return hesOf();

@@ -50,6 +50,11 @@ describe('the default run', () => {
     expect(summary.modes.lean.bytesPerCommand).toBeLessThanOrEqual(100);
     expect(summary.modes['smgw-tls'].bytesPerCommand).toBeGreaterThan(20 * summary.modes.lean.bytesPerCommand);
     expect(summary.modes['smgw-tls'].storms.length).toBeGreaterThan(0);
+    // the TCP beneath TLS and the chain choice, stated with the results (nodes/smgw-tls/tcp-parameters.ts)
+    expect(summary.modes['smgw-tls'].parameters).toMatchObject({
+      chainWithRoot: false,
+      tcp: { initialWindowSegments: 10, minRtoMs: 1000 },
+    });
     expect(summary.modes.lean.relay.count).toBeGreaterThan(0);
     expect(summary.ok).toBe(true);
     expect(result.exitCode).toBe(0);
