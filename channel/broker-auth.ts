@@ -181,6 +181,8 @@ export function provisionChannelKeys(stateDir: string, nodes: readonly NodeId[])
 export function exportChannelKeys(stateDir: string, hostDir: string, nodes: Iterable<NodeId>, broker = false): void {
   const from = dirOf(stateDir);
   const to = dirOf(hostDir);
+  if (!existsSync(join(from, 'broker.pub')))
+    throw new AuthConfigError(`${join(from, 'broker.pub')}: missing (run gridbench provision first)`);
   mkdirSync(join(to, 'nodes'), { recursive: true, mode: 0o700 });
   writeFileSync(join(to, 'broker.pub'), readFileSync(join(from, 'broker.pub')));
   for (const node of nodes) writeSecret(join(to, 'nodes', `${node}.key.json`), readJson(join(from, 'nodes', `${node}.key.json`)));

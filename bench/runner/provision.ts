@@ -63,9 +63,9 @@ export function exportHostState(scenario: Scenario, stateDir: string, selection:
     return { nodes: 0 };
   }
   const nodes = selectNodes(selection, topology);
-  exportChannelKeys(stateDir, hostDir, nodes);
   for (const mode of scenario.modes)
     definitionOf(mode).exportHostState(provisionContext(scenario, topology, stateDir, mode), hostDir, new Set(nodes));
+  exportChannelKeys(stateDir, hostDir, nodes);
   return { nodes: nodes.length };
 }
 
