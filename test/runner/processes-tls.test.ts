@@ -91,7 +91,7 @@ describe('--processes, smgw-tls', () => {
     expect(Math.max(...latencies)).toBeLessThan(5_000);
     expect(tls.relay.count).toBeGreaterThan(0);
     expect(result.summary.clock).toBe('real');
-  });
+  }, 120_000);
 
   it('provisions the PKI once (private keys 0600), completes it for a larger topology and names what does not fit', () => {
     const state = join(dir, 'state');

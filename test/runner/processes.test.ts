@@ -62,7 +62,7 @@ describe('--processes', () => {
     expect(lines).toMatch(/^automation_latency,.*tn=tn1\.00\d/m);
     expect(lines).toMatch(/^channel,.*link=plc:dc1/m);
     expect(result.summary.clock).toBe('real');
-  });
+  }, 120_000);
 
   it('reports a host that failed and then hung by its failure, not as one that did not stop', async () => {
     const file = join(dir, 'failed.yaml');
