@@ -19,13 +19,12 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AES_KEY_BYTES, EPHEMERAL_KEY_BYTES, GCM_NONCE_BYTES, GCM_TAG_BYTES, type CryptoBackend, type RandomSource } from './backend';
 import { concatBytes } from '../../core/bytes';
+import { asBuffer, gcmOpen, gcmSeal } from './gcm-box';
 
 const FUNCTIONALITY_KEY = createHash('sha256').update('gridbench/v1 ideal signature and sealing functionality').digest();
 const KEY_PREFIX = 0x02;
 const SIGN_LABEL = Buffer.from('gridbench/v1 ideal signature\u0000');
 const SEAL_LABEL = Buffer.from('gridbench/v1 ideal sealing\u0000');
-
-const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 function publicKeyOf(secretKey: Uint8Array): Uint8Array {
   const c = createCipheriv('aes-256-ecb', FUNCTIONALITY_KEY, null).setAutoPadding(false);
@@ -71,21 +70,13 @@ export function createIdealBackend(random: RandomSource = (n) => new Uint8Array(
       // a box for a key no one holds: sealed under a throwaway key, so no one opens it
       const secret = holder ?? random(32);
       const fresh = concatBytes(Uint8Array.of(KEY_PREFIX), random(EPHEMERAL_KEY_BYTES - 1));
-      const { key, nonce } = boxKey(secret, fresh);
-      const cipher = createCipheriv('aes-128-gcm', key, nonce);
-      cipher.setAAD(associatedData);
-      return concatBytes(fresh, cipher.update(plaintext), cipher.final(), cipher.getAuthTag());
+      return gcmSeal(fresh, boxKey(secret, fresh), plaintext, associatedData);
     },
 
     open(sealed, secretKey, associatedData) {
       if (sealed.length < EPHEMERAL_KEY_BYTES + GCM_TAG_BYTES || secretKey.length !== 32) return undefined;
       try {
-        const { key, nonce } = boxKey(secretKey, sealed.subarray(0, EPHEMERAL_KEY_BYTES));
-        const decipher = createDecipheriv('aes-128-gcm', key, nonce);
-        decipher.setAAD(associatedData);
-        decipher.setAuthTag(asBuffer(sealed.subarray(sealed.length - GCM_TAG_BYTES)));
-        const body = sealed.subarray(EPHEMERAL_KEY_BYTES, sealed.length - GCM_TAG_BYTES);
-        return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]));
+        return gcmOpen(sealed, boxKey(secretKey, sealed.subarray(0, EPHEMERAL_KEY_BYTES)), associatedData);
       } catch {
         return undefined;
       }

@@ -4,8 +4,6 @@
  * cost of a single verification.
  */
 import {
-  createCipheriv,
-  createDecipheriv,
   createECDH,
   createHash,
   createPrivateKey,
@@ -31,6 +29,7 @@ import {
   type RandomSource,
 } from './backend';
 import { bigIntTo32Bytes, bytesToBigInt, concatBytes } from '../../core/bytes';
+import { asBuffer, gcmOpen, gcmSeal } from './gcm-box';
 
 const CURVE = 'prime256v1';
 /** DER prefix of a SubjectPublicKeyInfo for an uncompressed P-256 point. */
@@ -38,7 +37,6 @@ const SPKI_P256_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03
 const CACHE_LIMIT = 20_000;
 
 const b64url = (b: Uint8Array) => Buffer.from(b).toString('base64url');
-const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 class KeyCache<T> {
   private readonly map = new Map<string, T>();
@@ -151,11 +149,7 @@ export function createNodeBackend(random: RandomSource = systemRandom): CryptoBa
       const ecdh = freshEcdh(random);
       const ephemeral = ecdh.getPublicKey(undefined, 'compressed');
       const shared = ecdh.computeSecret(asBuffer(recipientPublicKey));
-      const { key, nonce } = deriveKeyAndNonce(shared, ephemeral, recipientPublicKey);
-      const cipher = createCipheriv('aes-128-gcm', key, nonce);
-      cipher.setAAD(associatedData);
-      const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-      return concatBytes(ephemeral, body);
+      return gcmSeal(ephemeral, deriveKeyAndNonce(shared, ephemeral, recipientPublicKey), plaintext, associatedData);
     },
 
     open(sealed, secretKey, associatedData) {
@@ -168,12 +162,7 @@ export function createNodeBackend(random: RandomSource = systemRandom): CryptoBa
         });
         const ephemeral = sealed.subarray(0, EPHEMERAL_KEY_BYTES);
         const shared = ecdh.computeSecret(asBuffer(ephemeral));
-        const { key, nonce } = deriveKeyAndNonce(shared, ephemeral, publicKey);
-        const decipher = createDecipheriv('aes-128-gcm', key, nonce);
-        decipher.setAAD(associatedData);
-        decipher.setAuthTag(asBuffer(sealed.subarray(sealed.length - GCM_TAG_BYTES)));
-        const body = sealed.subarray(EPHEMERAL_KEY_BYTES, sealed.length - GCM_TAG_BYTES);
-        return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]));
+        return gcmOpen(sealed, deriveKeyAndNonce(shared, ephemeral, publicKey), associatedData);
       } catch {
         return undefined;
       }
