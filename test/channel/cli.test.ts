@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { createServer, connect, type AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { command } from '../../bench/cli/commands/channel';
 import { parseChannelConfig } from '../../channel/config';
 import { ConfigError } from '../../core/config';
@@ -36,6 +36,7 @@ interceptors:
 `;
 
 afterEach(() => vi.restoreAllMocks());
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('channel config', () => {
   it('merges kind defaults, per-link overrides and presets', () => {
