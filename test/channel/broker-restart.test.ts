@@ -13,6 +13,23 @@ import { connectTransport, type ZmqTransport } from '../../channel/zmq-transport
 import { classFrame, classify, seqOf } from './helpers';
 import { waitFor } from './wire-bench';
 
+/**
+ * Binds the broker again on its old port. While it was down the port was free, so for a moment the
+ * kernel may have given it to another socket (an outbound connection's local port, or the nodes' own
+ * reconnection connecting to itself); a restarted broker process would retry the same way.
+ */
+async function restartOn(endpoint: string, start: (endpoint: string) => Promise<Broker>): Promise<Broker> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await start(endpoint);
+    } catch (e) {
+      if (!/Address already in use/.test(String(e)) || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 /** A broker and its nodes, the broker killable and restartable on the same endpoint with the same keys. */
 async function restartableBench(auth: boolean) {
   const topology = Topology.build(1, 3);
@@ -46,7 +63,7 @@ async function restartableBench(auth: boolean) {
     /** The broker process dies (no goodbye to anyone). */
     kill: () => broker.close(),
     async restart() {
-      broker = await start(endpoint);
+      broker = await restartOn(endpoint, start);
     },
     async close() {
       for (const t of nodes.values()) await t.close();
