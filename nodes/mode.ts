@@ -249,13 +249,29 @@ export interface ModeContext<Options> {
   /** How long bootstrap waits for this process's nodes (default: the mode's own). */
   readonly bootstrapTimeoutMs?: number;
   /**
-   * The operator's out-of-band channel in a distributed bench: registers a replacement unit's
-   * credential with the HES in another process (what replace() does in process), resolving once
-   * the HES admits it. Absent where the HES runs in this process.
+   * The operator's out-of-band channel in a distributed bench (absent in process): see Operator.
    */
-  readonly operator?: { register(node: NodeId, credential: unknown): Promise<void> };
+  readonly operator?: Operator;
   /** The mode's own options: its scenario section, a host's provisioned state, a test's knobs. */
   readonly options: Options;
+}
+
+/**
+ * The operator's out-of-band channel of a node process in a distributed bench (docs/DESIGN.md 2.1
+ * and 2.2: a replacement unit is the operator's doing, not the wire's).
+ */
+export interface Operator {
+  /**
+   * Registers a replacement unit's credential with the HES in another process (what replace()
+   * does in process), resolving once the HES admits it.
+   */
+  register(node: NodeId, credential: unknown): Promise<void>;
+  /**
+   * A replacement unit's credential, issued on the provisioning side, which holds the roots
+   * (ModeDefinition.issueReplacement): a node process never holds a root's key, so a mode whose
+   * new units need a certificate from the root asks for it here. Rejects where the mode issues none.
+   */
+  issue(node: NodeId): Promise<unknown>;
 }
 
 /** Parsers of the units scenario files use, handed to a mode's section schema. */
@@ -295,4 +311,11 @@ export interface ModeDefinition<Mode extends BenchMode, Options> {
   exportHostState(ctx: ProvisionContext<Options>, hostDir: string, nodes: ReadonlySet<NodeId>): void;
   /** What a process running the `local` nodes loads from its state directory, as options to build the mode with. */
   loadHostState(ctx: ProvisionContext<Options>, local: (node: NodeId) => boolean): Partial<Options>;
+  /**
+   * A replacement unit's credential, issued from the roots in ctx.stateDir by the operator (the
+   * provisioning side of a distributed bench) for the process that runs the node (Operator.issue).
+   * Absent where a new unit makes its own credential (lean: new keys whose fingerprint the
+   * operator registers).
+   */
+  issueReplacement?(ctx: ProvisionContext<Options>, node: NodeId): unknown;
 }

@@ -51,6 +51,8 @@ export interface CampaignRelayOptions {
   readonly hosts: () => readonly RelayHost[];
   readonly record: (sample: Sample) => void;
   readonly log: (line: string) => void;
+  /** The operator's side of a replacement: a new unit's credential issued from the provisioned roots (ModeDefinition.issueReplacement). */
+  readonly issue?: (node: NodeId) => unknown;
 }
 
 interface PendingOp {
@@ -94,7 +96,15 @@ export class CampaignRelay {
     if (m.type === 'observed') this.queue.push(...m.events);
     else if (m.type === 'keys') for (const [node, k] of Object.entries(m.keys)) this.keys.set(node, k);
     else if (m.type === 'op-done') this.answered(host, m.id, m);
-    else if (m.type === 'register') {
+    else if (m.type === 'issue') {
+      const from = this.options.hosts().find((h) => h.name === host);
+      try {
+        if (!this.options.issue) throw new Error(`${this.options.modeName} mode's new units make their own credentials`);
+        from?.send({ type: 'issued', id: m.id, credential: this.options.issue(m.node) });
+      } catch (err) {
+        from?.send({ type: 'issued', id: m.id, error: (err as Error).message });
+      }
+    } else if (m.type === 'register') {
       // the operator registers a replacement unit with the HES, out of band
       const from = this.options.hosts().find((h) => h.name === host);
       this.ask({ op: 'admit', node: m.node, credential: m.credential }).then(

@@ -12,7 +12,8 @@
  *
  * With campaigns (campaign-relay.ts), a host also relays what its nodes tell the goal oracle
  * (observed), its nodes' keys (keys), and runs the mode operations a campaign asks for (op ->
- * op-done). The IPC channel uses structured-clone serialization, so bytes cross as bytes.
+ * op-done); a host replacing a unit asks the parent, the operator, for the new unit's credential
+ * (issue -> issued) and to register it with the HES's host (register -> registered). The IPC channel uses structured-clone serialization, so bytes cross as bytes.
  */
 import type { BootstrapReport } from '../../nodes/mode';
 import type { Sample } from '../../core/metrics';
@@ -58,11 +59,15 @@ export type HostMessage =
   /** The end of an `op`: `mine` false when this host runs none of the nodes it needs. */
   | { readonly type: 'op-done'; readonly id: number; readonly mine: boolean; readonly value?: unknown; readonly error?: string }
   /** A replacement unit's credential, for the HES in another host (the operator's out-of-band registration). */
-  | { readonly type: 'register'; readonly id: number; readonly node: NodeId; readonly credential: unknown };
+  | { readonly type: 'register'; readonly id: number; readonly node: NodeId; readonly credential: unknown }
+  /** Asks the operator (the parent, which provisioned the state and holds the roots) for a replacement unit's credential. */
+  | { readonly type: 'issue'; readonly id: number; readonly node: NodeId };
 
 export type ParentMessage =
   | { readonly type: 'bootstrap' }
   | { readonly type: 'start'; readonly startAt: number }
   | { readonly type: 'stop' }
   | ({ readonly type: 'op'; readonly id: number } & HostOp)
-  | { readonly type: 'registered'; readonly id: number; readonly error?: string };
+  | { readonly type: 'registered'; readonly id: number; readonly error?: string }
+  /** The answer to `issue`: the new unit's credential (its own key and certificate only, never the root's key). */
+  | { readonly type: 'issued'; readonly id: number; readonly credential?: unknown; readonly error?: string };

@@ -10,6 +10,7 @@ import type { Clock } from '../../core/clock';
 import type { Topology } from '../../core/topology';
 import type { NodeId } from '../../core/transport';
 import type { Identity } from '../../nodes/lean/identity';
+import type { Operator } from '../../nodes/mode';
 import type { ProtocolObserver } from '../../nodes/oracle/goal-oracle';
 import type { HostMessage, HostOp, Observed, ParentMessage } from './host-messages';
 import type { RunnableMode } from './mode-factory';
@@ -81,28 +82,30 @@ export async function runHostOp(
 }
 
 /**
- * The operator's out-of-band channel of a host (ModeContext.operator): a registration goes to the
- * parent, which has the HES's host admit it, and resolves when it did.
+ * The operator's out-of-band channel of a host (ModeContext.operator): a request for a new unit's
+ * credential or a registration goes to the parent, which issues the credential from the roots it
+ * provisioned, or has the HES's host admit the registration; each resolves with the answer.
  */
-export function parentOperator(send: (m: HostMessage) => void): {
-  register(node: NodeId, credential: unknown): Promise<void>;
-  answered(m: ParentMessage): void;
-} {
+export function parentOperator(send: (m: HostMessage) => void): Operator & { answered(m: ParentMessage): void } {
   let next = 0;
-  const waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void; what: string }>();
+  const ask = (what: string, message: (id: number) => HostMessage) =>
+    new Promise<unknown>((resolve, reject) => {
+      const id = ++next;
+      waiting.set(id, { resolve, reject, what });
+      send(message(id));
+    });
   return {
-    register: (node, credential) =>
-      new Promise<void>((resolve, reject) => {
-        const id = ++next;
-        waiting.set(id, { resolve, reject });
-        send({ type: 'register', id, node, credential });
-      }),
+    register: async (node, credential) => {
+      await ask('registering the new unit with the HES', (id) => ({ type: 'register', id, node, credential }));
+    },
+    issue: (node) => ask("the operator issuing the new unit's credential", (id) => ({ type: 'issue', id, node })),
     answered: (m) => {
-      if (m.type !== 'registered') return;
+      if (m.type !== 'registered' && m.type !== 'issued') return;
       const w = waiting.get(m.id);
       waiting.delete(m.id);
-      if (m.error !== undefined) w?.reject(new Error(`registering the new unit with the HES: ${m.error}`));
-      else w?.resolve();
+      if (m.error !== undefined) w?.reject(new Error(`${w.what}: ${m.error}`));
+      else w?.resolve(m.type === 'issued' ? m.credential : undefined);
     },
   };
 }

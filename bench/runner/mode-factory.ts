@@ -17,7 +17,7 @@ import { cryptoBackend } from '../../nodes/crypto';
 import { seededRandomSource } from '../../nodes/crypto/seeded';
 import type { CryptoOpCounter } from '../../nodes/crypto/op-counter';
 import type { Identity } from '../../nodes/lean/identity';
-import type { BenchMode, CryptoBackends } from '../../nodes/mode';
+import type { BenchMode, CryptoBackends, Operator } from '../../nodes/mode';
 import { createMode, tnMeters, type ModeName, type OptionsOf } from '../../nodes/modes';
 import type { ProtocolObserver } from '../../nodes/oracle/goal-oracle';
 import type { NodeStore } from '../../nodes/store/node-store';
@@ -47,8 +47,8 @@ export interface ScenarioModeContext<N extends ModeName = ModeName> {
   readonly cryptoLabel?: string;
   /** How long bootstrap waits for the nodes (default: the mode's own). */
   readonly bootstrapTimeoutMs?: number;
-  /** A node host's channel to the HES in another process, for replacements (ModeContext.operator). */
-  readonly operator?: { register(node: NodeId, credential: unknown): Promise<void> };
+  /** A node host's channel to the operator and the HES in other processes, for replacements (ModeContext.operator). */
+  readonly operator?: Operator;
 }
 
 /** What the runner and campaigns may ask of a mode beyond the contract. */

@@ -27,7 +27,7 @@ import { CampaignRelay } from './campaign-relay';
 import type { HostMessage, ParentMessage } from './host-messages';
 import { hostDirName, processLayout } from './node-selection';
 import { processFailures } from './process-failures';
-import { CHANNEL_HOST, exportHostState, provisionState } from './provision';
+import { CHANNEL_HOST, exportHostState, issueReplacement, provisionState } from './provision';
 import type { Progress, RunOptions } from './run';
 import { startRun, type ModeRecorder, type ProcessOutcome, type RunResult, type StartedRun } from './run-results';
 import type { ModeFacts } from './summary';
@@ -100,7 +100,7 @@ export async function runProcesses(scenario: Scenario, options: ProcessRunOption
       // with several modes, a process's name says which mode's set it belongs to
       const named = (name: string) => (real.modes.length > 1 ? `${mode}/${name}` : name);
       const recorder = run.startMode(mode);
-      const outcome = await runModeProcesses(mode, real, run, recorder.record, hostStates, brokerState, named, options);
+      const outcome = await runModeProcesses(mode, real, run, recorder.record, { stateDir, hostStates, brokerState }, named, options);
       recorder.end(outcome.facts);
       processes.push(...outcome.processes);
       failures.push(...processFailures(mode, outcome.processes, run.topology, named));
@@ -118,14 +118,19 @@ async function runModeProcesses(
   real: Scenario,
   run: StartedRun,
   record: ModeRecorder['record'],
-  /** Each host's selection and the state directory it was handed. */
-  hostStates: ReadonlyMap<string, string>,
-  /** The broker host's state directory: its keys and the nodes' public keys. */
-  brokerState: string,
+  states: {
+    /** The operator's state, roots included: it issues replacement units' credentials (provision.ts issueReplacement). */
+    readonly stateDir: string;
+    /** Each host's selection and the state directory it was handed. */
+    readonly hostStates: ReadonlyMap<string, string>;
+    /** The broker host's state directory: its keys and the nodes' public keys. */
+    readonly brokerState: string;
+  },
   named: (name: string) => string,
   options: ProcessRunOptions,
 ): Promise<{ facts: ModeFacts; processes: ProcessOutcome[] }> {
   const { log } = run;
+  const { stateDir, hostStates, brokerState } = states;
   const brokerPort = await freePort();
   const endpoint = `tcp://127.0.0.1:${brokerPort}`;
   // campaigns attack from here through the broker's attack port (campaign-relay.ts)
@@ -201,6 +206,7 @@ async function runModeProcesses(
           })),
         record,
         log,
+        issue: (node) => issueReplacement(real, stateDir, mode, node),
       });
     } catch (err) {
       broker.kill('SIGKILL');

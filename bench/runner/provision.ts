@@ -79,3 +79,15 @@ export function loadHostState<N extends ModeName>(
   const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
   return definitionOf(mode).loadHostState(provisionContext(scenario, topology, stateDir, mode), local);
 }
+
+/**
+ * A replacement unit's credential for `node`, issued by the operator from the roots in the
+ * provisioned stateDir (ModeDefinition.issueReplacement), for the host that runs the node; a mode
+ * whose new units make their own is named.
+ */
+export function issueReplacement(scenario: Scenario, stateDir: string, mode: ModeName, node: NodeId): unknown {
+  const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
+  const definition = definitionOf(mode);
+  if (!definition.issueReplacement) throw new Error(`${mode} mode's new units make their own credentials; the operator issues none`);
+  return definition.issueReplacement(provisionContext(scenario, topology, stateDir, mode), node);
+}

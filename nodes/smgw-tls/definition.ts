@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { ModeDefinition } from '../mode';
 import type { TlsModeOptions } from './tls-config';
 import { createTlsMode, type TlsMode } from './tls-mode';
-import { exportTlsHostState, loadStatePki, provisionTlsPki, TLS_PKI_STORE } from './provisioning';
+import { exportTlsHostState, issueTlsReplacement, loadStatePki, provisionTlsPki, TLS_PKI_STORE } from './provisioning';
 
 export const SMGW_TLS_MODE: ModeDefinition<TlsMode, TlsModeOptions> = {
   summary: 'a TLS 1.2 channel per TN (mutual ECDHE-ECDSA), renewed every 48 h or 5 MB, the BSI smart meter gateway baseline',
@@ -33,4 +33,5 @@ export const SMGW_TLS_MODE: ModeDefinition<TlsMode, TlsModeOptions> = {
   provision: provisionTlsPki,
   exportHostState: exportTlsHostState,
   loadHostState: (ctx, local) => ({ pki: loadStatePki(ctx.stateDir, ctx.topology, local) }),
+  issueReplacement: issueTlsReplacement,
 };

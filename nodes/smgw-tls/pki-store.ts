@@ -175,14 +175,31 @@ function loadManifest(store: NodeStore, where: string): PkiManifest {
 function loadCredential(store: NodeStore, id: NodeId, root: X509Certificate, where: string): Credential {
   const certRecord = certificateRecord(id);
   const keyRecord = credentialRecord(id);
-  const certPem = text(store, certRecord, where);
-  const keyPem = text(store, keyRecord, where);
-  const cert = certificate(certPem, `${where}/${certRecord}`);
-  if (!commonNames(cert).includes(id))
-    throw new PkiError(`${where}/${certRecord}: names "${cert.subject.replace(/\n/g, ', ')}", not ${id}`);
-  if (!cert.checkIssued(root) || !cert.verify(root.publicKey)) throw new PkiError(`${where}/${certRecord}: not issued by ${ROOT_CERT}`);
-  if (!cert.checkPrivateKey(privateKey(keyPem, `${where}/${keyRecord}`)))
-    throw new PkiError(`${where}/${keyRecord}: does not belong to ${certRecord}`);
+  return checkedCredential(id, text(store, certRecord, where), text(store, keyRecord, where), root, {
+    cert: `${where}/${certRecord}`,
+    key: `${where}/${keyRecord}`,
+    root: ROOT_CERT,
+    certName: certRecord,
+  });
+}
+
+/**
+ * A credential checked as a node process takes it: the certificate names `id` and was issued by
+ * `root`, the key belongs to it. `where` names the certificate, the key and the root in errors
+ * (the certificate by `certName` where the key's error names it).
+ */
+export function checkedCredential(
+  id: NodeId,
+  certPem: string,
+  keyPem: string,
+  root: X509Certificate,
+  where: { cert: string; key: string; root: string; certName?: string },
+): Credential {
+  const cert = certificate(certPem, where.cert);
+  if (!commonNames(cert).includes(id)) throw new PkiError(`${where.cert}: names "${cert.subject.replace(/\n/g, ', ')}", not ${id}`);
+  if (!cert.checkIssued(root) || !cert.verify(root.publicKey)) throw new PkiError(`${where.cert}: not issued by ${where.root}`);
+  if (!cert.checkPrivateKey(privateKey(keyPem, where.key)))
+    throw new PkiError(`${where.key}: does not belong to ${where.certName ?? where.cert}`);
   return { id, certPem, certDer: new Uint8Array(cert.raw), keyPem };
 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { NodeId } from '../../core/transport';
 import type { ProvisionContext } from '../mode';
 import { FileNodeStore } from '../store/node-store';
-import { createPki, type Pki } from './pki';
+import { createPki, type Credential, type Pki } from './pki';
 import {
   exportPki,
   hasCredential,
@@ -71,4 +71,15 @@ export function exportTlsHostState(ctx: ProvisionContext<TlsModeOptions>, hostDi
     new FileNodeStore(to),
     { from, to },
   );
+}
+
+/**
+ * A replacement unit's credential (ModeDefinition.issueReplacement): the operator, who holds the
+ * root in the state directory, issues the new unit of `tn` a key pair and certificate of its own
+ * and hands them to the process that runs the TN (ModeContext.operator); the root's key stays here.
+ */
+export function issueTlsReplacement(ctx: ProvisionContext<TlsModeOptions>, tn: NodeId): Credential {
+  if (ctx.topology.roleOf(tn) !== 'tn') throw new Error(`replace: only a TN's new unit needs a certificate, not "${tn}"'s`);
+  const dir = join(ctx.stateDir, TLS_PKI_STORE);
+  return loadPkiAuthority(new FileNodeStore(dir), dir).issue(tn);
 }

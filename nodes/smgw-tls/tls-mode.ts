@@ -5,7 +5,7 @@
  * registry (nodes/modes.ts, entry in ./definition.ts). The nodes are in tls-fleet.ts, the HES's
  * rounds in hes-rounds.ts, enrolment in tls-enrolment.ts, storms in tls-storms.ts.
  */
-import { sign } from 'node:crypto';
+import { sign, X509Certificate } from 'node:crypto';
 import type { NodeId } from '../../core/transport';
 import type {
   AutomationReport,
@@ -29,6 +29,7 @@ import type { TlsHes } from './hes-node';
 import { askEveryTn } from './hes-rounds';
 import type { HandshakeReason } from './lifetime-policy';
 import { createPki, PkiAuthority, type Credential, type Pki } from './pki';
+import { checkedCredential } from './pki-store';
 import { resolveTlsConfig, type TlsModeOptions } from './tls-config';
 import { awaitEnrolment } from './tls-enrolment';
 import { TlsFleet } from './tls-fleet';
@@ -58,6 +59,8 @@ export interface TlsMode extends BenchMode {
   renegotiateAll(dc: NodeId, reason: HandshakeReason): Promise<StormReport | undefined>;
   /** Renegotiates one channel offering its session ticket: an abbreviated handshake, measured once. */
   measureResumedHandshake(tn: NodeId): Promise<HandshakeRecord | undefined>;
+  /** In the HES's process: a TN's new unit registered from another process (ModeContext.operator), by its certificate (DER). */
+  admit(node: NodeId, certificate: unknown): void;
 }
 
 export function createTlsMode(ctx: ModeContext<TlsModeOptions>): TlsMode {
@@ -195,7 +198,8 @@ export function createTlsMode(ctx: ModeContext<TlsModeOptions>): TlsMode {
     measureResumedHandshake: (id: NodeId) => measureResumedHandshake(fleet, hesOf(), id),
 
     /**
-     * A TN: the PKI issues the new unit a certificate of its own, the operator registers it at the
+     * A TN: the PKI issues the new unit a certificate of its own (in a distributed bench the
+     * operator does, who holds the root: ModeContext.operator), the operator registers it at the
      * HES (which from then on refuses the old unit's), and the new unit's first handshake is its
      * enrolment. A DC: a new router, which holds no credential.
      */
@@ -203,13 +207,16 @@ export function createTlsMode(ctx: ModeContext<TlsModeOptions>): TlsMode {
       const role = topology.roleOf(node);
       if (role === 'dc') return fleet.replaceDc(node);
       if (role !== 'tn') throw new TlsConfigError(`replace: only DCs and TNs can be replaced, not "${node}"`);
-      if (!fleet.tns.has(node) || !fleet.hes)
+      const { operator } = ctx;
+      if (!fleet.tns.has(node) || (!fleet.hes && !operator))
         throw new TlsConfigError(`replace: replacing ${node} needs ${node} and the HES in this process`);
-      if (!(pki instanceof PkiAuthority))
-        throw new TlsConfigError(`replace: the new unit of ${node} needs a certificate, and this process does not hold the PKI's root`);
-      const credential = pki.issue(node);
+      let credential: Credential;
+      if (pki instanceof PkiAuthority) credential = pki.issue(node);
+      else if (operator) credential = replacementCredential(node, await operator.issue(node), pki.rootPem);
+      else throw new TlsConfigError(`replace: the new unit of ${node} needs a certificate, and this process does not hold the PKI's root`);
       observer?.replaced(node);
-      fleet.hes.installUnit(node, credential.certDer);
+      if (fleet.hes) fleet.hes.installUnit(node, credential.certDer);
+      else await operator!.register(node, credential.certDer);
       await fleet.tn(node).close();
       const unit = fleet.createTn(node, credential);
       const startedAt = clock.now();
@@ -224,6 +231,13 @@ export function createTlsMode(ctx: ModeContext<TlsModeOptions>): TlsMode {
       );
       if (!enrolled.has(node))
         throw new TlsConfigError(`replace: the new unit of ${node} did not enrol within ${config.bootstrapTimeoutMs} ms`);
+    },
+
+    /** In the HES's process: the operator registered a TN's new unit from another (its certificate, DER). */
+    admit(node: NodeId, certificate: unknown): void {
+      checkTn(node);
+      if (!(certificate instanceof Uint8Array)) throw new TlsConfigError(`admit: the certificate of ${node}'s new unit is not DER bytes`);
+      hesOf().installUnit(node, certificate);
     },
 
     stats(): ModeStats {
@@ -244,6 +258,21 @@ export function createTlsMode(ctx: ModeContext<TlsModeOptions>): TlsMode {
       return closing;
     },
   };
+}
+
+/**
+ * A replacement unit's credential as the operator handed it (Operator.issue): it must name the TN,
+ * come from the run's root and hold the key of its certificate; anything else is refused, naming it.
+ */
+function replacementCredential(tn: NodeId, given: unknown, rootPem: string): Credential {
+  const c = given as Partial<Credential> | undefined;
+  const what = `replace: the credential the operator issued for ${tn}'s new unit`;
+  if (typeof c?.certPem !== 'string' || typeof c.keyPem !== 'string') throw new TlsConfigError(`${what} has no certPem and keyPem`);
+  return checkedCredential(tn, c.certPem, c.keyPem, new X509Certificate(rootPem), {
+    cert: `${what} (certificate)`,
+    key: `${what} (key)`,
+    root: "the run's root",
+  });
 }
 
 /** Plaintext bytes of one automation command on a channel (for reports that predict segment bytes). */

@@ -14,10 +14,12 @@ import { VirtualClock } from '../../core/clock';
 import { SampleRecorder } from '../../core/metrics';
 import { Random } from '../../core/random';
 import { createMode } from '../../nodes/modes';
-import { createPki } from '../../nodes/smgw-tls/pki';
+import type { Operator } from '../../nodes/mode';
+import { createPki, Pki, type PkiAuthority } from '../../nodes/smgw-tls/pki';
+import type { TlsMode } from '../../nodes/smgw-tls/tls-mode';
 import { peekClassName } from '../../nodes/protocol/message-class';
 
-function splitBench(plc: ProfileSpec = { preset: 'g3-plc-cenelec-a' }) {
+function splitBench(plc: ProfileSpec = { preset: 'g3-plc-cenelec-a' }, operator?: (hesSide: TlsMode, authority: PkiAuthority) => Operator) {
   const clock = new VirtualClock();
   const topology = Topology.build(2, 3);
   const recorder = new SampleRecorder();
@@ -31,7 +33,7 @@ function splitBench(plc: ProfileSpec = { preset: 'g3-plc-cenelec-a' }) {
   });
   const pki = createPki({ hes: topology.hes, tns: topology.tns });
   const profile = PRESETS['g3-plc-cenelec-a'];
-  const half = (label: string, local: (node: string) => boolean) =>
+  const half = (label: string, local: (node: string) => boolean, extra: { pki?: Pki; operator?: Operator } = {}) =>
     createMode('smgw-tls', {
       clock,
       network,
@@ -40,10 +42,28 @@ function splitBench(plc: ProfileSpec = { preset: 'g3-plc-cenelec-a' }) {
       metrics: recorder.metrics(clock, { run: 'test', half: label }),
       plc: () => profile,
       local,
-      options: { pki },
+      ...(extra.operator ? { operator: extra.operator } : {}),
+      options: { pki: extra.pki ?? pki },
     });
   const hesSide = half('hes', (node) => topology.roleOf(node) !== 'tn');
-  const tnSide = half('tns', (node) => topology.roleOf(node) === 'tn');
+  // with an operator, the TNs' side holds what a TN host holds: no root key, its TNs' credentials
+  const tnSide = half(
+    'tns',
+    (node) => topology.roleOf(node) === 'tn',
+    operator
+      ? {
+          pki: new Pki({
+            curve: pki.curve,
+            organization: pki.organization,
+            rootPem: pki.rootPem,
+            hesId: pki.hesId,
+            manufacturerPublicKey: pki.manufacturerPublicKey,
+            tns: topology.tns.map((tn) => pki.tn(tn)),
+          }),
+          operator: operator(hesSide, pki),
+        }
+      : {},
+  );
   const latencies = (dc: string) =>
     recorder
       .select('automation_latency', { dc })
@@ -122,5 +142,42 @@ describe('smgw-tls split across processes', () => {
     // some record went again after a retransmission timeout (1 s at least, tcp-parameters.ts), and still counts from its issue
     expect(Math.max(...samples.map((s) => s.latency))).toBeGreaterThan(1_000);
     await bench.close();
+  });
+
+  it('replaces a TN whose HES and root are elsewhere: the operator issues the new unit its credential, the HES admits it', async () => {
+    const issued: string[] = [];
+    const bench = splitBench(undefined, (hesSide, authority) => ({
+      issue: (node) => {
+        issued.push(node);
+        return Promise.resolve(authority.issue(node));
+      },
+      register: (node, certificate) => Promise.resolve(hesSide.admit(node, certificate)),
+    }));
+    await bench.clock.drive(Promise.all([bench.hesSide.bootstrap(), bench.tnSide.bootstrap()]));
+    const tn = bench.tnSide as TlsMode;
+    const old = tn.credentialOf('tn1.002').certPem;
+    await bench.clock.drive(tn.replace('tn1.002'));
+    expect(issued).toEqual(['tn1.002']);
+    expect(tn.credentialOf('tn1.002').certPem).not.toBe(old);
+    expect((bench.hesSide as TlsMode).hes.isAccepted('tn1.002')).toBe(true);
+    // the new unit is in service: a meter round from the HES's side reaches it
+    expect(await bench.clock.drive(bench.hesSide.meterRound(60_000))).toMatchObject({ responses: 6, missing: [] });
+    await bench.close();
+  });
+
+  it("refuses a replacement credential that is not from the run's root, naming it, and one with no root and no operator", async () => {
+    const other = createPki({ hes: 'hes', tns: ['tn1.001'] });
+    const bench = splitBench(undefined, (hesSide) => ({
+      issue: (node) => Promise.resolve(other.issue(node)),
+      register: (node, certificate) => Promise.resolve(hesSide.admit(node, certificate)),
+    }));
+    await bench.clock.drive(Promise.all([bench.hesSide.bootstrap(), bench.tnSide.bootstrap()]));
+    await expect(bench.clock.drive(bench.tnSide.replace('tn1.001'))).rejects.toThrow(
+      /credential the operator issued for tn1\.001's new unit \(certificate\): not issued by the run's root/,
+    );
+    await bench.close();
+    const plain = splitBench();
+    await expect(plain.tnSide.replace('tn1.001')).rejects.toThrow(/needs tn1\.001 and the HES in this process/);
+    await plain.close();
   });
 });
