@@ -4,6 +4,7 @@
  * one JSON object as the last line:
  *   {"scenarios":[{"name","mode","wallS","simulatedS","peakRssBytes","eventsPerS","deliveriesPerS",
  *     "phases":{...},"bytesPerTn",...}],"machine":{...}}
+ * cpuS: CPU seconds of the run (steadier than wallS when other work shares the machine).
  * phases (wall seconds): setup (topology, nodes, outputs), bootstrap (every TN enrolled or
  * connected), run (the simulated duration), closing (the mode closed), summary (summary.json,
  * report.html, the held samples written). bytesPerTn: heap after bootstrap, less the heap
@@ -45,6 +46,8 @@ interface ScaleResult {
   readonly tns: number;
   readonly scenarioTns: number;
   readonly wallS: number;
+  /** CPU seconds the run took (user and system, all threads): on a shared machine steadier than wallS. */
+  readonly cpuS: number;
   readonly simulatedS: number;
   readonly scenarioDurationS: number;
   readonly peakRssBytes: number;
@@ -85,6 +88,7 @@ async function measure(
   const before = load();
   const results = mkdtempSync(join(tmpdir(), 'gridbench-perf-scale-'));
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   const ends: Partial<Record<Progress['phase'], number>> = {};
   let runStart: number | undefined;
   let heapAfterBootstrap = 0;
@@ -114,6 +118,7 @@ async function measure(
       },
     });
     const end = performance.now();
+    const cpu = process.cpuUsage(cpuStart);
     const m = result.summary.modes[mode]!;
     const deliveries = m.channel.framesOffered - m.channel.dropsLoss - m.channel.dropsQueue - m.channel.dropsAttack;
     const wallS = (end - start) / 1000;
@@ -129,6 +134,7 @@ async function measure(
       tns,
       scenarioTns: loaded.topology.dcs * loaded.topology.tnsPerDc,
       wallS: round(wallS, 1),
+      cpuS: round((cpu.user + cpu.system) / 1e6, 1),
       simulatedS: round(scenario.duration / 1000),
       scenarioDurationS: round(loaded.duration / 1000),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
@@ -225,7 +231,7 @@ function main(): void {
       const r = JSON.parse(last) as ScaleResult;
       scenarios.push(r);
       lines.push(
-        `${name} ${mode} (${r.crypto}): ${r.wallS} s wall for ${r.simulatedS} s simulated, peak ${round(r.peakRssBytes / 2 ** 20)} MiB, ` +
+        `${name} ${mode} (${r.crypto}): ${r.wallS} s wall (${r.cpuS} s CPU) for ${r.simulatedS} s simulated, peak ${round(r.peakRssBytes / 2 ** 20)} MiB, ` +
           `${r.eventsPerS} events/s, ${r.deliveriesPerS} deliveries/s, ${r.bytesPerTn} B/TN, load ${r.loadAverage.before.join(' ')} -> ${r.loadAverage.after.join(' ')}`,
       );
     }

@@ -2,6 +2,13 @@
  * The fast backend: node:crypto (OpenSSL). Same wire results as the noble backend; the tests
  * cross-check every operation. Key objects are cached per key because building one dominates the
  * cost of a single verification.
+ *
+ * The host computes each signature, verification and opening once and remembers it a while
+ * (Memo): a bench asks for the same one many times over - every TN of a segment checks one
+ * broadcast, a TN waiting for its enrolment signs the same registration again on every retry
+ * and the HES and its DC answer each copy alike (issue 13: 9 registrations per TN when 1,000
+ * TNs enrol at once), the confidentiality judge opens each box its recipient then opens. What
+ * each node's own CPU would spend is charged by its compute profile, not by the host.
  */
 import {
   createECDH,
@@ -58,24 +65,40 @@ const privateKeys = new KeyCache<KeyObject>();
 const openers = new KeyCache<{ ecdh: ECDH; publicKey: Buffer }>();
 
 /**
- * Recent verifications and their outcome. Verification is a pure function of signature, message
- * and key, and on the bench the same one is asked for by every TN of a segment (a broadcast
- * command, each TN checking it as its own CPU would: the time that takes is charged by the TN's
- * compute profile); the host computes it once.
+ * Recent results of a pure function of byte strings, at most `limit` of them (the oldest goes
+ * first). Keys are the inputs' bytes as latin1 strings, each after its length: bytes moved from
+ * one input to the next (a header's into a body) make another key.
  */
-const VERIFIED_LIMIT = 4_096;
-const verified = new Map<string, boolean>();
+class Memo<T> {
+  private readonly map = new Map<string, T>();
+  constructor(private readonly limit: number) {}
 
-function memoVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array, compute: () => boolean): boolean {
-  const id = `${asBuffer(signature).toString('latin1')}${asBuffer(publicKey).toString('latin1')}${asBuffer(message).toString('latin1')}`;
-  let ok = verified.get(id);
-  if (ok === undefined) {
-    ok = compute();
-    if (verified.size >= VERIFIED_LIMIT) verified.delete(verified.keys().next().value as string);
-    verified.set(id, ok);
+  get(parts: readonly Uint8Array[], compute: () => T): T {
+    let id = '';
+    for (const p of parts) id += `${p.length}:${asBuffer(p).toString('latin1')}`;
+    if (this.map.has(id)) return this.map.get(id) as T;
+    const value = compute();
+    if (this.map.size >= this.limit) this.map.delete(this.map.keys().next().value as string);
+    this.map.set(id, value);
+    return value;
   }
-  return ok;
 }
+
+/**
+ * Every TN of a utility's segments enrolling at once (10,000) must find its registration's
+ * signature and verification again on its next retry, minutes later.
+ */
+const MEMO_LIMIT = 65_536;
+/**
+ * Signatures by (key, message): one signature per message, as deterministic ECDSA (RFC 6979)
+ * gives, so that a retry carries the same bytes and its verification is remembered too.
+ * node:crypto's own ECDSA nonce is random: which of the valid signatures a message gets still
+ * differs between runs, never its size.
+ */
+const signed = new Memo<Uint8Array>(MEMO_LIMIT);
+const verified = new Memo<boolean>(MEMO_LIMIT);
+/** Openings by (key, associated data, box): the judge opens a box as it enters the wire, its recipient on arrival. */
+const opened = new Memo<Uint8Array | undefined>(16_384);
 
 function publicKeyObject(compressed: Uint8Array): KeyObject {
   return publicKeys.get(compressed, () => {
@@ -126,17 +149,22 @@ export function createNodeBackend(random: RandomSource = systemRandom): CryptoBa
     },
 
     sign(message, secretKey) {
-      const sig = nodeSign('sha256', message, { key: privateKeyObject(secretKey), dsaEncoding: 'ieee-p1363' });
-      const s = bytesToBigInt(sig.subarray(32));
-      if (s <= P256_HALF_N) return new Uint8Array(sig);
-      return concatBytes(sig.subarray(0, 32), bigIntTo32Bytes(P256_N - s));
+      // a copy: the caller owns what it is given (an attack may flip its bits)
+      return signed
+        .get([secretKey, message], () => {
+          const sig = nodeSign('sha256', message, { key: privateKeyObject(secretKey), dsaEncoding: 'ieee-p1363' });
+          const s = bytesToBigInt(sig.subarray(32));
+          if (s <= P256_HALF_N) return new Uint8Array(sig);
+          return concatBytes(sig.subarray(0, 32), bigIntTo32Bytes(P256_N - s));
+        })
+        .slice();
     },
 
     verify(signature, message, publicKey) {
       if (signature.length !== 64) return false;
       const s = bytesToBigInt(signature.subarray(32));
       if (s === 0n || s > P256_HALF_N) return false;
-      return memoVerify(signature, message, publicKey, () => {
+      return verified.get([signature, publicKey, message], () => {
         try {
           return nodeVerify('sha256', message, { key: publicKeyObject(publicKey), dsaEncoding: 'ieee-p1363' }, signature);
         } catch {
@@ -154,18 +182,21 @@ export function createNodeBackend(random: RandomSource = systemRandom): CryptoBa
 
     open(sealed, secretKey, associatedData) {
       if (sealed.length < EPHEMERAL_KEY_BYTES + GCM_TAG_BYTES) return undefined;
-      try {
-        const { ecdh, publicKey } = openers.get(secretKey, () => {
-          const e = createECDH(CURVE);
-          e.setPrivateKey(asBuffer(secretKey));
-          return { ecdh: e, publicKey: e.getPublicKey(undefined, 'compressed') };
-        });
-        const ephemeral = sealed.subarray(0, EPHEMERAL_KEY_BYTES);
-        const shared = ecdh.computeSecret(asBuffer(ephemeral));
-        return gcmOpen(sealed, deriveKeyAndNonce(shared, ephemeral, publicKey), associatedData);
-      } catch {
-        return undefined;
-      }
+      const plaintext = opened.get([secretKey, associatedData, sealed], () => {
+        try {
+          const { ecdh, publicKey } = openers.get(secretKey, () => {
+            const e = createECDH(CURVE);
+            e.setPrivateKey(asBuffer(secretKey));
+            return { ecdh: e, publicKey: e.getPublicKey(undefined, 'compressed') };
+          });
+          const ephemeral = sealed.subarray(0, EPHEMERAL_KEY_BYTES);
+          const shared = ecdh.computeSecret(asBuffer(ephemeral));
+          return gcmOpen(sealed, deriveKeyAndNonce(shared, ephemeral, publicKey), associatedData);
+        } catch {
+          return undefined;
+        }
+      });
+      return plaintext?.slice();
     },
 
     sha256(data) {
