@@ -217,7 +217,7 @@ export class StreamDirection {
       },
     };
     if (!this.timer) this.arm();
-    this.channel.offer(this.from, this.to, seg.bytes, undefined, sink);
+    this.channel.offer(this.from, this.to, seg.bytes, { sink });
   }
 
   /** Receiving end: a segment arrived (maybe twice, maybe early); hand over what is in order, acknowledge. */

@@ -174,7 +174,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
         try {
           decodeFrames(msg, (peer, sentAt, bytes, attack) => {
             if (refusal) channel.reject(refusal, id);
-            else channel.offer(id, peer, bytes, Number.isFinite(sentAt) ? sentAt : clock.now(), undefined, attack);
+            else channel.offer(id, peer, bytes, { sentAt: Number.isFinite(sentAt) ? sentAt : clock.now(), attack });
           });
         } catch (err) {
           if (!(err instanceof EnvelopeError)) throw err;

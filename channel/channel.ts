@@ -1,11 +1,11 @@
 import type { Clock } from '../core/clock';
 import { NO_METRICS, type Metrics } from '../core/metrics';
 import type { Random } from '../core/random';
-import { SEGMENT_BROADCAST, type Destination, type NodeId, type ReceivedFrame } from '../core/transport';
+import { SEGMENT_BROADCAST, type DepartureListener, type Destination, type NodeId, type ReceivedFrame } from '../core/transport';
 import type { Direction, LinkId, Topology } from '../core/topology';
 import { ChannelMeasurement } from './channel-measurement';
 import { ChannelError, createChannelControl, type ChannelControl } from './control';
-import type { FrameClassifier, FrameSink, WireFrame } from './frame';
+import { Departure, type FrameClassifier, type FrameSink, type WireFrame } from './frame';
 import type { ForgedFrame } from './interceptor';
 import { InterceptorChain } from './interceptor-chain';
 import { Links, type LinkState, type Route } from './links';
@@ -38,6 +38,17 @@ export interface ChannelOptions {
   readonly presets?: Readonly<Record<string, LinkProfile>> | undefined;
   /** Period of the `channel` measurement; 0 turns it off. Default 1000 ms. */
   readonly metricsIntervalMs?: number | undefined;
+}
+
+/** What a sender hands along with a frame (Channel.offer). */
+export interface OfferOptions {
+  /** Clock time the sender handed the frame over (a relay passes its original sender's); default now. */
+  readonly sentAt?: number | undefined;
+  /** A TCP bridge stream's frame: delivered to this sink instead of a node. */
+  readonly sink?: FrameSink | undefined;
+  readonly attack?: string | undefined;
+  /** Hears when the frame leaves its sender (core/transport.ts). */
+  readonly departed?: DepartureListener | undefined;
 }
 
 export interface ChannelHooks {
@@ -96,7 +107,10 @@ export class Channel {
       random,
       classify: this.classify,
       readmit: (frame) => this.readmit(frame),
-      transmit: (frame) => this.links.of(frame).media[frame.direction].enqueue(frame),
+      transmit: (frame) => {
+        if (frame.departure) frame.departure.queued = true;
+        this.links.of(frame).media[frame.direction].enqueue(frame);
+      },
       inject: (forged, afterOrder, origin) => this.injectFrame(forged, afterOrder, origin),
       dropped: (frame) => {
         this.links.of(frame).counters[frame.direction].dropsAttack++;
@@ -117,7 +131,10 @@ export class Channel {
   }
 
   /** A node hands a frame to the wire. Never throws: refusals are counted. */
-  offer(from: NodeId, to: Destination, bytes: Uint8Array, sentAt = this.clock.now(), sink?: FrameSink, attack?: string): void {
+  offer(from: NodeId, to: Destination, bytes: Uint8Array, options: OfferOptions = {}): void {
+    const { sink, attack } = options;
+    const sentAt = options.sentAt ?? this.clock.now();
+    const departure = options.departed ? new Departure(options.departed) : undefined;
     this.depth++;
     try {
       if (this.closed) return this.reject('closed', from);
@@ -138,11 +155,14 @@ export class Channel {
         sentAt,
         ...(sink ? { sink } : {}),
         ...(attack ? { attack } : {}),
+        ...(departure ? { departure } : {}),
       };
       this.enter(frame, route.link, undefined);
       this.chain.pass(frame, -Infinity);
     } finally {
       this.depth--;
+      // Refused, or held or dropped by an interceptor on the wire: it has left the sender all the same.
+      if (departure && !departure.queued) departure.left(this.clock.now());
     }
   }
 
@@ -257,7 +277,8 @@ export class Channel {
 
   private mediumEvents(): MediumEvents {
     return {
-      started: (frame, queueDelayMs, airtimeMs) => {
+      started: (frame, start, queueDelayMs, airtimeMs) => {
+        frame.departure?.left(start);
         const c = this.links.of(frame).counters[frame.direction];
         c.queueDelaySumMs += queueDelayMs;
         c.queueDelayCount++;
@@ -267,8 +288,10 @@ export class Channel {
       lost: (frame, _receiver, reason, jamOwner) => {
         const c = this.links.of(frame).counters[frame.direction];
         if (reason === 'loss') c.dropsLoss++;
-        else if (reason === 'queue') c.dropsQueue++;
-        else {
+        else if (reason === 'queue') {
+          c.dropsQueue++;
+          frame.departure?.left(this.clock.now());
+        } else {
           c.dropsAttack++;
           this.chain.countJamDrop(jamOwner);
         }

@@ -1,5 +1,6 @@
 import {
   TransportError,
+  type DepartureListener,
   type Destination,
   type FrameHandler,
   type FrameTrace,
@@ -87,9 +88,12 @@ export function createEmulatedNetwork(options: EmulatedNetworkOptions): Emulated
       let open = true;
       return {
         self: node,
-        send(to: Destination, frame: Uint8Array, trace?: FrameTrace) {
-          if (!open || closed) return channel.reject('closed', node);
-          channel.offer(node, to, frame, trace?.sentAt ?? clock.now(), undefined, trace?.attack);
+        send(to: Destination, frame: Uint8Array, trace?: FrameTrace, departed?: DepartureListener) {
+          if (!open || closed) {
+            departed?.(clock.now());
+            return channel.reject('closed', node);
+          }
+          channel.offer(node, to, frame, { sentAt: trace?.sentAt, attack: trace?.attack, departed });
         },
         onFrame(handler) {
           ep.handlers.add(handler);

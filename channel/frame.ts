@@ -1,4 +1,4 @@
-import type { Destination, NodeId, ReceivedFrame } from '../core/transport';
+import type { DepartureListener, Destination, NodeId, ReceivedFrame } from '../core/transport';
 import type { Direction, LinkId } from '../core/topology';
 
 /**
@@ -36,6 +36,28 @@ export interface WireFrame {
   readonly attack?: string;
   /** Set on frames of a TCP bridge stream: delivered to this sink instead of a node. */
   readonly sink?: FrameSink;
+  /** The sender's departure listener (Transport.send): copies of the frame share it, it hears once. */
+  readonly departure?: Departure;
+}
+
+/**
+ * When a frame left its sender, told once to the sender's listener (core/transport.ts
+ * DepartureListener): when the medium starts transmitting it, when the sender's queue refuses it,
+ * or when an interceptor takes it off the wire before the medium (it had left the sender then).
+ * Interceptors' copies (duplicates, replays) share the object, so only the first counts.
+ */
+export class Departure {
+  /** The frame reached its medium's queue: the medium tells its departure. */
+  queued = false;
+  private told = false;
+
+  constructor(private readonly listener: DepartureListener) {}
+
+  left(at: number): void {
+    if (this.told) return;
+    this.told = true;
+    this.listener(at);
+  }
 }
 
 /**

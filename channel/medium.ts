@@ -12,8 +12,8 @@ import type { Direction } from '../core/topology';
 export type LossReason = 'loss' | 'queue' | 'jam';
 
 export interface MediumEvents {
-  /** A frame began transmission after waiting queueDelayMs; it occupies the medium for airtimeMs. */
-  started(frame: WireFrame, queueDelayMs: number, airtimeMs: number): void;
+  /** A frame began transmission at `start` after waiting queueDelayMs; it occupies the medium for airtimeMs. */
+  started(frame: WireFrame, start: number, queueDelayMs: number, airtimeMs: number): void;
   delivered(frame: WireFrame, receiver: NodeId): void;
   /** jamOwner: id of the interceptor whose jam destroyed the frame (reason 'jam'). */
   lost(frame: WireFrame, receiver: NodeId | undefined, reason: LossReason, jamOwner?: string): void;
@@ -142,7 +142,7 @@ export class Medium {
       const start = this.clearOfJams(Math.max(item.enqueuedAt, this.busyUntil));
       const flight = this.transmit(item, start);
       this.busyUntil = flight.end;
-      this.env.events.started(item.frame, start - item.enqueuedAt, flight.end - start);
+      this.env.events.started(item.frame, start, start - item.enqueuedAt, flight.end - start);
       if (flight.end <= this.clock.now() && !this.jammedDuring(flight)) {
         this.complete(flight);
       } else {

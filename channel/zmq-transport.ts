@@ -5,6 +5,7 @@ import {
   TransportError,
   type Destination,
   type FrameHandler,
+  type DepartureListener,
   type FrameTrace,
   type Network,
   type NodeId,
@@ -135,7 +136,12 @@ export class ZmqTransport implements Transport {
     return t;
   }
 
-  send(to: Destination, frame: Uint8Array, trace?: FrameTrace): void {
+  /**
+   * The broker's medium is in another process: `departed` hears when the frame is handed over
+   * (core/transport.ts), so a stream on it times from its enqueueing, not from its departure.
+   */
+  send(to: Destination, frame: Uint8Array, trace?: FrameTrace, departed?: DepartureListener): void {
+    departed?.(this.clock.now());
     if (!this.open) {
       this.stats.droppedClosed++;
       this.metrics.emit('channel_rejected', { count: 1, from: this.self }, { reason: 'closed' });

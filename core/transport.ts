@@ -43,14 +43,25 @@ export interface FrameTrace {
 
 export type FrameHandler = (received: ReceivedFrame) => void;
 
+/**
+ * Told once when a frame leaves its sender, with the clock time it left: it started transmission on
+ * the medium (after waiting in the sender's own transmit queue), or it was discarded before it
+ * could (the sender's queue was full, the network refused it). A frame an attacker holds or drops
+ * has left: the attacker sits on the wire. A reliable stream starts its retransmission timer and
+ * takes its round-trip samples from here, as a host's TCP does from the moment a segment leaves
+ * the host, not from the moment it was queued (README.md, "The TLS baseline"). A transport
+ * that cannot see the medium (the ZeroMQ client of a broker) tells it when it hands the frame over.
+ */
+export type DepartureListener = (at: number) => void;
+
 export interface Transport {
   readonly self: NodeId;
   /**
    * Queues a frame for transmission. Never blocks and never throws: a frame that cannot be
    * delivered (lost, queue full, not a neighbour, transport closed) is dropped and counted by
-   * the network that carries it.
+   * the network that carries it. `departed` hears when the frame leaves the sender.
    */
-  send(to: Destination, frame: Uint8Array, trace?: FrameTrace): void;
+  send(to: Destination, frame: Uint8Array, trace?: FrameTrace, departed?: DepartureListener): void;
   /** Registers the receiver of incoming frames; returns a function that unregisters it. */
   onFrame(handler: FrameHandler): () => void;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
 import type { Clock } from '../../core/clock';
-import type { FrameTrace, NodeId } from '../../core/transport';
+import type { DepartureListener, FrameTrace, NodeId } from '../../core/transport';
 import { InboundStamps, OutboundStamps } from './issue-stamps';
 import { ReliableStream, type ReliableStreamOptions, type SegmentFate } from './reliable-stream';
 import { phyBytes, type SegmentAirtime } from '../../core/phy';
@@ -56,7 +56,7 @@ export class ChannelConnection {
     readonly tn: NodeId,
     readonly conn: number,
     clock: Clock,
-    send: (frame: Uint8Array, trace?: FrameTrace) => void,
+    send: (frame: Uint8Array, trace: FrameTrace | undefined, departed: DepartureListener | undefined) => void,
     options: ReliableStreamOptions,
     private readonly airtime: SegmentAirtime,
     stamps: 'outbound' | 'inbound',
@@ -64,7 +64,7 @@ export class ChannelConnection {
     this.outbound = stamps === 'outbound' ? new OutboundStamps() : undefined;
     this.stream = new ReliableStream(
       clock,
-      (segment, meta) => {
+      (segment, meta, departed) => {
         const bytes = encodeTlsFrame({ tn, conn, ...segment });
         this.counters.framesOut++;
         this.counters.bytesOut += bytes.length;
@@ -80,6 +80,7 @@ export class ChannelConnection {
           sentAt !== undefined || taint
             ? { ...(sentAt !== undefined ? { sentAt } : {}), ...(taint ? { attack: this.lastAttack } : {}) }
             : undefined,
+          departed,
         );
       },
       options,

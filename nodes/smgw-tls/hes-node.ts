@@ -235,7 +235,7 @@ export class TlsHes {
       tn,
       first.conn,
       this.deps.clock,
-      (bytes, trace) => this.deps.transport.send(state.dc, bytes, trace),
+      (bytes, trace, departed) => this.deps.transport.send(state.dc, bytes, trace, departed),
       this.options.reliable,
       NO_AIRTIME,
       'outbound',

@@ -1,5 +1,6 @@
 import { Duplex } from 'node:stream';
 import type { Clock, TimerHandle } from '../../core/clock';
+import type { DepartureListener } from '../../core/transport';
 import { TlsChannelError } from './errors';
 import { ReorderBuffer, type SegmentFate } from './reorder-buffer';
 import { RttEstimator } from './rtt-estimator';
@@ -10,7 +11,8 @@ import { FLAG } from './tls-frame';
  * A reliable, ordered byte stream over lossy frames: the part of TCP that TLS needs beneath it on
  * a PLC segment, kept small. Byte sequence numbers and cumulative acknowledgements (piggybacked on
  * data, or delayed by TCP's rules), an initial window of 10 segments, an adaptive retransmission
- * timeout (RFC 6298 with Karn's rule and exponential backoff), fast and early retransmit on
+ * timeout (RFC 6298 with Karn's rule and exponential backoff, timed from each segment's departure
+ * from the node as the transport reports it), fast and early retransmit on
  * duplicate acks (RFC 5681, 5827), and a Reno-style congestion window so that a hundred channels
  * pushing firmware through one segment back off instead of flooding its queue. Out-of-order
  * segments are kept and delivered once the gap fills. The parameters and where they come from are
@@ -35,7 +37,12 @@ export interface SegmentMeta {
   readonly retransmission: boolean;
 }
 
-export type SegmentSink = (segment: Segment, meta: SegmentMeta) => void;
+/**
+ * Hands a segment to the wire. A data segment comes with `departed`, for the transport to tell
+ * when it leaves the node (core/transport.ts): its retransmission timer and round-trip sample
+ * start there.
+ */
+export type SegmentSink = (segment: Segment, meta: SegmentMeta, departed?: DepartureListener) => void;
 
 export type { SegmentFate } from './reorder-buffer';
 
@@ -50,7 +57,8 @@ interface Outstanding {
   readonly seq: number;
   readonly flags: number;
   readonly payload: Uint8Array;
-  sentAt: number;
+  /** When its latest copy left the node; undefined while that copy waits in the node's transmit queue. */
+  sentAt: number | undefined;
   retransmits: number;
 }
 
@@ -230,10 +238,10 @@ export class ReliableStream extends Duplex {
       const payload = this.takeUnsent(size);
       // PSH on the segment that ends what the application wrote: the receiver need not wait for more.
       const flags = this.unsentBytes === 0 ? FLAG.psh : 0;
-      this.outstanding.push({ seq: this.sndNxt, flags, payload, sentAt: this.clock.now(), retransmits: 0 });
-      this.emitSegment(flags, this.sndNxt, payload, false);
+      const segment: Outstanding = { seq: this.sndNxt, flags, payload, sentAt: undefined, retransmits: 0 };
+      this.outstanding.push(segment);
       this.sndNxt += payload.length;
-      this.armRto();
+      this.emitData(segment, false);
     }
     if (this.finRequested && this.unsentBytes === 0 && this.outstanding.length === 0 && !this.finSent) {
       this.finSent = true;
@@ -260,13 +268,29 @@ export class ReliableStream extends Duplex {
     return out;
   }
 
-  private emitSegment(flags: number, seq: number, payload: Uint8Array, retransmission: boolean): void {
+  private emitSegment(flags: number, seq: number, payload: Uint8Array, retransmission: boolean, departed?: DepartureListener): void {
     this.ackTimer?.cancel();
     this.ackTimer = undefined;
     this.unackedBytes = 0;
     this.stats.segmentsSent++;
     if (retransmission) this.stats.retransmissions++;
-    this.sink({ flags, seq, ack: this.received.expected, payload }, { retransmission });
+    this.sink({ flags, seq, ack: this.received.expected, payload }, { retransmission }, departed);
+  }
+
+  /**
+   * Sends (a copy of) an outstanding segment. Its timer starts when it leaves the node, as a
+   * host's TCP times a segment from when it leaves the host (core/transport.ts DepartureListener):
+   * a segment waiting in the node's own transmit queue (a PLC modem's MAC queue behind a storm's
+   * frames) is not late, and resending it would only lengthen the queue.
+   */
+  private emitData(segment: Outstanding, retransmission: boolean): void {
+    segment.sentAt = undefined;
+    const copy = segment.retransmits;
+    this.emitSegment(segment.flags, segment.seq, segment.payload, retransmission, (at) => {
+      if (segment.retransmits !== copy || this.destroyed) return; // an older copy
+      segment.sentAt = at;
+      if (this.outstanding[0] === segment) this.armRto(at);
+    });
   }
 
   /**
@@ -292,7 +316,7 @@ export class ReliableStream extends Duplex {
       const head = this.outstanding[0]!;
       if (head.seq + head.payload.length > ack) break;
       if (head.retransmits > 0) clean = false;
-      newestSentAt = head.sentAt;
+      newestSentAt = head.sentAt; // undefined (no sample) for a segment acknowledged before it left: a forged ack
       this.outstanding.shift();
     }
     const sample = clean && newestSentAt !== undefined ? this.clock.now() - newestSentAt : undefined;
@@ -310,20 +334,24 @@ export class ReliableStream extends Duplex {
     );
     this.rtoTimer?.cancel();
     this.rtoTimer = undefined;
-    this.armRto();
+    // RFC 6298 5.3: restarted from now, once the oldest segment outstanding has left the node.
+    this.armRto(this.clock.now());
     this.pump();
     return 'accepted';
   }
 
-  private armRto(): void {
-    if (this.rtoTimer || this.outstanding.length === 0) return;
-    this.rtoTimer = this.clock.setTimer(this.rtt.rto, () => this.onRtoExpired());
+  /** RFC 6298 5.1: the timer runs while data is outstanding, from `start` (a departure, or an ack). */
+  private armRto(start: number): void {
+    const head = this.outstanding[0];
+    if (this.rtoTimer || !head || head.sentAt === undefined || this.destroyed) return;
+    this.rtoTimer = this.clock.setTimer(Math.max(0, start + this.rtt.rto - this.clock.now()), () => this.onRtoExpired());
   }
 
   private onRtoExpired(): void {
     this.rtoTimer = undefined;
     const head = this.outstanding[0];
-    if (!head || this.destroyed) return;
+    // A copy still in the node's transmit queue (a fast retransmit) is not resent: its departure re-arms the timer.
+    if (!head || head.sentAt === undefined || this.destroyed) return;
     if (head.retransmits >= this.options.maxRetransmits) {
       this.destroy(new TlsChannelError('TIMEOUT', `no acknowledgement after ${head.retransmits} retransmissions`));
       return;
@@ -332,7 +360,6 @@ export class ReliableStream extends Duplex {
     this.cwnd = this.options.mss;
     this.rtt.backOff();
     this.resend(head);
-    this.armRto();
   }
 
   private fastRetransmit(): void {
@@ -343,8 +370,7 @@ export class ReliableStream extends Duplex {
 
   private resend(segment: Outstanding): void {
     segment.retransmits++;
-    segment.sentAt = this.clock.now();
-    this.emitSegment(segment.flags, segment.seq, segment.payload, true);
+    this.emitData(segment, true);
   }
 
   /**

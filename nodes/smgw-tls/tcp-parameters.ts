@@ -31,11 +31,15 @@ export interface ReliableStreamOptions {
  * - retransmission timeout per RFC 6298: SRTT + 4 RTTVAR, at least 1 s (RFC 6298 2.4), at most
  *   60 s, doubled on each expiry and reset by new data acknowledged, no sample from a
  *   retransmitted segment (Karn); fast and early retransmit on duplicate acknowledgements (RFC
- *   5681, RFC 5827); Reno congestion control. Before the first sample the timeout is 16 s, not
+ *   5681, RFC 5827); Reno congestion control. The timer and the round-trip samples run from when
+ *   a segment leaves the node (core/transport.ts DepartureListener), not while it waits in the
+ *   node's own transmit queue, as a host's TCP times a segment from when it leaves the host; a
+ *   copy still in that queue is not sent again. Before the first sample the timeout is 16 s, not
  *   RFC 6298's 1 s (2.1 allows more): a real stack takes its first sample from the SYN round trip,
- *   which this stream does not model, and a ClientHello queued behind a storm's other frames (64
- *   frames of up to 250 ms on G3-PLC) would otherwise be sent again before it left, its copies
- *   crowding the queue further (with 1 s, a 20-TN storm took 50 s instead of 14 s);
+ *   which this stream does not model, and in a storm the answer to a ClientHello waits at the DC
+ *   behind the other TNs' flights (64 frames of up to 250 ms on G3-PLC), so the ClientHello would
+ *   be sent again and again, its copies crowding the segment further (with 1 s, a 20-TN storm on
+ *   G3-PLC + DSL took 22.3 s instead of 7.7 s, a 50-TN one 56.7 s instead of 19.3 s);
  * - 8 retransmissions of one segment before the connection is declared dead.
  * Connection set-up is implicit (the ClientHello opens the connection: no SYN round trip), close
  * is one FIN or RST frame.

@@ -214,7 +214,7 @@ export class TnChannel {
       this.deps.id,
       conn,
       clock,
-      (bytes, trace) => this.deps.transport.send(this.options.dc, bytes, trace),
+      (bytes, trace, departed) => this.deps.transport.send(this.options.dc, bytes, trace, departed),
       this.options.reliable,
       this.options.airtime,
       'inbound',

@@ -273,6 +273,30 @@ describe('emulated network: transmit buffers per sender', () => {
   });
 });
 
+describe('emulated network: departures', () => {
+  it('tells each sender when its frame leaves: when the medium starts it, or when it is refused or dropped', async () => {
+    const b = virtualBench({ tns: 3, plc: { ...SLOW, queueFrames: 2 } });
+    const left: Array<[string, number]> = [];
+    const send = (from: string, to: string, label: string, size = 90) =>
+      b.t(from).send(to, bytes(size), undefined, (at) => left.push([label, at]));
+    for (let i = 1; i <= 4; i++) send('tn1.001', 'dc1', `a${i}`); // one on the air, two in its buffer, the fourth dropped
+    send('tn1.002', 'dc1', 'b'); // waits behind tn1.001's three on the one medium
+    send('tn1.003', 'hes', 'refused'); // not a neighbour
+    b.control.addCustomInterceptor((frame, ctx) => ctx.drop(frame), { id: 'cut', match: { from: 'dc1' } });
+    send('dc1', 'tn1.003', 'cut'); // an attacker on the wire took it: it had left its sender
+    await b.clock.run();
+    expect(left).toEqual([
+      ['a1', 0],
+      ['a4', 0],
+      ['refused', 0],
+      ['cut', 0],
+      ['a2', 100],
+      ['a3', 200],
+      ['b', 300],
+    ]);
+  });
+});
+
 describe('emulated network: attack labels', () => {
   it("labels injected, altered and held frames for their receivers, and keeps a relay's label across the next hop", async () => {
     const b = virtualBench({});

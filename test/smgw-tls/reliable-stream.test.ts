@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../core/clock';
 import { Random } from '../../core/random';
 import { TlsChannelError } from '../../nodes/smgw-tls/errors';
-import { DEFAULT_RELIABLE_OPTIONS, ReliableStream, type Segment } from '../../nodes/smgw-tls/reliable-stream';
+import type { DepartureListener } from '../../core/transport';
+import { DEFAULT_RELIABLE_OPTIONS, ReliableStream, type Segment, type SegmentMeta } from '../../nodes/smgw-tls/reliable-stream';
 import { FLAG } from '../../nodes/smgw-tls/tls-frame';
 
 interface Impairment {
@@ -20,7 +21,8 @@ function pair(impairment: Impairment = {}, seed = 1) {
   const random = new Random(seed, 'link');
   const options = { ...DEFAULT_RELIABLE_OPTIONS, mss: 200, initialRtoMs: 500, minRtoMs: 200 };
   const ends: ReliableStream[] = [];
-  const link = (to: () => ReliableStream) => (segment: Segment) => {
+  const link = (to: () => ReliableStream) => (segment: Segment, _meta: SegmentMeta, departed?: DepartureListener) => {
+    departed?.(clock.now());
     if (impairment.cut || random.chance(impairment.loss ?? 0)) return;
     const copies = random.chance(impairment.duplicate ?? 0) ? 2 : 1;
     for (let i = 0; i < copies; i++) clock.setTimer(10 + random.float() * (impairment.jitterMs ?? 0), () => to().receive(segment));
@@ -154,11 +156,15 @@ describe('reliable stream under TLS', () => {
   it('holds new data while the node computes, but not its acknowledgements', async () => {
     const clock = new VirtualClock();
     const sent: Array<{ at: number; bytes: number }> = [];
-    const stream = new ReliableStream(clock, (s) => sent.push({ at: clock.now(), bytes: s.payload.length }), {
-      ...DEFAULT_RELIABLE_OPTIONS,
-      mss: 200,
-      ackDelayMs: 50,
-    });
+    const stream = new ReliableStream(
+      clock,
+      (s, _meta, departed) => (departed?.(clock.now()), sent.push({ at: clock.now(), bytes: s.payload.length })),
+      {
+        ...DEFAULT_RELIABLE_OPTIONS,
+        mss: 200,
+        ackDelayMs: 50,
+      },
+    );
     stream.resume();
     const writes: number[] = [];
     stream.onWrite = (n) => {
@@ -177,14 +183,20 @@ describe('reliable stream under TLS', () => {
   });
 
   describe('as the TCP of a smart meter gateway (tcp-parameters.ts)', () => {
-    /** One stream whose segments are recorded, with the time each left. */
-    function recorded(overrides: Partial<typeof DEFAULT_RELIABLE_OPTIONS> = {}) {
+    /**
+     * One stream whose segments are recorded, with the time each was handed over. Each leaves the
+     * node `queueMs` later (the wait in its own transmit queue): `at` is then its departure.
+     */
+    function recorded(overrides: Partial<typeof DEFAULT_RELIABLE_OPTIONS> = {}, queueMs = 0) {
       const clock = new VirtualClock();
       const sent: Array<{ at: number; flags: number; seq: number; bytes: number; retransmission: boolean }> = [];
       const stream = new ReliableStream(
         clock,
-        (s, meta) =>
-          sent.push({ at: clock.now(), flags: s.flags, seq: s.seq, bytes: s.payload.length, retransmission: meta.retransmission }),
+        (s, meta, departed) => {
+          sent.push({ at: clock.now(), flags: s.flags, seq: s.seq, bytes: s.payload.length, retransmission: meta.retransmission });
+          if (queueMs === 0) departed?.(clock.now());
+          else clock.setTimer(queueMs, () => departed?.(clock.now()));
+        },
         { ...DEFAULT_RELIABLE_OPTIONS, mss: 200, ...overrides },
       );
       stream.resume();
@@ -250,6 +262,21 @@ describe('reliable stream under TLS', () => {
       const b = karn.sent.filter((s) => s.seq === 1 && s.bytes > 0).map((s) => s.at - 16_500);
       expect(b).toEqual([0, 16_000, 48_000]);
       karn.stream.destroy();
+    });
+
+    it('times a segment from when it leaves the node, not from when it joined its transmit queue', async () => {
+      // Each segment waits 3 s in the node's own queue (behind a storm's frames on the segment).
+      const { clock, sent, stream } = recorded({}, 3_000);
+      stream.write(Buffer.from('a'));
+      await clock.run(3_400); // left at 3 s, acknowledged 400 ms later: a 400 ms sample, RTO 1.2 s
+      stream.receive({ flags: 0, seq: 0, ack: 1, payload: new Uint8Array(0) });
+      stream.write(Buffer.from('b'));
+      await clock.run(20_000);
+      // 'b' is handed over at 3.4 s and leaves at 6.4 s; the copy goes 1.2 s after that, not 1.2 s
+      // after it was queued (which would put a second copy in the queue before the first left),
+      // and leaves 3 s later again; the backed-off timer (2.4 s) runs from then.
+      expect(sent.filter((s) => s.seq === 1 && s.bytes > 0).map((s) => s.at - 3_400)).toEqual([0, 4_200, 9_600]);
+      stream.destroy();
     });
 
     it('after a clean sample the timeout follows the round trip (SRTT + 4 RTTVAR, at least 1 s)', async () => {
