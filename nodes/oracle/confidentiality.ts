@@ -69,7 +69,8 @@ export class ConfidentialityJudge {
     const f = decodeFrame(bytes);
     if (!f.ok || (f.value.cls !== MessageClass.Confidential && f.value.cls !== MessageClass.MeterResponse)) return undefined;
     const m = f.value;
-    const d = createHash('sha256').update(m.sealed).digest('base64');
+    // 16 bytes of the box's SHA-256 as a one-byte string: a run sees millions of boxes (issue 13)
+    const d = createHash('sha256').update(m.sealed).digest().toString('latin1', 0, 16);
     if (this.judged.has(d)) return undefined;
     this.judged.add(d);
     const recipient = m.cls === MessageClass.Confidential ? m.tn : m.hes;

@@ -112,7 +112,23 @@ const COUNTER_SPACE: Partial<Record<MessageClass, string>> = {
   [MessageClass.Automation]: 'dc',
 };
 
-const digest = (b: Uint8Array) => createHash('sha256').update(b).digest('base64');
+/**
+ * What the oracle remembers of content: the first 16 bytes of its SHA-256, as a one-byte string
+ * (a third of a base64 digest's memory; issue 13: the oracle remembers every message a run sent
+ * and accepted, a million per day at utility scale). Two contents collide with probability 2^-128.
+ */
+const DIGEST_BYTES = 16;
+const digest = (...parts: readonly (Uint8Array | string)[]): string => {
+  const hash = createHash('sha256');
+  for (const p of parts) hash.update(p);
+  return hash.digest().toString('latin1', 0, DIGEST_BYTES);
+};
+
+/** A genuine party's sending of some content: who, and the oracle's event count when it last did. */
+interface Sending {
+  readonly sender: NodeId;
+  readonly at: number;
+}
 
 /**
  * A violation is any acceptance that: no genuine party sent (under that sender's name); was meant
@@ -125,12 +141,10 @@ export class GoalOracle implements ProtocolObserver {
   private readonly issuedCerts = new Set<string>();
   /** subject -> digest of the certificate issued for it last */
   private readonly latestCert = new Map<string, string>();
-  /** digest of signed bytes -> genuine sender */
-  private readonly genuine = new Map<string, NodeId>();
+  /** digest of signed bytes -> its genuine sender, and when it last sent it */
+  private readonly genuine = new Map<string, Sending>();
   /** digest of signed bytes -> the nodes a genuine sender said it was for (when the content does not say) */
   private readonly recipients = new Map<string, Set<NodeId>>();
-  /** digest of signed bytes -> the oracle's event count when a genuine party last sent it */
-  private readonly sentAt = new Map<string, number>();
   /** node -> the oracle's event count when its current unit took its place */
   private readonly replacedAt = new Map<NodeId, number>();
   private events = 0;
@@ -156,8 +170,7 @@ export class GoalOracle implements ProtocolObserver {
 
   sent(sender: NodeId, signed: Uint8Array, recipient?: NodeId): void {
     const d = digest(signed);
-    this.genuine.set(d, sender);
-    this.sentAt.set(d, ++this.events);
+    this.genuine.set(d, { sender, at: ++this.events });
     if (recipient !== undefined) {
       const set = this.recipients.get(d) ?? new Set();
       this.recipients.set(d, set.add(recipient));
@@ -238,7 +251,8 @@ export class GoalOracle implements ProtocolObserver {
       return undefined;
     }
     const d = digest(a.signed);
-    const sender = this.genuine.get(d);
+    const sending = this.genuine.get(d);
+    const sender = sending?.sender;
     // a node the attacker holds speaks with the attacker's voice: what it signs as itself is its own
     // (docs/DESIGN.md 3: a compromised node is the attacker's other position), judged as fresh content
     const held = sender === undefined && this.held.has(a.sender);
@@ -248,7 +262,7 @@ export class GoalOracle implements ProtocolObserver {
     const meantFor = this.recipients.get(d);
     if (meantFor && this.membership && ![...meantFor].some((r) => this.membership!(a.node, r)))
       return `${a.node} accepted ${what} the sender meant for ${[...meantFor].join(', ')}`;
-    if (!held && FOR_EXISTING_UNITS.has(a.cls) && (this.replacedAt.get(a.node) ?? 0) > (this.sentAt.get(d) ?? 0))
+    if (!held && FOR_EXISTING_UNITS.has(a.cls) && (this.replacedAt.get(a.node) ?? 0) > (sending?.at ?? 0))
       return `${a.node}, a replacement unit, accepted ${what} sent before it took the node's place`;
     if (a.cls === MessageClass.FirmwareManifest) {
       const before = this.installedVersion.get(a.node) ?? 0;
@@ -257,12 +271,13 @@ export class GoalOracle implements ProtocolObserver {
       if (a.counter <= before) return `${a.node} installed firmware ${a.counter} over ${before}`;
       return a.counter < floor ? `${a.node}, a replacement unit, installed firmware ${a.counter} below the fleet's ${floor}` : undefined;
     }
-    const key = `${a.node}\u0000${d}\u0000${digest(a.signerKey)}`;
+    const signer = digest(a.signerKey);
+    const key = digest(a.node, '\u0000', d, signer);
     if (this.seen.has(key)) return `${a.node} accepted ${what} twice`;
     this.seen.add(key);
     const space = COUNTER_SPACE[a.cls];
     if (space) {
-      const stream = `${a.node}\u0000${space}\u0000${digest(a.signerKey)}`;
+      const stream = `${a.node}\u0000${space}\u0000${signer}`;
       const last = this.lastCounter.get(stream);
       this.lastCounter.set(stream, Math.max(last ?? 0, a.counter));
       if (last !== undefined && a.counter <= last) return `${a.node} accepted ${what} after #${last} of the same stream`;
