@@ -8,7 +8,9 @@
  * phases (wall seconds): setup (topology, nodes, outputs), bootstrap (every TN enrolled or
  * connected), run (the simulated duration), closing (the mode closed), summary (summary.json,
  * report.html, the held samples written). bytesPerTn: heap after bootstrap, less the heap
- * before the run, per TN. The machine's load average is reported with every run: the machine is
+ * before the run, per TN. liveHeapAfterRunBytes: the heap after the simulated duration, after a
+ * full collection: what the run holds, where peakRssBytes also counts garbage V8 had not yet
+ * collected (the child's heap limit is most of the machine's memory). The machine's load average is reported with every run: the machine is
  * shared, and a busy core makes a run slower.
  *
  * usage: npm run perf:scale -- [--national] [--only NAME] [--mode MODE] [--duration 2h]
@@ -57,6 +59,7 @@ interface ScaleResult {
   readonly deliveriesPerS: number;
   readonly phases: Record<'setupS' | 'bootstrapS' | 'runS' | 'closingS' | 'summaryS', number>;
   readonly bytesPerTn: number;
+  readonly liveHeapAfterRunBytes: number;
   readonly enrolled: number;
   readonly loadAverage: { readonly before: number[]; readonly after: number[] };
 }
@@ -92,6 +95,7 @@ async function measure(
   const ends: Partial<Record<Progress['phase'], number>> = {};
   let runStart: number | undefined;
   let heapAfterBootstrap = 0;
+  let heapAfterRun = 0;
   let events = 0;
   let lastLog = 0;
   try {
@@ -111,10 +115,11 @@ async function measure(
       onPhaseEnd: (p) => {
         ends[p.phase] = performance.now();
         events = p.events;
-        if (p.phase !== 'bootstrap') return;
-        // the heap after bootstrap, after a full collection: the nodes' state
+        if (p.phase === 'closing') return;
+        // after a full collection: the nodes' state after bootstrap, all the run holds after it
         gc?.();
-        heapAfterBootstrap = process.memoryUsage().heapUsed;
+        if (p.phase === 'bootstrap') heapAfterBootstrap = process.memoryUsage().heapUsed;
+        else heapAfterRun = process.memoryUsage().heapUsed;
       },
     });
     const end = performance.now();
@@ -150,6 +155,7 @@ async function measure(
         summaryS: round((end - tClose) / 1000, 1),
       },
       bytesPerTn: round(Math.max(0, heapAfterBootstrap - heapBefore) / tns),
+      liveHeapAfterRunBytes: heapAfterRun,
       enrolled: m.bootstrap.enrolled,
       loadAverage: { before, after: load() },
     };
@@ -231,7 +237,7 @@ function main(): void {
       const r = JSON.parse(last) as ScaleResult;
       scenarios.push(r);
       lines.push(
-        `${name} ${mode} (${r.crypto}): ${r.wallS} s wall (${r.cpuS} s CPU) for ${r.simulatedS} s simulated, peak ${round(r.peakRssBytes / 2 ** 20)} MiB, ` +
+        `${name} ${mode} (${r.crypto}): ${r.wallS} s wall (${r.cpuS} s CPU) for ${r.simulatedS} s simulated, peak ${round(r.peakRssBytes / 2 ** 20)} MiB (live after the run ${round(r.liveHeapAfterRunBytes / 2 ** 20)} MiB), ` +
           `${r.eventsPerS} events/s, ${r.deliveriesPerS} deliveries/s, ${r.bytesPerTn} B/TN, load ${r.loadAverage.before.join(' ')} -> ${r.loadAverage.after.join(' ')}`,
       );
     }
