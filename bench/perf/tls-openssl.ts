@@ -44,6 +44,8 @@ export interface HandshakeRun {
   readonly durationsMs: readonly number[];
   /** TLS bytes of one handshake, both ways (no framing below TLS), the first TN's. */
   readonly tlsBytes: number;
+  /** Real OpenSSL only: of tlsBytes, those from the client to the server. */
+  readonly tlsBytesUp?: number;
   /** First handshake's start to the last one's end, ms. */
   readonly spanMs: number;
   /** Bench only: byte-times on the segment of the first TN's handshake, PHY overhead included (the storm bound's S). */
@@ -118,7 +120,7 @@ const trust = (dir: string, chainWithRoot: boolean): string[] =>
     : ['-verifyCAfile', join(dir, 'root.pem'), '-no-CAfile', '-no-CApath', '-no-CAstore'];
 
 /** Resolves with the first stdout+stderr text matching `pattern` (rejects when the process ends first). */
-function waitFor(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpMatchArray> {
+export function waitFor(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     let text = '';
     const look = (chunk: Buffer): void => {
@@ -137,6 +139,11 @@ function waitFor(child: ChildProcess, pattern: RegExp, what: string): Promise<Re
   });
 }
 
+export interface OpensslHooks {
+  /** Called once every bridge listens, before any client connects, with each TN's PLC bridge port (a tap such as tcpdump starts here). */
+  readonly beforeClients?: (plcPorts: readonly number[]) => Promise<void>;
+}
+
 /**
  * Real OpenSSL through the TCP bridges, real clock: every TN of the topology connects at once.
  * Needs the `openssl` command.
@@ -147,6 +154,7 @@ export async function opensslHandshakes(
   path: BaselinePath,
   chainWithRoot: boolean,
   seed = '1',
+  hooks: OpensslHooks = {},
 ): Promise<HandshakeRun> {
   const dir = mkdtempSync(join(tmpdir(), 'gridbench-openssl-'));
   const children: ChildProcess[] = [];
@@ -206,7 +214,9 @@ export async function opensslHandshakes(
         return { tn, plc, server };
       }),
     );
+    await hooks.beforeClients?.(clients.map((c) => c.plc.port));
     const ended = new Map<string, number>();
+    const bytesUp = new Map<string, number>();
     await Promise.all(
       clients.map(async ({ tn, plc }) => {
         const client = spawn(
@@ -220,12 +230,14 @@ export async function opensslHandshakes(
         await waitFor(client, /Verification: OK[\s\S]*Server Temp Key/, `s_client of ${tn}`);
         ended.set(tn, performance.now());
         bytes.set(tn, plc.stats.bytesUp + plc.stats.bytesDown);
+        bytesUp.set(tn, plc.stats.bytesUp);
       }),
     );
     const durationsMs = topology.tns.map((tn) => ended.get(tn)! - started.get(tn)!);
     return {
       durationsMs,
       tlsBytes: bytes.get(topology.tns[0]!)!,
+      tlsBytesUp: bytesUp.get(topology.tns[0]!)!,
       spanMs: Math.max(...ended.values()) - Math.min(...started.values()),
     };
   } finally {

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suites use when they are missing: a real InfluxDB server,
-# OpenSSL's command-line tool (s_server/s_client, the TLS baseline's fidelity test),
+# OpenSSL's command-line tool (s_server/s_client, the TLS baseline's fidelity test), tcpdump (the
+# fidelity test checks the TLS bytes it counts against a loopback capture),
 # socat (pseudo-terminals for the serial-path board tests and the emulated board's serial port),
 # Chromium (the HTML report test) and docker-compose (validates docker/compose.yaml without a
 # Docker engine). The emulated board's firmware is not a Debian package: its tests fetch it from
 # the npm registry (`npx gridbench boards firmware`, nodes/boards/README.md), so no gcc-avr.
 set -euo pipefail
-declare -A binary_of=([influxdb]=influxd [openssl]=openssl [socat]=socat [chromium]=chromium [docker-compose]=docker-compose)
+declare -A binary_of=([influxdb]=influxd [openssl]=openssl [tcpdump]=tcpdump [socat]=socat [chromium]=chromium [docker-compose]=docker-compose)
 missing=()
 for pkg in "${!binary_of[@]}"; do
   command -v "${binary_of[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
