@@ -30,7 +30,8 @@ export interface CampaignApi {
   sleep(ms: number): Promise<void>;
   /**
    * Reports that the attack succeeded against `goal` in a way no node can notice (the attacker
-   * read a confidential message, say): counted as an accepted violation of that goal.
+   * read a confidential message, say): counted as an accepted violation of that goal. After the
+   * run's end (a rollout cut short by the closing) it is logged, not counted.
    */
   breach(goal: CampaignGoal, detail: string): void;
   log(message: string): void;

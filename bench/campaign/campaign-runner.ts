@@ -43,6 +43,9 @@ export class CampaignRunner implements CampaignHost {
   private readonly reported = new Map<string, Tally>();
   private ticker?: { cancel(): void };
   private startedAt = 0;
+  private get timeScale(): number {
+    return this.ctx.timeScale ?? 1;
+  }
 
   /** Violations campaigns reported themselves (breach), by label. */
   private readonly breaches = new Map<string, number>();
@@ -132,9 +135,19 @@ export class CampaignRunner implements CampaignHost {
   finish(): readonly StepFailure[] {
     this.ticker?.cancel();
     this.emit();
+    this.end();
+    return [...this.failed];
+  }
+
+  /**
+   * The run's end, where it comes before its last tallies (nodes in other processes are told to
+   * stop, their last samples still to come): steps still running are logged, and what fails from
+   * now on is logged, not failed, as in process.
+   */
+  end(): void {
+    if (this.finished) return;
     this.finished = true;
     for (const step of this.running) this.ctx.log?.(`${describe(step)}: still running when the run ended`);
-    return [...this.failed];
   }
 
   private fail(step: StepAttribution, err: unknown): void {
@@ -156,9 +169,11 @@ export class CampaignRunner implements CampaignHost {
       topology: this.ctx.topology,
       clock,
       attacker: (goal) => this.attacker(name, goal),
-      at: (t) => clock.sleep(this.startedAt + t - clock.now()),
-      sleep: (ms) => clock.sleep(ms),
+      at: (t) => clock.sleep(this.startedAt + t * this.timeScale - clock.now()),
+      sleep: (ms) => clock.sleep(ms * this.timeScale),
       breach: (goal, detail) => {
+        // after the run's end (a rollout cut short by the closing), as a step's failure then: logged, not counted
+        if (this.finished) return this.ctx.log?.(`campaign ${name}: after the run ended, not counted: ${goal}: ${detail}`);
         const label = `${name}:${goal}`;
         this.breaches.set(label, (this.breaches.get(label) ?? 0) + 1);
         this.ctx.log?.(`campaign ${name}: BREACH of ${goal}: ${detail}`);

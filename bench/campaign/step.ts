@@ -39,6 +39,11 @@ export interface CampaignContext {
   /** The attackers' crypto backend: the TNs' (an ideal-crypto run's attacker signs the ideal way), else node. */
   readonly crypto?: BackendName;
   readonly log?: (line: string) => void;
+  /**
+   * Multiplies every step's time and a module's api.at / api.sleep waits (the scenario's
+   * campaignTimeScale; default 1). What a step does over time keeps its own length.
+   */
+  readonly timeScale?: number;
 }
 
 /** Which step of which campaign: `step` is the index in the file's `steps`, null for a TypeScript module. */

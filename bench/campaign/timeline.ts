@@ -73,7 +73,7 @@ export function runTimeline(name: string, timeline: CampaignFile, schedule: Sche
       return;
     }
     const goal: CampaignGoal = step.goal ?? timeline.goal;
-    schedule.at(step.at, () =>
+    schedule.at(step.at * (ctx.timeScale ?? 1), () =>
       host.runStep({ campaign: name, step: index, kind: kind.name }, () =>
         kind.run(step.config, {
           campaign: name,

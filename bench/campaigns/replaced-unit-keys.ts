@@ -23,9 +23,10 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   const [victim] = api.topology.tnsOf('dc1');
   if (!victim) return api.log('needs a TN on dc1; skipped');
   const old = api.mode.keysOf ? attacker.compromise(victim) : undefined;
-  const confidential = attacker.record({ class: 'confidential' });
   const requests = attacker.record({ link: 'plc:dc1', class: 'meter-request' });
   await api.at(30_000);
+  // what the HES seals from the replacement on: a message the old unit had before is its own to read
+  const confidential = attacker.record({ class: 'confidential' });
   const holdBack = attacker.block({ link: 'plc:dc1', direction: 'up', from: victim });
   const replacing = api.mode.replace(victim);
   await api.sleep(2_000);

@@ -157,10 +157,16 @@ export class CampaignRelay {
       metrics,
       topology: options.topology,
       random: new Random(options.scenario.seed).fork('campaigns'),
+      timeScale: options.scenario.campaignTimeScale,
       log: options.log,
     });
     const runner = this.runner;
     this.startTimer = setTimeout(() => runner.start(new Schedule(this.clock, startAt)), Math.max(0, startAt - this.clock.now()));
+  }
+
+  /** The run's end (the hosts are told to stop): a step that fails from now on is logged, not failed, as in process. */
+  end(): void {
+    this.runner?.end();
   }
 
   /** Judges what is left, emits the last tallies and ends the attacker's session. */

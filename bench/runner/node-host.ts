@@ -174,6 +174,9 @@ export async function hostNodes(options: HostOptions): Promise<void> {
     ]);
     runEnd?.cancel();
     schedule.cancel();
+    // the run is over: a campaign's operation asked now would start what the closing mode cannot
+    // end (a meter round's timer keeping the process up past its stop)
+    stopOps?.();
     await mode.close();
     await Promise.allSettled(pending);
   } finally {

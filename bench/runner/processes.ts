@@ -283,8 +283,13 @@ async function runModeProcesses(
     return host;
   });
   const alive = () => hosts.filter((h) => h.child.exitCode === null && h.child.signalCode === null);
+  // a host may close its channel between the check and the write (it is ending): the error comes
+  // to the callback, not as an unhandled 'error' event that would end the parent
   const send = (h: Host, m: ParentMessage) => {
-    if (h.child.connected) h.child.send(m);
+    if (h.child.connected)
+      h.child.send(m, (err) => {
+        if (err) log(`${h.name}: a message to it was not delivered (${err.message})`);
+      });
   };
   const wallStart = Date.now();
   const progress = (phase: Progress['phase'], simulatedMs: number) =>
@@ -332,7 +337,12 @@ async function runModeProcesses(
     relay?.start(startAt);
     log(`workload starts on ${alive().length} node processes`);
     const ticker = setInterval(() => progress('run', Math.max(0, Date.now() - startAt)), 1_000);
-    await Promise.race([timeout(startAt - Date.now() + real.duration + 2_000), Promise.all(hosts.map((h) => h.exited))]);
+    const allExited = Promise.all(hosts.map((h) => h.exited));
+    await Promise.race([timeout(startAt - Date.now() + real.duration), allExited]);
+    // the run's end, when the hosts close their modes: what a step's operation fails with from now
+    // on comes of the closing (an enrolment cut short), logged and not failed, as in process
+    relay?.end();
+    await Promise.race([timeout(startAt - Date.now() + real.duration + 2_000), allExited]);
     clearInterval(ticker);
     progress('closing', real.duration);
     for (const h of alive()) send(h, { type: 'stop' });

@@ -113,6 +113,7 @@ export async function runMode(
     topology,
     random: random.fork('campaigns'),
     crypto: scenario.crypto.tn,
+    timeScale: scenario.campaignTimeScale,
     ...(options.log ? { log: options.log } : {}),
   });
   const attacks = campaigns;

@@ -141,6 +141,13 @@ export const scenarioSchema = z
     events: z.array(z.object({ at: durationSchema, powerRestored: nodeId }).strict()).default([]),
     /** Campaign names from bench/campaigns/, or paths (YAML timelines or TypeScript modules). */
     campaigns: z.array(z.string().min(1)).default([]),
+    /**
+     * Multiplies every campaign's step times and its modules' api.at / api.sleep waits (0.1: a
+     * campaign of ten minutes in one); what a step does over time (a jam's length, a flood's
+     * spread, a round's timeout) keeps its own. For quick verdicts on the real clock
+     * (--processes, the lab), not for timing figures.
+     */
+    campaignTimeScale: z.number().positive().max(1).default(1),
     thresholds: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}),
     /** per-tn: the TN id a tag (one series per TN); per-segment: a field (bench/metrics/tagging.ts). */
     metrics: z
