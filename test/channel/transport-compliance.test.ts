@@ -143,6 +143,21 @@ for (const [name, make] of Object.entries(implementations)) {
       }
     });
 
+    it('tells the sender once that its frame left, no later than it arrives, and a refused one too', async () => {
+      h = await make();
+      const { got, t } = await attachAll(['dc1', 'tn1.001']);
+      const left: Array<[number, number]> = [];
+      const arrived = new Map<number, number>();
+      t('dc1').onFrame((r) => arrived.set(seqOf(r.frame), h!.clock.now()));
+      const before = h.clock.now();
+      for (let i = 1; i <= 3; i++) t('tn1.001').send('dc1', classFrame(0x11, i), undefined, (at) => left.push([i, at]));
+      t('tn1.001').send('hes', classFrame(0x11, 4), undefined, (at) => left.push([4, at])); // not a neighbour
+      await h.until(() => got.length === 3 && left.length === 4, 'three frames and four departures');
+      expect(left.map(([i]) => i).sort()).toEqual([1, 2, 3, 4]);
+      for (const [, at] of left) expect(at).toBeGreaterThanOrEqual(before);
+      for (const [i, at] of left) if (i <= 3) expect(at).toBeLessThanOrEqual(arrived.get(i)!);
+    });
+
     it('delivers a DC broadcast once to each TN of its segment and nobody else', async () => {
       h = await make();
       const { got, t, quiet } = await attachAll(['hes', 'dc1', 'dc2', 'tn1.001', 'tn1.002', 'tn1.003', 'tn2.001']);
