@@ -12,6 +12,8 @@
  *             injections as the client decides (released when the client goes)
  *   remove    remove one of its interceptors; stats of its interceptors are pushed as they change
  *   bye       end the session: its taps and interceptors go, held frames are released
+ *   ping      nothing but a sign of life: a session that sends nothing for `idleMs` (default 60 s)
+ *             is closed as `bye` would close it, told why, and counted (idleClosed)
  *
  * Messages are JSON arrays of objects, bytes as hex. What a client asks beyond the limits below is
  * refused with an error naming the field; nothing a client sends throws out of the loop.
@@ -38,12 +40,16 @@ export interface AttackPortOptions {
   readonly endpoint: string;
   /** What a client's hello must carry (at least 16 characters). */
   readonly token: string;
+  /** A session that sends nothing for this long is closed and counted (default 60 s; a client keeps a quiet one open with ping). */
+  readonly idleMs?: number | undefined;
 }
 
 export interface AttackPort {
   readonly endpoint: string;
   /** Sessions open now. */
   sessions(): number;
+  /** Sessions closed so far because they sent nothing for idleMs. */
+  idleClosed(): number;
   close(): Promise<void>;
 }
 
@@ -55,6 +61,9 @@ export const ATTACK_PORT_LIMITS = {
   heldFrames: LIMITS.held,
   messageBytes: 4 << 20,
 } as const;
+
+/** How long a session may send nothing before it is closed (AttackPortOptions.idleMs). */
+export const ATTACK_PORT_IDLE_MS = 60_000;
 
 /** How often interceptor stats are pushed while they change. */
 const STATS_MS = 250;
@@ -92,6 +101,7 @@ export type PortRequest =
   | { readonly op: 'custom'; readonly id: string; readonly match?: Matcher; readonly type?: string; readonly re?: number }
   | { readonly op: 'remove'; readonly id: string; readonly re?: number }
   | { readonly op: 'decide'; readonly fid: number; readonly actions: readonly PortAction[]; readonly final: boolean }
+  | { readonly op: 'ping' }
   | { readonly op: 'bye' };
 
 /** Port -> client. */
@@ -148,6 +158,8 @@ interface Session {
   readonly held: Map<number, Held>;
   readonly lastStats: Map<string, string>;
   outbox: PortEvent[];
+  /** When it last sent anything (Date.now()). */
+  lastSeen: number;
 }
 
 export async function startAttackPort(control: ChannelControl, options: AttackPortOptions): Promise<AttackPort> {
@@ -331,6 +343,7 @@ export async function startAttackPort(control: ChannelControl, options: AttackPo
         if (decided || m.final) s.held.delete(m.fid);
         return undefined;
       }
+      case 'ping':
       case 'bye':
         return undefined;
       default:
@@ -361,8 +374,12 @@ export async function startAttackPort(control: ChannelControl, options: AttackPo
           sendNow(routing, [{ ev: 'error', error: `sessions: at most ${ATTACK_PORT_LIMITS.sessions} at once` }]);
           return;
         }
-        sessions.set(key, (s = { routing, taps: new Map(), interceptors: new Map(), held: new Map(), lastStats: new Map(), outbox: [] }));
+        sessions.set(
+          key,
+          (s = { routing, taps: new Map(), interceptors: new Map(), held: new Map(), lastStats: new Map(), outbox: [], lastSeen: 0 }),
+        );
       }
+      s.lastSeen = Date.now();
       const re = 're' in m && typeof m.re === 'number' ? m.re : undefined;
       try {
         const ok = handle(s, m);
@@ -394,13 +411,33 @@ export async function startAttackPort(control: ChannelControl, options: AttackPo
     }
   })();
 
+  // a client that went quiet (crashed without bye, or holds a session it does not use) gives back
+  // what it took: its taps, interceptors and held frames, and its place among ATTACK_PORT_LIMITS.sessions
+  const idleMs = options.idleMs ?? ATTACK_PORT_IDLE_MS;
+  let idleClosed = 0;
+  const idleTimer = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [key, s] of sessions)
+        if (now - s.lastSeen > idleMs) {
+          push(s, { ev: 'error', error: `idle: nothing received for ${idleMs} ms; the session is closed` });
+          flush();
+          end(key);
+          idleClosed++;
+        }
+    },
+    Math.max(10, Math.min(idleMs / 4, 5_000)),
+  );
+
   return {
     endpoint,
     sessions: () => sessions.size,
+    idleClosed: () => idleClosed,
     async close() {
       if (closed) return;
       for (const key of [...sessions.keys()]) end(key);
       clearInterval(statsTimer);
+      clearInterval(idleTimer);
       closed = true;
       router.close();
       await receiving;

@@ -23,7 +23,7 @@ import { linkName, Topology, type LinkId } from '../core/topology';
  *       plc:dc2: { preset: prime-1.3-cenelec-a }
  *   broker: { endpoint: tcp://127.0.0.1:5555, keys: /state/channel-host }   # keys: nodes prove who they are (CURVE)
  *   control: { host: 127.0.0.1, port: 8474 }   # token required when host is not loopback
- *   attack: { endpoint: tcp://127.0.0.1:5600, token: <16+ characters> }   # campaigns in another process
+ *   attack: { endpoint: tcp://127.0.0.1:5600, token: <16+ characters>, idleMs: 60000 }   # campaigns in another process
  *   metrics: { intervalMs: 1000, file: channel-metrics.jsonl }
  *   interceptors: [{ type: drop, match: { class: automation }, probability: 0.1 }]
  *   bridges:                          # TCP through an emulated link, both directions shaped
@@ -73,6 +73,8 @@ export const channelConfigSchema = z
       .object({
         endpoint: z.string().regex(/^(tcp|ipc|inproc):\/\/.+/, 'expected a ZeroMQ endpoint such as tcp://127.0.0.1:5600'),
         token: z.string().min(16, 'expected at least 16 characters'),
+        /** A session silent this long is closed and counted (default 60 s). */
+        idleMs: z.number().int().min(100).optional(),
       })
       .strict()
       .optional(),

@@ -43,6 +43,8 @@ export interface RemoteControlOptions {
   readonly onError?: (message: string) => void;
   /** How long to wait for the broker's answer to the hello (default 10 s). */
   readonly connectTimeoutMs?: number;
+  /** How often a quiet session says it is alive (ping), so that the port does not close it as idle (default 15 s). */
+  readonly keepaliveMs?: number;
 }
 
 export interface RemoteControl extends ChannelControl {
@@ -218,6 +220,10 @@ export async function connectRemoteControl(options: RemoteControlOptions): Promi
     refuseHello = undefined;
   }
 
+  // a campaign may wait minutes between steps: the port must not take the quiet session for a dead one
+  const keepalive = setInterval(() => send({ op: 'ping' }), options.keepaliveMs ?? 15_000);
+  keepalive.unref();
+
   const remove = (id: string): boolean => {
     if (!infos.has(id)) return false;
     programs.delete(id);
@@ -295,6 +301,7 @@ export async function connectRemoteControl(options: RemoteControlOptions): Promi
     },
     async close() {
       if (closed) return;
+      clearInterval(keepalive);
       send({ op: 'bye' });
       await new Promise<void>((resolve) => setImmediate(resolve));
       while (writing || outbox.length) await new Promise<void>((resolve) => setTimeout(resolve, 5));

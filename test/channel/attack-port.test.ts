@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import * as zmq from 'zeromq';
 import { startAttackPort, type AttackPort } from '../../channel/attack-port';
 import { connectRemoteControl, type RemoteControl } from '../../bench/attack/remote-control';
 import { Attacker } from '../../bench/attack/attacker';
@@ -103,5 +104,36 @@ describe('the attack port: the broker as the attacker position of another proces
     expect(port.sessions()).toBe(1);
     await control.close();
     await waitFor(() => port.sessions() === 0 && wire.broker.control.interceptors().length === 0, 'session ended');
+  });
+
+  it('closes a session that sends nothing for idleMs, tells it why and counts it; a client that pings keeps its own', async () => {
+    const wire = await zmqWire({ dcs: 1, tns: 1 });
+    opened.push(wire);
+    const port = await startAttackPort(wire.broker.control, { endpoint: 'tcp://127.0.0.1:0', token: TOKEN, idleMs: 400 });
+    opened.push(port);
+    const errors: string[] = [];
+    const pinging = await connectRemoteControl({ endpoint: port.endpoint, token: TOKEN, keepaliveMs: 100, onError: (m) => errors.push(m) });
+    opened.push(pinging);
+    // a client that says hello, taps, and then goes quiet (crashed without bye)
+    const silent = new zmq.Dealer({ linger: 0 });
+    opened.push({ close: () => Promise.resolve(silent.close()) });
+    silent.connect(port.endpoint);
+    await silent.send(
+      JSON.stringify([
+        { op: 'hello', token: TOKEN, re: 1 },
+        { op: 'tap', sub: 1 },
+      ]),
+    );
+    await waitFor(() => port.sessions() === 2, 'both in session');
+    let told: string | undefined;
+    for await (const [body] of silent) {
+      told = (JSON.parse(body!.toString('utf8')) as { ev: string; error?: string }[]).find((e) => e.ev === 'error')?.error;
+      if (told) break;
+    }
+    expect(told).toMatch(/idle: nothing received for 400 ms; the session is closed/);
+    expect(port.idleClosed()).toBe(1);
+    // the pinging client, as quiet otherwise, is still in session
+    expect(port.sessions()).toBe(1);
+    expect(errors).toEqual([]);
   });
 });
