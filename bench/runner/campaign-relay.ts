@@ -196,6 +196,7 @@ export class CampaignRelay {
   }
 
   private ask(op: HostOp): Promise<unknown> {
+    if (this.options.hosts().length === 0) return Promise.reject(labRefusal(op));
     const hosts = this.options.hosts().filter((h) => h.alive());
     const id = ++this.nextOp;
     return new Promise((resolve, reject) => {
@@ -225,6 +226,8 @@ export class CampaignRelay {
       throw new Error(`${what}: not offered to a campaign of a run whose nodes are in other processes`);
     };
     const fire = (op: HostOp) => {
+      // at once where no host takes it, so that the step fails, named
+      if (this.options.hosts().length === 0) throw labRefusal(op);
       this.ask(op).catch((err: unknown) => this.options.log(`${modeName}: campaign operation failed: ${(err as Error).message}`));
     };
     const stats: ModeStats = { channelsUp: 0, handshakes: 0, failedHandshakes: 0, lostChannels: 0, refused: {} };
@@ -260,3 +263,9 @@ export class CampaignRelay {
     };
   }
 }
+
+/** A lab's hosts (gridbench campaign) take no operations from the attacker's process: only the wire is offered. */
+const labRefusal = (op: HostOp): Error =>
+  new Error(
+    `${op.op}: needs the nodes' operations, which the lab's hosts do not take from this process (gridbench campaign offers the wire); run the scenario with gridbench run --processes for this step`,
+  );

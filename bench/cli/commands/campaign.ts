@@ -5,7 +5,8 @@
  * process: the attacker works through the broker's attack port (channel/attack-port.ts), whose
  * token comes from --token or GRIDBENCH_ATTACK_TOKEN. The nodes are in processes this one does
  * not drive, so a step that asks the nodes for an operation (automation, a replacement, a rollout)
- * fails and is reported; the wire steps act. The nodes count their refusals in their own metrics,
+ * fails at once, named with its campaign and step, saying that it needs `gridbench run
+ * --processes` (campaign-relay.ts); the wire steps act. The nodes count their refusals in their own metrics,
  * attributed to `<campaign>:<goal>`. Prints what the attacker put on the wire per goal as JSON.
  */
 import { loadCampaign } from '../../campaign/load';
@@ -75,6 +76,7 @@ export const command: Command = {
       });
       relay.start(Date.now());
       await new Promise((resolve) => setTimeout(resolve, duration));
+      relay.end();
       const { failedSteps } = await relay.finish();
       console.log(JSON.stringify({ injected, failedSteps }));
       return failedSteps.length ? EXIT.error : EXIT.ok;
