@@ -45,25 +45,6 @@ const CACHE_LIMIT = 20_000;
 
 const b64url = (b: Uint8Array) => Buffer.from(b).toString('base64url');
 
-class KeyCache<T> {
-  private readonly map = new Map<string, T>();
-  get(keyBytes: Uint8Array, build: () => T): T {
-    const id = asBuffer(keyBytes).toString('latin1');
-    let v = this.map.get(id);
-    if (v === undefined) {
-      v = build();
-      if (this.map.size >= CACHE_LIMIT) this.map.delete(this.map.keys().next().value as string);
-      this.map.set(id, v);
-    }
-    return v;
-  }
-}
-
-const publicKeys = new KeyCache<KeyObject>();
-const privateKeys = new KeyCache<KeyObject>();
-/** A recipient's ECDH object and public key: setting a private key computes its public key, a scalar multiplication per opening. */
-const openers = new KeyCache<{ ecdh: ECDH; publicKey: Buffer }>();
-
 /**
  * Recent results of a pure function of byte strings, at most `limit` of them (the oldest goes
  * first). Keys are the inputs' bytes as latin1 strings, each after its length: bytes moved from
@@ -84,6 +65,12 @@ class Memo<T> {
   }
 }
 
+/** Key objects by their key's bytes: building one dominates the cost of a single operation. */
+const publicKeys = new Memo<KeyObject>(CACHE_LIMIT);
+const privateKeys = new Memo<KeyObject>(CACHE_LIMIT);
+/** A recipient's ECDH object and public key: setting a private key computes its public key, a scalar multiplication per opening. */
+const openers = new Memo<{ ecdh: ECDH; publicKey: Buffer }>(CACHE_LIMIT);
+
 /**
  * Every TN of a utility's segments enrolling at once (10,000) must find its registration's
  * signature and verification again on its next retry, minutes later.
@@ -101,14 +88,14 @@ const verified = new Memo<boolean>(MEMO_LIMIT);
 const opened = new Memo<Uint8Array | undefined>(16_384);
 
 function publicKeyObject(compressed: Uint8Array): KeyObject {
-  return publicKeys.get(compressed, () => {
+  return publicKeys.get([compressed], () => {
     const uncompressed = ECDH.convertKey(asBuffer(compressed), CURVE, undefined, undefined, 'uncompressed') as Buffer;
     return createPublicKey({ key: Buffer.concat([SPKI_P256_PREFIX, uncompressed]), format: 'der', type: 'spki' });
   });
 }
 
 function privateKeyObject(secretKey: Uint8Array): KeyObject {
-  return privateKeys.get(secretKey, () => {
+  return privateKeys.get([secretKey], () => {
     const ecdh = createECDH(CURVE);
     ecdh.setPrivateKey(asBuffer(secretKey));
     const point = ecdh.getPublicKey();
@@ -184,7 +171,7 @@ export function createNodeBackend(random: RandomSource = systemRandom): CryptoBa
       if (sealed.length < EPHEMERAL_KEY_BYTES + GCM_TAG_BYTES) return undefined;
       const plaintext = opened.get([secretKey, associatedData, sealed], () => {
         try {
-          const { ecdh, publicKey } = openers.get(secretKey, () => {
+          const { ecdh, publicKey } = openers.get([secretKey], () => {
             const e = createECDH(CURVE);
             e.setPrivateKey(asBuffer(secretKey));
             return { ecdh: e, publicKey: e.getPublicKey(undefined, 'compressed') };
