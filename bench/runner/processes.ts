@@ -150,8 +150,9 @@ async function runModeProcesses(
       ...(attack ? { attack } : {}),
     }),
   );
+  // the IPC channel, unused for messages, is how the broker notices this process is gone (channel.ts)
   const broker = spawn(process.execPath, ['--import', 'tsx', CLI, 'channel', '--config', channelConfig], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   options.onProcess?.(named('channel'), broker);
   // the broker's own outcome: 'ok' unless it ended before the parent stopped it

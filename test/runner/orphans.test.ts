@@ -1,10 +1,11 @@
 /**
- * A node host started by a parent (--processes) sends its samples to that parent only. When the
- * parent dies without stopping it (killed, crashed), the host stops too instead of living on as
- * an orphan holding its broker sockets open.
+ * The children of gridbench run --processes when their parent dies without stopping them (killed,
+ * crashed): a node host, which sends its samples to that parent only, stops instead of living on
+ * as an orphan holding its broker sockets open; the channel broker stops too and frees its port.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,7 +14,7 @@ import { freePort } from '../../bench/runner/processes';
 import { provisionState } from '../../bench/runner/provision';
 import { loadScenario } from '../../bench/scenario/load';
 
-const dir = mkdtempSync(join(tmpdir(), 'gridbench-orphan-'));
+const dir = mkdtempSync(join(tmpdir(), 'gridbench-orphans-'));
 const CLI = resolve(import.meta.dirname, '..', '..', 'bench', 'cli', 'gridbench.ts');
 const alive = (pid: number) => {
   try {
@@ -60,4 +61,45 @@ describe('a node host whose parent dies', () => {
     expect(logged).toContain('tns:dc1: the parent process is gone; stopping');
     expect(logged).not.toMatch(/ERR_IPC|Error/);
   }, 30_000);
+});
+
+/** Whether a listener can take the port on 127.0.0.1 now. */
+const portFree = (port: number) =>
+  new Promise<boolean>((res) => {
+    const server = createServer();
+    server.once('error', () => res(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => res(true)));
+  });
+
+describe('the broker of a run --processes whose parent dies', () => {
+  it('stops within seconds and frees its port', async () => {
+    const file = join(dir, 'orphan-broker.yaml');
+    writeFileSync(file, ['name: orphan-broker', 'modes: [lean]', 'duration: 1h', 'topology: { dcs: 1, tnsPerDc: 1 }'].join('\n'));
+    const parent = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', file, '--processes', '--quiet', '--results', dir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    orphans.push(parent.pid!);
+    const lines = createInterface({ input: parent.stderr! });
+    let broker: { port: number; pid: number } | undefined;
+    // the run is under way: the broker is up and every host has attached and enrolled
+    await new Promise<void>((res, rej) => {
+      lines.on('line', (l) => {
+        const m = /channel broker at tcp:\/\/127\.0\.0\.1:(\d+) \(pid (\d+)\)/.exec(l);
+        if (m) broker = { port: Number(m[1]), pid: Number(m[2]) };
+        if (l.includes('workload starts')) res();
+      });
+      parent.once('exit', (code) => rej(new Error(`the run exited (${code}) before its workload started`)));
+    });
+    expect(broker).toBeDefined();
+    const { pid, port } = broker!;
+    orphans.push(pid);
+    expect(alive(pid)).toBe(true);
+    expect(await portFree(port)).toBe(false);
+
+    parent.kill('SIGKILL');
+    const deadline = Date.now() + 5_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(pid)).toBe(false);
+    expect(await portFree(port)).toBe(true);
+  }, 60_000);
 });
