@@ -62,7 +62,12 @@ export const MEASUREMENTS = {
   frame_accepted: {
     description: 'A protocol message accepted by a node after every check.',
     tags: ['role', 'class', 'segment', 'dc', 'tn'],
-    fields: { counter: 'the counter or version the message carried', sender: 'claimed and verified sender id' },
+    fields: {
+      count:
+        'frames the point stands for: 1; under per-segment tagging (metrics.tagging) one point per 10 s, segment, role and class (bench/metrics/accepted-fold.ts)',
+      counter: 'the counter or version the message carried (of a folded point: the highest)',
+      sender: 'claimed and verified sender id (not in a folded point)',
+    },
   },
   frame_rejected: {
     description:

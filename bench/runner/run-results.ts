@@ -16,6 +16,7 @@ import { runDashboardUrl } from '../../dashboards/run-link';
 import { HeldSamples } from '../metrics/held-samples';
 import { Timebase } from '../metrics/timebase';
 import { retag } from '../metrics/tagging';
+import { outputFold } from '../metrics/accepted-fold';
 import type { Scenario } from '../scenario/schema';
 import { parseThresholds, ThresholdSinks } from '../thresholds';
 import { DeliveryTally } from './delivery';
@@ -111,6 +112,12 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
   ]);
   await outputs.start();
   const tagged = retag(scenario.metrics.tagging);
+  const toOutputs = (sample: Sample): void => {
+    if (held) held.add(sample);
+    else outputs.addSamples([sample]);
+  };
+  // one fold per mode, whose clock starts again at 0; handed on at the mode's end (or the run's)
+  let folded = outputFold(scenario.metrics.tagging);
   const modes: Record<string, ModeSummary> = {};
   const latencies: Record<string, readonly number[]> = {};
   const report = new ReportCollector();
@@ -122,10 +129,10 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
     log,
     startMode(name) {
       const summarizer = new ModeSummarizer();
+      folded.flush(toOutputs);
+      const outputFolded = (folded = outputFold(scenario.metrics.tagging));
       const fold = (sample: Sample) => {
-        const out = tagged(sample);
-        if (held) held.add(out);
-        else outputs.addSamples([out]);
+        outputFolded.add(tagged(sample), toOutputs);
         thresholds.add(sample);
         summarizer.add(sample);
         report.add(name, sample);
@@ -140,12 +147,14 @@ export async function startRun(scenario: Scenario, options: RunFrameOptions): Pr
         },
         end: (facts) => {
           delivery.finish();
+          outputFolded.flush(toOutputs);
           modes[name] = summarizer.summary(facts);
           latencies[name] = summarizer.latencies();
         },
       };
     },
     async stopOutputs() {
+      folded.flush(toOutputs);
       place();
       if (held) {
         if (held.error) log(`metrics: ${held.error}`);

@@ -193,7 +193,11 @@ export class Dc {
       this.tns.add(ack.tn);
       putJson(this.deps.store, `${TN_RECORD}${ack.tn}`, {});
     }
-    this.deps.metrics.emit('frame_accepted', { counter: 0, sender: ack.hes }, { role: 'dc', class: MESSAGE_CLASS_NAMES[ack.cls] });
+    this.deps.metrics.emit(
+      'frame_accepted',
+      { count: 1, counter: 0, sender: ack.hes },
+      { role: 'dc', class: MESSAGE_CLASS_NAMES[ack.cls] },
+    );
     const anchor = signFrame(
       { cls: MessageClass.CounterAnchor, dc: this.deps.id, tn: ack.tn, nonce: ack.nonce, counter: this.counter },
       this.identity.sign.secretKey,

@@ -378,7 +378,7 @@ export class Hes {
   }
 
   private accepted(cls: MessageClass, sender: NodeId, counter: number): void {
-    this.deps.metrics.emit('frame_accepted', { counter, sender }, { role: 'hes', class: MESSAGE_CLASS_NAMES[cls] });
+    this.deps.metrics.emit('frame_accepted', { count: 1, counter, sender }, { role: 'hes', class: MESSAGE_CLASS_NAMES[cls] });
   }
 
   private nextCounter(): number {

@@ -391,7 +391,11 @@ export class Tn {
   }
 
   private report(rx: ReceivedFrame, a: Omit<Acceptance, 'node' | 'attack'>): void {
-    this.deps.metrics.emit('frame_accepted', { counter: a.counter, sender: a.sender }, { role: 'tn', class: MESSAGE_CLASS_NAMES[a.cls] });
+    this.deps.metrics.emit(
+      'frame_accepted',
+      { count: 1, counter: a.counter, sender: a.sender },
+      { role: 'tn', class: MESSAGE_CLASS_NAMES[a.cls] },
+    );
     this.observer.accepted({ node: this.deps.id, ...a, ...(rx.attack ? { attack: rx.attack } : {}) });
   }
 

@@ -177,7 +177,7 @@ export class TlsTn {
       case 'confidential':
         if (!fresh(message.counter, this.lastConfidentialCounter)) return this.reject('stale-counter', hes, { attack });
         this.lastConfidentialCounter = Math.max(this.lastConfidentialCounter, message.counter);
-        metrics.emit('frame_accepted', { counter: message.counter, sender: hes }, { role: 'tn', class: 'confidential' });
+        metrics.emit('frame_accepted', { count: 1, counter: message.counter, sender: hes }, { role: 'tn', class: 'confidential' });
         accepted(MessageClass.Confidential, message.counter);
         return;
       case 'automation': {

@@ -91,6 +91,18 @@ describe('metrics tagging', () => {
     expect(rows('per-segment')).toEqual(perTn);
   });
 
+  it('per-segment folds accepted frames into one point per 10 s, segment, role and class, and keeps their count', async () => {
+    const accepted = async (tagging: string, select: string) =>
+      (await server.query(`SELECT ${select} FROM "frame_accepted" WHERE "run" = 'tagging-${tagging}' AND "mode" = 'lean'`, DB)).results[0]
+        ?.series?.[0]?.values?.[0]?.[1] as number | undefined;
+    const frames = await accepted('per-tn', 'count("counter")');
+    expect(frames).toBeGreaterThan(50);
+    expect(await accepted('per-tn', 'sum("count")')).toBe(frames);
+    expect(await accepted('per-segment', 'sum("count")')).toBe(frames);
+    expect(await accepted('per-segment', 'count("count")')).toBeLessThan(frames! / 3);
+    expect(await accepted('per-segment', 'max("counter")')).toBe(await accepted('per-tn', 'max("counter")'));
+  });
+
   it('the runs found the same, whatever the tagging (lean: byte for byte; smgw-tls draws its own TLS randomness)', () => {
     const lean = (r: RunResult) => JSON.stringify(r.summary.modes.lean);
     expect(lean(runs.get('per-segment')!)).toBe(lean(runs.get('per-tn')!));
