@@ -10,7 +10,7 @@
  * report.html, the held samples written). bytesPerTn: heap after bootstrap, less the heap
  * before the run, per TN. liveHeapAfterRunBytes: the heap after the simulated duration, after a
  * full collection: what the run holds, where peakRssBytes also counts garbage V8 had not yet
- * collected (the child's heap limit is most of the machine's memory). The machine's load average is reported with every run: the machine is
+ * collected (peakRssByPhase: the peak as it stood at each phase's end) (the child's heap limit is most of the machine's memory). The machine's load average is reported with every run: the machine is
  * shared, and a busy core makes a run slower.
  *
  * usage: npm run perf:scale -- [--national] [--only NAME] [--mode MODE] [--duration 2h]
@@ -60,6 +60,8 @@ interface ScaleResult {
   readonly phases: Record<'setupS' | 'bootstrapS' | 'runS' | 'closingS' | 'summaryS', number>;
   readonly bytesPerTn: number;
   readonly liveHeapAfterRunBytes: number;
+  /** peakRssBytes as it stood at the end of each phase: which phase set the peak. */
+  readonly peakRssByPhase: Partial<Record<Progress['phase'] | 'summary', number>>;
   readonly enrolled: number;
   readonly loadAverage: { readonly before: number[]; readonly after: number[] };
 }
@@ -96,6 +98,7 @@ async function measure(
   let runStart: number | undefined;
   let heapAfterBootstrap = 0;
   let heapAfterRun = 0;
+  const peakRssByPhase: Partial<Record<Progress['phase'], number>> = {};
   let events = 0;
   let lastLog = 0;
   try {
@@ -114,6 +117,7 @@ async function measure(
       },
       onPhaseEnd: (p) => {
         ends[p.phase] = performance.now();
+        peakRssByPhase[p.phase] = process.resourceUsage().maxRSS * 1024;
         events = p.events;
         if (p.phase === 'closing') return;
         // after a full collection: the nodes' state after bootstrap, all the run holds after it
@@ -156,6 +160,7 @@ async function measure(
       },
       bytesPerTn: round(Math.max(0, heapAfterBootstrap - heapBefore) / tns),
       liveHeapAfterRunBytes: heapAfterRun,
+      peakRssByPhase: { ...peakRssByPhase, summary: process.resourceUsage().maxRSS * 1024 },
       enrolled: m.bootstrap.enrolled,
       loadAverage: { before, after: load() },
     };

@@ -134,6 +134,9 @@ export class Hes {
         finish: () => {
           if (!round.open) return;
           round.open = false;
+          // a response to a finished round is refused as to an unknown one; the round's sets and
+          // readings go with it (a 48-hour run of 10,000 TNs kept 49 of them)
+          this.rounds.delete(counter);
           if (timer) {
             timer.cancel();
             this.timers.delete(timer);
