@@ -142,9 +142,10 @@ export function z85Encode(bytes: Uint8Array): string {
  *   broker-client-keys.json     {nodeId: publicKey}          the broker's host only
  *   broker.pub                  the broker's public key      every host
  *   nodes/<node>.key.json       {publicKey, secretKey}       the host running that node only */
-const dirOf = (stateDir: string): string => join(stateDir, 'channel');
+export const channelKeyDir = (stateDir: string): string => join(stateDir, 'channel');
 
-function readJson<T>(file: string): T {
+/** A JSON file of keys; a missing or broken one is an AuthConfigError naming it. */
+export function readJson<T>(file: string): T {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as T;
   } catch (err) {
@@ -152,17 +153,20 @@ function readJson<T>(file: string): T {
   }
 }
 
-const checkKeys = (keys: CurveKeys, file: string): CurveKeys => {
+/** The key pair of `file`, or an AuthConfigError naming it. */
+export const checkKeys = (keys: CurveKeys, file: string): CurveKeys => {
   if (!z85Key(keys?.publicKey ?? '') || !z85Key(keys?.secretKey ?? ''))
     throw new AuthConfigError(`${file}: expected {"publicKey", "secretKey"} of 40 Z85 characters each`);
   return { publicKey: keys.publicKey, secretKey: keys.secretKey };
 };
 
-const writeSecret = (file: string, value: unknown): void => writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+/** Writes a file only its owner reads (a secret key). */
+export const writeSecret = (file: string, value: unknown): void =>
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
 
 /** Creates the broker's keys and one key pair per node (keeps those that exist: provisioning runs again). */
 export function provisionChannelKeys(stateDir: string, nodes: readonly NodeId[]): void {
-  const dir = dirOf(stateDir);
+  const dir = channelKeyDir(stateDir);
   mkdirSync(join(dir, 'nodes'), { recursive: true, mode: 0o700 });
   const brokerFile = join(dir, 'broker.key.json');
   if (!existsSync(brokerFile)) writeSecret(brokerFile, zmq.curveKeyPair());
@@ -179,8 +183,8 @@ export function provisionChannelKeys(stateDir: string, nodes: readonly NodeId[])
 
 /** Copies to hostDir the broker's public key and the key pairs of `nodes` (and the broker's own keys when `broker`). */
 export function exportChannelKeys(stateDir: string, hostDir: string, nodes: Iterable<NodeId>, broker = false): void {
-  const from = dirOf(stateDir);
-  const to = dirOf(hostDir);
+  const from = channelKeyDir(stateDir);
+  const to = channelKeyDir(hostDir);
   if (!existsSync(join(from, 'broker.pub')))
     throw new AuthConfigError(`${join(from, 'broker.pub')}: missing (run gridbench provision first)`);
   mkdirSync(join(to, 'nodes'), { recursive: true, mode: 0o700 });
@@ -190,11 +194,11 @@ export function exportChannelKeys(stateDir: string, hostDir: string, nodes: Iter
 }
 
 /** Whether a state directory holds channel keys (provisioned by a gridbench that knows them). */
-export const hasChannelKeys = (stateDir: string): boolean => existsSync(join(dirOf(stateDir), 'broker.pub'));
+export const hasChannelKeys = (stateDir: string): boolean => existsSync(join(channelKeyDir(stateDir), 'broker.pub'));
 
 /** The broker's keys and its client list from a state directory (or a directory holding its channel/ folder). */
 export function loadBrokerAuth(stateDir: string): BrokerAuth {
-  const dir = dirOf(stateDir);
+  const dir = channelKeyDir(stateDir);
   const keysFile = join(dir, 'broker.key.json');
   const clientsFile = join(dir, 'broker-client-keys.json');
   const keys = checkKeys(readJson<CurveKeys>(keysFile), keysFile);
@@ -207,7 +211,7 @@ export function loadBrokerAuth(stateDir: string): BrokerAuth {
 
 /** A node's keys and the broker's public key from its host's state directory. */
 export function loadNodeAuth(stateDir: string, node: NodeId): NodeAuth {
-  const dir = dirOf(stateDir);
+  const dir = channelKeyDir(stateDir);
   const file = join(dir, 'nodes', `${node}.key.json`);
   const brokerPublicKey = (() => {
     try {

@@ -142,6 +142,12 @@ export const MEASUREMENTS = {
     tags: ['reason'],
     fields: { count: 'always 1', from: 'claimed sender' },
   },
+  operator_rejected: {
+    description:
+      "What a lab's node host refused on its operator channel (gridbench node --operator), by reason: unauthenticated (a client that failed the CURVE handshake: no key, or not the operator's), malformed (not a message the host takes: undecodable, an unknown type, a field of the wrong type or naming no node of the scenario), not-offered (bootstrap, start, stop: only a --processes parent orders those).",
+    tags: ['reason'],
+    fields: { count: 'always 1', from: 'the peer: its address, or its routing id in hex' },
+  },
   attack: {
     description:
       'Attack outcome per goal (the seven security goals, availability for jamming and flooding): frames the attacker put on the wire and what the victims did with them.',

@@ -37,3 +37,17 @@ export function parseCommandArgs<T extends ParseArgsConfig & { options: { help: 
   }
   return parsed;
 }
+
+/**
+ * Repeated `--NAME SELECTION=VALUE` options (provision's --host SELECTION=DIR, campaign's --host
+ * SELECTION=ENDPOINT) as pairs; the first malformed one as a message naming it and `example`.
+ */
+export function selectionPairs(option: string, specs: readonly string[], example: string): [string, string][] | string {
+  const pairs: [string, string][] = [];
+  for (const spec of specs) {
+    const at = spec.indexOf('=');
+    if (at <= 0 || at === spec.length - 1) return `--${option} ${spec}: expected SELECTION=${example}`;
+    pairs.push([spec.slice(0, at), spec.slice(at + 1)]);
+  }
+  return pairs;
+}

@@ -53,6 +53,8 @@ export interface CampaignRelayOptions {
   readonly log: (line: string) => void;
   /** The operator's side of a replacement: a new unit's credential issued from the provisioned roots (ModeDefinition.issueReplacement). */
   readonly issue?: (node: NodeId) => unknown;
+  /** How long after an event's time it is judged (default LAG_MS): longer where hosts' batches cross a network. */
+  readonly lagMs?: number;
 }
 
 interface PendingOp {
@@ -79,7 +81,7 @@ export class CampaignRelay {
     private readonly control: RemoteControl,
   ) {
     this.oracle = new GoalOracle(topologyMembership(options.topology));
-    this.drainer = setInterval(() => this.drain(this.clock.now() - LAG_MS), DRAIN_MS);
+    this.drainer = setInterval(() => this.drain(this.clock.now() - (options.lagMs ?? LAG_MS)), DRAIN_MS);
   }
 
   static async connect(options: CampaignRelayOptions): Promise<CampaignRelay> {
@@ -264,8 +266,8 @@ export class CampaignRelay {
   }
 }
 
-/** A lab's hosts (gridbench campaign) take no operations from the attacker's process: only the wire is offered. */
+/** gridbench campaign without the hosts' operator channels (--state, --host): only the wire is offered. */
 const labRefusal = (op: HostOp): Error =>
   new Error(
-    `${op.op}: needs the nodes' operations, which the lab's hosts do not take from this process (gridbench campaign offers the wire); run the scenario with gridbench run --processes for this step`,
+    `${op.op}: needs the nodes' operations, and this process was given no host to order them from: pass gridbench campaign the operator's --state and each host's --host SELECTION=tcp://HOST:PORT (its gridbench node --operator), or run the scenario with gridbench run --processes`,
   );

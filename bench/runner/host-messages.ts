@@ -14,6 +14,10 @@
  * (observed), its nodes' keys (keys), and runs the mode operations a campaign asks for (op ->
  * op-done); a host replacing a unit asks the parent, the operator, for the new unit's credential
  * (issue -> issued) and to register it with the HES's host (register -> registered). The IPC channel uses structured-clone serialization, so bytes cross as bytes.
+ *
+ * A lab's host (gridbench node --operator) takes the campaign's messages (op, issued, registered)
+ * from the operator, gridbench campaign, over its operator channel instead (operator-channel.ts,
+ * v8-serialized as the IPC's structured clone), and sends the same messages back.
  */
 import type { BootstrapReport } from '../../nodes/mode';
 import type { Sample } from '../../core/metrics';

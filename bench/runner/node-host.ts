@@ -10,7 +10,8 @@
  * With a parent (--processes) it reports over IPC (started, connected, samples, bootstrap, the
  * commands it issued), bootstraps once every host is attached and starts the workload when told;
  * on its own (docker) it starts once its nodes have bootstrapped and writes its metrics through
- * --out.
+ * --out; with --operator it also serves the node operations of campaigns run by the operator
+ * (gridbench campaign) over its operator channel (operator-channel.ts), as it serves the parent's.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { hasChannelKeys, loadNodeAuth } from '../../channel/broker-auth';
 import { CryptoOpCounter } from '../../nodes/crypto/op-counter';
 import { MODE_NAMES, modeDefinition, type ModeName } from '../../nodes/modes';
 import { RealClock, type TimerHandle } from '../../core/clock';
-import { createMetrics, type Sample } from '../../core/metrics';
+import { createMetrics, type Metrics, type Sample } from '../../core/metrics';
 import { Random } from '../../core/random';
 import { stateStoreFor } from '../../nodes/store/state-dir';
 import { MetricsOutputs } from '../metrics/metrics-outputs';
@@ -33,6 +34,8 @@ import type { HostMessage, Observed, ParentMessage } from './host-messages';
 import { localKeys, parentOperator, relayObserver, runHostOp } from './host-ops';
 import { createScenarioMode, type RunnableMode } from './mode-factory';
 import { hostDirName, selectNodes } from './node-selection';
+import { serveOperator } from './operator-channel';
+import { loadHostOperatorKeys, type HostOperatorKeys } from './operator-keys';
 import { loadHostState } from './provision';
 import { CRYPTO_REPORT_MS, every, Schedule } from './schedule';
 import { countingWorkload, scheduleWorkload, type WorkloadFacts } from './workload';
@@ -49,6 +52,8 @@ export interface HostOptions {
   /** On its own: --out specs, and where results/<run-id>/<selection>/ goes. */
   readonly out?: readonly string[];
   readonly resultsRoot?: string;
+  /** On its own: where it takes a campaign's node operations from the operator (operator-channel.ts), e.g. tcp://0.0.0.0:7000. */
+  readonly operator?: string;
   readonly log: (line: string) => void;
 }
 
@@ -85,8 +90,10 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   const hostState = loadHostState(scenario, options.stateDir, options.mode, local);
 
   let pendingSamples: Sample[] = [];
-  // a run with campaigns judges goals in the parent: what the nodes tell the oracle goes there
-  const relaying = parent !== undefined && scenario.campaigns.length > 0;
+  // a run with campaigns judges goals in the parent, or in a lab in the operator's campaign
+  // process: what the nodes tell the oracle goes there, and the campaign's operations come from there
+  const operatorKeys = !parent && options.operator ? loadHostOperatorKeys(options.stateDir) : undefined;
+  const relaying = (parent !== undefined && scenario.campaigns.length > 0) || operatorKeys !== undefined;
   const observed: Observed[] = [];
   const outputs = parent
     ? undefined
@@ -99,15 +106,19 @@ export async function hostNodes(options: HostOptions): Promise<void> {
         }),
       );
   await outputs?.start();
+  let link: OpsLink | undefined;
   const flush = () => {
-    if (observed.length) {
-      parent?.({ type: 'observed', events: observed.splice(0) });
-    }
+    if (observed.length) link?.send({ type: 'observed', events: observed.splice(0) });
     if (pendingSamples.length === 0) return;
     const batch = pendingSamples;
     pendingSamples = [];
     if (parent) parent({ type: 'samples', samples: batch });
-    else outputs!.addSamples(batch);
+    else {
+      outputs!.addSamples(batch);
+      // the operator's campaign counts the refusals of its frames (CampaignRunner.observe)
+      const refusals = operatorKeys ? batch.filter((s) => s.measurement === 'frame_rejected' && s.tags.attack) : [];
+      if (refusals.length) link?.send({ type: 'samples', samples: refusals });
+    }
   };
   const flusher = setInterval(flush, FLUSH_MS);
   const metrics = createMetrics(clock, (s) => pendingSamples.push(s), { run: options.runId, scenario: scenario.name, mode: options.mode });
@@ -122,7 +133,7 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   // a listener still waiting for the parent holds the IPC channel open: a host that failed would not exit
   const parentGone = new AbortController();
   let stopOps: (() => void) | undefined;
-  const operator = parentOperator((m) => parent?.(m));
+  const operator = parentOperator((m) => link?.send(m));
   try {
     const built = createScenarioMode(options.mode, {
       scenario,
@@ -142,9 +153,13 @@ export async function hostNodes(options: HostOptions): Promise<void> {
     });
     const mode = countingWorkload(built, facts, metrics);
     if (relaying) {
-      stopOps = serveOps(mode, topology, local, log, operator.answered);
-      const keys = localKeys(mode, nodes);
-      if (keys) parent({ type: 'keys', keys });
+      const sendKeys = () => {
+        const keys = localKeys(mode, nodes);
+        if (keys) link?.send({ type: 'keys', keys });
+      };
+      link = operatorKeys ? await operatorLink(options.operator!, operatorKeys, topology, metrics, log, sendKeys) : ipcLink();
+      stopOps = serveOps(mode, topology, local, log, operator.answered, link);
+      if (parent) sendKeys();
     }
     await network.ready();
     log(`${options.selection}: ${nodes.size} node(s) connected to ${options.broker}`);
@@ -188,6 +203,7 @@ export async function hostNodes(options: HostOptions): Promise<void> {
     cryptoOps.report(metrics);
     clearInterval(flusher);
     flush();
+    await link?.close();
     await outputs?.stop();
   }
   if (parent) {
@@ -198,6 +214,68 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   }
 }
 
+/**
+ * Who orders a campaign's operations and hears what the nodes told the oracle: the --processes
+ * parent over IPC, or a lab's operator over the operator channel (operator-channel.ts).
+ */
+interface OpsLink {
+  send(m: HostMessage): void;
+  /** Listens to the parent's messages; returns the function that stops. */
+  listen(handler: (m: ParentMessage) => void): () => void;
+  close(): Promise<void>;
+}
+
+function ipcLink(): OpsLink {
+  return {
+    send: (m) => {
+      if (process.connected) process.send!(m);
+    },
+    listen: (handler) => {
+      process.on('message', handler);
+      return () => process.off('message', handler);
+    },
+    close: async () => {},
+  };
+}
+
+/** The operator channel: refused clients and messages are counted (operator_rejected) and logged, never handed on. */
+async function operatorLink(
+  endpoint: string,
+  keys: HostOperatorKeys,
+  topology: Topology,
+  metrics: Metrics,
+  log: (line: string) => void,
+  onOperator: () => void,
+): Promise<OpsLink> {
+  const handlers = new Set<(m: ParentMessage) => void>();
+  let refused = 0;
+  const server = await serveOperator({
+    endpoint,
+    keys,
+    nodes: new Set(topology.nodes),
+    onMessage: (m) => {
+      for (const h of handlers) h(m);
+    },
+    onOperator: () => {
+      log(`operator channel: the operator said hello`);
+      onOperator();
+    },
+    refuse: (reason, from, detail) => {
+      metrics.emit('operator_rejected', { count: 1, from }, { reason });
+      log(`operator channel: refused (${reason}: ${detail}); ${++refused} refused so far`);
+    },
+  });
+  log(`operator channel at ${endpoint}`);
+  return {
+    send: (m) => server.send(m),
+    listen: (handler) => {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+    close: () => server.close(),
+  };
+}
+
 /** Runs the mode operations the parent asks for (a campaign's), answering each; returns the function that stops. */
 function serveOps(
   mode: RunnableMode,
@@ -205,18 +283,17 @@ function serveOps(
   local: (node: NodeId) => boolean,
   log: (line: string) => void,
   registered: (m: ParentMessage) => void,
+  link: OpsLink,
 ): () => void {
   const onMessage = (m: ParentMessage) => {
     registered(m);
     if (m.type !== 'op') return;
-    const answer = (a: Omit<Extract<HostMessage, { type: 'op-done' }>, 'type' | 'id'>) => {
-      if (process.connected) process.send!({ type: 'op-done', id: m.id, ...a } satisfies HostMessage);
-    };
+    const answer = (a: Omit<Extract<HostMessage, { type: 'op-done' }>, 'type' | 'id'>) => link.send({ type: 'op-done', id: m.id, ...a });
     runHostOp(mode, topology, local, m).then(
       (done) => {
         // a new unit has new keys: the attacker who compromises it later gets those
         const keys = m.op === 'replace' && done.mine ? localKeys(mode, [m.node]) : undefined;
-        if (keys && process.connected) process.send!({ type: 'keys', keys } satisfies HostMessage);
+        if (keys) link.send({ type: 'keys', keys });
         answer(done);
       },
       (err: unknown) => {
@@ -226,8 +303,7 @@ function serveOps(
       },
     );
   };
-  process.on('message', onMessage);
-  return () => process.off('message', onMessage);
+  return link.listen(onMessage);
 }
 
 /**

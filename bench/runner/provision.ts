@@ -19,6 +19,7 @@ import { modeDefinition, type ModeName, type OptionsOf } from '../../nodes/modes
 import type { Scenario } from '../scenario/schema';
 import { scenarioCrypto } from './mode-factory';
 import { selectNodes } from './node-selection';
+import { exportOperatorKeys, provisionOperatorKey } from './operator-keys';
 
 /** The mode's provisioning context: the scenario's topology, crypto and the mode's own section. */
 function provisionContext<N extends ModeName>(
@@ -43,6 +44,8 @@ export function provisionState(scenario: Scenario, stateDir: string): { nodes: n
   for (const mode of scenario.modes) definitionOf(mode).provision(provisionContext(scenario, topology, stateDir, mode));
   // Every node's key for the broker's wire, and the broker's (channel/broker-auth.ts).
   provisionChannelKeys(stateDir, topology.nodes);
+  // The operator's key for ordering node operations from a lab's hosts (operator-keys.ts).
+  provisionOperatorKey(stateDir);
   return { nodes: topology.nodes.length };
 }
 
@@ -66,6 +69,7 @@ export function exportHostState(scenario: Scenario, stateDir: string, selection:
   for (const mode of scenario.modes)
     definitionOf(mode).exportHostState(provisionContext(scenario, topology, stateDir, mode), hostDir, new Set(nodes));
   exportChannelKeys(stateDir, hostDir, nodes);
+  exportOperatorKeys(stateDir, hostDir, selection);
   return { nodes: nodes.length };
 }
 

@@ -40,7 +40,7 @@ describe('docker/compose.yaml (the lab)', () => {
   const scenario = loadScenario(scenarioFile);
   const dcs = Array.from({ length: scenario.topology.dcs }, (_, i) => `dc${i + 1}`);
   const nodeCommand = (nodes: string) =>
-    `gridbench node --scenario /bench/scenarios/lab.yaml --nodes ${nodes} --broker tcp://channel:5555 --state /state --run lab --out influxdb=http://influxdb:8086/${LAB_DATABASE}`;
+    `gridbench node --scenario /bench/scenarios/lab.yaml --nodes ${nodes} --broker tcp://channel:5555 --state /state --run lab --out influxdb=http://influxdb:8086/${LAB_DATABASE} --operator tcp://0.0.0.0:7000`;
 
   it('validates with docker-compose config and runs InfluxDB 1.8 and Grafana', () => {
     expect(services.influxdb?.image).toBe('influxdb:1.8');

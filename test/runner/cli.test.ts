@@ -121,8 +121,18 @@ describe('gridbench provision', () => {
       'tn1.005',
     ]);
     expect(readdirSync(join(tns, 'smgw-tls-pki')).filter((f) => f.endsWith('-key.pem'))).toHaveLength(5);
-    // The host proves its nodes to the broker with their own CURVE keys, and never holds the broker's secret.
-    expect(readdirSync(join(tns, 'channel')).sort()).toEqual(['broker.pub', 'nodes']);
+    // The host proves its nodes to the broker with their own CURVE keys, and never holds the broker's secret;
+    // it takes the operator's orders with its own key, and holds the operator's public key only.
+    expect(readdirSync(join(tns, 'channel')).sort()).toEqual(['broker.pub', 'nodes', 'operator-host.key.json', 'operator.pub']);
+    const operatorPublic = readFileSync(join(state, 'channel', 'operator.pub'), 'utf8');
+    expect(readFileSync(join(tns, 'channel', 'operator.pub'), 'utf8')).toBe(operatorPublic);
+    const operatorKey = JSON.parse(readFileSync(join(state, 'channel', 'operator.key.json'), 'utf8')) as { secretKey: string };
+    expect(operatorKey.secretKey).toHaveLength(40);
+    expect(readFileSync(join(tns, 'channel', 'operator-host.key.json'), 'utf8')).not.toContain(operatorKey.secretKey);
+    // the broker's share, the attacker's position: nothing of the operator channel
+    const channel = join(dir, 'provision-hosts', 'channel');
+    expect(gridbench('provision', '--scenario', file, '--state', state, '--host', `channel=${channel}`).code).toBe(0);
+    expect(readdirSync(join(channel, 'channel')).sort()).toEqual(['broker-client-keys.json', 'broker.key.json', 'broker.pub', 'nodes']);
     expect(readdirSync(join(tns, 'channel', 'nodes')).sort()).toEqual(
       ['tn1.001', 'tn1.002', 'tn1.003', 'tn1.004', 'tn1.005'].map((tn) => `${tn}.key.json`),
     );

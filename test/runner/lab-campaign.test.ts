@@ -1,7 +1,8 @@
 /**
- * gridbench campaign against a lab: the attacker has the wire through the broker's attack port;
- * a step that needs the nodes' operations fails, is named with its campaign and step, and says
- * that it needs `gridbench run --processes`. The wire steps still act.
+ * gridbench campaign against a lab without the hosts' operator channels: the attacker has the wire
+ * through the broker's attack port; a step that needs the nodes' operations fails, is named with
+ * its campaign and step, and says what it needs (--state and --host, or `gridbench run
+ * --processes`). The wire steps still act. With them: lab-operator.test.ts.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const TOKEN = 'lab-campaign-test-token';
 
 describe('gridbench campaign against a lab', () => {
-  it('names a step that needs the nodes and says it needs run --processes; the wire steps act', async () => {
+  it('names a step that needs the nodes and says what it needs (--host, or run --processes); the wire steps act', async () => {
     const wire = await zmqWire({ dcs: 1, tns: 2 });
     const port = await startAttackPort(wire.broker.control, { endpoint: 'tcp://127.0.0.1:0', token: TOKEN });
     writeFileSync(
@@ -54,7 +55,9 @@ describe('gridbench campaign against a lab', () => {
     const { failedSteps } = JSON.parse(out.at(-1)!) as { failedSteps: { campaign: string; step: number; kind: string; error: string }[] };
     expect(failedSteps).toHaveLength(1);
     expect(failedSteps[0]).toMatchObject({ campaign: 'lab-steps', step: 1, kind: 'automation' });
-    expect(failedSteps[0]!.error).toMatch(/automation: needs the nodes' operations.*gridbench run --processes for this step/);
+    expect(failedSteps[0]!.error).toMatch(
+      /automation: needs the nodes' operations.*--host SELECTION=tcp:\/\/HOST:PORT.*gridbench run --processes/,
+    );
     expect(err.some((l) => /lab-steps, step 1 \(automation\) failed/.test(l))).toBe(true);
   });
 });

@@ -1,33 +1,52 @@
 /**
  * gridbench campaign --scenario FILE --attack tcp://HOST:PORT [--token T] [--mode MODE] [--duration D]
- *   [--campaign NAME]...
+ *   [--campaign NAME]... [--state DIR --host SELECTION=tcp://HOST:PORT...]
  * Runs campaigns against a running lab (docker/compose.yaml, or hosts of their own) from this
  * process: the attacker works through the broker's attack port (channel/attack-port.ts), whose
- * token comes from --token or GRIDBENCH_ATTACK_TOKEN. The nodes are in processes this one does
- * not drive, so a step that asks the nodes for an operation (automation, a replacement, a rollout)
- * fails at once, named with its campaign and step, saying that it needs `gridbench run
- * --processes` (campaign-relay.ts); the wire steps act. The nodes count their refusals in their own metrics,
- * attributed to `<campaign>:<goal>`. Prints what the attacker put on the wire per goal as JSON.
+ * token comes from --token or GRIDBENCH_ATTACK_TOKEN. With the operator's state (--state, made by
+ * gridbench provision) and each host's operator endpoint (--host, the host's gridbench node
+ * --operator), this process is the operator as the --processes parent is: the node operations a
+ * campaign asks for (automation, a replacement, a round, a rollout) run in the hosts over the
+ * operator channel (bench/runner/operator-channel.ts), and what the nodes tell the goal oracle is
+ * judged here (campaign-relay.ts). Without them, a step that needs the nodes fails at once, named.
+ * Prints, as JSON, what the attacker put on the wire and what the nodes refused per goal, the
+ * goal oracle's violations and the failed steps.
  */
 import { loadCampaign } from '../../campaign/load';
 import { CampaignRelay } from '../../runner/campaign-relay';
+import type { HostMessage } from '../../runner/host-messages';
+import { connectOperatorHost, type OperatorHost } from '../../runner/operator-channel';
+import { loadOperatorKeys } from '../../runner/operator-keys';
+import { issueReplacement } from '../../runner/provision';
 import { Topology } from '../../../core/topology';
 import type { Sample } from '../../../core/metrics';
 import { MODE_NAMES } from '../../../nodes/modes';
 import { loadScenario } from '../../scenario/load';
 import { parseDuration } from '../../scenario/units';
-import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
+import { EXIT, parseCommandArgs, selectionPairs, usageError, type Command } from '../command';
 
-const USAGE = `usage: gridbench campaign --scenario FILE --attack tcp://HOST:PORT [--token TOKEN] [--mode ${MODE_NAMES.join('|')}] [--duration D] [--campaign NAME]...
+const USAGE = `usage: gridbench campaign --scenario FILE --attack tcp://HOST:PORT [--token TOKEN] [--mode ${MODE_NAMES.join('|')}] [--duration D] [--campaign NAME]... [--state DIR --host SELECTION=tcp://HOST:PORT...]
 
   --attack    the broker's attack port (its config's attack.endpoint)
   --token     the attack port's token (default: $GRIDBENCH_ATTACK_TOKEN)
   --mode      the mode the lab's nodes run (default: ${MODE_NAMES[0]})
   --duration  how long the campaigns run (default: the scenario's duration)
-  --campaign  a campaign to run instead of the scenario's (repeatable)`;
+  --campaign  a campaign to run instead of the scenario's (repeatable)
+  --state     the operator's state directory (gridbench provision --state DIR): its key orders the
+              hosts' node operations, its roots issue replacement units' credentials
+  --host      hes=tcp://hes:7000 | tns:dc1=tcp://tns-dc1:7000 ...   a host's gridbench node --operator
+              endpoint, by the selection it was provisioned for (repeatable: every host of the lab);
+              without --host a step that needs the nodes' operations fails`;
+
+/**
+ * How long after an event's time the goal oracle judges it: a lab's hosts send their batches over
+ * a network, and a loaded host's batch can come seconds late (a response judged before its TN's
+ * batch said it was sent would be a false breach). Their clocks must agree to well within it.
+ */
+const LAB_LAG_MS = 5_000;
 
 export const command: Command = {
-  summary: "run campaigns against a running lab through the broker's attack port",
+  summary: "run campaigns against a running lab through the broker's attack port and the hosts' operator channels",
   async run(argv) {
     const parsed = parseCommandArgs('campaign', USAGE, {
       args: argv,
@@ -38,6 +57,8 @@ export const command: Command = {
         mode: { type: 'string', default: MODE_NAMES[0] },
         duration: { type: 'string' },
         campaign: { type: 'string', multiple: true, default: [] },
+        state: { type: 'string' },
+        host: { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', default: false },
       },
     });
@@ -52,37 +73,74 @@ export const command: Command = {
     const asked = values.duration === undefined ? undefined : parseDuration(values.duration);
     if (values.duration !== undefined && asked === undefined)
       return usageError('campaign', USAGE, `--duration ${values.duration}: expected a duration such as 90s or 5m`);
+    const hostSpecs = selectionPairs('host', values.host, 'tcp://HOST:PORT (e.g. tns:dc1=tcp://tns-dc1:7000)');
+    if (typeof hostSpecs === 'string') return usageError('campaign', USAGE, hostSpecs);
+    const stateDir = values.state;
+    if (hostSpecs.length && !stateDir)
+      return usageError('campaign', USAGE, "--host needs --state DIR, the operator's state directory that gridbench provision made");
+    const log = (line: string) => console.error(`gridbench campaign: ${line}`);
+    const hosts: OperatorHost[] = [];
     try {
       const scenario = loadScenario(values.scenario);
       const duration = asked ?? scenario.duration;
       const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
       const refs = values.campaign.length ? values.campaign : scenario.campaigns;
       const campaigns = await Promise.all(refs.map((ref) => loadCampaign(ref, scenario.file, topology)));
-      const injected: Record<string, number> = {};
-      const relay = await CampaignRelay.connect({
+      // what a host says before the relay is there (its backlog, its keys) waits for it, in order
+      let relay: CampaignRelay | undefined;
+      const early: [string, HostMessage][] = [];
+      const heard = (host: string, m: HostMessage) => {
+        if (!relay) return void early.push([host, m]);
+        relay.hostMessage(host, m);
+        if (m.type === 'samples') for (const s of m.samples) relay.observe(s);
+      };
+      const keyed = hostSpecs.map(([selection, endpoint]) => ({ selection, endpoint, ...loadOperatorKeys(stateDir!, selection) }));
+      const connected = await Promise.allSettled(
+        keyed.map(({ selection, ...host }) =>
+          connectOperatorHost({
+            name: selection,
+            ...host,
+            onMessage: (m) => heard(selection, m),
+            onGone: () => relay?.hostGone(selection),
+            log,
+          }),
+        ),
+      );
+      for (const c of connected) if (c.status === 'fulfilled') hosts.push(c.value);
+      const failed = connected.find((c) => c.status === 'rejected');
+      if (failed) throw failed.reason;
+      if (hosts.length) log(`operator channel to ${hosts.map((h) => h.name).join(', ')}`);
+      const tally = { injected: {} as Record<string, number>, rejected: {} as Record<string, number> };
+      relay = await CampaignRelay.connect({
         scenario,
         modeName: mode,
         topology,
         campaigns,
         tags: { run: scenario.name, scenario: scenario.name, mode },
         attack: { endpoint: values.attack, token },
-        hosts: () => [],
+        hosts: () => hosts,
         record: (s: Sample) => {
           if (s.measurement !== 'attack') return;
           const key = `${s.tags.attack}:${s.tags.goal}`;
-          injected[key] = (injected[key] ?? 0) + Number(s.fields.injected ?? 0);
+          for (const field of ['injected', 'rejected'] as const)
+            tally[field][key] = (tally[field][key] ?? 0) + Number(s.fields[field] ?? 0);
         },
-        log: (line) => console.error(`gridbench campaign: ${line}`),
+        log,
+        ...(stateDir ? { issue: (node: string) => issueReplacement(scenario, stateDir, mode, node) } : {}),
+        lagMs: LAB_LAG_MS,
       });
+      for (const [host, m] of early.splice(0)) heard(host, m);
       relay.start(Date.now());
       await new Promise((resolve) => setTimeout(resolve, duration));
       relay.end();
-      const { failedSteps } = await relay.finish();
-      console.log(JSON.stringify({ injected, failedSteps }));
-      return failedSteps.length ? EXIT.error : EXIT.ok;
+      const { violations, failedSteps } = await relay.finish();
+      console.log(JSON.stringify({ ...tally, violations, failedSteps }));
+      return failedSteps.length || violations.length ? EXIT.error : EXIT.ok;
     } catch (err) {
-      console.error(`gridbench campaign: ${(err as Error).message}`);
+      log((err as Error).message);
       return EXIT.error;
+    } finally {
+      await Promise.all(hosts.map((h) => h.close()));
     }
   },
 };

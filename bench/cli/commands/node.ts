@@ -1,6 +1,6 @@
 /**
  * gridbench node --scenario FILE --nodes SELECTION --broker tcp://HOST:PORT --state DIR
- *   [--run ID] [--mode MODE] [--out influxdb=URL]... [--results DIR]
+ *   [--run ID] [--mode MODE] [--out influxdb=URL]... [--results DIR] [--operator tcp://ADDR:PORT]
  * Runs some nodes of a scenario in this process over the channel broker (see node-host.ts).
  */
 import { hostNodes } from '../../runner/node-host';
@@ -8,12 +8,15 @@ import { MODE_NAMES } from '../../../nodes/modes';
 import { loadScenario } from '../../scenario/load';
 import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
 
-const USAGE = `usage: gridbench node --scenario FILE --nodes SELECTION --broker tcp://HOST:PORT --state DIR [--run ID] [--mode ${MODE_NAMES.join('|')}] [--out influxdb=URL]...
+const USAGE = `usage: gridbench node --scenario FILE --nodes SELECTION --broker tcp://HOST:PORT --state DIR [--run ID] [--mode ${MODE_NAMES.join('|')}] [--out influxdb=URL]... [--operator tcp://ADDR:PORT]
 
   --nodes     hes | dc1 | tns:dc1 | tn1.001,tn1.002 ...   the nodes this process runs
   --state     this process's state directory, made by gridbench provision --host SELECTION=DIR
   --run       run id shared by all processes of one bench (default: the scenario's name)
-  --mode      the security architecture the nodes run (default: ${MODE_NAMES[0]}); every process of a bench runs the same`;
+  --mode      the security architecture the nodes run (default: ${MODE_NAMES[0]}); every process of a bench runs the same
+  --operator  where this host takes a campaign's node operations (automation, replace, rounds...) from
+              gridbench campaign --host, e.g. tcp://0.0.0.0:7000: CURVE, the operator's key from
+              gridbench provision only (the broker holds none of it)`;
 
 export const command: Command = {
   summary: 'run some nodes of a scenario in this process, over the channel broker (lab and --processes)',
@@ -29,6 +32,7 @@ export const command: Command = {
         mode: { type: 'string', default: MODE_NAMES[0] },
         out: { type: 'string', multiple: true, default: [] },
         results: { type: 'string', default: 'results' },
+        operator: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -49,6 +53,7 @@ export const command: Command = {
         mode,
         out: values.out,
         resultsRoot: values.results,
+        ...(values.operator ? { operator: values.operator } : {}),
         log: (line) => console.error(`gridbench node: ${line}`),
       });
       return EXIT.ok;

@@ -7,7 +7,7 @@
  */
 import { exportHostState, provisionState } from '../../runner/provision';
 import { loadScenario } from '../../scenario/load';
-import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
+import { EXIT, parseCommandArgs, selectionPairs, usageError, type Command } from '../command';
 
 const USAGE = `usage: gridbench provision --scenario FILE --state DIR [--host SELECTION=DIR]...
 
@@ -30,13 +30,8 @@ export const command: Command = {
     if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
     if (!values.scenario || !values.state) return usageError('provision', USAGE, '--scenario FILE and --state DIR are required');
-    const hosts: [string, string][] = [];
-    for (const spec of values.host) {
-      const at = spec.indexOf('=');
-      if (at <= 0 || at === spec.length - 1)
-        return usageError('provision', USAGE, `--host ${spec}: expected SELECTION=DIR (e.g. tns:dc1=/hosts/tns-dc1)`);
-      hosts.push([spec.slice(0, at), spec.slice(at + 1)]);
-    }
+    const hosts = selectionPairs('host', values.host, 'DIR (e.g. tns:dc1=/hosts/tns-dc1)');
+    if (typeof hosts === 'string') return usageError('provision', USAGE, hosts);
     try {
       const scenario = loadScenario(values.scenario);
       const { nodes } = provisionState(scenario, values.state);

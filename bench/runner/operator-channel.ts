@@ -1,0 +1,244 @@
+/**
+ * The operator channel of a lab: `gridbench campaign` (the operator, holding the provisioned
+ * roots) orders the node operations a campaign asks for from the lab's `gridbench node` hosts and
+ * hears back what their nodes told the goal oracle, their keys and the operations' ends, as a
+ * --processes parent does over IPC (host-messages.ts: the same ParentMessage and HostMessage).
+ *
+ * Each host binds one ZeroMQ ROUTER (gridbench node --operator); the operator connects a DEALER to
+ * each. Both ends are CURVE with provisioned keys (operator-keys.ts), as nodes prove themselves to
+ * the broker (channel/broker-auth.ts): the host's ZAP handler admits only the operator's public key,
+ * and the operator knows each host's public key, so neither end can be played by anyone else.
+ * The broker, the attacker's position, holds neither key and sits on no path of this channel: it
+ * cannot order an operation. A client that fails the handshake is refused and counted
+ * (`unauthenticated`); a message that is not one the host takes is refused and counted
+ * (operator-messages.ts); neither reaches the mode. Messages are v8-serialized, as the IPC channel's
+ * structured clone, so bytes and maps cross as they do under --processes.
+ */
+import { serialize } from 'node:v8';
+import * as zmq from 'zeromq';
+import { startZap, type CurveKeys } from '../../channel/broker-auth';
+import type { NodeId } from '../../core/transport';
+import type { HostMessage, Observed, ParentMessage } from './host-messages';
+import type { HostOperatorKeys } from './operator-keys';
+import { decodeMessage, HELLO, parentMessage } from './operator-messages';
+import type { RelayHost } from './campaign-relay';
+
+/**
+ * What a host keeps for an operator that connects later (a lab's hosts run before any campaign):
+ * every certificate issued (the oracle judges enrolments against them), and what its nodes sent
+ * in the last BACKLOG_MS (what is accepted after the operator came may have been sent just before).
+ */
+const BACKLOG_MS = 30_000;
+
+/**
+ * A socket's sends one at a time, in call order (a zeromq.js socket takes one send at a time);
+ * once the socket is closed under it, what is left has nobody to go to.
+ */
+function inOrder<T>(send: (item: T) => Promise<void>): (item: T) => void {
+  const queue: T[] = [];
+  let sending = false;
+  const pump = async () => {
+    sending = true;
+    try {
+      while (queue.length) await send(queue.shift()!);
+    } catch {
+      queue.length = 0;
+    }
+    sending = false;
+  };
+  return (item) => {
+    queue.push(item);
+    if (!sending) void pump();
+  };
+}
+
+export interface OperatorServerOptions {
+  /** Where the host takes the operator's orders, e.g. tcp://0.0.0.0:7000. */
+  readonly endpoint: string;
+  readonly keys: HostOperatorKeys;
+  /** The scenario's nodes: an operation naming another is refused. */
+  readonly nodes: ReadonlySet<NodeId>;
+  readonly onMessage: (m: ParentMessage) => void;
+  /** An operator said hello (after it was sent the backlog): tell it what it needs first (the nodes' keys). */
+  readonly onOperator: () => void;
+  /** A refused client or message, by operator_rejected reason, with who and why. */
+  readonly refuse: (reason: string, from: string, detail: string) => void;
+}
+
+export interface OperatorServer {
+  /** To the operator that said hello last; kept for a later one where the backlog says. */
+  send(m: HostMessage): void;
+  close(): Promise<void>;
+}
+
+/** A host's side: binds, admits the operator's key only, takes its messages. */
+export async function serveOperator(options: OperatorServerOptions): Promise<OperatorServer> {
+  const context = new zmq.Context();
+  const zap = await startZap(context, { keys: options.keys.keys, clients: new Map([['operator', options.keys.operatorPublicKey]]) });
+  const router = new zmq.Router({ context, linger: 0, curveServer: true, curveSecretKey: options.keys.keys.secretKey });
+  try {
+    await router.bind(options.endpoint);
+  } catch (err) {
+    await zap.close();
+    router.close();
+    throw new Error(`--operator ${options.endpoint}: cannot bind (${(err as Error).message})`, { cause: err });
+  }
+  let operator: Buffer | undefined;
+  const issued: Observed[] = [];
+  const sent: Observed[] = [];
+  let closed = false;
+  const outbox = inOrder<[Buffer, Buffer]>((parts) => router.send(parts));
+  const to = (peer: Buffer, m: unknown) => outbox([peer, serialize(m)]);
+  const keep = (events: readonly Observed[]) => {
+    for (const e of events) if (e.kind === 'issued') issued.push(e);
+    sent.push(...events.filter((e) => e.kind === 'sent'));
+    const from = Date.now() - BACKLOG_MS;
+    const old = sent.findIndex((e) => e.at >= from);
+    sent.splice(0, old < 0 ? sent.length : old);
+  };
+
+  const watching = (async () => {
+    try {
+      for await (const event of router.events)
+        if (event.type.startsWith('handshake:error'))
+          options.refuse('unauthenticated', 'address' in event ? String(event.address) : '?', event.type);
+    } catch {
+      // the socket was closed under the loop
+    }
+  })();
+  const receiving = (async () => {
+    try {
+      for await (const [peer, body] of router) {
+        const from = peer?.toString('hex') ?? '?';
+        const decoded = decodeMessage(body);
+        if (typeof decoded === 'string') {
+          options.refuse('malformed', from, decoded);
+          continue;
+        }
+        if (decoded.type === HELLO.type && peer) {
+          operator = peer;
+          to(peer, HELLO);
+          to(peer, { type: 'observed', events: [...issued, ...sent] } satisfies HostMessage);
+          options.onOperator();
+          continue;
+        }
+        const m = parentMessage(decoded, options.nodes);
+        if ('reason' in m) options.refuse(m.reason, from, m.detail);
+        else options.onMessage(m);
+      }
+    } catch {
+      // the socket was closed under the loop
+    }
+  })();
+  return {
+    send(m) {
+      if (m.type === 'observed') keep(m.events);
+      if (operator && !closed) to(operator, m);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      router.close();
+      await Promise.all([watching, receiving]);
+      await zap.close();
+    },
+  };
+}
+
+export interface OperatorHostOptions {
+  /** The host's selection (hes, dc1, tns:dc1...), its name in the relay. */
+  readonly name: string;
+  readonly endpoint: string;
+  /** The operator's key pair and the host's public key (operator-keys.ts loadOperatorKeys). */
+  readonly keys: CurveKeys;
+  readonly hostPublicKey: string;
+  readonly onMessage: (m: HostMessage) => void;
+  /** The connection went (the host stopped, or the network): operations waiting on it go on without it. */
+  readonly onGone: () => void;
+  readonly log: (line: string) => void;
+  /** How long the host gets to answer the first hello (default 20 s). */
+  readonly timeoutMs?: number;
+}
+
+/** A lab host as the relay sees it (campaign-relay.ts RelayHost), over its operator channel. */
+export interface OperatorHost extends RelayHost {
+  close(): Promise<void>;
+}
+
+/** The operator's side: connects to a host and waits for its hello, or says which host did not answer and why. */
+export async function connectOperatorHost(options: OperatorHostOptions): Promise<OperatorHost> {
+  const { name, endpoint } = options;
+  const dealer = new zmq.Dealer({
+    linger: 1_000,
+    curveServerKey: options.hostPublicKey,
+    curvePublicKey: options.keys.publicKey,
+    curveSecretKey: options.keys.secretKey,
+    // a host that dies without closing is noticed, as a disconnection
+    heartbeatInterval: 1_000,
+    heartbeatTimeout: 3_000,
+  });
+  let alive = false;
+  let closed = false;
+  let answered: (() => void) | undefined;
+  let refused = '';
+  const outbox = inOrder<Buffer>((body) => dealer.send(body));
+  const send = (m: unknown) => outbox(serialize(m));
+  const watching = (async () => {
+    try {
+      for await (const event of dealer.events) {
+        // each (re)connection says hello again: the host sends to whoever said it last
+        if (event.type === 'handshake') send(HELLO);
+        else if (event.type.startsWith('handshake:error'))
+          refused = ` (the CURVE handshake failed: ${event.type}; is it the host provisioned as ${name}?)`;
+        else if (event.type === 'disconnect' && alive) {
+          alive = false;
+          options.log(`${name}: the operator channel to ${endpoint} went down`);
+          options.onGone();
+        }
+      }
+    } catch {
+      // the socket was closed under the loop
+    }
+  })();
+  const receiving = (async () => {
+    try {
+      for await (const [body] of dealer) {
+        const m = decodeMessage(body);
+        if (typeof m === 'string') options.log(`${name}: a message from the host was not understood: ${m}`);
+        else if (m.type === HELLO.type) {
+          alive = true;
+          answered?.();
+        } else options.onMessage(m as unknown as HostMessage);
+      }
+    } catch {
+      // the socket was closed under the loop
+    }
+  })();
+  const host: OperatorHost = {
+    name,
+    alive: () => alive,
+    send: (m) => send(m),
+    async close() {
+      if (closed) return;
+      closed = true;
+      dealer.close();
+      await Promise.all([watching, receiving]);
+    },
+  };
+  dealer.connect(endpoint);
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  let timer: NodeJS.Timeout | undefined;
+  const ok = await Promise.race([
+    new Promise<boolean>((resolve) => (answered = () => resolve(true))),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  answered = undefined;
+  if (!ok) {
+    await host.close();
+    throw new Error(
+      `--host ${name}=${endpoint}: no answer within ${timeoutMs / 1000} s${refused || ' (is gridbench node running there with --operator, handed its state from this --state?)'}`,
+    );
+  }
+  return host;
+}
