@@ -1,6 +1,5 @@
-import { appendFileSync, createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Sample } from '../../core/metrics';
 
 export const HELD_SAMPLES_FILE = 'held-samples.jsonl';
@@ -13,12 +12,15 @@ const RELEASE_BATCH = 10_000;
  * watched live anyway; what matters is that every output gets the same placement.
  *
  * Up to `memorySamples` stay in memory; beyond that they go, oldest first, to a JSON-lines file
- * in `dir` that release() reads back and deletes, so a 48-hour run holds no more than that in
+ * in `dir` (one line per spill: a JSON array, one stringify and one parse for each) that release()
+ * reads back and deletes, so a 48-hour run holds no more than that in
  * memory. A file that cannot be written leaves the samples in memory (the bound gives way).
  */
 export class HeldSamples {
   private memory: Sample[] = [];
   private onDisk = 0;
+  /** Bytes of each line of the file, in order. */
+  private readonly spills: number[] = [];
   private released = false;
   private diskError: string | undefined;
   /** The earliest and latest clock time of the samples added. */
@@ -56,17 +58,20 @@ export class HeldSamples {
   async release(to: (samples: readonly Sample[]) => void): Promise<void> {
     this.released = true;
     if (this.onDisk > 0) {
-      const lines = createInterface({ input: createReadStream(this.file, 'utf8'), crlfDelay: Infinity });
-      let batch: Sample[] = [];
-      for await (const line of lines) {
-        if (!line) continue;
-        batch.push(JSON.parse(line) as Sample);
-        if (batch.length >= RELEASE_BATCH) {
-          to(batch);
-          batch = [];
+      const fd = openSync(this.file, 'r');
+      try {
+        for (const bytes of this.spills) {
+          const line = Buffer.allocUnsafe(bytes);
+          let read = 0;
+          while (read < bytes) read += readSync(fd, line, read, bytes - read, null);
+          const spilled = JSON.parse(line.toString('utf8')) as Sample[];
+          for (let i = 0; i < spilled.length; i += RELEASE_BATCH) to(spilled.slice(i, i + RELEASE_BATCH));
+          // the outputs' writes go on while the next spill is read
+          await new Promise((resolve) => setImmediate(resolve));
         }
+      } finally {
+        closeSync(fd);
       }
-      if (batch.length) to(batch);
       rmSync(this.file, { force: true });
       this.onDisk = 0;
     }
@@ -77,7 +82,9 @@ export class HeldSamples {
   private spill(): void {
     try {
       mkdirSync(this.dir, { recursive: true });
-      appendFileSync(this.file, this.memory.map((s) => JSON.stringify(s)).join('\n') + '\n');
+      const line = Buffer.from(JSON.stringify(this.memory) + '\n', 'utf8');
+      appendFileSync(this.file, line);
+      this.spills.push(line.length);
       this.onDisk += this.memory.length;
       this.memory = [];
     } catch (err) {

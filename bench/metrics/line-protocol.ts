@@ -19,12 +19,37 @@ function encodeField(value: FieldValue): string {
   return quoteString(value);
 }
 
+/**
+ * A line's measurement and tags by its tags object: PointMaker hands every point of one tag set
+ * the same object, so a series' head is escaped once (the cache goes with the object).
+ */
+const heads = new WeakMap<object, { readonly measurement: string; readonly head: string }>();
+/** Field names escaped: a run has a few dozen. */
+const fieldNames = new Map<string, string>();
+
+function headOf(point: Point): string {
+  const known = heads.get(point.tags);
+  if (known && known.measurement === point.measurement) return known.head;
+  let head = escapeMeasurement(point.measurement);
+  for (const key in point.tags) head += `,${escapeKey(key)}=${escapeKey(point.tags[key]!)}`;
+  heads.set(point.tags, { measurement: point.measurement, head });
+  return head;
+}
+
+function fieldName(key: string): string {
+  let name = fieldNames.get(key);
+  if (name === undefined) {
+    name = escapeKey(key);
+    if (fieldNames.size < 10_000) fieldNames.set(key, name);
+  }
+  return name;
+}
+
 export function encodeLine(point: Point): string {
-  let line = escapeMeasurement(point.measurement);
-  for (const key in point.tags) line += `,${escapeKey(key)}=${escapeKey(point.tags[key]!)}`;
+  let line = headOf(point);
   let sep = ' ';
   for (const key in point.fields) {
-    line += `${sep}${escapeKey(key)}=${encodeField(point.fields[key]!)}`;
+    line += `${sep}${fieldName(key)}=${encodeField(point.fields[key]!)}`;
     sep = ',';
   }
   return `${line} ${point.timeUs}`;

@@ -30,14 +30,18 @@ function cleanString(value: string): string {
   return flat.length > MAX_STRING_FIELD ? flat.slice(0, MAX_STRING_FIELD) : flat;
 }
 
-/** Tags and fields a point keeps, or undefined when no field is writable. */
-export function cleanSample(sample: Sample): Pick<Point, 'tags' | 'fields'> | undefined {
+function cleanTags(sampleTags: Sample['tags']): Readonly<Record<string, string>> {
   const tags: Record<string, string> = {};
-  for (const key of Object.keys(sample.tags).sort()) {
-    const value = sample.tags[key];
+  for (const key of Object.keys(sampleTags).sort()) {
+    const value = sampleTags[key];
     if (key === '' || key === 'time' || typeof value !== 'string' || value === '') continue;
     tags[cleanTag(key)] = cleanTag(value);
   }
+  return tags;
+}
+
+/** Tags and fields a point keeps, or undefined when no field is writable. */
+export function cleanSample(sample: Sample, tags = cleanTags(sample.tags)): Pick<Point, 'tags' | 'fields'> | undefined {
   const fields: Record<string, FieldValue> = {};
   let count = 0;
   for (const key of Object.keys(sample.fields)) {
@@ -73,8 +77,18 @@ export function seriesKey(measurement: string, tags: Readonly<Record<string, str
  * points, so every output writes identical timestamps, and re-writing a point after a timeout
  * is harmless.
  */
+/** Distinct tag sets a PointMaker remembers cleaned (beyond that it starts again): one per series. */
+const TAG_SETS = 100_000;
+
 export class PointMaker {
   private readonly lastUs = new Map<string, number>();
+  /**
+   * Cleaned tags and series key by the sample's measurement and tags as emitted: a run repeats a
+   * few thousand tag sets millions of times, and cleaning (sorting, escaping) was most of the
+   * cost of a point. Points of one tag set share its tags object (./line-protocol.ts remembers
+   * its encoding by it).
+   */
+  private readonly tagSets = new Map<string, { readonly tags: Readonly<Record<string, string>>; readonly key: string }>();
   /** Samples that had no writable field. */
   invalid = 0;
 
@@ -83,8 +97,11 @@ export class PointMaker {
   /** The point of a sample, or undefined (counted in `invalid`) when nothing of it can be written. Never throws. */
   point(sample: Sample): Point | undefined {
     let clean: ReturnType<typeof cleanSample>;
+    let key = '';
     try {
-      clean = cleanSample(sample);
+      const set = this.tagSet(sample);
+      clean = cleanSample(sample, set.tags);
+      key = set.key;
     } catch {
       clean = undefined; // not even shaped like a sample
     }
@@ -92,11 +109,32 @@ export class PointMaker {
       this.invalid++;
       return undefined;
     }
-    const key = seriesKey(sample.measurement, clean.tags);
     let timeUs = Math.round(this.timebase.toEpochMs(sample.time) * 1000);
     const last = this.lastUs.get(key);
     if (last !== undefined && timeUs <= last && last - timeUs < 1000) timeUs = last + 1;
     if (last === undefined || timeUs > last) this.lastUs.set(key, timeUs);
     return { measurement: sample.measurement, tags: clean.tags, fields: clean.fields, timeUs };
+  }
+
+  private tagSet(sample: Sample): { readonly tags: Readonly<Record<string, string>>; readonly key: string } {
+    let raw = `${sample.measurement}\u0000`;
+    for (const name in sample.tags) {
+      const value = sample.tags[name];
+      // only strings make a tag; anything else is cleaned away each time (and never cached)
+      if (typeof value !== 'string') return this.cleaned(sample);
+      raw += `${name}\u0001${value}\u0002`;
+    }
+    let set = this.tagSets.get(raw);
+    if (!set) {
+      if (this.tagSets.size >= TAG_SETS) this.tagSets.clear();
+      set = this.cleaned(sample);
+      this.tagSets.set(raw, set);
+    }
+    return set;
+  }
+
+  private cleaned(sample: Sample): { readonly tags: Readonly<Record<string, string>>; readonly key: string } {
+    const tags = cleanTags(sample.tags);
+    return { tags, key: seriesKey(sample.measurement, tags) };
   }
 }
