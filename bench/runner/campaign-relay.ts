@@ -5,7 +5,9 @@
  *   - the mode: a stand-in whose operations the host processes run (host-ops.ts), each by the host
  *     that runs the nodes it needs, and whose keysOf hands out the keys the hosts reported;
  *   - the goal oracle: here, judging what every host's nodes told it, in the order it happened
- *     (events are judged LAG_MS after their time, when every host's batch of that moment is in),
+ *     (events are judged once every host running says it has sent all of its events up to their
+ *     time, its batches' upTo, and at least LAG_MS after it: a host's batch that comes late, from
+ *     a loaded host or across a network, holds the judging back rather than being judged out of order),
  *     and the sealed frames on the wire for who can read them;
  *   - refusals: the hosts' frame_rejected samples, which carry the attack label of the frame across
  *     the broker, so that the per-goal rows of the summary mean what they mean in process.
@@ -29,7 +31,7 @@ import type { HostMessage, HostOp, Observed, ParentMessage } from './host-messag
 import type { RunnableMode } from './mode-factory';
 import { Schedule } from './schedule';
 
-/** How long after an event's time it is judged: above a host's batch period (250 ms) and the IPC's delay. */
+/** How long after an event's time it is judged at the soonest: above a host's batch period (250 ms) and the IPC's delay. */
 const LAG_MS = 1_500;
 const DRAIN_MS = 500;
 
@@ -53,8 +55,6 @@ export interface CampaignRelayOptions {
   readonly log: (line: string) => void;
   /** The operator's side of a replacement: a new unit's credential issued from the provisioned roots (ModeDefinition.issueReplacement). */
   readonly issue?: (node: NodeId) => unknown;
-  /** How long after an event's time it is judged (default LAG_MS): longer where hosts' batches cross a network. */
-  readonly lagMs?: number;
 }
 
 interface PendingOp {
@@ -69,6 +69,8 @@ export class CampaignRelay {
   private readonly clock = new RealClock();
   private readonly oracle: GoalOracle;
   private readonly queue: Observed[] = [];
+  /** Each host's upTo: it has sent every event of its nodes up to that time. */
+  private readonly reportedUpTo = new Map<string, number>();
   private readonly keys = new Map<NodeId, Identity>();
   private readonly pending = new Map<number, PendingOp>();
   private nextOp = 0;
@@ -81,7 +83,7 @@ export class CampaignRelay {
     private readonly control: RemoteControl,
   ) {
     this.oracle = new GoalOracle(topologyMembership(options.topology));
-    this.drainer = setInterval(() => this.drain(this.clock.now() - (options.lagMs ?? LAG_MS)), DRAIN_MS);
+    this.drainer = setInterval(() => this.drain(Math.min(this.clock.now() - LAG_MS, this.reported())), DRAIN_MS);
   }
 
   static async connect(options: CampaignRelayOptions): Promise<CampaignRelay> {
@@ -95,8 +97,10 @@ export class CampaignRelay {
 
   /** Everything a host says passes here (samples go through observe). */
   hostMessage(host: string, m: HostMessage): void {
-    if (m.type === 'observed') this.queue.push(...m.events);
-    else if (m.type === 'keys') for (const [node, k] of Object.entries(m.keys)) this.keys.set(node, k);
+    if (m.type === 'observed') {
+      this.queue.push(...m.events);
+      if (m.upTo !== undefined) this.reportedUpTo.set(host, Math.max(m.upTo, this.reportedUpTo.get(host) ?? -Infinity));
+    } else if (m.type === 'keys') for (const [node, k] of Object.entries(m.keys)) this.keys.set(node, k);
     else if (m.type === 'op-done') this.answered(host, m.id, m);
     else if (m.type === 'issue') {
       const from = this.options.hosts().find((h) => h.name === host);
@@ -116,8 +120,9 @@ export class CampaignRelay {
     }
   }
 
-  /** A host ended: operations that waited on it go on without it. */
+  /** A host ended: operations that waited on it go on without it, and the judging does not wait for its batches. */
   hostGone(host: string): void {
+    this.reportedUpTo.delete(host);
     for (const [id] of this.pending) this.answered(host, id, { mine: false });
   }
 
@@ -181,6 +186,13 @@ export class CampaignRelay {
     this.pending.clear();
     await this.control.close();
     return { violations: this.oracle.violations, failedSteps };
+  }
+
+  /** The time up to which every living host has sent its events (-Infinity while one has sent none). */
+  private reported(): number {
+    let upTo = Infinity;
+    for (const h of this.options.hosts()) if (h.alive()) upTo = Math.min(upTo, this.reportedUpTo.get(h.name) ?? -Infinity);
+    return upTo;
   }
 
   private drain(until: number): void {

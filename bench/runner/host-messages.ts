@@ -56,8 +56,12 @@ export type HostMessage =
   | { readonly type: 'bootstrapped'; readonly report: BootstrapReport }
   | { readonly type: 'done'; readonly facts: WorkloadFacts }
   | { readonly type: 'failed'; readonly error: string }
-  /** What the host's nodes told the oracle since the last batch (a --processes run with campaigns). */
-  | { readonly type: 'observed'; readonly events: readonly Observed[] }
+  /**
+   * What the host's nodes told the oracle since the last batch (a run with campaigns), sent every
+   * batch period even when empty: `upTo` says the host has sent every event of its nodes up to that
+   * time, so that the relay judges no event before every host's batch of its moment is in.
+   */
+  | { readonly type: 'observed'; readonly events: readonly Observed[]; readonly upTo?: number }
   /** Keys of the host's nodes, for an attacker that compromises one (a mode with node keys: keysOf). */
   | { readonly type: 'keys'; readonly keys: Readonly<Record<NodeId, Identity>> }
   /** The end of an `op`: `mine` false when this host runs none of the nodes it needs. */

@@ -108,7 +108,8 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   await outputs?.start();
   let link: OpsLink | undefined;
   const flush = () => {
-    if (observed.length) link?.send({ type: 'observed', events: observed.splice(0) });
+    // every event until now is in `observed` (the nodes tell it synchronously): upTo is now
+    if (relaying) link?.send({ type: 'observed', events: observed.splice(0), upTo: clock.now() });
     if (pendingSamples.length === 0) return;
     const batch = pendingSamples;
     pendingSamples = [];

@@ -8,7 +8,8 @@
  * --operator), this process is the operator as the --processes parent is: the node operations a
  * campaign asks for (automation, a replacement, a round, a rollout) run in the hosts over the
  * operator channel (bench/runner/operator-channel.ts), and what the nodes tell the goal oracle is
- * judged here (campaign-relay.ts). Without them, a step that needs the nodes fails at once, named.
+ * judged here (campaign-relay.ts), in the order of the hosts' times: their clocks must agree (NTP)
+ * to well within a frame's latency. Without them, a step that needs the nodes fails at once, named.
  * Prints, as JSON, what the attacker put on the wire and what the nodes refused per goal, the
  * goal oracle's violations and the failed steps.
  */
@@ -37,13 +38,6 @@ const USAGE = `usage: gridbench campaign --scenario FILE --attack tcp://HOST:POR
   --host      hes=tcp://hes:7000 | tns:dc1=tcp://tns-dc1:7000 ...   a host's gridbench node --operator
               endpoint, by the selection it was provisioned for (repeatable: every host of the lab);
               without --host a step that needs the nodes' operations fails`;
-
-/**
- * How long after an event's time the goal oracle judges it: a lab's hosts send their batches over
- * a network, and a loaded host's batch can come seconds late (a response judged before its TN's
- * batch said it was sent would be a false breach). Their clocks must agree to well within it.
- */
-const LAB_LAG_MS = 5_000;
 
 export const command: Command = {
   summary: "run campaigns against a running lab through the broker's attack port and the hosts' operator channels",
@@ -127,7 +121,6 @@ export const command: Command = {
         },
         log,
         ...(stateDir ? { issue: (node: string) => issueReplacement(scenario, stateDir, mode, node) } : {}),
-        lagMs: LAB_LAG_MS,
       });
       for (const [host, m] of early.splice(0)) heard(host, m);
       relay.start(Date.now());
