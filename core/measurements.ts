@@ -148,6 +148,12 @@ export const MEASUREMENTS = {
     tags: ['reason'],
     fields: { count: 'always 1', from: 'the peer: its address, or its routing id in hex' },
   },
+  operator_backlog_dropped: {
+    description:
+      "Events a lab's node host (gridbench node --operator) dropped from what it keeps for an operator that connects later (30 s of what its nodes sent, every distinct certificate they issued) beyond its bounds (250,000 events, 64 MiB, 100,000 certificates; bench/runner/operator-backlog.ts): an operator that connects while a dropped event would still have been kept is told how many.",
+    tags: [],
+    fields: { count: 'events dropped at once' },
+  },
   attack: {
     description:
       'Attack outcome per goal (the seven security goals, availability for jamming and flooding): frames the attacker put on the wire and what the victims did with them.',

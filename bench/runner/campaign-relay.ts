@@ -98,7 +98,8 @@ export class CampaignRelay {
   /** Everything a host says passes here (samples go through observe). */
   hostMessage(host: string, m: HostMessage): void {
     if (m.type === 'observed') {
-      this.queue.push(...m.events);
+      // one at a time: spread as arguments, a batch above ~125,000 events throws RangeError
+      for (const e of m.events) this.queue.push(e);
       if (m.upTo !== undefined) this.reportedUpTo.set(host, Math.max(m.upTo, this.reportedUpTo.get(host) ?? -Infinity));
     } else if (m.type === 'keys') for (const [node, k] of Object.entries(m.keys)) this.keys.set(node, k);
     else if (m.type === 'op-done') this.answered(host, m.id, m);
@@ -200,7 +201,7 @@ export class CampaignRelay {
     const due = this.queue.filter((e) => e.at <= until).sort((a, b) => a.at - b.at);
     const rest = this.queue.filter((e) => e.at > until);
     this.queue.length = 0;
-    this.queue.push(...rest);
+    for (const e of rest) this.queue.push(e);
     for (const e of due) {
       if (e.kind === 'issued') this.oracle.issued(e.certificate);
       else if (e.kind === 'sent') this.oracle.sent(e.sender, e.signed, e.recipient);

@@ -250,6 +250,7 @@ async function operatorLink(
 ): Promise<OpsLink> {
   const handlers = new Set<(m: ParentMessage) => void>();
   let refused = 0;
+  let dropped = 0;
   const server = await serveOperator({
     endpoint,
     keys,
@@ -264,6 +265,12 @@ async function operatorLink(
     refuse: (reason, from, detail) => {
       metrics.emit('operator_rejected', { count: 1, from }, { reason });
       log(`operator channel: refused (${reason}: ${detail}); ${++refused} refused so far`);
+    },
+    dropped: (count) => {
+      metrics.emit('operator_backlog_dropped', { count });
+      if (dropped === 0)
+        log(`operator channel: the backlog for a later operator is full; what it drops is counted (operator_backlog_dropped)`);
+      dropped += count;
     },
   });
   log(`operator channel at ${endpoint}`);

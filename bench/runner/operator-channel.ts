@@ -18,17 +18,26 @@ import { serialize } from 'node:v8';
 import * as zmq from 'zeromq';
 import { startZap, type CurveKeys } from '../../channel/broker-auth';
 import type { NodeId } from '../../core/transport';
-import type { HostMessage, Observed, ParentMessage } from './host-messages';
+import type { HostMessage, ParentMessage } from './host-messages';
 import type { HostOperatorKeys } from './operator-keys';
 import { decodeMessage, HELLO, parentMessage } from './operator-messages';
 import type { RelayHost } from './campaign-relay';
+import { OperatorBacklog, type BacklogLimits } from './operator-backlog';
 
 /**
- * What a host keeps for an operator that connects later (a lab's hosts run before any campaign):
- * every certificate issued (the oracle judges enrolments against them), and what its nodes sent
- * in the last BACKLOG_MS (what is accepted after the operator came may have been sent just before).
+ * Events per `observed` message: a backlog or a batch of hundreds of thousands of events goes as
+ * several messages, each one a few MiB at most, each appended by its receiver one event at a time.
  */
-const BACKLOG_MS = 30_000;
+export const CHUNK_EVENTS = 10_000;
+
+/** An `observed` message as messages of CHUNK_EVENTS events; its upTo (once all of them are sent) on the last. */
+function* chunks(m: Extract<HostMessage, { type: 'observed' }>): Generator<HostMessage> {
+  const { events } = m;
+  for (let i = 0; i + CHUNK_EVENTS < events.length; i += CHUNK_EVENTS)
+    yield { type: 'observed', events: events.slice(i, i + CHUNK_EVENTS) };
+  const last = events.length <= CHUNK_EVENTS ? events : events.slice(Math.floor((events.length - 1) / CHUNK_EVENTS) * CHUNK_EVENTS);
+  yield { ...m, events: last };
+}
 
 /**
  * A socket's sends one at a time, in call order (a zeromq.js socket takes one send at a time);
@@ -63,6 +72,10 @@ export interface OperatorServerOptions {
   readonly onOperator: () => void;
   /** A refused client or message, by operator_rejected reason, with who and why. */
   readonly refuse: (reason: string, from: string, detail: string) => void;
+  /** Events the backlog for a later operator dropped beyond its bounds (operator-backlog.ts). */
+  readonly dropped?: (count: number) => void;
+  /** The backlog's bounds (default BACKLOG_LIMITS). */
+  readonly backlog?: BacklogLimits;
 }
 
 export interface OperatorServer {
@@ -84,18 +97,10 @@ export async function serveOperator(options: OperatorServerOptions): Promise<Ope
     throw new Error(`--operator ${options.endpoint}: cannot bind (${(err as Error).message})`, { cause: err });
   }
   let operator: Buffer | undefined;
-  const issued: Observed[] = [];
-  const sent: Observed[] = [];
+  const backlog = new OperatorBacklog(options.backlog);
   let closed = false;
   const outbox = inOrder<[Buffer, Buffer]>((parts) => router.send(parts));
   const to = (peer: Buffer, m: unknown) => outbox([peer, serialize(m)]);
-  const keep = (events: readonly Observed[]) => {
-    for (const e of events) if (e.kind === 'issued') issued.push(e);
-    sent.push(...events.filter((e) => e.kind === 'sent'));
-    const from = Date.now() - BACKLOG_MS;
-    const old = sent.findIndex((e) => e.at >= from);
-    sent.splice(0, old < 0 ? sent.length : old);
-  };
 
   const watching = (async () => {
     try {
@@ -118,7 +123,7 @@ export async function serveOperator(options: OperatorServerOptions): Promise<Ope
         if (decoded.type === HELLO.type && peer) {
           operator = peer;
           to(peer, HELLO);
-          to(peer, { type: 'observed', events: [...issued, ...sent] } satisfies HostMessage);
+          for (const m of chunks({ type: 'observed', events: backlog.snapshot(Date.now()).events })) to(peer, m);
           options.onOperator();
           continue;
         }
@@ -132,8 +137,13 @@ export async function serveOperator(options: OperatorServerOptions): Promise<Ope
   })();
   return {
     send(m) {
-      if (m.type === 'observed') keep(m.events);
-      if (operator && !closed) to(operator, m);
+      if (m.type !== 'observed') {
+        if (operator && !closed) to(operator, m);
+        return;
+      }
+      const dropped = backlog.keep(m.events, Date.now());
+      if (dropped) options.dropped?.(dropped);
+      if (operator && !closed) for (const c of chunks(m)) to(operator, c);
     },
     async close() {
       if (closed) return;

@@ -1,0 +1,155 @@
+/**
+ * The operator channel (bench/runner/operator-channel.ts) between real ZeroMQ CURVE sockets on
+ * loopback, without a lab: a host's side (serveOperator) with its provisioned-style key pair and
+ * the operator's public key, and the operator's side (connectOperatorHost). What the broker, the
+ * attacker's position, can make a host keep (a replayed CSR's certificate again and again, a flood
+ * of frames its nodes sign) stays bounded and a late operator still hears all of it or is told
+ * what it misses; what a host sends arrives whatever its size.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import * as zmq from 'zeromq';
+import type { HostMessage, Observed, ParentMessage } from '../../bench/runner/host-messages';
+import {
+  CHUNK_EVENTS,
+  connectOperatorHost,
+  serveOperator,
+  type OperatorServer,
+  type OperatorServerOptions,
+} from '../../bench/runner/operator-channel';
+import { BACKLOG_LIMITS, type BacklogLimits } from '../../bench/runner/operator-backlog';
+import { freePort } from '../../bench/runner/processes';
+import { until } from '../helpers/lab';
+
+const opened: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const o of opened.splice(0).reverse()) await o.close();
+});
+
+const NODES = new Set(['hes', 'dc1', 'tn1.001', 'tn1.002']);
+
+/** A host's keys and the operator's, as gridbench provision makes them (Z85 CURVE pairs). */
+function labKeys() {
+  const host = zmq.curveKeyPair();
+  const operator = zmq.curveKeyPair();
+  return { host, operator };
+}
+
+interface TestHost {
+  readonly endpoint: string;
+  readonly server: OperatorServer;
+  readonly taken: ParentMessage[];
+  readonly refused: { reason: string; detail: string }[];
+  readonly dropped: number[];
+}
+
+async function startHost(
+  keys: ReturnType<typeof labKeys>,
+  endpoint?: string,
+  extra: Partial<OperatorServerOptions> & { backlog?: BacklogLimits } = {},
+): Promise<TestHost> {
+  const at = endpoint ?? `tcp://127.0.0.1:${await freePort()}`;
+  const taken: ParentMessage[] = [];
+  const refused: { reason: string; detail: string }[] = [];
+  const dropped: number[] = [];
+  const server = await serveOperator({
+    endpoint: at,
+    keys: { keys: keys.host, operatorPublicKey: keys.operator.publicKey },
+    nodes: NODES,
+    onMessage: (m) => taken.push(m),
+    onOperator: () => {},
+    refuse: (reason, _from, detail) => refused.push({ reason, detail }),
+    dropped: (n) => dropped.push(n),
+    ...extra,
+  });
+  opened.push(server);
+  return { endpoint: at, server, taken, refused, dropped };
+}
+
+async function connect(keys: ReturnType<typeof labKeys>, endpoint: string) {
+  const heard: HostMessage[] = [];
+  const logs: string[] = [];
+  let gone = 0;
+  const host = await connectOperatorHost({
+    name: 'dc1',
+    endpoint,
+    keys: keys.operator,
+    hostPublicKey: keys.host.publicKey,
+    onMessage: (m) => heard.push(m),
+    onGone: () => gone++,
+    log: (line) => logs.push(line),
+    timeoutMs: 10_000,
+  });
+  opened.push(host);
+  const observed = () => heard.flatMap((m) => (m.type === 'observed' ? m.events : []));
+  return { host, heard, logs, observed, gone: () => gone };
+}
+
+const sent = (i: number, at = Date.now()): Observed => ({ at, kind: 'sent', sender: 'dc1', signed: Buffer.from(`frame ${i}`) });
+const issued = (certificate: Uint8Array, at = Date.now()): Observed => ({ at, kind: 'issued', certificate });
+
+describe('the operator channel between real ZeroMQ CURVE sockets', () => {
+  it('keeps one backlog entry per distinct certificate however often the HES issues it again (a replayed CSR)', async () => {
+    const keys = labKeys();
+    const lab = await startHost(keys);
+    const dcCert = Buffer.from('the certificate the HES issues dc1 for its one CSR');
+    // the broker replays dc1's captured CSR 5,000 times: the lean HES answers each with the same certificate
+    for (let i = 0; i < 5_000; i++) lab.server.send({ type: 'observed', events: [issued(dcCert)] });
+    lab.server.send({ type: 'observed', events: [issued(Buffer.from('tn1.001 certificate'))] });
+    const operator = await connect(keys, lab.endpoint);
+    await until(() => operator.observed().length >= 2, 'the backlog', 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const certificates = operator.observed().filter((e) => e.kind === 'issued');
+    expect(certificates.map((e) => Buffer.from((e as Extract<Observed, { kind: 'issued' }>).certificate).toString())).toEqual([
+      'the certificate the HES issues dc1 for its one CSR',
+      'tn1.001 certificate',
+    ]);
+    expect(lab.dropped).toEqual([]);
+  });
+
+  it('bounds the 30 s backlog by count and bytes: what it drops is counted, the newest is kept', async () => {
+    const keys = labKeys();
+    const lab = await startHost(keys, undefined, { backlog: { events: 1_000, bytes: 1024 * 1024, certificates: 10 } });
+    // a flood of frames the host's nodes signed (the broker feeding them requests): 3,000 events
+    for (let b = 0; b < 3; b++) lab.server.send({ type: 'observed', events: Array.from({ length: 1_000 }, (_, i) => sent(b * 1_000 + i)) });
+    expect(lab.dropped.reduce((a, n) => a + n, 0)).toBe(2_000);
+    // and by bytes: 8 frames of 200 KiB where 1 MiB is the bound
+    for (let i = 0; i < 8; i++)
+      lab.server.send({ type: 'observed', events: [{ at: Date.now(), kind: 'sent', sender: 'hes', signed: Buffer.alloc(200 * 1024, i) }] });
+    const operator = await connect(keys, lab.endpoint);
+    await until(() => operator.observed().length > 0, 'the backlog', 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const kept = operator.observed();
+    const big = kept.filter((e) => e.kind === 'sent' && e.sender === 'hes');
+    expect(big.length).toBeLessThanOrEqual(5);
+    const last = big.at(-1);
+    expect(last?.kind === 'sent' && Buffer.from(last.signed).equals(Buffer.alloc(200 * 1024, 7))).toBe(true);
+    expect(kept.length).toBeLessThanOrEqual(1_000);
+    // the oldest went first
+    expect(kept.some((e) => e.kind === 'sent' && e.signed.toString() === 'frame 0')).toBe(false);
+    expect(lab.dropped.reduce((a, n) => a + n, 0)).toBe(3_000 + 8 - kept.length);
+    expect(BACKLOG_LIMITS.events).toBeGreaterThan(125_000);
+  });
+
+  it('sends a backlog of 150,000 events, and a batch as large, in chunks the operator receives whole', async () => {
+    const keys = labKeys();
+    const lab = await startHost(keys);
+    const many = Array.from({ length: 150_000 }, (_, i) => sent(i));
+    lab.server.send({ type: 'observed', events: many });
+    const operator = await connect(keys, lab.endpoint);
+    await until(() => operator.observed().length >= 150_000, 'the backlog of 150,000 events', 20_000);
+    // live, as large: the host's nodes' batch goes as it came, in chunks
+    const upTo = Date.now();
+    lab.server.send({ type: 'observed', events: many.map((e, i) => ({ ...e, signed: Buffer.from(`live ${i}`) })), upTo });
+    await until(() => operator.observed().length >= 300_000, 'the live batch of 150,000 events', 20_000);
+    const batches = operator.heard.filter((m) => m.type === 'observed');
+    expect(batches.every((m) => m.type === 'observed' && m.events.length <= CHUNK_EVENTS)).toBe(true);
+    // "every event up to then is sent" comes with the batch's last chunk only
+    expect(batches.map((m) => m.type === 'observed' && m.upTo).filter((u) => u !== undefined)).toEqual([upTo]);
+    expect(batches.at(-1)).toMatchObject({ upTo });
+    const frames = operator.observed().map((e) => (e.kind === 'sent' ? e.signed.toString() : ''));
+    expect(frames[149_999]).toBe('frame 149999');
+    expect(frames.at(-1)).toBe('live 149999');
+    // kept for a later operator: the newest BACKLOG_LIMITS.events, the rest counted
+    expect(lab.dropped).toEqual([300_000 - BACKLOG_LIMITS.events]);
+  });
+});
