@@ -94,7 +94,10 @@ export const MEASUREMENTS = {
   bootstrap: {
     description: 'A node finished bootstrapping (certificates verified).',
     tags: ['role', 'segment', 'dc', 'tn'],
-    fields: { duration_ms: 'first bootstrap frame sent to certificates verified' },
+    fields: {
+      duration_ms: 'first bootstrap frame sent to certificates verified',
+      registrations: 'lean: registrations (a TN) or certificate requests (a DC) the node sent until enrolled; absent in smgw-tls',
+    },
   },
   handshake: {
     description: 'A TLS handshake of one TN channel (smgw-tls mode).',

@@ -12,6 +12,9 @@
  * full collection: what the run holds, where peakRssBytes also counts garbage V8 had not yet
  * collected (peakRssByPhase: the peak as it stood at each phase's end) (the child's heap limit is most of the machine's memory). The machine's load average is reported with every run: the machine is
  * shared, and a busy core makes a run slower.
+ * enrolment (simulated, not wall, time): enrolledS, the bootstrap's simulated length until the last
+ * TN enrolled; registrationsPerTn, the registrations a TN sent until enrolled (lean; from the
+ * `bootstrap` samples: the initial enrolment and the re-enrolments the run asks for).
  *
  * usage: npm run perf:scale -- [--national] [--only NAME] [--mode MODE] [--duration 2h]
  *   --national     also the national-1m scenario (a million TNs; long)
@@ -35,6 +38,7 @@ import { loadScenario } from '../scenario/load';
 import { durationSchema } from '../scenario/units';
 import { report, round } from './measure';
 import { BACKEND_NAMES, type BackendName } from '../../nodes/crypto/backend';
+import type { MetricsOutput, Sample } from '../../core/metrics';
 
 const SCENARIOS = ['utility-48h', 'city-100k'];
 const NATIONAL = 'national-1m';
@@ -63,6 +67,7 @@ interface ScaleResult {
   /** peakRssBytes as it stood at the end of each phase: which phase set the peak. */
   readonly peakRssByPhase: Partial<Record<Progress['phase'] | 'summary', number>>;
   readonly enrolled: number;
+  readonly enrolment: { readonly enrolledS: number; readonly registrationsPerTn: number | null };
   readonly loadAverage: { readonly before: number[]; readonly after: number[] };
 }
 
@@ -101,10 +106,12 @@ async function measure(
   const peakRssByPhase: Partial<Record<Progress['phase'], number>> = {};
   let events = 0;
   let lastLog = 0;
+  const registrations = new RegistrationTally();
   try {
     const result = await runScenario(scenario, {
       resultsRoot: results,
       runId: 'perf-scale',
+      extraOutputs: [registrations],
       onProgress: (p) => {
         runStart ??= performance.now() - p.wallMs;
         events = p.events;
@@ -162,10 +169,33 @@ async function measure(
       liveHeapAfterRunBytes: heapAfterRun,
       peakRssByPhase: { ...peakRssByPhase, summary: process.resourceUsage().maxRSS * 1024 },
       enrolled: m.bootstrap.enrolled,
+      enrolment: { enrolledS: round(m.bootstrap.durationMs / 1000, 1), registrationsPerTn: registrations.perTn() },
       loadAverage: { before, after: load() },
     };
   } finally {
     rmSync(results, { recursive: true, force: true });
+  }
+}
+
+/** The registrations TNs sent until enrolled, from their `bootstrap` samples (lean's carry them). */
+class RegistrationTally implements MetricsOutput {
+  private enrolments = 0;
+  private sent = 0;
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+  addSamples(samples: readonly Sample[]): void {
+    for (const s of samples) {
+      if (s.measurement !== 'bootstrap' || s.tags.role !== 'tn' || typeof s.fields.registrations !== 'number') continue;
+      this.enrolments++;
+      this.sent += s.fields.registrations;
+    }
+  }
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+  perTn(): number | null {
+    return this.enrolments ? round(this.sent / this.enrolments, 2) : null;
   }
 }
 
@@ -243,7 +273,8 @@ function main(): void {
       scenarios.push(r);
       lines.push(
         `${name} ${mode} (${r.crypto}): ${r.wallS} s wall (${r.cpuS} s CPU) for ${r.simulatedS} s simulated, peak ${round(r.peakRssBytes / 2 ** 20)} MiB (live after the run ${round(r.liveHeapAfterRunBytes / 2 ** 20)} MiB), ` +
-          `${r.eventsPerS} events/s, ${r.deliveriesPerS} deliveries/s, ${r.bytesPerTn} B/TN, load ${r.loadAverage.before.join(' ')} -> ${r.loadAverage.after.join(' ')}`,
+          `${r.eventsPerS} events/s, ${r.deliveriesPerS} deliveries/s, ${r.bytesPerTn} B/TN, ` +
+          `enrolled in ${r.enrolment.enrolledS} s simulated with ${r.enrolment.registrationsPerTn ?? '-'} registrations per TN, load ${r.loadAverage.before.join(' ')} -> ${r.loadAverage.after.join(' ')}`,
       );
     }
   }

@@ -157,7 +157,8 @@ export class Dc {
     const refusal = this.installCerts(enrolment);
     if (refusal) return refusal;
     saveDcChain(this.deps.store, enrolment);
-    this.deps.metrics.emit('bootstrap', { duration_ms: this.enrolment.done() }, { role: 'dc' });
+    const { durationMs, registrations } = this.enrolment.done();
+    this.deps.metrics.emit('bootstrap', { duration_ms: durationMs, registrations }, { role: 'dc' });
     this.observer.accepted({
       node: this.deps.id,
       cls: MessageClass.DcEnrolment,

@@ -7,11 +7,19 @@
 import type { Clock, TimerHandle } from '../../core/clock';
 import { DEFAULT_RETRY, type RetryPolicy } from './node-deps';
 
+export interface Enrolled {
+  /** From the first registration of this attempt to enrolment. */
+  readonly durationMs: number;
+  /** Registrations sent in this attempt. */
+  readonly registrations: number;
+}
+
 export class EnrolmentLoop {
   private timer: TimerHandle | undefined;
   private waiters: Array<() => void> = [];
   /** Clock time of the first registration of this attempt. */
   startedAt: number | undefined;
+  private sent = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -29,11 +37,11 @@ export class EnrolmentLoop {
     return waiting;
   }
 
-  /** Enrolled: no more registrations; returns how long it took. */
-  done(): number {
-    const took = this.clock.now() - (this.startedAt ?? this.clock.now());
+  /** Enrolled: no more registrations; returns how long it took and how many were sent. */
+  done(): Enrolled {
+    const enrolled = { durationMs: this.clock.now() - (this.startedAt ?? this.clock.now()), registrations: this.sent };
     this.stop();
-    return took;
+    return enrolled;
   }
 
   /** Stops sending and releases every waiter; a later run() starts a new attempt. */
@@ -41,11 +49,13 @@ export class EnrolmentLoop {
     this.timer?.cancel();
     this.timer = undefined;
     this.startedAt = undefined;
+    this.sent = 0;
     for (const resolve of this.waiters.splice(0)) resolve();
   }
 
   private attempt(delayMs: number): void {
     this.send();
+    this.sent++;
     this.timer = this.clock.setTimer(delayMs, () => this.attempt(Math.min(delayMs * 2, this.policy.maxMs)));
   }
 }

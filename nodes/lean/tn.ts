@@ -192,7 +192,8 @@ export class Tn {
     this.firmware.raiseFloor(anchors.value.firmwareFloor);
     this.enrolmentNonce = undefined;
     saveDcChain(this.deps.store, enrolment);
-    this.deps.metrics.emit('bootstrap', { duration_ms: this.enrolment.done() }, { role: 'tn' });
+    const { durationMs, registrations } = this.enrolment.done();
+    this.deps.metrics.emit('bootstrap', { duration_ms: durationMs, registrations }, { role: 'tn' });
     this.report(rx, {
       cls: MessageClass.TnEnrolment,
       sender: this.options.dc,
