@@ -147,7 +147,7 @@ export const MEASUREMENTS = {
   },
   operator_rejected: {
     description:
-      "What a lab's node host refused on its operator channel (gridbench node --operator), by reason: unauthenticated (a client that failed the CURVE handshake: no key, or not the operator's), malformed (not a message the host takes: undecodable, an unknown type, a field of the wrong type or naming no node of the scenario), not-offered (bootstrap, start, stop: only a --processes parent orders those).",
+      "What a lab's node host refused on its operator channel (gridbench node --operator), by reason: unauthenticated (a client that failed the CURVE handshake: no key, or not the operator's), malformed (not a message the host takes: undecodable, an unknown type, a field of the wrong type or naming no node of the scenario), not-offered (bootstrap, start, stop: only a --processes parent orders those), no-hello (a message on a connection that did not say hello last: an operation queued before a reconnection, or from an operator another one took over from; never run), failed (handling the message threw; the host goes on with the next).",
     tags: ['reason'],
     fields: { count: 'always 1', from: 'the peer: its address, or its routing id in hex' },
   },

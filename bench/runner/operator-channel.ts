@@ -39,20 +39,25 @@ function* chunks(m: Extract<HostMessage, { type: 'observed' }>): Generator<HostM
   yield { ...m, events: last };
 }
 
+/** How long an operation waits for a connection to its host before it is dropped (the host is down). */
+const SEND_TIMEOUT_MS = 2_000;
+
 /**
- * A socket's sends one at a time, in call order (a zeromq.js socket takes one send at a time);
- * once the socket is closed under it, what is left has nobody to go to.
+ * A socket's sends one at a time, in call order (a zeromq.js socket takes one send at a time). A
+ * send that fails (no connection within its timeout, the socket closed under it) is dropped, and
+ * said to `failed`; the next ones are still tried (a hello behind a dropped operation must go).
  */
-function inOrder<T>(send: (item: T) => Promise<void>): (item: T) => void {
+function inOrder<T>(send: (item: T) => Promise<void>, failed: (err: unknown) => void = () => {}): (item: T) => void {
   const queue: T[] = [];
   let sending = false;
   const pump = async () => {
     sending = true;
-    try {
-      while (queue.length) await send(queue.shift()!);
-    } catch {
-      queue.length = 0;
-    }
+    while (queue.length)
+      try {
+        await send(queue.shift()!);
+      } catch (err) {
+        failed(err);
+      }
     sending = false;
   };
   return (item) => {
@@ -111,25 +116,34 @@ export async function serveOperator(options: OperatorServerOptions): Promise<Ope
       // the socket was closed under the loop
     }
   })();
+  const take = (peer: Buffer, from: string, body: Buffer | undefined) => {
+    const decoded = decodeMessage(body);
+    if (typeof decoded === 'string') return options.refuse('malformed', from, decoded);
+    if (decoded.type === HELLO.type) {
+      operator = peer;
+      to(peer, HELLO);
+      for (const m of chunks({ type: 'observed', events: backlog.snapshot(Date.now()).events })) to(peer, m);
+      return options.onOperator();
+    }
+    // the operator says hello first on each connection: anything else from a connection that did
+    // not (an operation queued before a reconnection, which the operator has settled without this
+    // host) or from an operator another one has taken over from is never run
+    if (!operator?.equals(peer))
+      return options.refuse('no-hello', from, `${String(decoded.type).slice(0, 40)}: from a connection that did not say hello last`);
+    const m = parentMessage(decoded, options.nodes);
+    if ('reason' in m) options.refuse(m.reason, from, m.detail);
+    else options.onMessage(m);
+  };
   const receiving = (async () => {
     try {
       for await (const [peer, body] of router) {
         const from = peer?.toString('hex') ?? '?';
-        const decoded = decodeMessage(body);
-        if (typeof decoded === 'string') {
-          options.refuse('malformed', from, decoded);
-          continue;
+        // one message that cannot be handled must not end the loop: the host would be deaf to its operator
+        try {
+          if (peer) take(peer, from, body);
+        } catch (err) {
+          options.refuse('failed', from, `handling it threw: ${err instanceof Error ? err.message : String(err)}`);
         }
-        if (decoded.type === HELLO.type && peer) {
-          operator = peer;
-          to(peer, HELLO);
-          for (const m of chunks({ type: 'observed', events: backlog.snapshot(Date.now()).events })) to(peer, m);
-          options.onOperator();
-          continue;
-        }
-        const m = parentMessage(decoded, options.nodes);
-        if ('reason' in m) options.refuse(m.reason, from, m.detail);
-        else options.onMessage(m);
       }
     } catch {
       // the socket was closed under the loop
@@ -180,6 +194,11 @@ export async function connectOperatorHost(options: OperatorHostOptions): Promise
   const { name, endpoint } = options;
   const dealer = new zmq.Dealer({
     linger: 1_000,
+    // an operation goes to a connection that is up now, or nowhere: queued for a host that is down
+    // it would run on its return, after the relay settled it without that host (the host also runs
+    // nothing that comes before an operator's hello on a connection)
+    immediate: true,
+    sendTimeout: SEND_TIMEOUT_MS,
     curveServerKey: options.hostPublicKey,
     curvePublicKey: options.keys.publicKey,
     curveSecretKey: options.keys.secretKey,
@@ -191,7 +210,10 @@ export async function connectOperatorHost(options: OperatorHostOptions): Promise
   let closed = false;
   let answered: (() => void) | undefined;
   let refused = '';
-  const outbox = inOrder<Buffer>((body) => dealer.send(body));
+  const outbox = inOrder<Buffer>(
+    (body) => dealer.send(body),
+    (err) => closed || options.log(`${name}: a message to the host was dropped: ${err instanceof Error ? err.message : String(err)}`),
+  );
   const send = (m: unknown) => outbox(serialize(m));
   const watching = (async () => {
     try {
@@ -210,15 +232,24 @@ export async function connectOperatorHost(options: OperatorHostOptions): Promise
       // the socket was closed under the loop
     }
   })();
+  const take = (body: Buffer | undefined) => {
+    const m = decodeMessage(body);
+    if (typeof m === 'string') options.log(`${name}: a message from the host was not understood: ${m}`);
+    else if (m.type === HELLO.type) {
+      alive = true;
+      answered?.();
+    } else options.onMessage(m as unknown as HostMessage);
+  };
   const receiving = (async () => {
     try {
       for await (const [body] of dealer) {
-        const m = decodeMessage(body);
-        if (typeof m === 'string') options.log(`${name}: a message from the host was not understood: ${m}`);
-        else if (m.type === HELLO.type) {
-          alive = true;
-          answered?.();
-        } else options.onMessage(m as unknown as HostMessage);
+        // a message the relay cannot take (a compromised host's) must not end the loop: the host's
+        // later messages, its nodes' acceptances among them, would never be judged
+        try {
+          take(body);
+        } catch (err) {
+          options.log(`${name}: a message from the host could not be taken: ${err instanceof Error ? err.message : String(err)}`);
+        }
       }
     } catch {
       // the socket was closed under the loop

@@ -77,6 +77,8 @@ describe("a lab host's operator channel", () => {
       // the operator's keys, and messages the host does not take
       const operator = { curveServerKey: hostPublicKey, curvePublicKey: operatorKeys.publicKey, curveSecretKey: operatorKeys.secretKey };
       await sendAs(endpoint, operator, [
+        // the operator says hello first on each connection (the host runs nothing before it)
+        serialize({ type: 'hello' }),
         Buffer.from('not a message'),
         serialize({ type: 'op', id: 2, op: 'automation', dc: 'dc9', relay: 'on' }),
         serialize({ type: 'op', id: 3, op: 'selfDestruct' }),

@@ -152,4 +152,57 @@ describe('the operator channel between real ZeroMQ CURVE sockets', () => {
     // kept for a later operator: the newest BACKLOG_LIMITS.events, the rest counted
     expect(lab.dropped).toEqual([300_000 - BACKLOG_LIMITS.events]);
   });
+
+  it("goes on after a message whose handling threw, on the host's side and on the operator's", async () => {
+    const keys = labKeys();
+    const lab = await startHost(keys, undefined, {
+      onMessage: (m) => {
+        if (m.type === 'op' && m.id === 1) throw new Error('the mode broke on this one');
+        lab.taken.push(m);
+      },
+    });
+    const operator = await connect(keys, lab.endpoint);
+    operator.host.send({ type: 'op', id: 1, op: 'automation', dc: 'dc1', relay: 'on' });
+    operator.host.send({ type: 'op', id: 2, op: 'automation', dc: 'dc1', relay: 'off' });
+    await until(() => lab.taken.length === 1, 'the genuine operation after the one that threw', 10_000);
+    expect(lab.taken).toMatchObject([{ type: 'op', id: 2 }]);
+    expect(lab.refused).toMatchObject([{ reason: 'failed', detail: 'handling it threw: the mode broke on this one' }]);
+
+    // the operator's side: a host's message the relay cannot take (keys that are no map) throws in it
+    const heard: HostMessage[] = [];
+    const logs: string[] = [];
+    const strict = await connectOperatorHost({
+      name: 'dc1',
+      endpoint: lab.endpoint,
+      keys: keys.operator,
+      hostPublicKey: keys.host.publicKey,
+      // as the relay takes keys (CampaignRelay.hostMessage)
+      onMessage: (m) => heard.push(m.type === 'keys' ? { type: 'keys', keys: Object.fromEntries(Object.entries(m.keys)) } : m),
+      onGone: () => {},
+      log: (line) => logs.push(line),
+    });
+    opened.push(strict);
+    lab.server.send({ type: 'keys', keys: null as unknown as Record<string, never> });
+    lab.server.send({ type: 'op-done', id: 2, mine: true });
+    await until(() => heard.some((m) => m.type === 'op-done'), "the host's message after the one that threw", 10_000);
+    expect(logs.some((l) => l.startsWith('dc1: a message from the host could not be taken:'))).toBe(true);
+  });
+
+  it('never runs an operation queued for a host that was down, once it is back', async () => {
+    const keys = labKeys();
+    const first = await startHost(keys);
+    const operator = await connect(keys, first.endpoint);
+    // the host goes down (its container stops); the operator sends before and after it notices
+    await first.server.close();
+    operator.host.send({ type: 'op', id: 1, op: 'automation', dc: 'dc1', relay: 'on' });
+    await until(() => operator.gone() === 1, 'the operator noticing the host is gone', 10_000);
+    operator.host.send({ type: 'op', id: 2, op: 'automation', dc: 'dc1', relay: 'on' });
+    // the relay settled both without the host; the host comes back on the same endpoint
+    const again = await startHost(keys, first.endpoint);
+    await until(() => operator.host.alive(), 'the operator channel up again', 15_000);
+    operator.host.send({ type: 'op', id: 3, op: 'automation', dc: 'dc1', relay: 'off' });
+    await until(() => again.taken.length > 0, 'the operation sent once the host is back', 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(again.taken.map((m) => m.type === 'op' && m.id)).toEqual([3]);
+  });
 });
