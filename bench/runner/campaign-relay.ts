@@ -10,10 +10,17 @@
  *     a loaded host or across a network, holds the judging back rather than being judged out of order),
  *     and the sealed frames on the wire for who can read them;
  *   - refusals: the hosts' frame_rejected samples, which carry the attack label of the frame across
- *     the broker, so that the per-goal rows of the summary mean what they mean in process.
+ *     the broker, so that the per-goal rows of the summary mean what they mean in process;
+ *   - the operator's out-of-band side of a replacement: a host's `issue` (a credential from the
+ *     roots) and `register` (the HES's host admits the new unit) are granted only for a node of
+ *     that host's own selection whose replacement this campaign asked for and has not finished,
+ *     once each (outOfBandRefusal). A compromised host asking for another node's credential, or
+ *     for one nobody is replacing, is refused, counted (operator_rejected) and logged: the roots
+ *     sign nothing for it and the HES admits nothing from it (docs/DESIGN.md: a compromised node
+ *     must not gain another node's keys).
  */
 import { RealClock } from '../../core/clock';
-import { createMetrics, type Sample } from '../../core/metrics';
+import { createMetrics, type Metrics, type Sample } from '../../core/metrics';
 import { Random } from '../../core/random';
 import type { Topology } from '../../core/topology';
 import type { NodeId } from '../../core/transport';
@@ -38,6 +45,8 @@ const DRAIN_MS = 500;
 /** A host process as the relay sees it. */
 export interface RelayHost {
   readonly name: string;
+  /** The nodes its selection runs: the only ones whose replacement it may ask the operator's side for. */
+  readonly nodes: ReadonlySet<NodeId>;
   alive(): boolean;
   send(m: ParentMessage): void;
 }
@@ -73,6 +82,10 @@ export class CampaignRelay {
   private readonly reportedUpTo = new Map<string, number>();
   private readonly keys = new Map<NodeId, Identity>();
   private readonly pending = new Map<number, PendingOp>();
+  /** Replacements the campaigns asked for and the hosts have not finished, per node (two campaigns may replace one node at once): whether each had its issue and its register. */
+  private readonly replacing = new Map<NodeId, { issue: boolean; register: boolean }[]>();
+  private readonly metrics: Metrics;
+  private refused = 0;
   private nextOp = 0;
   private drainer: NodeJS.Timeout | undefined;
   private runner: CampaignRunner | undefined;
@@ -83,6 +96,14 @@ export class CampaignRelay {
     private readonly control: RemoteControl,
   ) {
     this.oracle = new GoalOracle(topologyMembership(options.topology));
+    this.metrics = createMetrics(
+      this.clock,
+      (s) => {
+        options.record(s);
+        this.runner?.observe(s);
+      },
+      options.tags,
+    );
     this.drainer = setInterval(() => this.drain(Math.min(this.clock.now() - LAG_MS, this.reported())), DRAIN_MS);
   }
 
@@ -105,6 +126,8 @@ export class CampaignRelay {
     else if (m.type === 'op-done') this.answered(host, m.id, m);
     else if (m.type === 'issue') {
       const from = this.options.hosts().find((h) => h.name === host);
+      const refusal = this.outOfBandRefusal(host, m);
+      if (refusal) return from?.send({ type: 'issued', id: m.id, error: refusal });
       try {
         if (!this.options.issue) throw new Error(`${this.options.modeName} mode's new units make their own credentials`);
         from?.send({ type: 'issued', id: m.id, credential: this.options.issue(m.node) });
@@ -114,6 +137,8 @@ export class CampaignRelay {
     } else if (m.type === 'register') {
       // the operator registers a replacement unit with the HES, out of band
       const from = this.options.hosts().find((h) => h.name === host);
+      const refusal = this.outOfBandRefusal(host, m);
+      if (refusal) return from?.send({ type: 'registered', id: m.id, error: refusal });
       this.ask({ op: 'admit', node: m.node, credential: m.credential }).then(
         () => from?.send({ type: 'registered', id: m.id }),
         (err: unknown) => from?.send({ type: 'registered', id: m.id, error: (err as Error).message }),
@@ -138,15 +163,7 @@ export class CampaignRelay {
 
   /** Starts the campaigns at the workload's start (clock time `startAt`). */
   start(startAt: number): void {
-    const { options } = this;
-    const metrics = createMetrics(
-      this.clock,
-      (s) => {
-        options.record(s);
-        this.runner?.observe(s);
-      },
-      options.tags,
-    );
+    const { options, metrics } = this;
     const mode = this.mode();
     // as in process, sealed frames on the wire are judged for who can read them (run.ts)
     judgeConfidentiality(
@@ -194,6 +211,27 @@ export class CampaignRelay {
     let upTo = Infinity;
     for (const h of this.options.hosts()) if (h.alive()) upTo = Math.min(upTo, this.reportedUpTo.get(h.name) ?? -Infinity);
     return upTo;
+  }
+
+  /**
+   * Why a host's issue or register is refused, or undefined when it is granted (the grant is then
+   * used up): only for a node of its own selection, under a replacement this campaign asked for and
+   * the hosts have not finished, once each. A refusal is counted and logged here.
+   */
+  private outOfBandRefusal(host: string, m: { readonly type: 'issue' | 'register'; readonly node: NodeId }): string | undefined {
+    const refuse = (reason: string, detail: string) => {
+      this.metrics.emit('operator_rejected', { count: 1, from: host }, { reason });
+      this.options.log(`${host} asked to ${m.type} ${String(m.node)}: refused (${reason}: ${detail}); ${++this.refused} refused so far`);
+      return `refused: ${detail}`;
+    };
+    const from = this.options.hosts().find((h) => h.name === host);
+    if (!from?.nodes.has(m.node)) return refuse('not-its-node', `${String(m.node)} is not a node of ${host}`);
+    const under = this.replacing.get(m.node);
+    if (!under) return refuse('not-pending', `no replacement of ${m.node} is under way`);
+    const grant = under.find((g) => !g[m.type]);
+    if (!grant) return refuse('again', `the replacement of ${m.node} already had its ${m.type}`);
+    grant[m.type] = true;
+    return undefined;
   }
 
   private drain(until: number): void {
@@ -260,7 +298,17 @@ export class CampaignRelay {
         this.ask({ op: 'firmware', version: image.version, image: image.image, timeoutMs }) as ReturnType<RunnableMode['firmware']>,
       powerRestored: (dc) => this.ask({ op: 'powerRestored', dc }) as ReturnType<RunnableMode['powerRestored']>,
       replace: async (node) => {
-        await this.ask({ op: 'replace', node });
+        // its host may ask the operator's side for the new unit's credential and registration until it is done
+        const grant = { issue: false, register: false };
+        const under = this.replacing.get(node) ?? [];
+        this.replacing.set(node, [...under, grant]);
+        try {
+          await this.ask({ op: 'replace', node });
+        } finally {
+          const left = (this.replacing.get(node) ?? []).filter((g) => g !== grant);
+          if (left.length) this.replacing.set(node, left);
+          else this.replacing.delete(node);
+        }
         // a new DC unit: its TNs in other processes enrol again to learn its credential
         if (topology.roleOf(node) === 'dc') await this.ask({ op: 'reenrol', dc: node }).catch(() => undefined);
       },

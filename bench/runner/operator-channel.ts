@@ -7,9 +7,11 @@
  * Each host binds one ZeroMQ ROUTER (gridbench node --operator); the operator connects a DEALER to
  * each. Both ends are CURVE with provisioned keys (operator-keys.ts), as nodes prove themselves to
  * the broker (channel/broker-auth.ts): the host's ZAP handler admits only the operator's public key,
- * and the operator knows each host's public key, so neither end can be played by anyone else.
- * The broker, the attacker's position, holds neither key and sits on no path of this channel: it
- * cannot order an operation. A client that fails the handshake is refused and counted
+ * and the operator knows each host's public key, so no third party can play either end. A host's
+ * own key is in its container, though: a compromised host speaks here as itself, and what it says
+ * is taken as its word about its own nodes only (campaign-relay.ts grants its issue and register
+ * only for its own nodes' pending replacements). The broker, the attacker's position, holds neither
+ * key and sits on no path of this channel: it cannot order an operation. A client that fails the handshake is refused and counted
  * (`unauthenticated`); a message that is not one the host takes is refused and counted
  * (operator-messages.ts); neither reaches the mode. Messages are v8-serialized, as the IPC channel's
  * structured clone, so bytes and maps cross as they do under --processes.
@@ -185,7 +187,7 @@ export interface OperatorHostOptions {
 }
 
 /** A lab host as the relay sees it (campaign-relay.ts RelayHost), over its operator channel. */
-export interface OperatorHost extends RelayHost {
+export interface OperatorHost extends Omit<RelayHost, 'nodes'> {
   close(): Promise<void>;
 }
 

@@ -20,12 +20,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
 import type { Sample } from '../../core/metrics';
+import type { NodeId } from '../../core/transport';
 import type { BootstrapReport } from '../../nodes/mode';
 import type { ModeName } from '../../nodes/modes';
 import type { Scenario } from '../scenario/schema';
 import { CampaignRelay } from './campaign-relay';
 import type { HostMessage, ParentMessage } from './host-messages';
-import { hostDirName, processLayout } from './node-selection';
+import { hostDirName, processLayout, selectNodes } from './node-selection';
 import { processFailures } from './process-failures';
 import { CHANNEL_HOST, exportHostState, issueReplacement, provisionState } from './provision';
 import type { Progress, RunOptions } from './run';
@@ -48,6 +49,8 @@ export interface ProcessRunOptions extends RunOptions {
 
 interface Host {
   readonly name: string;
+  /** The nodes it runs (its selection's). */
+  readonly nodes: ReadonlySet<NodeId>;
   readonly child: ChildProcess;
   started?: boolean;
   connected?: boolean;
@@ -202,6 +205,7 @@ async function runModeProcesses(
         hosts: () =>
           hosts.map((h) => ({
             name: h.name,
+            nodes: h.nodes,
             alive: () => h.child.exitCode === null && h.child.signalCode === null,
             send: (m) => send(h, m),
           })),
@@ -252,6 +256,7 @@ async function runModeProcesses(
     });
     const host: Host = {
       name,
+      nodes: new Set(selectNodes(selection, run.topology)),
       child,
       exited: new Promise((resolve) =>
         child.once('exit', (code, signal) => {

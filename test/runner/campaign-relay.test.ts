@@ -1,7 +1,9 @@
 /**
  * The campaign relay (bench/runner/campaign-relay.ts) on its own: a real broker and attack port,
  * and the hosts played by the test, saying what a lab host or a --processes child says
- * (host-messages.ts). What the relay judges and what it answers are asserted.
+ * (host-messages.ts), or what a compromised one could say on its channel. What the relay judges
+ * and what it answers are asserted; the operator's credentials are issued from a real provisioned
+ * state.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,11 +11,17 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startAttackPort } from '../../channel/attack-port';
 import { Topology } from '../../core/topology';
-import { CampaignRelay, type RelayHost } from '../../bench/runner/campaign-relay';
+import { loadCampaign } from '../../bench/campaign/load';
+import type { Sample } from '../../core/metrics';
+import { CampaignRelay, type CampaignRelayOptions, type RelayHost } from '../../bench/runner/campaign-relay';
+import { selectNodes } from '../../bench/runner/node-selection';
+import { issueReplacement, provisionState } from '../../bench/runner/provision';
 import type { HostMessage, Observed, ParentMessage } from '../../bench/runner/host-messages';
 import { loadScenario } from '../../bench/scenario/load';
+import type { Scenario } from '../../bench/scenario/schema';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import { zmqWire } from '../channel/wire-bench';
+import { until } from '../helpers/lab';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-campaign-relay-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,13 +31,17 @@ afterEach(async () => {
   for (const o of opened.splice(0).reverse()) await o.close();
 });
 
+const TOPOLOGY = Topology.build(1, 2);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A host played by the test: it can die and come back; what the relay sends it is kept. */
 class TestHost implements RelayHost {
   living = true;
   readonly got: ParentMessage[] = [];
-  constructor(readonly name: string) {}
+  readonly nodes: ReadonlySet<string>;
+  constructor(readonly name: string) {
+    this.nodes = new Set(selectNodes(name, TOPOLOGY));
+  }
   alive(): boolean {
     return this.living;
   }
@@ -38,10 +50,10 @@ class TestHost implements RelayHost {
   }
 }
 
-/** A relay over a real attack port, its hosts the test's, no campaign. */
-async function relayOf(hosts: readonly TestHost[]) {
+/** A relay over a real attack port, its hosts the test's; no campaign unless `options` has some. */
+async function relayOf(hosts: readonly TestHost[], options: (scenario: Scenario) => Partial<CampaignRelayOptions> = () => ({})) {
   const file = join(dir, 'relay.yaml');
-  writeFileSync(file, ['name: relay', 'seed: 3', 'modes: [lean]', 'duration: 10s', 'topology: { dcs: 1, tnsPerDc: 2 }'].join('\n'));
+  writeFileSync(file, ['name: relay', 'seed: 3', 'modes: [smgw-tls]', 'duration: 10s', 'topology: { dcs: 1, tnsPerDc: 2 }'].join('\n'));
   const scenario = loadScenario(file);
   const wire = await zmqWire({ dcs: 1, tns: 2 });
   opened.push(wire);
@@ -50,14 +62,15 @@ async function relayOf(hosts: readonly TestHost[]) {
   const log: string[] = [];
   const relay = await CampaignRelay.connect({
     scenario,
-    modeName: 'lean',
-    topology: Topology.build(1, 2),
+    modeName: 'smgw-tls',
+    topology: TOPOLOGY,
     campaigns: [],
     tags: {},
     attack: { endpoint: port.endpoint, token: TOKEN },
     hosts: () => hosts,
     record: () => {},
     log: (line) => log.push(line),
+    ...options(scenario),
   });
   opened.push({ close: () => relay.finish() });
   return { relay, log };
@@ -115,5 +128,102 @@ describe('the campaign relay judges what the hosts observed', () => {
     relay.hostMessage('dc1', observed([sent(t - 10)], Date.now()));
     const { violations } = await relay.finish();
     expect(violations.map((v) => v.detail)).toEqual(['tn1.001 accepted Automation #1 that no genuine party sent']);
+  });
+});
+
+describe("the operator's side of a replacement", () => {
+  it("issues and registers only for a host's own node under this campaign's replacement, once each; the rest are refused, counted and logged", async () => {
+    const hes = new TestHost('hes');
+    const dc1 = new TestHost('dc1');
+    const tns = new TestHost('tns:dc1');
+    const campaign = join(dir, 'replace.yaml');
+    writeFileSync(campaign, ['name: replace', 'goal: secure_TN_HES', 'steps:', '  - { at: 0s, replace: tn1.001 }'].join('\n'));
+    const state = join(dir, 'state');
+    const samples: Sample[] = [];
+    let issued = 0;
+    const campaigns = [await loadCampaign(campaign, join(dir, 'relay.yaml'), TOPOLOGY)];
+    const { relay, log } = await relayOf([hes, dc1, tns], (scenario) => {
+      provisionState(scenario, state);
+      return {
+        campaigns,
+        record: (s) => samples.push(s),
+        // the operator's own issuing from the provisioned roots; `issued` counts what they signed
+        issue: (node) => {
+          issued++;
+          return issueReplacement(scenario, state, 'smgw-tls', node);
+        },
+      };
+    });
+    const answer = <T extends 'issued' | 'registered'>(host: TestHost, type: T, id: number) => {
+      const a = host.got.find((m) => m.type === type && m.id === id);
+      if (!a) throw new Error(`${host.name} got no ${type} for ${id}`);
+      return a as Extract<ParentMessage, { type: T }>;
+    };
+    const refused = (host: TestHost, type: 'issued' | 'registered', id: number, reason: string) => {
+      expect(answer(host, type, id)).toMatchObject({ error: expect.stringContaining('refused') });
+      expect(answer(host, type, id)).not.toHaveProperty('credential');
+      expect(log.at(-1)).toContain(`refused (${reason}:`);
+    };
+
+    // before any replacement: the TNs' host asks for its own node's credential
+    relay.hostMessage('tns:dc1', { type: 'issue', id: 1, node: 'tn1.001' });
+    refused(tns, 'issued', 1, 'not-pending');
+
+    relay.start(Date.now());
+    await until(() => tns.got.some((m) => m.type === 'op' && m.op === 'replace'), 'the replace operation at the hosts', 10_000);
+    const replace = tns.got.find((m) => m.type === 'op' && m.op === 'replace')!;
+    expect(replace).toMatchObject({ node: 'tn1.001' });
+
+    // during it: another host asks for the replaced node's credential, a forged register names it,
+    // and the TNs' host asks for a node nobody replaces
+    relay.hostMessage('dc1', { type: 'issue', id: 2, node: 'tn1.001' });
+    refused(dc1, 'issued', 2, 'not-its-node');
+    relay.hostMessage('hes', { type: 'register', id: 3, node: 'tn1.001', credential: new Uint8Array([1, 2, 3]) });
+    refused(hes, 'registered', 3, 'not-its-node');
+    relay.hostMessage('tns:dc1', { type: 'issue', id: 4, node: 'tn1.002' });
+    refused(tns, 'issued', 4, 'not-pending');
+    // the genuine request: its credential, its own key and certificate (no root key)
+    relay.hostMessage('tns:dc1', { type: 'issue', id: 5, node: 'tn1.001' });
+    const credential = answer(tns, 'issued', 5);
+    expect(credential.error).toBeUndefined();
+    expect(credential.credential).toMatchObject({ certPem: expect.stringContaining('CERTIFICATE'), keyPem: expect.any(String) });
+    // and asked again, for a second credential of the same replacement
+    relay.hostMessage('tns:dc1', { type: 'issue', id: 6, node: 'tn1.001' });
+    refused(tns, 'issued', 6, 'again');
+    // the genuine registration: the HES's host is asked to admit the new unit
+    relay.hostMessage('tns:dc1', { type: 'register', id: 7, node: 'tn1.001', credential: new Uint8Array([4, 5, 6]) });
+    await until(() => hes.got.some((m) => m.type === 'op' && m.op === 'admit'), 'the admit operation at the hosts', 10_000);
+    const admit = hes.got.find((m) => m.type === 'op' && m.op === 'admit')!;
+    relay.hostMessage('hes', { type: 'op-done', id: admit.type === 'op' ? admit.id : -1, mine: true });
+    for (const h of [dc1, tns]) relay.hostMessage(h.name, { type: 'op-done', id: admit.type === 'op' ? admit.id : -1, mine: false });
+    await until(() => tns.got.some((m) => m.type === 'registered' && m.id === 7), 'the registration answered', 10_000);
+    expect(answer(tns, 'registered', 7).error).toBeUndefined();
+    relay.hostMessage('tns:dc1', { type: 'register', id: 8, node: 'tn1.001', credential: new Uint8Array([7]) });
+    refused(tns, 'registered', 8, 'again');
+    // the replacement ends: from then on nothing more for it
+    const replaceId = replace.type === 'op' ? replace.id : -1;
+    relay.hostMessage('tns:dc1', { type: 'op-done', id: replaceId, mine: true });
+    for (const h of [hes, dc1]) relay.hostMessage(h.name, { type: 'op-done', id: replaceId, mine: false });
+    await sleep(100);
+    relay.hostMessage('tns:dc1', { type: 'issue', id: 9, node: 'tn1.001' });
+    refused(tns, 'issued', 9, 'not-pending');
+
+    // one credential left the operator's side, and one admit went to the HES's host
+    expect(issued).toBe(1);
+    const withCredential = [hes, dc1, tns].flatMap((h) => h.got.filter((m) => m.type === 'issued' && m.credential !== undefined));
+    expect(withCredential.length).toBe(1);
+    expect([hes, dc1, tns].map((h) => h.got.filter((m) => m.type === 'op' && m.op === 'admit').length)).toEqual([1, 1, 1]);
+    const rejected = samples.filter((s) => s.measurement === 'operator_rejected');
+    expect(rejected.map((s) => [s.fields.from, s.tags.reason])).toEqual([
+      ['tns:dc1', 'not-pending'],
+      ['dc1', 'not-its-node'],
+      ['hes', 'not-its-node'],
+      ['tns:dc1', 'not-pending'],
+      ['tns:dc1', 'again'],
+      ['tns:dc1', 'again'],
+      ['tns:dc1', 'not-pending'],
+    ]);
+    const { failedSteps } = await relay.finish();
+    expect(failedSteps).toEqual([]);
   });
 });

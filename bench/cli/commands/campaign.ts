@@ -14,10 +14,11 @@
  * goal oracle's violations and the failed steps.
  */
 import { loadCampaign } from '../../campaign/load';
-import { CampaignRelay } from '../../runner/campaign-relay';
+import { CampaignRelay, type RelayHost } from '../../runner/campaign-relay';
 import type { HostMessage } from '../../runner/host-messages';
 import { connectOperatorHost, type OperatorHost } from '../../runner/operator-channel';
 import { loadOperatorKeys } from '../../runner/operator-keys';
+import { selectNodes } from '../../runner/node-selection';
 import { issueReplacement } from '../../runner/provision';
 import { Topology } from '../../../core/topology';
 import type { Sample } from '../../../core/metrics';
@@ -101,6 +102,13 @@ export const command: Command = {
         ),
       );
       for (const c of connected) if (c.status === 'fulfilled') hosts.push(c.value);
+      // a host asks the operator's side only for its own nodes' replacements (campaign-relay.ts)
+      const relayHosts: RelayHost[] = hosts.map((h) => ({
+        name: h.name,
+        nodes: new Set(selectNodes(h.name, topology)),
+        alive: () => h.alive(),
+        send: (m) => h.send(m),
+      }));
       const failed = connected.find((c) => c.status === 'rejected');
       if (failed) throw failed.reason;
       if (hosts.length) log(`operator channel to ${hosts.map((h) => h.name).join(', ')}`);
@@ -112,7 +120,7 @@ export const command: Command = {
         campaigns,
         tags: { run: scenario.name, scenario: scenario.name, mode },
         attack: { endpoint: values.attack, token },
-        hosts: () => hosts,
+        hosts: () => relayHosts,
         record: (s: Sample) => {
           if (s.measurement !== 'attack') return;
           const key = `${s.tags.attack}:${s.tags.goal}`;
