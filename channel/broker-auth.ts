@@ -1,8 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { x25519 } from '@noble/curves/ed25519.js';
 import * as zmq from 'zeromq';
+import { replaceFile } from '../core/replace-file';
 import type { NodeId } from '../core/transport';
 
 /**
@@ -160,25 +161,29 @@ export const checkKeys = (keys: CurveKeys, file: string): CurveKeys => {
   return { publicKey: keys.publicKey, secretKey: keys.secretKey };
 };
 
-/** Writes a file only its owner reads (a secret key). */
-export const writeSecret = (file: string, value: unknown): void =>
-  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+/**
+ * Writes a key file: JSON, readable by its owner only unless `secret` is false (a public key).
+ * It replaces the file, never writing through a link (core/replace-file.ts): provisioning writes
+ * into the shares of hosts that may be compromised.
+ */
+export const writeKeyFile = (file: string, value: unknown, secret = true): void =>
+  replaceFile(file, typeof value === 'string' ? `${value}\n` : `${JSON.stringify(value, null, 2)}\n`, { secret });
 
 /** Creates the broker's keys and one key pair per node (keeps those that exist: provisioning runs again). */
 export function provisionChannelKeys(stateDir: string, nodes: readonly NodeId[]): void {
   const dir = channelKeyDir(stateDir);
   mkdirSync(join(dir, 'nodes'), { recursive: true, mode: 0o700 });
   const brokerFile = join(dir, 'broker.key.json');
-  if (!existsSync(brokerFile)) writeSecret(brokerFile, zmq.curveKeyPair());
+  if (!existsSync(brokerFile)) writeKeyFile(brokerFile, zmq.curveKeyPair());
   const broker = checkKeys(readJson<CurveKeys>(brokerFile), brokerFile);
-  writeFileSync(join(dir, 'broker.pub'), `${broker.publicKey}\n`);
+  writeKeyFile(join(dir, 'broker.pub'), broker.publicKey, false);
   const clients: Record<NodeId, string> = {};
   for (const node of nodes) {
     const file = join(dir, 'nodes', `${node}.key.json`);
-    if (!existsSync(file)) writeSecret(file, zmq.curveKeyPair());
+    if (!existsSync(file)) writeKeyFile(file, zmq.curveKeyPair());
     clients[node] = checkKeys(readJson<CurveKeys>(file), file).publicKey;
   }
-  writeSecret(join(dir, 'broker-client-keys.json'), clients);
+  writeKeyFile(join(dir, 'broker-client-keys.json'), clients);
 }
 
 /** Copies to hostDir the broker's public key and the key pairs of `nodes` (and the broker's own keys when `broker`). */
@@ -188,9 +193,9 @@ export function exportChannelKeys(stateDir: string, hostDir: string, nodes: Iter
   if (!existsSync(join(from, 'broker.pub')))
     throw new AuthConfigError(`${join(from, 'broker.pub')}: missing (run gridbench provision first)`);
   mkdirSync(join(to, 'nodes'), { recursive: true, mode: 0o700 });
-  writeFileSync(join(to, 'broker.pub'), readFileSync(join(from, 'broker.pub')));
-  for (const node of nodes) writeSecret(join(to, 'nodes', `${node}.key.json`), readJson(join(from, 'nodes', `${node}.key.json`)));
-  if (broker) for (const file of ['broker.key.json', 'broker-client-keys.json']) writeSecret(join(to, file), readJson(join(from, file)));
+  replaceFile(join(to, 'broker.pub'), readFileSync(join(from, 'broker.pub')));
+  for (const node of nodes) writeKeyFile(join(to, 'nodes', `${node}.key.json`), readJson(join(from, 'nodes', `${node}.key.json`)));
+  if (broker) for (const file of ['broker.key.json', 'broker-client-keys.json']) writeKeyFile(join(to, file), readJson(join(from, file)));
 }
 
 /** Whether a state directory holds channel keys (provisioned by a gridbench that knows them). */

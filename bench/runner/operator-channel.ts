@@ -11,8 +11,8 @@
  * own key is in its container, though: a compromised host speaks here as itself, and what it says
  * is taken as its word about its own nodes only (campaign-relay.ts grants its issue and register
  * only for its own nodes' pending replacements). The broker, the attacker's position, holds neither
- * key and sits on no path of this channel: it cannot order an operation. A client that fails the handshake is refused and counted
- * (`unauthenticated`); a message that is not one the host takes is refused and counted
+ * key and sits on no path of this channel: it cannot order an operation. A client that fails the
+ * handshake is refused and counted (`unauthenticated`); a message that is not one the host takes is refused and counted
  * (operator-messages.ts); neither reaches the mode. Messages are v8-serialized, as the IPC channel's
  * structured clone, so bytes and maps cross as they do under --processes.
  */

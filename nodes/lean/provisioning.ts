@@ -15,6 +15,7 @@ import { describeZodIssues } from '../../core/config';
 import type { NodeId } from '../../core/transport';
 import type { ProvisionContext } from '../mode';
 import { PUBLIC_KEY_BYTES } from '../protocol/frame-fields';
+import { replaceFile } from '../../core/replace-file';
 import { FileNodeStore } from '../store/node-store';
 import { isUnitStoreOf } from '../store/state-dir';
 import { AllowList } from './allow-list';
@@ -81,7 +82,7 @@ export function exportLeanHostState(ctx: ProvisionContext<LeanOptions>, hostDir:
   const provisioning = join(stateDir, LEAN_PROVISIONING);
   if (!existsSync(provisioning))
     throw new Error(`${provisioning}: missing: ${stateDir} is not provisioned for lean (run gridbench provision)`);
-  cpSync(provisioning, join(hostDir, LEAN_PROVISIONING));
+  replaceFile(join(hostDir, LEAN_PROVISIONING), readFileSync(provisioning));
   const stores = readdirSync(stateDir);
   const copyStore = (name: string) => {
     if (!existsSync(join(hostDir, name))) cpSync(join(stateDir, name), join(hostDir, name), { recursive: true });

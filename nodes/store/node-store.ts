@@ -2,10 +2,12 @@
  * Per-node persistent state: keys, certificates, the last accepted counters, the installed
  * firmware version. A node saves before it acts on a message (write-ahead), so a crash can never
  * make it accept the same counter twice. Files are replaced atomically (write, fsync, rename,
- * fsync the directory); secret files are created with mode 0600. Contents are never logged.
+ * fsync the directory; never through a link: core/replace-file.ts); secret files are created with
+ * mode 0600. Contents are never logged.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { replaceFile } from '../../core/replace-file';
 
 export interface NodeStore {
   /** The stored bytes of a record, or undefined if it was never written. */
@@ -43,23 +45,7 @@ export class FileNodeStore implements NodeStore {
 
   put(record: string, bytes: Uint8Array, options: { secret?: boolean } = {}): void {
     checkName(record);
-    const target = join(this.dir, record);
-    const temp = `${target}.tmp-${process.pid}`;
-    const fd = openSync(temp, 'w', options.secret ? 0o600 : 0o644);
-    try {
-      let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, target);
-    const dirFd = openSync(this.dir, 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+    replaceFile(join(this.dir, record), bytes, options);
   }
 }
 
