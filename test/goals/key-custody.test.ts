@@ -3,7 +3,9 @@
  * directory. `gridbench provision --host` hands every host, the HES's included, only its own
  * nodes' secrets; the HES signs firmware with its own key, which the root certified. Every host
  * state directory provisioning writes, for both modes and for the docker lab's volumes, is
- * scanned for the roots' private key bytes (raw, hex, base64, PEM).
+ * scanned for the roots' private key bytes (raw, hex, base64, PEM) and for the operator channel's
+ * secret key (Z85, raw; issue 12: whoever holds it orders every host's node operations). The
+ * operator keeps only the hosts' public keys: its state is not a second copy of every host's secret.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import { parse } from 'yaml';
 import { command as provision } from '../../bench/cli/commands/provision';
 import { loadScenario } from '../../bench/scenario/load';
 import { loadHostState } from '../../bench/runner/provision';
+import { z85Key } from '../../channel/broker-auth';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { VirtualClock } from '../../core/clock';
 import { NO_METRICS } from '../../core/metrics';
@@ -32,9 +35,11 @@ function filesUnder(root: string): string[] {
   });
 }
 
-/** Every form the roots' private keys of a provisioned state directory could take on a disk. */
+/** Every form the roots' private keys and the operator's secret key of a provisioned state directory could take on a disk. */
 function rootSecrets(state: string): Buffer[] {
   const forms: Buffer[] = [];
+  const operator = JSON.parse(readFileSync(join(state, 'channel', 'operator.key.json'), 'utf8')) as { secretKey: string };
+  forms.push(Buffer.from(operator.secretKey), Buffer.from(z85Key(operator.secretKey)!));
   const lean = join(state, 'manufacturer', 'root-key');
   const leanKey = readdirSync(state).includes('manufacturer')
     ? (JSON.parse(readFileSync(lean, 'utf8')) as { secretKey: string })
@@ -62,6 +67,11 @@ async function provisioned(scenario: string, state: string, hosts: [string, stri
   const leaks: Record<string, string[]> = {};
   for (const [selection, to] of hosts)
     leaks[selection] = filesUnder(to).filter((file) => secrets.some((secret) => readFileSync(file).includes(secret)));
+  // what the operator keeps of each host's operator channel key pair: the public key only
+  const hostKeys = join(state, 'channel', 'hosts');
+  const kept = filesUnder(hostKeys).map((file) => Object.keys(JSON.parse(readFileSync(file, 'utf8')) as object));
+  expect(kept.length).toBe(hosts.filter(([selection]) => selection !== 'channel').length);
+  expect(kept).toEqual(kept.map(() => ['publicKey']));
   return leaks;
 }
 
