@@ -147,9 +147,9 @@ export const MEASUREMENTS = {
   },
   operator_rejected: {
     description:
-      "What a lab's node host refused on its operator channel (gridbench node --operator), by reason: unauthenticated (a client that failed the CURVE handshake: no key, or not the operator's), malformed (not a message the host takes: undecodable, an unknown type, a field of the wrong type or naming no node of the scenario), not-offered (bootstrap, start, stop: only a --processes parent orders those), no-hello (a message on a connection that did not say hello last: an operation queued before a reconnection, or from an operator another one took over from; never run), failed (handling the message threw; the host goes on with the next).",
+      "What a lab's node host refused on its operator channel (gridbench node --operator), by reason: unauthenticated (a client that failed the CURVE handshake: no key, or not the operator's), malformed (not a message the host takes: undecodable, an unknown type, a field of the wrong type or naming no node of the scenario), not-offered (bootstrap, start, stop: only a --processes parent orders those), no-hello (a message on a connection that did not say hello last: an operation queued before a reconnection, or from an operator another one took over from; never run), failed (handling the message threw; the host goes on with the next). The operator's side (gridbench campaign, a --processes parent) counts what it refused of a host's requests for a replacement unit's credential or registration (bench/runner/campaign-relay.ts): not-its-node (a node outside the host's selection), not-pending (no replacement of it under way), again (its replacement already had that request).",
     tags: ['reason'],
-    fields: { count: 'always 1', from: 'the peer: its address, or its routing id in hex' },
+    fields: { count: 'always 1', from: "the peer: its address, or its routing id in hex; at the operator's side, the host" },
   },
   operator_backlog_dropped: {
     description:
