@@ -95,7 +95,8 @@ export const MEASUREMENTS = {
     description: 'A node finished bootstrapping (certificates verified).',
     tags: ['role', 'segment', 'dc', 'tn'],
     fields: {
-      duration_ms: 'first bootstrap frame sent to certificates verified',
+      duration_ms:
+        "bootstrap started to certificates verified (a lean TN sends its first registration at a random time within its segment's spread: docs/DESIGN.md 2.1)",
       registrations: 'lean: registrations (a TN) or certificate requests (a DC) the node sent until enrolled; absent in smgw-tls',
     },
   },

@@ -10,7 +10,7 @@ import { encodeTnEnrolment, type DcEnrolment, type TnAck } from '../protocol/enr
 import { withSignature, type Frame } from '../protocol/frame';
 import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
 import { reject, type Rejection } from '../protocol/rejection';
-import { SEGMENT_BROADCAST, type NodeId, type ReceivedFrame } from '../../core/transport';
+import { SEGMENT_BROADCAST, type DepartureListener, type NodeId, type ReceivedFrame } from '../../core/transport';
 import { getJson, putJson } from '../store/node-store';
 import { loadDcChain, saveDcChain, verifyDcChain, type DcChainBytes } from './cert-chain';
 import { NO_OBSERVER } from '../oracle/goal-oracle';
@@ -19,7 +19,7 @@ import { signFrame } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';
 import { BroadcastRepeater, type BroadcastRepeats } from './broadcast-repeats';
 import { EnrolmentLoop } from './enrolment-loop';
-import type { LeanNodeDeps, RetryPolicy } from './node-deps';
+import { DEFAULT_RETRY, type LeanNodeDeps, type RetryPolicy } from './node-deps';
 
 export interface DcOptions {
   readonly hes: NodeId;
@@ -62,7 +62,11 @@ export class Dc {
     const stored = loadDcChain(deps.store);
     const refusal = stored && this.installCerts(stored);
     if (refusal) throw new Error(`DC ${deps.id}: stored certificates no longer verify: ${refusal.detail}`);
-    this.enrolment = new EnrolmentLoop(deps.clock, () => this.sendCsr(), options.retry);
+    this.enrolment = new EnrolmentLoop(deps.clock, deps.random, (departed) => this.sendCsr(departed), {
+      ...(options.retry ?? DEFAULT_RETRY),
+      // its WAN link is its own, not a medium shared with other DCs: its CSR goes at once
+      spreadMs: 0,
+    });
     this.repeater = new BroadcastRepeater(deps.clock, options.repeats ?? { repeats: 0, spacingMs: 0 }, (frame, sentAt) =>
       deps.transport.send(SEGMENT_BROADCAST, frame, { sentAt }),
     );
@@ -109,13 +113,13 @@ export class Dc {
     await this.deps.transport.close();
   }
 
-  private sendCsr(): void {
+  private sendCsr(departed: DepartureListener): void {
     const csr = signFrame(
       { cls: MessageClass.DcCsr, dc: this.deps.id, signKey: this.identity.sign.publicKey, encKey: this.identity.enc.publicKey },
       this.identity.sign.secretKey,
       this.deps.crypto,
     );
-    this.deps.transport.send(this.options.hes, csr.frame);
+    this.deps.transport.send(this.options.hes, csr.frame, undefined, departed);
   }
 
   private handle(frame: Frame, rx: ReceivedFrame): Rejection | void {

@@ -6,6 +6,7 @@
  */
 import { finishWithin, untilDone } from '../../core/clock-wait';
 import { toHex } from '../../core/bytes';
+import { phyBytes, stormBoundS } from '../../core/phy';
 import type { Metrics } from '../../core/metrics';
 import type { NodeId } from '../../core/transport';
 import type { CryptoBackend } from '../crypto/backend';
@@ -63,6 +64,15 @@ export interface LeanProvisioned {
  * 42-chunk (8 KiB) image in one pass with probability 57%, in all three with about 0.03%.
  */
 const FIRMWARE_DEFAULTS = { passes: 3, chunkIntervalMs: 150 };
+
+/**
+ * A TN's registration (its ids, two P-256 public keys, a nonce, a signature: 161 bytes for
+ * "tn1.0001" of "dc1") and its DC's answer (the HES and DC certificates, the HES's acknowledgement,
+ * the DC's counter anchor: 571 bytes), for the enrolment spread; ids of other lengths differ by a
+ * few bytes, which does not matter to a spread.
+ */
+const REGISTRATION_BYTES = 160;
+const ENROLMENT_ANSWER_BYTES = 570;
 
 export class LeanMode implements BenchMode {
   readonly name = 'lean' as const;
@@ -291,6 +301,7 @@ export class LeanMode implements BenchMode {
   /** What a node's current unit is built from: the run's clock, its own wire, store and keys. */
   private depsOf(node: NodeId, crypto: CryptoBackend, metrics: Metrics): LeanNodeDeps {
     const { clock, network, observer } = this.ctx;
+    const generation = this.generation.get(node) ?? 0;
     return {
       id: node,
       clock,
@@ -299,6 +310,7 @@ export class LeanMode implements BenchMode {
       crypto,
       metrics,
       manufacturerKey: this.manufacturerKey,
+      random: this.ctx.random.fork(generation ? `lean:${node}~${generation}` : `lean:${node}`),
       ...(observer ? { observer } : {}),
     };
   }
@@ -325,7 +337,8 @@ export class LeanMode implements BenchMode {
     const { ctx } = this;
     const relay = ctx.relayFor(tn);
     const compute = ctx.computeFor(tn);
-    const { retry, automation } = ctx.options;
+    const { automation } = ctx.options;
+    const retry = ctx.options.retry ?? DEFAULT_RETRY;
     return Tn.create(this.depsOf(tn, ctx.crypto.tn, this.metrics.with({ dc, segment: dc, tn })), {
       dc,
       hes: ctx.topology.hes,
@@ -335,9 +348,21 @@ export class LeanMode implements BenchMode {
       },
       ...(relay ? { relay } : {}),
       ...(compute ? { compute } : {}),
-      ...(retry ? { retry } : {}),
+      retry: { ...retry, spreadMs: retry.spreadMs ?? this.enrolmentSpreadMs(dc) },
       ...(automation?.repeats ? { repeats: new RepeatWindow(ctx.clock, automation) } : {}),
     });
+  }
+
+  /**
+   * How long a segment's TNs spread their first registrations over (docs/DESIGN.md 2.1,
+   * "Bootstrapping"): the least time the segment carries every TN's registration and its answer
+   * once (docs/DESIGN.md 5), as an operator sets a meter's randomisation interval by the size of
+   * its segment. Shorter, the segment's queue holds the answers past the TNs' retry timers.
+   */
+  private enrolmentSpreadMs(dc: NodeId): number {
+    const segment = this.ctx.plc(dc);
+    const exchange = phyBytes(segment, REGISTRATION_BYTES) + phyBytes(segment, ENROLMENT_ANSWER_BYTES);
+    return stormBoundS(segment, this.ctx.topology.tnsOf(dc).length, exchange) * 1000;
   }
 
   /** Makes (or loads) a node's keys as at production time; returns the fingerprint for the allow-list. */

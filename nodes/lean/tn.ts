@@ -26,7 +26,7 @@ import {
 } from '../protocol/operational-frames';
 import { MESSAGE_CLASS_NAMES, MessageClass } from '../protocol/message-class';
 import { reject, type Rejection, type Result } from '../protocol/rejection';
-import type { NodeId, ReceivedFrame } from '../../core/transport';
+import type { DepartureListener, NodeId, ReceivedFrame } from '../../core/transport';
 import type { MeterSource, RelayActuator } from '../mode';
 import { getJson, putJson } from '../store/node-store';
 import { FirmwareReceiver } from './firmware-receiver';
@@ -99,7 +99,7 @@ export class Tn {
       const checked = this.checkEnrolment(stored);
       if (!checked.ok) throw new Error(`TN ${deps.id}: stored certificates no longer verify: ${checked.detail}`);
     }
-    this.enrolment = new EnrolmentLoop(deps.clock, () => this.sendKey(), options.retry);
+    this.enrolment = new EnrolmentLoop(deps.clock, deps.random, (departed) => this.sendKey(departed), options.retry);
     this.inbox = openInbox('tn', deps.transport, deps.metrics, (frame, rx) => this.handle(frame, rx));
   }
 
@@ -140,7 +140,7 @@ export class Tn {
     await this.deps.transport.close();
   }
 
-  private sendKey(): void {
+  private sendKey(departed: DepartureListener): void {
     this.enrolmentNonce ??= this.deps.crypto.randomBytes(NONCE_BYTES);
     const registration = signFrame(
       {
@@ -154,7 +154,7 @@ export class Tn {
       this.identity.sign.secretKey,
       this.deps.crypto,
     );
-    this.deps.transport.send(this.options.dc, registration.frame);
+    this.deps.transport.send(this.options.dc, registration.frame, undefined, departed);
   }
 
   private handle(frame: Frame, rx: ReceivedFrame): Rejection | void {
