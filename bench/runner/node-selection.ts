@@ -25,6 +25,25 @@ export function selectNodes(selection: string, topology: Topology): NodeId[] {
   return [...nodes];
 }
 
+/**
+ * The first two selections that share a node, and that node; undefined when each node is in one
+ * selection at most (hosts of one lab: a node in two of them would run, and be replaced, twice).
+ * Throws as selectNodes does on a selection that matches no node.
+ */
+export function overlappingSelections(
+  selections: readonly string[],
+  topology: Topology,
+): { readonly first: string; readonly second: string; readonly node: NodeId } | undefined {
+  const owner = new Map<NodeId, string>();
+  for (const selection of selections)
+    for (const node of selectNodes(selection, topology)) {
+      const first = owner.get(node);
+      if (first !== undefined) return { first, second: selection, node };
+      owner.set(node, selection);
+    }
+  return undefined;
+}
+
 /** The processes of a distributed bench: the HES, each DC, and one TN host per DC. */
 export function processLayout(topology: Topology): string[] {
   return [topology.hes, ...topology.dcs.map((d) => d.id), ...topology.dcs.map((d) => `tns:${d.id}`)];

@@ -60,4 +60,24 @@ describe('gridbench campaign against a lab', () => {
     );
     expect(err.some((l) => /lab-steps, step 1 \(automation\) failed/.test(l))).toBe(true);
   });
+
+  it('refuses --host selections that share a node, naming both and the node, before connecting to anything', async () => {
+    writeFileSync(join(dir, 'hosts.yaml'), 'name: lab\nmodes: [lean]\ntopology: { dcs: 1, tnsPerDc: 2 }\n');
+    const run = async (...hosts: string[]) => {
+      const err: string[] = [];
+      vi.spyOn(console, 'error').mockImplementation((l: string) => void err.push(l));
+      try {
+        const args = ['--scenario', join(dir, 'hosts.yaml'), '--attack', 'tcp://127.0.0.1:9', '--token', TOKEN, '--state', dir];
+        return { code: await campaign.run([...args, ...hosts.flatMap((h) => ['--host', h])]), err: err.join('\n') };
+      } finally {
+        vi.restoreAllMocks();
+      }
+    };
+    const twice = await run('hes=tcp://127.0.0.1:7001', 'tns:dc1=tcp://127.0.0.1:7002', 'hes=tcp://127.0.0.1:7003');
+    expect(twice.code).toBe(1);
+    expect(twice.err).toContain('--host hes and --host hes both select hes');
+    const overlapping = await run('tns:dc1=tcp://127.0.0.1:7001', 'dc1,tn1.002=tcp://127.0.0.1:7002');
+    expect(overlapping.code).toBe(1);
+    expect(overlapping.err).toContain("--host tns:dc1 and --host dc1,tn1.002 both select tn1.002: give each node's host once");
+  });
 });

@@ -18,7 +18,7 @@ import { CampaignRelay, type RelayHost } from '../../runner/campaign-relay';
 import type { HostMessage } from '../../runner/host-messages';
 import { connectOperatorHost, type OperatorHost } from '../../runner/operator-channel';
 import { loadOperatorKeys } from '../../runner/operator-keys';
-import { selectNodes } from '../../runner/node-selection';
+import { overlappingSelections, selectNodes } from '../../runner/node-selection';
 import { issueReplacement } from '../../runner/provision';
 import { Topology } from '../../../core/topology';
 import type { Sample } from '../../../core/metrics';
@@ -79,6 +79,17 @@ export const command: Command = {
       const scenario = loadScenario(values.scenario);
       const duration = asked ?? scenario.duration;
       const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
+      // one host per node: a node in two would run each operation, and be replaced, twice
+      const overlap = overlappingSelections(
+        hostSpecs.map(([selection]) => selection),
+        topology,
+      );
+      if (overlap)
+        return usageError(
+          'campaign',
+          USAGE,
+          `--host ${overlap.first} and --host ${overlap.second} both select ${overlap.node}: give each node's host once`,
+        );
       const refs = values.campaign.length ? values.campaign : scenario.campaigns;
       const campaigns = await Promise.all(refs.map((ref) => loadCampaign(ref, scenario.file, topology)));
       // what a host says before the relay is there (its backlog, its keys) waits for it, in order
