@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { x25519 } from '@noble/curves/ed25519.js';
@@ -141,6 +141,8 @@ export function z85Encode(bytes: Uint8Array): string {
 /* Files, under a state directory's channel/ folder:
  *   broker.key.json             {publicKey, secretKey}       the broker's host only
  *   broker-client-keys.json     {nodeId: publicKey}          the broker's host only
+ *   attack.token                the broker's attack port token (attack-port.ts): the broker's host
+ *                               only; in the operator's state for gridbench campaign
  *   broker.pub                  the broker's public key      every host
  *   nodes/<node>.key.json       {publicKey, secretKey}       the host running that node only */
 export const channelKeyDir = (stateDir: string): string => join(stateDir, 'channel');
@@ -184,6 +186,22 @@ export function provisionChannelKeys(stateDir: string, nodes: readonly NodeId[])
     clients[node] = checkKeys(readJson<CurveKeys>(file), file).publicKey;
   }
   writeKeyFile(join(dir, 'broker-client-keys.json'), clients);
+  const token = join(dir, ATTACK_TOKEN);
+  if (!existsSync(token)) writeKeyFile(token, randomBytes(24).toString('hex'));
+}
+
+const ATTACK_TOKEN = 'attack.token';
+
+/**
+ * The attack port token provisioning made in a state directory: the broker's share (its config's
+ * attack section without a token of its own) or the operator's state (gridbench campaign --state).
+ */
+export function loadAttackToken(stateDir: string): string {
+  const file = join(channelKeyDir(stateDir), ATTACK_TOKEN);
+  if (!existsSync(file)) throw new AuthConfigError(`${file}: missing (provision the state with gridbench provision)`);
+  const token = readFileSync(file, 'utf8').trim();
+  if (token.length < 16) throw new AuthConfigError(`${file}: expected a token of at least 16 characters`);
+  return token;
 }
 
 /** Copies to hostDir the broker's public key and the key pairs of `nodes` (and the broker's own keys when `broker`). */
@@ -195,7 +213,9 @@ export function exportChannelKeys(stateDir: string, hostDir: string, nodes: Iter
   mkdirSync(join(to, 'nodes'), { recursive: true, mode: 0o700 });
   replaceFile(join(to, 'broker.pub'), readFileSync(join(from, 'broker.pub')));
   for (const node of nodes) writeKeyFile(join(to, 'nodes', `${node}.key.json`), readJson(join(from, 'nodes', `${node}.key.json`)));
-  if (broker) for (const file of ['broker.key.json', 'broker-client-keys.json']) writeKeyFile(join(to, file), readJson(join(from, file)));
+  if (!broker) return;
+  for (const file of ['broker.key.json', 'broker-client-keys.json']) writeKeyFile(join(to, file), readJson(join(from, file)));
+  writeKeyFile(join(to, ATTACK_TOKEN), loadAttackToken(stateDir));
 }
 
 /** Whether a state directory holds channel keys (provisioned by a gridbench that knows them). */

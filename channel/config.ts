@@ -24,6 +24,7 @@ import { linkName, Topology, type LinkId } from '../core/topology';
  *   broker: { endpoint: tcp://127.0.0.1:5555, keys: /state/channel-host }   # keys: nodes prove who they are (CURVE)
  *   control: { host: 127.0.0.1, port: 8474 }   # token required when host is not loopback
  *   attack: { endpoint: tcp://127.0.0.1:5600, token: <16+ characters>, idleMs: 60000 }   # campaigns in another process
+ *                                             (without token: the one gridbench provision made in broker.keys)
  *   metrics: { intervalMs: 1000, file: channel-metrics.jsonl }
  *   interceptors: [{ type: drop, match: { class: automation }, probability: 0.1 }]
  *   bridges:                          # TCP through an emulated link, both directions shaped
@@ -72,7 +73,8 @@ export const channelConfigSchema = z
     attack: z
       .object({
         endpoint: z.string().regex(/^(tcp|ipc|inproc):\/\/.+/, 'expected a ZeroMQ endpoint such as tcp://127.0.0.1:5600'),
-        token: z.string().min(16, 'expected at least 16 characters'),
+        /** Without it, the token provisioning made in broker.keys (channel/broker-auth.ts loadAttackToken). */
+        token: z.string().min(16, 'expected at least 16 characters').optional(),
         /** A session silent this long is closed and counted (default 60 s). */
         idleMs: z.number().int().min(100).optional(),
       })
@@ -182,6 +184,12 @@ export function parseChannelConfig(text: string, file: string): ChannelConfig {
     if (!topology.linkBetween(b.client, b.server))
       throw new ConfigError(file, `bridges.${i}.server`, `expected a neighbour of "${b.client}", got "${b.server}"`);
   });
+  if (cfg.attack && cfg.attack.token === undefined && !cfg.broker.keys)
+    throw new ConfigError(
+      file,
+      'attack.token',
+      'expected at least 16 characters, or broker.keys holding the token gridbench provision made',
+    );
   if (cfg.control && !isLoopback(cfg.control.host) && !cfg.control.token)
     throw new ConfigError(file, 'control.token', `required when control.host is not a loopback address ("${cfg.control.host}")`);
   return {

@@ -4,7 +4,7 @@ import { createMetrics } from '../core/metrics';
 import { Random } from '../core/random';
 import { startAttackPort, type AttackPort } from './attack-port';
 import { startBroker, type Broker } from './broker';
-import { loadBrokerAuth } from './broker-auth';
+import { loadAttackToken, loadBrokerAuth } from './broker-auth';
 import type { FrameClassifier } from './frame';
 import type { ChannelConfig } from './config';
 import { splitHostPort } from './config';
@@ -46,7 +46,11 @@ export async function startChannelServer(config: ChannelConfig, options: Channel
   const bridges: TcpBridge[] = [];
   let attack: AttackPort | undefined;
   try {
-    if (config.attack) attack = await startAttackPort(broker.control, config.attack);
+    if (config.attack)
+      attack = await startAttackPort(broker.control, {
+        ...config.attack,
+        token: config.attack.token ?? loadAttackToken(config.broker.keys!),
+      });
     for (const spec of config.interceptors) broker.control.addInterceptor(spec);
     for (const b of config.bridges)
       bridges.push(

@@ -75,6 +75,11 @@ describe('channel config', () => {
     ['bad interceptor config', GOOD.replace('ms: 5', 'ms: soon'), /bad\.yaml: interceptors\.0: interceptors\.0\.config\.ms: /],
     ['token missing', GOOD.replace('control: { port: 0 }', 'control: { host: 0.0.0.0, port: 0 }'), /bad\.yaml: control\.token: required/],
     [
+      'attack token missing, no broker keys to take it from',
+      `${GOOD}\nattack: { endpoint: "tcp://127.0.0.1:0" }\n`,
+      /bad\.yaml: attack\.token: expected at least 16 characters, or broker\.keys holding the token gridbench provision made/,
+    ],
+    [
       'bridge to a non-neighbour',
       `${GOOD}\nbridges:\n  - { listen: "127.0.0.1:0", upstream: "127.0.0.1:1", client: tn1.001, server: hes }\n`,
       /bad\.yaml: bridges\.0\.server: expected a neighbour of "tn1.001"/,

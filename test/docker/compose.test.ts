@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -107,6 +107,42 @@ describe('docker/compose.yaml (the lab)', () => {
           mounts(service).map(([source]) => source),
           name,
         ).not.toContain('state');
+  });
+
+  it("runs the lab campaign command as written: the broker's attack port on the compose network with provision's token, each --host a node service's operator port", () => {
+    // the command in compose.yaml's comment, which the README points to
+    const text = readFileSync(COMPOSE, 'utf8');
+    const start = text.indexOf('#   docker compose -f docker/compose.yaml run --rm provision gridbench campaign');
+    expect(start).toBeGreaterThan(0);
+    const lines = text.slice(start).split('\n');
+    const command = lines
+      .slice(0, lines.findIndex((l) => !l.trimEnd().endsWith('\\')) + 1)
+      .map((l) => l.replace(/^#\s*/, '').replace(/\\$/, ''))
+      .join(' ')
+      .replace(/\s+/g, ' ');
+    const arg = (name: string) => [...command.matchAll(new RegExp(`--${name} (\\S+)`, 'g'))].map((m) => m[1]!);
+    expect(arg('token')).toEqual([]);
+    // --attack: the channel service's attack port, its token the one provision made in the broker's share
+    const channel = loadChannelConfig(join(ROOT, 'docker', 'lab', 'channel.yaml'));
+    expect(channel.attack?.token).toBeUndefined();
+    expect(channel.broker.keys).toBe('/state');
+    expect(arg('attack')).toEqual([`tcp://channel:${channel.attack!.endpoint.split(':').at(-1)}`]);
+    expect(channel.attack!.endpoint).toMatch(/^tcp:\/\/0\.0\.0\.0:\d+$/);
+    // --state: the operator's state, which provision (the service the command runs in) mounts
+    expect(arg('state')).toEqual(['/state']);
+    expect(mounts(services.provision!)).toContainEqual(['state', '/state']);
+    // --host SELECTION=tcp://SERVICE:PORT: every node service, by its --nodes, at its --operator port
+    const nodeServices = ['hes', ...dcs, ...dcs.map((dc) => `tns-${dc}`)];
+    const hosts = arg('host').map((h) => h.match(/^(\S+)=tcp:\/\/([^:]+):(\d+)$/)!.slice(1));
+    expect(hosts.map(([, service]) => service).sort()).toEqual([...nodeServices].sort());
+    for (const [selection, service, port] of hosts) {
+      const node = commandOf(services[service!]!);
+      expect(node, service).toContain(`--nodes ${selection} `);
+      expect(node, service).toContain(`--operator tcp://0.0.0.0:${port}`);
+    }
+    // the README's command is this one
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain('gridbench campaign --scenario /bench/scenarios/lab.yaml --attack tcp://channel:5600 --state /state');
   });
 
   it('gives the broker and the nodes one topology: channel.yaml matches the lab scenario', () => {

@@ -2,7 +2,8 @@
  * A lab on loopback, as docker/compose.yaml runs it: gridbench provision hands each host its
  * share, then the broker (gridbench channel, with its keys and an attack port) and one gridbench
  * node per host start as separate OS processes, each host with its operator channel
- * (--operator). Every process is the real CLI; the test talks to them as a lab user would.
+ * (--operator). Every process is the real CLI; the test talks to them as a lab user would. As in
+ * docker/lab/channel.yaml, the broker's attack port takes the token provision made in its share.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { freePort } from '../../bench/runner/processes';
+import { loadAttackToken } from '../../channel/broker-auth';
 
 export const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'cli', 'gridbench.ts');
 
@@ -71,7 +73,8 @@ export async function startLab(dir: string, scenario: string, mode: string, sele
     state,
     ...[...selections, 'channel'].flatMap((g) => ['--host', `${g}=${hostState(g)}`]),
   ]);
-  const token = 'lab-operator-test-token';
+  // the broker's attack port token, as provision made it in the broker's share and the operator's state
+  const token = loadAttackToken(state);
   const attack = `tcp://127.0.0.1:${await freePort()}`;
   const brokerEndpoint = `tcp://127.0.0.1:${await freePort()}`;
   const channel = join(dir, 'channel.yaml');
@@ -83,7 +86,7 @@ export async function startLab(dir: string, scenario: string, mode: string, sele
       topology: { generate: s.topology },
       ...(s.channel ? { links: s.channel } : {}),
       broker: { endpoint: brokerEndpoint, keys: hostState('channel') },
-      attack: { endpoint: attack, token },
+      attack: { endpoint: attack },
     }),
   );
   const broker = gridbench(['channel', '--config', channel]);

@@ -113,8 +113,8 @@ describe('gridbench campaign against a lab, with the hosts operator channels', (
           const { seconds, campaigns } = LAB_CAMPAIGNS[mode];
           const args = ['campaign', '--scenario', file, '--attack', lab.attack, '--mode', mode, '--duration', `${seconds}s`];
           const chosen = campaigns.flatMap((c) => ['--campaign', c]);
-          const done = await gridbench([...args, ...chosen, '--state', lab.state, ...lab.hostArgs()], { GRIDBENCH_ATTACK_TOKEN: lab.token })
-            .ended;
+          // no --token: the campaign reads the attack port's token from the operator's state, as in the README
+          const done = await gridbench([...args, ...chosen, '--state', lab.state, ...lab.hostArgs()]).ended;
           return { ...done, hosts: [...lab.hosts.values()] };
         } finally {
           await lab.stop();

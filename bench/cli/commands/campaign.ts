@@ -3,7 +3,8 @@
  *   [--campaign NAME]... [--state DIR --host SELECTION=tcp://HOST:PORT...]
  * Runs campaigns against a running lab (docker/compose.yaml, or hosts of their own) from this
  * process: the attacker works through the broker's attack port (channel/attack-port.ts), whose
- * token comes from --token or GRIDBENCH_ATTACK_TOKEN. With the operator's state (--state, made by
+ * token comes from --token or GRIDBENCH_ATTACK_TOKEN, else from the operator's state, where
+ * provisioning made it (the broker's share has it too). With the operator's state (--state, made by
  * gridbench provision) and each host's operator endpoint (--host, the host's gridbench node
  * --operator), this process is the operator as the --processes parent is: the node operations a
  * campaign asks for (automation, a replacement, a round, a rollout) run in the hosts over the
@@ -13,6 +14,7 @@
  * Prints, as JSON, what the attacker put on the wire and what the nodes refused per goal, the
  * goal oracle's violations and the failed steps.
  */
+import { loadAttackToken } from '../../../channel/broker-auth';
 import { loadCampaign } from '../../campaign/load';
 import { CampaignRelay, type RelayHost } from '../../runner/campaign-relay';
 import type { HostMessage } from '../../runner/host-messages';
@@ -30,7 +32,7 @@ import { EXIT, parseCommandArgs, selectionPairs, usageError, type Command } from
 const USAGE = `usage: gridbench campaign --scenario FILE --attack tcp://HOST:PORT [--token TOKEN] [--mode ${MODE_NAMES.join('|')}] [--duration D] [--campaign NAME]... [--state DIR --host SELECTION=tcp://HOST:PORT...]
 
   --attack    the broker's attack port (its config's attack.endpoint)
-  --token     the attack port's token (default: $GRIDBENCH_ATTACK_TOKEN)
+  --token     the attack port's token (default: $GRIDBENCH_ATTACK_TOKEN, else the one provision made in --state)
   --mode      the mode the lab's nodes run (default: ${MODE_NAMES[0]})
   --duration  how long the campaigns run (default: the scenario's duration)
   --campaign  a campaign to run instead of the scenario's (repeatable)
@@ -59,10 +61,18 @@ export const command: Command = {
     });
     if (typeof parsed === 'number') return parsed;
     const { values } = parsed;
-    const token = values.token ?? process.env.GRIDBENCH_ATTACK_TOKEN;
     if (!values.scenario || !values.attack)
       return usageError('campaign', USAGE, '--scenario FILE and --attack tcp://HOST:PORT are required');
-    if (!token) return usageError('campaign', USAGE, '--token or GRIDBENCH_ATTACK_TOKEN is required');
+    let token = values.token ?? process.env.GRIDBENCH_ATTACK_TOKEN;
+    // a lab provisioned by gridbench provision: its broker's token is in the operator's state
+    if (!token && values.state) {
+      try {
+        token = loadAttackToken(values.state);
+      } catch (err) {
+        return usageError('campaign', USAGE, `--token, GRIDBENCH_ATTACK_TOKEN or the token in --state: ${(err as Error).message}`);
+      }
+    }
+    if (!token) return usageError('campaign', USAGE, '--token, GRIDBENCH_ATTACK_TOKEN or --state (the lab provisioned there) is required');
     const mode = MODE_NAMES.find((m) => m === values.mode);
     if (!mode) return usageError('campaign', USAGE, `--mode ${values.mode}: expected ${MODE_NAMES.join(' or ')}`);
     const asked = values.duration === undefined ? undefined : parseDuration(values.duration);
