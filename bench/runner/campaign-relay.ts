@@ -27,7 +27,7 @@ import type { NodeId } from '../../core/transport';
 import type { Identity } from '../../nodes/lean/identity';
 import type { ModeStats } from '../../nodes/mode';
 import type { ModeName } from '../../nodes/modes';
-import { GoalOracle, judgeConfidentiality, topologyMembership, type Violation } from '../../nodes/oracle/goal-oracle';
+import { GoalOracle, judgeConfidentiality, MANUFACTURER_ID, topologyMembership, type Violation } from '../../nodes/oracle/goal-oracle';
 import { connectRemoteControl, type RemoteControl } from '../attack/remote-control';
 import { CampaignRunner } from '../campaign/campaign-runner';
 import type { LoadedCampaign } from '../campaign/load';
@@ -120,10 +120,19 @@ export class CampaignRelay {
   hostMessage(host: string, m: HostMessage): void {
     if (m.type === 'observed') {
       // one at a time: spread as arguments, a batch above ~125,000 events throws RangeError
-      for (const e of m.events) this.queue.push(e);
+      const nodes = this.hostNamed(host)?.nodes;
+      let foreign = 0;
+      for (const e of m.events)
+        if (nodes && this.isOwnEvent(nodes, e)) this.queue.push(e);
+        else foreign++;
+      if (foreign) this.refuseForeign(host, `${foreign} oracle event(s)`, foreign);
       if (m.upTo !== undefined) this.reportedUpTo.set(host, Math.max(m.upTo, this.reportedUpTo.get(host) ?? -Infinity));
-    } else if (m.type === 'keys') for (const [node, k] of Object.entries(m.keys)) this.keys.set(node, k);
-    else if (m.type === 'op-done') this.answered(host, m.id, m);
+    } else if (m.type === 'keys') {
+      const nodes = this.hostNamed(host)?.nodes;
+      const foreign = Object.keys(m.keys).filter((node) => !nodes?.has(node));
+      for (const [node, k] of Object.entries(m.keys)) if (nodes?.has(node)) this.keys.set(node, k);
+      if (foreign.length) this.refuseForeign(host, `the keys of ${foreign.join(', ')}`, foreign.length);
+    } else if (m.type === 'op-done') this.answered(host, m.id, m);
     else if (m.type === 'issue') {
       const from = this.options.hosts().find((h) => h.name === host);
       const refusal = this.outOfBandRefusal(host, m);
@@ -213,6 +222,31 @@ export class CampaignRelay {
     return upTo;
   }
 
+  private hostNamed(host: string): RelayHost | undefined {
+    return this.options.hosts().find((h) => h.name === host);
+  }
+
+  /**
+   * Whether an event a host reported is about one of its own nodes, as every honest host's are
+   * (a node tells the oracle what it sent, accepted or became; the HES's host what it issued and
+   * the manufacturer's firmware manifests it rolls out): a compromised host's report about another
+   * node, a sending that would cover a forgery, is not judged.
+   */
+  private isOwnEvent(nodes: ReadonlySet<NodeId>, e: Observed): boolean {
+    const hes = nodes.has(this.options.topology.hes);
+    if (e.kind === 'sent') return nodes.has(e.sender) || (e.sender === MANUFACTURER_ID && hes);
+    if (e.kind === 'accepted') return nodes.has(e.acceptance.node);
+    if (e.kind === 'replaced') return nodes.has(e.node);
+    return hes;
+  }
+
+  /** What a host reported about nodes that are not its own: dropped, counted and logged. */
+  private refuseForeign(host: string, what: string, count: number): void {
+    this.refused += count;
+    this.metrics.emit('operator_rejected', { count, from: host }, { reason: 'not-its-node' });
+    this.options.log(`${host} reported ${what} of nodes that are not its own: refused; ${this.refused} refused so far`);
+  }
+
   /**
    * Why a host's issue or register is refused, or undefined when it is granted (the grant is then
    * used up): only for a node of its own selection, under a replacement this campaign asked for and
@@ -224,8 +258,7 @@ export class CampaignRelay {
       this.options.log(`${host} asked to ${m.type} ${String(m.node)}: refused (${reason}: ${detail}); ${++this.refused} refused so far`);
       return `refused: ${detail}`;
     };
-    const from = this.options.hosts().find((h) => h.name === host);
-    if (!from?.nodes.has(m.node)) return refuse('not-its-node', `${String(m.node)} is not a node of ${host}`);
+    if (!this.hostNamed(host)?.nodes.has(m.node)) return refuse('not-its-node', `${String(m.node)} is not a node of ${host}`);
     const under = this.replacing.get(m.node);
     if (!under) return refuse('not-pending', `no replacement of ${m.node} is under way`);
     const grant = under.find((g) => !g[m.type]);

@@ -131,6 +131,30 @@ describe('the campaign relay judges what the hosts observed', () => {
   });
 });
 
+describe('what a host may report', () => {
+  it("judges only what a host reports of its own nodes: a sending in another node's name, covering a forgery, is refused and counted", async () => {
+    const dc1 = new TestHost('dc1');
+    const tns = new TestHost('tns:dc1');
+    const samples: Sample[] = [];
+    const { relay, log } = await relayOf([dc1, tns], () => ({ record: (s) => samples.push(s) }));
+    // a compromised TN host forges a command to tn1.001 and says dc1 sent it
+    const t = Date.now() - 3_000;
+    relay.hostMessage('tns:dc1', observed([sent(t - 10), accepted(t)], Date.now()));
+    // and claims keys for the HES and dc1 beside its own TN's
+    const key = { publicKey: new Uint8Array(32), secretKey: new Uint8Array(32) };
+    relay.hostMessage('tns:dc1', { type: 'keys', keys: { hes: key, dc1: key, 'tn1.001': key } } as unknown as HostMessage);
+    relay.hostMessage('dc1', observed([], Date.now()));
+    const { violations } = await relay.finish();
+    expect(violations.map((v) => v.detail)).toEqual(['tn1.001 accepted Automation #1 that no genuine party sent']);
+    const rejected = samples.filter((s) => s.measurement === 'operator_rejected');
+    expect(rejected.map((s) => [s.fields.from, s.fields.count, s.tags.reason])).toEqual([
+      ['tns:dc1', 1, 'not-its-node'],
+      ['tns:dc1', 2, 'not-its-node'],
+    ]);
+    expect(log).toContain('tns:dc1 reported the keys of hes, dc1 of nodes that are not its own: refused; 3 refused so far');
+  });
+});
+
 describe("the operator's side of a replacement", () => {
   it("issues and registers only for a host's own node under this campaign's replacement, once each; the rest are refused, counted and logged", async () => {
     const hes = new TestHost('hes');

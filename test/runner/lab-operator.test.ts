@@ -127,6 +127,8 @@ describe('gridbench campaign against a lab, with the hosts operator channels', (
       expect(code, out).toBe(0);
       // a step cut short by the campaign's end would be logged, not failed: none is
       expect(out.split('\n').filter((l) => l.startsWith('gridbench campaign:') && /failed|still running|BREACH/.test(l))).toEqual([]);
+      // the operator's side refused nothing the genuine hosts reported or asked for
+      expect(out.split('\n').filter((l) => l.startsWith('gridbench campaign:') && /refused/.test(l))).toEqual([]);
       expectSameVerdicts(inProcess.modes[mode]!, JSON.parse(out.trim().split('\n').at(-1)!) as Report);
       // every host heard the operator, and refused nothing of it
       for (const h of hosts) expect(h.output()).toMatch(/operator channel: the operator said hello/);
