@@ -4,8 +4,9 @@
  * nodes' secrets; the HES signs firmware with its own key, which the root certified. Every host
  * state directory provisioning writes, for both modes and for the docker lab's volumes, is
  * scanned for the roots' private key bytes (raw, hex, base64, PEM) and for the operator channel's
- * secret key (Z85, raw; issue 12: whoever holds it orders every host's node operations). The
- * operator keeps only the hosts' public keys: its state is not a second copy of every host's secret.
+ * secret key (Z85, raw; issue 12: whoever holds it orders every host's node operations), and every
+ * node host's for the broker's attack port token. The operator keeps only the hosts' public keys:
+ * its state is not a second copy of every host's secret.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import { parse } from 'yaml';
 import { command as provision } from '../../bench/cli/commands/provision';
 import { loadScenario } from '../../bench/scenario/load';
 import { loadHostState } from '../../bench/runner/provision';
-import { z85Key } from '../../channel/broker-auth';
+import { loadAttackToken, z85Key } from '../../channel/broker-auth';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { VirtualClock } from '../../core/clock';
 import { NO_METRICS } from '../../core/metrics';
@@ -65,8 +66,12 @@ async function provisioned(scenario: string, state: string, hosts: [string, stri
   const secrets = rootSecrets(state);
   expect(secrets.length).toBeGreaterThan(0);
   const leaks: Record<string, string[]> = {};
-  for (const [selection, to] of hosts)
-    leaks[selection] = filesUnder(to).filter((file) => secrets.some((secret) => readFileSync(file).includes(secret)));
+  // the broker's attack port token is the broker's (the attacker's position) and the operator's: no node host's
+  const token = Buffer.from(loadAttackToken(state));
+  for (const [selection, to] of hosts) {
+    const held = selection === 'channel' ? secrets : [...secrets, token];
+    leaks[selection] = filesUnder(to).filter((file) => held.some((secret) => readFileSync(file).includes(secret)));
+  }
   // what the operator keeps of each host's operator channel key pair: the public key only
   const hostKeys = join(state, 'channel', 'hosts');
   const kept = filesUnder(hostKeys).map((file) => Object.keys(JSON.parse(readFileSync(file, 'utf8')) as object));
