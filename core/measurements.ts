@@ -154,7 +154,7 @@ export const MEASUREMENTS = {
   },
   operator_backlog_dropped: {
     description:
-      "Events a lab's node host (gridbench node --operator) dropped from what it keeps for an operator that connects later (30 s of what its nodes sent, every distinct certificate they issued) beyond its bounds (250,000 events, 64 MiB, 100,000 certificates; bench/runner/operator-backlog.ts): an operator that connects while a dropped event would still have been kept is told how many.",
+      "Events a lab's node host (gridbench node --operator) dropped from what it keeps for an operator that connects later (30 s of what its nodes sent, every distinct certificate they issued) beyond its bounds (250,000 events, 64 MiB, 100,000 certificates; bench/runner/operator-backlog.ts): an operator that connects while a dropped event would still have been kept is told how many, and its verdict says it is incomplete.",
     tags: [],
     fields: { count: 'events dropped at once' },
   },

@@ -25,6 +25,7 @@ import type { HostOperatorKeys } from './operator-keys';
 import { decodeMessage, HELLO, parentMessage } from './operator-messages';
 import type { RelayHost } from './campaign-relay';
 import { OperatorBacklog, type BacklogLimits } from './operator-backlog';
+import { OperatorHistory, type HistoryLimits } from './operator-history';
 
 /**
  * Events per `observed` message: a backlog or a batch of hundreds of thousands of events goes as
@@ -83,6 +84,8 @@ export interface OperatorServerOptions {
   readonly dropped?: (count: number) => void;
   /** The backlog's bounds (default BACKLOG_LIMITS). */
   readonly backlog?: BacklogLimits;
+  /** What is kept to be sent again after a reconnection (default HISTORY_LIMITS). */
+  readonly history?: HistoryLimits;
 }
 
 export interface OperatorServer {
@@ -105,9 +108,11 @@ export async function serveOperator(options: OperatorServerOptions): Promise<Ope
   }
   let operator: Buffer | undefined;
   const backlog = new OperatorBacklog(options.backlog);
+  const history = new OperatorHistory(options.history);
   let closed = false;
   const outbox = inOrder<[Buffer, Buffer]>((parts) => router.send(parts));
-  const to = (peer: Buffer, m: unknown) => outbox([peer, serialize(m)]);
+  /** Every message to an operator but the hello is numbered (operator-history.ts). */
+  const to = (peer: Buffer, m: HostMessage) => outbox([peer, history.number(m, Date.now())]);
 
   const watching = (async () => {
     try {
@@ -123,8 +128,17 @@ export async function serveOperator(options: OperatorServerOptions): Promise<Ope
     if (typeof decoded === 'string') return options.refuse('malformed', from, decoded);
     if (decoded.type === HELLO.type) {
       operator = peer;
-      to(peer, HELLO);
-      for (const m of chunks({ type: 'observed', events: backlog.snapshot(Date.now()).events })) to(peer, m);
+      // an operator that comes back says which message it expects: it gets them again when they are all kept
+      const again = typeof decoded.next === 'number' ? history.since(decoded.next) : undefined;
+      if (again) {
+        outbox([peer, serialize({ ...HELLO, from: decoded.next })]);
+        for (const bytes of again) outbox([peer, bytes]);
+      } else {
+        // a new operator, or one that missed more than is kept: what its oracle needs first, and how much of it was dropped
+        const { events, dropped } = backlog.snapshot(Date.now());
+        outbox([peer, serialize({ ...HELLO, from: history.next, dropped })]);
+        for (const m of chunks({ type: 'observed', events })) to(peer, m);
+      }
       return options.onOperator();
     }
     // the operator says hello first on each connection: anything else from a connection that did
@@ -188,6 +202,12 @@ export interface OperatorHostOptions {
 
 /** A lab host as the relay sees it (campaign-relay.ts RelayHost), over its operator channel. */
 export interface OperatorHost extends Omit<RelayHost, 'nodes'> {
+  /**
+   * What the operator missed of this host's messages, each naming the host (lost while its channel
+   * was down, its backlog's drops, messages that could not be taken): a verdict is incomplete
+   * unless this is empty.
+   */
+  incomplete(): readonly string[];
   close(): Promise<void>;
 }
 
@@ -212,6 +232,13 @@ export async function connectOperatorHost(options: OperatorHostOptions): Promise
   let closed = false;
   let answered: (() => void) | undefined;
   let refused = '';
+  /** The number of the host's next message; undefined before its first hello. */
+  let next: number | undefined;
+  const incomplete: string[] = [];
+  const lost = (what: string) => {
+    incomplete.push(`${name}: ${what}`);
+    options.log(`${name}: ${what}; the verdict is incomplete`);
+  };
   const outbox = inOrder<Buffer>(
     (body) => dealer.send(body),
     (err) => closed || options.log(`${name}: a message to the host was dropped: ${err instanceof Error ? err.message : String(err)}`),
@@ -221,7 +248,7 @@ export async function connectOperatorHost(options: OperatorHostOptions): Promise
     try {
       for await (const event of dealer.events) {
         // each (re)connection says hello again: the host sends to whoever said it last
-        if (event.type === 'handshake') send(HELLO);
+        if (event.type === 'handshake') send(next === undefined ? HELLO : { ...HELLO, next });
         else if (event.type.startsWith('handshake:error'))
           refused = ` (the CURVE handshake failed: ${event.type}; is it the host provisioned as ${name}?)`;
         else if (event.type === 'disconnect' && alive) {
@@ -235,12 +262,28 @@ export async function connectOperatorHost(options: OperatorHostOptions): Promise
     }
   })();
   const take = (body: Buffer | undefined) => {
-    const m = decodeMessage(body);
-    if (typeof m === 'string') options.log(`${name}: a message from the host was not understood: ${m}`);
-    else if (m.type === HELLO.type) {
+    const decoded = decodeMessage(body);
+    if (typeof decoded === 'string') return lost(`a message from the host was not understood: ${decoded}`);
+    const { seq, ...m } = decoded;
+    if (m.type === HELLO.type) {
+      const from = m.from;
+      if (typeof from !== 'number') return lost('its hello does not say where its numbering goes on');
+      if (next !== undefined && from > next)
+        lost(`its messages ${next} to ${from - 1} were lost while the operator channel was down (the host no longer kept them)`);
+      else if (next !== undefined && from < next)
+        lost(`its messages are numbered from ${from} again after ${next - 1}: it restarted, and what it sent before is lost`);
+      if (typeof m.dropped === 'number' && m.dropped > 0)
+        lost(`its backlog for a later operator dropped ${m.dropped} event(s) beyond its bounds before this operator came`);
+      next = from;
       alive = true;
       answered?.();
-    } else options.onMessage(m as unknown as HostMessage);
+      return;
+    }
+    if (next === undefined || typeof seq !== 'number') return lost(`a message came before its hello or without its number`);
+    if (seq > next) lost(`its messages ${next} to ${seq - 1} were lost`);
+    else if (seq < next) return lost(`its message ${seq} came again, out of order`);
+    next = seq + 1;
+    options.onMessage(m as unknown as HostMessage);
   };
   const receiving = (async () => {
     try {
@@ -250,7 +293,7 @@ export async function connectOperatorHost(options: OperatorHostOptions): Promise
         try {
           take(body);
         } catch (err) {
-          options.log(`${name}: a message from the host could not be taken: ${err instanceof Error ? err.message : String(err)}`);
+          lost(`a message from the host could not be taken: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
     } catch {
@@ -260,6 +303,7 @@ export async function connectOperatorHost(options: OperatorHostOptions): Promise
   const host: OperatorHost = {
     name,
     alive: () => alive,
+    incomplete: () => incomplete,
     send: (m) => send(m),
     async close() {
       if (closed) return;

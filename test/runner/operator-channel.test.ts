@@ -6,8 +6,14 @@
  * of frames its nodes sign) stays bounded and a late operator still hears all of it or is told
  * what it misses; what a host sends arrives whatever its size.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect as tcpConnect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
+import { startAttackPort } from '../../channel/attack-port';
+import { exportOperatorKeys, loadHostOperatorKeys, provisionOperatorKey } from '../../bench/runner/operator-keys';
 import type { HostMessage, Observed, ParentMessage } from '../../bench/runner/host-messages';
 import {
   CHUNK_EVENTS,
@@ -18,12 +24,16 @@ import {
 } from '../../bench/runner/operator-channel';
 import { BACKLOG_LIMITS, type BacklogLimits } from '../../bench/runner/operator-backlog';
 import { freePort } from '../../bench/runner/processes';
-import { until } from '../helpers/lab';
+import { gridbench, until } from '../helpers/lab';
+import { zmqWire } from '../channel/wire-bench';
 
 const opened: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   for (const o of opened.splice(0).reverse()) await o.close();
 });
+
+const dir = mkdtempSync(join(tmpdir(), 'gridbench-operator-channel-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const NODES = new Set(['hes', 'dc1', 'tn1.001', 'tn1.002']);
 
@@ -83,6 +93,53 @@ async function connect(keys: ReturnType<typeof labKeys>, endpoint: string) {
   const observed = () => heard.flatMap((m) => (m.type === 'observed' ? m.events : []));
   return { host, heard, logs, observed, gone: () => gone };
 }
+
+/**
+ * A TCP path between the operator and a host that the network (the attacker's position) can cut:
+ * cut() ends its connections and refuses new ones until restore().
+ */
+async function cuttablePath(target: string) {
+  const [, host, port] = /^tcp:\/\/(.+):(\d+)$/.exec(target)!;
+  const sockets = new Set<Socket>();
+  let refusing = false;
+  const server = createServer((client) => {
+    if (refusing) return void client.destroy();
+    const upstream = tcpConnect(Number(port), host);
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      sockets.add(a);
+      a.on('error', () => {});
+      a.on('close', () => {
+        sockets.delete(a);
+        b.destroy();
+      });
+      a.pipe(b);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const path = {
+    endpoint: `tcp://127.0.0.1:${(server.address() as { port: number }).port}`,
+    cut() {
+      refusing = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      refusing = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        path.cut();
+        server.close(() => resolve());
+      }),
+  };
+  opened.push(path);
+  return path;
+}
+
+const replaced = (node: string): Observed => ({ at: Date.now(), kind: 'replaced', node });
+const nodesOf = (events: readonly Observed[]) => events.map((e) => (e.kind === 'replaced' ? e.node : e.kind));
 
 const sent = (i: number, at = Date.now()): Observed => ({ at, kind: 'sent', sender: 'dc1', signed: Buffer.from(`frame ${i}`) });
 const issued = (certificate: Uint8Array, at = Date.now()): Observed => ({ at, kind: 'issued', certificate });
@@ -205,4 +262,100 @@ describe('the operator channel between real ZeroMQ CURVE sockets', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(again.taken.map((m) => m.type === 'op' && m.id)).toEqual([3]);
   });
+
+  it("gets a host's messages sent while its channel was cut again once it is back, in order", async () => {
+    const keys = labKeys();
+    const lab = await startHost(keys);
+    const path = await cuttablePath(lab.endpoint);
+    const operator = await connect(keys, path.endpoint);
+    lab.server.send({ type: 'observed', events: [replaced('tn1.001')] });
+    await until(() => operator.observed().length === 1, 'the first event', 10_000);
+    path.cut();
+    await until(() => operator.gone() === 1, 'the operator noticing the cut', 10_000);
+    // what the host's nodes accept meanwhile goes to the operator's old connection, which is gone
+    lab.server.send({ type: 'observed', events: [replaced('tn1.002')] });
+    lab.server.send({ type: 'op-done', id: 7, mine: false });
+    await new Promise((r) => setTimeout(r, 300));
+    path.restore();
+    await until(() => operator.observed().length === 2, 'the events sent while the path was cut', 15_000);
+    lab.server.send({ type: 'observed', events: [replaced('dc1')] });
+    await until(() => operator.observed().length === 3, 'the next event', 10_000);
+    expect(nodesOf(operator.observed())).toEqual(['tn1.001', 'tn1.002', 'dc1']);
+    expect(operator.heard.filter((m) => m.type === 'op-done')).toEqual([{ type: 'op-done', id: 7, mine: false }]);
+    expect(operator.host.incomplete()).toEqual([]);
+  });
+
+  it('says the verdict is incomplete, naming the host and the lost messages, when the host no longer keeps them', async () => {
+    const keys = labKeys();
+    const lab = await startHost(keys, undefined, { history: { bytes: 0, ms: 30_000 } });
+    const path = await cuttablePath(lab.endpoint);
+    const operator = await connect(keys, path.endpoint);
+    lab.server.send({ type: 'observed', events: [replaced('tn1.001')] });
+    await until(() => operator.observed().length === 1, 'the first event', 10_000);
+    path.cut();
+    await until(() => operator.gone() === 1, 'the operator noticing the cut', 10_000);
+    lab.server.send({ type: 'observed', events: [replaced('tn1.002')] });
+    lab.server.send({ type: 'observed', events: [replaced('dc1')] });
+    path.restore();
+    await until(() => operator.host.alive(), 'the channel up again', 15_000);
+    // messages 0 and 1 went (the backlog's chunk, tn1.001), 2 and 3 were lost
+    expect(operator.host.incomplete()).toEqual([
+      'dc1: its messages 2 to 3 were lost while the operator channel was down (the host no longer kept them)',
+    ]);
+  });
+
+  it("makes gridbench campaign exit 1 with its verdict incomplete, naming the host, when a host's messages were lost", async () => {
+    const topology = { dcs: 1, tns: 2 };
+    const wire = await zmqWire(topology);
+    opened.push(wire);
+    const token = 'operator-channel-test-token';
+    const attack = await startAttackPort(wire.broker.control, { endpoint: 'tcp://127.0.0.1:0', token });
+    opened.push(attack);
+    const state = join(dir, 'state');
+    const hostDir = join(dir, 'host-dc1');
+    mkdirSync(hostDir, { recursive: true });
+    provisionOperatorKey(state);
+    exportOperatorKeys(state, hostDir, 'dc1');
+    const hostKeys = loadHostOperatorKeys(hostDir);
+    let hellos = 0;
+    const lab = await startHost({ host: hostKeys.keys, operator: { publicKey: hostKeys.operatorPublicKey, secretKey: '' } }, undefined, {
+      history: { bytes: 0, ms: 30_000 },
+      onOperator: () => hellos++,
+    });
+    // as a real host: a batch every 250 ms, saying it sent everything up to now
+    const batches = setInterval(() => lab.server.send({ type: 'observed', events: [], upTo: Date.now() }), 250);
+    opened.push({ close: async () => clearInterval(batches) });
+    const path = await cuttablePath(lab.endpoint);
+    const scenario = join(dir, 'campaign.yaml');
+    writeFileSync(scenario, ['name: gap', 'seed: 4', 'modes: [lean]', 'duration: 8s', 'topology: { dcs: 1, tnsPerDc: 2 }'].join('\n'));
+    const campaign = gridbench(
+      [
+        'campaign',
+        '--scenario',
+        scenario,
+        '--attack',
+        attack.endpoint,
+        '--mode',
+        'lean',
+        '--state',
+        state,
+        '--host',
+        `dc1=${path.endpoint}`,
+      ],
+      { GRIDBENCH_ATTACK_TOKEN: token },
+    );
+    await until(() => hellos === 1, 'the campaign saying hello', 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    path.cut();
+    await new Promise((r) => setTimeout(r, 1_000));
+    path.restore();
+    const { code, out } = await campaign.ended;
+    expect(hellos).toBe(2);
+    const result = JSON.parse(out.trim().split('\n').at(-1)!) as { violations: unknown[]; incomplete: string[] };
+    expect(result.violations).toEqual([]);
+    expect(result.incomplete).toHaveLength(1);
+    expect(result.incomplete[0]).toMatch(/^dc1: its messages \d+ to \d+ were lost while the operator channel was down/);
+    expect(out).toContain('gridbench campaign: the verdict is incomplete: dc1: its messages');
+    expect(code).toBe(1);
+  }, 60_000);
 });

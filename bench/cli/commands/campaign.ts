@@ -12,7 +12,8 @@
  * judged here (campaign-relay.ts), in the order of the hosts' times: their clocks must agree (NTP)
  * to well within a frame's latency. Without them, a step that needs the nodes fails at once, named.
  * Prints, as JSON, what the attacker put on the wire and what the nodes refused per goal, the
- * goal oracle's violations and the failed steps.
+ * goal oracle's violations, the failed steps and what the verdict misses (incomplete: a host's
+ * messages lost to the operator, each naming the host; exit 1).
  */
 import { loadAttackToken } from '../../../channel/broker-auth';
 import { loadCampaign } from '../../campaign/load';
@@ -156,8 +157,11 @@ export const command: Command = {
       await new Promise((resolve) => setTimeout(resolve, duration));
       relay.end();
       const { violations, failedSteps } = await relay.finish();
-      console.log(JSON.stringify({ ...tally, violations, failedSteps }));
-      return failedSteps.length || violations.length ? EXIT.error : EXIT.ok;
+      // what a host's nodes accepted may be among what was lost of its messages: no verdict of "no violation" then
+      const incomplete = hosts.flatMap((h) => h.incomplete());
+      if (incomplete.length) log(`the verdict is incomplete: ${incomplete.join('; ')}`);
+      console.log(JSON.stringify({ ...tally, violations, failedSteps, incomplete }));
+      return failedSteps.length || violations.length || incomplete.length ? EXIT.error : EXIT.ok;
     } catch (err) {
       log((err as Error).message);
       return EXIT.error;
