@@ -65,10 +65,13 @@ describe("a lab host's operator channel", () => {
       // no CURVE at all
       await sendAs(endpoint, {}, [FORGED]);
       await until(() => refusals('unauthenticated') >= 1, 'the plain client refused', 10_000);
-      // the broker's own keys, and a TN's from a compromised host: keys the operator channel does not know
+      // the broker's own keys, a TN's from a compromised host, and a compromised host's own operator
+      // channel key pair (provisioning's operator-host key): keys the operator channel does not admit
       for (const keys of [
         keysIn(join(lab.hostState('channel'), 'channel', 'broker.key.json')),
         keysIn(join(lab.hostState('tns:dc1'), 'channel', 'nodes', 'tn1.001.key.json')),
+        keysIn(join(lab.hostState('tns:dc1'), 'channel', 'operator-host.key.json')),
+        keysIn(join(lab.hostState('dc1'), 'channel', 'operator-host.key.json')),
       ]) {
         const before = refusals('unauthenticated');
         await sendAs(endpoint, { curveServerKey: hostPublicKey, curvePublicKey: keys.publicKey, curveSecretKey: keys.secretKey }, [FORGED]);
@@ -121,7 +124,7 @@ describe("a lab host's operator channel", () => {
     const metrics = (dirName: string) => readFileSync(join(dir, 'results', 'lab-lean', dirName, 'metrics.lp'), 'utf8').split('\n');
     const dc1 = metrics('dc1');
     const counted = (reason: string) => dc1.filter((l) => l.startsWith('operator_rejected,') && l.includes(`reason=${reason}`)).length;
-    expect(counted('unauthenticated')).toBeGreaterThanOrEqual(3);
+    expect(counted('unauthenticated')).toBeGreaterThanOrEqual(5);
     expect(counted('malformed')).toBe(4);
     expect(counted('not-offered')).toBe(1);
     // one automation command on dc1's segment: the genuine operator's, none of the forged ones

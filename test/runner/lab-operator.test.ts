@@ -62,6 +62,9 @@ interface Report {
   readonly rejected: Record<string, number>;
   readonly violations: readonly unknown[];
   readonly failedSteps: readonly unknown[];
+  readonly incomplete: readonly string[];
+  /** What the hosts handed the goal oracle, by kind (issued, sent, accepted, replaced). */
+  readonly observed: Record<string, number>;
 }
 
 /** `<campaign>:<goal>` counts summed by goal, as the summary's per-goal rows count them. */
@@ -75,6 +78,11 @@ const byGoal = (counts: Record<string, number>) => {
 /** The same verdicts as in process: nothing accepted, no step failed, injected and rejected per goal in the same ranges. */
 function expectSameVerdicts(inProcess: ModeSummary, lab: Report): void {
   expect(lab.violations).toEqual([]);
+  expect(lab.incomplete).toEqual([]);
+  // no violation among acceptances the oracle heard: the hosts' nodes' genuine traffic (automation,
+  // meter rounds) reached it, sent and accepted, not nothing at all
+  expect(lab.observed.sent ?? 0).toBeGreaterThan(0);
+  expect(lab.observed.accepted ?? 0).toBeGreaterThan(0);
   expect(lab.failedSteps).toEqual([]);
   expect(inProcess.violations).toEqual([]);
   expect(inProcess.failedSteps).toEqual([]);

@@ -106,8 +106,11 @@ export const command: Command = {
       // what a host says before the relay is there (its backlog, its keys) waits for it, in order
       let relay: CampaignRelay | undefined;
       const early: [string, HostMessage][] = [];
+      // what the oracle was handed, by kind: a verdict of no violation means something only if it heard acceptances
+      const observed: Record<string, number> = {};
       const heard = (host: string, m: HostMessage) => {
         if (!relay) return void early.push([host, m]);
+        if (m.type === 'observed') for (const e of m.events) observed[e.kind] = (observed[e.kind] ?? 0) + 1;
         relay.hostMessage(host, m);
         if (m.type === 'samples') for (const s of m.samples) relay.observe(s);
       };
@@ -160,7 +163,7 @@ export const command: Command = {
       // what a host's nodes accepted may be among what was lost of its messages: no verdict of "no violation" then
       const incomplete = hosts.flatMap((h) => h.incomplete());
       if (incomplete.length) log(`the verdict is incomplete: ${incomplete.join('; ')}`);
-      console.log(JSON.stringify({ ...tally, violations, failedSteps, incomplete }));
+      console.log(JSON.stringify({ ...tally, violations, failedSteps, incomplete, observed }));
       return failedSteps.length || violations.length || incomplete.length ? EXIT.error : EXIT.ok;
     } catch (err) {
       log((err as Error).message);
