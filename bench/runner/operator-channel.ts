@@ -42,6 +42,10 @@ function* chunks(m: Extract<HostMessage, { type: 'observed' }>): Generator<HostM
   yield { ...m, events: last };
 }
 
+/** The operator channel's largest message (a firmware rollout's image is the largest) and its handshake's time limit. */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const HANDSHAKE_MS = 10_000;
+
 /** How long an operation waits for a connection to its host before it is dropped (the host is down). */
 const SEND_TIMEOUT_MS = 2_000;
 
@@ -98,7 +102,19 @@ export interface OperatorServer {
 export async function serveOperator(options: OperatorServerOptions): Promise<OperatorServer> {
   const context = new zmq.Context();
   const zap = await startZap(context, { keys: options.keys.keys, clients: new Map([['operator', options.keys.operatorPublicKey]]) });
-  const router = new zmq.Router({ context, linger: 0, curveServer: true, curveSecretKey: options.keys.keys.secretKey });
+  const router = new zmq.Router({
+    context,
+    linger: 0,
+    curveServer: true,
+    curveSecretKey: options.keys.keys.secretKey,
+    // without its ZAP handler (gone, never bound) a CURVE server admits any client key: refuse instead
+    zapDomain: 'gridbench-operator',
+    zapEnforceDomain: true,
+    // a client that never finishes its handshake does not hold a connection; a message above the
+    // largest operation (a firmware image) is dropped with its connection by ZeroMQ, never read
+    handshakeInterval: HANDSHAKE_MS,
+    maxMessageSize: MAX_MESSAGE_BYTES,
+  });
   try {
     await router.bind(options.endpoint);
   } catch (err) {

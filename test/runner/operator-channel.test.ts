@@ -18,6 +18,7 @@ import type { HostMessage, Observed, ParentMessage } from '../../bench/runner/ho
 import {
   CHUNK_EVENTS,
   connectOperatorHost,
+  MAX_MESSAGE_BYTES,
   serveOperator,
   type OperatorServer,
   type OperatorServerOptions,
@@ -358,4 +359,16 @@ describe('the operator channel between real ZeroMQ CURVE sockets', () => {
     expect(out).toContain('gridbench campaign: the verdict is incomplete: dc1: its messages');
     expect(code).toBe(1);
   }, 60_000);
+
+  it('drops a message above its largest with its connection, unread; the operator comes back and is served', async () => {
+    const keys = labKeys();
+    const lab = await startHost(keys);
+    const operator = await connect(keys, lab.endpoint);
+    operator.host.send({ type: 'op', id: 1, op: 'confidential', tn: 'tn1.001', payload: Buffer.alloc(MAX_MESSAGE_BYTES + 1024) });
+    await until(() => operator.gone() === 1, 'the connection dropped', 10_000);
+    await until(() => operator.host.alive(), 'the operator back', 15_000);
+    operator.host.send({ type: 'op', id: 2, op: 'confidential', tn: 'tn1.001', payload: Buffer.from('genuine') });
+    await until(() => lab.taken.length > 0, 'the genuine operation', 10_000);
+    expect(lab.taken.map((m) => m.type === 'op' && m.id)).toEqual([2]);
+  });
 });

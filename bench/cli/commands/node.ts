@@ -42,6 +42,9 @@ export const command: Command = {
     if (missing.length) return usageError('node', USAGE, `missing ${missing.map((m) => `--${m}`).join(', ')}`);
     const mode = MODE_NAMES.find((m) => m === values.mode);
     if (!mode) return usageError('node', USAGE, `--mode ${values.mode}: expected ${MODE_NAMES.join(' or ')}`);
+    // a --processes host takes its operations from its parent over IPC; a second channel would be a second operator
+    if (values.operator && typeof process.send === 'function')
+      return usageError('node', USAGE, '--operator: not offered to a host of gridbench run --processes (its parent is its operator)');
     try {
       const scenario = loadScenario(values.scenario!);
       await hostNodes({
