@@ -129,10 +129,17 @@ describe('gridbench provision', () => {
     const operatorKey = JSON.parse(readFileSync(join(state, 'channel', 'operator.key.json'), 'utf8')) as { secretKey: string };
     expect(operatorKey.secretKey).toHaveLength(40);
     expect(readFileSync(join(tns, 'channel', 'operator-host.key.json'), 'utf8')).not.toContain(operatorKey.secretKey);
-    // the broker's share, the attacker's position: nothing of the operator channel
+    // the broker's share, the attacker's position: nothing of the operator channel; the token of the
+    // attack port it serves (provisioning makes it, docker/lab/channel.yaml reads it)
     const channel = join(dir, 'provision-hosts', 'channel');
     expect(gridbench('provision', '--scenario', file, '--state', state, '--host', `channel=${channel}`).code).toBe(0);
-    expect(readdirSync(join(channel, 'channel')).sort()).toEqual(['broker-client-keys.json', 'broker.key.json', 'broker.pub', 'nodes']);
+    expect(readdirSync(join(channel, 'channel')).sort()).toEqual([
+      'attack.token',
+      'broker-client-keys.json',
+      'broker.key.json',
+      'broker.pub',
+      'nodes',
+    ]);
     expect(readdirSync(join(tns, 'channel', 'nodes')).sort()).toEqual(
       ['tn1.001', 'tn1.002', 'tn1.003', 'tn1.004', 'tn1.005'].map((tn) => `${tn}.key.json`),
     );
