@@ -13,7 +13,9 @@
  * only for its own nodes' pending replacements). The broker, the attacker's position, holds neither
  * key and sits on no path of this channel: it cannot order an operation. A client that fails the
  * handshake is refused and counted (`unauthenticated`); a message that is not one the host takes is refused and counted
- * (operator-messages.ts); neither reaches the mode. Messages are v8-serialized, as the IPC channel's
+ * (operator-messages.ts); neither reaches the mode. A host's message to the operator is checked field
+ * by field as well (hostMessage): one of another shape is refused, counted and named in the verdict's
+ * incomplete, never handed to the relay. Messages are v8-serialized, as the IPC channel's
  * structured clone, so bytes and maps cross as they do under --processes.
  */
 import { serialize } from 'node:v8';
@@ -22,7 +24,7 @@ import { startZap, type CurveKeys } from '../../channel/broker-auth';
 import type { NodeId } from '../../core/transport';
 import type { HostMessage, ParentMessage } from './host-messages';
 import type { HostOperatorKeys } from './operator-keys';
-import { decodeMessage, HELLO, parentMessage } from './operator-messages';
+import { decodeMessage, HELLO, hostMessage, parentMessage } from './operator-messages';
 import type { RelayHost } from './campaign-relay';
 import { OperatorBacklog, type BacklogLimits } from './operator-backlog';
 import { OperatorHistory, type HistoryLimits } from './operator-history';
@@ -224,6 +226,8 @@ export interface OperatorHost extends Omit<RelayHost, 'nodes'> {
    * unless this is empty.
    */
   incomplete(): readonly string[];
+  /** The host's messages refused as not one the operator takes (operator-messages.ts hostMessage). */
+  refused(): number;
   close(): Promise<void>;
 }
 
@@ -254,6 +258,12 @@ export async function connectOperatorHost(options: OperatorHostOptions): Promise
   const lost = (what: string) => {
     incomplete.push(`${name}: ${what}`);
     options.log(`${name}: ${what}; the verdict is incomplete`);
+  };
+  let malformed = 0;
+  /** A host's message that is not one the operator takes: dropped, counted and logged; what it would have said is missing from the verdict. */
+  const refuse = (detail: string) => {
+    malformed++;
+    lost(`a message from the host was refused (${detail}); ${malformed} refused so far`);
   };
   const outbox = inOrder<Buffer>(
     (body) => dealer.send(body),
@@ -299,7 +309,10 @@ export async function connectOperatorHost(options: OperatorHostOptions): Promise
     if (seq > next) lost(`its messages ${next} to ${seq - 1} were lost`);
     else if (seq < next) return lost(`its message ${seq} came again, out of order`);
     next = seq + 1;
-    options.onMessage(m as unknown as HostMessage);
+    // a compromised host's message of another shape is refused here, naming the field, never handed to the relay
+    const checked = hostMessage(m);
+    if (typeof checked === 'string') return refuse(checked);
+    options.onMessage(checked);
   };
   const receiving = (async () => {
     try {
@@ -320,6 +333,7 @@ export async function connectOperatorHost(options: OperatorHostOptions): Promise
     name,
     alive: () => alive,
     incomplete: () => incomplete,
+    refused: () => malformed,
     send: (m) => send(m),
     async close() {
       if (closed) return;

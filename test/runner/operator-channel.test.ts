@@ -226,7 +226,7 @@ describe('the operator channel between real ZeroMQ CURVE sockets', () => {
     expect(lab.taken).toMatchObject([{ type: 'op', id: 2 }]);
     expect(lab.refused).toMatchObject([{ reason: 'failed', detail: 'handling it threw: the mode broke on this one' }]);
 
-    // the operator's side: a host's message the relay cannot take (keys that are no map) throws in it
+    // the operator's side: a well-formed host's message whose handling throws in the relay
     const heard: HostMessage[] = [];
     const logs: string[] = [];
     const strict = await connectOperatorHost({
@@ -234,16 +234,55 @@ describe('the operator channel between real ZeroMQ CURVE sockets', () => {
       endpoint: lab.endpoint,
       keys: keys.operator,
       hostPublicKey: keys.host.publicKey,
-      // as the relay takes keys (CampaignRelay.hostMessage)
-      onMessage: (m) => heard.push(m.type === 'keys' ? { type: 'keys', keys: Object.fromEntries(Object.entries(m.keys)) } : m),
+      onMessage: (m) => {
+        if (m.type === 'keys') throw new Error('the relay broke on this one');
+        heard.push(m);
+      },
       onGone: () => {},
       log: (line) => logs.push(line),
     });
     opened.push(strict);
-    lab.server.send({ type: 'keys', keys: null as unknown as Record<string, never> });
+    lab.server.send({ type: 'keys', keys: {} });
     lab.server.send({ type: 'op-done', id: 2, mine: true });
     await until(() => heard.some((m) => m.type === 'op-done'), "the host's message after the one that threw", 10_000);
     expect(logs.some((l) => l.startsWith('dc1: a message from the host could not be taken:'))).toBe(true);
+  });
+
+  it("refuses and counts a host's messages of another shape, naming the field, and takes its next genuine one", async () => {
+    const keys = labKeys();
+    const lab = await startHost(keys);
+    const operator = await connect(keys, lab.endpoint);
+    // what a compromised host (it holds its own channel key) can send: numbered as its genuine messages are
+    const forged = [
+      { type: 'observed', events: [{ at: 'soon', kind: 'replaced', node: 'tn1.001' }] },
+      { type: 'observed', events: [replaced('tn1.001'), { at: Date.now(), kind: 'accepted', acceptance: { node: 'dc1' } }] },
+      { type: 'keys', keys: { dc1: { sign: { secretKey: 'not bytes', publicKey: new Uint8Array(33) }, enc: {} } } },
+      { type: 'register', id: 3, node: 'x'.repeat(100_000), credential: {} },
+      { type: 'op-done', id: 4 },
+      { type: 'samples', samples: [{ measurement: 'frame_rejected', tags: {}, fields: { count: {} }, time: 0 }] },
+      { type: 'bootstrapped', report: {} },
+    ];
+    for (const m of forged) lab.server.send(m as unknown as HostMessage);
+    lab.server.send({ type: 'observed', events: [replaced('tn1.002')] });
+    lab.server.send({ type: 'op-done', id: 9, mine: true });
+    await until(() => operator.heard.some((m) => m.type === 'op-done'), "the host's genuine message after the forged ones", 10_000);
+    // only the genuine ones reach the relay, whole; each forged one is counted and named, none lost in the numbering
+    expect(operator.observed()).toMatchObject([{ kind: 'replaced', node: 'tn1.002' }]);
+    expect(operator.heard.filter((m) => m.type !== 'observed')).toEqual([{ type: 'op-done', id: 9, mine: true }]);
+    expect(operator.host.refused()).toBe(forged.length);
+    const refusals = operator.host.incomplete();
+    expect(refusals).toHaveLength(forged.length);
+    for (const [i, field] of [
+      'observed: events[0].at: expected a number',
+      'observed: events[1].acceptance.cls: expected a message class',
+      'keys: keys.dc1.sign.secretKey: expected bytes',
+      'register: node: expected a name of 1 to 256 characters',
+      'op-done: mine: expected true or false',
+      'samples: samples[0].fields.count: expected a number, a boolean or a string',
+      'type bootstrapped: not a message the operator takes',
+    ].entries())
+      expect(refusals[i]).toContain(`dc1: a message from the host was refused (${field}`);
+    expect(operator.host.alive()).toBe(true);
   });
 
   it('never runs an operation queued for a host that was down, once it is back', async () => {
