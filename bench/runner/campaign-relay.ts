@@ -14,7 +14,7 @@
  *   - the operator's out-of-band side of a replacement: a host's `issue` (a credential from the
  *     roots) and `register` (the HES's host admits the new unit) are granted only for a node of
  *     that host's own selection whose replacement this campaign asked for and has not finished,
- *     once each (outOfBandRefusal). A compromised host asking for another node's credential, or
+ *     once each (outOfBandGrant). A compromised host asking for another node's credential, or
  *     for one nobody is replacing, is refused, counted (operator_rejected) and logged: the roots
  *     sign nothing for it and the HES admits nothing from it (docs/DESIGN.md: a compromised node
  *     must not gain another node's keys).
@@ -66,6 +66,26 @@ export interface CampaignRelayOptions {
   readonly issue?: (node: NodeId) => unknown;
 }
 
+/** One replacement's out-of-band requests: whether it had its issue and its register, and what the operator issued for it. */
+interface Grant {
+  issue: boolean;
+  register: boolean;
+  issued?: unknown;
+}
+
+/**
+ * The certificate of a credential the operator issued, as its host registers it with the HES
+ * (smgw-tls: a TN's new unit registers credential.certDer, nodes/smgw-tls/tls-mode.ts replace);
+ * undefined for a mode whose credential carries none.
+ */
+function issuedCertificate(credential: unknown): Uint8Array | undefined {
+  const cert = typeof credential === 'object' && credential !== null ? (credential as { certDer?: unknown }).certDer : undefined;
+  return cert instanceof Uint8Array ? cert : undefined;
+}
+
+const sameBytes = (a: unknown, b: Uint8Array): boolean =>
+  a instanceof Uint8Array && a.length === b.length && a.every((byte, i) => byte === b[i]);
+
 interface PendingOp {
   readonly waiting: Set<string>;
   readonly results: { mine: boolean; value?: unknown; error?: string }[];
@@ -83,7 +103,7 @@ export class CampaignRelay {
   private readonly keys = new Map<NodeId, Identity>();
   private readonly pending = new Map<number, PendingOp>();
   /** Replacements the campaigns asked for and the hosts have not finished, per node (two campaigns may replace one node at once): whether each had its issue and its register. */
-  private readonly replacing = new Map<NodeId, { issue: boolean; register: boolean }[]>();
+  private readonly replacing = new Map<NodeId, Grant[]>();
   private readonly metrics: Metrics;
   private refused = 0;
   private nextOp = 0;
@@ -135,19 +155,21 @@ export class CampaignRelay {
     } else if (m.type === 'op-done') this.answered(host, m.id, m);
     else if (m.type === 'issue') {
       const from = this.options.hosts().find((h) => h.name === host);
-      const refusal = this.outOfBandRefusal(host, m);
-      if (refusal) return from?.send({ type: 'issued', id: m.id, error: refusal });
+      const grant = this.outOfBandGrant(host, m);
+      if (typeof grant === 'string') return from?.send({ type: 'issued', id: m.id, error: grant });
       try {
         if (!this.options.issue) throw new Error(`${this.options.modeName} mode's new units make their own credentials`);
-        from?.send({ type: 'issued', id: m.id, credential: this.options.issue(m.node) });
+        // kept: the unit's register must carry this credential's certificate, not one of the host's making
+        grant.issued = this.options.issue(m.node);
+        from?.send({ type: 'issued', id: m.id, credential: grant.issued });
       } catch (err) {
         from?.send({ type: 'issued', id: m.id, error: (err as Error).message });
       }
     } else if (m.type === 'register') {
       // the operator registers a replacement unit with the HES, out of band
       const from = this.options.hosts().find((h) => h.name === host);
-      const refusal = this.outOfBandRefusal(host, m);
-      if (refusal) return from?.send({ type: 'registered', id: m.id, error: refusal });
+      const grant = this.outOfBandGrant(host, m);
+      if (typeof grant === 'string') return from?.send({ type: 'registered', id: m.id, error: grant });
       this.ask({ op: 'admit', node: m.node, credential: m.credential }).then(
         () => from?.send({ type: 'registered', id: m.id }),
         (err: unknown) => from?.send({ type: 'registered', id: m.id, error: (err as Error).message }),
@@ -248,11 +270,16 @@ export class CampaignRelay {
   }
 
   /**
-   * Why a host's issue or register is refused, or undefined when it is granted (the grant is then
+   * Why a host's issue or register is refused, or its replacement's grant when it is granted (then
    * used up): only for a node of its own selection, under a replacement this campaign asked for and
-   * the hosts have not finished, once each. A refusal is counted and logged here.
+   * the hosts have not finished, once each; a register whose replacement had a certificate issued
+   * must carry that certificate (a compromised host registering a key of its own making would have
+   * the HES admit a unit the operator never issued). A refusal is counted and logged here.
    */
-  private outOfBandRefusal(host: string, m: { readonly type: 'issue' | 'register'; readonly node: NodeId }): string | undefined {
+  private outOfBandGrant(
+    host: string,
+    m: { readonly type: 'issue' | 'register'; readonly node: NodeId; readonly credential?: unknown },
+  ): string | Grant {
     const refuse = (reason: string, detail: string) => {
       this.metrics.emit('operator_rejected', { count: 1, from: host }, { reason });
       this.options.log(`${host} asked to ${m.type} ${String(m.node)}: refused (${reason}: ${detail}); ${++this.refused} refused so far`);
@@ -263,8 +290,11 @@ export class CampaignRelay {
     if (!under) return refuse('not-pending', `no replacement of ${m.node} is under way`);
     const grant = under.find((g) => !g[m.type]);
     if (!grant) return refuse('again', `the replacement of ${m.node} already had its ${m.type}`);
+    const certificate = m.type === 'register' ? issuedCertificate(grant.issued) : undefined;
+    if (certificate && !sameBytes(m.credential, certificate))
+      return refuse('not-issued', `the certificate registered for ${m.node} is not the one the operator issued for its replacement`);
     grant[m.type] = true;
-    return undefined;
+    return grant;
   }
 
   private drain(until: number): void {
@@ -332,7 +362,7 @@ export class CampaignRelay {
       powerRestored: (dc) => this.ask({ op: 'powerRestored', dc }) as ReturnType<RunnableMode['powerRestored']>,
       replace: async (node) => {
         // its host may ask the operator's side for the new unit's credential and registration until it is done
-        const grant = { issue: false, register: false };
+        const grant: Grant = { issue: false, register: false };
         const under = this.replacing.get(node) ?? [];
         this.replacing.set(node, [...under, grant]);
         try {

@@ -214,8 +214,18 @@ describe("the operator's side of a replacement", () => {
     // and asked again, for a second credential of the same replacement
     relay.hostMessage('tns:dc1', { type: 'issue', id: 6, node: 'tn1.001' });
     refused(tns, 'issued', 6, 'again');
-    // the genuine registration: the HES's host is asked to admit the new unit
-    relay.hostMessage('tns:dc1', { type: 'register', id: 7, node: 'tn1.001', credential: new Uint8Array([4, 5, 6]) });
+    // a register of a certificate other than the one issued (the host's own making, or the issued
+    // one with a byte changed): the HES's host would admit a unit the operator never issued
+    const certDer = (credential.credential as { certDer: Uint8Array }).certDer;
+    relay.hostMessage('tns:dc1', { type: 'register', id: 70, node: 'tn1.001', credential: new Uint8Array([4, 5, 6]) });
+    refused(tns, 'registered', 70, 'not-issued');
+    const tampered = Uint8Array.from(certDer);
+    tampered[tampered.length - 1]! ^= 1;
+    relay.hostMessage('tns:dc1', { type: 'register', id: 71, node: 'tn1.001', credential: tampered });
+    refused(tns, 'registered', 71, 'not-issued');
+    expect(hes.got.some((m) => m.type === 'op' && m.op === 'admit')).toBe(false);
+    // the genuine registration, of the issued certificate: the HES's host is asked to admit the new unit
+    relay.hostMessage('tns:dc1', { type: 'register', id: 7, node: 'tn1.001', credential: Uint8Array.from(certDer) });
     await until(() => hes.got.some((m) => m.type === 'op' && m.op === 'admit'), 'the admit operation at the hosts', 10_000);
     const admit = hes.got.find((m) => m.type === 'op' && m.op === 'admit')!;
     relay.hostMessage('hes', { type: 'op-done', id: admit.type === 'op' ? admit.id : -1, mine: true });
@@ -244,6 +254,8 @@ describe("the operator's side of a replacement", () => {
       ['hes', 'not-its-node'],
       ['tns:dc1', 'not-pending'],
       ['tns:dc1', 'again'],
+      ['tns:dc1', 'not-issued'],
+      ['tns:dc1', 'not-issued'],
       ['tns:dc1', 'again'],
       ['tns:dc1', 'not-pending'],
     ]);
