@@ -55,6 +55,14 @@ export class Random {
     return p > 0 && this.float() < p;
   }
 
+  /**
+   * A retry wait: `ms` scaled by a uniform draw from [0.5, 1.5), so that units that failed together
+   * do not try again together (smgw-tls reconnects, lean registrations).
+   */
+  jittered(ms: number): number {
+    return ms * (0.5 + this.float());
+  }
+
   /** Standard normal draw (Box-Muller). */
   normal(): number {
     let u = 0;

@@ -75,7 +75,7 @@ export class EnrolmentLoop {
     const attemptId = this.attemptId;
     this.send((leftAt) => {
       if (attemptId !== this.attemptId) return;
-      const waitMs = delayMs * (0.5 + this.random.float());
+      const waitMs = this.random.jittered(delayMs);
       const sinceLeft = this.clock.now() - leftAt;
       this.timer = this.clock.setTimer(Math.max(0, waitMs - sinceLeft), () => this.attempt(Math.min(delayMs * 2, this.policy.maxMs)));
     });

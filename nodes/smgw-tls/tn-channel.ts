@@ -357,7 +357,7 @@ export class TnChannel {
   private scheduleRetry(): void {
     const { firstMs, maxMs } = this.options.backoff;
     const base = Math.min(maxMs, firstMs * 2 ** this.attempts++);
-    const delay = base * (0.5 + this.deps.random.float());
+    const delay = this.deps.random.jittered(base);
     this.retryTimer = this.deps.clock.setTimer(delay, () => {
       this.retryTimer = undefined;
       if (!this.channel && !this.closed) this.connect('reconnect');
