@@ -20,10 +20,21 @@ class GilbertElliott implements LossProcess {
   }
 }
 
+/** Independent loss: one draw per PHY frame (a class, not a closure: one per receiver, a million at national scale, issue 13). */
+class Bernoulli implements LossProcess {
+  constructor(
+    private readonly p: number,
+    private readonly random: Random,
+  ) {}
+
+  lost(): boolean {
+    return this.random.chance(this.p);
+  }
+}
+
 export function createLossProcess(spec: LossSpec, random: Random): LossProcess {
   if (spec.model === 'gilbert-elliott') return new GilbertElliott(spec, random);
-  const p = spec.p;
-  return { lost: () => random.chance(p) };
+  return new Bernoulli(spec.p, random);
 }
 
 /** One jitter draw in ms, never negative (see profile.ts for each distribution). */

@@ -128,8 +128,8 @@ export class TnCpu {
   /** Bumped by a power cut or close: work queued before it never completes. */
   private generation = 0;
   private stopped = false;
-  /** Effects waiting on the CPU: a power cut or close cancels them. */
-  private readonly waiting = new Set<TimerHandle>();
+  /** Effects waiting on the CPU: a power cut or close cancels them (made on first use: most TNs rarely wait, issue 13). */
+  private waiting: Set<TimerHandle> | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -151,11 +151,12 @@ export class TnCpu {
     const delay = this.occupy(ops) - this.clock.now();
     if (delay <= 0) return effect();
     const generation = this.generation;
+    const waiting = (this.waiting ??= new Set());
     const timer = this.clock.setTimer(delay, () => {
-      this.waiting.delete(timer);
+      waiting.delete(timer);
       if (generation === this.generation) effect();
     });
-    this.waiting.add(timer);
+    waiting.add(timer);
   }
 
   /** The CPU came back from a power cut: what it was computing is lost, new work starts now. */
@@ -173,6 +174,7 @@ export class TnCpu {
   }
 
   private cancelWaiting(): void {
+    if (!this.waiting) return;
     for (const timer of this.waiting) timer.cancel();
     this.waiting.clear();
   }

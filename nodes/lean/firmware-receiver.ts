@@ -35,12 +35,19 @@ export interface FirmwareReceiverDeps {
   readonly clock: Clock;
   readonly store: NodeStore;
   readonly crypto: CryptoBackend;
+}
+
+/**
+ * What the receiver asks of its TN. Methods of the TN itself rather than closures made for each
+ * receiver: a national run holds a million of them (issue 13).
+ */
+export interface FirmwareHost {
   /** The key releases are signed with: the HES's, as its certificate (manufacturer -> HES) states. */
-  readonly signerKey: () => Uint8Array | undefined;
+  firmwareSignerKey(): Uint8Array | undefined;
   /** Counts a refusal found after its frame was taken in (a held chunk judged later). */
-  readonly refuse: (rejection: Rejection, rx: ReceivedFrame) => void;
+  refuseHeldFrame(rejection: Rejection, rx: ReceivedFrame): void;
   /** Occupies the TN's CPU with the operations a frame cost. */
-  readonly spent: (ops: readonly CryptoOp[]) => void;
+  occupyCpu(ops: readonly CryptoOp[]): void;
 }
 
 /** An image installed: its manifest and how long its transfer took. */
@@ -55,7 +62,10 @@ export class FirmwareReceiver {
   private floor: number;
   private transfer: FirmwareTransfer | undefined;
 
-  constructor(private readonly deps: FirmwareReceiverDeps) {
+  constructor(
+    private readonly deps: FirmwareReceiverDeps,
+    private readonly host: FirmwareHost,
+  ) {
     const firmware = getJson<{ version: number; floor?: number }>(deps.store, 'firmware');
     this.installedVersion = firmware?.version ?? 0;
     this.floor = firmware?.floor ?? 0;
@@ -85,9 +95,9 @@ export class FirmwareReceiver {
       return reject('firmware-rollback', `version ${manifest.version} below ${this.floor}, the release current when this unit enrolled`);
     if (this.transfer && this.transfer.manifest.version >= manifest.version && equalBytes(this.transfer.manifest.signed, manifest.signed))
       return; // the same manifest again (a carousel pass): the transfer goes on
-    const signerKey = this.deps.signerKey();
+    const signerKey = this.host.firmwareSignerKey();
     if (!signerKey) return reject('not-enrolled', 'firmware manifest before the HES certificate is known');
-    this.deps.spent(['verify']);
+    this.host.occupyCpu(['verify']);
     if (!this.deps.crypto.verify(manifest.signature, manifest.signed, signerKey)) return reject('bad-signature', 'firmware manifest');
     if (this.transfer && this.transfer.manifest.version > manifest.version)
       return reject('firmware-rollback', `version ${manifest.version} below the transfer in progress`);
@@ -145,7 +155,7 @@ export class FirmwareReceiver {
     transfer.links.set(chunk.index + 1, chunk.next);
     for (const h of transfer.held.get(chunk.index) ?? [])
       if (!equalBytes(h.chunk.data, chunk.data) || !equalBytes(h.chunk.next, chunk.next))
-        this.deps.refuse(this.forged(chunk.index, chunk.version), h.rx);
+        this.host.refuseHeldFrame(this.forged(chunk.index, chunk.version), h.rx);
     transfer.held.delete(chunk.index);
     const following = chunk.index + 1;
     if (following >= transfer.chunkCount || transfer.chunks.has(following)) return undefined;

@@ -19,7 +19,20 @@ interface StoredKeys {
   encPublic: string;
 }
 
+/**
+ * The identity each store holds, once decoded: the mode (provisioning) and the node load the same
+ * keys, and a national run would hold a million copies twice (issue 13). A store's keys are
+ * written once, here, so the copy never goes stale.
+ */
+const loaded = new WeakMap<NodeStore, Identity>();
+
 export function loadOrCreateIdentity(store: NodeStore, crypto: CryptoBackend): Identity {
+  let identity = loaded.get(store);
+  if (!identity) loaded.set(store, (identity = loadOrCreate(store, crypto)));
+  return identity;
+}
+
+function loadOrCreate(store: NodeStore, crypto: CryptoBackend): Identity {
   const stored = getJson<StoredKeys>(store, 'keys');
   if (stored) {
     return {

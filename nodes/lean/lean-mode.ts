@@ -90,6 +90,10 @@ export class LeanMode implements BenchMode {
   private readonly refusals = new RefusalTally();
   private readonly metrics: Metrics;
   private readonly installs = new Set<(version: number) => void>();
+  /** Every TN's install hook: one function for all (a million TNs, issue 13). */
+  private readonly installed = (version: number): void => {
+    for (const listener of [...this.installs]) listener(version);
+  };
   private closing: Promise<void> | undefined;
   /** What waits on the nodes (a rollout) ends when the mode closes, its timer with it. */
   private readonly closed = new AbortController();
@@ -343,9 +347,7 @@ export class LeanMode implements BenchMode {
       dc,
       hes: ctx.topology.hes,
       meter: ctx.meterFor(tn),
-      onFirmwareInstalled: (version) => {
-        for (const listener of [...this.installs]) listener(version);
-      },
+      onFirmwareInstalled: this.installed,
       ...(relay ? { relay } : {}),
       ...(compute ? { compute } : {}),
       retry: { ...retry, spreadMs: retry.spreadMs ?? this.enrolmentSpreadMs(dc) },

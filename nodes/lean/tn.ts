@@ -29,7 +29,7 @@ import { reject, type Rejection, type Result } from '../protocol/rejection';
 import type { DepartureListener, NodeId, ReceivedFrame } from '../../core/transport';
 import type { MeterSource, RelayActuator } from '../mode';
 import { getJson, putJson } from '../store/node-store';
-import { FirmwareReceiver } from './firmware-receiver';
+import { FirmwareReceiver, type FirmwareHost } from './firmware-receiver';
 import { loadDcChain, saveDcChain, verifyDcChain, type DcChainBytes } from './cert-chain';
 import { MANUFACTURER_ID, NO_OBSERVER, type Acceptance } from '../oracle/goal-oracle';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
@@ -64,7 +64,7 @@ interface Counters {
   dc: number;
 }
 
-export class Tn {
+export class Tn implements FirmwareHost {
   readonly identity: Identity;
   private hesCert: Certificate | undefined;
   private dcCert: Certificate | undefined;
@@ -88,12 +88,7 @@ export class Tn {
     this.cpu = new TnCpu(deps.clock, options.compute);
     this.identity = loadOrCreateIdentity(deps.store, deps.crypto);
     this.counters = { hes: 0, confidential: 0, dc: 0, ...getJson<Partial<Counters>>(deps.store, 'counters') };
-    this.firmware = new FirmwareReceiver({
-      ...deps,
-      signerKey: () => this.hesCert?.signKey,
-      refuse: (rejection, rx) => this.inbox.refuse(rejection, rx),
-      spent: (ops) => this.cpu.occupy(ops),
-    });
+    this.firmware = new FirmwareReceiver(deps, this);
     const stored = loadDcChain(deps.store);
     if (stored) {
       const checked = this.checkEnrolment(stored);
@@ -105,6 +100,21 @@ export class Tn {
 
   static create(deps: LeanNodeDeps, options: TnOptions): Tn {
     return new Tn(deps, options);
+  }
+
+  /** FirmwareHost: the key firmware releases are signed with (the HES's, from its certificate). */
+  firmwareSignerKey(): Uint8Array | undefined {
+    return this.hesCert?.signKey;
+  }
+
+  /** FirmwareHost: counts a refusal of a held firmware chunk judged after its frame was taken in. */
+  refuseHeldFrame(rejection: Rejection, rx: ReceivedFrame): void {
+    this.inbox.refuse(rejection, rx);
+  }
+
+  /** FirmwareHost: the CPU time a firmware frame's checks take. */
+  occupyCpu(ops: readonly CryptoOp[]): void {
+    this.cpu.occupy(ops);
   }
 
   get enrolled(): boolean {
