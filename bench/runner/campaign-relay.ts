@@ -8,7 +8,9 @@
  *     (events are judged once every host running says it has sent all of its events up to their
  *     time, its batches' upTo, and at least LAG_MS after it: a host's batch that comes late, from
  *     a loaded host or across a network, holds the judging back rather than being judged out of order),
- *     and the sealed frames on the wire for who can read them;
+ *     and the sealed frames on the wire for who can read them; at the campaign's end (finish) what
+ *     happened up to that time, once every living host has reported up to it (or the wait for one
+ *     runs out: the verdict is incomplete, naming it), and nothing after it;
  *   - refusals: the hosts' frame_rejected samples, which carry the attack label of the frame across
  *     the broker, so that the per-goal rows of the summary mean what they mean in process;
  *   - the operator's out-of-band side of a replacement: a host's `issue` (a credential from the
@@ -41,6 +43,19 @@ import { Schedule } from './schedule';
 /** How long after an event's time it is judged at the soonest: above a host's batch period (250 ms) and the IPC's delay. */
 const LAG_MS = 1_500;
 const DRAIN_MS = 500;
+/**
+ * How long finish waits for every living host to report up to the campaign's end: a host's batch
+ * comes within LAG_MS of its time (the judging's own lag), twice that for a loaded host, and a
+ * drain period or two of slack. Bounded: a host that never reports leaves the verdict incomplete.
+ */
+const FINISH_WAIT_MS = 2 * LAG_MS + 2 * DRAIN_MS;
+
+/** What the campaigns came to: the goal oracle's violations, the failed steps, and what the verdict misses, each naming its host. */
+export interface CampaignVerdict {
+  readonly violations: readonly Violation[];
+  readonly failedSteps: readonly StepFailure[];
+  readonly incomplete: readonly string[];
+}
 
 /** A host process as the relay sees it. */
 export interface RelayHost {
@@ -110,6 +125,7 @@ export class CampaignRelay {
   private drainer: NodeJS.Timeout | undefined;
   private runner: CampaignRunner | undefined;
   private startTimer: NodeJS.Timeout | undefined;
+  private finished: Promise<CampaignVerdict> | undefined;
 
   private constructor(
     private readonly options: CampaignRelayOptions,
@@ -226,22 +242,66 @@ export class CampaignRelay {
   }
 
   /** Judges what is left, emits the last tallies and ends the attacker's session. */
-  async finish(): Promise<{ violations: readonly Violation[]; failedSteps: readonly StepFailure[] }> {
+  finish(): Promise<CampaignVerdict> {
+    // once: a second call (a closing after the verdict) gets the same verdict, with no second wait
+    return (this.finished ??= this.finishing());
+  }
+
+  private async finishing(): Promise<CampaignVerdict> {
+    // the campaign's end: its verdict is about what happened up to now (a lab's hosts outlive it)
+    const horizon = this.clock.now();
     clearTimeout(this.startTimer);
     clearInterval(this.drainer);
-    this.drain(Infinity);
+    const incomplete = await this.judgeUpTo(horizon);
     const failedSteps = this.runner?.finish() ?? [];
     for (const p of this.pending.values()) p.reject(new Error(`${p.op.op}: the run ended first`));
     this.pending.clear();
     await this.control.close();
-    return { violations: this.oracle.violations, failedSteps };
+    return { violations: this.oracle.violations, failedSteps, incomplete };
+  }
+
+  /**
+   * Judges the events up to `horizon` once every living host has reported up to it, waiting for
+   * them at most FINISH_WAIT_MS: judged before a host's batches are in, its node's sending would
+   * come after the acceptance of what it sent, a violation that never was. A host still short of
+   * the horizon then has its later events, and what the others reported after its last batch, left
+   * unjudged: named in what is returned, the verdict's incomplete. Events after the horizon are not
+   * the campaign's: counted and logged, not judged.
+   */
+  private async judgeUpTo(horizon: number): Promise<string[]> {
+    const deadline = this.clock.now() + FINISH_WAIT_MS;
+    while (this.reported() < horizon && this.clock.now() < deadline) await this.clock.sleep(DRAIN_MS / 5);
+    const judged = Math.min(horizon, this.reported());
+    this.drain(judged);
+    const unjudged = this.queue.filter((e) => e.at <= horizon).length;
+    const incomplete = this.livingHosts()
+      .filter((h) => (this.reportedUpTo.get(h.name) ?? -Infinity) < horizon)
+      .map((h) => {
+        const upTo = this.reportedUpTo.get(h.name);
+        const short =
+          upTo === undefined ? 'reported none of its events' : `reported its events up to ${Math.round(horizon - upTo)} ms before it only`;
+        return `${h.name}: at the campaign's end it ${short} (waited ${FINISH_WAIT_MS / 1000} s); ${unjudged} event(s) of the hosts from then on to the end were not judged`;
+      });
+    for (const line of incomplete) this.options.log(`${line}; the verdict is incomplete`);
+    const after = this.queue.length - unjudged;
+    if (after)
+      this.options.log(
+        `${after} event(s) the hosts reported after the campaign's end were not judged: the campaign's verdict is about its own time`,
+      );
+    this.queue.length = 0;
+    return incomplete;
   }
 
   /** The time up to which every living host has sent its events (-Infinity while one has sent none). */
   private reported(): number {
     let upTo = Infinity;
-    for (const h of this.options.hosts()) if (h.alive()) upTo = Math.min(upTo, this.reportedUpTo.get(h.name) ?? -Infinity);
+    for (const h of this.livingHosts()) upTo = Math.min(upTo, this.reportedUpTo.get(h.name) ?? -Infinity);
     return upTo;
+  }
+
+  /** The hosts whose events the judging waits for. */
+  private livingHosts(): RelayHost[] {
+    return this.options.hosts().filter((h) => h.alive());
   }
 
   private hostNamed(host: string): RelayHost | undefined {

@@ -398,7 +398,13 @@ async function runModeProcesses(
     durationMs: reports.reduce((m, r) => Math.max(m, r.durationMs), 0),
   };
   return {
-    facts: { mode, bootstrap, ...facts, ...(campaignOutcome ?? {}) },
+    // the hosts have all ended when the relay judges: every event they sent is in (its incomplete, empty then, is logged by the relay)
+    facts: {
+      mode,
+      bootstrap,
+      ...facts,
+      ...(campaignOutcome ? { violations: campaignOutcome.violations, failedSteps: campaignOutcome.failedSteps } : {}),
+    },
     processes: [
       { name: named('channel'), pid: broker.pid, outcome: brokerOutcome },
       ...hosts.map((h) => ({ name: h.name, pid: h.child.pid, outcome: h.outcome ?? 'ok' })),

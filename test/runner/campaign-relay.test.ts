@@ -79,7 +79,8 @@ async function relayOf(hosts: readonly TestHost[], options: (scenario: Scenario)
 // an automation command dc1 signed for its segment, and tn1.001 accepting it
 const SIGNED = new Uint8Array([MessageClass.Automation, 1, 2, 3]);
 const sent = (at: number): Observed => ({ at, kind: 'sent', sender: 'dc1', signed: SIGNED });
-const accepted = (at: number): Observed => ({
+/** `signed`: another command's bytes, one dc1 never sent. */
+const accepted = (at: number, signed = SIGNED): Observed => ({
   at,
   kind: 'accepted',
   acceptance: {
@@ -88,13 +89,21 @@ const accepted = (at: number): Observed => ({
     sender: 'dc1',
     recipient: 'dc1',
     counter: 1,
-    signed: SIGNED,
+    signed,
     signerKey: new Uint8Array(32),
   },
 });
 const observed = (events: Observed[], upTo: number): HostMessage => ({ type: 'observed', events, upTo });
 /** Two drain periods of the relay (500 ms each) and then some. */
 const TICKS_MS = 1_300;
+
+/** The relay's verdict, its living hosts each saying at once that it has sent everything up to the campaign's end. */
+function finishWith(relay: CampaignRelay, ...living: TestHost[]) {
+  const verdict = relay.finish();
+  // a millisecond on: the relay's clock has fractions of one
+  for (const h of living) relay.hostMessage(h.name, observed([], Date.now() + 1));
+  return verdict;
+}
 
 describe('the campaign relay judges what the hosts observed', () => {
   it("judges an event only once every living host's batches are in up to its time, however late a host's batch", async () => {
@@ -109,8 +118,9 @@ describe('the campaign relay judges what the hosts observed', () => {
     // judged now, at a fixed lag, the acceptance would be of a command nobody sent
     await sleep(TICKS_MS);
     relay.hostMessage('dc1', observed([sent(t - 10)], Date.now()));
-    const { violations } = await relay.finish();
+    const { violations, incomplete } = await finishWith(relay, dc1, tns);
     expect(violations).toEqual([]);
+    expect(incomplete).toEqual([]);
   });
 
   it('does not wait for a host that is gone: what the others said is judged without it', async () => {
@@ -126,8 +136,83 @@ describe('the campaign relay judges what the hosts observed', () => {
     // proof that it was: what dc1's host says when it comes back (its backlog) comes too late for it
     dc1.living = true;
     relay.hostMessage('dc1', observed([sent(t - 10)], Date.now()));
-    const { violations } = await relay.finish();
+    const { violations } = await finishWith(relay, dc1, tns);
     expect(violations.map((v) => v.detail)).toEqual(['tn1.001 accepted Automation #1 that no genuine party sent']);
+  });
+});
+
+describe("the campaign's end", () => {
+  it("waits for a living host's batches up to the end: an acceptance whose sending the DC's host reports after the end is no violation", async () => {
+    const dc1 = new TestHost('dc1');
+    const tns = new TestHost('tns:dc1');
+    const { relay, log } = await relayOf([dc1, tns]);
+    // just before the end dc1 sent a command and tn1.001 accepted it; the TNs' host said so,
+    // dc1's host is loaded: its last batch is a second old (a lab's hosts outlive the campaign)
+    const t = Date.now() - 200;
+    relay.hostMessage('dc1', observed([], t - 1_000));
+    relay.hostMessage('tns:dc1', observed([accepted(t)], Date.now()));
+    const verdict = relay.finish();
+    await sleep(300);
+    // after the end: dc1's batch with the sending; and an acceptance of the TNs' host after the
+    // end, of a command nobody sent, which is not the campaign's to judge
+    relay.hostMessage('dc1', observed([sent(t - 10)], Date.now() + 100));
+    relay.hostMessage('tns:dc1', observed([accepted(Date.now() + 50, new Uint8Array([1]))], Date.now() + 100));
+    const { violations, incomplete } = await verdict;
+    expect(violations).toEqual([]);
+    expect(incomplete).toEqual([]);
+    expect(log).toContain(
+      "1 event(s) the hosts reported after the campaign's end were not judged: the campaign's verdict is about its own time",
+    );
+  });
+
+  it('still finds an acceptance before the end of a command no genuine party sent', async () => {
+    const dc1 = new TestHost('dc1');
+    const tns = new TestHost('tns:dc1');
+    const { relay } = await relayOf([dc1, tns]);
+    const t = Date.now() - 200;
+    relay.hostMessage('dc1', observed([], t - 1_000));
+    relay.hostMessage('tns:dc1', observed([accepted(t)], Date.now()));
+    const verdict = relay.finish();
+    await sleep(300);
+    // dc1's host reports up to past the end: it sent nothing
+    for (const h of [dc1, tns]) relay.hostMessage(h.name, observed([], Date.now() + 1));
+    const { violations, incomplete } = await verdict;
+    expect(violations.map((v) => v.detail)).toEqual(['tn1.001 accepted Automation #1 that no genuine party sent']);
+    expect(incomplete).toEqual([]);
+  });
+
+  it('names a living host that does not report up to the end within the wait: the verdict is incomplete, not judged without it', async () => {
+    const dc1 = new TestHost('dc1');
+    const tns = new TestHost('tns:dc1');
+    const { relay } = await relayOf([dc1, tns]);
+    const t = Date.now() - 200;
+    relay.hostMessage('dc1', observed([], t - 1_000));
+    relay.hostMessage('tns:dc1', observed([accepted(t)], Date.now()));
+    // dc1's host says nothing more (hung, or its channel silent): the verdict returns, bounded
+    const { violations, incomplete } = await finishWith(relay, tns);
+    expect(violations).toEqual([]);
+    expect(incomplete).toEqual([
+      expect.stringMatching(
+        /^dc1: at the campaign's end it reported its events up to \d+ ms before it only \(waited \d+ s\); 1 event\(s\) of the hosts from then on to the end were not judged$/,
+      ),
+    ]);
+  });
+
+  it('under --processes, with every host ended, judges everything they sent before they ended', async () => {
+    const dc1 = new TestHost('dc1');
+    const tns = new TestHost('tns:dc1');
+    const { relay } = await relayOf([dc1, tns]);
+    const t = Date.now() - 50;
+    // a genuine command and its acceptance, and an acceptance of one nobody sent, in the hosts' last batches
+    relay.hostMessage('dc1', observed([sent(t - 10)], Date.now()));
+    relay.hostMessage('tns:dc1', observed([accepted(t), accepted(t + 5, new Uint8Array([9]))], t + 10));
+    for (const h of [dc1, tns]) {
+      h.living = false;
+      relay.hostGone(h.name);
+    }
+    const { violations, incomplete } = await relay.finish();
+    expect(violations.map((v) => v.detail)).toEqual(['tn1.001 accepted Automation #1 that no genuine party sent']);
+    expect(incomplete).toEqual([]);
   });
 });
 
@@ -144,7 +229,7 @@ describe('what a host may report', () => {
     const key = { publicKey: new Uint8Array(32), secretKey: new Uint8Array(32) };
     relay.hostMessage('tns:dc1', { type: 'keys', keys: { hes: key, dc1: key, 'tn1.001': key } } as unknown as HostMessage);
     relay.hostMessage('dc1', observed([], Date.now()));
-    const { violations } = await relay.finish();
+    const { violations } = await finishWith(relay, dc1, tns);
     expect(violations.map((v) => v.detail)).toEqual(['tn1.001 accepted Automation #1 that no genuine party sent']);
     const rejected = samples.filter((s) => s.measurement === 'operator_rejected');
     expect(rejected.map((s) => [s.fields.from, s.fields.count, s.tags.reason])).toEqual([
@@ -259,7 +344,7 @@ describe("the operator's side of a replacement", () => {
       ['tns:dc1', 'again'],
       ['tns:dc1', 'not-pending'],
     ]);
-    const { failedSteps } = await relay.finish();
+    const { failedSteps } = await finishWith(relay, hes, dc1, tns);
     expect(failedSteps).toEqual([]);
   });
 });

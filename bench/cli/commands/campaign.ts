@@ -159,9 +159,11 @@ export const command: Command = {
       relay.start(Date.now());
       await new Promise((resolve) => setTimeout(resolve, duration));
       relay.end();
-      const { violations, failedSteps } = await relay.finish();
-      // what a host's nodes accepted may be among what was lost of its messages: no verdict of "no violation" then
-      const incomplete = hosts.flatMap((h) => h.incomplete());
+      const judged = await relay.finish();
+      const { violations, failedSteps } = judged;
+      // what a host's nodes accepted may be among what was lost of its messages, or what it had not
+      // reported by the campaign's end: no verdict of "no violation" then
+      const incomplete = [...hosts.flatMap((h) => h.incomplete()), ...judged.incomplete];
       if (incomplete.length) log(`the verdict is incomplete: ${incomplete.join('; ')}`);
       console.log(JSON.stringify({ ...tally, violations, failedSteps, incomplete, observed }));
       return failedSteps.length || violations.length || incomplete.length ? EXIT.error : EXIT.ok;
