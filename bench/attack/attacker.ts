@@ -31,6 +31,8 @@ export interface AttackerOptions {
   readonly name?: string;
   /** Told of every node the attacker compromises (the campaigns tell the goal oracle). */
   readonly onCompromise?: (node: NodeId) => void;
+  /** Told after each frame one of this attacker's recordings took (a campaign's `until` checks then). */
+  readonly onRecorded?: () => void;
 }
 
 export class Attacker {
@@ -72,7 +74,9 @@ export class Attacker {
   record(match: Matcher = {}): Recording {
     const frames: TapEvent[] = [];
     const stop = this.options.control.tap((event) => {
-      if (!event.injectedBy) frames.push(event);
+      if (event.injectedBy) return;
+      frames.push(event);
+      this.options.onRecorded?.();
     }, match);
     return { frames, stop };
   }

@@ -29,6 +29,15 @@ export interface CampaignApi {
   at(runTimeMs: number): Promise<void>;
   sleep(ms: number): Promise<void>;
   /**
+   * Waits until `done()` holds, checked at once and after each frame a recording of the run's
+   * attackers takes, for at most `within` ms (scaled as sleep's): true when it held, false at the
+   * bound, when the campaign's log says `what` was not there. A campaign that acts on what it
+   * recorded waits for it with this rather than assuming a time: under --processes a frame reaches
+   * the attacker's recording over the broker's attack port, later than the run's clock says it
+   * was sent, and later still on a loaded machine.
+   */
+  until(done: () => boolean, options: { readonly within: number; readonly what: string }): Promise<boolean>;
+  /**
    * Reports that the attack succeeded against `goal` in a way no node can notice (the attacker
    * read a confidential message, say): counted as an accepted violation of that goal. After the
    * run's end (a rollout cut short by the closing) it is logged, not counted.

@@ -7,6 +7,7 @@
  * Every step (and every TypeScript campaign) is awaited: one that throws or rejects is logged
  * and kept, with its campaign and step, for the run's summary, where it fails the run.
  */
+import { untilDone } from '../../core/clock-wait';
 import type { Sample } from '../../core/metrics';
 import { cryptoBackend } from '../../nodes/crypto';
 import { Attacker } from '../attack/attacker';
@@ -52,6 +53,8 @@ export class CampaignRunner implements CampaignHost {
   private readonly running = new Set<StepAttribution>();
   private readonly failed: StepFailure[] = [];
   private finished = false;
+  /** The checks of campaigns' `until` waits, run after each frame any attacker recorded. */
+  private readonly recorded = new Set<() => void>();
 
   private constructor(
     private readonly campaigns: readonly LoadedCampaign[],
@@ -81,6 +84,7 @@ export class CampaignRunner implements CampaignHost {
         crypto: cryptoBackend(this.ctx.crypto ?? 'node'),
         name: label,
         onCompromise: (node) => this.ctx.oracle.compromised(node),
+        onRecorded: () => this.recorded.forEach((check) => check()),
         ...(keysOf ? { keysOf } : {}),
       });
       this.attackers.set(label, a);
@@ -171,6 +175,15 @@ export class CampaignRunner implements CampaignHost {
       attacker: (goal) => this.attacker(name, goal),
       at: (t) => clock.sleep(this.startedAt + t * this.timeScale - clock.now()),
       sleep: (ms) => clock.sleep(ms * this.timeScale),
+      until: async (done, { within, what }) => {
+        const subscribe = (check: () => void) => {
+          this.recorded.add(check);
+          return () => this.recorded.delete(check);
+        };
+        if (await untilDone(clock, subscribe, done, within * this.timeScale)) return true;
+        this.ctx.log?.(`campaign ${name}: ${what}: not there within ${within * this.timeScale} ms; going on without it`);
+        return false;
+      },
       breach: (goal, detail) => {
         // after the run's end (a rollout cut short by the closing), as a step's failure then: logged, not counted
         if (this.finished) return this.ctx.log?.(`campaign ${name}: after the run ended, not counted: ${goal}: ${detail}`);

@@ -32,11 +32,17 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   const csrs = attacker.record({ class: 'dc-csr', from: dc1 });
   await api.at(5_000);
   await api.mode.replace(dc2); // the attacker watches dc2's new unit enrol: a genuine chain to borrow
-  const other = decodeAs(enrolments.frames.find((f) => f.to === dc2)!.bytes, MessageClass.DcEnrolment);
+  const toDc2 = () => enrolments.frames.find((f) => f.to === dc2);
+  if (!(await api.until(() => toDc2() !== undefined, { within: 60_000, what: `${dc2}'s enrolment` }))) return;
+  const other = decodeAs(toDc2()!.bytes, MessageClass.DcEnrolment);
 
   const release = attacker.block({ link: `wan:${dc1}`, class: 'dc-enrolment', to: dc1 });
   const installed = api.mode.replace(dc1);
-  while (csrs.frames.length === 0) await api.sleep(1_000);
+  if (!(await api.until(() => csrs.frames.length > 0, { within: 600_000, what: `${dc1}'s new unit's CSR` }))) {
+    release();
+    await installed;
+    return;
+  }
   const csr = decodeAs(csrs.frames.at(-1)!.bytes, MessageClass.DcCsr);
   const dcCert = (signer: Uint8Array) =>
     issueCertificate({ role: CertRole.Dc, issuer: 'hes', subject: dc1, signKey: csr.signKey, encKey: csr.encKey }, signer, crypto).bytes;

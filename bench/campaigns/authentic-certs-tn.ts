@@ -35,13 +35,21 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   await api.at(5_000);
   await api.mode.replace(sibling);
   if (stranger) await api.mode.replace(stranger);
-  const borrowed = enrolmentOf(seen.frames.find((f) => f.to === sibling)!.bytes);
-  const foreign = stranger ? enrolmentOf(seen.frames.find((f) => f.to === stranger)!.bytes) : undefined;
+  const to = (tn: string) => seen.frames.find((f) => f.to === tn);
+  const enrolled = () => to(sibling) !== undefined && (!stranger || to(stranger) !== undefined);
+  if (!(await api.until(enrolled, { within: 60_000, what: `the enrolments of ${[sibling, stranger].filter(Boolean).join(' and ')}` })))
+    return;
+  const borrowed = enrolmentOf(to(sibling)!.bytes);
+  const foreign = stranger ? enrolmentOf(to(stranger)!.bytes) : undefined;
 
   const held = attacker.record({ link: 'plc:dc1', class: 'tn-enrolment', to: victim });
   const release = attacker.block({ link: 'plc:dc1', class: 'tn-enrolment', to: victim });
   const installed = api.mode.replace(victim);
-  while (held.frames.length === 0) await api.sleep(1_000);
+  if (!(await api.until(() => held.frames.length > 0, { within: 600_000, what: `${victim}'s new unit's enrolment` }))) {
+    release();
+    await installed;
+    return;
+  }
   const genuine = enrolmentOf(held.frames[0]!.bytes);
   const { crypto, keys } = attacker;
   const send = (e: Omit<TnEnrolment, 'cls'>) => attacker.inject('dc1', victim, encodeTnEnrolment(e));

@@ -31,7 +31,11 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   const held = attacker.record({ link: 'plc:dc1', class: 'tn-enrolment', to: victim });
   const release = attacker.block({ link: 'plc:dc1', class: 'tn-enrolment', to: victim });
   const installed = api.mode.replace(victim);
-  while (held.frames.length === 0) await api.sleep(1_000);
+  if (!(await api.until(() => held.frames.length > 0, { within: 600_000, what: `${victim}'s new unit's enrolment` }))) {
+    release();
+    await installed;
+    return;
+  }
   const genuine: TnEnrolment = decodeAs(held.frames[0]!.bytes, MessageClass.TnEnrolment);
   // a HES certificate for the attacker's key, issued with the HES's own key (it may not issue one)
   const minted = issueCertificate(

@@ -4,6 +4,12 @@
  * compromised DC's and another TN's keys (a breach if it can), replays them to the same TN and to
  * another, readdresses one, and has a compromised recipient re-encrypt the HES-signed content for
  * a different TN. In smgw-tls mode it replays and alters the TLS records instead.
+ *
+ * The recipient is dc1's last TN, the other TN the one before: the first TNs are those the
+ * replacement campaigns replace (replaced-unit-keys, authentic-certs-tn, hes-host-compromise), and
+ * a message for a TN being replaced waits for its new unit to register, at a time that differs
+ * between runs (in process, or under --processes, where the HES learns the new unit over the
+ * operator), as does whose keys the compromised recipient holds.
  */
 import type { CampaignApi } from '../campaign/campaign-api';
 import { decodeFrame } from '../../nodes/protocol/frame';
@@ -20,13 +26,19 @@ const secret = (text: string) => new TextEncoder().encode(text);
 
 export default async function campaign(api: CampaignApi): Promise<void> {
   const attacker = api.attacker('secure_HES_TN');
-  const [recipient, other] = api.topology.tnsOf('dc1');
+  const [other, recipient] = api.topology.tnsOf('dc1').slice(-2);
   if (!recipient || !other) return api.log('needs two TNs on dc1; skipped');
   const messages = attacker.record({ link: 'plc:dc1', class: 'confidential' });
   const records = attacker.record({ link: 'plc:dc1', direction: 'down', class: 'tls-record', to: recipient });
   await api.at(5_000);
   api.mode.confidential(recipient, secret('prepaid balance 12.50 EUR'));
   await api.sleep(20_000);
+  // lean seals the message in a frame of its class, smgw-tls sends it in TLS records
+  const lean = api.mode.keysOf !== undefined;
+  await api.until(() => (lean ? messages.frames.length > 0 : records.frames.length >= 2), {
+    within: 20_000,
+    what: lean ? `the confidential message to ${recipient}` : `two TLS records down to ${recipient}`,
+  });
   for (const f of records.frames.slice(-2)) attacker.replay(f);
   const f = messages.frames.at(-1);
   if (!api.mode.keysOf || !f) return;

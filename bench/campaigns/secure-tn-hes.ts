@@ -27,8 +27,13 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   await api.at(5_000);
   await api.mode.meterRound(60_000);
 
-  for (const f of records.frames.slice(-3)) attacker.replay(f);
-  if (!api.mode.keysOf) return;
+  // the round is over: what it put on the wire may still be on its way to the recordings
+  if (!api.mode.keysOf) {
+    await api.until(() => records.frames.length >= 3, { within: 20_000, what: `three TLS records up from ${thief}` });
+    for (const f of records.frames.slice(-3)) attacker.replay(f);
+    return;
+  }
+  await api.until(() => responses.frames.length > 0, { within: 20_000, what: "the round's meter responses on wan:dc1" });
 
   const stolen = [attacker.compromise('dc1'), attacker.compromise(thief)];
   for (const frame of responses.frames) {
@@ -42,9 +47,11 @@ export default async function campaign(api: CampaignApi): Promise<void> {
 
   // a round the victim's own answer does not reach: the attacker answers for it
   const silence = attacker.block({ link: 'plc:dc1', class: 'meter-response', from: victim });
+  const asked = requests.frames.length;
   const round = api.mode.meterRound(30_000);
   await api.sleep(2_000);
-  const request = decodeFrame(requests.frames.at(-1)!.bytes);
+  await api.until(() => requests.frames.length > asked, { within: 20_000, what: "the new round's meter request" });
+  const request = decodeFrame(requests.frames.at(-1)?.bytes ?? new Uint8Array(0));
   if (request.ok && request.value.cls === MessageClass.MeterRequest) {
     const hesKey = api.mode.keysOf('hes').enc.publicKey;
     const forged = signThenSeal(

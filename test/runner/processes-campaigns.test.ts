@@ -85,20 +85,25 @@ function scenario(group: string, modes: readonly string[]): string {
   return file;
 }
 
-/** The same verdicts: nothing accepted, no step failed, the same goals attacked, injected and rejected counts in the same ranges. */
-function expectSameVerdicts(inProcess: ModeSummary, processes: ModeSummary): void {
-  expect(processes.failedSteps).toEqual([]);
-  expect(processes.violations).toEqual([]);
-  expect(inProcess.failedSteps).toEqual([]);
-  expect(inProcess.violations).toEqual([]);
-  expect(Object.keys(processes.attacks.byGoal).sort()).toEqual(Object.keys(inProcess.attacks.byGoal).sort());
+/**
+ * The same verdicts: nothing accepted, no step failed, the same goals attacked, injected and
+ * rejected counts in the same ranges. A failure names the mode and shows both runs' counts.
+ */
+function expectSameVerdicts(mode: string, inProcess: ModeSummary, processes: ModeSummary): void {
+  const counts = `${mode}: by goal in process ${JSON.stringify(inProcess.attacks.byGoal)}, under --processes ${JSON.stringify(processes.attacks.byGoal)}`;
+  expect(processes.failedSteps, `${mode} under --processes`).toEqual([]);
+  expect(processes.violations, `${mode} under --processes`).toEqual([]);
+  expect(inProcess.failedSteps, `${mode} in process`).toEqual([]);
+  expect(inProcess.violations, `${mode} in process`).toEqual([]);
+  expect(Object.keys(processes.attacks.byGoal).sort(), counts).toEqual(Object.keys(inProcess.attacks.byGoal).sort());
   for (const [goal, a] of Object.entries(inProcess.attacks.byGoal)) {
     const b = processes.attacks.byGoal[goal];
     if (!a || !b) continue; // the goals themselves were compared above
-    expect({ goal, accepted: b.accepted }).toEqual({ goal, accepted: 0 });
+    expect({ mode, goal, accepted: b.accepted }, counts).toEqual({ mode, goal, accepted: 0 });
     // the real clock may add or miss a few frames of a recording or an interceptor
-    expect({ goal, injected: Math.abs(b.injected - a.injected) <= Math.max(3, a.injected / 4) }).toEqual({ goal, injected: true });
-    expect({ goal, rejected: b.rejected > 0 }).toEqual({ goal, rejected: a.rejected > 0 });
+    const near = Math.abs(b.injected - a.injected) <= Math.max(3, a.injected / 4);
+    expect({ mode, goal, injected: near }, counts).toEqual({ mode, goal, injected: true });
+    expect({ mode, goal, rejected: b.rejected > 0 }, counts).toEqual({ mode, goal, rejected: a.rejected > 0 });
   }
 }
 
@@ -118,7 +123,7 @@ describe('every library campaign under --processes', () => {
         ),
       );
       for (const mode of MODES) expect(logs.get(mode)!.filter((l) => /BREACH|the run failed/.test(l))).toEqual([]);
-      MODES.forEach((mode, i) => expectSameVerdicts(inProcess.modes[mode]!, runs[i]!.summary.modes[mode]!));
+      MODES.forEach((mode, i) => expectSameVerdicts(mode, inProcess.modes[mode]!, runs[i]!.summary.modes[mode]!));
       if (group === 'wire') {
         // a DC replaced in its own process: the HES in another admits it, its TNs enrol again
         expect(logs.get('lean')!.some((l) => /dc1 and its TNs enrolled with the genuine chain/.test(l))).toBe(true);
