@@ -38,6 +38,7 @@ import { cryptoBackend } from '../../nodes/crypto';
 import type { Scenario } from '../scenario/schema';
 import type { HostMessage, HostOp, Observed, ParentMessage } from './host-messages';
 import type { RunnableMode } from './mode-factory';
+import { HISTORY_LIMITS } from './operator-history';
 import { Schedule } from './schedule';
 
 /** How long after an event's time it is judged at the soonest: above a host's batch period (250 ms) and the IPC's delay. */
@@ -79,6 +80,8 @@ export interface CampaignRelayOptions {
   readonly log: (line: string) => void;
   /** The operator's side of a replacement: a new unit's credential issued from the provisioned roots (ModeDefinition.issueReplacement). */
   readonly issue?: (node: NodeId) => unknown;
+  /** How long a host whose channel went down may still send again what it sent meanwhile (hostAway; default: what a lab host keeps, HISTORY_LIMITS.ms). */
+  readonly resendWithinMs?: number;
 }
 
 /** One replacement's out-of-band requests: whether it had its issue and its register, and what the operator issued for it. */
@@ -119,6 +122,10 @@ export class CampaignRelay {
   private readonly pending = new Map<number, PendingOp>();
   /** Replacements the campaigns asked for and the hosts have not finished, per node (two campaigns may replace one node at once): whether each had its issue and its register. */
   private readonly replacing = new Map<NodeId, Grant[]>();
+  /** Hosts whose channel went down and that may still send again what was lost meanwhile: the judging waits for them (hostAway). */
+  private readonly away = new Map<string, NodeJS.Timeout>();
+  /** What the verdict misses, each naming its host. */
+  private readonly missing: string[] = [];
   private readonly metrics: Metrics;
   private refused = 0;
   private nextOp = 0;
@@ -154,6 +161,9 @@ export class CampaignRelay {
 
   /** Everything a host says passes here (samples go through observe). */
   hostMessage(host: string, m: HostMessage): void {
+    // back: what it missed comes first, in order (operator-channel.ts), its upTo with it
+    clearTimeout(this.away.get(host));
+    this.away.delete(host);
     if (m.type === 'observed') {
       // one at a time: spread as arguments, a batch above ~125,000 events throws RangeError
       const nodes = this.hostNamed(host)?.nodes;
@@ -196,6 +206,35 @@ export class CampaignRelay {
   /** A host ended: operations that waited on it go on without it, and the judging does not wait for its batches. */
   hostGone(host: string): void {
     this.reportedUpTo.delete(host);
+    this.settleWithout(host);
+  }
+
+  /**
+   * A host's channel went down (a lab host: the network, or the host stopped): operations that
+   * waited on it go on without it, but the judging does not pass its upTo. What it sends meanwhile
+   * is lost to the channel and sent again when it comes back (operator-channel.ts numbers its
+   * messages): judged past them, the acceptance of a command whose sending is among them would be
+   * a violation that never was. When it cannot send them again any more (resendWithinMs), they are
+   * declared lost: the verdict is incomplete, naming it, and the judging goes on without it.
+   */
+  hostAway(host: string): void {
+    this.settleWithout(host);
+    if (this.away.has(host)) return;
+    const withinMs = this.options.resendWithinMs ?? HISTORY_LIMITS.ms;
+    this.away.set(
+      host,
+      setTimeout(() => {
+        this.away.delete(host);
+        if (this.hostNamed(host)?.alive()) return;
+        this.reportedUpTo.delete(host);
+        const line = `${host}: its channel was down over ${withinMs / 1000} s, longer than it keeps what it sends: its events meanwhile are lost`;
+        this.missing.push(line);
+        this.options.log(`${line}; the verdict is incomplete`);
+      }, withinMs),
+    );
+  }
+
+  private settleWithout(host: string): void {
     for (const [id] of this.pending) this.answered(host, id, { mine: false });
   }
 
@@ -252,7 +291,10 @@ export class CampaignRelay {
     const horizon = this.clock.now();
     clearTimeout(this.startTimer);
     clearInterval(this.drainer);
-    const incomplete = await this.judgeUpTo(horizon);
+    const short = await this.judgeUpTo(horizon);
+    for (const timer of this.away.values()) clearTimeout(timer);
+    this.away.clear();
+    const incomplete = [...this.missing, ...short];
     const failedSteps = this.runner?.finish() ?? [];
     for (const p of this.pending.values()) p.reject(new Error(`${p.op.op}: the run ended first`));
     this.pending.clear();
@@ -299,9 +341,9 @@ export class CampaignRelay {
     return upTo;
   }
 
-  /** The hosts whose events the judging waits for. */
+  /** The hosts whose events the judging waits for: the living, and those away that may still send again what they missed. */
   private livingHosts(): RelayHost[] {
-    return this.options.hosts().filter((h) => h.alive());
+    return this.options.hosts().filter((h) => h.alive() || this.away.has(h.name));
   }
 
   private hostNamed(host: string): RelayHost | undefined {

@@ -141,6 +141,46 @@ describe('the campaign relay judges what the hosts observed', () => {
   });
 });
 
+describe('a host whose operator channel went down', () => {
+  it('holds the judging at its last batch until it sends again what it sent meanwhile: a sending among them is judged before the acceptance', async () => {
+    const dc1 = new TestHost('dc1');
+    const tns = new TestHost('tns:dc1');
+    const { relay } = await relayOf([dc1, tns]);
+    const t = Date.now() - 3_000;
+    relay.hostMessage('dc1', observed([], t - 1_000));
+    // dc1's channel goes down; meanwhile dc1 sent a command, which tn1.001 accepted and its host reported
+    dc1.living = false;
+    relay.hostAway('dc1');
+    relay.hostMessage('tns:dc1', observed([accepted(t)], Date.now()));
+    await sleep(TICKS_MS);
+    // dc1 comes back: its messages missed while the channel was down come again (operator-channel.ts)
+    dc1.living = true;
+    relay.hostMessage('dc1', observed([sent(t - 10)], Date.now()));
+    const { violations, incomplete } = await finishWith(relay, dc1, tns);
+    expect(violations).toEqual([]);
+    expect(incomplete).toEqual([]);
+  });
+
+  it('declares what it sent meanwhile lost once it can no longer send it again: the verdict names it, and the judging goes on without it', async () => {
+    const dc1 = new TestHost('dc1');
+    const tns = new TestHost('tns:dc1');
+    const { relay, log } = await relayOf([dc1, tns], () => ({ resendWithinMs: 600 }));
+    const t = Date.now() - 3_000;
+    relay.hostMessage('dc1', observed([], t - 1_000));
+    dc1.living = false;
+    relay.hostAway('dc1');
+    relay.hostMessage('tns:dc1', observed([accepted(t)], Date.now()));
+    await sleep(600 + TICKS_MS);
+    // judged without dc1 after the 600 ms: a sending it reports later comes too late
+    relay.hostMessage('dc1', observed([sent(t - 10)], Date.now()));
+    const { violations, incomplete } = await finishWith(relay, dc1, tns);
+    expect(violations.map((v) => v.detail)).toEqual(['tn1.001 accepted Automation #1 that no genuine party sent']);
+    const lost = 'dc1: its channel was down over 0.6 s, longer than it keeps what it sends: its events meanwhile are lost';
+    expect(incomplete).toEqual([lost]);
+    expect(log).toContain(`${lost}; the verdict is incomplete`);
+  });
+});
+
 describe("the campaign's end", () => {
   it("waits for a living host's batches up to the end: an acceptance whose sending the DC's host reports after the end is no violation", async () => {
     const dc1 = new TestHost('dc1');

@@ -121,7 +121,8 @@ export const command: Command = {
             name: selection,
             ...host,
             onMessage: (m) => heard(selection, m),
-            onGone: () => relay?.hostGone(selection),
+            // it may come back and send again what it sent meanwhile: the judging waits for it
+            onGone: () => relay?.hostAway(selection),
             log,
           }),
         ),
