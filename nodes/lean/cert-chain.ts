@@ -4,7 +4,7 @@
  */
 import { type CryptoBackend } from '../crypto/backend';
 import { fromHex, toHex } from '../../core/bytes';
-import { CertRole, verifyCertificate, type Certificate } from '../protocol/certificate';
+import { CertRole, decodeCertificate, verifyCertificate, type Certificate } from '../protocol/certificate';
 import type { Result } from '../protocol/rejection';
 import type { NodeId } from '../../core/transport';
 import { getJson, putJson, type NodeStore } from '../store/node-store';
@@ -53,4 +53,25 @@ export function loadDcChain(store: NodeStore): DcChainBytes | undefined {
 /** Saves the chain, or forgets it (null) when the node is to enrol again. */
 export function saveDcChain(store: NodeStore, chain: DcChainBytes | null): void {
   putJson(store, RECORD, chain && { hesCert: toHex(chain.hesCert), dcCert: toHex(chain.dcCert) });
+}
+
+/**
+ * One decoded copy of each certificate a mode's TNs hold: the thousand TNs of a segment hold the
+ * same HES and DC certificates, decoded from each TN's own enrolment frame (a million TNs,
+ * issue 13). Each TN still verifies its chain; only then is its copy swapped for the shared one,
+ * which is the same bytes decoded from a copy of its own (not a view into a received frame).
+ */
+export class CertificateCache {
+  private readonly byBytes = new Map<string, Certificate>();
+
+  shared(cert: Certificate): Certificate {
+    const key = toHex(cert.bytes);
+    let copy = this.byBytes.get(key);
+    if (!copy) {
+      const decoded = decodeCertificate(cert.bytes.slice());
+      if (!decoded.ok) return cert;
+      this.byBytes.set(key, (copy = decoded.value));
+    }
+    return copy;
+  }
 }

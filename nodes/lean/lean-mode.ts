@@ -30,6 +30,7 @@ import { RepeatWindow, type BroadcastRepeats } from './broadcast-repeats';
 import { Dc } from './dc';
 import { Hes, provisionHes } from './hes';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
+import { CertificateCache } from './cert-chain';
 import { Manufacturer } from './manufacturer';
 import { DEFAULT_RETRY, type LeanNodeDeps, type RetryPolicy } from './node-deps';
 import { Tn } from './tn';
@@ -90,6 +91,8 @@ export class LeanMode implements BenchMode {
   private readonly refusals = new RefusalTally();
   private readonly metrics: Metrics;
   private readonly installs = new Set<(version: number) => void>();
+  /** The HES and DC certificates the TNs hold, decoded once (./cert-chain.ts). */
+  private readonly certificates = new CertificateCache();
   /** Every TN's install hook: one function for all (a million TNs, issue 13). */
   private readonly installed = (version: number): void => {
     for (const listener of [...this.installs]) listener(version);
@@ -348,6 +351,7 @@ export class LeanMode implements BenchMode {
       hes: ctx.topology.hes,
       meter: ctx.meterFor(tn),
       onFirmwareInstalled: this.installed,
+      certificates: this.certificates,
       ...(relay ? { relay } : {}),
       ...(compute ? { compute } : {}),
       retry: { ...retry, spreadMs: retry.spreadMs ?? this.enrolmentSpreadMs(dc) },

@@ -30,7 +30,7 @@ import type { DepartureListener, NodeId, ReceivedFrame } from '../../core/transp
 import type { MeterSource, RelayActuator } from '../mode';
 import { getJson, putJson } from '../store/node-store';
 import { FirmwareReceiver, type FirmwareHost } from './firmware-receiver';
-import { loadDcChain, saveDcChain, verifyDcChain, type DcChainBytes } from './cert-chain';
+import { loadDcChain, saveDcChain, verifyDcChain, type CertificateCache, type DcChainBytes } from './cert-chain';
 import { MANUFACTURER_ID, NO_OBSERVER, type Acceptance } from '../oracle/goal-oracle';
 import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
 import { signFrame, signThenSeal } from './frame-builders';
@@ -50,6 +50,8 @@ export interface TnOptions {
   readonly onFirmwareInstalled?: (version: number) => void;
   /** The copies of its DC's repeated automation broadcasts it may still see (./broadcast-repeats.ts). */
   readonly repeats?: RepeatWindow;
+  /** Where its verified HES and DC certificates are kept, one copy for all the mode's TNs. */
+  readonly certificates?: CertificateCache;
 }
 
 /**
@@ -255,8 +257,8 @@ export class Tn implements FirmwareHost {
       if (!crypto.verify(c.signature, c.signed, dcCert.signKey)) return reject('bad-signature', 'counter anchor not signed by the DC');
       counters = { hes: a.hesCounter, dc: c.counter, firmwareFloor: a.firmwareFloor };
     }
-    this.hesCert = hesCert;
-    this.dcCert = dcCert;
+    this.hesCert = this.options.certificates?.shared(hesCert) ?? hesCert;
+    this.dcCert = this.options.certificates?.shared(dcCert) ?? dcCert;
     return { ok: true, value: counters };
   }
 
