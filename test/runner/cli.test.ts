@@ -3,7 +3,7 @@
  * error with one message naming the problem; results/<run-id>/ holds summary.json, metrics.lp
  * and report.html.
  */
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,4 +151,44 @@ describe('gridbench provision', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('"dc7" is not a node');
   });
+});
+
+describe('gridbench node', () => {
+  /** gridbench node as gridbench run --processes starts a host: forked, with an IPC channel to its parent. */
+  function forkedNode(args: string[], stopAt?: RegExp): Promise<{ code: number | null; stderr: string }> {
+    const child = fork('bench/cli/gridbench.ts', ['node', ...args], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stopAt?.test(stderr)) child.kill();
+    });
+    // a host that took --operator would go on to connect to the broker: stopped after 30 s, it fails below
+    const stop = setTimeout(() => child.kill(), 30_000);
+    return new Promise((resolve) =>
+      child.on('exit', (code) => {
+        clearTimeout(stop);
+        resolve({ code, stderr });
+      }),
+    );
+  }
+
+  it('refuses --operator under a --processes parent, naming the option: the parent is its one operator', async () => {
+    const file = join(dir, 'node-operator.yaml');
+    writeFileSync(file, ['name: node-operator', 'modes: [lean]', 'topology: { dcs: 1, tnsPerDc: 2 }'].join('\n'));
+    const state = join(dir, 'node-operator-state');
+    const share = join(dir, 'node-operator-hosts', 'tns-dc1');
+    expect(gridbench('provision', '--scenario', file, '--state', state, '--host', `tns:dc1=${share}`).code).toBe(0);
+    const args = ['--scenario', file, '--nodes', 'tns:dc1', '--broker', 'tcp://127.0.0.1:1', '--state', share];
+    const refused = await forkedNode([...args, '--operator', 'tcp://127.0.0.1:0']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('gridbench node: --operator: not offered to a host of gridbench run --processes');
+    // the same host without --operator is not refused for it: it goes on to its broker (none there)
+    const host = await forkedNode(args, /connect tcp:/);
+    expect(host.stderr).not.toContain('--operator: not offered');
+    expect(host.stderr).toContain('gridbench node tns:dc1: connect tcp://127.0.0.1:1');
+  }, 90_000);
 });
