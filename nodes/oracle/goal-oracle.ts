@@ -118,6 +118,8 @@ const COUNTER_SPACE: Partial<Record<MessageClass, string>> = {
  * and accepted, a million per day at utility scale). Two contents collide with probability 2^-128.
  */
 const DIGEST_BYTES = 16;
+/** Signer keys whose digest the oracle remembers (signerDigest). */
+const SIGNER_DIGESTS = 100_000;
 const digest = (...parts: readonly (Uint8Array | string)[]): string => {
   const hash = createHash('sha256');
   for (const p of parts) hash.update(p);
@@ -153,6 +155,8 @@ export class GoalOracle implements ProtocolObserver {
   private confidentiality?: ConfidentialityJudge;
   private readonly seen = new Set<string>();
   private readonly lastCounter = new Map<string, number>();
+  /** Signer keys (their bytes as latin1) -> their digest. */
+  private readonly signers = new Map<string, string>();
   private readonly installedVersion = new Map<NodeId, number>();
   /** A replacement unit's floor: the newest firmware any unit ran when it arrived. */
   private readonly floor = new Map<NodeId, number>();
@@ -239,7 +243,8 @@ export class GoalOracle implements ProtocolObserver {
   }
 
   private judge(a: Acceptance): string | undefined {
-    const what = `${MessageClass[a.cls]} #${a.counter}`;
+    // named only in a problem: an honest acceptance (nearly all of them) builds no text
+    const what = (): string => `${MessageClass[a.cls]} #${a.counter}`;
     if (a.cls === MessageClass.DcEnrolment || a.cls === MessageClass.TnEnrolment) {
       for (const c of a.certificates ?? []) {
         const d = digest(c);
@@ -256,14 +261,14 @@ export class GoalOracle implements ProtocolObserver {
     // a node the attacker holds speaks with the attacker's voice: what it signs as itself is its own
     // (docs/DESIGN.md 3: a compromised node is the attacker's other position), judged as fresh content
     const held = sender === undefined && this.held.has(a.sender);
-    if (sender === undefined && !held) return `${a.node} accepted ${what} that no genuine party sent`;
-    if (sender !== undefined && sender !== a.sender) return `${a.node} accepted ${what} from ${a.sender}, but ${sender} sent it`;
-    if (this.membership && !this.membership(a.node, a.recipient)) return `${a.node} accepted ${what} meant for ${a.recipient}`;
+    if (sender === undefined && !held) return `${a.node} accepted ${what()} that no genuine party sent`;
+    if (sender !== undefined && sender !== a.sender) return `${a.node} accepted ${what()} from ${a.sender}, but ${sender} sent it`;
+    if (this.membership && !this.membership(a.node, a.recipient)) return `${a.node} accepted ${what()} meant for ${a.recipient}`;
     const meantFor = this.recipients.get(d);
     if (meantFor && this.membership && ![...meantFor].some((r) => this.membership!(a.node, r)))
-      return `${a.node} accepted ${what} the sender meant for ${[...meantFor].join(', ')}`;
+      return `${a.node} accepted ${what()} the sender meant for ${[...meantFor].join(', ')}`;
     if (!held && FOR_EXISTING_UNITS.has(a.cls) && (this.replacedAt.get(a.node) ?? 0) > (sending?.at ?? 0))
-      return `${a.node}, a replacement unit, accepted ${what} sent before it took the node's place`;
+      return `${a.node}, a replacement unit, accepted ${what()} sent before it took the node's place`;
     if (a.cls === MessageClass.FirmwareManifest) {
       const before = this.installedVersion.get(a.node) ?? 0;
       const floor = this.floor.get(a.node) ?? 0;
@@ -271,18 +276,33 @@ export class GoalOracle implements ProtocolObserver {
       if (a.counter <= before) return `${a.node} installed firmware ${a.counter} over ${before}`;
       return a.counter < floor ? `${a.node}, a replacement unit, installed firmware ${a.counter} below the fleet's ${floor}` : undefined;
     }
-    const signer = digest(a.signerKey);
+    const signer = this.signerDigest(a.signerKey);
     const key = digest(a.node, '\u0000', d, signer);
-    if (this.seen.has(key)) return `${a.node} accepted ${what} twice`;
+    if (this.seen.has(key)) return `${a.node} accepted ${what()} twice`;
     this.seen.add(key);
     const space = COUNTER_SPACE[a.cls];
     if (space) {
       const stream = `${a.node}\u0000${space}\u0000${signer}`;
       const last = this.lastCounter.get(stream);
       this.lastCounter.set(stream, Math.max(last ?? 0, a.counter));
-      if (last !== undefined && a.counter <= last) return `${a.node} accepted ${what} after #${last} of the same stream`;
+      if (last !== undefined && a.counter <= last) return `${a.node} accepted ${what()} after #${last} of the same stream`;
     }
     return undefined;
+  }
+
+  /**
+   * A signer key's digest, remembered: a run's frames are signed by its nodes' few thousand
+   * keys, and hashing the key again on every acceptance was a third of the judge's hashing
+   * (issue 13). Bounded: an attacker may sign with a new key each frame.
+   */
+  private signerDigest(key: Uint8Array): string {
+    const bytes = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    let d = this.signers.get(bytes);
+    if (d === undefined) {
+      if (this.signers.size >= SIGNER_DIGESTS) this.signers.clear();
+      this.signers.set(bytes, (d = digest(key)));
+    }
+    return d;
   }
 }
 
