@@ -78,7 +78,11 @@ export interface CampaignRelayOptions {
   readonly hosts: () => readonly RelayHost[];
   readonly record: (sample: Sample) => void;
   readonly log: (line: string) => void;
-  /** The operator's side of a replacement: a new unit's credential issued from the provisioned roots (ModeDefinition.issueReplacement). */
+  /**
+   * The operator's side of a replacement: a new unit's credential issued from the provisioned roots
+   * (ModeDefinition.issueReplacement), for a mode whose new units get theirs from the operator only:
+   * a register there must follow its issue and carry the issued certificate.
+   */
   readonly issue?: (node: NodeId) => unknown;
   /** How long a host whose channel went down may still send again what it sent meanwhile (hostAway; default: what a lab host keeps, HISTORY_LIMITS.ms). */
   readonly resendWithinMs?: number;
@@ -392,6 +396,9 @@ export class CampaignRelay {
     if (!under) return refuse('not-pending', `no replacement of ${m.node} is under way`);
     const grant = under.find((g) => !g[m.type]);
     if (!grant) return refuse('again', `the replacement of ${m.node} already had its ${m.type}`);
+    // where the operator issues the new unit's credential, a register before it has nothing to be compared with
+    if (m.type === 'register' && this.options.issue && grant.issued === undefined)
+      return refuse('not-issued', `no credential was issued for the replacement of ${m.node} before its register`);
     const certificate = m.type === 'register' ? issuedCertificate(grant.issued) : undefined;
     if (certificate && !sameBytes(m.credential, certificate))
       return refuse('not-issued', `the certificate registered for ${m.node} is not the one the operator issued for its replacement`);

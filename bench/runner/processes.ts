@@ -28,7 +28,7 @@ import { CampaignRelay } from './campaign-relay';
 import type { HostMessage, ParentMessage } from './host-messages';
 import { hostDirName, processLayout, selectNodes } from './node-selection';
 import { processFailures } from './process-failures';
-import { CHANNEL_HOST, exportHostState, issueReplacement, provisionState } from './provision';
+import { CHANNEL_HOST, exportHostState, issueReplacement, operatorIssues, provisionState } from './provision';
 import type { Progress, RunOptions } from './run';
 import { startRun, type ModeRecorder, type ProcessOutcome, type RunResult, type StartedRun } from './run-results';
 import type { ModeFacts } from './summary';
@@ -211,7 +211,8 @@ async function runModeProcesses(
           })),
         record,
         log,
-        issue: (node) => issueReplacement(real, stateDir, mode, node),
+        // only where the mode's new units get their credential from the operator: a register then needs its issue first
+        ...(operatorIssues(mode) ? { issue: (node: string) => issueReplacement(real, stateDir, mode, node) } : {}),
       });
     } catch (err) {
       broker.kill('SIGKILL');

@@ -89,6 +89,9 @@ export function loadHostState<N extends ModeName>(
  * provisioned stateDir (ModeDefinition.issueReplacement), for the host that runs the node; a mode
  * whose new units make their own is named.
  */
+/** Whether a mode's replacement units get their credential from the operator (issueReplacement), as smgw-tls's TNs do; lean's make their own. */
+export const operatorIssues = (mode: ModeName): boolean => definitionOf(mode).issueReplacement !== undefined;
+
 export function issueReplacement(scenario: Scenario, stateDir: string, mode: ModeName, node: NodeId): unknown {
   const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
   const definition = definitionOf(mode);

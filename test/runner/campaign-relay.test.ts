@@ -331,6 +331,11 @@ describe("the operator's side of a replacement", () => {
     refused(hes, 'registered', 3, 'not-its-node');
     relay.hostMessage('tns:dc1', { type: 'issue', id: 4, node: 'tn1.002' });
     refused(tns, 'issued', 4, 'not-pending');
+    // the TNs' host registers a certificate of its own making before asking for any: nothing issued to compare it with
+    relay.hostMessage('tns:dc1', { type: 'register', id: 50, node: 'tn1.001', credential: new Uint8Array([4, 5, 6]) });
+    refused(tns, 'registered', 50, 'not-issued');
+    await sleep(100);
+    expect(hes.got.some((m) => m.type === 'op' && m.op === 'admit')).toBe(false);
     // the genuine request: its credential, its own key and certificate (no root key)
     relay.hostMessage('tns:dc1', { type: 'issue', id: 5, node: 'tn1.001' });
     const credential = answer(tns, 'issued', 5);
@@ -378,6 +383,7 @@ describe("the operator's side of a replacement", () => {
       ['dc1', 'not-its-node'],
       ['hes', 'not-its-node'],
       ['tns:dc1', 'not-pending'],
+      ['tns:dc1', 'not-issued'],
       ['tns:dc1', 'again'],
       ['tns:dc1', 'not-issued'],
       ['tns:dc1', 'not-issued'],

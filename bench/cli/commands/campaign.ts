@@ -22,7 +22,7 @@ import type { HostMessage } from '../../runner/host-messages';
 import { connectOperatorHost, type OperatorHost } from '../../runner/operator-channel';
 import { loadOperatorKeys } from '../../runner/operator-keys';
 import { overlappingSelections, selectNodes } from '../../runner/node-selection';
-import { issueReplacement } from '../../runner/provision';
+import { issueReplacement, operatorIssues } from '../../runner/provision';
 import { Topology } from '../../../core/topology';
 import type { Sample } from '../../../core/metrics';
 import { MODE_NAMES } from '../../../nodes/modes';
@@ -154,7 +154,8 @@ export const command: Command = {
             tally[field][key] = (tally[field][key] ?? 0) + Number(s.fields[field] ?? 0);
         },
         log,
-        ...(stateDir ? { issue: (node: string) => issueReplacement(scenario, stateDir, mode, node) } : {}),
+        // only where the mode's new units get their credential from the operator: a register then needs its issue first
+        ...(stateDir && operatorIssues(mode) ? { issue: (node: string) => issueReplacement(scenario, stateDir, mode, node) } : {}),
       });
       for (const [host, m] of early.splice(0)) heard(host, m);
       relay.start(Date.now());
