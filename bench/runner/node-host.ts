@@ -154,10 +154,9 @@ export async function hostNodes(options: HostOptions): Promise<void> {
     });
     const mode = countingWorkload(built, facts, metrics);
     if (relaying) {
-      const sendKeys = () => {
-        const keys = localKeys(mode, nodes);
-        if (keys) link?.send({ type: 'keys', keys });
-      };
+      // always, none in a mode without node keys: the operator starts its campaigns once every
+      // host's are in (a campaign's mode offers keysOf only if some were, from its start on)
+      const sendKeys = () => link?.send({ type: 'keys', keys: localKeys(mode, nodes) ?? {} });
       link = operatorKeys ? await operatorLink(options.operator!, operatorKeys, topology, metrics, log, sendKeys) : ipcLink();
       stopOps = serveOps(mode, topology, local, log, operator.answered, link);
       if (parent) sendKeys();

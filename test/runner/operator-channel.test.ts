@@ -360,7 +360,11 @@ describe('the operator channel between real ZeroMQ CURVE sockets', () => {
     let hellos = 0;
     const lab = await startHost({ host: hostKeys.keys, operator: { publicKey: hostKeys.operatorPublicKey, secretKey: '' } }, undefined, {
       history: { bytes: 0, ms: 30_000 },
-      onOperator: () => hellos++,
+      // as a real host: its nodes' keys after each hello (none here), which the campaign waits for before it starts
+      onOperator: () => {
+        hellos++;
+        lab.server.send({ type: 'keys', keys: {} });
+      },
     });
     // as a real host: a batch every 250 ms, saying it sent everything up to now
     const batches = setInterval(() => lab.server.send({ type: 'observed', events: [], upTo: Date.now() }), 250);
