@@ -13,6 +13,7 @@ import { MODE_NAMES } from '../nodes/modes';
 import type { Sample, Tags } from '../core/metrics';
 import { CAMPAIGN_GOALS } from './campaign/goals';
 import { createSink, type Sink, type SinkKind } from './metrics/sinks';
+import { stormBound } from './runner/storm-bound';
 
 /** Tags whose values are known in advance, so a typo is an error instead of an empty filter. */
 const TAG_VALUES: Readonly<Record<string, readonly string[]>> = {
@@ -66,7 +67,11 @@ export const THRESHOLD_METRICS: Readonly<Record<string, MetricSource>> = {
   storm_bound_ratio: {
     kind: 'trend',
     measurement: 'storm',
-    value: (f) => Number(f.duration_s) / Number(f.bound_s),
+    // a storm whose bound was not computed has no ratio: left out, not Infinity (storm-bound.ts)
+    value: (f) => {
+      const bound = stormBound(f);
+      return bound === null ? NaN : Number(f.duration_s) / bound;
+    },
     description: 'storm duration over its physical lower bound',
   },
   frames_rejected: { kind: 'counter', measurement: 'frame_rejected', value: field('count'), description: 'frames refused by nodes' },
@@ -245,7 +250,10 @@ export class ThresholdSinks {
 
   add(sample: Sample): void {
     for (const { threshold, source, sink } of this.byMeasurement.get(sample.measurement) ?? [])
-      if (matches(threshold.tags, sample.tags)) sink.add(source.value(sample.fields));
+      if (matches(threshold.tags, sample.tags)) {
+        const value = source.value(sample.fields);
+        if (!Number.isNaN(value)) sink.add(value); // NaN: this sample has no value for the metric
+      }
   }
 
   /**

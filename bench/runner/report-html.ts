@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Sample } from '../../core/metrics';
 import type { RunSummary } from './summary';
+import { stormBound } from './storm-bound';
 
 interface ReportData {
   readonly summary: RunSummary;
@@ -20,7 +21,7 @@ interface StormPlot {
   readonly segment: string;
   readonly reason: string;
   readonly measuredS: number;
-  readonly boundS: number;
+  readonly boundS: number | null;
   readonly points: [number, number][];
 }
 
@@ -57,7 +58,7 @@ export class ReportCollector {
       const points: [number, number][] = (this.inProgress.get(`${mode}\u0000${segment}`) ?? [])
         .filter((p) => p.time >= from && p.time <= to)
         .map((p) => [(p.time - start) / 1000, p.value]);
-      (storms[mode] ??= []).push({ segment, reason: storm.tags.reason ?? '', measuredS, boundS: Number(storm.fields.bound_s), points });
+      (storms[mode] ??= []).push({ segment, reason: storm.tags.reason ?? '', measuredS, boundS: stormBound(storm.fields), points });
     }
     return { summary, latencies, storms };
   }
@@ -118,7 +119,7 @@ document.getElementById('summary').appendChild(table([
   ['relay pin latency p50 / p99 (ms)', ...modes.map(m => fmt(S.modes[m].relay.p50Ms) + ' / ' + fmt(S.modes[m].relay.p99Ms))],
   ['meter rounds (p50 ms, missing)', ...modes.map(m => S.modes[m].meterRounds.rounds + ' (' + fmt(S.modes[m].meterRounds.p50Ms) + ', ' + S.modes[m].meterRounds.missing + ')')],
   ['handshakes (p50 ms, mean bytes)', ...modes.map(m => S.modes[m].handshakes.count + ' (' + fmt(S.modes[m].handshakes.p50Ms) + ', ' + fmt(S.modes[m].handshakes.meanBytes, 0) + ')')],
-  ['storms: measured / bound (s)', ...modes.map(m => S.modes[m].storms.map(s => fmt(s.measuredS, 2) + ' / ' + fmt(s.boundS, 2)).join(', ') || '-')],
+  ['storms: measured / bound (s)', ...modes.map(m => S.modes[m].storms.map(s => fmt(s.measuredS, 2) + ' / ' + (s.boundS === null ? 'not computed' : fmt(s.boundS, 2))).join(', ') || '-')],
   ['attacks injected / accepted / rejected', ...modes.map(m => { const a = S.modes[m].attacks; return {v: a.injected + ' / ' + a.accepted + ' / ' + a.rejected, cls: a.accepted > 0 ? 'bad' : ''}; })],
 ], ['', ...modes]));
 
@@ -155,7 +156,7 @@ const stormBox = document.getElementById('storms');
 for (const [mode, list] of Object.entries(data.storms)) for (const s of list) {
   plot(stormBox, 'storm ' + mode + ' ' + s.segment, [{name: mode + ' ' + s.segment + ' (' + s.reason + '): ' + fmt(s.measuredS, 1) + ' s', color: COLORS[mode] || '#333', points: s.points}],
     {kind: 'storm', xlabel: 'time since the storm began (s)', ylabel: 'handshakes in progress', vlines: [
-      {x: s.boundS, label: 'bound ' + fmt(s.boundS, 1) + ' s', color: '#2ca02c'}, {x: s.measuredS, label: 'end', color: '#999'}]});
+      ...(s.boundS === null ? [] : [{x: s.boundS, label: 'bound ' + fmt(s.boundS, 1) + ' s', color: '#2ca02c'}]), {x: s.measuredS, label: s.boundS === null ? 'end (bound not computed)' : 'end', color: '#999'}]});
 }
 if (!Object.keys(data.storms).length) { const p = document.createElement('p'); p.className = 'note'; p.textContent = 'no renegotiation storm in this run'; stormBox.appendChild(p); }
 

@@ -5,6 +5,7 @@
  * passes (run-results.ts), so in-process and --processes runs get the same events.
  */
 import type { Metrics, Sample, Tags } from '../../core/metrics';
+import { stormBound } from './storm-bound';
 
 export type EventKind = 'campaign-step' | 'power-restored' | 'storm' | 'board-reset';
 
@@ -21,9 +22,10 @@ export function eventOf(sample: Sample): Sample | undefined {
   const { tags, fields } = sample;
   if (sample.measurement === 'storm') {
     const durationMs = num(fields.duration_s) * 1000;
+    const bound = stormBound(fields);
     const text =
       `renegotiation storm on ${tags.segment ?? tags.dc ?? '?'} (${tags.reason ?? 'unknown reason'}): ${num(fields.tns)} TNs ` +
-      `re-handshook in ${num(fields.duration_s).toFixed(1)} s, bound ${num(fields.bound_s).toFixed(1)} s`;
+      `re-handshook in ${num(fields.duration_s).toFixed(1)} s, bound ${bound === null ? 'not computed' : `${bound.toFixed(1)} s`}`;
     return { measurement: 'event', tags: pick(tags, 'storm'), fields: { text, duration_ms: durationMs }, time: sample.time - durationMs };
   }
   if (sample.measurement === 'board' && tags.status === 'reset') {

@@ -5,12 +5,21 @@ import type { ModeSummary, RunSummary, StormSummary } from './summary';
 const fmt = (v: number | null | undefined, digits = 1) =>
   v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits).replace(/\.0+$/, '');
 
-/** A few storms are listed; many are summed up by their count and the worst ratio to the bound. */
-function storms(list: readonly StormSummary[]): string {
+const bound = (s: StormSummary, digits: number) => (s.boundS === null ? 'not computed' : fmt(s.boundS, digits));
+
+/**
+ * A few storms are listed; many are summed up by their count and the worst ratio to the bound,
+ * among those whose bound was computed (storm-bound.ts), with how many had none.
+ */
+export function stormsCell(list: readonly StormSummary[]): string {
   if (list.length === 0) return '-';
-  if (list.length <= 3) return list.map((s) => `${fmt(s.measuredS, 2)} / ${fmt(s.boundS, 2)}`).join(', ');
-  const worst = list.reduce((w, s) => (s.measuredS / s.boundS > w.measuredS / w.boundS ? s : w));
-  return `${list.length} storms, worst ${fmt(worst.measuredS, 1)} / ${fmt(worst.boundS, 1)} (${fmt(worst.measuredS / worst.boundS, 2)} x)`;
+  if (list.length <= 3) return list.map((s) => `${fmt(s.measuredS, 2)} / ${bound(s, 2)}`).join(', ');
+  const bounded = list.filter((s): s is StormSummary & { boundS: number } => s.boundS !== null);
+  const unbounded = list.length - bounded.length;
+  const without = unbounded ? `, ${unbounded} with no bound computed` : '';
+  if (!bounded.length) return `${list.length} storms, none with a bound computed`;
+  const worst = bounded.reduce((w, s) => (s.measuredS / s.boundS > w.measuredS / w.boundS ? s : w));
+  return `${list.length} storms, worst ${fmt(worst.measuredS, 1)} / ${fmt(worst.boundS, 1)} (${fmt(worst.measuredS / worst.boundS, 2)} x)${without}`;
 }
 
 /** Delivery ratio with its counts: "98.83 % (593 / 600)". */
@@ -55,7 +64,7 @@ export function summaryTable(summary: RunSummary): string {
       'handshakes (p50 ms, mean bytes)',
       ...modes.map((k) => `${m(k).handshakes.count} (${fmt(m(k).handshakes.p50Ms, 0)}, ${fmt(m(k).handshakes.meanBytes, 0)})`),
     ],
-    ['storms: measured / bound (s)', ...modes.map((k) => storms(m(k).storms))],
+    ['storms: measured / bound (s)', ...modes.map((k) => stormsCell(m(k).storms))],
     [
       'attacks injected / accepted / rejected',
       ...modes.map((k) => `${m(k).attacks.injected} / ${m(k).attacks.accepted} / ${m(k).attacks.rejected}`),

@@ -14,6 +14,7 @@ import type { StepFailure } from '../campaign/step';
 import { CounterSink, TrendSink } from '../metrics/sinks';
 import type { ThresholdResult } from '../thresholds';
 import type { RunPlacement } from './run-placement';
+import { stormBound } from './storm-bound';
 
 export interface LatencyStats {
   readonly count: number;
@@ -32,7 +33,8 @@ export interface StormSummary {
   readonly segment: string;
   readonly tns: number;
   readonly measuredS: number;
-  readonly boundS: number;
+  /** Null where it was not computed (storm-bound.ts). */
+  readonly boundS: number | null;
   readonly bytes: number;
 }
 
@@ -124,7 +126,7 @@ export class ModeSummarizer {
           segment: s.tags.segment ?? s.tags.dc ?? '?',
           tns: num(f.tns),
           measuredS: round(num(f.duration_s), 2)!,
-          boundS: round(num(f.bound_s), 2)!,
+          boundS: round(stormBound(f), 2),
           bytes: num(f.bytes),
         });
         return;
