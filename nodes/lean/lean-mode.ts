@@ -91,6 +91,7 @@ export class LeanMode implements BenchMode {
   private readonly refusals = new RefusalTally();
   private readonly metrics: Metrics;
   private readonly installs = new Set<(version: number) => void>();
+  private readonly segmentRetry = new Map<NodeId, RetryPolicy>();
   /** The HES and DC certificates the TNs hold, decoded once (./cert-chain.ts). */
   private readonly certificates = new CertificateCache();
   /** Every TN's install hook: one function for all (a million TNs, issue 13). */
@@ -345,7 +346,6 @@ export class LeanMode implements BenchMode {
     const relay = ctx.relayFor(tn);
     const compute = ctx.computeFor(tn);
     const { automation } = ctx.options;
-    const retry = ctx.options.retry ?? DEFAULT_RETRY;
     return Tn.create(this.depsOf(tn, ctx.crypto.tn, this.metrics.with({ dc, segment: dc, tn })), {
       dc,
       hes: ctx.topology.hes,
@@ -354,9 +354,19 @@ export class LeanMode implements BenchMode {
       certificates: this.certificates,
       ...(relay ? { relay } : {}),
       ...(compute ? { compute } : {}),
-      retry: { ...retry, spreadMs: retry.spreadMs ?? this.enrolmentSpreadMs(dc) },
+      retry: this.retryOf(dc),
       ...(automation?.repeats ? { repeats: new RepeatWindow(ctx.clock, automation) } : {}),
     });
+  }
+
+  /** A segment's TNs' retry policy: one object for the segment, not one per TN (issue 13). */
+  private retryOf(dc: NodeId): RetryPolicy {
+    let policy = this.segmentRetry.get(dc);
+    if (!policy) {
+      const retry = this.ctx.options.retry ?? DEFAULT_RETRY;
+      this.segmentRetry.set(dc, (policy = { ...retry, spreadMs: retry.spreadMs ?? this.enrolmentSpreadMs(dc) }));
+    }
+    return policy;
   }
 
   /**
