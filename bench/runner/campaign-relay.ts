@@ -4,13 +4,9 @@
  *   - the wire: the broker's attack port (bench/attack/remote-control.ts), the attacker's position;
  *   - the mode: a stand-in whose operations the host processes run (host-ops.ts), each by the host
  *     that runs the nodes it needs, and whose keysOf hands out the keys the hosts reported;
- *   - the goal oracle: here, judging what every host's nodes told it, in the order it happened
- *     (events are judged once every host running says it has sent all of its events up to their
- *     time, its batches' upTo, and at least LAG_MS after it: a host's batch that comes late, from
- *     a loaded host or across a network, holds the judging back rather than being judged out of order),
- *     and the sealed frames on the wire for who can read them; at the campaign's end (finish) what
- *     happened up to that time, once every living host has reported up to it (or the wait for one
- *     runs out: the verdict is incomplete, naming it), and nothing after it;
+ *   - the goal oracle: here, judging what every host's nodes told it, in the order it happened,
+ *     and up to the campaign's end (relay-judging.ts), and the sealed frames on the wire for who
+ *     can read them;
  *   - refusals: the hosts' frame_rejected samples, which carry the attack label of the frame across
  *     the broker, so that the per-goal rows of the summary mean what they mean in process;
  *   - the operator's out-of-band side of a replacement: a host's `issue` (a credential from the
@@ -38,18 +34,8 @@ import { cryptoBackend } from '../../nodes/crypto';
 import type { Scenario } from '../scenario/schema';
 import type { HostMessage, HostOp, Observed, ParentMessage } from './host-messages';
 import type { RunnableMode } from './mode-factory';
-import { HISTORY_LIMITS } from './operator-history';
+import { RelayJudging } from './relay-judging';
 import { Schedule } from './schedule';
-
-/** How long after an event's time it is judged at the soonest: above a host's batch period (250 ms) and the IPC's delay. */
-const LAG_MS = 1_500;
-const DRAIN_MS = 500;
-/**
- * How long finish waits for every living host to report up to the campaign's end: a host's batch
- * comes within LAG_MS of its time (the judging's own lag), twice that for a loaded host, and a
- * drain period or two of slack. Bounded: a host that never reports leaves the verdict incomplete.
- */
-const FINISH_WAIT_MS = 2 * LAG_MS + 2 * DRAIN_MS;
 
 /** What the campaigns came to: the goal oracle's violations, the failed steps, and what the verdict misses, each naming its host. */
 export interface CampaignVerdict {
@@ -119,21 +105,14 @@ interface PendingOp {
 export class CampaignRelay {
   private readonly clock = new RealClock();
   private readonly oracle: GoalOracle;
-  private readonly queue: Observed[] = [];
-  /** Each host's upTo: it has sent every event of its nodes up to that time. */
-  private readonly reportedUpTo = new Map<string, number>();
   private readonly keys = new Map<NodeId, Identity>();
   private readonly pending = new Map<number, PendingOp>();
   /** Replacements the campaigns asked for and the hosts have not finished, per node (two campaigns may replace one node at once): whether each had its issue and its register. */
   private readonly replacing = new Map<NodeId, Grant[]>();
-  /** Hosts whose channel went down and that may still send again what was lost meanwhile: the judging waits for them (hostAway). */
-  private readonly away = new Map<string, NodeJS.Timeout>();
-  /** What the verdict misses, each naming its host. */
-  private readonly missing: string[] = [];
   private readonly metrics: Metrics;
   private refused = 0;
   private nextOp = 0;
-  private drainer: NodeJS.Timeout | undefined;
+  private readonly judging: RelayJudging;
   private runner: CampaignRunner | undefined;
   private startTimer: NodeJS.Timeout | undefined;
   private finished: Promise<CampaignVerdict> | undefined;
@@ -151,7 +130,7 @@ export class CampaignRelay {
       },
       options.tags,
     );
-    this.drainer = setInterval(() => this.drain(Math.min(this.clock.now() - LAG_MS, this.reported())), DRAIN_MS);
+    this.judging = new RelayJudging(this.oracle, this.clock, options);
   }
 
   static async connect(options: CampaignRelayOptions): Promise<CampaignRelay> {
@@ -165,18 +144,14 @@ export class CampaignRelay {
 
   /** Everything a host says passes here (samples go through observe). */
   hostMessage(host: string, m: HostMessage): void {
-    // back: what it missed comes first, in order (operator-channel.ts), its upTo with it
-    clearTimeout(this.away.get(host));
-    this.away.delete(host);
+    this.judging.back(host);
     if (m.type === 'observed') {
       // one at a time: spread as arguments, a batch above ~125,000 events throws RangeError
       const nodes = this.hostNamed(host)?.nodes;
-      let foreign = 0;
-      for (const e of m.events)
-        if (nodes && this.isOwnEvent(nodes, e)) this.queue.push(e);
-        else foreign++;
+      const own = nodes ? m.events.filter((e) => this.isOwnEvent(nodes, e)) : [];
+      const foreign = m.events.length - own.length;
       if (foreign) this.refuseForeign(host, `${foreign} oracle event(s)`, foreign);
-      if (m.upTo !== undefined) this.reportedUpTo.set(host, Math.max(m.upTo, this.reportedUpTo.get(host) ?? -Infinity));
+      this.judging.take(host, own, m.upTo);
     } else if (m.type === 'keys') {
       const nodes = this.hostNamed(host)?.nodes;
       const foreign = Object.keys(m.keys).filter((node) => !nodes?.has(node));
@@ -209,33 +184,14 @@ export class CampaignRelay {
 
   /** A host ended: operations that waited on it go on without it, and the judging does not wait for its batches. */
   hostGone(host: string): void {
-    this.reportedUpTo.delete(host);
+    this.judging.gone(host);
     this.settleWithout(host);
   }
 
-  /**
-   * A host's channel went down (a lab host: the network, or the host stopped): operations that
-   * waited on it go on without it, but the judging does not pass its upTo. What it sends meanwhile
-   * is lost to the channel and sent again when it comes back (operator-channel.ts numbers its
-   * messages): judged past them, the acceptance of a command whose sending is among them would be
-   * a violation that never was. When it cannot send them again any more (resendWithinMs), they are
-   * declared lost: the verdict is incomplete, naming it, and the judging goes on without it.
-   */
+  /** A host's channel went down: operations that waited on it go on without it; the judging holds at its last batch (RelayJudging.away). */
   hostAway(host: string): void {
     this.settleWithout(host);
-    if (this.away.has(host)) return;
-    const withinMs = this.options.resendWithinMs ?? HISTORY_LIMITS.ms;
-    this.away.set(
-      host,
-      setTimeout(() => {
-        this.away.delete(host);
-        if (this.hostNamed(host)?.alive()) return;
-        this.reportedUpTo.delete(host);
-        const line = `${host}: its channel was down over ${withinMs / 1000} s, longer than it keeps what it sends: its events meanwhile are lost`;
-        this.missing.push(line);
-        this.options.log(`${line}; the verdict is incomplete`);
-      }, withinMs),
-    );
+    this.judging.away(host);
   }
 
   private settleWithout(host: string): void {
@@ -294,60 +250,12 @@ export class CampaignRelay {
     // the campaign's end: its verdict is about what happened up to now (a lab's hosts outlive it)
     const horizon = this.clock.now();
     clearTimeout(this.startTimer);
-    clearInterval(this.drainer);
-    const short = await this.judgeUpTo(horizon);
-    for (const timer of this.away.values()) clearTimeout(timer);
-    this.away.clear();
-    const incomplete = [...this.missing, ...short];
+    const incomplete = await this.judging.end(horizon);
     const failedSteps = this.runner?.finish() ?? [];
     for (const p of this.pending.values()) p.reject(new Error(`${p.op.op}: the run ended first`));
     this.pending.clear();
     await this.control.close();
     return { violations: this.oracle.violations, failedSteps, incomplete };
-  }
-
-  /**
-   * Judges the events up to `horizon` once every living host has reported up to it, waiting for
-   * them at most FINISH_WAIT_MS: judged before a host's batches are in, its node's sending would
-   * come after the acceptance of what it sent, a violation that never was. A host still short of
-   * the horizon then has its later events, and what the others reported after its last batch, left
-   * unjudged: named in what is returned, the verdict's incomplete. Events after the horizon are not
-   * the campaign's: counted and logged, not judged.
-   */
-  private async judgeUpTo(horizon: number): Promise<string[]> {
-    const deadline = this.clock.now() + FINISH_WAIT_MS;
-    while (this.reported() < horizon && this.clock.now() < deadline) await this.clock.sleep(DRAIN_MS / 5);
-    const judged = Math.min(horizon, this.reported());
-    this.drain(judged);
-    const unjudged = this.queue.filter((e) => e.at <= horizon).length;
-    const incomplete = this.livingHosts()
-      .filter((h) => (this.reportedUpTo.get(h.name) ?? -Infinity) < horizon)
-      .map((h) => {
-        const upTo = this.reportedUpTo.get(h.name);
-        const short =
-          upTo === undefined ? 'reported none of its events' : `reported its events up to ${Math.round(horizon - upTo)} ms before it only`;
-        return `${h.name}: at the campaign's end it ${short} (waited ${FINISH_WAIT_MS / 1000} s); ${unjudged} event(s) of the hosts from then on to the end were not judged`;
-      });
-    for (const line of incomplete) this.options.log(`${line}; the verdict is incomplete`);
-    const after = this.queue.length - unjudged;
-    if (after)
-      this.options.log(
-        `${after} event(s) the hosts reported after the campaign's end were not judged: the campaign's verdict is about its own time`,
-      );
-    this.queue.length = 0;
-    return incomplete;
-  }
-
-  /** The time up to which every living host has sent its events (-Infinity while one has sent none). */
-  private reported(): number {
-    let upTo = Infinity;
-    for (const h of this.livingHosts()) upTo = Math.min(upTo, this.reportedUpTo.get(h.name) ?? -Infinity);
-    return upTo;
-  }
-
-  /** The hosts whose events the judging waits for: the living, and those away that may still send again what they missed. */
-  private livingHosts(): RelayHost[] {
-    return this.options.hosts().filter((h) => h.alive() || this.away.has(h.name));
   }
 
   private hostNamed(host: string): RelayHost | undefined {
@@ -404,20 +312,6 @@ export class CampaignRelay {
       return refuse('not-issued', `the certificate registered for ${m.node} is not the one the operator issued for its replacement`);
     grant[m.type] = true;
     return grant;
-  }
-
-  private drain(until: number): void {
-    if (!this.queue.some((e) => e.at <= until)) return;
-    const due = this.queue.filter((e) => e.at <= until).sort((a, b) => a.at - b.at);
-    const rest = this.queue.filter((e) => e.at > until);
-    this.queue.length = 0;
-    for (const e of rest) this.queue.push(e);
-    for (const e of due) {
-      if (e.kind === 'issued') this.oracle.issued(e.certificate);
-      else if (e.kind === 'sent') this.oracle.sent(e.sender, e.signed, e.recipient);
-      else if (e.kind === 'accepted') this.oracle.accepted(e.acceptance);
-      else this.oracle.replaced(e.node);
-    }
   }
 
   private ask(op: HostOp): Promise<unknown> {
