@@ -127,4 +127,47 @@ describe('campaign steps that fail', () => {
     expect(result.summary.ok).toBe(false);
     expect(result.exitCode).toBe(99);
   });
+
+  it('waits with api.until for what a recording needs: true at the frame that makes it hold, false at its scaled bound, logged', async () => {
+    const module = join(dir, 'waits.ts');
+    writeFileSync(
+      module,
+      [
+        'export default async function (api) {',
+        "  const attacker = api.attacker('fresh_authentic_DC');",
+        "  const commands = attacker.record({ link: 'plc:dc1', class: 'automation' });",
+        "  const secrets = attacker.record({ link: 'plc:dc1', class: 'confidential' });",
+        '  const start = api.clock.now();',
+        "  const seen = await api.until(() => commands.frames.length > 0, { within: 60_000, what: 'a command' });",
+        '  api.log(`command ${seen} after ${api.clock.now() - start} ms, recorded at ${commands.frames[0].time - start} ms`);',
+        '  const before = api.clock.now();',
+        "  const none = await api.until(() => secrets.frames.length > 0, { within: 50_000, what: 'a confidential message' });",
+        '  api.log(`confidential ${none} after ${api.clock.now() - before} ms`);',
+        '}',
+      ].join('\n'),
+    );
+    const scenario = join(dir, 'waits.yaml');
+    writeFileSync(
+      scenario,
+      [
+        'name: waits',
+        'modes: [lean]',
+        'duration: 1m',
+        'topology: { dcs: 1, tnsPerDc: 2 }',
+        'campaignTimeScale: 0.1',
+        'workload: { automation: [{ every: 30s, first: 2500ms, dc: dc1, relay: [on, off] }] }',
+        `campaigns: [${module}]`,
+      ].join('\n'),
+    );
+    const log: string[] = [];
+    await runScenario(loadScenario(scenario), { resultsRoot: join(dir, 'results'), log: (line) => log.push(line) });
+    // event driven: it resolves at the recorded frame's time (virtual clock), not at a poll's
+    const seen = log.map((l) => /^campaign waits: command true after ([\d.]+) ms, recorded at ([\d.]+) ms$/.exec(l)).find(Boolean);
+    expect(seen, log.join('\n')).toBeDefined();
+    expect(Number(seen![1])).toBe(Number(seen![2]));
+    expect(Number(seen![1])).toBeGreaterThanOrEqual(2_500); // the first command, at 2.5 s: between any whole-second polls
+    // nothing confidential in this run: false at 50 s scaled by 0.1, and the log says what was missing
+    expect(log).toContain('campaign waits: a confidential message: not there within 5000 ms; going on without it');
+    expect(log).toContain('campaign waits: confidential false after 5000 ms');
+  });
 });
