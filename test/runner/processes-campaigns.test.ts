@@ -100,8 +100,14 @@ function expectSameVerdicts(mode: string, inProcess: ModeSummary, processes: Mod
     const b = processes.attacks.byGoal[goal];
     if (!a || !b) continue; // the goals themselves were compared above
     expect({ mode, goal, accepted: b.accepted }, counts).toEqual({ mode, goal, accepted: 0 });
-    // the real clock may add or miss a few frames of a recording or an interceptor
-    const near = Math.abs(b.injected - a.injected) <= Math.max(3, a.injected / 4);
+    // The real clock may add or miss a few frames of a recording or an interceptor, and a step that
+    // replays everything recorded by its time replays what the runners' timings let through: a lost
+    // registration is sent again after 2 s between --processes hosts (nodes/lean/provisioning.ts
+    // HOST_RETRY) and after 15-45 s in process, so messages the HES holds for a replaced DC go out
+    // sooner under --processes (wire group, lean: replay.yaml replays 2 x 3 of secure-hes-tn's
+    // confidential messages there against 2 x 1 in process). In range: the attacker reached the
+    // wire in both (or in neither), and within half to twice the in-process count, give or take 3.
+    const near = b.injected > 0 === a.injected > 0 && b.injected >= a.injected / 2 - 3 && b.injected <= 2 * a.injected + 3;
     expect({ mode, goal, injected: near }, counts).toEqual({ mode, goal, injected: true });
     expect({ mode, goal, rejected: b.rejected > 0 }, counts).toEqual({ mode, goal, rejected: a.rejected > 0 });
   }
