@@ -32,7 +32,7 @@ import type { LoadedCampaign } from '../campaign/load';
 import type { StepFailure } from '../campaign/step';
 import { cryptoBackend } from '../../nodes/crypto';
 import type { Scenario } from '../scenario/schema';
-import type { HostMessage, HostOp, Observed, ParentMessage } from './host-messages';
+import { eventTime, type HostMessage, type HostOp, type Observed, type ParentMessage } from './host-messages';
 import type { RunnableMode } from './mode-factory';
 import { RelayJudging } from './relay-judging';
 import { Schedule } from './schedule';
@@ -248,7 +248,7 @@ export class CampaignRelay {
 
   private async finishing(): Promise<CampaignVerdict> {
     // the campaign's end: its verdict is about what happened up to now (a lab's hosts outlive it)
-    const horizon = this.clock.now();
+    const horizon = eventTime();
     clearTimeout(this.startTimer);
     const incomplete = await this.judging.end(horizon);
     const failedSteps = this.runner?.finish() ?? [];

@@ -6,23 +6,23 @@
  * confidential messages and firmware; the issuer for automation; the TNs of a segment for a power
  * restoration; the node and the HES for a replacement).
  */
-import type { Clock } from '../../core/clock';
 import type { Topology } from '../../core/topology';
 import type { NodeId } from '../../core/transport';
 import type { Identity } from '../../nodes/lean/identity';
 import type { Operator } from '../../nodes/mode';
 import type { ProtocolObserver } from '../../nodes/oracle/goal-oracle';
-import type { HostMessage, HostOp, Observed, ParentMessage } from './host-messages';
+import { eventTime, type HostMessage, type HostOp, type Observed, type ParentMessage } from './host-messages';
 import type { RunnableMode } from './mode-factory';
 
 /** An observer that queues every event with its time, for the next batch to the parent. */
-export function relayObserver(clock: Clock, queue: Observed[]): ProtocolObserver {
+export function relayObserver(queue: Observed[]): ProtocolObserver {
+  // the time every host and the relay share (eventTime), not this process's RealClock
   return {
-    issued: (certificate) => queue.push({ at: clock.now(), kind: 'issued', certificate }),
+    issued: (certificate) => queue.push({ at: eventTime(), kind: 'issued', certificate }),
     sent: (sender, signed, recipient) =>
-      queue.push({ at: clock.now(), kind: 'sent', sender, signed, ...(recipient !== undefined ? { recipient } : {}) }),
-    accepted: (acceptance) => queue.push({ at: clock.now(), kind: 'accepted', acceptance }),
-    replaced: (node) => queue.push({ at: clock.now(), kind: 'replaced', node }),
+      queue.push({ at: eventTime(), kind: 'sent', sender, signed, ...(recipient !== undefined ? { recipient } : {}) }),
+    accepted: (acceptance) => queue.push({ at: eventTime(), kind: 'accepted', acceptance }),
+    replaced: (node) => queue.push({ at: eventTime(), kind: 'replaced', node }),
   };
 }
 

@@ -30,7 +30,7 @@ import { Timebase } from '../metrics/timebase';
 import type { Scenario } from '../scenario/schema';
 import type { NodeId } from '../../core/transport';
 import { createBoards } from './boards';
-import type { HostMessage, Observed, ParentMessage } from './host-messages';
+import { eventTime, type HostMessage, type Observed, type ParentMessage } from './host-messages';
 import { localKeys, parentOperator, relayObserver, runHostOp } from './host-ops';
 import { createScenarioMode, type RunnableMode } from './mode-factory';
 import { hostDirName, selectNodes } from './node-selection';
@@ -109,7 +109,7 @@ export async function hostNodes(options: HostOptions): Promise<void> {
   let link: OpsLink | undefined;
   const flush = () => {
     // every event until now is in `observed` (the nodes tell it synchronously): upTo is now
-    if (relaying) link?.send({ type: 'observed', events: observed.splice(0), upTo: clock.now() });
+    if (relaying) link?.send({ type: 'observed', events: observed.splice(0), upTo: eventTime() });
     if (pendingSamples.length === 0) return;
     const batch = pendingSamples;
     pendingSamples = [];
@@ -150,7 +150,7 @@ export async function hostNodes(options: HostOptions): Promise<void> {
       cryptoLabel: `${options.mode}/host/${options.selection}`,
       bootstrapTimeoutMs: BOOTSTRAP_TIMEOUT_MS,
       hostState,
-      ...(relaying ? { oracle: relayObserver(clock, observed), operator } : {}),
+      ...(relaying ? { oracle: relayObserver(observed), operator } : {}),
     });
     const mode = countingWorkload(built, facts, metrics);
     if (relaying) {

@@ -9,7 +9,7 @@
  */
 import type { Clock } from '../../core/clock';
 import type { GoalOracle } from '../../nodes/oracle/goal-oracle';
-import type { Observed } from './host-messages';
+import { eventTime, type Observed } from './host-messages';
 import { HISTORY_LIMITS } from './operator-history';
 
 /** How long after an event's time it is judged at the soonest: above a host's batch period (250 ms) and the IPC's delay. */
@@ -50,7 +50,7 @@ export class RelayJudging {
     private readonly clock: Clock,
     private readonly options: RelayJudgingOptions,
   ) {
-    this.drainer = setInterval(() => this.drain(Math.min(this.clock.now() - LAG_MS, this.reported())), DRAIN_MS);
+    this.drainer = setInterval(() => this.drain(Math.min(eventTime() - LAG_MS, this.reported())), DRAIN_MS);
   }
 
   /** A host's events of its own nodes, and the time up to which it has sent all of them. */
