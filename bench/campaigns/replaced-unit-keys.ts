@@ -31,8 +31,12 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   const replacing = api.mode.replace(victim);
   await api.sleep(2_000);
   api.mode.confidential(victim, new TextEncoder().encode('new tariff from 22:00'));
+  const asked = requests.frames.length;
   const round = api.mode.meterRound(20_000);
   await api.sleep(2_000);
+  // and the round's first request on dc1's segment (under load, over the broker, it can come later):
+  // its counter is the one a forged response must answer
+  await api.until(() => requests.frames.length > asked, { within: 20_000, what: "the meter round's first request on dc1" });
   if (old && api.mode.keysOf) {
     for (const frame of confidential.frames) {
       const m = decodeFrame(frame.bytes);
