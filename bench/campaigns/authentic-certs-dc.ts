@@ -33,7 +33,8 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   await api.at(5_000);
   await api.mode.replace(dc2); // the attacker watches dc2's new unit enrol: a genuine chain to borrow
   const toDc2 = () => enrolments.frames.find((f) => f.to === dc2);
-  if (!(await api.until(() => toDc2() !== undefined, { within: 60_000, what: `${dc2}'s enrolment` }))) return;
+  if (!(await api.until(() => toDc2() !== undefined, { within: 60_000, what: `${dc2}'s enrolment` })))
+    throw new Error(`${dc2}'s enrolment was not seen: the attack did not run`);
   const other = decodeAs(toDc2()!.bytes, MessageClass.DcEnrolment);
 
   const release = attacker.block({ link: `wan:${dc1}`, class: 'dc-enrolment', to: dc1 });
@@ -41,7 +42,8 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   if (!(await api.until(() => csrs.frames.length > 0, { within: 600_000, what: `${dc1}'s new unit's CSR` }))) {
     release();
     await installed;
-    return;
+    // a failed step, not a quiet pass: the verdict must not count an attack that never ran
+    throw new Error(`${dc1}'s new unit's CSR was not seen: the attack did not run`);
   }
   const csr = decodeAs(csrs.frames.at(-1)!.bytes, MessageClass.DcCsr);
   const dcCert = (signer: Uint8Array) =>

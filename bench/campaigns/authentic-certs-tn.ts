@@ -38,7 +38,7 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   const to = (tn: string) => seen.frames.find((f) => f.to === tn);
   const enrolled = () => to(sibling) !== undefined && (!stranger || to(stranger) !== undefined);
   if (!(await api.until(enrolled, { within: 60_000, what: `the enrolments of ${[sibling, stranger].filter(Boolean).join(' and ')}` })))
-    return;
+    throw new Error(`the enrolments of ${sibling}${stranger ? ` and ${stranger}` : ''} were not seen: the attack did not run`);
   const borrowed = enrolmentOf(to(sibling)!.bytes);
   const foreign = stranger ? enrolmentOf(to(stranger)!.bytes) : undefined;
 
@@ -48,7 +48,8 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   if (!(await api.until(() => held.frames.length > 0, { within: 600_000, what: `${victim}'s new unit's enrolment` }))) {
     release();
     await installed;
-    return;
+    // a failed step, not a quiet pass: the verdict must not count an attack that never ran
+    throw new Error(`${victim}'s new unit's enrolment was not seen: the attack did not run`);
   }
   const genuine = enrolmentOf(held.frames[0]!.bytes);
   const { crypto, keys } = attacker;

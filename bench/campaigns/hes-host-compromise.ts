@@ -34,7 +34,8 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   if (!(await api.until(() => held.frames.length > 0, { within: 600_000, what: `${victim}'s new unit's enrolment` }))) {
     release();
     await installed;
-    return;
+    // a failed step, not a quiet pass: the verdict must not count an attack that never ran
+    throw new Error(`${victim}'s new unit's enrolment was not seen: the attack did not run`);
   }
   const genuine: TnEnrolment = decodeAs(held.frames[0]!.bytes, MessageClass.TnEnrolment);
   // a HES certificate for the attacker's key, issued with the HES's own key (it may not issue one)

@@ -28,7 +28,7 @@ export default async function campaign(api: CampaignApi): Promise<void> {
   const attacker = api.attacker('secure_HES_TN');
   const [other, recipient] = api.topology.tnsOf('dc1').slice(-2);
   if (!recipient || !other) return api.log('needs two TNs on dc1; skipped');
-  const messages = attacker.record({ link: 'plc:dc1', class: 'confidential' });
+  const messages = attacker.record({ link: 'plc:dc1', class: 'confidential', to: recipient });
   const records = attacker.record({ link: 'plc:dc1', direction: 'down', class: 'tls-record', to: recipient });
   await api.at(5_000);
   api.mode.confidential(recipient, secret('prepaid balance 12.50 EUR'));

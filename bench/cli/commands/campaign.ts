@@ -170,6 +170,8 @@ export const command: Command = {
         // only where the mode's new units get their credential from the operator: a register then needs its issue first
         ...(stateDir && operatorIssues(mode) ? { issue: (node: string) => issueReplacement(scenario, stateDir, mode, node) } : {}),
       });
+      // what came before the relay, in order, before anything newer reaches it
+      for (const [host, m] of early.splice(0)) heard(host, m);
       // the campaigns' mode offers the nodes' keys (an attacker's compromise, the confidentiality
       // judging) only if they are in when it starts: under load a host's come a while after its hello
       const unkeyed = await keysFrom(hosts, keyed);
@@ -177,7 +179,6 @@ export const command: Command = {
         (h) => `${h}: its nodes' keys did not come within ${KEYS_WAIT_MS / 1000} s of its hello; campaigns ran without them`,
       );
       for (const line of missingKeys) log(`${line}; the verdict is incomplete`);
-      for (const [host, m] of early.splice(0)) heard(host, m);
       relay.start(Date.now());
       await new Promise((resolve) => setTimeout(resolve, duration));
       relay.end();
