@@ -76,6 +76,13 @@ async function relayOf(hosts: readonly TestHost[], options: (scenario: Scenario)
   return { relay, log };
 }
 
+/** dc1's host and its TNs' host, played by the test, and a relay over them. */
+async function dcAndTns(options?: (scenario: Scenario) => Partial<CampaignRelayOptions>) {
+  const dc1 = new TestHost('dc1');
+  const tns = new TestHost('tns:dc1');
+  return { dc1, tns, ...(await relayOf([dc1, tns], options)) };
+}
+
 // an automation command dc1 signed for its segment, and tn1.001 accepting it
 const SIGNED = new Uint8Array([MessageClass.Automation, 1, 2, 3]);
 const sent = (at: number): Observed => ({ at, kind: 'sent', sender: 'dc1', signed: SIGNED });
@@ -107,9 +114,7 @@ function finishWith(relay: CampaignRelay, ...living: TestHost[]) {
 
 describe('the campaign relay judges what the hosts observed', () => {
   it("judges an event only once every living host's batches are in up to its time, however late a host's batch", async () => {
-    const dc1 = new TestHost('dc1');
-    const tns = new TestHost('tns:dc1');
-    const { relay } = await relayOf([dc1, tns]);
+    const { dc1, tns, relay } = await dcAndTns();
     // 3 s ago dc1 sent a command and tn1.001 accepted it; the TNs' host said so at once, dc1's host
     // is loaded: its batches so far say it has sent everything up to 4 s ago only
     const t = Date.now() - 3_000;
@@ -124,9 +129,7 @@ describe('the campaign relay judges what the hosts observed', () => {
   });
 
   it('does not wait for a host that is gone: what the others said is judged without it', async () => {
-    const dc1 = new TestHost('dc1');
-    const tns = new TestHost('tns:dc1');
-    const { relay } = await relayOf([dc1, tns]);
+    const { dc1, tns, relay } = await dcAndTns();
     const t = Date.now() - 3_000;
     relay.hostMessage('tns:dc1', observed([accepted(t)], Date.now()));
     // dc1's host never said anything and dies: the acceptance is judged without its batches
@@ -143,9 +146,7 @@ describe('the campaign relay judges what the hosts observed', () => {
 
 describe('a host whose operator channel went down', () => {
   it('holds the judging at its last batch until it sends again what it sent meanwhile: a sending among them is judged before the acceptance', async () => {
-    const dc1 = new TestHost('dc1');
-    const tns = new TestHost('tns:dc1');
-    const { relay } = await relayOf([dc1, tns]);
+    const { dc1, tns, relay } = await dcAndTns();
     const t = Date.now() - 3_000;
     relay.hostMessage('dc1', observed([], t - 1_000));
     // dc1's channel goes down; meanwhile dc1 sent a command, which tn1.001 accepted and its host reported
@@ -162,9 +163,7 @@ describe('a host whose operator channel went down', () => {
   });
 
   it('declares what it sent meanwhile lost once it can no longer send it again: the verdict names it, and the judging goes on without it', async () => {
-    const dc1 = new TestHost('dc1');
-    const tns = new TestHost('tns:dc1');
-    const { relay, log } = await relayOf([dc1, tns], () => ({ resendWithinMs: 600 }));
+    const { dc1, tns, relay, log } = await dcAndTns(() => ({ resendWithinMs: 600 }));
     const t = Date.now() - 3_000;
     relay.hostMessage('dc1', observed([], t - 1_000));
     dc1.living = false;
@@ -183,9 +182,7 @@ describe('a host whose operator channel went down', () => {
 
 describe("the campaign's end", () => {
   it("waits for a living host's batches up to the end: an acceptance whose sending the DC's host reports after the end is no violation", async () => {
-    const dc1 = new TestHost('dc1');
-    const tns = new TestHost('tns:dc1');
-    const { relay, log } = await relayOf([dc1, tns]);
+    const { relay, log } = await dcAndTns();
     // just before the end dc1 sent a command and tn1.001 accepted it; the TNs' host said so,
     // dc1's host is loaded: its last batch is a second old (a lab's hosts outlive the campaign)
     const t = Date.now() - 200;
@@ -206,9 +203,7 @@ describe("the campaign's end", () => {
   });
 
   it('still finds an acceptance before the end of a command no genuine party sent', async () => {
-    const dc1 = new TestHost('dc1');
-    const tns = new TestHost('tns:dc1');
-    const { relay } = await relayOf([dc1, tns]);
+    const { dc1, tns, relay } = await dcAndTns();
     const t = Date.now() - 200;
     relay.hostMessage('dc1', observed([], t - 1_000));
     relay.hostMessage('tns:dc1', observed([accepted(t)], Date.now()));
@@ -222,9 +217,7 @@ describe("the campaign's end", () => {
   });
 
   it('names a living host that does not report up to the end within the wait: the verdict is incomplete, not judged without it', async () => {
-    const dc1 = new TestHost('dc1');
-    const tns = new TestHost('tns:dc1');
-    const { relay } = await relayOf([dc1, tns]);
+    const { tns, relay } = await dcAndTns();
     const t = Date.now() - 200;
     relay.hostMessage('dc1', observed([], t - 1_000));
     relay.hostMessage('tns:dc1', observed([accepted(t)], Date.now()));
@@ -239,9 +232,7 @@ describe("the campaign's end", () => {
   });
 
   it('under --processes, with every host ended, judges everything they sent before they ended', async () => {
-    const dc1 = new TestHost('dc1');
-    const tns = new TestHost('tns:dc1');
-    const { relay } = await relayOf([dc1, tns]);
+    const { dc1, tns, relay } = await dcAndTns();
     const t = Date.now() - 50;
     // a genuine command and its acceptance, and an acceptance of one nobody sent, in the hosts' last batches
     relay.hostMessage('dc1', observed([sent(t - 10)], Date.now()));

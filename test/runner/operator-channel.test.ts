@@ -142,6 +142,19 @@ async function cuttablePath(target: string) {
 const replaced = (node: string): Observed => ({ at: Date.now(), kind: 'replaced', node });
 const nodesOf = (events: readonly Observed[]) => events.map((e) => (e.kind === 'replaced' ? e.node : e.kind));
 
+/** A host whose channel to the operator runs over a path the test cuts, cut once its first event is in. */
+async function cutAfterFirstEvent(extra: Parameters<typeof startHost>[2] = {}) {
+  const keys = labKeys();
+  const lab = await startHost(keys, undefined, extra);
+  const path = await cuttablePath(lab.endpoint);
+  const operator = await connect(keys, path.endpoint);
+  lab.server.send({ type: 'observed', events: [replaced('tn1.001')] });
+  await until(() => operator.observed().length === 1, 'the first event', 10_000);
+  path.cut();
+  await until(() => operator.gone() === 1, 'the operator noticing the cut', 10_000);
+  return { lab, path, operator };
+}
+
 const sent = (i: number, at = Date.now()): Observed => ({ at, kind: 'sent', sender: 'dc1', signed: Buffer.from(`frame ${i}`) });
 const issued = (certificate: Uint8Array, at = Date.now()): Observed => ({ at, kind: 'issued', certificate });
 
@@ -304,14 +317,7 @@ describe('the operator channel between real ZeroMQ CURVE sockets', () => {
   });
 
   it("gets a host's messages sent while its channel was cut again once it is back, in order", async () => {
-    const keys = labKeys();
-    const lab = await startHost(keys);
-    const path = await cuttablePath(lab.endpoint);
-    const operator = await connect(keys, path.endpoint);
-    lab.server.send({ type: 'observed', events: [replaced('tn1.001')] });
-    await until(() => operator.observed().length === 1, 'the first event', 10_000);
-    path.cut();
-    await until(() => operator.gone() === 1, 'the operator noticing the cut', 10_000);
+    const { lab, path, operator } = await cutAfterFirstEvent();
     // what the host's nodes accept meanwhile goes to the operator's old connection, which is gone
     lab.server.send({ type: 'observed', events: [replaced('tn1.002')] });
     lab.server.send({ type: 'op-done', id: 7, mine: false });
@@ -326,14 +332,7 @@ describe('the operator channel between real ZeroMQ CURVE sockets', () => {
   });
 
   it('says the verdict is incomplete, naming the host and the lost messages, when the host no longer keeps them', async () => {
-    const keys = labKeys();
-    const lab = await startHost(keys, undefined, { history: { bytes: 0, ms: 30_000 } });
-    const path = await cuttablePath(lab.endpoint);
-    const operator = await connect(keys, path.endpoint);
-    lab.server.send({ type: 'observed', events: [replaced('tn1.001')] });
-    await until(() => operator.observed().length === 1, 'the first event', 10_000);
-    path.cut();
-    await until(() => operator.gone() === 1, 'the operator noticing the cut', 10_000);
+    const { lab, path, operator } = await cutAfterFirstEvent({ history: { bytes: 0, ms: 30_000 } });
     lab.server.send({ type: 'observed', events: [replaced('tn1.002')] });
     lab.server.send({ type: 'observed', events: [replaced('dc1')] });
     path.restore();
