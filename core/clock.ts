@@ -132,8 +132,20 @@ export class VirtualClock implements Clock {
    * then leaves the clock at `until`. Resolves when the event loop has settled.
    */
   async run(until?: number): Promise<void> {
-    await this.loop(() => false, until);
+    await this.loop(() => false, until === undefined ? undefined : (at) => at > until);
     if (until !== undefined) this.t = Math.max(this.t, until);
+  }
+
+  /**
+   * Fires the timers due strictly before `horizon`, settling as run() does, and leaves the clock
+   * where the last one put it: a window of a partitioned run (issue 13). A partition's clock must
+   * not reach the horizon, since a frame from another partition may still arrive at exactly it.
+   */
+  async runBefore(horizon: number): Promise<void> {
+    await this.loop(
+      () => false,
+      (at) => at >= horizon,
+    );
   }
 
   /** Runs for `ms` of virtual time from now. */
@@ -159,9 +171,9 @@ export class VirtualClock implements Clock {
     return outcome.value;
   }
 
-  /** Fires timers in order until `done()`, the horizon, or no timer is left. */
-  private async loop(done: () => boolean, until?: number): Promise<void> {
-    if (this.running) throw new Error('VirtualClock is already being run (run/drive cannot nest)');
+  /** Fires timers in order until `done()`, the next one is `beyond` the horizon, or no timer is left. */
+  private async loop(done: () => boolean, beyond?: (at: number) => boolean): Promise<void> {
+    if (this.running) throw new Error('VirtualClock is already being run (run/runBefore/drive cannot nest)');
     this.running = true;
     try {
       for (;;) {
@@ -169,7 +181,7 @@ export class VirtualClock implements Clock {
         if (done()) return;
         this.dropCancelled();
         const next = this.heap.peek();
-        if (!next || (until !== undefined && next.at > until)) return;
+        if (!next || beyond?.(next.at)) return;
         this.heap.pop();
         this.t = Math.max(this.t, next.at);
         this.firedCount++;

@@ -53,6 +53,63 @@ describe('VirtualClock', () => {
   });
 });
 
+describe('VirtualClock.runBefore (a window of a partitioned run)', () => {
+  it('fires timers strictly before the horizon in order, and leaves time at the last one fired', async () => {
+    const clock = new VirtualClock();
+    const fired: string[] = [];
+    clock.setTimer(20, () => fired.push(`b@${clock.now()}`));
+    clock.setTimer(10, () => {
+      fired.push(`a@${clock.now()}`);
+      // Work an event schedules inside the window runs in it too.
+      clock.setTimer(5, () => fired.push(`a2@${clock.now()}`));
+    });
+    clock.setTimer(20, () => fired.push(`c@${clock.now()}`));
+    clock.setTimer(30, () => fired.push(`at-horizon@${clock.now()}`));
+    await clock.runBefore(30);
+    expect(fired).toEqual(['a@10', 'a2@15', 'b@20', 'c@20']);
+    expect(clock.now()).toBe(20);
+    expect(clock.nextTimerAt()).toBe(30);
+    // A delivery handed over at the barrier for exactly the horizon is still in the future.
+    clock.setTimer(30 - clock.now(), () => fired.push(`handed@${clock.now()}`));
+    await clock.runBefore(30.5);
+    expect(fired.slice(4)).toEqual(['at-horizon@30', 'handed@30']);
+    expect(clock.now()).toBe(30);
+  });
+
+  it('does not move time when nothing is due before the horizon', async () => {
+    const clock = new VirtualClock();
+    await clock.runBefore(100);
+    expect(clock.now()).toBe(0);
+    clock.setTimer(100, () => {});
+    await clock.runBefore(100);
+    expect(clock.now()).toBe(0);
+    expect(clock.fired).toBe(0);
+  });
+
+  it('lets the event loop settle between timers, as run() does', async () => {
+    const clock = new VirtualClock();
+    const pipe = new PassThrough();
+    const seen: number[] = [];
+    pipe.on('data', () => clock.setTimer(1, () => seen.push(clock.now())));
+    clock.setTimer(10, () => pipe.write('x'));
+    await clock.runBefore(12);
+    expect(seen).toEqual([11]);
+  });
+
+  it('refuses to nest with run, drive or another runBefore', async () => {
+    const clock = new VirtualClock();
+    let inner: unknown;
+    clock.setTimer(1, () => {
+      clock.runBefore(5).catch((error: unknown) => (inner = error));
+    });
+    await clock.runBefore(5);
+    expect(String(inner)).toMatch(/cannot nest/);
+    const outer = clock.run(10);
+    await expect(clock.runBefore(20)).rejects.toThrow(/cannot nest/);
+    await outer;
+  });
+});
+
 describe('RealClock', () => {
   it('measures elapsed real time and fires timers', async () => {
     const clock = new RealClock();
