@@ -18,6 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../bench/runner/run';
 import type { ModeSummary } from '../../bench/runner/summary';
 import { loadScenario } from '../../bench/scenario/load';
+import { injectedInRange } from '../helpers/injected-range';
 import { gridbench, startLab } from '../helpers/lab';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-lab-operator-'));
@@ -94,8 +95,7 @@ function expectSameVerdicts(inProcess: ModeSummary, lab: Report): void {
       .sort(),
   ).toEqual(attacked.map(([g]) => g).sort());
   for (const [goal, a] of attacked) {
-    // the real clock may add or miss a few frames of a recording or an interceptor
-    expect({ goal, injected: Math.abs((injected[goal] ?? 0) - a!.injected) <= Math.max(3, a!.injected / 4) }).toEqual({
+    expect({ goal, injected: injectedInRange(a!.injected, injected[goal] ?? 0) }).toEqual({
       goal,
       injected: true,
     });
