@@ -139,6 +139,44 @@ async function cuttablePath(target: string) {
   return path;
 }
 
+/**
+ * gridbench campaign (lean, 8 s, no campaign file) against one host played by the test: dc1's
+ * operator channel through a path the test can cut, a batch every 250 ms saying it sent
+ * everything, and `onHello` for what the host does when the operator says hello.
+ */
+async function campaignAgainstHost(options: { onHello: (server: OperatorServer) => void }) {
+  const wire = await zmqWire({ dcs: 1, tns: 2 });
+  opened.push(wire);
+  const token = 'operator-channel-test-token';
+  const attack = await startAttackPort(wire.broker.control, { endpoint: 'tcp://127.0.0.1:0', token });
+  opened.push(attack);
+  const state = mkdtempSync(join(dir, 'state-'));
+  const hostDir = join(state, 'host-dc1');
+  mkdirSync(hostDir, { recursive: true });
+  provisionOperatorKey(state);
+  exportOperatorKeys(state, hostDir, 'dc1');
+  const hostKeys = loadHostOperatorKeys(hostDir);
+  const lab: TestHost = await startHost(
+    { host: hostKeys.keys, operator: { publicKey: hostKeys.operatorPublicKey, secretKey: '' } },
+    undefined,
+    {
+      history: { bytes: 0, ms: 30_000 },
+      onOperator: () => options.onHello(lab.server),
+    },
+  );
+  const batches = setInterval(() => lab.server.send({ type: 'observed', events: [], upTo: Date.now() }), 250);
+  opened.push({ close: async () => clearInterval(batches) });
+  const path = await cuttablePath(lab.endpoint);
+  const scenario = join(state, 'campaign.yaml');
+  writeFileSync(scenario, ['name: gap', 'seed: 4', 'modes: [lean]', 'duration: 8s', 'topology: { dcs: 1, tnsPerDc: 2 }'].join('\n'));
+  const args = ['campaign', '--scenario', scenario, '--attack', attack.endpoint, '--mode', 'lean', '--state', state];
+  const campaign = gridbench([...args, '--host', `dc1=${path.endpoint}`], { GRIDBENCH_ATTACK_TOKEN: token });
+  return { lab, path, campaign };
+}
+
+/** The verdict gridbench campaign prints as its last line. */
+const verdictOf = (out: string) => JSON.parse(out.trim().split('\n').at(-1)!) as { violations: unknown[]; incomplete: string[] };
+
 const replaced = (node: string): Observed => ({ at: Date.now(), kind: 'replaced', node });
 const nodesOf = (events: readonly Observed[]) => events.map((e) => (e.kind === 'replaced' ? e.node : e.kind));
 
@@ -344,49 +382,14 @@ describe('the operator channel between real ZeroMQ CURVE sockets', () => {
   });
 
   it("makes gridbench campaign exit 1 with its verdict incomplete, naming the host, when a host's messages were lost", async () => {
-    const topology = { dcs: 1, tns: 2 };
-    const wire = await zmqWire(topology);
-    opened.push(wire);
-    const token = 'operator-channel-test-token';
-    const attack = await startAttackPort(wire.broker.control, { endpoint: 'tcp://127.0.0.1:0', token });
-    opened.push(attack);
-    const state = join(dir, 'state');
-    const hostDir = join(dir, 'host-dc1');
-    mkdirSync(hostDir, { recursive: true });
-    provisionOperatorKey(state);
-    exportOperatorKeys(state, hostDir, 'dc1');
-    const hostKeys = loadHostOperatorKeys(hostDir);
     let hellos = 0;
-    const lab = await startHost({ host: hostKeys.keys, operator: { publicKey: hostKeys.operatorPublicKey, secretKey: '' } }, undefined, {
-      history: { bytes: 0, ms: 30_000 },
+    const { path, campaign } = await campaignAgainstHost({
       // as a real host: its nodes' keys after each hello (none here), which the campaign waits for before it starts
-      onOperator: () => {
+      onHello: (server) => {
         hellos++;
-        lab.server.send({ type: 'keys', keys: {} });
+        server.send({ type: 'keys', keys: {} });
       },
     });
-    // as a real host: a batch every 250 ms, saying it sent everything up to now
-    const batches = setInterval(() => lab.server.send({ type: 'observed', events: [], upTo: Date.now() }), 250);
-    opened.push({ close: async () => clearInterval(batches) });
-    const path = await cuttablePath(lab.endpoint);
-    const scenario = join(dir, 'campaign.yaml');
-    writeFileSync(scenario, ['name: gap', 'seed: 4', 'modes: [lean]', 'duration: 8s', 'topology: { dcs: 1, tnsPerDc: 2 }'].join('\n'));
-    const campaign = gridbench(
-      [
-        'campaign',
-        '--scenario',
-        scenario,
-        '--attack',
-        attack.endpoint,
-        '--mode',
-        'lean',
-        '--state',
-        state,
-        '--host',
-        `dc1=${path.endpoint}`,
-      ],
-      { GRIDBENCH_ATTACK_TOKEN: token },
-    );
     await until(() => hellos === 1, 'the campaign saying hello', 30_000);
     await new Promise((r) => setTimeout(r, 500));
     path.cut();
@@ -394,11 +397,37 @@ describe('the operator channel between real ZeroMQ CURVE sockets', () => {
     path.restore();
     const { code, out } = await campaign.ended;
     expect(hellos).toBe(2);
-    const result = JSON.parse(out.trim().split('\n').at(-1)!) as { violations: unknown[]; incomplete: string[] };
+    const result = verdictOf(out);
     expect(result.violations).toEqual([]);
     expect(result.incomplete).toHaveLength(1);
     expect(result.incomplete[0]).toMatch(/^dc1: its messages \d+ to \d+ were lost while the operator channel was down/);
     expect(out).toContain('gridbench campaign: the verdict is incomplete: dc1: its messages');
+    expect(code).toBe(1);
+  }, 60_000);
+
+  it("starts gridbench campaign's campaigns only once a host's keys came, late after its hello", async () => {
+    let keysSentAt = 0;
+    const { campaign } = await campaignAgainstHost({
+      // a host under load: its keys 3 s after the hello
+      onHello: (server) =>
+        void setTimeout(() => {
+          keysSentAt = Date.now();
+          server.send({ type: 'keys', keys: {} });
+        }, 3_000),
+    });
+    const { code, out } = await campaign.ended;
+    const endedAt = Date.now();
+    expect(keysSentAt).toBeGreaterThan(0);
+    // the campaigns ran their full 8 s after the keys came (without the wait they end about 5 s after)
+    expect(endedAt - keysSentAt, out).toBeGreaterThanOrEqual(8_000);
+    expect(verdictOf(out).incomplete).toEqual([]);
+    expect(code, out).toBe(0);
+  }, 60_000);
+
+  it('says the verdict is incomplete, naming the host, when its keys never came', async () => {
+    const { campaign } = await campaignAgainstHost({ onHello: () => {} });
+    const { code, out } = await campaign.ended;
+    expect(verdictOf(out).incomplete).toEqual(["dc1: its nodes' keys did not come within 10 s of its hello; campaigns ran without them"]);
     expect(code).toBe(1);
   }, 60_000);
 
