@@ -51,6 +51,26 @@ export interface OfferOptions {
   readonly departed?: DepartureListener | undefined;
 }
 
+/**
+ * A frame for a node another partition of a partitioned run hosts (issue 13): its arrival time and
+ * what the node receives. Plain data, so it survives structured clone (postMessage to a worker).
+ */
+export interface RemoteDelivery {
+  readonly at: number;
+  readonly to: NodeId;
+  readonly received: ReceivedFrame;
+}
+
+/** Where the nodes this host does not hold are: a partitioned run's (issue 13). */
+export interface RemoteWire {
+  isLocal(node: NodeId): boolean;
+  /**
+   * Takes a frame the medium completed for a node hosted elsewhere, at completion time, which is at
+   * least the links' lookahead (lookahead.ts) before `at`.
+   */
+  ship(delivery: RemoteDelivery): void;
+}
+
 export interface ChannelHooks {
   /**
    * Hands a frame to a node. `reentrant` is true when the delivery happens inside the caller's
@@ -58,6 +78,8 @@ export interface ChannelHooks {
    * the node is not attached.
    */
   deliver(to: NodeId, received: ReceivedFrame, reentrant: boolean): boolean;
+  /** Absent: every node is this host's. Present: frames for the others are shipped, not delivered. */
+  readonly remote?: RemoteWire | undefined;
 }
 
 /**
@@ -100,6 +122,7 @@ export class Channel {
       presets,
       profileFor: options.profileFor,
       events: this.mediumEvents(),
+      isLocal: hooks.remote && ((node) => hooks.remote!.isLocal(node)),
     });
     this.measurement = new ChannelMeasurement(clock, this.metrics, options.metricsIntervalMs ?? 1000, this.links);
     this.chain = new InterceptorChain({
@@ -257,16 +280,21 @@ export class Channel {
     }
   }
 
-  private delivered(frame: WireFrame, receiver: NodeId): void {
+  /** Counts a frame the medium delivered; the sender's side of the link direction owns the count. */
+  private received(frame: WireFrame): ReceivedFrame {
     const c = this.links.of(frame).counters[frame.direction];
     c.framesDelivered++;
     c.bytesDelivered += frame.bytes.length;
-    const received: ReceivedFrame = {
+    return {
       frame: frame.bytes,
       from: frame.from,
       sentAt: frame.sentAt,
       ...(frame.attack ? { attack: frame.attack } : {}),
     };
+  }
+
+  private delivered(frame: WireFrame, receiver: NodeId): void {
+    const received = this.received(frame);
     if (frame.sink) {
       frame.sink.deliver(received);
       return;
@@ -285,6 +313,7 @@ export class Channel {
         c.busyMs += airtimeMs;
       },
       delivered: (frame, receiver) => this.delivered(frame, receiver),
+      shipped: (frame, receiver, at) => this.hooks.remote!.ship({ at, to: receiver, received: this.received(frame) }),
       lost: (frame, _receiver, reason, jamOwner) => {
         const c = this.links.of(frame).counters[frame.direction];
         if (reason === 'loss') c.dropsLoss++;

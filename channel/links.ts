@@ -69,8 +69,10 @@ export interface LinksOptions {
   readonly presets: Readonly<Record<string, LinkProfile>>;
   /** The configured profile of each link; pass-through when it gives none. */
   readonly profileFor?: ((link: LinkId) => ProfileSpec | undefined) | undefined;
-  /** What the media report: frames starting, delivered and lost. */
+  /** What the media report: frames starting, delivered, shipped and lost. */
   readonly events: MediumEvents;
+  /** Whether a receiver is hosted here (a partitioned run, issue 13); absent: every node is. */
+  readonly isLocal?: ((node: NodeId) => boolean) | undefined;
 }
 
 /**
@@ -173,12 +175,13 @@ export class Links {
   }
 
   private buildMedia(link: LinkState): void {
-    const { clock, topology, events } = this.options;
+    const { clock, topology, events, isLocal } = this.options;
     const env = (): MediumEnv => ({
       profile: () => link.profile,
       lossProcess: (d, r) => link.lossProcess(d, r),
       jitterRandom: (d, r) => link.randomFor(d, r, 'jitter'),
       receivers: (f) => (f.to === SEGMENT_BROADCAST ? topology.tnsOf(f.from) : [f.to]),
+      isLocal,
       events,
     });
     if (link.profile.duplex === 'half') {

@@ -15,6 +15,8 @@ export interface MediumEvents {
   /** A frame began transmission at `start` after waiting queueDelayMs; it occupies the medium for airtimeMs. */
   started(frame: WireFrame, start: number, queueDelayMs: number, airtimeMs: number): void;
   delivered(frame: WireFrame, receiver: NodeId): void;
+  /** A receiver hosted elsewhere (MediumEnv.isLocal) gets the frame at `at`: told at completion, never scheduled here. */
+  shipped(frame: WireFrame, receiver: NodeId, at: number): void;
   /** jamOwner: id of the interceptor whose jam destroyed the frame (reason 'jam'). */
   lost(frame: WireFrame, receiver: NodeId | undefined, reason: LossReason, jamOwner?: string): void;
 }
@@ -25,6 +27,8 @@ export interface MediumEnv {
   lossProcess(direction: Direction, receiver: NodeId): LossProcess;
   jitterRandom(direction: Direction, receiver: NodeId): Random;
   receivers(frame: WireFrame): readonly NodeId[];
+  /** In a partitioned run (issue 13), false for a receiver another partition hosts; absent: all are local. */
+  readonly isLocal?: ((receiver: NodeId) => boolean) | undefined;
   readonly events: MediumEvents;
 }
 
@@ -217,7 +221,9 @@ export class Medium {
       const last = this.lastArrival.get(receiver);
       if (last !== undefined && last > at) at = last;
       if (profile.jitter.distribution !== 'none' || profile.latencyMs > 0) this.lastArrival.set(receiver, at);
-      if (at <= now && this.deliveries.size === 0) this.env.events.delivered(frame, receiver);
+      // Shipped as soon as its arrival is known, so the receiver's partition has it before its clock reaches `at`.
+      if (this.env.isLocal && !this.env.isLocal(receiver)) this.env.events.shipped(frame, receiver, at);
+      else if (at <= now && this.deliveries.size === 0) this.env.events.delivered(frame, receiver);
       else this.scheduleDelivery({ at, seq: this.seq++, frame, receiver });
     }
     this.pruneJams();
