@@ -3,13 +3,14 @@ import { VirtualClock } from '../../core/clock';
 import { Random } from '../../core/random';
 import { SEGMENT_BROADCAST, type Destination, type NodeId, type Transport } from '../../core/transport';
 import { Topology, type LinkId } from '../../core/topology';
-import { createEmulatedNetwork, type EmulatedNetwork, type RemoteDelivery } from '../../channel/emulated-network';
+import { createEmulatedNetwork, type EmulatedNetwork, type RemoteDelivery, type RemoteWire } from '../../channel/emulated-network';
 import { lookaheadMs } from '../../channel/lookahead';
 import { drawJitter } from '../../channel/loss';
 import { PRESETS } from '../../channel/presets';
 import { resolveProfile, type ProfileSpec } from '../../channel/profile';
 import { zeroCounters, type DirectionCounters } from '../../channel/counters';
 import { bytes, classFrame, classify, seqOf } from './helpers';
+import { partitionWire, runWindows } from './partitioned-wire';
 
 /**
  * A partitioned run's wire (issue 13) against the one-network wire it must equal: the same
@@ -30,18 +31,12 @@ interface Seen {
   readonly seq: number;
 }
 
-interface Part {
-  readonly clock: VirtualClock;
-  readonly net: EmulatedNetwork;
-  readonly outbox: RemoteDelivery[];
-}
-
 /**
  * Every node on one of the parts, recording what it receives and reacting as nodes do: a DC
  * broadcasts what the HES sent it to its segment, a TN answers a broadcast to its DC, a DC passes
  * a TN's frame up to the HES. The scripted sends come at fixed times on the sender's clock.
  */
-function attachAll(parts: readonly Part[], partOf: (node: NodeId) => number, seen: Seen[]): void {
+function attachAll(parts: readonly { clock: VirtualClock; net: EmulatedNetwork }[], partOf: (node: NodeId) => number, seen: Seen[]): void {
   const transports = new Map<NodeId, { t: Transport; clock: VirtualClock }>();
   const send = (from: NodeId, to: Destination, seq: number): void => transports.get(from)!.t.send(to, classFrame(7, seq, 40));
   for (const node of topology.nodes) {
@@ -76,7 +71,7 @@ function attachAll(parts: readonly Part[], partOf: (node: NodeId) => number, see
   });
 }
 
-const newNet = (clock: VirtualClock, remote?: Parameters<typeof createEmulatedNetwork>[0]['remote']): EmulatedNetwork =>
+const newNet = (clock: VirtualClock, remote?: RemoteWire): EmulatedNetwork =>
   createEmulatedNetwork({
     topology,
     clock,
@@ -102,42 +97,19 @@ async function oneNetwork(): Promise<{ seen: Seen[]; counters: ReturnType<typeof
   const clock = new VirtualClock();
   const net = newNet(clock);
   const seen: Seen[] = [];
-  attachAll([{ clock, net, outbox: [] }], () => 0, seen);
+  attachAll([{ clock, net }], () => 0, seen);
   await clock.run();
   return { seen, counters: sumCounters([net]) };
 }
 
-/** Two partitions in windows: H = earliest next timer + lookahead; each fires before H; shipped frames cross at the barrier. */
+/** The HES and dc1's segment on one partition, dc2's on the other, advanced in windows. */
 async function splitNetwork(): Promise<{ seen: Seen[]; counters: ReturnType<typeof sumCounters>; windows: number; crossed: number }> {
   const side = (node: NodeId): number => (node === 'dc2' || topology.dcOf(node) === 'dc2' ? 1 : 0);
-  const parts: Part[] = [0, 1].map((index) => {
-    const clock = new VirtualClock();
-    const outbox: RemoteDelivery[] = [];
-    const net = newNet(clock, {
-      isLocal: (node) => side(node) === index,
-      ship: (delivery) => outbox.push(structuredClone(delivery)),
-    });
-    return { clock, net, outbox };
-  });
+  const parts = partitionWire(2, side, (clock, remote) => newNet(clock, remote));
   const lookahead = lookaheadMs(topology, (link) => resolveProfile(profileFor(link), PRESETS));
   const seen: Seen[] = [];
   attachAll(parts, side, seen);
-  let windows = 0;
-  let crossed = 0;
-  for (;;) {
-    const next = Math.min(...parts.map((p) => p.clock.nextTimerAt() ?? Infinity));
-    if (next === Infinity) break;
-    const horizon = next + lookahead;
-    for (const p of parts) await p.clock.runBefore(horizon);
-    windows++;
-    const barrier = parts.flatMap((p, source) => p.outbox.splice(0).map((d, seq) => ({ d, source, seq })));
-    barrier.sort((a, b) => a.d.at - b.d.at || a.source - b.source || a.seq - b.seq);
-    for (const { d, source } of barrier) {
-      expect(d.at).toBeGreaterThanOrEqual(horizon);
-      parts[1 - source]!.net.deliverRemote(d);
-      crossed++;
-    }
-  }
+  const { windows, crossed } = await runWindows(parts, side, lookahead);
   return { seen, counters: sumCounters(parts.map((p) => p.net)), windows, crossed };
 }
 
