@@ -14,15 +14,18 @@ import type { ProtocolObserver } from '../../nodes/oracle/goal-oracle';
 import { eventTime, type HostMessage, type HostOp, type Observed, type ParentMessage } from './host-messages';
 import type { RunnableMode } from './mode-factory';
 
-/** An observer that queues every event with its time, for the next batch to the parent. */
-export function relayObserver(queue: Observed[]): ProtocolObserver {
-  // the time every host and the relay share (eventTime), not this process's RealClock
+/**
+ * An observer that queues every event with its time, for the next batch to the parent. The time
+ * is by default the one every host and the relay share (eventTime), not this process's RealClock;
+ * a partition of a partitioned run stamps its virtual clock's (partitioned/partition-host.ts).
+ */
+export function relayObserver(queue: Observed[], now: () => number = eventTime): ProtocolObserver {
   return {
-    issued: (certificate) => queue.push({ at: eventTime(), kind: 'issued', certificate }),
+    issued: (certificate) => queue.push({ at: now(), kind: 'issued', certificate }),
     sent: (sender, signed, recipient) =>
-      queue.push({ at: eventTime(), kind: 'sent', sender, signed, ...(recipient !== undefined ? { recipient } : {}) }),
-    accepted: (acceptance) => queue.push({ at: eventTime(), kind: 'accepted', acceptance }),
-    replaced: (node) => queue.push({ at: eventTime(), kind: 'replaced', node }),
+      queue.push({ at: now(), kind: 'sent', sender, signed, ...(recipient !== undefined ? { recipient } : {}) }),
+    accepted: (acceptance) => queue.push({ at: now(), kind: 'accepted', acceptance }),
+    replaced: (node) => queue.push({ at: now(), kind: 'replaced', node }),
   };
 }
 

@@ -33,6 +33,7 @@ import type { Progress, RunOptions } from './run';
 import { startRun, type ModeRecorder, type ProcessOutcome, type RunResult, type StartedRun } from './run-results';
 import type { ModeFacts } from './summary';
 import type { WorkloadFacts } from './workload';
+import { mergeHostFacts } from './host-facts';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'gridbench.ts');
 const BOOTSTRAP_TIMEOUT_MS = 180_000;
@@ -381,23 +382,7 @@ async function runModeProcesses(
   } catch (err) {
     log(`the broker's channel metrics (${channelMetrics}) could not be read; the summary lacks them: ${(err as Error).message}`);
   }
-  const facts = hosts.reduce(
-    (sum, h) => ({
-      commands: sum.commands + (h.facts?.commands ?? 0),
-      addressed: sum.addressed + (h.facts?.addressed ?? 0),
-      commandBytes: [...sum.commandBytes, ...(h.facts?.commandBytes ?? [])],
-      firmwareRollouts: sum.firmwareRollouts + (h.facts?.firmwareRollouts ?? 0),
-    }),
-    { commands: 0, addressed: 0, commandBytes: [] as number[], firmwareRollouts: 0 },
-  );
-  const reports = hosts.flatMap((h) => (h.bootstrap ? [h.bootstrap] : []));
-  const dcsEnrolled = reports.filter((r) => r.dcsEnrolled !== undefined);
-  const bootstrap: BootstrapReport = {
-    enrolled: reports.reduce((n, r) => n + r.enrolled, 0),
-    ...(dcsEnrolled.length ? { dcsEnrolled: dcsEnrolled.reduce((n, r) => n + r.dcsEnrolled!, 0) } : {}),
-    failed: [...reports.flatMap((r) => r.failed), ...hosts.filter((h) => !h.bootstrap).map((h) => h.name)],
-    durationMs: reports.reduce((m, r) => Math.max(m, r.durationMs), 0),
-  };
+  const { facts, bootstrap } = mergeHostFacts(hosts);
   return {
     // the hosts have all ended when the relay judges: every event they sent is in (its incomplete, empty then, is logged by the relay)
     facts: {

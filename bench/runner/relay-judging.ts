@@ -153,11 +153,14 @@ export class RelayJudging {
     const rest = this.queue.filter((e) => e.at > until);
     this.queue.length = 0;
     for (const e of rest) this.queue.push(e);
-    for (const e of due) {
-      if (e.kind === 'issued') this.oracle.issued(e.certificate);
-      else if (e.kind === 'sent') this.oracle.sent(e.sender, e.signed, e.recipient);
-      else if (e.kind === 'accepted') this.oracle.accepted(e.acceptance);
-      else this.oracle.replaced(e.node);
-    }
+    for (const e of due) applyObserved(this.oracle, e);
   }
+}
+
+/** Tells the oracle one event a host's nodes observed (the relay's judging, and a partitioned run's coordinator). */
+export function applyObserved(oracle: GoalOracle, e: Observed): void {
+  if (e.kind === 'issued') oracle.issued(e.certificate);
+  else if (e.kind === 'sent') oracle.sent(e.sender, e.signed, e.recipient);
+  else if (e.kind === 'accepted') oracle.accepted(e.acceptance);
+  else oracle.replaced(e.node);
 }

@@ -169,7 +169,8 @@ export async function runMode(
   }
 }
 
-function framesOffered(network: EmulatedNetwork): number {
+/** Frames the network's senders offered to its links so far (progress). */
+export function framesOffered(network: EmulatedNetwork): number {
   let n = 0;
   for (const link of Object.values(network.control.stats().links)) n += link.up.framesOffered + link.down.framesOffered;
   return n;

@@ -1,0 +1,58 @@
+/**
+ * How a partitioned run cuts the scenario's nodes (issue 13): partition 0 holds the HES, and the
+ * DCs are dealt in turn to partitions 1..P, each with its TNs (a PLC segment never spans two
+ * partitions: only WAN frames cross). The cut depends on the scenario and P only, never on how
+ * many worker threads host the partitions, so the results do not depend on the worker count.
+ */
+import { availableParallelism } from 'node:os';
+import type { Topology } from '../../../core/topology';
+import type { NodeId } from '../../../core/transport';
+
+/** The default number of segment partitions at most: a window's barrier costs more with every partition. */
+export const MAX_DEFAULT_PARTITIONS = 8;
+
+export interface Partition {
+  readonly index: number;
+  /** Its nodes as a node selection (node-selection.ts): what its host state is exported for. */
+  readonly selection: string;
+  readonly nodes: readonly NodeId[];
+}
+
+/** Partition 0 (the HES) and P partitions of segments; `requested` is --partitions (default: the DCs, at most 8). */
+export function planPartitions(topology: Topology, requested?: number): Partition[] {
+  const dcs = topology.dcs.map((d) => d.id);
+  const count = requested ?? Math.min(dcs.length, MAX_DEFAULT_PARTITIONS);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`--partitions ${count}: expected a whole number of at least 1`);
+  if (count > dcs.length)
+    throw new Error(
+      `--partitions ${count}: more than the scenario's ${dcs.length} DC(s) (topology.dcs); a partition of segments holds at least one DC with its TNs`,
+    );
+  const dealt: NodeId[][] = Array.from({ length: count }, () => []);
+  dcs.forEach((dc, i) => dealt[i % count]!.push(dc));
+  return [
+    { index: 0, selection: topology.hes, nodes: [topology.hes] },
+    ...dealt.map((group, i) => ({
+      index: i + 1,
+      selection: group.flatMap((dc) => [dc, `tns:${dc}`]).join(','),
+      nodes: group.flatMap((dc) => [dc, ...topology.tnsOf(dc)]),
+    })),
+  ];
+}
+
+/** --workers: at least 1, at most one per partition; default: the machine's cores, at most one per partition. */
+export function workerCount(partitions: number, requested?: number): number {
+  if (requested === undefined) return Math.max(1, Math.min(availableParallelism(), partitions));
+  if (!Number.isInteger(requested) || requested < 1) throw new Error(`--workers ${requested}: expected a whole number of at least 1`);
+  if (requested > partitions)
+    throw new Error(
+      `--workers ${requested}: more than the run's ${partitions} partitions (the HES's and --partitions ${partitions - 1}); a worker would be idle`,
+    );
+  return requested;
+}
+
+/** Which partitions each worker hosts: partition i on worker i mod N (the HES's, the busiest, alone with N = P + 1). */
+export function hostPartitions(partitions: readonly Partition[], workers: number): Partition[][] {
+  const hosted: Partition[][] = Array.from({ length: workers }, () => []);
+  for (const p of partitions) hosted[p.index % workers]!.push(p);
+  return hosted;
+}
