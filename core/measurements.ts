@@ -116,7 +116,8 @@ export const MEASUREMENTS = {
     fields: {
       tns: 'channels involved',
       duration_s: 'first handshake start to last finish',
-      bound_s: 'lower bound N * S * 8 / R from the segment bit rate; 0 when not computed (no handshake of the storm completed in full: all failed or resumed)',
+      bound_s:
+        'lower bound N * S * 8 / R from the segment bit rate; 0 when not computed (no handshake of the storm completed in full: all failed or resumed)',
       bytes: 'handshake bytes on the segment',
     },
   },
