@@ -26,6 +26,9 @@
  *                  tns says how many ran, scenarioTns how many the full run has)
  *   --crypto NAME  every role on this backend (ideal: nodes/crypto/ideal.ts) instead of the scenario's
  *   --cpu-prof DIR write a V8 CPU profile of each run to DIR (node --cpu-prof)
+ *   --workers N    the partitioned engine (gridbench run --workers) on N worker threads; the
+ *                  result's workers and partitions say which ran (null: the in-process engine)
+ *   --partitions P with --workers: P partitions of segments (default: the DCs, at most 8)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,7 +36,10 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { runScenario, type Progress } from '../runner/run';
+import { runScenario, type Progress, type RunOptions } from '../runner/run';
+import { runPartitioned } from '../runner/partitioned/coordinator';
+import { planPartitions } from '../runner/partitioned/plan';
+import { Topology } from '../../core/topology';
 import { loadScenario } from '../scenario/load';
 import { durationSchema } from '../scenario/units';
 import { report, round } from './measure';
@@ -69,6 +75,15 @@ interface ScaleResult {
   readonly enrolled: number;
   readonly enrolment: { readonly enrolledS: number; readonly registrationsPerTn: number | null };
   readonly loadAverage: { readonly before: number[]; readonly after: number[] };
+  /** The partitioned engine's worker threads and partitions of segments; null for the in-process engine. */
+  readonly workers: number | null;
+  readonly partitions: number | null;
+}
+
+/** --workers and --partitions: the partitioned engine, or (workers undefined) the in-process one. */
+interface Engine {
+  readonly workers?: number | undefined;
+  readonly partitions?: number | undefined;
 }
 
 /** One scenario and mode in this process: the child's side. */
@@ -78,6 +93,7 @@ async function measure(
   duration: number | undefined,
   dcs: number | undefined,
   crypto: BackendName | undefined,
+  engine: Engine = {},
 ): Promise<ScaleResult> {
   const loaded = loadScenario(file);
   if (!loaded.modes.includes(mode as never)) throw new Error(`${file}: no mode ${mode}`);
@@ -108,7 +124,9 @@ async function measure(
   let lastLog = 0;
   const registrations = new RegistrationTally();
   try {
-    const result = await runScenario(scenario, {
+    const partitions =
+      engine.workers === undefined ? null : planPartitions(Topology.build(topology.dcs, topology.tnsPerDc), engine.partitions).length - 1;
+    const runOptions: RunOptions = {
       resultsRoot: results,
       runId: 'perf-scale',
       extraOutputs: [registrations],
@@ -132,7 +150,17 @@ async function measure(
         if (p.phase === 'bootstrap') heapAfterBootstrap = process.memoryUsage().heapUsed;
         else heapAfterRun = process.memoryUsage().heapUsed;
       },
-    });
+    };
+    const result =
+      engine.workers === undefined
+        ? await runScenario(scenario, runOptions)
+        : await runPartitioned(scenario, {
+            ...runOptions,
+            workers: engine.workers,
+            ...(engine.partitions !== undefined ? { partitions: engine.partitions } : {}),
+            // its windows and their per-window work and overhead (coordinator.ts)
+            log,
+          });
     const end = performance.now();
     const cpu = process.cpuUsage(cpuStart);
     const m = result.summary.modes[mode]!;
@@ -171,6 +199,8 @@ async function measure(
       enrolled: m.bootstrap.enrolled,
       enrolment: { enrolledS: round(m.bootstrap.durationMs / 1000, 1), registrationsPerTn: registrations.perTn() },
       loadAverage: { before, after: load() },
+      workers: engine.workers ?? null,
+      partitions,
     };
   } finally {
     rmSync(results, { recursive: true, force: true });
@@ -205,6 +235,8 @@ function cryptoName(name: string | undefined): BackendName | undefined {
   return name as BackendName;
 }
 
+const optionalNumber = (value: string | undefined): number | undefined => (value === undefined ? undefined : Number(value));
+
 function scenarioFile(name: string): string {
   return fileURLToPath(new URL(`../scenarios/${name}.yaml`, import.meta.url));
 }
@@ -220,13 +252,16 @@ function main(): void {
       dcs: { type: 'string' },
       crypto: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      workers: { type: 'string' },
+      partitions: { type: 'string' },
       child: { type: 'string' },
     },
   });
   const duration = values.duration === undefined ? undefined : durationSchema.parse(values.duration);
   if (values.child !== undefined) {
     const [file, mode] = values.child.split('#') as [string, string];
-    measure(file, mode, duration, values.dcs === undefined ? undefined : Number(values.dcs), cryptoName(values.crypto)).then(
+    const engine = { workers: optionalNumber(values.workers), partitions: optionalNumber(values.partitions) };
+    measure(file, mode, duration, values.dcs === undefined ? undefined : Number(values.dcs), cryptoName(values.crypto), engine).then(
       (r) => report(r),
       (err: unknown) => {
         log(`${(err as Error).stack ?? String(err)}`);
@@ -260,6 +295,8 @@ function main(): void {
           ...(values.duration ? ['--duration', values.duration] : []),
           ...(values.dcs ? ['--dcs', values.dcs] : []),
           ...(values.crypto ? ['--crypto', values.crypto] : []),
+          ...(values.workers ? ['--workers', values.workers] : []),
+          ...(values.partitions ? ['--partitions', values.partitions] : []),
         ],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
       );
@@ -272,7 +309,7 @@ function main(): void {
       const r = JSON.parse(last) as ScaleResult;
       scenarios.push(r);
       lines.push(
-        `${name} ${mode} (${r.crypto}): ${r.wallS} s wall (${r.cpuS} s CPU) for ${r.simulatedS} s simulated, peak ${round(r.peakRssBytes / 2 ** 20)} MiB (live after the run ${round(r.liveHeapAfterRunBytes / 2 ** 20)} MiB), ` +
+        `${name} ${mode} (${r.crypto}${r.workers === null ? '' : `, ${r.workers} workers, ${r.partitions} partitions`}): ${r.wallS} s wall (${r.cpuS} s CPU) for ${r.simulatedS} s simulated, peak ${round(r.peakRssBytes / 2 ** 20)} MiB (live after the run ${round(r.liveHeapAfterRunBytes / 2 ** 20)} MiB), ` +
           `${r.eventsPerS} events/s, ${r.deliveriesPerS} deliveries/s, ${r.bytesPerTn} B/TN, ` +
           `enrolled in ${r.enrolment.enrolledS} s simulated with ${r.enrolment.registrationsPerTn ?? '-'} registrations per TN, load ${r.loadAverage.before.join(' ')} -> ${r.loadAverage.after.join(' ')}`,
       );

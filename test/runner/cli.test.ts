@@ -85,6 +85,33 @@ describe('gridbench run', () => {
   });
 });
 
+describe('gridbench run --workers', () => {
+  it('runs the partitioned engine on worker threads and writes the same results; bad --workers and --partitions are named', () => {
+    const file = scenario('partitioned', 'topology: { dcs: 2, tnsPerDc: 3 }');
+    // the helper's own topology line comes first: the one asked for here replaces it
+    writeFileSync(file, readFileSync(file, 'utf8').replace('topology: { dcs: 1, tnsPerDc: 5 }\n', ''));
+    const r = gridbench('run', file, '--workers', '2', '--partitions', '2', '--results', join(dir, 'results'), '--quiet');
+    expect(r.stderr).toMatch(/partitioned on 2 worker thread\(s\)/);
+    expect(r.stderr).toMatch(/partitioned: 3 partitions \(the HES's and 2 of segments\) on 2 worker thread\(s\), lookahead \d+ ms/);
+    expect(r.code).toBe(0);
+    const runDir = /results: (\S+)\//.exec(r.stdout)![1]!;
+    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
+    expect(summary.modes.lean.bootstrap.enrolled).toBe(6);
+    expect(summary.modes.lean.automation.count).toBeGreaterThan(0);
+    for (const [args, error] of [
+      [['--workers', '0'], /gridbench run: --workers 0: expected a whole number of at least 1/],
+      [['--workers', 'two'], /gridbench run: --workers two: expected a whole number/],
+      [['--workers', '1', '--partitions', '3'], /gridbench run: --partitions 3: more than the scenario's 2 DC\(s\) \(topology.dcs\)/],
+      [['--partitions', '2'], /gridbench run: --partitions P goes with --workers N/],
+      [['--workers', '1', '--processes'], /gridbench run: --workers and --processes are two engines/],
+    ] as const) {
+      const bad = gridbench('run', file, ...args, '--results', join(dir, 'results'), '--quiet');
+      expect(bad.code, args.join(' ')).toBe(1);
+      expect(bad.stderr).toMatch(error);
+    }
+  });
+});
+
 describe('gridbench validate and presets', () => {
   it('validates the default scenario and lists the presets', () => {
     const v = gridbench('validate', 'bench/scenarios/default.yaml');

@@ -7,17 +7,21 @@
 import { loadScenario } from '../../scenario/load';
 import { runScenario, type Progress } from '../../runner/run';
 import { runProcesses } from '../../runner/processes';
+import { runPartitioned } from '../../runner/partitioned/coordinator';
 import { dashboardLines, summaryTable } from '../../runner/summary-table';
 import { DEFAULT_GRAFANA_URL, GRAFANA_URL_ENV } from '../../../dashboards/run-link';
 import { formatDuration } from '../../scenario/units';
 import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
 
-const USAGE = `usage: gridbench run SCENARIO [--out influxdb=URL]... [--grafana URL] [--seed N] [--processes] [--results DIR] [--quiet]
+const USAGE = `usage: gridbench run SCENARIO [--out influxdb=URL]... [--grafana URL] [--seed N] [--processes | --workers N [--partitions P]] [--results DIR] [--quiet]
 
   --out influxdb=http://host:8086/db   also stream metrics to InfluxDB 1.x (settings: GRIDBENCH_INFLUXDB_*)
   --grafana http://host:3000           Grafana of the printed dashboard link (default: ${GRAFANA_URL_ENV}, else ${DEFAULT_GRAFANA_URL})
   --seed N                             override the scenario's seed
   --processes                          broker, HES, each DC and the TN hosts as separate processes (ZeroMQ TCP, real clock)
+  --workers N                          the partitioned engine: the HES's partition and P of segments on N worker threads
+                                       (virtual clock, conservative synchronisation; same results for any N; no campaigns)
+  --partitions P                       with --workers: partitions of segments (default: the DCs, at most 8)
   --results DIR                        where results/<run-id>/ goes (default: results)
   --quiet                              no progress line`;
 
@@ -37,6 +41,8 @@ export const command: Command = {
         grafana: { type: 'string' },
         seed: { type: 'string' },
         processes: { type: 'boolean', default: false },
+        workers: { type: 'string' },
+        partitions: { type: 'string' },
         results: { type: 'string', default: 'results' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -45,6 +51,12 @@ export const command: Command = {
     if (typeof parsed === 'number') return parsed;
     const { values, positionals } = parsed;
     if (positionals.length !== 1) return usageError('run', USAGE, 'expected one scenario file');
+    const workers = wholeNumber('--workers', values.workers);
+    const partitions = wholeNumber('--partitions', values.partitions);
+    if (typeof workers === 'string') return usageError('run', USAGE, workers);
+    if (typeof partitions === 'string') return usageError('run', USAGE, partitions);
+    if (partitions !== undefined && workers === undefined) return usageError('run', USAGE, '--partitions P goes with --workers N');
+    if (workers !== undefined && values.processes) return usageError('run', USAGE, '--workers and --processes are two engines: choose one');
     try {
       const loaded = loadScenario(positionals[0]!);
       const scenario =
@@ -60,7 +72,11 @@ export const command: Command = {
               process.stderr.write(`${progressLine(p)}\n`);
             }
           };
-      const clock = values.processes ? 'real clock (--processes)' : `${scenario.clock} clock`;
+      const clock = values.processes
+        ? 'real clock (--processes)'
+        : workers !== undefined
+          ? `${scenario.clock} clock, partitioned on ${workers} worker thread(s)`
+          : `${scenario.clock} clock`;
       console.error(`gridbench: ${scenario.name} (${scenario.file}), modes ${scenario.modes.join(' + ')}, seed ${scenario.seed}, ${clock}`);
       const options = {
         out: values.out,
@@ -69,7 +85,11 @@ export const command: Command = {
         log: (line: string) => console.error(`gridbench: ${line}`),
         ...(onProgress ? { onProgress } : {}),
       };
-      const result = values.processes ? await runProcesses(scenario, options) : await runScenario(scenario, options);
+      const result = values.processes
+        ? await runProcesses(scenario, options)
+        : workers !== undefined
+          ? await runPartitioned(scenario, { ...options, workers, ...(partitions !== undefined ? { partitions } : {}) })
+          : await runScenario(scenario, options);
       if (tty && onProgress) process.stderr.write('\n');
       console.log(summaryTable(result.summary));
       console.log(`\nresults: ${result.runDir}/ (summary.json, metrics.lp, report.html)`);
@@ -81,3 +101,9 @@ export const command: Command = {
     }
   },
 };
+
+/** A flag's whole number; the error to show when it is not one; undefined when not given. */
+function wholeNumber(flag: string, value: string | undefined): number | string | undefined {
+  if (value === undefined) return undefined;
+  return /^\d+$/.test(value) ? Number(value) : `${flag} ${value}: expected a whole number`;
+}
