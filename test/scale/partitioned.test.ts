@@ -2,7 +2,8 @@
  * A partitioned run (gridbench run --workers N, bench/runner/partitioned/): same seed, same
  * result whatever the number of worker threads. The scenario of determinism.test.ts, cut into the
  * HES's partition and two of segments, on real worker threads with the real crypto backend:
- * summary.json less its wall-clock fields is byte-identical on 1, 2 and 3 workers and on a repeat;
+ * summary.json less its wall-clock fields is byte-identical on 1, 2 and 3 workers and on a repeat
+ * (smgw-tls: within the bounds real TLS's own randomness leaves);
  * every frame is counted once although each WAN link is split between two partitions; and what
  * it cannot run, or a partition that fails, ends the run with an error that names it.
  */
@@ -14,7 +15,7 @@ import type { MetricsOutput, Sample } from '../../core/metrics';
 import { runPartitioned, type PartitionedRunOptions } from '../../bench/runner/partitioned/coordinator';
 import type { PartitionEnd } from '../../bench/runner/partitioned/messages';
 import { parseScenario } from '../../bench/scenario/load';
-import { comparableSummary, determinismScenario } from '../helpers/determinism';
+import { comparableSummary, determinismScenario, expectTlsRunsAlike } from '../helpers/determinism';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-partitioned-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,6 +87,24 @@ describe('a partitioned lean run', () => {
     expect(two.text).toBe(one.text);
     expect(one.result.summary.modes.lean!.bootstrap.enrolled).toBe(30);
     expect(JSON.parse(one.text).crypto.tn).toBe('ideal');
+  });
+});
+
+/**
+ * smgw-tls partitioned: TLS streams over the split wire (each partition's TLS draws its own
+ * randomness), so counts are equal and bytes and timings within determinism.test.ts's bounds.
+ */
+describe('a partitioned smgw-tls run', () => {
+  it('repeats across worker counts within the bounds of an in-process repeat', async () => {
+    const text = determinismScenario('node', 'smgw-tls');
+    const one = await partitioned(text, { workers: 1 });
+    const two = await partitioned(text, { workers: 2 });
+    const [a, b] = [one.result.summary.modes['smgw-tls']!, two.result.summary.modes['smgw-tls']!];
+    expectTlsRunsAlike(a, b);
+    expect(a.bootstrap.enrolled).toBe(30);
+    expect(a.handshakes.count).toBeGreaterThan(0);
+    expect(a.meterRounds.rounds).toBeGreaterThan(0);
+    expect(one.wan.delivered).toBeGreaterThan(0);
   });
 });
 
