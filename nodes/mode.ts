@@ -291,6 +291,11 @@ export interface ProvisionContext<Options> {
   readonly stateDir: string;
   readonly crypto: CryptoBackends;
   readonly options: Options;
+  /**
+   * The clock the loading host runs on (loadHostState; default real): processes on the real clock
+   * come up at different times, the partitions of a partitioned run all at virtual time 0.
+   */
+  readonly hostClock?: 'real' | 'virtual';
 }
 
 /** One registry entry (nodes/modes.ts): everything the bench needs to know about a mode. */

@@ -73,15 +73,19 @@ export function exportHostState(scenario: Scenario, stateDir: string, selection:
   return { nodes: nodes.length };
 }
 
-/** What a process running the `local` nodes loads of its state directory for a mode, as options to build the mode with. */
+/**
+ * What a process running the `local` nodes loads of its state directory for a mode, as options to
+ * build the mode with; `hostClock` is the clock it runs on (a partition of a partitioned run: virtual).
+ */
 export function loadHostState<N extends ModeName>(
   scenario: Scenario,
   stateDir: string,
   mode: N,
   local: (node: NodeId) => boolean,
+  hostClock: 'real' | 'virtual' = 'real',
 ): Partial<OptionsOf<N>> {
   const topology = Topology.build(scenario.topology.dcs, scenario.topology.tnsPerDc);
-  return definitionOf(mode).loadHostState(provisionContext(scenario, topology, stateDir, mode), local);
+  return definitionOf(mode).loadHostState({ ...provisionContext(scenario, topology, stateDir, mode), hostClock }, local);
 }
 
 /**

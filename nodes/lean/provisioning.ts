@@ -95,12 +95,14 @@ export function exportLeanHostState(ctx: ProvisionContext<LeanOptions>, hostDir:
 }
 
 /**
- * What lean needs of a host's state: the public provisioning and registration timers for
- * processes that come up at different times. The HES's host signs firmware with the HES's key.
+ * What lean needs of a host's state: the public provisioning and, on the real clock, registration
+ * timers for processes that come up at different times. On a virtual clock (a partition of a
+ * partitioned run) every node attaches at time 0, as in process: the in-process timers apply.
+ * The HES's host signs firmware with the HES's key.
  */
 export function loadLeanHostState(ctx: ProvisionContext<LeanOptions>, _local: (node: NodeId) => boolean): Partial<LeanOptions> {
   return {
     provisioned: loadLeanProvisioning(ctx.stateDir),
-    retry: HOST_RETRY,
+    ...(ctx.hostClock === 'virtual' ? {} : { retry: HOST_RETRY }),
   };
 }

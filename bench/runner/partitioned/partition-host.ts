@@ -16,7 +16,7 @@ import type { TnBoard } from '../../../nodes/boards/board';
 import { CryptoOpCounter } from '../../../nodes/crypto/op-counter';
 import type { BootstrapReport } from '../../../nodes/mode';
 import { MESSAGE_CLASS_NAMES, MessageClass, peekClassName } from '../../../nodes/protocol/message-class';
-import { stateStoreFor } from '../../../nodes/store/state-dir';
+import { stateStoreInMemory } from '../../../nodes/store/state-dir';
 import { createBoards } from '../boards';
 import type { Observed } from '../host-messages';
 import { localKeys, relayObserver } from '../host-ops';
@@ -97,10 +97,11 @@ export class PartitionHost {
       boards: this.boards,
       local,
       cryptoOps: this.cryptoOps,
-      storeFor: stateStoreFor(stateDir),
+      // its nodes' keys from its share of the provisioning, then in memory (the run is not resumed)
+      storeFor: stateStoreInMemory(stateDir),
       // each partition's keys and nonces are a seeded stream of its own, whatever thread runs it
       cryptoLabel: `${name}/partition/${index}`,
-      hostState: loadHostState(scenario, stateDir, name, local),
+      hostState: loadHostState(scenario, stateDir, name, local, 'virtual'),
       oracle: relayObserver(this.observed, () => clock.now()),
     });
     this.mode = countingWorkload(this.built, this.facts, metrics);
