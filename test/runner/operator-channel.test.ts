@@ -140,11 +140,11 @@ async function cuttablePath(target: string) {
 }
 
 /**
- * gridbench campaign (lean, 8 s, no campaign file) against one host played by the test: dc1's
+ * gridbench campaign (lean, `seconds` long, default 8, no campaign file) against one host played by the test: dc1's
  * operator channel through a path the test can cut, a batch every 250 ms saying it sent
  * everything, and `onHello` for what the host does when the operator says hello.
  */
-async function campaignAgainstHost(options: { onHello: (server: OperatorServer) => void }) {
+async function campaignAgainstHost(options: { onHello: (server: OperatorServer) => void; seconds?: number }) {
   const wire = await zmqWire({ dcs: 1, tns: 2 });
   opened.push(wire);
   const token = 'operator-channel-test-token';
@@ -168,7 +168,10 @@ async function campaignAgainstHost(options: { onHello: (server: OperatorServer) 
   opened.push({ close: async () => clearInterval(batches) });
   const path = await cuttablePath(lab.endpoint);
   const scenario = join(state, 'campaign.yaml');
-  writeFileSync(scenario, ['name: gap', 'seed: 4', 'modes: [lean]', 'duration: 8s', 'topology: { dcs: 1, tnsPerDc: 2 }'].join('\n'));
+  writeFileSync(
+    scenario,
+    ['name: gap', 'seed: 4', 'modes: [lean]', `duration: ${options.seconds ?? 8}s`, 'topology: { dcs: 1, tnsPerDc: 2 }'].join('\n'),
+  );
   const args = ['campaign', '--scenario', scenario, '--attack', attack.endpoint, '--mode', 'lean', '--state', state];
   const campaign = gridbench([...args, '--host', `dc1=${path.endpoint}`], { GRIDBENCH_ATTACK_TOKEN: token });
   return { lab, path, campaign };
@@ -408,24 +411,25 @@ describe('the operator channel between real ZeroMQ CURVE sockets', () => {
   it("starts gridbench campaign's campaigns only once a host's keys came, late after its hello", async () => {
     let keysSentAt = 0;
     const { campaign } = await campaignAgainstHost({
-      // a host under load: its keys 3 s after the hello
+      seconds: 4,
+      // a host under load: its keys 2 s after the hello
       onHello: (server) =>
         void setTimeout(() => {
           keysSentAt = Date.now();
           server.send({ type: 'keys', keys: {} });
-        }, 3_000),
+        }, 2_000),
     });
     const { code, out } = await campaign.ended;
     const endedAt = Date.now();
     expect(keysSentAt).toBeGreaterThan(0);
-    // the campaigns ran their full 8 s after the keys came (without the wait they end about 5 s after)
-    expect(endedAt - keysSentAt, out).toBeGreaterThanOrEqual(8_000);
+    // the campaigns ran their full 4 s after the keys came (without the wait they end about 2 s after)
+    expect(endedAt - keysSentAt, out).toBeGreaterThanOrEqual(4_000);
     expect(verdictOf(out).incomplete).toEqual([]);
     expect(code, out).toBe(0);
   }, 60_000);
 
   it('says the verdict is incomplete, naming the host, when its keys never came', async () => {
-    const { campaign } = await campaignAgainstHost({ onHello: () => {} });
+    const { campaign } = await campaignAgainstHost({ onHello: () => {}, seconds: 1 });
     const { code, out } = await campaign.ended;
     expect(verdictOf(out).incomplete).toEqual(["dc1: its nodes' keys did not come within 10 s of its hello; campaigns ran without them"]);
     expect(code).toBe(1);
