@@ -134,7 +134,7 @@ describe('a partition that fails', () => {
         // partition 2's share of the provisioning is gone: its worker throws building the mode
         onProvisioned: (states) => rmSync(join(states[2]!, 'lean-provisioning.json')),
       }),
-    ).rejects.toThrow(/worker 1 \(partitions 0, 2\) failed: partition 2 \(dc2,tns:dc2\): .*lean-provisioning\.json/s);
+    ).rejects.toThrow(/worker 2 \(partitions 1, 2\) failed: partition 2 \(dc2,tns:dc2\): .*lean-provisioning\.json/s);
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 });
