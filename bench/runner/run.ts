@@ -3,7 +3,7 @@
  * nodes, workload, grid events and campaigns on the run's clock; every sample to the outputs;
  * then the summary, the thresholds and the results directory.
  */
-import { createEmulatedNetwork, type EmulatedNetwork } from '../../channel/emulated-network';
+import { createEmulatedNetwork, type EmulatedNetwork, type RemoteWire } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
 import { GoalOracle, judgeConfidentiality, topologyMembership } from '../../nodes/oracle/goal-oracle';
 import type { ModeName } from '../../nodes/modes';
@@ -11,7 +11,7 @@ import { RealClock, VirtualClock, type Clock } from '../../core/clock';
 import { onClock, passTime } from '../../core/clock-wait';
 import { cryptoBackend } from '../../nodes/crypto';
 import { CryptoOpCounter } from '../../nodes/crypto/op-counter';
-import { createMetrics, type Sample } from '../../core/metrics';
+import { createMetrics, type Metrics, type Sample } from '../../core/metrics';
 import { Random } from '../../core/random';
 import { CampaignRunner } from '../campaign/campaign-runner';
 import type { LoadedCampaign } from '../campaign/load';
@@ -84,14 +84,7 @@ export async function runMode(
     },
     { run: runId, scenario: scenario.name, mode: name },
   );
-  const network = createEmulatedNetwork({
-    topology,
-    clock,
-    random: random.fork('channel'),
-    classify: peekClassName,
-    metrics,
-    profileFor: (link) => scenarioProfile(scenario, link),
-  });
+  const network = scenarioNetwork(scenario, { topology, clock, random, metrics });
   const boards = createBoards(scenario, topology, clock, random, metrics);
   options.onBoards?.(name, boards, clock);
   const oracle = new GoalOracle(topologyMembership(topology));
@@ -167,6 +160,26 @@ export async function runMode(
     await Promise.all([...boards.values()].map((b) => b.close()));
     await network.close();
   }
+}
+
+/**
+ * The scenario's emulated wire on a clock: its link profiles, the protocol's frame classifier, the
+ * channel's stream of the run's seed; `remote` in a partition of a partitioned run.
+ */
+export function scenarioNetwork(
+  scenario: Scenario,
+  on: { topology: Topology; clock: Clock; random: Random; metrics: Metrics; remote?: RemoteWire },
+): EmulatedNetwork {
+  const { topology, clock, random, metrics, remote } = on;
+  return createEmulatedNetwork({
+    topology,
+    clock,
+    random: random.fork('channel'),
+    classify: peekClassName,
+    metrics,
+    profileFor: (link) => scenarioProfile(scenario, link),
+    ...(remote ? { remote } : {}),
+  });
 }
 
 /** Frames the network's senders offered to its links so far (progress). */

@@ -7,7 +7,7 @@
  * the mode with `local`, and the part of the workload its own nodes originate. It never moves its
  * clock on its own: the coordinator's windows do (window()).
  */
-import { createEmulatedNetwork, type EmulatedNetwork, type RemoteDelivery } from '../../../channel/emulated-network';
+import type { EmulatedNetwork, RemoteDelivery } from '../../../channel/emulated-network';
 import { VirtualClock } from '../../../core/clock';
 import { createMetrics, type Metrics, type Sample } from '../../../core/metrics';
 import { Random } from '../../../core/random';
@@ -15,14 +15,14 @@ import { Topology } from '../../../core/topology';
 import type { TnBoard } from '../../../nodes/boards/board';
 import { CryptoOpCounter } from '../../../nodes/crypto/op-counter';
 import type { BootstrapReport } from '../../../nodes/mode';
-import { MESSAGE_CLASS_NAMES, MessageClass, peekClassName } from '../../../nodes/protocol/message-class';
+import { MESSAGE_CLASS_NAMES, MessageClass } from '../../../nodes/protocol/message-class';
 import { stateStoreInMemory } from '../../../nodes/store/state-dir';
 import { createBoards } from '../boards';
 import type { Observed } from '../host-messages';
 import { localKeys, relayObserver } from '../host-ops';
-import { createScenarioMode, scenarioProfile, type RunnableMode } from '../mode-factory';
+import { createScenarioMode, type RunnableMode } from '../mode-factory';
 import { loadHostState } from '../provision';
-import { framesOffered } from '../run';
+import { framesOffered, scenarioNetwork } from '../run';
 import { CRYPTO_REPORT_MS, every, Schedule } from '../schedule';
 import { countingWorkload, scheduleWorkload, type WorkloadFacts } from '../workload';
 import type { PartitionEnd, PartitionEvent, PartitionReport, WorkerSetup } from './messages';
@@ -71,13 +71,11 @@ export class PartitionHost {
     // receiver (channel/links.ts), so the sender's side draws what the whole wire would
     const random = new Random(scenario.seed);
     const metrics = (this.metrics = createMetrics(clock, (s) => this.samples.push(s), { run: runId, scenario: scenario.name, mode: name }));
-    this.network = createEmulatedNetwork({
+    this.network = scenarioNetwork(scenario, {
       topology,
       clock,
-      random: random.fork('channel'),
-      classify: peekClassName,
+      random,
       metrics,
-      profileFor: (link) => scenarioProfile(scenario, link),
       remote: {
         isLocal: local,
         ship: (delivery) => {
