@@ -137,4 +137,13 @@ describe('a partition that fails', () => {
     ).rejects.toThrow(/worker 2 \(partitions 1, 2\) failed: partition 2 \(dc2,tns:dc2\): .*lean-provisioning\.json/s);
     expect(Date.now() - started).toBeLessThan(30_000);
   });
+
+  it('that does not answer within the barrier deadline ends the run naming its worker, and is terminated', async () => {
+    const started = Date.now();
+    // no worker loads its TypeScript and builds its partitions in 50 ms: the first barrier times out
+    await expect(partitioned(determinismScenario('node'), { workers: 2, barrierTimeoutMs: 50 })).rejects.toThrow(
+      /worker \d \(partitions [\d, ]+\) did not answer within 0.05 s/,
+    );
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
 });
