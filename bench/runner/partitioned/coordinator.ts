@@ -43,6 +43,7 @@ import type { ModeFacts } from '../summary';
 import { deliveriesByPartition, mergedEvents, mergedSamples } from './merge';
 import type { PartitionEnd, PartitionReport, WorkerMessage, WorkerSetup } from './messages';
 import { hostPartitions, planPartitions, workerCount, type Partition } from './plan';
+import { WindowStats } from './window-stats';
 import { WorkerPool } from './worker-pool';
 
 export interface PartitionedRunOptions extends RunOptions {
@@ -201,7 +202,7 @@ async function runModePartitioned(
   };
   const ticker = setInterval(() => options.onProgress?.(progress()), 1_000);
   const pool = new WorkerPool(setups, options.barrierTimeoutMs ?? BARRIER_TIMEOUT_MS);
-  const perWindow = { windows: 0, wallMs: 0, workMs: 0, hesWorkMs: 0, allWorkMs: 0 };
+  const perWindow = new WindowStats();
   try {
     const built = expect(await pool.exchange(), 'built');
     for (const m of built) Object.assign(keys, m.type === 'built' ? m.keys : {});
@@ -234,7 +235,7 @@ async function runModePartitioned(
         'window',
       );
       const reports = answers.flatMap((m) => m.reports);
-      count(perWindow, performance.now() - sent, answers, reports);
+      perWindow.add(performance.now() - sent, answers);
       starting = false;
       deliveries = deliveriesByPartition(reports, (n) => partitionOf.get(n)!, plan.length);
       take(reports);
@@ -259,7 +260,7 @@ async function runModePartitioned(
     );
     for (const end of ends.values()) options.onPartitionEnd?.(end);
     const parameters = ends.get(0)?.parameters;
-    run.log(windowLine(perWindow, plan.length));
+    run.log(perWindow.line(plan.length));
     return { mode, ...(parameters ? { parameters } : {}), bootstrap, ...facts, violations: oracle.violations, failedSteps: [] };
   } finally {
     clearInterval(ticker);
@@ -275,31 +276,4 @@ function expect<T extends WorkerMessage['type']>(answers: readonly WorkerMessage
 
 function missingKeys(node: NodeId): never {
   throw new Error(`no partition holds the keys of ${node}`);
-}
-
-/**
- * The per-window measurement: wall time from sending a window to the last answer; work, the
- * busiest worker's time in its partitions' windows (what the window cannot be shorter than); the
- * rest is the barrier's overhead (messages, structured clone, merging's wait).
- */
-function count(
-  totals: { windows: number; wallMs: number; workMs: number; hesWorkMs: number; allWorkMs: number },
-  wallMs: number,
-  answers: readonly { reports: readonly PartitionReport[] }[],
-  reports: readonly PartitionReport[],
-): void {
-  totals.windows++;
-  totals.wallMs += wallMs;
-  totals.workMs += Math.max(...answers.map((a) => a.reports.reduce((n, r) => n + r.workMs, 0)));
-  totals.hesWorkMs += reports.find((r) => r.partition === 0)?.workMs ?? 0;
-  totals.allWorkMs += reports.reduce((n, r) => n + r.workMs, 0);
-}
-
-function windowLine(
-  t: { windows: number; wallMs: number; workMs: number; hesWorkMs: number; allWorkMs: number },
-  partitions: number,
-): string {
-  const per = (ms: number) => (t.windows ? (ms / t.windows).toFixed(3) : '0');
-  const share = t.allWorkMs ? ((100 * t.hesWorkMs) / t.allWorkMs).toFixed(1) : '0';
-  return `partitioned: ${t.windows} windows of ${partitions} partitions; per window ${per(t.wallMs)} ms wall, ${per(t.workMs)} ms work on the busiest worker, ${per(t.wallMs - t.workMs)} ms overhead; the HES's partition did ${share} % of the work`;
 }
