@@ -265,7 +265,9 @@ export class GoalOracle implements ProtocolObserver {
     if (sender !== undefined && sender !== a.sender) return `${a.node} accepted ${what()} from ${a.sender}, but ${sender} sent it`;
     if (this.membership && !this.membership(a.node, a.recipient)) return `${a.node} accepted ${what()} meant for ${a.recipient}`;
     const meantFor = this.recipients.get(d);
-    if (meantFor && this.membership && ![...meantFor].some((r) => this.membership!(a.node, r)))
+    // the node itself first: smgw-tls sends a round's one request to every TN, so scanning the set
+    // for each acceptance was quadratic in the TNs (issue 13)
+    if (meantFor && this.membership && !meantFor.has(a.node) && ![...meantFor].some((r) => this.membership!(a.node, r)))
       return `${a.node} accepted ${what()} the sender meant for ${[...meantFor].join(', ')}`;
     if (!held && FOR_EXISTING_UNITS.has(a.cls) && (this.replacedAt.get(a.node) ?? 0) > (sending?.at ?? 0))
       return `${a.node}, a replacement unit, accepted ${what()} sent before it took the node's place`;
