@@ -211,8 +211,10 @@ async function runModePartitioned(
       const tap = (h: (e: { bytes: Uint8Array }) => void) => ((judgeFrame = h), () => (judgeFrame = undefined));
       judgeConfidentiality(oracle, judge, { control: { tap } }, topology, cryptoBackend(scenario.crypto.tn));
     }
-    take(built.flatMap((m) => m.reports));
-    let deliveries: ReturnType<typeof deliveriesByPartition> = plan.map(() => []);
+    const builtReports = built.flatMap((m) => m.reports);
+    // frames shipped while the partitions were built (a WAN without airtime completes a frame inside send) go out in the first window
+    let deliveries = deliveriesByPartition(builtReports, (n) => partitionOf.get(n)!, plan.length);
+    take(builtReports);
     let starting = false;
     let endAt = Infinity;
     for (;;) {
