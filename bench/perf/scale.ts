@@ -12,6 +12,9 @@
  * full collection: what the run holds, where peakRssBytes also counts garbage V8 had not yet
  * collected (peakRssByPhase: the peak as it stood at each phase's end) (the child's heap limit is most of the machine's memory). The machine's load average is reported with every run: the machine is
  * shared, and a busy core makes a run slower.
+ * memory: process.memoryUsage() at each phase's end before and after a full collection, and each
+ * figure's peak: rss less heapTotal and external is the native memory V8 does not see (OpenSSL's
+ * state, malloc's free lists).
  * enrolment (simulated, not wall, time): enrolledS, the bootstrap's simulated length until the last
  * TN enrolled; registrationsPerTn, the registrations a TN sent until enrolled (lean; from the
  * `bootstrap` samples: the initial enrolment and the re-enrolments the run asks for).
@@ -78,6 +81,28 @@ interface ScaleResult {
   /** The partitioned engine's worker threads and partitions of segments; null for the in-process engine. */
   readonly workers: number | null;
   readonly partitions: number | null;
+  /** Where the memory sits (process.memoryUsage()): see MemoryBreakdown. */
+  readonly memory: MemoryBreakdown;
+}
+
+type MemoryFigures = Pick<NodeJS.MemoryUsage, 'rss' | 'heapTotal' | 'heapUsed' | 'external' | 'arrayBuffers'>;
+
+/**
+ * RSS against what V8 accounts for: rss less heapTotal and external is native memory V8 does not
+ * see (OpenSSL's SSL_CTX and SSL objects, malloc's free lists and fragmentation). peak: each
+ * figure's highest, sampled once a second of wall time. byPhase: at each phase's end, before the
+ * full collection (`held`) and after it (`live`).
+ */
+interface MemoryBreakdown {
+  readonly peak: MemoryFigures;
+  readonly byPhase: Partial<Record<Progress['phase'], { readonly held: MemoryFigures; readonly live: MemoryFigures }>>;
+}
+
+const MEMORY_FIELDS = ['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'] as const;
+
+function memoryFigures(): MemoryFigures {
+  const m = process.memoryUsage();
+  return Object.fromEntries(MEMORY_FIELDS.map((k) => [k, m[k]])) as unknown as MemoryFigures;
 }
 
 /** --workers and --partitions: the partitioned engine, or (workers undefined) the in-process one. */
@@ -123,6 +148,11 @@ async function measure(
   let events = 0;
   let lastLog = 0;
   const registrations = new RegistrationTally();
+  const peakMemory: Record<keyof MemoryFigures, number> = memoryFigures();
+  const notePeak = (m: MemoryFigures) => {
+    for (const k of MEMORY_FIELDS) peakMemory[k] = Math.max(peakMemory[k], m[k]);
+  };
+  const memoryByPhase: MemoryBreakdown['byPhase'] = {};
   try {
     const partitions =
       engine.workers === undefined ? null : planPartitions(Topology.build(topology.dcs, topology.tnsPerDc), engine.partitions).length - 1;
@@ -133,6 +163,7 @@ async function measure(
       onProgress: (p) => {
         runStart ??= performance.now() - p.wallMs;
         events = p.events;
+        notePeak(memoryFigures());
         if (performance.now() - lastLog > 30_000) {
           lastLog = performance.now();
           log(
@@ -144,9 +175,12 @@ async function measure(
         ends[p.phase] = performance.now();
         peakRssByPhase[p.phase] = process.resourceUsage().maxRSS * 1024;
         events = p.events;
+        const held = memoryFigures();
+        notePeak(held);
         if (p.phase === 'closing') return;
         // after a full collection: the nodes' state after bootstrap, all the run holds after it
         gc?.();
+        memoryByPhase[p.phase] = { held, live: memoryFigures() };
         if (p.phase === 'bootstrap') heapAfterBootstrap = process.memoryUsage().heapUsed;
         else heapAfterRun = process.memoryUsage().heapUsed;
       },
@@ -201,6 +235,7 @@ async function measure(
       loadAverage: { before, after: load() },
       workers: engine.workers ?? null,
       partitions,
+      memory: { peak: peakMemory, byPhase: memoryByPhase },
     };
   } finally {
     rmSync(results, { recursive: true, force: true });
