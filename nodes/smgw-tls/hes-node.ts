@@ -11,6 +11,7 @@ import { countRejection, decodeRefusal, tlsFailureReason } from './refusal';
 import type { ReliableStreamOptions } from './reliable-stream';
 import { NO_AIRTIME } from '../../core/phy';
 import { decodeTlsFrame, encodeTlsFrame, FLAG, type TlsFrame } from './tls-frame';
+import { spkiDer } from './x509';
 
 /**
  * The HES in smgw-tls mode: it terminates every TN's TLS channel. A channel is bound to the TN
@@ -315,7 +316,8 @@ export class TlsHes {
 
   private onSecure(tn: NodeId, state: TnState, channel: HesChannel): void {
     const now = this.security.certificateTime?.() ?? new Date();
-    const verdict = verifyClientCertificate(channel.socket, tn, this.root, now, this.units.get(tn), this.security.rootInStore);
+    const cert = channel.socket.getPeerX509Certificate();
+    const verdict = verifyClientCertificate(channel.socket, cert, tn, this.root, now, this.units.get(tn), this.security.rootInStore);
     if (!verdict.ok) {
       this.stats.refused[verdict.reason] = (this.stats.refused[verdict.reason] ?? 0) + 1;
       this.reject(verdict.reason, state.dc, tn, channel.connection.lastAttack);
@@ -330,7 +332,7 @@ export class TlsHes {
     }
     channel.accepted = true;
     channel.connection.handshakeDone = true;
-    channel.peerKey = peerKeyOf(channel.socket);
+    channel.peerKey = cert ? spkiDer(cert.publicKey) : new Uint8Array(0);
     this.stats.accepted++;
     const queued = state.queue;
     state.queue = [];

@@ -65,20 +65,22 @@ function checkCertificate(cert: X509Certificate, expected: NodeId, root: X509Cer
 }
 
 /**
- * `unit`: the DER of the certificate of the TN's current unit, where it was replaced; any
- * certificate otherwise. `rootInStore`: the HES's context trusts the root, so OpenSSL's own
- * verdict counts too; without it (chains sent without the root, tls-profile.ts) OpenSSL cannot
- * verify anything and only these checks decide.
+ * `cert`: the socket's getPeerX509Certificate(), taken once by the caller, which keeps its key
+ * (each call parses a new copy in OpenSSL's memory, freed only when V8 collects it). `unit`: the
+ * DER of the certificate of the TN's current unit, where it was replaced; any certificate
+ * otherwise. `rootInStore`: the HES's context trusts the root, so OpenSSL's own verdict counts
+ * too; without it (chains sent without the root, tls-profile.ts) OpenSSL cannot verify anything
+ * and only these checks decide.
  */
 export function verifyClientCertificate(
   socket: TLSSocket,
+  cert: X509Certificate | undefined,
   expected: NodeId,
   root: X509Certificate,
   now: Date,
   unit?: Uint8Array,
   rootInStore = true,
 ): CertificateVerdict {
-  const cert = socket.getPeerX509Certificate();
   if (!cert) return { ok: false, reason: 'no-certificate', detail: 'the client sent no certificate' };
   const openssl = rootInStore ? opensslVerdict(socket) : undefined;
   if (openssl) return openssl;

@@ -27,6 +27,11 @@ export class TlsFleet {
   /** Units of a TN built so far: a replacement is a new device, with a seeded stream of its own. */
   private readonly units = new Map<NodeId, number>();
   private readonly handshakeListeners = new Set<(record: HandshakeRecord) => void>();
+  /**
+   * The root as the TNs check the HES's certificate against it: one parse for all of them. A copy
+   * per TN cost about 6 KB of OpenSSL's memory each, plus its public key once used.
+   */
+  private root: X509Certificate | undefined;
 
   constructor(
     private readonly ctx: ModeContext<TlsModeOptions>,
@@ -128,7 +133,7 @@ export class TlsFleet {
       {
         context: tnContext(pki, credential, config.chain),
         manufacturerPublicKey: pki.manufacturerPublicKey,
-        ...(config.chain.withRoot ? {} : { root: new X509Certificate(pki.rootPem) }),
+        ...(config.chain.withRoot ? {} : { root: this.rootCertificate() }),
       },
       {
         tracker: this.tracker(dc),
@@ -164,6 +169,10 @@ export class TlsFleet {
     await Promise.all([...this.tns.values()].map((tn) => tn.close()));
     await Promise.all([...this.routers.values()].map((r) => r.close()));
     await this.hes?.close();
+  }
+
+  private rootCertificate(): X509Certificate {
+    return (this.root ??= new X509Certificate(this.pki.rootPem));
   }
 
   private createRouter(dc: NodeId): void {

@@ -25,6 +25,7 @@ export async function measureResumedHandshake(fleet: TlsFleet, hes: TlsHes, id: 
   const tn = fleet.tn(id);
   const tracker = fleet.tracker(fleet.dcOf(id));
   hes.allowResumption(id, true);
+  tn.keepSessions(true);
   try {
     // A full handshake on the ticket-issuing context first, then one that offers its ticket.
     let episode = tracker.nextEpisode();
@@ -37,5 +38,6 @@ export async function measureResumedHandshake(fleet: TlsFleet, hes: TlsHes, id: 
     return fleet.handshakes.slice(before).find((r) => r.tn === id && r.ok);
   } finally {
     hes.allowResumption(id, false);
+    tn.keepSessions(false);
   }
 }

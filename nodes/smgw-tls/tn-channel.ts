@@ -106,6 +106,12 @@ export class TnChannel {
   private closed = false;
   private readonly unsubscribe: () => void;
   private readonly upWaiters = new Set<() => void>();
+  /**
+   * Channels opened from now on keep their session, to offer it on a renegotiation. Off by default:
+   * only the one measurement of an abbreviated handshake resumes, and node serializes a session
+   * (about 640 bytes, the HES's certificate included) for every handshake that listens for it.
+   */
+  keepSessions = false;
 
   constructor(
     private readonly options: TnChannelOptions,
@@ -247,7 +253,7 @@ export class TnChannel {
       if (!channel.established && !channel.retired) socket.destroy();
     });
     const reader = new AppMessageReader(() => clock.now());
-    socket.on('session', (session: Buffer) => (channel.session = session));
+    if (this.keepSessions) socket.on('session', (session: Buffer) => (channel.session = session));
     socket.once('secureConnect', () => this.onEstablished(channel));
     socket.on('data', (data: Buffer) => {
       for (const read of reader.push(data)) {

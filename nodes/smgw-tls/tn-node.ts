@@ -98,9 +98,14 @@ export class TlsTn {
     return { ...this.channel.stats, ...this.refusals };
   }
 
-  /** The session of the current channel (for the one resumption measurement). */
+  /** The session of the current channel (for the one resumption measurement), if it keeps it (keepSessions). */
   get session(): Buffer | undefined {
     return this.channel.session;
+  }
+
+  /** Whether channels opened from now on keep their session, to offer it on a renegotiation. */
+  keepSessions(keep: boolean): void {
+    this.channel.keepSessions = keep;
   }
 
   /** What the current channel negotiated, once it is up. */
