@@ -163,7 +163,6 @@ export class LeanMode implements BenchMode {
     if (!(role === 'dc' ? this.dcs : this.tns).has(node) || (!this.hesNode && !operator))
       throw new Error(`lean mode: replacing ${node} needs ${node} and the HES in this process`);
     this.generation.set(node, (this.generation.get(node) ?? 0) + 1);
-    this.ctx.observer?.replaced(node);
     // the operator registers the new unit's fingerprint out of band before it is installed
     const dc = role === 'dc' ? node : topology.dcOf(node)!;
     const fingerprint = this.provision(node, role === 'dc' ? crypto.dc : crypto.tn);
@@ -172,12 +171,14 @@ export class LeanMode implements BenchMode {
     if (!this.hesNode) await operator!.register(node, entry);
     if (role === 'dc') {
       await this.dcs.get(node)!.close();
+      this.ctx.observer?.replaced(node);
       const unit = this.createDc(node);
       this.dcs.set(node, unit);
       await unit.bootstrap();
       await Promise.all(topology.tnsOf(node).flatMap((tn) => this.tns.get(tn)?.reenrol() ?? []));
     } else {
       await this.tns.get(node)!.close();
+      this.ctx.observer?.replaced(node);
       const unit = this.createTn(node, dc);
       this.tns.set(node, unit);
       await unit.bootstrap();

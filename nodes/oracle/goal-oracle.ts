@@ -60,7 +60,12 @@ export interface ProtocolObserver {
    */
   sent(sender: NodeId, signed: Uint8Array, recipient?: NodeId): void;
   accepted(acceptance: Acceptance): void;
-  /** A new unit took a node's place: its own firmware history starts (messages stay judged per node). */
+  /**
+   * A new unit took a node's place: its own firmware history starts (messages stay judged per node).
+   * Told once the old unit is closed and before the new one starts: what the node accepts before
+   * is the old unit's, after it the new unit's (a distributed bench registers the new unit in
+   * another process first, and the old unit serves meanwhile).
+   */
   replaced(node: NodeId): void;
 }
 

@@ -214,10 +214,10 @@ export function createTlsMode(ctx: ModeContext<TlsModeOptions>): TlsMode {
       if (pki instanceof PkiAuthority) credential = pki.issue(node);
       else if (operator) credential = replacementCredential(node, await operator.issue(node), pki.rootPem);
       else throw new TlsConfigError(`replace: the new unit of ${node} needs a certificate, and this process does not hold the PKI's root`);
-      observer?.replaced(node);
       if (fleet.hes) fleet.hes.installUnit(node, credential.certDer);
       else await operator!.register(node, credential.certDer);
       await fleet.tn(node).close();
+      observer?.replaced(node);
       const unit = fleet.createTn(node, credential);
       const startedAt = clock.now();
       const { enrolled } = await awaitEnrolment(

@@ -12,11 +12,14 @@ import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { Topology } from '../../core/topology';
 import { loadLeanProvisioning } from '../../nodes/lean/provisioning';
 import { createMode } from '../../nodes/modes';
+import type { Operator } from '../../nodes/mode';
 import { stateStoreFor } from '../../nodes/store/state-dir';
 import { VirtualClock } from '../../core/clock';
 import { NO_METRICS } from '../../core/metrics';
 import { Random } from '../../core/random';
 import { peekClassName } from '../../nodes/protocol/message-class';
+import { GoalOracle, topologyMembership } from '../../nodes/oracle/goal-oracle';
+import type { LeanMode } from '../../nodes/lean/lean-mode';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-distributed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -108,6 +111,54 @@ describe('a node process of a distributed bench', () => {
       expect(mode.tns.get('tn1.001')!.relayState).toBe(true);
     } finally {
       await close();
+    }
+  });
+
+  it("judges what the old unit accepts while the operator registers the new one at the HES's process as the old unit's", async () => {
+    const state = join(dir, 'state-replace-judged');
+    provisionState(scenario, state);
+    // two processes on one wire: the HES and DCs in one, the TNs in the other, one goal oracle
+    const clock = new VirtualClock();
+    const network = createEmulatedNetwork({ topology, clock, random: new Random(1), classify: peekClassName });
+    const oracle = new GoalOracle(topologyMembership(topology));
+    const half = (local: (node: string) => boolean, operator?: Operator) =>
+      createMode('lean', {
+        topology,
+        network,
+        clock,
+        metrics: NO_METRICS,
+        random: new Random(1),
+        storeFor: stateStoreFor(state),
+        local,
+        observer: oracle,
+        ...(operator ? { operator } : {}),
+        options: { provisioned: loadLeanProvisioning(state) },
+      });
+    const hesSide = half((node) => topology.roleOf(node) !== 'tn');
+    const tnSide = half((node) => topology.roleOf(node) === 'tn', {
+      issue: () => Promise.reject(new Error('lean issues no credential')),
+      // registering at another process takes time: the old unit serves meanwhile
+      register: async (node, entry) => {
+        await clock.sleep(2_000);
+        (hesSide as LeanMode).admit(node, entry);
+      },
+    });
+    try {
+      await clock.drive(Promise.all([hesSide.bootstrap(), tnSide.bootstrap()]));
+      const accepted = () => oracle.tally('fresh_authentic_DC').accepted;
+      const before = accepted();
+      // a command on its way to dc1's TNs when tn1.001's replacement starts: the old unit takes it
+      hesSide.automation('dc1', { relay: 'on' });
+      await clock.drive(tnSide.replace('tn1.001'));
+      expect(accepted()).toBe(before + 2);
+      expect(oracle.violations).toEqual([]);
+      // and the new unit takes the DC's next command as its own
+      hesSide.automation('dc1', { relay: 'off' });
+      await clock.advance(5_000);
+      expect(accepted()).toBe(before + 4);
+      expect(oracle.violations).toEqual([]);
+    } finally {
+      await Promise.all([hesSide.close(), tnSide.close(), network.close()]);
     }
   });
 

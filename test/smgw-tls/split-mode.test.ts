@@ -15,11 +15,16 @@ import { SampleRecorder } from '../../core/metrics';
 import { Random } from '../../core/random';
 import { createMode } from '../../nodes/modes';
 import type { Operator } from '../../nodes/mode';
+import { GoalOracle, topologyMembership, type ProtocolObserver } from '../../nodes/oracle/goal-oracle';
 import { createPki, Pki, type PkiAuthority } from '../../nodes/smgw-tls/pki';
 import type { TlsMode } from '../../nodes/smgw-tls/tls-mode';
 import { peekClassName } from '../../nodes/protocol/message-class';
 
-function splitBench(plc: ProfileSpec = { preset: 'g3-plc-cenelec-a' }, operator?: (hesSide: TlsMode, authority: PkiAuthority) => Operator) {
+function splitBench(
+  plc: ProfileSpec = { preset: 'g3-plc-cenelec-a' },
+  operator?: (hesSide: TlsMode, authority: PkiAuthority) => Operator,
+  observer?: ProtocolObserver,
+) {
   const clock = new VirtualClock();
   const topology = Topology.build(2, 3);
   const recorder = new SampleRecorder();
@@ -43,6 +48,7 @@ function splitBench(plc: ProfileSpec = { preset: 'g3-plc-cenelec-a' }, operator?
       plc: () => profile,
       local,
       ...(extra.operator ? { operator: extra.operator } : {}),
+      ...(observer ? { observer } : {}),
       options: { pki: extra.pki ?? pki },
     });
   const hesSide = half('hes', (node) => topology.roleOf(node) !== 'tn');
@@ -163,6 +169,38 @@ describe('smgw-tls split across processes', () => {
     expect((bench.hesSide as TlsMode).hes.isAccepted('tn1.002')).toBe(true);
     // the new unit is in service: a meter round from the HES's side reaches it
     expect(await bench.clock.drive(bench.hesSide.meterRound(60_000))).toMatchObject({ responses: 6, missing: [] });
+    await bench.close();
+  });
+
+  it("judges what the old unit accepts while the operator registers the new one as the old unit's", async () => {
+    // a distributed bench registers the new unit at the HES's host: the old unit serves meanwhile
+    const oracle = new GoalOracle(topologyMembership(Topology.build(2, 3)));
+    let clock: VirtualClock | undefined;
+    const bench = splitBench(
+      undefined,
+      (hesSide, authority) => ({
+        issue: (node) => Promise.resolve(authority.issue(node)),
+        register: async (node, certificate) => {
+          await clock!.sleep(2_000);
+          hesSide.admit(node, certificate);
+        },
+      }),
+      oracle,
+    );
+    clock = bench.clock;
+    await bench.clock.drive(Promise.all([bench.hesSide.bootstrap(), bench.tnSide.bootstrap()]));
+    const accepted = () => bench.recorder.select('frame_accepted', { tn: 'tn1.002', class: 'confidential' }).length;
+    const before = accepted();
+    // a confidential message on its way to tn1.002 when its replacement starts: the old unit takes it
+    bench.hesSide.confidential('tn1.002', new Uint8Array([1, 2, 3]));
+    await bench.clock.drive((bench.tnSide as TlsMode).replace('tn1.002'));
+    expect(accepted()).toBe(before + 1);
+    expect(oracle.violations).toEqual([]);
+    // and the new unit is judged as new: the HES's next message is its own
+    bench.hesSide.confidential('tn1.002', new Uint8Array([4, 5, 6]));
+    await bench.clock.advance(30_000);
+    expect(accepted()).toBe(before + 2);
+    expect(oracle.violations).toEqual([]);
     await bench.close();
   });
 
