@@ -98,3 +98,29 @@ export function time(at: Date): Uint8Array {
     ? tlv(TAG.utcTime, new TextEncoder().encode(`${digits.slice(2)}Z`))
     : tlv(TAG.generalizedTime, new TextEncoder().encode(`${digits}Z`));
 }
+
+/** Where one element (tag, length, content) sits in `bytes` from `at`: its content, and where the next begins. */
+export interface Element {
+  readonly tag: number;
+  readonly start: number;
+  readonly contentStart: number;
+  readonly end: number;
+}
+
+/** Reads the element at `at` (definite lengths only, as DER has); throws on bytes that end early. */
+export function readElement(bytes: Uint8Array, at: number): Element {
+  const tag = bytes[at];
+  let length = bytes[at + 1];
+  if (tag === undefined || length === undefined) throw new RangeError(`DER: no element at ${at}`);
+  let contentStart = at + 2;
+  if (length & 0x80) {
+    const n = length & 0x7f;
+    if (n === 0 || n > 4) throw new RangeError(`DER: length of ${n} bytes at ${at}`);
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + (bytes[contentStart + i] ?? NaN);
+    contentStart += n;
+  }
+  const end = contentStart + length;
+  if (!(end <= bytes.length)) throw new RangeError(`DER: element at ${at} runs past the end`);
+  return { tag, start: at, contentStart, end };
+}

@@ -11,7 +11,7 @@ import { countRejection, decodeRefusal, tlsFailureReason } from './refusal';
 import type { ReliableStreamOptions } from './reliable-stream';
 import { NO_AIRTIME } from '../../core/phy';
 import { decodeTlsFrame, encodeTlsFrame, FLAG, type TlsFrame } from './tls-frame';
-import { spkiDer } from './x509';
+import { certificateSpki } from './x509';
 
 /**
  * The HES in smgw-tls mode: it terminates every TN's TLS channel. A channel is bound to the TN
@@ -332,7 +332,7 @@ export class TlsHes {
     }
     channel.accepted = true;
     channel.connection.handshakeDone = true;
-    channel.peerKey = cert ? spkiDer(cert.publicKey) : new Uint8Array(0);
+    channel.peerKey = cert ? certificateSpki(cert) : new Uint8Array(0);
     this.stats.accepted++;
     const queued = state.queue;
     state.queue = [];

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { NodeId } from '../../core/transport';
-import { spkiDer } from './x509';
+import { certificateSpki } from './x509';
 
 /**
  * Checks the certificate a TLS peer presented, once its handshake is done. Needed on the HES:
@@ -115,5 +115,5 @@ export function verifyServerCertificate(
  */
 export function peerKeyOf(socket: TLSSocket): Uint8Array {
   const cert = socket.getPeerX509Certificate();
-  return cert ? spkiDer(cert.publicKey) : new Uint8Array(0);
+  return cert ? certificateSpki(cert) : new Uint8Array(0);
 }

@@ -10,7 +10,7 @@ import type { HandshakeRecord, HandshakeTracker } from './handshake-tracker';
 import { renegotiateAt, type HandshakeReason, type LifetimePolicy } from './lifetime-policy';
 import type { TlsTnDeps } from './node-deps';
 import { peerKeyOf, verifyServerCertificate } from './peer-verification';
-import { spkiDer } from './x509';
+import { certificateSpki } from './x509';
 import { decodeRefusal, tlsFailureReason, type RefusalTags } from './refusal';
 import type { ReliableStreamOptions } from './reliable-stream';
 import { decodeTlsFrame } from './tls-frame';
@@ -306,7 +306,7 @@ export class TnChannel {
     channel.handshakeTimer?.cancel();
     channel.established = true;
     channel.connection.handshakeDone = true;
-    channel.peerKey = cert ? spkiDer(cert.publicKey) : new Uint8Array(0);
+    channel.peerKey = cert ? certificateSpki(cert) : new Uint8Array(0);
     this.attempts = 0;
     this.stats.handshakes++;
     this.conclude(channel, true);

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { commonNames } from '../../nodes/smgw-tls/peer-verification';
 import { createPki, PkiError } from '../../nodes/smgw-tls/pki';
+import { certificateSpki } from '../../nodes/smgw-tls/x509';
 
 const tns = Array.from({ length: 120 }, (_, i) => `tn1.${String(i + 1).padStart(3, '0')}`);
 
@@ -35,6 +36,16 @@ describe.each(['P-256', 'brainpoolP256r1'] as const)('per-run PKI on %s', (curve
       tns.map((tn) => new X509Certificate(pki.tn(tn).certPem).publicKey.export({ type: 'spki', format: 'der' }).toString('hex')),
     );
     expect(keys.size).toBe(tns.length);
+  });
+
+  it("reads a certificate's public key from its DER, the bytes OpenSSL encodes for the key (the key a peer's messages count under)", () => {
+    for (const pem of [pki.rootPem, pki.hes.certPem, ...tns.slice(0, 5).map((tn) => pki.tn(tn).certPem)]) {
+      const cert = new X509Certificate(pem);
+      expect(Buffer.from(certificateSpki(cert)).toString('hex')).toBe(
+        cert.publicKey.export({ type: 'spki', format: 'der' }).toString('hex'),
+      );
+    }
+    expect(Buffer.from(certificateSpki(root)).equals(Buffer.from(certificateSpki(new X509Certificate(pki.hes.certPem))))).toBe(false);
   });
 
   it('issues certificates with the validity asked for', () => {
