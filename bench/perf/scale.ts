@@ -32,6 +32,8 @@
  *   --workers N    the partitioned engine (gridbench run --workers) on N worker threads; the
  *                  result's workers and partitions say which ran (null: the in-process engine)
  *   --partitions P with --workers: P partitions of segments (default: the DCs, at most 8)
+ * Node's own flags go to every child, and the JSON's machine.nodeFlags lists them, e.g.
+ *   node --heap-growing-percent=50 --import tsx bench/perf/scale.ts --only utility-48h
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -50,6 +52,21 @@ import { BACKEND_NAMES, type BackendName } from '../../nodes/crypto/backend';
 import type { MetricsOutput, Sample } from '../../core/metrics';
 
 const SCENARIOS = ['utility-48h', 'city-100k'];
+
+/**
+ * The node flags every child inherits from this process (process.execArgv), less tsx's loaders:
+ * a V8 setting such as --heap-growing-percent moves peak RSS by a third (README), so a result
+ * says which ran.
+ */
+function nodeFlags(): string[] {
+  const flags: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const arg = process.execArgv[i]!;
+    if (arg === '--import' || arg === '--require') i++;
+    else if (!/^--(import|require)=/.test(arg)) flags.push(arg);
+  }
+  return flags;
+}
 const NATIONAL = 'national-1m';
 const log = (msg: string): void => void process.stderr.write(`perf:scale: ${msg}\n`);
 const load = () => loadavg().map((v) => round(v, 2));
@@ -350,7 +367,7 @@ function main(): void {
       );
     }
   }
-  report({ scenarios, machine: { cores: cpus().length, totalMemBytes: totalmem(), node: process.version } }, lines);
+  report({ scenarios, machine: { cores: cpus().length, totalMemBytes: totalmem(), node: process.version, nodeFlags: nodeFlags() } }, lines);
 }
 
 main();
