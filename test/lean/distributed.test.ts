@@ -18,7 +18,7 @@ import { VirtualClock } from '../../core/clock';
 import { NO_METRICS } from '../../core/metrics';
 import { Random } from '../../core/random';
 import { peekClassName } from '../../nodes/protocol/message-class';
-import { GoalOracle, topologyMembership } from '../../nodes/oracle/goal-oracle';
+import { GoalOracle, topologyMembership, type ProtocolObserver } from '../../nodes/oracle/goal-oracle';
 import type { LeanMode } from '../../nodes/lean/lean-mode';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-distributed-'));
@@ -27,10 +27,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const topology = Topology.build(2, 2);
 const scenario = parseScenario('topology: { dcs: 2, tnsPerDc: 2 }\n', 'inline.yaml');
 
-/** A node process of the bench running the `local` nodes from stateDir, on its own emulated wire. */
-function nodeProcess(stateDir: string, local: (node: string) => boolean) {
+/** One emulated wire on one virtual clock, for node processes to share or each to have its own. */
+function wire() {
   const clock = new VirtualClock();
-  const network = createEmulatedNetwork({ topology, clock, random: new Random(1), classify: peekClassName });
+  return { clock, network: createEmulatedNetwork({ topology, clock, random: new Random(1), classify: peekClassName }) };
+}
+
+/**
+ * A node process of the bench running the `local` nodes from stateDir, on its own emulated wire
+ * or on one it shares with other processes; with the goal oracle and the operator it is given.
+ */
+function nodeProcess(
+  stateDir: string,
+  local: (node: string) => boolean,
+  shared?: { wire: ReturnType<typeof wire>; observer?: ProtocolObserver; operator?: Operator },
+) {
+  const { clock, network } = shared?.wire ?? wire();
   const mode = createMode('lean', {
     topology,
     network,
@@ -39,9 +51,12 @@ function nodeProcess(stateDir: string, local: (node: string) => boolean) {
     random: new Random(1),
     storeFor: stateStoreFor(stateDir),
     local,
+    ...(shared?.observer ? { observer: shared.observer } : {}),
+    ...(shared?.operator ? { operator: shared.operator } : {}),
     options: { provisioned: loadLeanProvisioning(stateDir) },
   });
-  return { mode, clock, close: () => Promise.all([mode.close(), network.close()]) };
+  // a shared wire is its owner's to close
+  return { mode, clock, close: () => Promise.all([mode.close(), shared ? undefined : network.close()]) };
 }
 
 describe('a node process of a distributed bench', () => {
@@ -118,31 +133,22 @@ describe('a node process of a distributed bench', () => {
     const state = join(dir, 'state-replace-judged');
     provisionState(scenario, state);
     // two processes on one wire: the HES and DCs in one, the TNs in the other, one goal oracle
-    const clock = new VirtualClock();
-    const network = createEmulatedNetwork({ topology, clock, random: new Random(1), classify: peekClassName });
+    const shared = wire();
+    const { clock, network } = shared;
     const oracle = new GoalOracle(topologyMembership(topology));
-    const half = (local: (node: string) => boolean, operator?: Operator) =>
-      createMode('lean', {
-        topology,
-        network,
-        clock,
-        metrics: NO_METRICS,
-        random: new Random(1),
-        storeFor: stateStoreFor(state),
-        local,
-        observer: oracle,
-        ...(operator ? { operator } : {}),
-        options: { provisioned: loadLeanProvisioning(state) },
-      });
-    const hesSide = half((node) => topology.roleOf(node) !== 'tn');
-    const tnSide = half((node) => topology.roleOf(node) === 'tn', {
-      issue: () => Promise.reject(new Error('lean issues no credential')),
-      // registering at another process takes time: the old unit serves meanwhile
-      register: async (node, entry) => {
-        await clock.sleep(2_000);
-        (hesSide as LeanMode).admit(node, entry);
+    const hesSide = nodeProcess(state, (node) => topology.roleOf(node) !== 'tn', { wire: shared, observer: oracle }).mode;
+    const tnSide = nodeProcess(state, (node) => topology.roleOf(node) === 'tn', {
+      wire: shared,
+      observer: oracle,
+      operator: {
+        issue: () => Promise.reject(new Error('lean issues no credential')),
+        // registering at another process takes time: the old unit serves meanwhile
+        register: async (node, entry) => {
+          await clock.sleep(2_000);
+          (hesSide as LeanMode).admit(node, entry);
+        },
       },
-    });
+    }).mode;
     try {
       await clock.drive(Promise.all([hesSide.bootstrap(), tnSide.bootstrap()]));
       const accepted = () => oracle.tally('fresh_authentic_DC').accepted;
