@@ -52,6 +52,9 @@ import { BACKEND_NAMES, type BackendName } from '../../nodes/crypto/backend';
 import type { MetricsOutput, Sample } from '../../core/metrics';
 
 const SCENARIOS = ['utility-48h', 'city-100k'];
+const NATIONAL = 'national-1m';
+const log = (msg: string): void => void process.stderr.write(`perf:scale: ${msg}\n`);
+const load = () => loadavg().map((v) => round(v, 2));
 
 /**
  * The node flags every child inherits from this process (process.execArgv), less tsx's loaders:
@@ -67,9 +70,6 @@ function nodeFlags(): string[] {
   }
   return flags;
 }
-const NATIONAL = 'national-1m';
-const log = (msg: string): void => void process.stderr.write(`perf:scale: ${msg}\n`);
-const load = () => loadavg().map((v) => round(v, 2));
 
 interface ScaleResult {
   readonly name: string;
@@ -197,9 +197,10 @@ async function measure(
         if (p.phase === 'closing') return;
         // after a full collection: the nodes' state after bootstrap, all the run holds after it
         gc?.();
-        memoryByPhase[p.phase] = { held, live: memoryFigures() };
-        if (p.phase === 'bootstrap') heapAfterBootstrap = process.memoryUsage().heapUsed;
-        else heapAfterRun = process.memoryUsage().heapUsed;
+        const live = memoryFigures();
+        memoryByPhase[p.phase] = { held, live };
+        if (p.phase === 'bootstrap') heapAfterBootstrap = live.heapUsed;
+        else heapAfterRun = live.heapUsed;
       },
     };
     const result =

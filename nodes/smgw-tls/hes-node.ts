@@ -6,12 +6,11 @@ import type { NodeId, ReceivedFrame } from '../../core/transport';
 import { AppMessageReader, encodeAppMessage, type AppMessage, type ReadMessage } from './app-message';
 import { ChannelConnection } from './channel-connection';
 import type { TlsNodeDeps } from './node-deps';
-import { peerKeyOf, verifyClientCertificate } from './peer-verification';
+import { certificateKey, peerKeyOf, verifyClientCertificate } from './peer-verification';
 import { countRejection, decodeRefusal, tlsFailureReason } from './refusal';
 import type { ReliableStreamOptions } from './reliable-stream';
 import { NO_AIRTIME } from '../../core/phy';
 import { decodeTlsFrame, encodeTlsFrame, FLAG, type TlsFrame } from './tls-frame';
-import { certificateSpki } from './x509';
 
 /**
  * The HES in smgw-tls mode: it terminates every TN's TLS channel. A channel is bound to the TN
@@ -332,7 +331,7 @@ export class TlsHes {
     }
     channel.accepted = true;
     channel.connection.handshakeDone = true;
-    channel.peerKey = cert ? certificateSpki(cert) : new Uint8Array(0);
+    channel.peerKey = certificateKey(cert);
     this.stats.accepted++;
     const queued = state.queue;
     state.queue = [];

@@ -114,6 +114,10 @@ export function verifyServerCertificate(
  * Empty when the peer presented none (a channel the node refuses anyway).
  */
 export function peerKeyOf(socket: TLSSocket): Uint8Array {
-  const cert = socket.getPeerX509Certificate();
+  return certificateKey(socket.getPeerX509Certificate());
+}
+
+/** peerKeyOf for a peer certificate the caller already took from its socket. */
+export function certificateKey(cert: X509Certificate | undefined): Uint8Array {
   return cert ? certificateSpki(cert) : new Uint8Array(0);
 }

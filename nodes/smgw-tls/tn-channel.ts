@@ -9,8 +9,7 @@ import { ChannelConnection } from './channel-connection';
 import type { HandshakeRecord, HandshakeTracker } from './handshake-tracker';
 import { renegotiateAt, type HandshakeReason, type LifetimePolicy } from './lifetime-policy';
 import type { TlsTnDeps } from './node-deps';
-import { peerKeyOf, verifyServerCertificate } from './peer-verification';
-import { certificateSpki } from './x509';
+import { certificateKey, peerKeyOf, verifyServerCertificate } from './peer-verification';
 import { decodeRefusal, tlsFailureReason, type RefusalTags } from './refusal';
 import type { ReliableStreamOptions } from './reliable-stream';
 import { decodeTlsFrame } from './tls-frame';
@@ -306,7 +305,7 @@ export class TnChannel {
     channel.handshakeTimer?.cancel();
     channel.established = true;
     channel.connection.handshakeDone = true;
-    channel.peerKey = cert ? certificateSpki(cert) : new Uint8Array(0);
+    channel.peerKey = certificateKey(cert);
     this.attempts = 0;
     this.stats.handshakes++;
     this.conclude(channel, true);
