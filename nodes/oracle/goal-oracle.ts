@@ -12,6 +12,7 @@ import { ALL_TNS } from '../protocol/frame-fields';
 import { MessageClass } from '../protocol/message-class';
 import type { NodeId } from '../../core/transport';
 import { ConfidentialityJudge, type KeyCustody } from './confidentiality';
+import { ContentMemory, type ContentMemoryOptions } from './content-memory';
 import { CRYPTO_BACKENDS } from '../crypto';
 
 /**
@@ -110,7 +111,11 @@ const GOAL_OF_CLASS: Partial<Record<MessageClass, Goal>> = {
  */
 const FOR_EXISTING_UNITS: ReadonlySet<MessageClass> = new Set([MessageClass.Automation, MessageClass.Confidential]);
 
-/** Counters that must rise from one accepted message to the next, per receiving node and signer key. */
+/**
+ * Counters that must rise from one accepted message to the next, per receiving node and signer key.
+ * They also make a second acceptance of the same content under the same key a violation (its
+ * counter does not rise), so the oracle remembers who accepted what only for the other classes.
+ */
 const COUNTER_SPACE: Partial<Record<MessageClass, string>> = {
   [MessageClass.MeterRequest]: 'hes-request',
   [MessageClass.Confidential]: 'hes-confidential',
@@ -131,10 +136,10 @@ const digest = (...parts: readonly (Uint8Array | string)[]): string => {
   return hash.digest().toString('latin1', 0, DIGEST_BYTES);
 };
 
-/** A genuine party's sending of some content: who, and the oracle's event count when it last did. */
-interface Sending {
-  readonly sender: NodeId;
-  readonly at: number;
+/** A counter stream's last accepted counter, and the digest of the content that carried it. */
+interface Stream {
+  counter: number;
+  content: string;
 }
 
 /**
@@ -142,24 +147,22 @@ interface Sending {
  * for someone else; repeats content already accepted under the same key; does not raise the
  * counter of its stream; installs firmware that does not rise, or that is older than the fleet's
  * when a replacement unit arrived; or brings a certificate that was never issued or was
- * superseded by a newer one for the same subject.
+ * superseded by a newer one for the same subject. Old content is forgotten (content-memory.ts):
+ * taking content the oracle forgot is taking content no genuine party sent lately, a replay.
  */
 export class GoalOracle implements ProtocolObserver {
   private readonly issuedCerts = new Set<string>();
   /** subject -> digest of the certificate issued for it last */
   private readonly latestCert = new Map<string, string>();
-  /** digest of signed bytes -> its genuine sender, and when it last sent it */
-  private readonly genuine = new Map<string, Sending>();
-  /** digest of signed bytes -> the nodes a genuine sender said it was for (when the content does not say) */
-  private readonly recipients = new Map<string, Set<NodeId>>();
+  /** digest of signed bytes -> its genuine sender, when it last sent it, for whom, who accepted it */
+  private readonly contents: ContentMemory;
   /** node -> the oracle's event count when its current unit took its place */
   private readonly replacedAt = new Map<NodeId, number>();
   private events = 0;
   /** Nodes whose keys the attacker holds. */
   private readonly held = new Set<NodeId>();
   private confidentiality?: ConfidentialityJudge;
-  private readonly seen = new Set<string>();
-  private readonly lastCounter = new Map<string, number>();
+  private readonly lastCounter = new Map<string, Stream>();
   /** Signer keys (their bytes as latin1) -> their digest. */
   private readonly signers = new Map<string, string>();
   private readonly installedVersion = new Map<NodeId, number>();
@@ -168,7 +171,13 @@ export class GoalOracle implements ProtocolObserver {
   private readonly tallies = new Map<Goal, GoalTally>(GOALS.map((g) => [g, { accepted: 0, violations: 0 }]));
   readonly violations: Violation[] = [];
 
-  constructor(private readonly membership?: Membership) {}
+  /** `memory`: how much content the oracle keeps before it forgets the oldest (content-memory.ts). */
+  constructor(
+    private readonly membership?: Membership,
+    memory?: ContentMemoryOptions,
+  ) {
+    this.contents = new ContentMemory(memory);
+  }
 
   issued(certificate: Uint8Array): void {
     const d = digest(certificate);
@@ -179,10 +188,12 @@ export class GoalOracle implements ProtocolObserver {
 
   sent(sender: NodeId, signed: Uint8Array, recipient?: NodeId): void {
     const d = digest(signed);
-    this.genuine.set(d, { sender, at: ++this.events });
-    if (recipient !== undefined) {
-      const set = this.recipients.get(d) ?? new Set();
-      this.recipients.set(d, set.add(recipient));
+    this.contents.party(sender);
+    const content = this.contents.touch(d, sender, sender === MANUFACTURER_ID);
+    content.at = ++this.events;
+    if (recipient !== undefined && !content.recipients?.has(recipient)) {
+      (content.recipients ??= new Set()).add(recipient);
+      this.contents.grew();
     }
   }
 
@@ -228,6 +239,7 @@ export class GoalOracle implements ProtocolObserver {
     if (!goal) return;
     const tally = this.tallies.get(goal)!;
     tally.accepted++;
+    this.contents.party(a.node);
     const problem = this.judge(a);
     if (problem) {
       tally.violations++;
@@ -261,20 +273,20 @@ export class GoalOracle implements ProtocolObserver {
       return undefined;
     }
     const d = digest(a.signed);
-    const sending = this.genuine.get(d);
-    const sender = sending?.sender;
+    const content = this.contents.get(d);
+    const sender = content?.sender;
     // a node the attacker holds speaks with the attacker's voice: what it signs as itself is its own
     // (docs/DESIGN.md 3: a compromised node is the attacker's other position), judged as fresh content
     const held = sender === undefined && this.held.has(a.sender);
-    if (sender === undefined && !held) return `${a.node} accepted ${what()} that no genuine party sent`;
+    if (sender === undefined && !held) return this.unsent(a, what());
     if (sender !== undefined && sender !== a.sender) return `${a.node} accepted ${what()} from ${a.sender}, but ${sender} sent it`;
     if (this.membership && !this.membership(a.node, a.recipient)) return `${a.node} accepted ${what()} meant for ${a.recipient}`;
-    const meantFor = this.recipients.get(d);
+    const meantFor = content?.recipients;
     // the node itself first: smgw-tls sends a round's one request to every TN, so scanning the set
     // for each acceptance was quadratic in the TNs (issue 13)
     if (meantFor && this.membership && !meantFor.has(a.node) && ![...meantFor].some((r) => this.membership!(a.node, r)))
       return `${a.node} accepted ${what()} the sender meant for ${[...meantFor].join(', ')}`;
-    if (!held && FOR_EXISTING_UNITS.has(a.cls) && (this.replacedAt.get(a.node) ?? 0) > (sending?.at ?? 0))
+    if (!held && FOR_EXISTING_UNITS.has(a.cls) && (this.replacedAt.get(a.node) ?? 0) > (content?.at ?? 0))
       return `${a.node}, a replacement unit, accepted ${what()} sent before it took the node's place`;
     if (a.cls === MessageClass.FirmwareManifest) {
       const before = this.installedVersion.get(a.node) ?? 0;
@@ -284,17 +296,39 @@ export class GoalOracle implements ProtocolObserver {
       return a.counter < floor ? `${a.node}, a replacement unit, installed firmware ${a.counter} below the fleet's ${floor}` : undefined;
     }
     const signer = this.signerDigest(a.signerKey);
-    const key = digest(a.node, '\u0000', d, signer);
-    if (this.seen.has(key)) return `${a.node} accepted ${what()} twice`;
-    this.seen.add(key);
     const space = COUNTER_SPACE[a.cls];
-    if (space) {
-      const stream = `${a.node}\u0000${space}\u0000${signer}`;
-      const last = this.lastCounter.get(stream);
-      this.lastCounter.set(stream, Math.max(last ?? 0, a.counter));
-      if (last !== undefined && a.counter <= last) return `${a.node} accepted ${what()} after #${last} of the same stream`;
+    if (!space) {
+      // no counter stream to refuse a replay: the content's entry remembers who took it
+      const taker = `${a.node}\u0000${signer}`;
+      const entry = this.contents.touch(d, undefined, held);
+      if (entry.acceptedBy?.includes(taker)) return `${a.node} accepted ${what()} twice`;
+      (entry.acceptedBy ??= []).push(taker);
+      this.contents.grew();
+      return undefined;
     }
-    return undefined;
+    const key = `${a.node}\u0000${space}\u0000${signer}`;
+    const stream = this.lastCounter.get(key);
+    if (stream === undefined) {
+      this.lastCounter.set(key, { counter: a.counter, content: d });
+      return undefined;
+    }
+    if (a.counter > stream.counter) {
+      stream.counter = a.counter;
+      stream.content = d;
+      return undefined;
+    }
+    return stream.content === d
+      ? `${a.node} accepted ${what()} twice`
+      : `${a.node} accepted ${what()} after #${stream.counter} of the same stream`;
+  }
+
+  /**
+   * Why content no genuine party sent in the oracle's memory was accepted: once the oracle has
+   * forgotten content, the content may be genuine but old, and taking it is then a replay.
+   */
+  private unsent(a: Acceptance, what: string): string {
+    if (this.contents.forgotten === 0) return `${a.node} accepted ${what} that no genuine party sent`;
+    return `${a.node} accepted ${what} that no genuine party sent lately (the oracle forgets content after ${this.contents.generation} newer entries: one older than that, taken now, is a replay)`;
   }
 
   /**

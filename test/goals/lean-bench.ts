@@ -10,6 +10,7 @@ import type { BackendName } from '../../nodes/crypto/backend';
 import type { LeanMode, LeanOptions } from '../../nodes/lean/lean-mode';
 import { createMode } from '../../nodes/modes';
 import { GoalOracle, judgeConfidentiality, topologyMembership } from '../../nodes/oracle/goal-oracle';
+import type { ContentMemoryOptions } from '../../nodes/oracle/content-memory';
 import type { RejectionReason } from '../../nodes/protocol/rejection';
 import { VirtualClock } from '../../core/clock';
 import { SampleRecorder } from '../../core/metrics';
@@ -35,13 +36,22 @@ export interface LeanBench {
 export const GOAL_BACKENDS: readonly BackendName[] = ['node', 'ideal'];
 
 export async function leanBench(
-  options: { dcs?: number; tnsPerDc?: number; bootstrap?: boolean; seed?: string; lean?: LeanOptions; crypto?: BackendName } = {},
+  options: {
+    dcs?: number;
+    tnsPerDc?: number;
+    bootstrap?: boolean;
+    seed?: string;
+    lean?: LeanOptions;
+    crypto?: BackendName;
+    /** How much content the oracle keeps (a small memory: a test of what it does once it forgot). */
+    memory?: ContentMemoryOptions;
+  } = {},
 ): Promise<LeanBench> {
   const clock = new VirtualClock();
   const topology = Topology.build(options.dcs ?? 2, options.tnsPerDc ?? 3);
   const random = new Random(options.seed ?? 'goals');
   const recorder = new SampleRecorder();
-  const oracle = new GoalOracle(topologyMembership(topology));
+  const oracle = new GoalOracle(topologyMembership(topology), options.memory);
   const network = createEmulatedNetwork({
     topology,
     clock,

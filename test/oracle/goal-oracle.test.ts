@@ -157,3 +157,90 @@ describe('goal oracle', () => {
     expect(m.violations.map((v) => v.detail)).toEqual([expect.stringMatching(/superseded/), expect.stringMatching(/never issued/)]);
   });
 });
+
+describe('goal oracle with a bounded memory', () => {
+  /** A memory of `fill` entries per generation, whatever the network's size. */
+  const small = (fill: number) => new GoalOracle(topologyMembership(Topology.build(2, 2)), { minGeneration: fill, perParty: 0 });
+  const response = (text: string, over: Partial<Acceptance> = {}): Acceptance => ({
+    node: 'hes',
+    cls: MessageClass.MeterResponse,
+    sender: 'tn1.001',
+    recipient: 'hes',
+    counter: 1,
+    signed: bytes(text),
+    signerKey: otherKey,
+    ...over,
+  });
+  /** Other honest traffic: `n` commands of dc2's, each taken by its TN. */
+  const traffic = (m: GoalOracle, n: number, from = 1) => {
+    for (let i = from; i < from + n; i++) {
+      m.sent('dc2', bytes(`automation dc2 #${i}`));
+      m.accepted(
+        command(i, { node: 'tn2.001', sender: 'dc2', recipient: 'dc2', signed: bytes(`automation dc2 #${i}`), signerKey: otherKey }),
+      );
+    }
+  };
+
+  it('judges honest traffic across many forgotten generations as before: no violation', () => {
+    const m = small(4);
+    for (let n = 1; n <= 50; n++) {
+      m.sent('dc1', bytes(`automation dc1 #${n}`));
+      m.accepted(command(n));
+      m.accepted(command(n, { node: 'tn1.002' }));
+      m.sent('tn1.001', bytes(`reading ${n}`));
+      m.accepted(response(`reading ${n}`, { counter: n }));
+    }
+    expect(m.totalViolations).toBe(0);
+    expect(m.tally('secure_TN_HES')).toEqual({ accepted: 50, violations: 0 });
+  });
+
+  it('counts content taken after the oracle forgot it as a violation of its goal, at its recipient or another', () => {
+    const m = small(4);
+    m.sent('dc1', bytes('automation dc1 #1'));
+    m.accepted(command(1));
+    traffic(m, 8);
+    // tn1.002 never took it: genuine once, but that long ago taking it is a replay
+    m.accepted(command(1, { node: 'tn1.002' }));
+    // and tn1.001 a second time (a TN whose counter went back to zero)
+    m.accepted(command(1));
+    expect(m.violations.map((v) => [v.goal, v.node, v.detail])).toEqual([
+      ['fresh_authentic_DC', 'tn1.002', expect.stringMatching(/^tn1\.002 accepted Automation #1 that no genuine party sent lately/)],
+      ['fresh_authentic_DC', 'tn1.001', expect.stringMatching(/^tn1\.001 accepted Automation #1 that no genuine party sent lately/)],
+    ]);
+  });
+
+  it('counts a meter response taken twice, before and after the oracle forgot it (no counter stream covers it)', () => {
+    const m = small(4);
+    m.sent('tn1.001', bytes('reading 1'));
+    m.accepted(response('reading 1'));
+    m.accepted(response('reading 1'));
+    traffic(m, 8);
+    m.accepted(response('reading 1'));
+    expect(m.violations.map((v) => [v.goal, v.detail])).toEqual([
+      ['secure_TN_HES', 'hes accepted MeterResponse #1 twice'],
+      ['secure_TN_HES', expect.stringMatching(/^hes accepted MeterResponse #1 that no genuine party sent lately/)],
+    ]);
+  });
+
+  it('keeps the manufacturer’s firmware, and what a node the attacker holds signed, however long ago', () => {
+    const m = small(4);
+    m.sent('mfr', bytes('manifest 2'));
+    m.compromised('tn1.001');
+    m.accepted(response('forged reading'));
+    traffic(m, 8);
+    // a TN that was offline installs the release days later: genuine
+    m.accepted({
+      node: 'tn1.002',
+      cls: MessageClass.FirmwareManifest,
+      sender: 'mfr',
+      recipient: '*',
+      counter: 2,
+      signed: bytes('manifest 2'),
+      signerKey: dcKey,
+    });
+    expect(m.totalViolations).toBe(0);
+    // the attacker's own content taken again is still a replay, not new content
+    m.accepted(response('forged reading'));
+    expect(m.violations.map((v) => [v.goal, v.detail])).toEqual([['secure_TN_HES', 'hes accepted MeterResponse #1 twice']]);
+  });
+});
