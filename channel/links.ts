@@ -16,8 +16,12 @@ export class LinkState {
   spec: ProfileSpec;
   profile: LinkProfile;
   media!: { up: Medium; down: Medium };
-  private readonly randoms = new Map<string, Random>();
-  private lossProcesses = new Map<string, LossProcess>();
+  /** By purpose, direction and receiver: maps, not a key string built for every frame. */
+  private readonly randoms = {
+    loss: { up: new Map<NodeId, Random>(), down: new Map<NodeId, Random>() },
+    jitter: { up: new Map<NodeId, Random>(), down: new Map<NodeId, Random>() },
+  };
+  private lossProcesses = { up: new Map<NodeId, LossProcess>(), down: new Map<NodeId, LossProcess>() };
 
   constructor(
     readonly id: LinkId,
@@ -32,16 +36,16 @@ export class LinkState {
   }
 
   randomFor(direction: Direction, receiver: NodeId, purpose: 'loss' | 'jitter'): Random {
-    const key = `${direction}/${receiver}/${purpose}`;
-    let r = this.randoms.get(key);
-    if (!r) this.randoms.set(key, (r = this.random.fork(`link/${this.name}/${key}`)));
+    const randoms = this.randoms[purpose][direction];
+    let r = randoms.get(receiver);
+    if (!r) randoms.set(receiver, (r = this.random.fork(`link/${this.name}/${direction}/${receiver}/${purpose}`)));
     return r;
   }
 
   lossProcess(direction: Direction, receiver: NodeId): LossProcess {
-    const key = `${direction}/${receiver}`;
-    let p = this.lossProcesses.get(key);
-    if (!p) this.lossProcesses.set(key, (p = createLossProcess(this.profile.loss, this.randomFor(direction, receiver, 'loss'))));
+    const processes = this.lossProcesses[direction];
+    let p = processes.get(receiver);
+    if (!p) processes.set(receiver, (p = createLossProcess(this.profile.loss, this.randomFor(direction, receiver, 'loss'))));
     return p;
   }
 
@@ -49,7 +53,7 @@ export class LinkState {
     this.spec = spec;
     this.profile = profile;
     // Loss state restarts under the new model; the random streams carry on.
-    this.lossProcesses = new Map();
+    this.lossProcesses = { up: new Map(), down: new Map() };
   }
 }
 
@@ -57,6 +61,13 @@ export class LinkState {
 export interface Route {
   readonly link: LinkState;
   readonly direction: Direction;
+}
+
+/** A sender's known routes: the first one inline, since most nodes (a TN) only ever send to one addressee. */
+interface KnownRoutes {
+  readonly to: Destination;
+  readonly route: Route;
+  others?: Map<Destination, Route>;
 }
 
 /** Why a link does not take a frame. */
@@ -82,8 +93,11 @@ export interface LinksOptions {
  */
 export class Links {
   private readonly byName = new Map<string, LinkState>();
-  /** Only known pairs are cached: the key space of refused pairs is what an attacker chooses. */
-  private readonly routes = new Map<string, Route>();
+  /**
+   * By sender: looked up for every frame, without a key string built for each. Only known pairs
+   * are cached: the key space of refused pairs is what an attacker chooses.
+   */
+  private readonly routes = new Map<NodeId, KnownRoutes>();
 
   constructor(private readonly options: LinksOptions) {
     for (const dc of options.topology.dcs) {
@@ -110,8 +124,8 @@ export class Links {
   }
 
   route(from: NodeId, to: Destination): Route | undefined {
-    const key = `${from}>${to}`;
-    let r = this.routes.get(key);
+    const known = this.routes.get(from);
+    let r = known && (known.to === to ? known.route : known.others?.get(to));
     if (r) return r;
     const { topology } = this.options;
     if (to === SEGMENT_BROADCAST) {
@@ -120,7 +134,10 @@ export class Links {
       const hop = topology.linkBetween(from, to);
       if (hop) r = { link: this.byName.get(linkName(hop.link))!, direction: hop.direction };
     }
-    if (r) this.routes.set(key, r);
+    if (r) {
+      if (known) (known.others ??= new Map()).set(to, r);
+      else this.routes.set(from, { to, route: r });
+    }
     return r;
   }
 

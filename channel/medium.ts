@@ -167,7 +167,6 @@ export class Medium {
     const profile = this.env.profile();
     const { frame, receivers } = item;
     const rate = bitRateOf(profile, frame.direction === 'up');
-    const fragAir = (bytes: number): number => phyFrameMs(profile, bytes, rate);
     const fragments = fragmentSizes(profile, frame.bytes.length);
     let air = 0;
     const lost: boolean[] = [];
@@ -178,7 +177,7 @@ export class Medium {
       for (const f of fragments) {
         let delivered = false;
         for (let a = 0; a < attempts && !delivered; a++) {
-          air += fragAir(f);
+          air += phyFrameMs(profile, f, rate);
           delivered = !loss.lost();
         }
         if (!delivered) {
@@ -188,7 +187,7 @@ export class Medium {
       }
       lost.push(gone);
     } else {
-      for (const f of fragments) air += fragAir(f);
+      for (const f of fragments) air += phyFrameMs(profile, f, rate);
       for (const r of receivers) {
         const loss = this.env.lossProcess(frame.direction, r);
         let gone = false;
