@@ -28,8 +28,17 @@ const ID_PATTERN = /^[A-Za-z0-9._*-]{1,32}$/;
 const latin1 = new TextDecoder('latin1');
 
 export class ByteWriter {
-  private buf = new Uint8Array(256);
+  private buf: Uint8Array;
   private len = 0;
+
+  /**
+   * `capacity`: the encoding's exact size, where the caller knows it: one allocation per encoding,
+   * since finish() then hands over the buffer itself instead of a copy (issue 13: a frame is
+   * encoded for every segment a run sends).
+   */
+  constructor(capacity = 256) {
+    this.buf = new Uint8Array(capacity);
+  }
 
   private ensure(extra: number): void {
     if (this.len + extra <= this.buf.length) return;
@@ -87,8 +96,9 @@ export class ByteWriter {
     return this.u16(b.length).bytes(b);
   }
 
+  /** The bytes written. Writing on after finish() never changes what it returned. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    return this.len === this.buf.length ? this.buf : this.buf.slice(0, this.len);
   }
 }
 
@@ -146,7 +156,18 @@ export class ByteReader {
 
   id(what: string): string {
     const n = this.u8(what);
-    const id = latin1.decode(this.bytes(n, what));
+    const bytes = this.bytes(n, what);
+    // A valid id is ASCII, at most 32 characters: a loop costs less than a call into TextDecoder,
+    // which still decodes anything else (its text is in the refusal's detail).
+    let id = '';
+    for (let i = 0; i < bytes.length; i++) {
+      const c = bytes[i]!;
+      if (c >= 0x80) {
+        id = latin1.decode(bytes);
+        break;
+      }
+      id += String.fromCharCode(c);
+    }
     if (!ID_PATTERN.test(id)) throw new DecodeFailure('bad-field', `${what}: "${id}" is not a valid node id`);
     return id;
   }

@@ -43,7 +43,7 @@ export function issueCertificate(fields: CertificateFields, issuerSecretKey: Uin
     .bytes(fields.encKey)
     .finish();
   const signature = crypto.sign(signed, issuerSecretKey);
-  const bytes = new ByteWriter().bytes(signed).bytes(signature).finish();
+  const bytes = new ByteWriter(signed.length + signature.length).bytes(signed).bytes(signature).finish();
   return { ...fields, signed, signature, bytes };
 }
 

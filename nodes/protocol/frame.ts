@@ -77,7 +77,7 @@ export function signedBytes(
 /** A signed frame on the wire: its signed bytes followed by the signature. */
 export function withSignature(signed: Uint8Array, signature: Uint8Array): Uint8Array {
   if (signature.length !== SIGNATURE_BYTES) throw new RangeError(`signature must be ${SIGNATURE_BYTES} bytes`);
-  return new ByteWriter().bytes(signed).bytes(signature).finish();
+  return new ByteWriter(signed.length + signature.length).bytes(signed).bytes(signature).finish();
 }
 
 // ---- decoding -------------------------------------------------------------------------------

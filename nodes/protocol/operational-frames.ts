@@ -110,7 +110,7 @@ export function sealedHeader(f: SealedFields<MeterResponse> | SealedFields<Confi
 }
 
 export function encodeSealed(headerBytes: Uint8Array, sealed: Uint8Array): Uint8Array {
-  return new ByteWriter().bytes(headerBytes).bytes(sealed).finish();
+  return new ByteWriter(headerBytes.length + sealed.length).bytes(headerBytes).bytes(sealed).finish();
 }
 
 /** Meter response plaintext: counter, registers, signature over header || counter || registers. */
@@ -121,7 +121,7 @@ export interface MeterReading {
 }
 
 export function meterReadingBody(r: MeterReading): Uint8Array {
-  const w = new ByteWriter().u32(r.counter).u8(r.registers.length);
+  const w = new ByteWriter(5 + 9 * r.registers.length).u32(r.counter).u8(r.registers.length);
   for (const [code, value] of r.registers) w.u8(code).u64(value);
   return w.finish();
 }
@@ -132,12 +132,12 @@ export interface ConfidentialContent {
 }
 
 export function confidentialBody(c: ConfidentialContent): Uint8Array {
-  return new ByteWriter().u32(c.counter).blob16(c.payload).finish();
+  return new ByteWriter(6 + c.payload.length).u32(c.counter).blob16(c.payload).finish();
 }
 
 /** Signed bytes of an encrypted frame's content: the clear header followed by the body. */
 export const sealedSignedBytes = (headerBytes: Uint8Array, body: Uint8Array): Uint8Array =>
-  new ByteWriter().bytes(headerBytes).bytes(body).finish();
+  new ByteWriter(headerBytes.length + body.length).bytes(headerBytes).bytes(body).finish();
 
 export interface OpenedContent<T> {
   readonly content: T;

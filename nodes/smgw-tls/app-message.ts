@@ -57,7 +57,7 @@ export function encodeAppMessage(message: AppMessage): Uint8Array {
       break;
   }
   const bytes = body.finish();
-  return new ByteWriter().u32(bytes.length).bytes(bytes).finish();
+  return new ByteWriter(4 + bytes.length).u32(bytes.length).bytes(bytes).finish();
 }
 
 export type AppDecodeResult = { ok: true; message: AppMessage } | { ok: false; detail: string };

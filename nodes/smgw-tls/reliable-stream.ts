@@ -254,6 +254,14 @@ export class ReliableStream extends Duplex {
   }
 
   private takeUnsent(n: number): Uint8Array {
+    const first = this.unsent[0]!;
+    if (first.length >= n) {
+      // the whole segment from one write (enqueue copied it): a view, no copy
+      if (first.length === n) this.unsent.shift();
+      else this.unsent[0] = first.subarray(n);
+      this.unsentBytes -= n;
+      return first.subarray(0, n);
+    }
     const out = new Uint8Array(n);
     let at = 0;
     while (at < n) {

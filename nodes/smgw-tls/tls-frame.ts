@@ -38,7 +38,7 @@ export interface TlsFrame {
 export const tlsFrameHeaderBytes = (tn: NodeId): number => 2 + 1 + 1 + tn.length + 12;
 
 export function encodeTlsFrame(frame: TlsFrame): Uint8Array {
-  return new ByteWriter()
+  return new ByteWriter(tlsFrameHeaderBytes(frame.tn) + frame.payload.length)
     .u8(WIRE_VERSION)
     .u8(MessageClass.TlsRecord)
     .u8(frame.flags)
