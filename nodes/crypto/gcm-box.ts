@@ -27,5 +27,8 @@ export function gcmOpen(sealed: Uint8Array, { key, nonce }: BoxKey, associatedDa
   decipher.setAAD(associatedData);
   decipher.setAuthTag(asBuffer(sealed.subarray(sealed.length - GCM_TAG_BYTES)));
   const body = sealed.subarray(EPHEMERAL_KEY_BYTES, sealed.length - GCM_TAG_BYTES);
-  return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]));
+  const plaintext = decipher.update(body);
+  // GCM holds nothing back: final() only checks the tag (and throws), it adds no bytes
+  decipher.final();
+  return new Uint8Array(plaintext);
 }
