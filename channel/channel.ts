@@ -167,7 +167,8 @@ export class Channel {
       // A view into a larger message (a ZeroMQ envelope) would keep all of it alive while this frame
       // waits in a queue, refused neighbours included: the admitted frame gets its own copy.
       if (bytes.byteLength !== bytes.buffer.byteLength) bytes = new Uint8Array(bytes);
-      const frame: WireFrame = {
+      // the optional fields set one by one, not spread from objects made for it: a frame per send
+      const frame: { -readonly [K in keyof WireFrame]: WireFrame[K] } = {
         link: route.link.id,
         linkName: route.link.name,
         direction: route.direction,
@@ -176,10 +177,10 @@ export class Channel {
         bytes,
         className: this.classify(bytes),
         sentAt,
-        ...(sink ? { sink } : {}),
-        ...(attack ? { attack } : {}),
-        ...(departure ? { departure } : {}),
       };
+      if (sink) frame.sink = sink;
+      if (attack) frame.attack = attack;
+      if (departure) frame.departure = departure;
       this.enter(frame, route.link, undefined);
       this.chain.pass(frame, -Infinity);
     } finally {
@@ -285,12 +286,9 @@ export class Channel {
     const c = this.links.of(frame).counters[frame.direction];
     c.framesDelivered++;
     c.bytesDelivered += frame.bytes.length;
-    return {
-      frame: frame.bytes,
-      from: frame.from,
-      sentAt: frame.sentAt,
-      ...(frame.attack ? { attack: frame.attack } : {}),
-    };
+    const received: ReceivedFrame = { frame: frame.bytes, from: frame.from, sentAt: frame.sentAt };
+    if (frame.attack) received.attack = frame.attack;
+    return received;
   }
 
   private delivered(frame: WireFrame, receiver: NodeId): void {

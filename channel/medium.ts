@@ -151,13 +151,7 @@ export class Medium {
         this.complete(flight);
       } else {
         this.inFlight = flight;
-        this.transmitTimer = this.clock.setTimer(flight.end - this.clock.now(), () => {
-          this.transmitTimer = undefined;
-          const done = this.inFlight!;
-          this.inFlight = undefined;
-          this.complete(done);
-          this.pump();
-        });
+        this.transmitTimer = this.clock.setTimer(flight.end - this.clock.now(), this.transmitted);
       }
     }
   }
@@ -234,10 +228,19 @@ export class Medium {
     if (head.at >= this.deliveryTimerAt) return;
     this.deliveryTimer?.cancel();
     this.deliveryTimerAt = head.at;
-    this.deliveryTimer = this.clock.setTimer(head.at - this.clock.now(), () => this.deliverDue());
+    this.deliveryTimer = this.clock.setTimer(head.at - this.clock.now(), this.deliverDue);
   }
 
-  private deliverDue(): void {
+  /** The medium's timers' functions, made once rather than a closure for every frame. */
+  private readonly transmitted = (): void => {
+    this.transmitTimer = undefined;
+    const done = this.inFlight!;
+    this.inFlight = undefined;
+    this.complete(done);
+    this.pump();
+  };
+
+  private readonly deliverDue = (): void => {
     this.deliveryTimer = undefined;
     this.deliveryTimerAt = Infinity;
     // Clocks never fire early (RealClock re-arms), so nothing is delivered before the model allows.
@@ -249,9 +252,9 @@ export class Medium {
     const next = this.deliveries.peek();
     if (next && !this.closed) {
       this.deliveryTimerAt = next.at;
-      this.deliveryTimer = this.clock.setTimer(next.at - this.clock.now(), () => this.deliverDue());
+      this.deliveryTimer = this.clock.setTimer(next.at - this.clock.now(), this.deliverDue);
     }
-  }
+  };
 
   private clearOfJams(t: number): number {
     for (let moved = true; moved;) {

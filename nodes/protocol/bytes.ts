@@ -156,14 +156,16 @@ export class ByteReader {
 
   id(what: string): string {
     const n = this.u8(what);
-    const bytes = this.bytes(n, what);
-    // A valid id is ASCII, at most 32 characters: a loop costs less than a call into TextDecoder,
-    // which still decodes anything else (its text is in the refusal's detail).
+    this.need(n, what);
+    const start = this.pos;
+    this.pos += n;
+    // A valid id is ASCII, at most 32 characters: a loop costs less than a view and a call into
+    // TextDecoder, which still decodes anything else (its text is in the refusal's detail).
     let id = '';
-    for (let i = 0; i < bytes.length; i++) {
-      const c = bytes[i]!;
+    for (let i = start; i < start + n; i++) {
+      const c = this.buf[i]!;
       if (c >= 0x80) {
-        id = latin1.decode(bytes);
+        id = latin1.decode(this.buf.subarray(start, start + n));
         break;
       }
       id += String.fromCharCode(c);

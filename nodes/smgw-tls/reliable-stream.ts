@@ -63,6 +63,9 @@ interface Outstanding {
 }
 
 const MAX_SEQ = 0xffffffff;
+/** What a segment's sink is told beside it: one of two objects, not one made per segment. */
+const FIRST_COPY: SegmentMeta = Object.freeze({ retransmission: false });
+const RETRANSMISSION: SegmentMeta = Object.freeze({ retransmission: true });
 const EMPTY = new Uint8Array(0);
 
 export class ReliableStream extends Duplex {
@@ -282,7 +285,7 @@ export class ReliableStream extends Duplex {
     this.unackedBytes = 0;
     this.stats.segmentsSent++;
     if (retransmission) this.stats.retransmissions++;
-    this.sink({ flags, seq, ack: this.received.expected, payload }, { retransmission }, departed);
+    this.sink({ flags, seq, ack: this.received.expected, payload }, retransmission ? RETRANSMISSION : FIRST_COPY, departed);
   }
 
   /**
