@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from './command';
+import { applyHeapGrowth } from './heap-growth';
 
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
 
@@ -30,6 +31,8 @@ async function usage(): Promise<string> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // before any command builds its state: every heap V8 sizes from here on grows by this much
+  applyHeapGrowth();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(await usage());

@@ -32,8 +32,9 @@
  *   --workers N    the partitioned engine (gridbench run --workers) on N worker threads; the
  *                  result's workers and partitions say which ran (null: the in-process engine)
  *   --partitions P with --workers: P partitions of segments (default: the DCs, at most 8)
- * Node's own flags go to every child, and the JSON's machine.nodeFlags lists them, e.g.
- *   node --heap-growing-percent=50 --import tsx bench/perf/scale.ts --only utility-48h
+ * Node's own flags go to every child, and the JSON's machine.nodeFlags lists them. Each child holds
+ * V8's heap growth as gridbench run does (bench/cli/heap-growth.ts: 50 % unless
+ * GRIDBENCH_HEAP_GROWING_PERCENT says otherwise, 0 for V8's own); heapGrowingPercent says which ran.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -50,6 +51,7 @@ import { durationSchema } from '../scenario/units';
 import { report, round } from './measure';
 import { BACKEND_NAMES, type BackendName } from '../../nodes/crypto/backend';
 import type { MetricsOutput, Sample } from '../../core/metrics';
+import { applyHeapGrowth, describeHeapGrowth } from '../cli/heap-growth';
 
 const SCENARIOS = ['utility-48h', 'city-100k'];
 const NATIONAL = 'national-1m';
@@ -75,6 +77,8 @@ interface ScaleResult {
   readonly name: string;
   readonly mode: string;
   readonly crypto: string;
+  /** How far V8 let the heap grow past what is live, in percent; 0: V8's own growth (heap-growth.ts). */
+  readonly heapGrowingPercent: number;
   readonly tns: number;
   readonly scenarioTns: number;
   readonly wallS: number;
@@ -137,6 +141,7 @@ async function measure(
   crypto: BackendName | undefined,
   engine: Engine = {},
 ): Promise<ScaleResult> {
+  const heapGrowingPercent = applyHeapGrowth();
   const loaded = loadScenario(file);
   if (!loaded.modes.includes(mode as never)) throw new Error(`${file}: no mode ${mode}`);
   const topology = { ...loaded.topology, dcs: Math.min(dcs ?? loaded.topology.dcs, loaded.topology.dcs) };
@@ -227,6 +232,7 @@ async function measure(
       name: scenario.name,
       mode,
       crypto: `${scenario.crypto.tn}/${scenario.crypto.randomness}`,
+      heapGrowingPercent,
       tns,
       scenarioTns: loaded.topology.dcs * loaded.topology.tnsPerDc,
       wallS: round(wallS, 1),
@@ -362,7 +368,7 @@ function main(): void {
       const r = JSON.parse(last) as ScaleResult;
       scenarios.push(r);
       lines.push(
-        `${name} ${mode} (${r.crypto}${r.workers === null ? '' : `, ${r.workers} workers, ${r.partitions} partitions`}): ${r.wallS} s wall (${r.cpuS} s CPU) for ${r.simulatedS} s simulated, peak ${round(r.peakRssBytes / 2 ** 20)} MiB (live after the run ${round(r.liveHeapAfterRunBytes / 2 ** 20)} MiB), ` +
+        `${name} ${mode} (${r.crypto}, ${describeHeapGrowth(r.heapGrowingPercent)}${r.workers === null ? '' : `, ${r.workers} workers, ${r.partitions} partitions`}): ${r.wallS} s wall (${r.cpuS} s CPU) for ${r.simulatedS} s simulated, peak ${round(r.peakRssBytes / 2 ** 20)} MiB (live after the run ${round(r.liveHeapAfterRunBytes / 2 ** 20)} MiB), ` +
           `${r.eventsPerS} events/s, ${r.deliveriesPerS} deliveries/s, ${r.bytesPerTn} B/TN, ` +
           `enrolled in ${r.enrolment.enrolledS} s simulated with ${r.enrolment.registrationsPerTn ?? '-'} registrations per TN, load ${r.loadAverage.before.join(' ')} -> ${r.loadAverage.after.join(' ')}`,
       );
