@@ -13,6 +13,8 @@ import { HEAP_GROWTH_ENV } from '../../bench/cli/heap-growth';
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-heap-growth-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Each spawned run takes 5 to 25 s of a loaded machine's wall time; a test spawns up to two. */
+const SPAWNS_TIMEOUT_MS = 180_000;
 const scenario = join(dir, 'heap.yaml');
 writeFileSync(
   scenario,
@@ -49,32 +51,44 @@ function run(env: string | undefined, nodeFlags: string[] = []) {
 }
 
 describe('gridbench run and V8’s heap growth', () => {
-  it('holds it to 50 % by default, in the run’s process', () => {
-    const r = run(undefined);
-    expect(r.code).toBe(0);
-    expect(r.header).toMatch(/heap growth held to 50 %$/);
-    expect(r.factors.length).toBeGreaterThan(1);
-    expect(new Set(r.factors)).toEqual(new Set(['1.5']));
-  });
+  it(
+    'holds it to 50 % by default, in the run’s process',
+    () => {
+      const r = run(undefined);
+      expect(r.code).toBe(0);
+      expect(r.header).toMatch(/heap growth held to 50 %$/);
+      expect(r.factors.length).toBeGreaterThan(1);
+      expect(new Set(r.factors)).toEqual(new Set(['1.5']));
+    },
+    SPAWNS_TIMEOUT_MS,
+  );
 
-  it(`takes another growth from ${HEAP_GROWTH_ENV}, and 0 for V8’s own`, () => {
-    const other = run('80');
-    expect(other.header).toMatch(/heap growth held to 80 %$/);
-    expect(new Set(other.factors)).toEqual(new Set(['1.8']));
-    const own = run('0');
-    expect(own.code).toBe(0);
-    expect(own.header).toMatch(/V8's own heap growth$/);
-    expect(own.factors.length).toBeGreaterThan(1);
-    // V8's own grows a small heap by up to 4 times
-    expect(own.factors.some((f) => f !== '1.5')).toBe(true);
-  });
+  it(
+    `takes another growth from ${HEAP_GROWTH_ENV}, and 0 for V8’s own`,
+    () => {
+      const other = run('80');
+      expect(other.header).toMatch(/heap growth held to 80 %$/);
+      expect(new Set(other.factors)).toEqual(new Set(['1.8']));
+      const own = run('0');
+      expect(own.code).toBe(0);
+      expect(own.header).toMatch(/V8's own heap growth$/);
+      expect(own.factors.length).toBeGreaterThan(1);
+      // V8's own grows a small heap by up to 4 times
+      expect(own.factors.some((f) => f !== '1.5')).toBe(true);
+    },
+    SPAWNS_TIMEOUT_MS,
+  );
 
-  it('lets node’s own --heap-growing-percent win, and refuses a setting that is not a percentage', () => {
-    const flag = run('80', ['--heap-growing-percent=20']);
-    expect(flag.header).toMatch(/heap growth held to 20 %$/);
-    expect(new Set(flag.factors)).toEqual(new Set(['1.2']));
-    const bad = run('half');
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(`${HEAP_GROWTH_ENV}=half: expected a whole number of percent`);
-  });
+  it(
+    'lets node’s own --heap-growing-percent win, and refuses a setting that is not a percentage',
+    () => {
+      const flag = run('80', ['--heap-growing-percent=20']);
+      expect(flag.header).toMatch(/heap growth held to 20 %$/);
+      expect(new Set(flag.factors)).toEqual(new Set(['1.2']));
+      const bad = run('half');
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(`${HEAP_GROWTH_ENV}=half: expected a whole number of percent`);
+    },
+    SPAWNS_TIMEOUT_MS,
+  );
 });
