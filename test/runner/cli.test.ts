@@ -86,10 +86,16 @@ describe('gridbench run', () => {
 });
 
 describe('gridbench run --workers', () => {
-  it('runs the partitioned engine on worker threads and writes the same results; bad --workers and --partitions are named', () => {
+  // the helper's own topology line comes first: the one asked for here replaces it
+  const twoDcs = (): string => {
     const file = scenario('partitioned', 'topology: { dcs: 2, tnsPerDc: 3 }');
-    // the helper's own topology line comes first: the one asked for here replaces it
     writeFileSync(file, readFileSync(file, 'utf8').replace('topology: { dcs: 1, tnsPerDc: 5 }\n', ''));
+    return file;
+  };
+
+  // a run on two worker threads: each thread loads the bench's TypeScript, 20 s or more on a loaded machine
+  it('runs the partitioned engine on worker threads and writes the same results', { timeout: 150_000 }, () => {
+    const file = twoDcs();
     const r = gridbench('run', file, '--workers', '2', '--partitions', '2', '--results', join(dir, 'results'), '--quiet');
     expect(r.stderr).toMatch(/partitioned on 2 worker thread\(s\)/);
     expect(r.stderr).toMatch(/partitioned: 3 partitions \(the HES's and 2 of segments\) on 2 worker thread\(s\), lookahead \d+ ms/);
@@ -98,6 +104,11 @@ describe('gridbench run --workers', () => {
     const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
     expect(summary.modes.lean.bootstrap.enrolled).toBe(6);
     expect(summary.modes.lean.automation.count).toBeGreaterThan(0);
+  });
+
+  // five gridbench processes, one after another
+  it('names a bad --workers or --partitions', { timeout: 120_000 }, () => {
+    const file = twoDcs();
     for (const [args, error] of [
       [['--workers', '0'], /gridbench run: --workers 0: expected a whole number of at least 1/],
       [['--workers', 'two'], /gridbench run: --workers two: expected a whole number/],
