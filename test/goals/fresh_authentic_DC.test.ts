@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signFrame } from '../../nodes/lean/frame-builders';
 import { MessageClass } from '../../nodes/protocol/message-class';
 import { SEGMENT_BROADCAST } from '../../core/transport';
-import { GOAL_BACKENDS, leanBench, type LeanBench } from './lean-bench';
+import { GOAL_BACKENDS, heldAutomation, leanBench, type LeanBench } from './lean-bench';
 
 const RELAY_OFFSET = 14; // [ver][cls][3 "dc1"][3 "dc1"][counter u32] -> relay byte
 
@@ -81,13 +81,7 @@ describe.each(GOAL_BACKENDS)('fresh_authentic_DC (%s crypto)', (crypto) => {
   });
 
   it('refuses an older command delivered after a newer one (reordering)', async () => {
-    const recording = b.attacker.record({ link: 'plc:dc1', class: 'automation' });
-    const unblock = b.attacker.block({ link: 'plc:dc1', class: 'automation' });
-    b.mode.automation('dc1', { relay: 'on' });
-    b.mode.automation('dc1', { relay: 'off' });
-    await b.wait();
-    unblock();
-    const [older, newer] = recording.frames;
+    const [older, newer] = await heldAutomation(b, 'on', 'off');
     b.attacker.replay(newer!);
     await b.wait();
     b.attacker.replay(older!);

@@ -16,6 +16,7 @@ import { VirtualClock } from '../../core/clock';
 import { SampleRecorder } from '../../core/metrics';
 import { Random } from '../../core/random';
 import { peekClassName } from '../../nodes/protocol/message-class';
+import type { TapEvent } from '../../channel/taps';
 
 export interface LeanBench {
   readonly clock: VirtualClock;
@@ -92,4 +93,22 @@ export async function leanBench(
       await network.close();
     },
   };
+}
+
+/**
+ * Automation commands from dc1 the attacker held back on its segment: sent, recorded and kept
+ * from every TN, then the segment let go. Returns the held frames, in the order they were sent.
+ */
+export async function heldAutomation(b: LeanBench, ...relays: ('on' | 'off')[]): Promise<readonly TapEvent[]> {
+  const recording = b.attacker.record({ link: 'plc:dc1', class: 'automation' });
+  const unblock = b.attacker.block({ link: 'plc:dc1', class: 'automation' });
+  for (const relay of relays) b.mode.automation('dc1', { relay });
+  await b.wait(5_000);
+  unblock();
+  return recording.frames;
+}
+
+/** A planted bug: the TN forgets the last command counter it took from its DC (as after a reset). */
+export function forgetDcCounter(b: LeanBench, tn: string): void {
+  (b.mode.tns.get(tn) as unknown as { counters: { dc: number } }).counters.dc = 0;
 }

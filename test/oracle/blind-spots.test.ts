@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GoalOracle, topologyMembership } from '../../nodes/oracle/goal-oracle';
 import { fromHex, toHex } from '../../core/bytes';
 import { Topology } from '../../core/topology';
-import { leanBench, type LeanBench } from '../goals/lean-bench';
+import { forgetDcCounter, heldAutomation, leanBench, type LeanBench } from '../goals/lean-bench';
 import { tlsBench } from '../smgw-tls/harness';
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -71,13 +71,9 @@ describe('the goal oracle judges what it used to miss', () => {
 
   it('counts a replacement unit that accepts a command sent before it took the node’s place', async () => {
     b = await leanBench();
-    const held = b.attacker.record({ link: 'plc:dc1', class: 'automation' });
-    const unblock = b.attacker.block({ link: 'plc:dc1', class: 'automation' });
-    b.mode.automation('dc1', { relay: 'off' });
-    await b.wait(5_000);
-    unblock();
+    const [held] = await heldAutomation(b, 'off');
     await b.clock.drive(b.mode.replace('tn1.001'));
-    const replay = () => b!.attacker.replay(held.frames[0]!, { from: 'dc1', to: 'tn1.001' });
+    const replay = () => b!.attacker.replay(held!, { from: 'dc1', to: 'tn1.001' });
     // the real new unit starts at the DC's counter: the held command is stale
     replay();
     await b.wait(5_000);
@@ -85,7 +81,7 @@ describe('the goal oracle judges what it used to miss', () => {
     expect(b.oracle.violations).toEqual([]);
     // a broken new unit whose counters start at zero takes it; the command is genuine and its
     // counter above every one the old unit accepted, but it was sent before this unit existed
-    (b.mode.tns.get('tn1.001') as unknown as { counters: { dc: number } }).counters.dc = 0;
+    forgetDcCounter(b, 'tn1.001');
     replay();
     await b.wait(5_000);
     expect(b.oracle.violations.map((v) => [v.goal, v.detail])).toEqual([

@@ -5,7 +5,7 @@
  * node takes them, as they were before it forgot.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { leanBench, type LeanBench } from '../goals/lean-bench';
+import { forgetDcCounter, heldAutomation, leanBench, type LeanBench } from '../goals/lean-bench';
 
 /** A memory of 32 entries a generation: a meter round of six TNs fills one in about three rounds. */
 const SMALL = { minGeneration: 32, perParty: 0 };
@@ -37,7 +37,7 @@ describe('the goal oracle judges content it forgot as it judged it before', () =
     expect(b.rejected('stale-counter', 'tn')).toBe(1);
     expect(b.oracle.violations).toEqual([]);
     // a broken TN whose counters start again at zero takes it
-    (b.mode.tns.get('tn1.001') as unknown as { counters: { dc: number } }).counters.dc = 0;
+    forgetDcCounter(b, 'tn1.001');
     replay();
     await b.wait(5_000);
     expect(b.oracle.violations.map((v) => [v.goal, v.node, v.detail])).toEqual([
@@ -47,14 +47,10 @@ describe('the goal oracle judges content it forgot as it judged it before', () =
 
   it('a command the attacker held back and lets through once the oracle forgot it is a violation even at the real TN', async () => {
     b = await leanBench({ memory: SMALL });
-    const commands = b.attacker.record({ link: 'plc:dc1', class: 'automation' });
-    const unblock = b.attacker.block({ link: 'plc:dc1', class: 'automation' });
-    b.mode.automation('dc1', { relay: 'on' });
-    await b.wait(5_000);
-    unblock();
+    const [held] = await heldAutomation(b, 'on');
     expect(b.oracle.tally('fresh_authentic_DC').accepted).toBe(0);
     await honestRounds(b);
-    b.attacker.replay(commands.frames[0]!);
+    b.attacker.replay(held!);
     await b.wait(5_000);
     // its counter is above every one the TNs took: they take it, hours after the DC sent it
     expect(b.oracle.violations.map((v) => [v.goal, v.detail])).toEqual(
