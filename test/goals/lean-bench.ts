@@ -9,7 +9,8 @@ import { ALL_BACKENDS } from '../../nodes/crypto';
 import type { BackendName } from '../../nodes/crypto/backend';
 import type { LeanMode, LeanOptions } from '../../nodes/lean/lean-mode';
 import { createMode } from '../../nodes/modes';
-import { GoalOracle, judgeConfidentiality, topologyMembership } from '../../nodes/oracle/goal-oracle';
+import { expect } from 'vitest';
+import { GoalOracle, judgeConfidentiality, topologyMembership, type Violation } from '../../nodes/oracle/goal-oracle';
 import type { ContentMemoryOptions } from '../../nodes/oracle/content-memory';
 import type { RejectionReason } from '../../nodes/protocol/rejection';
 import { VirtualClock } from '../../core/clock';
@@ -109,6 +110,23 @@ export async function heldAutomation(b: LeanBench, ...relays: ('on' | 'off')[]):
 }
 
 /** A planted bug: the TN forgets the last command counter it took from its DC (as after a reset). */
-export function forgetDcCounter(b: LeanBench, tn: string): void {
+function forgetDcCounter(b: LeanBench, tn: string): void {
   (b.mode.tns.get(tn) as unknown as { counters: { dc: number } }).counters.dc = 0;
+}
+
+/**
+ * Replays a recorded automation command from dc1 to `tn`: the real TN refuses it as stale, with
+ * no violation; then the TN forgets its DC's counter (forgetDcCounter) and the same replay is
+ * taken. Returns the violations the oracle counted for that.
+ */
+export async function replayToBrokenTn(b: LeanBench, frame: TapEvent, tn = 'tn1.001'): Promise<readonly Violation[]> {
+  const replay = () => b.attacker.replay(frame, { from: 'dc1', to: tn });
+  replay();
+  await b.wait(5_000);
+  expect(b.rejected('stale-counter', 'tn')).toBe(1);
+  expect(b.oracle.violations).toEqual([]);
+  forgetDcCounter(b, tn);
+  replay();
+  await b.wait(5_000);
+  return b.oracle.violations;
 }

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GoalOracle, topologyMembership } from '../../nodes/oracle/goal-oracle';
 import { fromHex, toHex } from '../../core/bytes';
 import { Topology } from '../../core/topology';
-import { forgetDcCounter, heldAutomation, leanBench, type LeanBench } from '../goals/lean-bench';
+import { heldAutomation, leanBench, replayToBrokenTn, type LeanBench } from '../goals/lean-bench';
 import { tlsBench } from '../smgw-tls/harness';
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -73,18 +73,11 @@ describe('the goal oracle judges what it used to miss', () => {
     b = await leanBench();
     const [held] = await heldAutomation(b, 'off');
     await b.clock.drive(b.mode.replace('tn1.001'));
-    const replay = () => b!.attacker.replay(held!, { from: 'dc1', to: 'tn1.001' });
-    // the real new unit starts at the DC's counter: the held command is stale
-    replay();
-    await b.wait(5_000);
-    expect(b.rejected('stale-counter', 'tn')).toBe(1);
-    expect(b.oracle.violations).toEqual([]);
-    // a broken new unit whose counters start at zero takes it; the command is genuine and its
-    // counter above every one the old unit accepted, but it was sent before this unit existed
-    forgetDcCounter(b, 'tn1.001');
-    replay();
-    await b.wait(5_000);
-    expect(b.oracle.violations.map((v) => [v.goal, v.detail])).toEqual([
+    // the real new unit starts at the DC's counter: the held command is stale. A broken new unit
+    // whose counters start at zero takes it; the command is genuine and its counter above every
+    // one the old unit accepted, but it was sent before this unit existed
+    const violations = await replayToBrokenTn(b, held!);
+    expect(violations.map((v) => [v.goal, v.detail])).toEqual([
       ['fresh_authentic_DC', "tn1.001, a replacement unit, accepted Automation #1 sent before it took the node's place"],
     ]);
   });
