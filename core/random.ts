@@ -6,17 +6,41 @@ import { sha256 } from '@noble/hashes/sha2.js';
  * adding a component or a draw in one place does not shift the draws anywhere else.
  * Not for keys or nonces: those come from the crypto backend's CSPRNG.
  */
+const utf8 = new TextEncoder();
+
+/**
+ * The same text as one flat string. A name made by a template literal (`link/${name}/...`) is a
+ * chain of cons strings in V8's heap; normalize() gives the flat string behind it, and for the
+ * one-byte text of labels NFC is the text itself (checked, so that no label could change).
+ */
+function flat(text: string): string {
+  const flattened = text.normalize();
+  return flattened === text ? flattened : text;
+}
+
 export class Random {
   private a: number;
   private b: number;
   private c: number;
   private d: number;
 
+  /**
+   * A fork keeps its parent and its own name, not its whole label: a label built by appending is
+   * a chain of cons strings in V8's heap, and a run holds three streams per TN (issue 13).
+   */
+  private readonly parent: Random | undefined;
+  private readonly name: string;
+
+  constructor(seed: string | number, label?: string);
+  constructor(seed: string | number, name: string, parent: Random);
   constructor(
     readonly seed: string | number,
-    readonly label = '',
+    name = '',
+    parent?: Random,
   ) {
-    const digest = sha256(new TextEncoder().encode(`${seed}\u0000${label}`));
+    this.parent = parent;
+    this.name = flat(name);
+    const digest = sha256(utf8.encode(`${seed}\u0000${this.label}`));
     const view = new DataView(digest.buffer, digest.byteOffset, digest.byteLength);
     this.a = view.getUint32(0);
     this.b = view.getUint32(4);
@@ -24,9 +48,15 @@ export class Random {
     this.d = view.getUint32(12) | 1;
   }
 
+  /** The stream's label path: its forks' names from the root, joined by "/". */
+  get label(): string {
+    const parentLabel = this.parent?.label;
+    return parentLabel ? `${parentLabel}/${this.name}` : this.name;
+  }
+
   /** An independent stream, the same for the same seed and label path. */
   fork(label: string): Random {
-    return new Random(this.seed, this.label ? `${this.label}/${label}` : label);
+    return new Random(this.seed, label, this);
   }
 
   /** sfc32: small, fast, passes PractRand to 2^40 bytes; ample for channel draws. */

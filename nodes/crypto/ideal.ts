@@ -35,22 +35,30 @@ const SEAL_LABEL = Buffer.from('gridbench/v1 ideal sealing\u0000');
 const encipher = createCipheriv('aes-256-ecb', FUNCTIONALITY_KEY, null).setAutoPadding(false);
 const decipher = createDecipheriv('aes-256-ecb', FUNCTIONALITY_KEY, null).setAutoPadding(false);
 
+/**
+ * A node's key copied into a pooled Buffer for node:crypto. A key of 33 bytes or less keeps its
+ * bytes in V8's heap until something asks for its ArrayBuffer, as a view (subarray, asBuffer) or
+ * node:crypto taking it as a key does; then it has one of its own outside the heap for good, which
+ * the collector tracks on every collection: a million TNs' keys were millions of them (issue 13).
+ */
+const keyCopy = (key: Uint8Array): Buffer => Buffer.from(key);
+
 function publicKeyOf(secretKey: Uint8Array): Uint8Array {
   if (secretKey.length !== 32) throw new RangeError('ideal backend: a secret key is 32 bytes');
-  return concatBytes(Uint8Array.of(KEY_PREFIX), encipher.update(secretKey));
+  return concatBytes(Uint8Array.of(KEY_PREFIX), encipher.update(keyCopy(secretKey)));
 }
 
 /** The holder's secret behind a public key, or undefined for anything not a 33-byte ideal key. */
 function holderOf(publicKey: Uint8Array): Buffer | undefined {
   if (publicKey.length !== EPHEMERAL_KEY_BYTES || publicKey[0] !== KEY_PREFIX) return undefined;
-  return decipher.update(publicKey.subarray(1));
+  return decipher.update(keyCopy(publicKey).subarray(1));
 }
 
 const signatureOf = (message: Uint8Array, secretKey: Uint8Array) =>
-  createHmac('sha512', asBuffer(secretKey)).update(SIGN_LABEL).update(message).digest();
+  createHmac('sha512', keyCopy(secretKey)).update(SIGN_LABEL).update(message).digest();
 
 function boxKey(recipientSecret: Uint8Array, fresh: Uint8Array) {
-  const okm = createHmac('sha256', asBuffer(recipientSecret)).update(SEAL_LABEL).update(fresh).digest();
+  const okm = createHmac('sha256', keyCopy(recipientSecret)).update(SEAL_LABEL).update(fresh).digest();
   return { key: okm.subarray(0, AES_KEY_BYTES), nonce: okm.subarray(AES_KEY_BYTES, AES_KEY_BYTES + GCM_NONCE_BYTES) };
 }
 

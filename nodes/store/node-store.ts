@@ -49,19 +49,29 @@ export class FileNodeStore implements NodeStore {
   }
 }
 
-/** For mass emulation and tests: the same contract, kept in memory (lost with the process). */
+/**
+ * For mass emulation and tests: the same contract, kept in memory (lost with the process). A
+ * record is held as a one-byte string (each char one byte) rather than as bytes: a string lives in
+ * V8's heap, where bytes over 64 would take an ArrayBuffer of their own outside it, and V8 starts
+ * a full collection each time such memory grows by 64 MiB. A million TNs' records (four each,
+ * written as they enrol) made most of a national run's collections (issue 13).
+ */
 export class MemoryNodeStore implements NodeStore {
-  private readonly records = new Map<string, Uint8Array>();
+  private readonly records = new Map<string, string>();
 
   get(record: string): Uint8Array | undefined {
     checkName(record);
-    const v = this.records.get(record);
-    return v && v.slice();
+    const held = this.records.get(record);
+    if (held === undefined) return undefined;
+    const bytes = new Uint8Array(held.length);
+    for (let i = 0; i < held.length; i++) bytes[i] = held.charCodeAt(i);
+    return bytes;
   }
 
   put(record: string, bytes: Uint8Array): void {
     checkName(record);
-    this.records.set(record, bytes.slice());
+    // copied into a pooled Buffer first: a view of `bytes` itself would give it an ArrayBuffer
+    this.records.set(record, Buffer.from(bytes).toString('latin1'));
   }
 
   list(prefix: string): string[] {

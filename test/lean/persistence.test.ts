@@ -11,7 +11,7 @@ import { createMode } from '../../nodes/modes';
 import { VirtualClock } from '../../core/clock';
 import { SampleRecorder } from '../../core/metrics';
 import { Random } from '../../core/random';
-import { FileNodeStore, getJson } from '../../nodes/store/node-store';
+import { FileNodeStore, MemoryNodeStore, getJson } from '../../nodes/store/node-store';
 import { createEmulatedNetwork } from '../../channel/emulated-network';
 import { peekClassName } from '../../nodes/protocol/message-class';
 
@@ -41,6 +41,28 @@ describe('FileNodeStore', () => {
     const store = new FileNodeStore(tempDir());
     writeFileSync(join(store.dir, 'counters'), '{not json');
     expect(() => getJson(store, 'counters')).toThrow(/counters/);
+  });
+});
+
+describe('MemoryNodeStore', () => {
+  it('gives back every byte value as it was put, in copies the caller cannot change the record through', () => {
+    const store = new MemoryNodeStore();
+    // every byte value, past the 64 bytes V8 keeps in its heap, and a record over a pooled Buffer's size
+    const record = Uint8Array.from({ length: 600 }, (_, i) => (i * 7) % 256);
+    const large = Uint8Array.from({ length: 9_000 }, (_, i) => 255 - (i % 256));
+    store.put('keys', record);
+    store.put('firmware', large);
+    record[0] = 99;
+    const got = store.get('keys')!;
+    expect(got).toBeInstanceOf(Uint8Array);
+    expect(got[0]).toBe(0);
+    expect([...got.subarray(1)]).toEqual([...record.subarray(1)]);
+    got[1] = 42;
+    expect(store.get('keys')![1]).toBe(7);
+    expect(store.get('firmware')).toEqual(large);
+    expect(store.get('missing')).toBeUndefined();
+    expect(store.list('k')).toEqual(['keys']);
+    expect(() => store.put('../escape', record)).toThrow(/invalid record name/);
   });
 });
 
