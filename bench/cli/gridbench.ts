@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx tsx --max-semi-space-size=128
 /**
  * gridbench CLI entry. Each subcommand is one module in ./commands/ named after it, exporting
  * `command: Command`; adding a command means adding a file, nothing else.

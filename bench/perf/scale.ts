@@ -35,6 +35,9 @@
  * Node's own flags go to every child, and the JSON's machine.nodeFlags lists them. Each child holds
  * V8's heap growth as gridbench run does (bench/cli/heap-growth.ts: 50 % unless
  * GRIDBENCH_HEAP_GROWING_PERCENT says otherwise, 0 for V8's own); heapGrowingPercent says which ran.
+ * Each child starts with V8's semi-spaces of up to 128 MiB as npm run gridbench does
+ * (bench/cli/young-generation.ts) unless node was given its own --max-semi-space-size; semiSpaceMb
+ * says which ran.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -52,6 +55,7 @@ import { report, round } from './measure';
 import { BACKEND_NAMES, type BackendName } from '../../nodes/crypto/backend';
 import type { MetricsOutput, Sample } from '../../core/metrics';
 import { applyHeapGrowth, describeHeapGrowth } from '../cli/heap-growth';
+import { describeSemiSpace, semiSpaceFlags, semiSpaceMb } from '../cli/young-generation';
 
 const SCENARIOS = ['utility-48h', 'city-100k'];
 const NATIONAL = 'national-1m';
@@ -79,6 +83,8 @@ interface ScaleResult {
   readonly crypto: string;
   /** How far V8 let the heap grow past what is live, in percent; 0: V8's own growth (heap-growth.ts). */
   readonly heapGrowingPercent: number;
+  /** The semi-spaces V8's young generation may grow to, in MiB; null: V8's own (young-generation.ts). */
+  readonly semiSpaceMb: number | null;
   readonly tns: number;
   readonly scenarioTns: number;
   readonly wallS: number;
@@ -233,6 +239,7 @@ async function measure(
       mode,
       crypto: `${scenario.crypto.tn}/${scenario.crypto.randomness}`,
       heapGrowingPercent,
+      semiSpaceMb: semiSpaceMb() ?? null,
       tns,
       scenarioTns: loaded.topology.dcs * loaded.topology.tnsPerDc,
       wallS: round(wallS, 1),
@@ -348,6 +355,7 @@ function main(): void {
           '--expose-gc',
           ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
           `--max-old-space-size=${heapMb}`,
+          ...semiSpaceFlags(),
           fileURLToPath(import.meta.url),
           '--child',
           `${file}#${mode}`,
@@ -368,7 +376,7 @@ function main(): void {
       const r = JSON.parse(last) as ScaleResult;
       scenarios.push(r);
       lines.push(
-        `${name} ${mode} (${r.crypto}, ${describeHeapGrowth(r.heapGrowingPercent)}${r.workers === null ? '' : `, ${r.workers} workers, ${r.partitions} partitions`}): ${r.wallS} s wall (${r.cpuS} s CPU) for ${r.simulatedS} s simulated, peak ${round(r.peakRssBytes / 2 ** 20)} MiB (live after the run ${round(r.liveHeapAfterRunBytes / 2 ** 20)} MiB), ` +
+        `${name} ${mode} (${r.crypto}, ${describeHeapGrowth(r.heapGrowingPercent)}, ${describeSemiSpace(r.semiSpaceMb ?? undefined)}${r.workers === null ? '' : `, ${r.workers} workers, ${r.partitions} partitions`}): ${r.wallS} s wall (${r.cpuS} s CPU) for ${r.simulatedS} s simulated, peak ${round(r.peakRssBytes / 2 ** 20)} MiB (live after the run ${round(r.liveHeapAfterRunBytes / 2 ** 20)} MiB), ` +
           `${r.eventsPerS} events/s, ${r.deliveriesPerS} deliveries/s, ${r.bytesPerTn} B/TN, ` +
           `enrolled in ${r.enrolment.enrolledS} s simulated with ${r.enrolment.registrationsPerTn ?? '-'} registrations per TN, load ${r.loadAverage.before.join(' ')} -> ${r.loadAverage.after.join(' ')}`,
       );

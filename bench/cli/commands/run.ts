@@ -13,6 +13,7 @@ import { DEFAULT_GRAFANA_URL, GRAFANA_URL_ENV } from '../../../dashboards/run-li
 import { formatDuration } from '../../scenario/units';
 import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
 import { DEFAULT_HEAP_GROWING_PERCENT, describeHeapGrowth, heapGrowingPercent, HEAP_GROWTH_ENV } from '../heap-growth';
+import { DEFAULT_SEMI_SPACE_MB, describeSemiSpace, semiSpaceMb } from '../young-generation';
 
 const USAGE = `usage: gridbench run SCENARIO [--out influxdb=URL]... [--grafana URL] [--seed N] [--processes | --workers N [--partitions P]] [--results DIR] [--quiet]
 
@@ -27,7 +28,9 @@ const USAGE = `usage: gridbench run SCENARIO [--out influxdb=URL]... [--grafana 
   --quiet                              no progress line
 
 V8's heap grows by at most ${DEFAULT_HEAP_GROWING_PERCENT} % past what is live (a third less memory at the same CPU time);
-${HEAP_GROWTH_ENV}=N sets another growth, 0 leaves V8 its own (up to 4 times what is live).`;
+${HEAP_GROWTH_ENV}=N sets another growth, 0 leaves V8 its own (up to 4 times what is live).
+npm run gridbench starts node with semi-spaces of up to ${DEFAULT_SEMI_SPACE_MB} MiB (fewer scavenges of a large run's
+young generation); node's own --max-semi-space-size sets another size.`;
 
 function progressLine(p: Progress): string {
   const sim = p.phase === 'bootstrap' ? 'bootstrapping' : `${formatDuration(p.simulatedMs)} of ${formatDuration(p.durationMs)} simulated`;
@@ -82,7 +85,7 @@ export const command: Command = {
           ? `${scenario.clock} clock, partitioned on ${workers} worker thread(s)`
           : `${scenario.clock} clock`;
       console.error(
-        `gridbench: ${scenario.name} (${scenario.file}), modes ${scenario.modes.join(' + ')}, seed ${scenario.seed}, ${clock}, ${describeHeapGrowth(heapGrowingPercent())}`,
+        `gridbench: ${scenario.name} (${scenario.file}), modes ${scenario.modes.join(' + ')}, seed ${scenario.seed}, ${clock}, ${describeSemiSpace(semiSpaceMb())}, ${describeHeapGrowth(heapGrowingPercent())}`,
       );
       const options = {
         out: values.out,
