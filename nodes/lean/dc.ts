@@ -14,7 +14,7 @@ import { SEGMENT_BROADCAST, type DepartureListener, type NodeId, type ReceivedFr
 import { getJson, putJson } from '../store/node-store';
 import { loadDcChain, saveDcChain, verifyDcChain, type DcChainBytes } from './cert-chain';
 import { NO_OBSERVER } from '../oracle/goal-oracle';
-import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
+import { keyFingerprint, type Identity } from './identity';
 import { signFrame } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';
 import { BroadcastRepeater, type BroadcastRepeats } from './broadcast-repeats';
@@ -54,7 +54,7 @@ export class Dc {
     private readonly options: DcOptions,
   ) {
     this.observer = deps.observer ?? NO_OBSERVER;
-    this.identity = loadOrCreateIdentity(deps.store, deps.crypto);
+    this.identity = deps.identity;
     this.counter = getJson<{ value: number }>(deps.store, 'counter')?.value ?? 0;
     for (const record of deps.store.list(TN_RECORD)) this.tns.add(record.slice(TN_RECORD.length));
     // as the TN does: a stored chain that no longer verifies means the node's files or the

@@ -92,7 +92,7 @@ export class Hes {
     private readonly options: HesOptions,
   ) {
     this.observer = deps.observer ?? NO_OBSERVER;
-    this.identity = loadOrCreateIdentity(deps.store, deps.crypto);
+    this.identity = deps.identity;
     const certBytes = deps.store.get('certificate');
     const cert = certBytes && decodeCertificate(certBytes);
     if (!cert || !cert.ok) throw new Error(`HES ${deps.id}: no manufacturer certificate in its store; run provisionHes first`);

@@ -20,19 +20,11 @@ interface StoredKeys {
 }
 
 /**
- * The identity each store holds, once decoded: the mode (provisioning) and the node load the same
- * keys, and a national run would hold a million copies twice (issue 13). A store's keys are
- * written once, here, so the copy never goes stale.
+ * The unit's keys from its store, made and saved there on first use. The mode loads each unit's
+ * once, as it provisions it, and hands them to the node it builds (LeanNodeDeps.identity): a
+ * national run holds a million, and they are not decoded twice nor looked up in a table by store.
  */
-const loaded = new WeakMap<NodeStore, Identity>();
-
 export function loadOrCreateIdentity(store: NodeStore, crypto: CryptoBackend): Identity {
-  let identity = loaded.get(store);
-  if (!identity) loaded.set(store, (identity = loadOrCreate(store, crypto)));
-  return identity;
-}
-
-function loadOrCreate(store: NodeStore, crypto: CryptoBackend): Identity {
   const stored = getJson<StoredKeys>(store, 'keys');
   if (stored) {
     return {

@@ -316,6 +316,7 @@ export class LeanMode implements BenchMode {
       clock,
       transport: network.attach(node),
       store: this.storeOf(node),
+      identity: this.keysOf(node),
       crypto,
       metrics,
       manufacturerKey: this.manufacturerKey,

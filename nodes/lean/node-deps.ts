@@ -4,6 +4,7 @@ import type { Metrics } from '../../core/metrics';
 import type { Random } from '../../core/random';
 import type { NodeId, Transport } from '../../core/transport';
 import type { NodeStore } from '../store/node-store';
+import type { Identity } from './identity';
 import type { ProtocolObserver } from '../oracle/goal-oracle';
 
 /**
@@ -16,6 +17,8 @@ export interface LeanNodeDeps {
   /** Owned by the node from now on: close() closes it. */
   readonly transport: Transport;
   readonly store: NodeStore;
+  /** The unit's keys, made at production and kept in its store (the mode provisions them first: ./identity.ts). */
+  readonly identity: Identity;
   readonly crypto: CryptoBackend;
   /** Already tagged with the node's own tags (tn, dc, segment...). */
   readonly metrics: Metrics;

@@ -32,7 +32,7 @@ import { getJson, putJson } from '../store/node-store';
 import { FirmwareReceiver, type FirmwareHost } from './firmware-receiver';
 import { loadDcChain, saveDcChain, verifyDcChain, type CertificateCache, type DcChainBytes } from './cert-chain';
 import { MANUFACTURER_ID, NO_OBSERVER, type Acceptance } from '../oracle/goal-oracle';
-import { keyFingerprint, loadOrCreateIdentity, type Identity } from './identity';
+import { keyFingerprint, type Identity } from './identity';
 import { signFrame, signThenSeal } from './frame-builders';
 import { openInbox, type Inbox } from './inbox';
 import { EnrolmentLoop } from './enrolment-loop';
@@ -88,7 +88,7 @@ export class Tn implements FirmwareHost {
   ) {
     this.observer = deps.observer ?? NO_OBSERVER;
     this.cpu = new TnCpu(deps.clock, options.compute);
-    this.identity = loadOrCreateIdentity(deps.store, deps.crypto);
+    this.identity = deps.identity;
     this.counters = { hes: 0, confidential: 0, dc: 0, ...getJson<Partial<Counters>>(deps.store, 'counters') };
     this.firmware = new FirmwareReceiver(deps, this);
     const stored = loadDcChain(deps.store);
