@@ -28,9 +28,12 @@ export interface HesOptions {
   /** The DCs on the HES's WAN links: multicast goes to each of them. */
   readonly dcs: readonly NodeId[];
   /**
-   * While a meter round still misses answers, the same signed request is multicast again this
-   * often (a broadcast on the PLC is not acknowledged, so a TN may simply not have heard it). TNs
-   * that already answered refuse the copy as stale. Default 10 s.
+   * While a meter round still misses answers, the same signed request is multicast again (a
+   * broadcast on the PLC is not acknowledged, so a TN may simply not have heard it): first after
+   * this long, then after twice the wait before, as a TN's registrations back off (docs/DESIGN.md
+   * 2.1). Every TN that already answered takes in each copy and refuses it as stale, and a TN whose
+   * answer was lost refuses them all, so a round that misses one answer to its timeout cost a
+   * copy per TN every 10 s: 180 copies per TN in a 30-minute round (issue 13). Default 10 s.
    */
   readonly meterRetryMs?: number;
 }
@@ -159,13 +162,14 @@ export class Hes {
       const multicast = () => {
         for (const dc of this.options.dcs) this.deps.transport.send(dc, frame);
       };
-      const retryMs = this.options.meterRetryMs ?? DEFAULT_METER_RETRY_MS;
+      let retryMs = this.options.meterRetryMs ?? DEFAULT_METER_RETRY_MS;
       const retry = () => {
         const next = this.deps.clock.setTimer(retryMs, () => {
           this.timers.delete(next);
           if (!round.open) return;
           round.retries++;
           multicast();
+          retryMs *= 2;
           retry();
         });
         this.timers.add(next);
