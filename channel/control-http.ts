@@ -6,7 +6,7 @@ import { boundedHex, InterceptorConfigError } from './interceptor';
 import { ProfileError, profileSpecSchema } from './profile';
 import { describeZodIssues } from '../core/config';
 import { z } from 'zod';
-import { fromHex } from '../core/bytes';
+import { fromHex, toHex } from '../core/bytes';
 
 export interface ControlServerOptions {
   /** Loopback by default. Any other address requires a token. */
@@ -194,7 +194,7 @@ export async function startControlServer(control: ChannelControl, options: Contr
       res.writeHead(status).end();
       return;
     }
-    const text = JSON.stringify(body, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+    const text = JSON.stringify(body, (_k, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v));
     res.writeHead(status, { 'content-type': 'application/json' }).end(text);
   };
 

@@ -14,6 +14,7 @@
  * minutes on each round).
  */
 import { createHash } from 'node:crypto';
+import { toHex } from '../../core/bytes';
 import type { NodeId } from '../../core/transport';
 import type { CryptoBackend } from '../crypto/backend';
 import { decodeFrame } from '../protocol/frame';
@@ -40,8 +41,6 @@ export interface Exposure {
   readonly detail: string;
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
 export class ConfidentialityJudge {
   /** public key (hex) -> the node whose unit held it, for every unit seen so far */
   private readonly units = new Map<string, { node: NodeId; key: UnitKeys; generation: number }>();
@@ -56,7 +55,7 @@ export class ConfidentialityJudge {
   refresh(): void {
     for (const node of this.custody.nodes) {
       const key = this.custody.keysOf(node);
-      const id = hex(key.encPublicKey);
+      const id = toHex(key.encPublicKey);
       if (this.units.has(id)) continue;
       const generation = this.generations.has(node) ? this.generations.get(node)! + 1 : 0;
       this.generations.set(node, generation);
@@ -77,7 +76,7 @@ export class ConfidentialityJudge {
     const currentKey = this.custody.keysOf(recipient);
     if (this.custody.crypto.open(m.sealed, currentKey.encSecretKey, m.header)) return undefined;
     this.refresh();
-    const current = hex(currentKey.encPublicKey);
+    const current = toHex(currentKey.encPublicKey);
     for (const [id, unit] of this.units) {
       if (id === current) continue;
       if (!this.custody.crypto.open(m.sealed, unit.key.encSecretKey, m.header)) continue;
