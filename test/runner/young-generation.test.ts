@@ -51,5 +51,7 @@ describe('the young generation of gridbench’s processes', () => {
     // the README's first command starts node the same way
     const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(scripts.bench).toContain(`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MB} `);
+    // and so does the CLI's own shebang (npx gridbench)
+    expect(readFileSync('bench/cli/gridbench.ts', 'utf8').split('\n')[0]).toContain(`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MB}`);
   }, 180_000);
 });
