@@ -55,6 +55,7 @@ import { report, round } from './measure';
 import { BACKEND_NAMES, type BackendName } from '../../nodes/crypto/backend';
 import type { MetricsOutput, Sample } from '../../core/metrics';
 import { applyHeapGrowth, describeHeapGrowth } from '../cli/heap-growth';
+import { machineHeapMb } from '../cli/heap-limit';
 import { describeSemiSpace, semiSpaceFlags, semiSpaceMb } from '../cli/young-generation';
 
 const SCENARIOS = ['utility-48h', 'city-100k'];
@@ -339,8 +340,8 @@ function main(): void {
   const names = [...SCENARIOS, ...(values.national ? [NATIONAL] : [])].filter((n) => values.only === undefined || n === values.only);
   if (values.only !== undefined && names.length === 0)
     throw new Error(`--only ${values.only}: one of ${[...SCENARIOS, NATIONAL].join(', ')}`);
-  // the heap may take most of the machine's memory: a million TNs do not fit Node's default limit
-  const heapMb = Math.floor((totalmem() / 1024 / 1024) * 0.85);
+  // the heap may take most of the machine's memory: a million TNs do not fit node's default limit
+  const heapMb = machineHeapMb();
   const scenarios: ScaleResult[] = [];
   const lines: string[] = [];
   for (const name of names) {

@@ -14,6 +14,7 @@ import { formatDuration } from '../../scenario/units';
 import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
 import { DEFAULT_HEAP_GROWING_PERCENT, describeHeapGrowth, heapGrowingPercent, HEAP_GROWTH_ENV } from '../heap-growth';
 import { DEFAULT_SEMI_SPACE_MB, describeSemiSpace, semiSpaceMb } from '../young-generation';
+import { gib, heapLimitBytes, heapLimitGiven, heapNeedBytes, planHeap, relaunch } from '../heap-limit';
 
 const USAGE = `usage: gridbench run SCENARIO [--out influxdb=URL]... [--grafana URL] [--seed N] [--processes | --workers N [--partitions P]] [--results DIR] [--quiet]
 
@@ -30,7 +31,8 @@ const USAGE = `usage: gridbench run SCENARIO [--out influxdb=URL]... [--grafana 
 V8's heap grows by at most ${DEFAULT_HEAP_GROWING_PERCENT} % past what is live (a third less memory at the same CPU time);
 ${HEAP_GROWTH_ENV}=N sets another growth, 0 leaves V8 its own (up to 4 times what is live).
 npm run gridbench starts node with semi-spaces of up to ${DEFAULT_SEMI_SPACE_MB} MiB (fewer scavenges of a large run's
-young generation); node's own --max-semi-space-size sets another size.`;
+young generation); node's own --max-semi-space-size sets another size. A run whose TNs need more heap than node's
+limit (about 4 GiB) starts again with --max-old-space-size for most of the machine's memory, unless node was given one.`;
 
 function progressLine(p: Progress): string {
   const sim = p.phase === 'bootstrap' ? 'bootstrapping' : `${formatDuration(p.simulatedMs)} of ${formatDuration(p.durationMs)} simulated`;
@@ -68,6 +70,23 @@ export const command: Command = {
       const loaded = loadScenario(positionals[0]!);
       const scenario =
         values.seed === undefined ? loaded : { ...loaded, seed: /^\d+$/.test(values.seed) ? Number(values.seed) : values.seed };
+      if (!values.processes && workers === undefined) {
+        const { dcs, tnsPerDc } = scenario.topology;
+        const tns = dcs * tnsPerDc;
+        const plan = planHeap(
+          `${scenario.name} (${tns.toLocaleString('en')} TNs)`,
+          heapNeedBytes(tns, scenario.modes, heapGrowingPercent()),
+          heapLimitBytes(),
+          heapLimitGiven(),
+        );
+        if (plan.kind !== 'fits' && plan.warning) console.error(`gridbench: ${plan.warning}`);
+        if (plan.kind === 'relaunch') {
+          console.error(
+            `gridbench: ${scenario.name}: node's heap limit is ${gib(heapLimitBytes())}: starting node again with ${plan.flag}`,
+          );
+          return await relaunch([plan.flag]);
+        }
+      }
       const tty = process.stderr.isTTY;
       let lastLine = 0;
       const onProgress = values.quiet
@@ -85,7 +104,7 @@ export const command: Command = {
           ? `${scenario.clock} clock, partitioned on ${workers} worker thread(s)`
           : `${scenario.clock} clock`;
       console.error(
-        `gridbench: ${scenario.name} (${scenario.file}), modes ${scenario.modes.join(' + ')}, seed ${scenario.seed}, ${clock}, ${describeSemiSpace(semiSpaceMb())}, ${describeHeapGrowth(heapGrowingPercent())}`,
+        `gridbench: ${scenario.name} (${scenario.file}), modes ${scenario.modes.join(' + ')}, seed ${scenario.seed}, ${clock}, ${describeSemiSpace(semiSpaceMb())}, ${describeHeapGrowth(heapGrowingPercent())}, heap limit ${gib(heapLimitBytes())}`,
       );
       const options = {
         out: values.out,
