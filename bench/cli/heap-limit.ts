@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { constants, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import type { ModeName } from '../../nodes/modes';
+import { allocatorEnv } from './allocator';
 
 /** The share of the machine's memory a large run's heap may take. */
 export const HEAP_SHARE_OF_MEMORY = 0.85;
@@ -80,11 +81,15 @@ export function planHeap(what: string, needBytes: number, limitBytes: number, gi
 export const heapLimitBytes = (): number => getHeapStatistics().heap_size_limit;
 
 /**
- * Runs this same command again in a node started with `flags` too, and resolves with its exit code;
- * the signals that stop a run reach it (a terminal's Ctrl-C reaches both anyway).
+ * Runs this same command again in a node started with `flags` too, on jemalloc where installed
+ * (allocator.ts), and resolves with its exit code; the signals that stop a run reach it (a
+ * terminal's Ctrl-C reaches both anyway).
  */
 export function relaunch(flags: readonly string[]): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, ...flags, ...process.argv.slice(1)], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [...process.execArgv, ...flags, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: allocatorEnv(),
+  });
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   for (const signal of signals) process.on(signal, forward);

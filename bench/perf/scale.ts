@@ -56,6 +56,7 @@ import { BACKEND_NAMES, type BackendName } from '../../nodes/crypto/backend';
 import type { MetricsOutput, Sample } from '../../core/metrics';
 import { applyHeapGrowth, describeHeapGrowth } from '../cli/heap-growth';
 import { machineHeapMb } from '../cli/heap-limit';
+import { allocatorEnv, runningAllocator, type Allocator } from '../cli/allocator';
 import { describeSemiSpace, semiSpaceFlags, semiSpaceMb } from '../cli/young-generation';
 
 const SCENARIOS = ['utility-48h', 'city-100k'];
@@ -86,6 +87,8 @@ interface ScaleResult {
   readonly heapGrowingPercent: number;
   /** The semi-spaces V8's young generation may grow to, in MiB; null: V8's own (young-generation.ts). */
   readonly semiSpaceMb: number | null;
+  /** The C allocator the run's process ran on (allocator.ts): OpenSSL's memory and speed depend on it. */
+  readonly allocator: Allocator;
   readonly tns: number;
   readonly scenarioTns: number;
   readonly wallS: number;
@@ -241,6 +244,7 @@ async function measure(
       crypto: `${scenario.crypto.tn}/${scenario.crypto.randomness}`,
       heapGrowingPercent,
       semiSpaceMb: semiSpaceMb() ?? null,
+      allocator: runningAllocator(),
       tns,
       scenarioTns: loaded.topology.dcs * loaded.topology.tnsPerDc,
       wallS: round(wallS, 1),
@@ -366,7 +370,7 @@ function main(): void {
           ...(values.workers ? ['--workers', values.workers] : []),
           ...(values.partitions ? ['--partitions', values.partitions] : []),
         ],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024, env: allocatorEnv() },
       );
       const last = child.stdout.trim().split('\n').pop() ?? '';
       if (child.status !== 0 || !last.startsWith('{')) {
@@ -377,7 +381,7 @@ function main(): void {
       const r = JSON.parse(last) as ScaleResult;
       scenarios.push(r);
       lines.push(
-        `${name} ${mode} (${r.crypto}, ${describeHeapGrowth(r.heapGrowingPercent)}, ${describeSemiSpace(r.semiSpaceMb ?? undefined)}${r.workers === null ? '' : `, ${r.workers} workers, ${r.partitions} partitions`}): ${r.wallS} s wall (${r.cpuS} s CPU) for ${r.simulatedS} s simulated, peak ${round(r.peakRssBytes / 2 ** 20)} MiB (live after the run ${round(r.liveHeapAfterRunBytes / 2 ** 20)} MiB), ` +
+        `${name} ${mode} (${r.crypto}, ${describeHeapGrowth(r.heapGrowingPercent)}, ${describeSemiSpace(r.semiSpaceMb ?? undefined)}, ${r.allocator}${r.workers === null ? '' : `, ${r.workers} workers, ${r.partitions} partitions`}): ${r.wallS} s wall (${r.cpuS} s CPU) for ${r.simulatedS} s simulated, peak ${round(r.peakRssBytes / 2 ** 20)} MiB (live after the run ${round(r.liveHeapAfterRunBytes / 2 ** 20)} MiB), ` +
           `${r.eventsPerS} events/s, ${r.deliveriesPerS} deliveries/s, ${r.bytesPerTn} B/TN, ` +
           `enrolled in ${r.enrolment.enrolledS} s simulated with ${r.enrolment.registrationsPerTn ?? '-'} registrations per TN, load ${r.loadAverage.before.join(' ')} -> ${r.loadAverage.after.join(' ')}`,
       );

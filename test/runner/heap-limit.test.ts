@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { heapLimitBytes, heapLimitGiven, heapNeedBytes, LIVE_HEAP_PER_TN, machineHeapMb, planHeap } from '../../bench/cli/heap-limit';
 import { DEFAULT_HEAP_GROWING_PERCENT } from '../../bench/cli/heap-growth';
+import { jemallocPath } from '../../bench/cli/allocator';
 
 const dir = mkdtempSync(join(tmpdir(), 'gridbench-heap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -84,6 +85,8 @@ describe('the heap limit of a run', () => {
       // the header comes from the node started again, whose limit is the machine's
       const header = /^gridbench: national-1m \(bench\/scenarios.*$/m.exec(stderr)![0];
       expect(Number(/heap limit ([\d.]+) GiB/.exec(header)![1])).toBeGreaterThanOrEqual(Math.floor((machineHeapMb() / 1024) * 10) / 10);
+      // and it runs on jemalloc where installed (allocator.ts)
+      expect(header).toContain(jemallocPath() ? "jemalloc's malloc" : "glibc's malloc");
       // SIGTERM reached the node it started: the relaunching process exits as that one did
       expect(code).toBe(128 + 15);
     } else {
@@ -96,6 +99,9 @@ describe('the heap limit of a run', () => {
     const { stderr } = await startAndStop({ NODE_OPTIONS: '--max-old-space-size=6000' });
     expect(stderr).not.toContain('starting node again');
     expect(stderr).toMatch(/national-1m \(1,000,000 TNs\) needs about [\d.]+ GiB of V8 heap; the limit node was given holds 5\.\d GiB/);
-    expect(/^gridbench: national-1m \(bench\/scenarios.*$/m.exec(stderr)![0]).toMatch(/heap limit 5\.\d GiB/);
+    const header = /^gridbench: national-1m \(bench\/scenarios.*$/m.exec(stderr)![0];
+    expect(header).toMatch(/heap limit 5\.\d GiB/);
+    // not started again: the process the user started, on glibc's malloc
+    expect(header).toContain("glibc's malloc");
   }, 120_000);
 });

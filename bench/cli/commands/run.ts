@@ -14,6 +14,7 @@ import { formatDuration } from '../../scenario/units';
 import { EXIT, parseCommandArgs, usageError, type Command } from '../command';
 import { DEFAULT_HEAP_GROWING_PERCENT, describeHeapGrowth, heapGrowingPercent, HEAP_GROWTH_ENV } from '../heap-growth';
 import { DEFAULT_SEMI_SPACE_MB, describeSemiSpace, semiSpaceMb } from '../young-generation';
+import { ALLOCATOR_ENV, runningAllocator } from '../allocator';
 import { gib, heapLimitBytes, heapLimitGiven, heapNeedBytes, planHeap, relaunch } from '../heap-limit';
 
 const USAGE = `usage: gridbench run SCENARIO [--out influxdb=URL]... [--grafana URL] [--seed N] [--processes | --workers N [--partitions P]] [--results DIR] [--quiet]
@@ -32,7 +33,8 @@ V8's heap grows by at most ${DEFAULT_HEAP_GROWING_PERCENT} % past what is live (
 ${HEAP_GROWTH_ENV}=N sets another growth, 0 leaves V8 its own (up to 4 times what is live).
 npm run gridbench starts node with semi-spaces of up to ${DEFAULT_SEMI_SPACE_MB} MiB (fewer scavenges of a large run's
 young generation); node's own --max-semi-space-size sets another size. A run whose TNs need more heap than node's
-limit (about 4 GiB) starts again with --max-old-space-size for most of the machine's memory, unless node was given one.`;
+limit (about 4 GiB) starts again with --max-old-space-size for most of the machine's memory, unless node was given one,
+and on jemalloc where Debian's libjemalloc2 is installed (${ALLOCATOR_ENV}=glibc: glibc's malloc).`;
 
 function progressLine(p: Progress): string {
   const sim = p.phase === 'bootstrap' ? 'bootstrapping' : `${formatDuration(p.simulatedMs)} of ${formatDuration(p.durationMs)} simulated`;
@@ -104,7 +106,7 @@ export const command: Command = {
           ? `${scenario.clock} clock, partitioned on ${workers} worker thread(s)`
           : `${scenario.clock} clock`;
       console.error(
-        `gridbench: ${scenario.name} (${scenario.file}), modes ${scenario.modes.join(' + ')}, seed ${scenario.seed}, ${clock}, ${describeSemiSpace(semiSpaceMb())}, ${describeHeapGrowth(heapGrowingPercent())}, heap limit ${gib(heapLimitBytes())}`,
+        `gridbench: ${scenario.name} (${scenario.file}), modes ${scenario.modes.join(' + ')}, seed ${scenario.seed}, ${clock}, ${describeSemiSpace(semiSpaceMb())}, ${describeHeapGrowth(heapGrowingPercent())}, heap limit ${gib(heapLimitBytes())}, ${runningAllocator()}'s malloc`,
       );
       const options = {
         out: values.out,
