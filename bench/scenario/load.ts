@@ -17,6 +17,22 @@ export function loadScenario(file: string): Scenario {
   return parseScenario(readConfigText(file, 'scenario'), file);
 }
 
+/**
+ * What a run of the scenario in `file` holds, without building its topology (a million TNs' ids):
+ * its name, TNs and modes, enough to size its heap before the run (bench/cli/heap-limit.ts).
+ * Undefined for a file loadScenario refuses, which then says why.
+ */
+export function scenarioSize(file: string): (Pick<Scenario, 'name' | 'modes'> & { readonly tns: number }) | undefined {
+  try {
+    const parsed = scenarioSchema.safeParse(parseConfigText(readConfigText(file, 'scenario'), file));
+    if (!parsed.success) return undefined;
+    const s = parsed.data;
+    return { name: s.name ?? basename(file, extname(file)), modes: s.modes, tns: s.topology.dcs * s.topology.tnsPerDc };
+  } catch {
+    return undefined;
+  }
+}
+
 export function parseScenario(text: string, file: string): Scenario {
   const raw = parseConfigText(text, file);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))

@@ -4,7 +4,7 @@
  * 99 when one fails, 1 on an error (with --processes also when the broker, the HES or every TN
  * host was lost: summary.failures).
  */
-import { loadScenario } from '../../scenario/load';
+import { loadScenario, scenarioSize } from '../../scenario/load';
 import { runScenario, type Progress } from '../../runner/run';
 import { runProcesses } from '../../runner/processes';
 import { runPartitioned } from '../../runner/partitioned/coordinator';
@@ -69,26 +69,24 @@ export const command: Command = {
     if (partitions !== undefined && workers === undefined) return usageError('run', USAGE, '--partitions P goes with --workers N');
     if (workers !== undefined && values.processes) return usageError('run', USAGE, '--workers and --processes are two engines: choose one');
     try {
-      const loaded = loadScenario(positionals[0]!);
-      const scenario =
-        values.seed === undefined ? loaded : { ...loaded, seed: /^\d+$/.test(values.seed) ? Number(values.seed) : values.seed };
-      if (!values.processes && workers === undefined) {
-        const { dcs, tnsPerDc } = scenario.topology;
-        const tns = dcs * tnsPerDc;
+      // sized before it is loaded: a process that only waits for the one it starts holds no topology
+      const size = !values.processes && workers === undefined ? scenarioSize(positionals[0]!) : undefined;
+      if (size) {
         const plan = planHeap(
-          `${scenario.name} (${tns.toLocaleString('en')} TNs)`,
-          heapNeedBytes(tns, scenario.modes, heapGrowingPercent()),
+          `${size.name} (${size.tns.toLocaleString('en')} TNs)`,
+          heapNeedBytes(size.tns, size.modes, heapGrowingPercent()),
           heapLimitBytes(),
           heapLimitGiven(),
         );
         if (plan.kind !== 'fits' && plan.warning) console.error(`gridbench: ${plan.warning}`);
         if (plan.kind === 'relaunch') {
-          console.error(
-            `gridbench: ${scenario.name}: node's heap limit is ${gib(heapLimitBytes())}: starting node again with ${plan.flag}`,
-          );
+          console.error(`gridbench: ${size.name}: node's heap limit is ${gib(heapLimitBytes())}: starting node again with ${plan.flag}`);
           return await relaunch([plan.flag]);
         }
       }
+      const loaded = loadScenario(positionals[0]!);
+      const scenario =
+        values.seed === undefined ? loaded : { ...loaded, seed: /^\d+$/.test(values.seed) ? Number(values.seed) : values.seed };
       const tty = process.stderr.isTTY;
       let lastLine = 0;
       const onProgress = values.quiet
