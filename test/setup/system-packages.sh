@@ -5,8 +5,9 @@
 # socat (pseudo-terminals for the serial-path board tests and the emulated board's serial port),
 # Chromium (the HTML report test), docker-compose (validates docker/compose.yaml without a
 # Docker engine) and libjemalloc2 (the allocator of the processes gridbench starts for large runs,
-# bench/cli/allocator.ts; a library, so it is looked for where Debian puts it). The emulated board's firmware is not a Debian package: its tests fetch it from
-# the npm registry (`npx gridbench boards firmware`, nodes/boards/README.md), so no gcc-avr.
+# bench/cli/allocator.ts; a library, so it is looked for where Debian puts it). The emulated
+# board's firmware is not a Debian package: its tests fetch it from the npm registry
+# (`npx gridbench boards firmware`, nodes/boards/README.md), so no gcc-avr.
 set -euo pipefail
 declare -A binary_of=([influxdb]=influxd [openssl]=openssl [tcpdump]=tcpdump [socat]=socat [chromium]=chromium [docker-compose]=docker-compose)
 declare -A library_of=([libjemalloc2]=libjemalloc.so.2)
