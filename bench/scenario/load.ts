@@ -13,6 +13,9 @@ import { readTimeline } from '../campaign/load';
 import { resolveCampaignPath } from '../campaign/resolve';
 import { scenarioSchema, type Scenario } from './schema';
 
+/** A scenario's name: its own, else its file's without the extension. */
+const scenarioName = (name: string | undefined, file: string): string => name ?? basename(file, extname(file));
+
 export function loadScenario(file: string): Scenario {
   return parseScenario(readConfigText(file, 'scenario'), file);
 }
@@ -27,7 +30,7 @@ export function scenarioSize(file: string): (Pick<Scenario, 'name' | 'modes'> & 
     const parsed = scenarioSchema.safeParse(parseConfigText(readConfigText(file, 'scenario'), file));
     if (!parsed.success) return undefined;
     const s = parsed.data;
-    return { name: s.name ?? basename(file, extname(file)), modes: s.modes, tns: s.topology.dcs * s.topology.tnsPerDc };
+    return { name: scenarioName(s.name, file), modes: s.modes, tns: s.topology.dcs * s.topology.tnsPerDc };
   } catch {
     return undefined;
   }
@@ -98,5 +101,5 @@ export function parseScenario(text: string, file: string): Scenario {
       fail(`campaigns.${i}`, (err as Error).message);
     }
   });
-  return { ...s, name: s.name ?? basename(file, extname(file)), clock, file };
+  return { ...s, name: scenarioName(s.name, file), clock, file };
 }
