@@ -20,6 +20,14 @@ export class RelayContact {
   private coil: 0 | 1 = 0;
   private contactLevel: 0 | 1 = 0;
   private contactDueAt = -Infinity;
+  /**
+   * The levels driven and not yet reached by the contact, oldest first. Each actuation's timer moves
+   * the contact to the oldest, not to the level it was set for: a RealClock's timers (node's) may
+   * fire out of order when the event loop runs late, and a reset's release firing after the close
+   * that followed it left the contact open under a driven coil (the board compliance test, 1 run in
+   * 6 on a loaded machine). On a VirtualClock they fire in order and nothing changes.
+   */
+  private readonly pending: Array<0 | 1> = [];
 
   constructor(
     private readonly clock: Clock,
@@ -41,9 +49,11 @@ export class RelayContact {
     const jitter = this.times.jitterMs ? this.random.float() * this.times.jitterMs : 0;
     const at = Math.max(this.clock.now() + base + jitter, this.contactDueAt);
     this.contactDueAt = at;
+    this.pending.push(level);
     this.clock.setTimer(at - this.clock.now(), () => {
-      this.contactLevel = level;
-      this.onContact(level);
+      const next = this.pending.shift()!;
+      this.contactLevel = next;
+      this.onContact(next);
     });
   }
 }
