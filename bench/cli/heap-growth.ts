@@ -10,6 +10,7 @@
  * 712 MiB with the flag, 950 MiB with neither).
  */
 import { setFlagsFromString } from 'node:v8';
+import { nodeFlagValues } from './node-flags';
 
 export const HEAP_GROWTH_ENV = 'GRIDBENCH_HEAP_GROWING_PERCENT';
 export const DEFAULT_HEAP_GROWING_PERCENT = 50;
@@ -17,14 +18,8 @@ const NODE_FLAG = '--heap-growing-percent';
 /** node's flag as V8 takes it: dashes or underscores, `=value` or the value next. */
 const NODE_FLAG_FORM = /^--heap[-_]growing[-_]percent(?:=(.*))?$/;
 
-/** node's own --heap-growing-percent in `execArgv`, if given. */
-function nodeFlagValue(execArgv: readonly string[]): string | undefined {
-  for (let i = 0; i < execArgv.length; i++) {
-    const match = NODE_FLAG_FORM.exec(execArgv[i]!);
-    if (match) return match[1] ?? execArgv[i + 1] ?? '';
-  }
-  return undefined;
-}
+/** node's own --heap-growing-percent in `execArgv`, if given: the first one. */
+const nodeFlagValue = (execArgv: readonly string[]): string | undefined => nodeFlagValues(NODE_FLAG_FORM, execArgv, '')[0];
 
 /** The growth this process runs with, in percent (0: V8's own); throws on a setting that is not one. */
 export function heapGrowingPercent(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): number {

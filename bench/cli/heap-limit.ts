@@ -13,6 +13,7 @@ import { constants, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import type { ModeName } from '../../nodes/modes';
 import { allocatorEnv } from './allocator';
+import { nodeFlagValues } from './node-flags';
 
 /** The share of the machine's memory a large run's heap may take. */
 export const HEAP_SHARE_OF_MEMORY = 0.85;
@@ -27,7 +28,7 @@ export const LIVE_HEAP_PER_TN: Readonly<Record<ModeName, number>> = { lean: 12_0
 /** What any run holds besides its TNs: the young generation, code, the modules. */
 const BASE_HEAP_BYTES = 512 * 2 ** 20;
 
-const LIMIT_FLAG_FORM = /^--max[-_](?:old[-_]space|heap)[-_]size(?:=|$)/;
+const LIMIT_FLAG_FORM = /^--max[-_](?:old[-_]space|heap)[-_]size(?:=(.*))?$/;
 
 /** --max-old-space-size for most of the machine's memory, in MiB. */
 export function machineHeapMb(totalBytes = totalmem()): number {
@@ -36,7 +37,7 @@ export function machineHeapMb(totalBytes = totalmem()): number {
 
 /** Whether node was given a heap limit of its own (command line or NODE_OPTIONS). */
 export function heapLimitGiven(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {
-  return [...nodeOptions.split(/\s+/), ...execArgv].some((arg) => LIMIT_FLAG_FORM.test(arg));
+  return nodeFlagValues(LIMIT_FLAG_FORM, execArgv, nodeOptions).length > 0;
 }
 
 /**

@@ -8,6 +8,8 @@
  * the npm scripts start node with it and perf:scale hands it to its children; a
  * --max-semi-space-size given to node (its command line or NODE_OPTIONS) wins.
  */
+import { nodeFlagValues } from './node-flags';
+
 export const DEFAULT_SEMI_SPACE_MB = 128;
 const NODE_FLAG = '--max-semi-space-size';
 /** node's flag as V8 takes it: dashes or underscores, `=value` or the value next. */
@@ -18,14 +20,8 @@ export function semiSpaceMb(
   execArgv: readonly string[] = process.execArgv,
   nodeOptions = process.env.NODE_OPTIONS ?? '',
 ): number | undefined {
-  // the command line comes after NODE_OPTIONS, and the last one given is the one V8 keeps
-  const args = [...nodeOptions.split(/\s+/).filter(Boolean), ...execArgv];
-  let mb: number | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const match = NODE_FLAG_FORM.exec(args[i]!);
-    if (match) mb = Number(match[1] ?? args[i + 1]);
-  }
-  return mb;
+  const given = nodeFlagValues(NODE_FLAG_FORM, execArgv, nodeOptions).at(-1);
+  return given === undefined ? undefined : Number(given);
 }
 
 /** The flag a child of this process starts with: none when node was given one (the child inherits it). */
