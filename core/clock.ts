@@ -80,7 +80,6 @@ class ScheduledTimer implements Timed, TimerHandle {
   }
 }
 
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const settled = Promise.resolve();
 
 /**
@@ -198,8 +197,6 @@ export class VirtualClock implements Clock {
     if (this.running) return Promise.reject(new Error('VirtualClock is already being run (run/runBefore/drive cannot nest)'));
     this.running = true;
     return new Promise<void>((resolve, reject) => {
-      let quietTurns = 0;
-      let mark = this.activity;
       const finish = (): void => {
         this.running = false;
         resolve();
@@ -218,29 +215,38 @@ export class VirtualClock implements Clock {
           this.running = false;
           return reject(error);
         }
-        quietTurns = 0;
-        mark = this.activity;
-        setImmediate(turn);
+        awaitQuiet();
       };
-      const turn = (): void => {
-        quietTurns = mark === this.activity && this.holds === 0 ? quietTurns + 1 : 0;
-        mark = this.activity;
-        if (quietTurns < 2) setImmediate(turn);
-        // a reaction to a settled promise: Node's queueMicrotask() allocates an async resource per call
-        else void settled.then(fire);
-      };
-      setImmediate(turn);
+      // a reaction to a settled promise: Node's queueMicrotask() allocates an async resource per call
+      const awaitQuiet = this.quietWaiter(() => void settled.then(fire));
+      awaitQuiet();
     });
   }
 
   /** Waits until two consecutive event-loop turns pass with no timer activity and no hold open. */
-  async settle(): Promise<void> {
+  settle(): Promise<void> {
+    return new Promise((resolve) => this.quietWaiter(resolve)());
+  }
+
+  /**
+   * A function that, each time it is called, waits for two consecutive event-loop turns with no
+   * timer activity and no hold open, then calls `then`: settle(), and the loop before each timer.
+   * One closure for all of a loop's waits: it waits once per event (issue 13).
+   */
+  private quietWaiter(then: () => void): () => void {
     let quietTurns = 0;
-    while (quietTurns < 2) {
-      const mark = this.activity;
-      await nextTurn();
+    let mark = 0;
+    const turn = (): void => {
       quietTurns = mark === this.activity && this.holds === 0 ? quietTurns + 1 : 0;
-    }
+      mark = this.activity;
+      if (quietTurns < 2) setImmediate(turn);
+      else then();
+    };
+    return () => {
+      quietTurns = 0;
+      mark = this.activity;
+      setImmediate(turn);
+    };
   }
 
   private dropCancelled(): void {
