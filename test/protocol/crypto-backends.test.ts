@@ -40,6 +40,10 @@ describe.each(pairs.map(([a, b]) => [`${a.name} -> ${b.name}`, a, b] as const))(
       expect(consumer.verify(sig, msg, kp.publicKey)).toBe(true);
       expect(consumer.verify(sig, text(`automation ${i + 1}`), kp.publicKey)).toBe(false);
       expect(consumer.verify(sig, msg, other.publicKey)).toBe(false);
+      // the node backend remembers what it signed as verified: a bit changed is another signature
+      const forged = sig.slice();
+      forged[i]! ^= 1 << (i % 8);
+      expect(consumer.verify(forged, msg, kp.publicKey)).toBe(false);
     }
   });
 
@@ -47,7 +51,10 @@ describe.each(pairs.map(([a, b]) => [`${a.name} -> ${b.name}`, a, b] as const))(
     const recipient = consumer.generateKeyPair();
     const stranger = consumer.generateKeyPair();
     const aad = text('header');
-    const sealed = producer.seal(text('confidential'), recipient.publicKey, aad);
+    const plaintext = text('confidential');
+    const sealed = producer.seal(plaintext, recipient.publicKey, aad);
+    // the node backend remembers what it sealed: the caller's buffer is the caller's to change
+    plaintext.fill(0);
     expect(sealed.length).toBe(33 + 'confidential'.length + 16);
     expect(new TextDecoder().decode(consumer.open(sealed, recipient.secretKey, aad))).toBe('confidential');
     expect(consumer.open(sealed, stranger.secretKey, aad)).toBeUndefined();
