@@ -19,9 +19,11 @@
  * TN enrolled; registrationsPerTn, the registrations a TN sent until enrolled (lean; from the
  * `bootstrap` samples: the initial enrolment and the re-enrolments the run asks for).
  *
- * usage: npm run perf:scale -- [--national] [--only NAME] [--mode MODE] [--duration 2h]
- *   --national     also the national-1m scenario (a million TNs; long)
- *   --only NAME    only this scenario (utility-48h, city-100k, national-1m)
+ * usage: npm run perf:scale -- [--city] [--national] [--only NAME] [--mode MODE] [--duration 2h]
+ *   (alone: utility-48h, both modes, whose targets add up to 15 minutes)
+ *   --city         also the city-100k scenario (its two targets add up to 30 minutes)
+ *   --national     also the national-1m scenario (a million TNs; its target is 30 minutes)
+ *   --only NAME    only this scenario (utility-48h, city-100k, national-1m), whatever the flags
  *   --mode MODE    only this mode of each scenario
  *   --duration D   a scaled-down run: D of simulated time instead of the scenario's own (the
  *                  result says so: simulatedS, and scenarioDurationS for the full run)
@@ -59,8 +61,14 @@ import { machineHeapMb } from '../cli/heap-limit';
 import { allocatorEnv, runningAllocator, type Allocator } from '../cli/allocator';
 import { describeSemiSpace, semiSpaceFlags, semiSpaceMb } from '../cli/young-generation';
 
-const SCENARIOS = ['utility-48h', 'city-100k'];
+/**
+ * What perf:scale runs alone: utility-48h, both modes. Issue 13 asks that `npm run perf:scale`
+ * alone stay under 15 minutes; city-100k's own targets (10 and 20 minutes) do not fit in that.
+ */
+const DEFAULT_SCENARIOS = ['utility-48h'];
+const CITY = 'city-100k';
 const NATIONAL = 'national-1m';
+const ALL_SCENARIOS = [...DEFAULT_SCENARIOS, CITY, NATIONAL];
 const log = (msg: string): void => void process.stderr.write(`perf:scale: ${msg}\n`);
 const load = () => loadavg().map((v) => round(v, 2));
 
@@ -316,6 +324,7 @@ function scenarioFile(name: string): string {
 function main(): void {
   const { values } = parseArgs({
     options: {
+      city: { type: 'boolean', default: false },
       national: { type: 'boolean', default: false },
       only: { type: 'string' },
       mode: { type: 'string' },
@@ -341,9 +350,12 @@ function main(): void {
     );
     return;
   }
-  const names = [...SCENARIOS, ...(values.national ? [NATIONAL] : [])].filter((n) => values.only === undefined || n === values.only);
-  if (values.only !== undefined && names.length === 0)
-    throw new Error(`--only ${values.only}: one of ${[...SCENARIOS, NATIONAL].join(', ')}`);
+  if (values.only !== undefined && !ALL_SCENARIOS.includes(values.only))
+    throw new Error(`--only ${values.only}: one of ${ALL_SCENARIOS.join(', ')}`);
+  const names =
+    values.only !== undefined
+      ? [values.only]
+      : [...DEFAULT_SCENARIOS, ...(values.city ? [CITY] : []), ...(values.national ? [NATIONAL] : [])];
   // the heap may take most of the machine's memory: a million TNs do not fit node's default limit
   const heapMb = machineHeapMb();
   const scenarios: ScaleResult[] = [];
