@@ -402,4 +402,10 @@ function main(): void {
   report({ scenarios, machine: { cores: cpus().length, totalMemBytes: totalmem(), node: process.version, nodeFlags: nodeFlags() } }, lines);
 }
 
-main();
+try {
+  main();
+} catch (err) {
+  // a bad flag or scenario name: the message names it; a stack would bury it
+  log((err as Error).message);
+  process.exitCode = 2;
+}
