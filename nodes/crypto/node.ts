@@ -16,7 +16,8 @@
  * associated data. So sign() and seal() record those results (issue 13: verifying the TNs'
  * signatures and opening their boxes at the HES was a third of utility-48h lean's CPU). Anything
  * else - a bit flipped, another key, other associated data, a signature the host did not make -
- * is another memo key, so it is computed, and refused as OpenSSL refuses it.
+ * is another memo key, so it is computed, and refused as OpenSSL refuses it (docs/ARCHITECTURE.md,
+ * "Crypto on the host").
  */
 import {
   createECDH,
