@@ -87,7 +87,10 @@ class Memo<T> {
     return this.map.get(memoId(parts));
   }
 
-  /** Remembers a result known without computing it (see the header: what the host itself produced). */
+  /**
+   * Remembers a result known without computing it (see the header: what the host itself produced).
+   * A key already there keeps its place in the eviction order.
+   */
   set(parts: readonly Uint8Array[], value: T): void {
     const id = memoId(parts);
     if (this.map.has(id)) this.map.set(id, value);
@@ -254,7 +257,8 @@ export function createNodeBackend(random: RandomSource = systemRandom): CryptoBa
       // a key that is no point fails in convertKey as it would in computeSecret
       const shared = sealer.computeSecret(uncompressedKey(recipientPublicKey));
       const box = gcmSeal(ephemeral, deriveKeyAndNonce(shared, ephemeral, recipientPublicKey), plaintext, associatedData);
-      sealedHere.set([recipientPublicKey, associatedData, box], plaintext.slice());
+      // a copy as a plain Uint8Array: a Buffer's slice() is a view of the caller's memory
+      sealedHere.set([recipientPublicKey, associatedData, box], new Uint8Array(plaintext));
       return box;
     },
 
@@ -268,7 +272,7 @@ export function createNodeBackend(random: RandomSource = systemRandom): CryptoBa
             return { ecdh: e, publicKey: e.getPublicKey(undefined, 'compressed') };
           });
           const known = sealedHere.peek([publicKey, associatedData, sealed]);
-          if (known) return known;
+          if (known !== undefined) return known;
           const ephemeral = sealed.subarray(0, EPHEMERAL_KEY_BYTES);
           const shared = ecdh.computeSecret(asBuffer(ephemeral));
           return gcmOpen(sealed, deriveKeyAndNonce(shared, ephemeral, publicKey), associatedData);
@@ -276,7 +280,7 @@ export function createNodeBackend(random: RandomSource = systemRandom): CryptoBa
           return undefined;
         }
       });
-      return plaintext?.slice();
+      return plaintext && new Uint8Array(plaintext);
     },
 
     sha256(data) {

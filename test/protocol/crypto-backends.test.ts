@@ -63,6 +63,19 @@ describe.each(pairs.map(([a, b]) => [`${a.name} -> ${b.name}`, a, b] as const))(
     flipped[40]! ^= 1;
     expect(consumer.open(flipped, recipient.secretKey, aad)).toBeUndefined();
   });
+
+  it("what the opener gets is its own: neither the sealer's Buffer nor another opening shares its memory", () => {
+    const recipient = consumer.generateKeyPair();
+    const aad = text('header');
+    const plaintext = Buffer.from('confidential');
+    const sealed = producer.seal(plaintext, recipient.publicKey, aad);
+    plaintext.fill(0x41);
+    const first = consumer.open(sealed, recipient.secretKey, aad)!;
+    expect(new TextDecoder().decode(first)).toBe('confidential');
+    expect(Buffer.isBuffer(first)).toBe(false);
+    first.fill(0x42);
+    expect(new TextDecoder().decode(consumer.open(sealed, recipient.secretKey, aad))).toBe('confidential');
+  });
 });
 
 describe.each(backends.map((b) => [b.name, b] as const))('%s backend at its boundary', (_n, backend) => {
