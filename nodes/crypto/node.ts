@@ -138,7 +138,8 @@ const signed = new Memo<Uint8Array>(MEMO_LIMIT);
  */
 const verified = new Memo<boolean>(CACHE_LIMIT);
 /**
- * Openings by (key, associated data, box): the judge opens a box as it enters the wire, its
+ * Openings by (key, associated data, box) of boxes not in sealedHere: sealed in another process
+ * or worker, evicted from there, or changed on the wire. The judge opens a box as it enters the wire, its
  * recipient on arrival. A meter round's responses all enter the wire before most arrive (the
  * segments' queues hold them): the memo holds a round's, one per TN (CACHE_LIMIT).
  */
@@ -264,22 +265,28 @@ export function createNodeBackend(random: RandomSource = systemRandom): CryptoBa
 
     open(sealed, secretKey, associatedData) {
       if (sealed.length < EPHEMERAL_KEY_BYTES + GCM_TAG_BYTES) return undefined;
-      const plaintext = opened.get([secretKey, associatedData, sealed], () => {
-        try {
-          const { ecdh, publicKey } = openers.get([secretKey], () => {
-            const e = createECDH(CURVE);
-            e.setPrivateKey(asBuffer(secretKey));
-            return { ecdh: e, publicKey: e.getPublicKey(undefined, 'compressed') };
-          });
-          const known = sealedHere.peek([publicKey, associatedData, sealed]);
-          if (known !== undefined) return known;
-          const ephemeral = sealed.subarray(0, EPHEMERAL_KEY_BYTES);
-          const shared = ecdh.computeSecret(asBuffer(ephemeral));
-          return gcmOpen(sealed, deriveKeyAndNonce(shared, ephemeral, publicKey), associatedData);
-        } catch {
-          return undefined;
-        }
-      });
+      let opener: { ecdh: ECDH; publicKey: Buffer };
+      try {
+        opener = openers.get([secretKey], () => {
+          const e = createECDH(CURVE);
+          e.setPrivateKey(asBuffer(secretKey));
+          return { ecdh: e, publicKey: e.getPublicKey(undefined, 'compressed') };
+        });
+      } catch {
+        return undefined;
+      }
+      // what this host sealed is looked up, not opened, nor remembered a second time in `opened`
+      const plaintext =
+        sealedHere.peek([opener.publicKey, associatedData, sealed]) ??
+        opened.get([secretKey, associatedData, sealed], () => {
+          try {
+            const ephemeral = sealed.subarray(0, EPHEMERAL_KEY_BYTES);
+            const shared = opener.ecdh.computeSecret(asBuffer(ephemeral));
+            return gcmOpen(sealed, deriveKeyAndNonce(shared, ephemeral, opener.publicKey), associatedData);
+          } catch {
+            return undefined;
+          }
+        });
       return plaintext && new Uint8Array(plaintext);
     },
 
